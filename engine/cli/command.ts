@@ -1,0 +1,28 @@
+// Owns the shape of a CLI command and what it may touch: its flags (for parsing, --help and README)
+// and the process edges it is given (output streams, working directory, environment).
+import type { FlagSpec, ParsedArgs } from './parse-args.js';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  isTTY: boolean;
+}
+
+export interface Command {
+  name: string;
+  usage: string;
+  summary: string;
+  flags: FlagSpec[];
+  run(args: ParsedArgs, io: CliIo): Promise<number>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERRUPTED = 130;
+
+export const STATE_DIR_FLAG: FlagSpec = { name: 'state-dir', value: 'DIR', description: 'state directory (default .strand)' };
+export const PARAM_FLAG: FlagSpec = { name: 'param', value: 'NAME=VALUE', repeatable: true, description: 'override a workflow param (repeatable)' };
+export const JSON_FLAG: FlagSpec = { name: 'json', description: 'machine-readable JSON output' };

@@ -1,0 +1,21 @@
+// Owns the command table: one list serves dispatch, `--help` and the README's CLI reference.
+import type { Command } from '../command.js';
+import { cacheCommand } from './cache.js';
+import { graphCommand } from './graph.js';
+import { planCommand } from './plan.js';
+import { runCommand } from './run.js';
+import { runsCommand } from './runs.js';
+import { schemaCommand } from './schema.js';
+import { stepsCommand } from './steps.js';
+import { validateCommand } from './validate.js';
+
+export const commands: readonly Command[] = [
+  validateCommand,
+  planCommand,
+  runCommand,
+  graphCommand,
+  cacheCommand,
+  runsCommand,
+  schemaCommand,
+  stepsCommand,
+];

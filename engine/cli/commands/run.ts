@@ -1,0 +1,65 @@
+// Owns `strand run FILE`: hold the state lock, run the workflow, write the journal, print events
+// (plain lines or JSON lines), and stop gracefully on the first Ctrl-C, at once on the second.
+import { availableParallelism } from 'node:os';
+import { formatPlainEvent } from '../../events/plain-sink.js';
+import { redact, type RunEvent } from '../../events/run-event.js';
+import { newRunId, openJournal } from '../../run/journal.js';
+import { runWorkflow } from '../../run/run-workflow.js';
+import { acquireStateLock } from '../../store/state-lock.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, JSON_FLAG, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
+import { openWorkflow } from '../open-workflow.js';
+import { has, positiveInteger } from '../parse-args.js';
+
+export const runCommand: Command = {
+  name: 'run',
+  usage: 'strand run FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json]',
+  summary: 'Run the steps that are not cached; resume interrupted steps from their last completed shard.',
+  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, { name: 'jobs', value: 'N', description: 'steps running at once (default: CPU cores)' }],
+  async run(args, io) {
+    const opened = await openWorkflow(args, io);
+    if (opened === undefined) return EXIT_FAILED;
+    const { workflow, state } = opened;
+    const jobs = positiveInteger(args, 'jobs', availableParallelism());
+    const lock = acquireStateLock(state.layout.lock, `strand run ${workflow.file}`, new Date());
+    if (!lock.acquired) {
+      const h = lock.holder;
+      io.stderr(`error: state directory ${state.layout.root} is in use by pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt})\nhint: wait for that run to finish, stop it, or use another --state-dir\n`);
+      return EXIT_FAILED;
+    }
+    if (lock.recovered) io.stderr(`note: recovered a lock left by pid ${lock.recovered.pid} (no longer running)\n`);
+    const runId = newRunId(new Date(), process.pid);
+    const journal = openJournal(state.layout.runs, runId);
+    const json = has(args, 'json');
+    const emit = (event: RunEvent): void => {
+      const line = redact(JSON.stringify(event), workflow.secrets);
+      journal(line);
+      if (json) io.stdout(line + '\n');
+      else {
+        const text = formatPlainEvent(event);
+        if (text !== undefined) io.stdout(redact(text, workflow.secrets) + '\n');
+      }
+    };
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSignal = (): void => {
+      interrupts++;
+      if (interrupts === 1) {
+        io.stderr('stopping after the current shards (press Ctrl-C again to stop at once)\n');
+        controller.abort();
+      } else {
+        lock.release();
+        process.exit(EXIT_INTERRUPTED);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const status = await runWorkflow({ workflow, state, emit, signal: controller.signal, jobs, now: () => new Date(), runId });
+      return status === 'ok' ? EXIT_OK : status === 'interrupted' ? EXIT_INTERRUPTED : EXIT_FAILED;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      lock.release();
+    }
+  },
+};

@@ -1,0 +1,31 @@
+// Owns the shared start of every command that takes a workflow file: load and check it with the
+// built-in steps, print diagnostics (text or JSON), and open its state directory.
+import { resolve } from 'node:path';
+import { builtinSteps } from '../../steps/index.js';
+import { formatDiagnostics } from '../diagnostics/format-diagnostic.js';
+import { StrandState } from '../store/strand-state.js';
+import { loadWorkflow } from '../workflow/load-workflow.js';
+import type { Workflow } from '../workflow/workflow.js';
+import type { CliIo } from './command.js';
+import { flag, has, keyValues, UsageError, type ParsedArgs } from './parse-args.js';
+
+export interface OpenedWorkflow {
+  workflow: Workflow;
+  state: StrandState;
+}
+
+export function stateFor(args: ParsedArgs, io: CliIo): StrandState {
+  return new StrandState(resolve(io.cwd, flag(args, 'state-dir') ?? '.strand'), io.cwd);
+}
+
+export async function openWorkflow(args: ParsedArgs, io: CliIo): Promise<OpenedWorkflow | undefined> {
+  const file = args.positionals[0];
+  if (file === undefined) throw new UsageError('missing workflow FILE');
+  const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides: keyValues(args, 'param'), env: io.env, workdir: io.cwd });
+  if (loaded.workflow === undefined) {
+    if (has(args, 'json')) io.stdout(JSON.stringify({ ok: false, diagnostics: loaded.diagnostics }, null, 2) + '\n');
+    else io.stderr(formatDiagnostics(loaded.diagnostics, (f) => loaded.texts.get(f)) + '\n');
+    return undefined;
+  }
+  return { workflow: loaded.workflow, state: stateFor(args, io) };
+}

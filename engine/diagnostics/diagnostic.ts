@@ -1,0 +1,55 @@
+// Owns the Diagnostic value: every user-facing problem (YAML syntax to memory checks) is one of these,
+// with a stable code, a location in a file, and a hint that says how to fix it.
+
+/** A place in a source file; line and column are 1-based, length counts characters to underline. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+  length: number;
+}
+
+/** Stable, kebab-case diagnostic codes: listed in README, used by tests and `--json`. */
+export type DiagnosticCode =
+  | 'yaml-syntax'
+  | 'yaml-alias-limit'
+  | 'unknown-key'
+  | 'wrong-type'
+  | 'missing-key'
+  | 'invalid-value'
+  | 'unknown-plugin'
+  | 'plugin-load-failed'
+  | 'unknown-step'
+  | 'needs-cycle'
+  | 'unwired-input'
+  | 'ambiguous-input'
+  | 'port-type-mismatch'
+  | 'unknown-port'
+  | 'bad-expression'
+  | 'unknown-param'
+  | 'param-type'
+  | 'missing-param'
+  | 'invalid-param-override'
+  | 'file-not-found'
+  | 'path-escapes-workspace';
+
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  code: DiagnosticCode;
+  message: string;
+  hint?: string;
+  location: SourceLocation;
+  /** Further places that explain the problem (each edge of a cycle, the other candidate of an ambiguity). */
+  related?: { message: string; location: SourceLocation }[];
+}
+
+export function errorAt(
+  code: DiagnosticCode,
+  location: SourceLocation,
+  message: string,
+  hint?: string,
+): Diagnostic {
+  return hint === undefined
+    ? { severity: 'error', code, message, location }
+    : { severity: 'error', code, message, hint, location };
+}

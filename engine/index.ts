@@ -1,0 +1,113 @@
+// The public plugin API of Strand. A step plugin — built-in or a user's `./plugins/my-step.js` — is
+// `defineStep({...})` and uses nothing but what this module exports. Built-in steps import only this.
+import type { Table } from 'apache-arrow';
+
+/** Data types that flow between steps. Ports are wired by type; add your own strings for custom data. */
+export type PortType = 'sequences' | 'tokens' | 'embeddings' | 'model' | 'table' | 'metrics' | (string & {});
+
+/** An input or output port of a step. */
+export interface PortSpec {
+  /** What flows through it; `needs` wires an input to the one upstream output of the same type. */
+  type: PortType;
+  description?: string;
+  /** An optional input may stay unwired. */
+  optional?: boolean;
+}
+
+/** A JSON Schema (draft 2020-12) object. String properties may carry `"x-strand-path": "input" | "output"`. */
+export type JsonSchema = Record<string, unknown>;
+
+/** What a step reports when it finishes: shown in the run summary and written to the journal. */
+export type StepSummary = Record<string, number | string | boolean>;
+
+export interface StepPlugin<P = Record<string, unknown>> {
+  /** The name users write in `uses:` (`embed/onnx`), or the file path of a local plugin. */
+  id: string;
+  /** Part of every cache key: bump it when the step's output for the same inputs changes. */
+  version: string;
+  description: string;
+  /**
+   * JSON Schema of `with:`; folded into schemas/workflow.schema.json for editor completion. Mark string
+   * properties naming files with `"x-strand-path": "input"` (their content enters the cache key) or
+   * `"output"` (written outside the store; recorded by digest so a hand edit is noticed).
+   */
+  with: JsonSchema;
+  inputs: Record<string, PortSpec>;
+  outputs: Record<string, PortSpec>;
+  /** `with:` keys that are numerics settings rather than execution settings (they enter the key as `numerics`). */
+  numerics?: readonly string[];
+  /** `with:` keys that only change how fast a step runs (threads, batch size): left out of the cache key. */
+  execution?: readonly string[];
+  run(ctx: StepContext<P>): Promise<StepSummary | void>;
+}
+
+/** Declare a step plugin; returns it unchanged with its types checked. */
+export function defineStep<P = Record<string, unknown>>(plugin: StepPlugin<P>): StepPlugin<P> {
+  return plugin;
+}
+
+/** Free-form, JSON-serialisable facts that travel with an artifact (vector dimension, model digest, tokenizer). */
+export type ArtifactMeta = Record<string, unknown>;
+
+/** An upstream artifact: a list of Arrow shards in the content-addressed store. */
+export interface InputArtifact {
+  type: PortType;
+  meta: ArtifactMeta;
+  shardCount: number;
+  rows: number;
+  /** Reads shard `index`, verifying its digest. */
+  readShard(index: number): Promise<Table>;
+}
+
+/** Writes an output artifact shard by shard, each shard durable before it counts. */
+export interface OutputWriter {
+  /**
+   * Produces shard `index` unless an earlier, interrupted attempt of this same step already completed it,
+   * in which case `produce` is not called (resume). Returns whether it ran.
+   */
+  shard(index: number, produce: () => Promise<Table>): Promise<'produced' | 'resumed'>;
+  /** Facts recorded with the artifact (merged; the last write of a key wins). */
+  setMeta(meta: ArtifactMeta): void;
+}
+
+export interface ProgressUpdate {
+  done: number;
+  total?: number;
+  unit: string;
+  /** Extra counters for rates (e.g. tokens). */
+  counters?: Record<string, number>;
+}
+
+export interface StepContext<P = Record<string, unknown>> {
+  stepId: string;
+  /** `with:` with every `${{ params.X }}` resolved. */
+  params: P;
+  /** Aborted on Ctrl-C or when the run stops: finish the current shard, then return. */
+  signal: AbortSignal;
+  /** The directory relative paths resolve against (where `strand` was started). */
+  workdir: string;
+  /** An absolute path for a path param. */
+  resolvePath(path: string): string;
+  input(port: string): InputArtifact | undefined;
+  output(port: string): OutputWriter;
+  /**
+   * Runs a side-effect unit (e.g. appending shard 3 to a LanceDB table) exactly once per attempt chain:
+   * after a crash, units that completed are skipped. The unit must be idempotent if it is interrupted midway.
+   */
+  once(unit: string, work: () => Promise<void>): Promise<'produced' | 'resumed'>;
+  /** Records a file or directory written outside the store; its digest is kept so edits are noticed. */
+  recordExternalOutput(path: string): void;
+  progress(update: ProgressUpdate): void;
+  log(message: string): void;
+}
+
+/** An error a step raises for bad input: shown as `message` and `hint`, without a stack trace. */
+export class StepError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'StepError';
+  }
+}

@@ -1,0 +1,29 @@
+// Owns explaining a cache miss as field differences between the previous fingerprint of a step and
+// the current one.
+import { canonicalJson } from '../util/canonical-json.js';
+import type { Fingerprint } from './fingerprint.js';
+import type { RerunReason } from './rerun-reason.js';
+
+function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys.filter((k) => canonicalJson(a[k] ?? null) !== canonicalJson(b[k] ?? null));
+}
+
+export function explainMiss(previous: Fingerprint | undefined, current: Fingerprint): RerunReason[] {
+  if (previous === undefined) return [{ kind: 'no-previous-result' }];
+  if (previous.schema !== current.schema) return [{ kind: 'fingerprint-layout-changed' }];
+  const reasons: RerunReason[] = [];
+  if (previous.plugin !== current.plugin || previous.pluginVersion !== current.pluginVersion) {
+    reasons.push({ kind: 'plugin-changed', from: `${previous.plugin}@${previous.pluginVersion}`, to: `${current.plugin}@${current.pluginVersion}` });
+  }
+  for (const name of changedKeys(previous.params, current.params)) {
+    reasons.push({ kind: 'param-changed', name, from: previous.params[name], to: current.params[name] });
+  }
+  for (const name of changedKeys(previous.numerics, current.numerics)) {
+    reasons.push({ kind: 'numerics-changed', name, from: previous.numerics[name], to: current.numerics[name] });
+  }
+  for (const name of changedKeys(previous.files, current.files)) reasons.push({ kind: 'file-changed', name });
+  for (const port of changedKeys(previous.inputs, current.inputs)) reasons.push({ kind: 'input-changed', port });
+  // Same fields, different key: the previous result was removed from the store.
+  return reasons.length > 0 ? reasons : [{ kind: 'no-previous-result' }];
+}

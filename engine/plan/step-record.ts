@@ -1,0 +1,32 @@
+// Owns the record of a completed step: written last, atomically, once every output is durable. Its
+// presence under the cache key is what makes the step cached.
+import type { StepSummary } from '../index.js';
+import type { Sha256Hex } from '../util/sha256.js';
+import type { Fingerprint } from './fingerprint.js';
+
+export interface ExternalOutput {
+  path: string;
+  digest: Sha256Hex;
+}
+
+export interface StepRecord {
+  schema: 1;
+  key: Sha256Hex;
+  fingerprint: Fingerprint;
+  /** Manifest digest of each output artifact. */
+  outputs: Record<string, Sha256Hex>;
+  external: ExternalOutput[];
+  summary: StepSummary;
+  workflow: string;
+  step: string;
+  durationMs: number;
+  finishedAt: string;
+}
+
+/** An output artifact: its shards in order, and the facts that travel with it. */
+export interface ArtifactManifest {
+  schema: 1;
+  type: string;
+  shards: { index: number; digest: Sha256Hex; rows: number }[];
+  meta: Record<string, unknown>;
+}

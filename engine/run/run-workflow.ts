@@ -1,0 +1,149 @@
+// Owns executing a checked workflow: steps start when their upstream steps are done, up to `jobs` at
+// once; each is cached (verified) or run with checkpoints; a step counts as completed only once its
+// record is committed after every output is durable. Emits RunEvents; knows nothing of terminals.
+import { StepError } from '../index.js';
+import type { RunEventSink } from '../events/run-event.js';
+import { decideStep } from '../plan/decide-step.js';
+import { stepInputs } from '../plan/plan-run.js';
+import type { RerunReason } from '../plan/rerun-reason.js';
+import type { StepRecord } from '../plan/step-record.js';
+import { CheckpointLog } from '../store/checkpoint-log.js';
+import type { StrandState } from '../store/strand-state.js';
+import type { Sha256Hex } from '../util/sha256.js';
+import type { StepSpec, Workflow } from '../workflow/workflow.js';
+import { createStepContext, manifestFromCheckpoints, StepInterrupted } from './step-context.js';
+
+export interface RunOptions {
+  workflow: Workflow;
+  state: StrandState;
+  emit: RunEventSink;
+  signal: AbortSignal;
+  /** Steps running at once. */
+  jobs: number;
+  now: () => Date;
+  runId: string;
+}
+
+export type RunStatus = 'ok' | 'failed' | 'interrupted';
+type StepOutcome = { status: 'done'; outputs: Record<string, Sha256Hex> } | { status: 'failed' | 'interrupted' | 'blocked' };
+
+function dependenciesOf(step: StepSpec): string[] {
+  return [...new Set([...step.needs, ...Object.values(step.inputs).map((w) => w.step)])];
+}
+
+export async function runWorkflow(options: RunOptions): Promise<RunStatus> {
+  const { workflow, state, emit, signal, now } = options;
+  const time = (): string => now().toISOString();
+  const started = now().getTime();
+  emit({ kind: 'run-started', runId: options.runId, workflow: workflow.name, file: workflow.file, steps: workflow.steps.map((s) => s.id), time: time() });
+
+  const outcomes = new Map<string, StepOutcome>();
+  const running = new Map<string, Promise<void>>();
+  let stopLaunching = false;
+  const pending = [...workflow.steps];
+
+  while (pending.length > 0 || running.size > 0) {
+    for (let i = 0; i < pending.length && running.size < options.jobs && !stopLaunching && !signal.aborted; ) {
+      const step = pending[i]!;
+      const deps = dependenciesOf(step);
+      const blocker = deps.find((d) => {
+        const s = outcomes.get(d)?.status;
+        return s !== undefined && s !== 'done';
+      });
+      if (blocker !== undefined) {
+        pending.splice(i, 1);
+        outcomes.set(step.id, { status: 'blocked' });
+        emit({ kind: 'step-blocked', step: step.id, by: blocker, time: time() });
+        continue;
+      }
+      if (!deps.every((d) => outcomes.get(d)?.status === 'done')) {
+        i++;
+        continue;
+      }
+      pending.splice(i, 1);
+      const outputsOf = (id: string): Record<string, Sha256Hex> | undefined => {
+        const o = outcomes.get(id);
+        return o?.status === 'done' ? o.outputs : undefined;
+      };
+      const task = executeStep(step, outputsOf, options).then((outcome) => {
+        outcomes.set(step.id, outcome);
+        running.delete(step.id);
+        if (outcome.status !== 'done') stopLaunching = true;
+      });
+      running.set(step.id, task);
+    }
+    if (running.size === 0) {
+      for (const step of pending.splice(0)) {
+        outcomes.set(step.id, { status: 'blocked' });
+        const by = dependenciesOf(step).find((d) => outcomes.get(d)?.status !== 'done') ?? 'the stopped run';
+        emit({ kind: 'step-blocked', step: step.id, by, time: time() });
+      }
+      break;
+    }
+    await Promise.race(running.values());
+  }
+  state.files.save();
+  const statuses = [...outcomes.values()].map((o) => o.status);
+  const status: RunStatus = statuses.includes('failed') ? 'failed' : signal.aborted || statuses.includes('interrupted') ? 'interrupted' : 'ok';
+  emit({ kind: 'run-finished', status, durationMs: now().getTime() - started, time: time() });
+  return status;
+}
+
+async function executeStep(
+  step: StepSpec,
+  outputsOf: (id: string) => Record<string, Sha256Hex> | undefined,
+  options: RunOptions,
+): Promise<StepOutcome> {
+  const { workflow, state, emit, now } = options;
+  const time = (): string => now().toISOString();
+  const inputs = stepInputs(step.inputs, outputsOf);
+  if ('pendingOn' in inputs) throw new Error(`bug: ${step.id} started before ${inputs.pendingOn}`);
+  const decision = decideStep(workflow.name, step, inputs, state);
+  let reasons: RerunReason[];
+  if (decision.status === 'cached') {
+    try {
+      state.objectsOf(decision.record, true);
+      emit({ kind: 'step-cached', step: step.id, key: decision.key, time: time() });
+      return { status: 'done', outputs: decision.record.outputs };
+    } catch (error) {
+      state.dropRecord(decision.key);
+      reasons = [{ kind: 'corrupt-entry', detail: (error as Error).message }];
+    }
+  } else {
+    reasons = decision.reasons;
+  }
+  const key = decision.key!;
+  const fingerprint = decision.fingerprint!;
+  const began = now().getTime();
+  emit({ kind: 'step-started', step: step.id, key, reasons, time: time() });
+  const checkpoints = new CheckpointLog(state.layout.checkpoints, key);
+  const handle = createStepContext({ step, inputs: inputs.known, objects: state.objects, checkpoints, signal: options.signal, workdir: state.workdir, emit, now });
+  try {
+    const summary = (await step.plugin.run(handle.context)) ?? {};
+    if (options.signal.aborted) throw new StepInterrupted();
+    const outputs: Record<string, Sha256Hex> = {};
+    for (const [port, spec] of Object.entries(step.plugin.outputs)) {
+      outputs[port] = state.objects.putJson(manifestFromCheckpoints(spec.type, port, checkpoints, handle.meta.get(port) ?? {}));
+    }
+    const external = handle.external.map((path) => {
+      const digest = state.outputDigest(path);
+      if (digest === undefined) throw new Error(`${step.plugin.id} recorded output ${path}, which does not exist`);
+      return { path, digest };
+    });
+    const durationMs = now().getTime() - began;
+    const record: StepRecord = { schema: 1, key, fingerprint, outputs, external, summary, workflow: workflow.name, step: step.id, durationMs, finishedAt: time() };
+    state.commitRecord(record);
+    checkpoints.remove();
+    emit({ kind: 'step-finished', step: step.id, key, durationMs, summary, outputs: Object.keys(outputs), time: time() });
+    return { status: 'done', outputs };
+  } catch (error) {
+    if (error instanceof StepInterrupted || (options.signal.aborted && (error as Error).name === 'AbortError')) {
+      emit({ kind: 'step-interrupted', step: step.id, time: time() });
+      return { status: 'interrupted' };
+    }
+    const hint = error instanceof StepError ? error.hint : undefined;
+    const message = error instanceof StepError ? error.message : `${(error as Error).message ?? String(error)}`;
+    emit({ kind: 'step-failed', step: step.id, message, ...(hint !== undefined ? { hint } : {}), time: time() });
+    return { status: 'failed' };
+  }
+}

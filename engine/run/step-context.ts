@@ -1,0 +1,110 @@
+// Owns the StepContext a plugin runs with: input readers over verified store objects, output writers
+// whose shards are checkpointed (and skipped on resume), side-effect units, progress and logs.
+import { resolve } from 'node:path';
+import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import type { ArtifactMeta, InputArtifact, OutputWriter, StepContext } from '../index.js';
+import type { RunEventSink } from '../events/run-event.js';
+import type { ArtifactManifest } from '../plan/step-record.js';
+import type { CheckpointLog } from '../store/checkpoint-log.js';
+import type { ObjectStore } from '../store/object-store.js';
+import type { Sha256Hex } from '../util/sha256.js';
+import type { StepSpec } from '../workflow/workflow.js';
+
+/** Thrown inside a step when the run was asked to stop; the step ends as interrupted, not failed. */
+export class StepInterrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+export interface StepContextParts {
+  step: StepSpec;
+  inputs: Record<string, Sha256Hex>;
+  objects: ObjectStore;
+  checkpoints: CheckpointLog;
+  signal: AbortSignal;
+  workdir: string;
+  emit: RunEventSink;
+  now: () => Date;
+}
+
+export interface StepContextHandle {
+  context: StepContext;
+  /** Output metadata set by the step, by port. */
+  meta: Map<string, ArtifactMeta>;
+  external: string[];
+}
+
+export function createStepContext(parts: StepContextParts): StepContextHandle {
+  const { step, objects, checkpoints, signal, emit } = parts;
+  const time = (): string => parts.now().toISOString();
+  const meta = new Map<string, ArtifactMeta>();
+  const external: string[] = [];
+
+  const runUnit = async (unit: string, work: () => Promise<{ digest?: Sha256Hex; rows?: number }>): Promise<'produced' | 'resumed'> => {
+    const done = checkpoints.entries.get(unit);
+    if (done !== undefined && (done.digest === undefined || objects.has(done.digest))) {
+      emit({ kind: 'shard-resumed', step: step.id, unit, time: time() });
+      return 'resumed';
+    }
+    if (signal.aborted) throw new StepInterrupted();
+    const result = await work();
+    checkpoints.record({ unit, ...result });
+    emit({ kind: 'shard-done', step: step.id, unit, ...(result.rows !== undefined ? { rows: result.rows } : {}), time: time() });
+    return 'produced';
+  };
+
+  const input = (port: string): InputArtifact | undefined => {
+    const digest = parts.inputs[port];
+    if (digest === undefined) return undefined;
+    const manifest = objects.getJson<ArtifactManifest>(digest);
+    return {
+      type: manifest.type,
+      meta: manifest.meta,
+      shardCount: manifest.shards.length,
+      rows: manifest.shards.reduce((n, s) => n + s.rows, 0),
+      readShard: async (index) => {
+        const shard = manifest.shards[index];
+        if (shard === undefined) throw new RangeError(`input ${port} has no shard ${index}`);
+        return tableFromIPC(objects.get(shard.digest));
+      },
+    };
+  };
+
+  const output = (port: string): OutputWriter => {
+    if (step.plugin.outputs[port] === undefined) throw new Error(`${step.plugin.id} writes undeclared output "${port}"`);
+    return {
+      shard: (index, produce) =>
+        runUnit(`output:${port}:${index}`, async () => {
+          const table = await produce();
+          return { digest: objects.put(tableToIPC(table, 'file')), rows: table.numRows };
+        }),
+      setMeta: (values) => meta.set(port, { ...(meta.get(port) ?? {}), ...values }),
+    };
+  };
+
+  const context: StepContext = {
+    stepId: step.id,
+    params: step.params,
+    signal,
+    workdir: parts.workdir,
+    resolvePath: (path) => resolve(parts.workdir, path),
+    input,
+    output,
+    once: (unit, work) => runUnit(`once:${unit}`, async () => (await work(), {})),
+    recordExternalOutput: (path) => void external.push(path),
+    progress: (update) => emit({ kind: 'step-progress', step: step.id, ...update, time: time() }),
+    log: (message) => emit({ kind: 'step-log', step: step.id, message, time: time() }),
+  };
+  return { context, meta, external };
+}
+
+/** Builds an output's manifest from its checkpointed shards (in index order). */
+export function manifestFromCheckpoints(type: string, port: string, checkpoints: CheckpointLog, meta: ArtifactMeta): ArtifactManifest {
+  const prefix = `output:${port}:`;
+  const shards = [...checkpoints.entries.values()]
+    .filter((e) => e.unit.startsWith(prefix) && e.digest !== undefined)
+    .map((e) => ({ index: Number(e.unit.slice(prefix.length)), digest: e.digest!, rows: e.rows ?? 0 }))
+    .sort((a, b) => a.index - b.index);
+  return { schema: 1, type, shards, meta };
+}

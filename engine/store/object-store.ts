@@ -1,0 +1,81 @@
+// Owns the content-addressed object store under <state>/objects: blobs named by their SHA-256,
+// written atomically, verified on every read. A blob whose bytes do not match its name is corrupt:
+// it is deleted and reported, never returned.
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256, type Sha256Hex } from '../util/sha256.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export class CorruptObjectError extends Error {
+  constructor(readonly digest: Sha256Hex) {
+    super(`store object ${digest.slice(0, 12)} is corrupt (its content does not match its digest)`);
+  }
+}
+
+export class MissingObjectError extends Error {
+  constructor(readonly digest: Sha256Hex) {
+    super(`store object ${digest.slice(0, 12)} is missing`);
+  }
+}
+
+export class ObjectStore {
+  constructor(readonly root: string) {}
+
+  pathOf(digest: Sha256Hex): string {
+    return join(this.root, digest.slice(0, 2), digest.slice(2));
+  }
+
+  has(digest: Sha256Hex): boolean {
+    return existsSync(this.pathOf(digest));
+  }
+
+  put(data: Uint8Array | string): Sha256Hex {
+    const digest = sha256(data);
+    const path = this.pathOf(digest);
+    if (existsSync(path) && sha256(readFileSync(path)) === digest) return digest;
+    writeFileAtomic(path, data);
+    return digest;
+  }
+
+  get(digest: Sha256Hex): Buffer {
+    const path = this.pathOf(digest);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      throw new MissingObjectError(digest);
+    }
+    if (sha256(bytes) !== digest) {
+      rmSync(path, { force: true });
+      throw new CorruptObjectError(digest);
+    }
+    return bytes;
+  }
+
+  getJson<T>(digest: Sha256Hex): T {
+    return JSON.parse(this.get(digest).toString('utf8')) as T;
+  }
+
+  putJson(value: unknown): Sha256Hex {
+    return this.put(JSON.stringify(value));
+  }
+
+  /** Every object with its size; temporary files from interrupted writes are listed separately. */
+  list(): { objects: { digest: Sha256Hex; size: number }[]; temporaries: string[] } {
+    const objects: { digest: Sha256Hex; size: number }[] = [];
+    const temporaries: string[] = [];
+    if (!existsSync(this.root)) return { objects, temporaries };
+    for (const prefix of readdirSync(this.root)) {
+      for (const name of readdirSync(join(this.root, prefix))) {
+        const path = join(this.root, prefix, name);
+        if (name.startsWith('.tmp-')) temporaries.push(path);
+        else objects.push({ digest: (prefix + name) as Sha256Hex, size: statSync(path).size });
+      }
+    }
+    return { objects, temporaries };
+  }
+
+  remove(digest: Sha256Hex): void {
+    rmSync(this.pathOf(digest), { force: true });
+  }
+}

@@ -1,0 +1,88 @@
+// Owns a state directory as a whole: step records and "latest" pointers beside the object store and
+// file digests. It answers the planner's questions (PlanFacts) from disk.
+import { readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { PlanFacts } from '../plan/decide-step.js';
+import type { Fingerprint } from '../plan/fingerprint.js';
+import type { ArtifactManifest, StepRecord } from '../plan/step-record.js';
+import { globFiles, hasGlob } from '../util/glob-files.js';
+import { sha256OfValue, type Sha256Hex } from '../util/sha256.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { FileDigests } from './file-digests.js';
+import { ObjectStore } from './object-store.js';
+import { stateLayout, type StateLayout } from './state-dir.js';
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export class StrandState implements PlanFacts {
+  readonly layout: StateLayout;
+  readonly objects: ObjectStore;
+  readonly files: FileDigests;
+
+  constructor(
+    root: string,
+    readonly workdir: string,
+  ) {
+    this.layout = stateLayout(root);
+    this.objects = new ObjectStore(this.layout.objects);
+    this.files = new FileDigests(this.layout.fileDigests);
+  }
+
+  record(key: Sha256Hex): StepRecord | undefined {
+    const record = readJson<StepRecord>(join(this.layout.steps, `${key}.json`));
+    return record?.key === key ? record : undefined;
+  }
+
+  previous(workflow: string, step: string): Fingerprint | undefined {
+    return readJson<Fingerprint>(join(this.layout.latest, workflow, `${step}.json`));
+  }
+
+  inputFileDigest(path: string): Sha256Hex | undefined {
+    const matches = globFiles(path, this.workdir);
+    if (matches.length === 0) return undefined;
+    if (!hasGlob(path)) return this.files.digest(matches[0]!);
+    return sha256OfValue(matches.map((m) => [relative(this.workdir, m), this.files.digest(m) ?? null]));
+  }
+
+  outputDigest(path: string): Sha256Hex | undefined {
+    return this.files.digest(resolve(this.workdir, path));
+  }
+
+  /** Makes a step cached: its record appears, complete, under its key. Call only once outputs are durable. */
+  commitRecord(record: StepRecord): void {
+    writeFileAtomic(join(this.layout.steps, `${record.key}.json`), JSON.stringify(record, null, 2));
+    writeFileAtomic(join(this.layout.latest, record.workflow, `${record.step}.json`), JSON.stringify(record.fingerprint, null, 2));
+  }
+
+  dropRecord(key: Sha256Hex): void {
+    rmSync(join(this.layout.steps, `${key}.json`), { force: true });
+  }
+
+  records(): StepRecord[] {
+    if (!existsSync(this.layout.steps)) return [];
+    return readdirSync(this.layout.steps)
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => readJson<StepRecord>(join(this.layout.steps, n)))
+      .filter((r): r is StepRecord => r !== undefined);
+  }
+
+  /** Every object a record depends on: its manifests and their shards. Throws if one is missing or corrupt. */
+  objectsOf(record: StepRecord, verify: boolean): Sha256Hex[] {
+    const digests: Sha256Hex[] = [];
+    for (const manifestDigest of Object.values(record.outputs)) {
+      digests.push(manifestDigest);
+      const manifest = this.objects.getJson<ArtifactManifest>(manifestDigest);
+      for (const shard of manifest.shards) {
+        digests.push(shard.digest);
+        if (verify) this.objects.get(shard.digest);
+      }
+    }
+    return digests;
+  }
+}

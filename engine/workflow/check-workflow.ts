@@ -1,0 +1,156 @@
+// Owns turning a parsed workflow file into a checked `Workflow`, collecting every problem in one pass:
+// schema errors, unknown plugins and steps, bad expressions, unknown params, port wiring, cycles.
+// Pure: plugins, overrides and the environment arrive as arguments.
+import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { findCycle } from '../graph/find-cycle.js';
+import { topoSort } from '../graph/topo-sort.js';
+import type { StepPlugin } from '../index.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { findExpressions, resolveParams } from './expressions.js';
+import { resolveParamValues } from './param-values.js';
+import { checkAgainstSchema } from './schema-diagnostics.js';
+import type { ParamSpec, StepSpec, Workflow } from './workflow.js';
+import { buildWorkflowSchema } from './workflow-schema.js';
+import { wirePorts } from './wire-ports.js';
+import type { YamlPath, YamlSource } from './yaml-source.js';
+
+export interface CheckInput {
+  source: YamlSource;
+  /** Plugins by the `uses:` string that named them (built-ins and loaded local plugins). */
+  plugins: ReadonlyMap<string, StepPlugin>;
+  /** `uses:` strings whose local plugin failed to load (already reported). */
+  failedPlugins?: ReadonlySet<string>;
+  overrides?: Record<string, string>;
+  env?: Record<string, string | undefined>;
+}
+
+type RawStep = { uses?: unknown; needs?: unknown; with?: unknown; inputs?: unknown };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Every string inside a value with its path, for expression checks. */
+function stringsIn(value: unknown, path: YamlPath): { path: YamlPath; text: string }[] {
+  if (typeof value === 'string') return [{ path, text: value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringsIn(v, [...path, i]));
+  if (isRecord(value)) return Object.entries(value).flatMap(([k, v]) => stringsIn(v, [...path, k]));
+  return [];
+}
+
+/** Narrows a location from a whole scalar to the expression inside it. */
+export function locateInString(source: YamlSource, path: YamlPath, needle: string) {
+  const location = source.locate(path);
+  const line = source.text.split(/\r?\n/)[location.line - 1] ?? '';
+  const index = line.indexOf(needle, location.column - 1);
+  return index === -1 ? location : { ...location, column: index + 1, length: needle.length };
+}
+
+export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnostics: Diagnostic[] } {
+  const { source, plugins } = input;
+  const schemaPlugins = [...plugins].map(([uses, plugin]) => ({ ...plugin, id: uses }));
+  const diagnostics = checkAgainstSchema(source, buildWorkflowSchema(schemaPlugins));
+  const root = isRecord(source.value) ? source.value : {};
+  const paramSpecs = (isRecord(root.params) ? root.params : {}) as Record<string, ParamSpec>;
+  const validParamSpecs = Object.fromEntries(
+    Object.entries(paramSpecs).filter(([, s]) => isRecord(s) && ['string', 'number', 'integer', 'boolean'].includes(s.type as string)),
+  );
+  const params = resolveParamValues(source, validParamSpecs, input.overrides ?? {}, input.env ?? {});
+  diagnostics.push(...params.diagnostics);
+
+  const rawSteps = (isRecord(root.steps) ? root.steps : {}) as Record<string, RawStep>;
+  const stepIds = Object.keys(rawSteps);
+  const stepPlugins = new Map<string, StepPlugin>();
+  const edges = new Map<string, string[]>();
+  const edgePaths = new Map<string, YamlPath>();
+  const addEdge = (from: string, to: string, path: YamlPath): void => {
+    const list = edges.get(from) ?? [];
+    if (!list.includes(to)) list.push(to);
+    edges.set(from, list);
+    if (!edgePaths.has(`${from}->${to}`)) edgePaths.set(`${from}->${to}`, path);
+  };
+
+  for (const [id, step] of Object.entries(rawSteps)) {
+    if (!isRecord(step)) continue;
+    if (typeof step.uses === 'string') {
+      const plugin = plugins.get(step.uses);
+      if (plugin) stepPlugins.set(id, plugin);
+      else if (!input.failedPlugins?.has(step.uses)) {
+        const known = [...plugins.keys()].filter((k) => !k.startsWith('.'));
+        const suggestion = didYouMean(step.uses, known);
+        diagnostics.push(
+          errorAt('unknown-plugin', source.locate(['steps', id, 'uses']), `step "${id}" uses unknown plugin "${step.uses}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `built-in steps: ${known.join(', ')}; a local plugin is a path starting with ./`),
+        );
+      }
+    }
+    (Array.isArray(step.needs) ? step.needs : []).forEach((need, i) => {
+      if (typeof need !== 'string') return;
+      if (!(need in rawSteps)) {
+        const suggestion = didYouMean(need, stepIds);
+        diagnostics.push(errorAt('unknown-step', source.locate(['steps', id, 'needs', i]), `step "${id}" needs "${need}", which is not a step${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `steps in this workflow: ${stepIds.join(', ')}`));
+      } else addEdge(id, need, ['steps', id, 'needs', i]);
+    });
+    for (const { path, text } of stringsIn(step.with, ['steps', id, 'with'])) {
+      for (const match of findExpressions(text)) {
+        const location = locateInString(source, path, match.source);
+        if (match.expression === undefined) {
+          diagnostics.push(errorAt('bad-expression', location, `bad expression ${match.source}`, 'write ${{ params.NAME }}; step outputs are wired with inputs: or needs:'));
+        } else if (match.expression.kind === 'step-output') {
+          diagnostics.push(errorAt('bad-expression', location, `${match.source} cannot be used in with:`, `step outputs are artifacts: wire them under inputs:, e.g. inputs: { PORT: "${match.source}" }`));
+        } else if (!(match.expression.name in paramSpecs)) {
+          const suggestion = didYouMean(match.expression.name, Object.keys(paramSpecs));
+          diagnostics.push(errorAt('unknown-param', location, `unknown param "${match.expression.name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `declare it under params:, e.g. params: { ${match.expression.name}: { type: string } }`));
+        }
+      }
+    }
+  }
+
+  const wiring = wirePorts(source, rawSteps, stepPlugins);
+  diagnostics.push(...wiring.diagnostics);
+  for (const [id, wires] of Object.entries(wiring.inputs)) {
+    for (const [port, wire] of Object.entries(wires)) addEdge(id, wire.step, ['steps', id, 'inputs', port]);
+  }
+
+  const cycle = findCycle(stepIds, edges);
+  if (cycle) {
+    const first = edgePaths.get(`${cycle[0]}->${cycle[1]}`)!;
+    diagnostics.push({
+      ...errorAt('needs-cycle', source.locate(first), `steps form a cycle: ${cycle.join(' -> ')}`, 'remove one of these dependencies'),
+      related: cycle.slice(0, -1).map((from, i) => ({
+        message: `"${from}" depends on "${cycle[i + 1]}" here`,
+        location: source.locate(edgePaths.get(`${from}->${cycle[i + 1]}`)!),
+      })),
+    });
+  }
+
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+
+  const keyValues = { ...params.values };
+  for (const [name, spec] of Object.entries(validParamSpecs)) if (spec.secret) keyValues[name] = `[secret:${name}]`;
+  const order = topoSort(stepIds, edges);
+  const steps: StepSpec[] = order.map((id) => {
+    const raw = rawSteps[id]!;
+    const withValue = isRecord(raw.with) ? raw.with : {};
+    return {
+      id,
+      uses: raw.uses as string,
+      plugin: stepPlugins.get(id)!,
+      needs: (raw.needs as string[] | undefined) ?? [],
+      with: withValue,
+      params: resolveParams(withValue, params.values) as Record<string, unknown>,
+      keyParams: resolveParams(withValue, keyValues) as Record<string, unknown>,
+      inputs: wiring.inputs[id] ?? {},
+    };
+  });
+  return {
+    workflow: {
+      file: source.file,
+      name: root.name as string,
+      params: validParamSpecs,
+      paramValues: params.values,
+      secrets: params.secrets,
+      steps,
+    },
+    diagnostics,
+  };
+}

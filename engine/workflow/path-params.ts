@@ -1,0 +1,22 @@
+// Owns finding the `with:` params that name files, from the plugin schema's `x-strand-path` marks.
+import type { StepSpec } from './workflow.js';
+
+export interface PathParam {
+  key: string;
+  path: string;
+  direction: 'input' | 'output';
+}
+
+export function pathParams(step: Pick<StepSpec, 'plugin' | 'params'>): PathParam[] {
+  const properties = (step.plugin.with.properties ?? {}) as Record<string, { 'x-strand-path'?: 'input' | 'output' }>;
+  const found: PathParam[] = [];
+  for (const [key, schema] of Object.entries(properties)) {
+    const direction = schema['x-strand-path'];
+    const value = step.params[key];
+    if (direction === undefined || value === undefined) continue;
+    for (const path of Array.isArray(value) ? value : [value]) {
+      if (typeof path === 'string') found.push({ key, path, direction });
+    }
+  }
+  return found;
+}

@@ -1,0 +1,123 @@
+// Owns checking a parsed workflow against the JSON Schema with ajv and turning ajv's errors into
+// located diagnostics (unknown keys with "did you mean", wrong types, missing keys, bad values).
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import type { JsonSchema } from '../index.js';
+import type { YamlPath, YamlSource } from './yaml-source.js';
+
+const compiled = new Map<string, ValidateFunction>();
+
+function compile(schema: JsonSchema): ValidateFunction {
+  const key = canonicalJson(schema);
+  let validate = compiled.get(key);
+  if (validate === undefined) {
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    validate = ajv.compile(schema);
+    compiled.set(key, validate);
+  }
+  return validate;
+}
+
+function toPath(pointer: string): YamlPath {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function dotted(path: YamlPath): string {
+  return path.length === 0 ? 'the workflow' : path.join('.');
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function valueAt(root: unknown, path: YamlPath): unknown {
+  let node = root;
+  for (const segment of path) node = (node as Record<string | number, unknown> | undefined)?.[segment];
+  return node;
+}
+
+function toDiagnostic(error: ErrorObject, source: YamlSource): Diagnostic | undefined {
+  const path = toPath(error.instancePath);
+  const where = dotted(path);
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(error.params.additionalProperty);
+      const known = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
+      const suggestion = didYouMean(key, known);
+      return errorAt(
+        'unknown-key',
+        source.locate([...path, key], 'key'),
+        `unknown key "${key}" in ${where}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+        known.length ? `allowed keys: ${known.join(', ')}` : 'remove this key',
+      );
+    }
+    case 'type':
+      return errorAt(
+        'wrong-type',
+        source.locate(path),
+        `${where} must be ${error.params.type}, not ${typeName(valueAt(source.value, path))}`,
+        `write ${where} as ${error.params.type === 'object' ? 'a mapping (key: value)' : error.params.type === 'array' ? 'a list ([a, b])' : `a ${error.params.type}`}`,
+      );
+    case 'required':
+      return errorAt(
+        'missing-key',
+        source.locate(path, path.length ? 'key' : 'value'),
+        `${where} is missing required key "${error.params.missingProperty}"`,
+        `add "${error.params.missingProperty}:" to ${where}`,
+      );
+    case 'enum':
+      return errorAt(
+        'invalid-value',
+        source.locate(path),
+        `${where} must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+        `got ${JSON.stringify(valueAt(source.value, path))}`,
+      );
+    case 'const':
+      return errorAt('invalid-value', source.locate(path), `${where} must be ${JSON.stringify(error.params.allowedValue)}`, `got ${JSON.stringify(valueAt(source.value, path))}`);
+    case 'pattern':
+      if (path[path.length - 1] === 'uses') return undefined;
+      return errorAt('invalid-value', source.locate(path), `${where} ${error.message}`, 'names use letters, digits, "_" and "-", and start with a letter or "_"');
+    case 'propertyNames':
+      return undefined;
+    case 'if':
+    case 'anyOf':
+    case 'allOf':
+    case 'then':
+      // Wrappers: the specific error inside them is reported; a bad `uses` is reported by plugin resolution.
+      return undefined;
+    default:
+      return errorAt('invalid-value', source.locate(path), `${where} ${error.message ?? 'is invalid'}`, 'see the step\'s parameters with `strand steps`');
+  }
+}
+
+/** Validates the parsed value against `schema`; one diagnostic per distinct problem. */
+export function checkAgainstSchema(source: YamlSource, schema: JsonSchema): Diagnostic[] {
+  const validate = compile(schema);
+  if (validate(source.value)) return [];
+  const seen = new Set<string>();
+  const diagnostics: Diagnostic[] = [];
+  for (const error of validate.errors ?? []) {
+    if (error.keyword === 'pattern' && error.propertyName !== undefined) {
+      const path = [...toPath(error.instancePath), error.propertyName];
+      diagnostics.push(errorAt('invalid-value', source.locate(path, 'key'), `name "${error.propertyName}" in ${dotted(toPath(error.instancePath))} is not allowed`, 'names use letters, digits, "_" and "-", and start with a letter or "_"'));
+      continue;
+    }
+    const diagnostic = toDiagnostic(error, source);
+    if (diagnostic === undefined) continue;
+    const key = `${diagnostic.code}:${diagnostic.location.line}:${diagnostic.location.column}:${diagnostic.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    diagnostics.push(diagnostic);
+  }
+  return diagnostics;
+}

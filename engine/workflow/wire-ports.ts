@@ -1,0 +1,79 @@
+// Owns wiring step inputs to upstream outputs: explicit `inputs:` references first, then by type
+// among the `needs` steps. No candidate or several candidates are errors that name the choices.
+import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { StepPlugin } from '../index.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { findExpressions } from './expressions.js';
+import type { PortWire } from './workflow.js';
+import type { YamlSource } from './yaml-source.js';
+
+type RawStep = { needs?: unknown; inputs?: unknown };
+
+export function wirePorts(
+  source: YamlSource,
+  rawSteps: Record<string, RawStep>,
+  plugins: ReadonlyMap<string, StepPlugin>,
+): { inputs: Record<string, Record<string, PortWire>>; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const inputs: Record<string, Record<string, PortWire>> = {};
+  for (const [id, step] of Object.entries(rawSteps)) {
+    const plugin = plugins.get(id);
+    if (plugin === undefined || step === null || typeof step !== 'object') continue;
+    const wires: Record<string, PortWire> = {};
+    const explicit = (step.inputs !== null && typeof step.inputs === 'object' ? step.inputs : {}) as Record<string, unknown>;
+    for (const [port, ref] of Object.entries(explicit)) {
+      const location = source.locate(['steps', id, 'inputs', port]);
+      const spec = plugin.inputs[port];
+      if (spec === undefined) {
+        const suggestion = didYouMean(port, Object.keys(plugin.inputs));
+        diagnostics.push(errorAt('unknown-port', source.locate(['steps', id, 'inputs', port], 'key'), `${plugin.id} has no input "${port}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `inputs of ${plugin.id}: ${Object.keys(plugin.inputs).join(', ') || 'none'}`));
+        continue;
+      }
+      const matches = typeof ref === 'string' ? findExpressions(ref) : [];
+      const expression = matches.length === 1 && matches[0]!.length === (ref as string).length ? matches[0]!.expression : undefined;
+      if (expression?.kind !== 'step-output') {
+        diagnostics.push(errorAt('bad-expression', location, `input "${port}" must be one reference to a step output`, 'write ${{ steps.ID.outputs.PORT }}'));
+        continue;
+      }
+      const upstream = plugins.get(expression.step);
+      if (!(expression.step in rawSteps)) {
+        diagnostics.push(errorAt('unknown-step', location, `input "${port}" refers to step "${expression.step}", which does not exist`, `steps: ${Object.keys(rawSteps).join(', ')}`));
+        continue;
+      }
+      if (upstream === undefined) continue;
+      const out = upstream.outputs[expression.port];
+      if (out === undefined) {
+        diagnostics.push(errorAt('unknown-port', location, `step "${expression.step}" (${upstream.id}) has no output "${expression.port}"`, `outputs of ${upstream.id}: ${Object.keys(upstream.outputs).join(', ') || 'none'}`));
+        continue;
+      }
+      if (out.type !== spec.type) {
+        diagnostics.push(errorAt('port-type-mismatch', location, `input "${port}" of step "${id}" takes ${spec.type}, but ${expression.step}.${expression.port} gives ${out.type}`, `wire a step output of type ${spec.type}`));
+        continue;
+      }
+      wires[port] = { step: expression.step, port: expression.port };
+    }
+    const needs = (Array.isArray(step.needs) ? step.needs : []).filter((n): n is string => typeof n === 'string' && n in rawSteps);
+    for (const [port, spec] of Object.entries(plugin.inputs)) {
+      if (port in wires || port in explicit) continue;
+      const candidates = needs.flatMap((need) =>
+        Object.entries(plugins.get(need)?.outputs ?? {})
+          .filter(([, out]) => out.type === spec.type)
+          .map(([outPort]) => ({ step: need, port: outPort })),
+      );
+      if (candidates.length === 1) wires[port] = candidates[0]!;
+      else if (candidates.length > 1) {
+        diagnostics.push({
+          ...errorAt('ambiguous-input', source.locate(['steps', id, 'needs']), `input "${port}" (${spec.type}) of step "${id}" could come from ${candidates.map((c) => `${c.step}.${c.port}`).join(' or ')}`, `choose one: inputs: { ${port}: "\${{ steps.${candidates[0]!.step}.outputs.${candidates[0]!.port} }}" }`),
+          related: candidates.map((c) => ({ message: `candidate ${c.step}.${c.port}`, location: source.locate(['steps', c.step], 'key') })),
+        });
+      } else if (spec.optional !== true) {
+        const providers = [...plugins].filter(([, p]) => Object.values(p.outputs).some((o) => o.type === spec.type)).map(([s]) => s);
+        diagnostics.push(
+          errorAt('unwired-input', source.locate(['steps', id], 'key'), `input "${port}" (${spec.type}) of step "${id}" is not wired`, providers.length ? `add one of ${providers.join(', ')} to needs:` : `add a step that outputs ${spec.type} to needs:`),
+        );
+      }
+    }
+    inputs[id] = wires;
+  }
+  return { inputs, diagnostics };
+}

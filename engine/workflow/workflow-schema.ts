@@ -1,0 +1,84 @@
+// Owns the JSON Schema of workflow files: the base shape plus each plugin's `with:` schema folded in
+// (`if uses = X then with = X's schema`). schemas/workflow.schema.json is this, generated and committed.
+import type { JsonSchema, StepPlugin } from '../index.js';
+
+export const WORKFLOW_SCHEMA_ID = 'https://strand.dev/schemas/workflow.schema.json';
+
+const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
+
+export function buildWorkflowSchema(plugins: readonly StepPlugin[]): JsonSchema {
+  const sorted = [...plugins].sort((a, b) => a.id.localeCompare(b.id));
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: WORKFLOW_SCHEMA_ID,
+    title: 'Strand workflow',
+    description: 'A Strand workflow: typed params and a DAG of steps. See README.md.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['version', 'name', 'steps'],
+    properties: {
+      version: { description: 'Workflow file format version.', const: 1 },
+      name: { description: 'Names the workflow; cache history is kept per name.', type: 'string', pattern: NAME_PATTERN },
+      description: { type: 'string' },
+      params: {
+        description: 'Typed inputs, referenced as ${{ params.NAME }}; override with --param NAME=VALUE.',
+        type: 'object',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/$defs/param' },
+      },
+      steps: {
+        description: 'The steps, by id. Order does not matter: edges come from needs and inputs.',
+        type: 'object',
+        minProperties: 1,
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/$defs/step' },
+      },
+    },
+    $defs: {
+      param: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['type'],
+        properties: {
+          type: { enum: ['string', 'number', 'integer', 'boolean'] },
+          default: { type: ['string', 'number', 'boolean'] },
+          description: { type: 'string' },
+          secret: { type: 'boolean', description: 'Redacted from output, never in a cache key.' },
+          env: { type: 'string', description: 'Environment variable the value is read from.' },
+        },
+      },
+      step: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['uses'],
+        properties: {
+          uses: {
+            description: 'A built-in step id or a path to a local plugin (./plugins/my-step.js).',
+            anyOf: [{ enum: sorted.map((p) => p.id) }, { type: 'string', pattern: '^\\.{1,2}/' }],
+          },
+          description: { type: 'string' },
+          needs: {
+            description: 'Upstream steps; their outputs are wired to this step\'s inputs by type.',
+            type: 'array',
+            items: { type: 'string' },
+            uniqueItems: true,
+          },
+          inputs: {
+            description: 'Explicit wiring: PORT: ${{ steps.ID.outputs.PORT }}.',
+            type: 'object',
+            additionalProperties: { type: 'string' },
+          },
+          with: { description: 'Parameters of the step plugin.', type: 'object' },
+        },
+        allOf: sorted.map((plugin) => ({
+          if: { properties: { uses: { const: plugin.id } }, required: ['uses'] },
+          then: { properties: { with: { description: plugin.description, ...withSchema(plugin.with) } } },
+        })),
+      },
+    },
+  };
+}
+
+function withSchema(schema: JsonSchema): JsonSchema {
+  return { type: 'object', additionalProperties: false, ...schema };
+}
