@@ -2,6 +2,11 @@
 // `defineStep({...})` and uses nothing but what this module exports. Built-in steps import only this.
 import type { Table } from 'apache-arrow';
 
+export { writeFileAtomic } from './store/atomic-write.js';
+export { globFiles } from './util/glob-files.js';
+/** The apache-arrow module instance to build tables with (the one LanceDB understands). */
+export { arrow } from './util/arrow.js';
+
 /** Data types that flow between steps. Ports are wired by type; add your own strings for custom data. */
 export type PortType = 'sequences' | 'tokens' | 'embeddings' | 'model' | 'table' | 'metrics' | (string & {});
 
@@ -95,6 +100,8 @@ export interface StepContext<P = Record<string, unknown>> {
    * after a crash, units that completed are skipped. The unit must be idempotent if it is interrupted midway.
    */
   once(unit: string, work: () => Promise<void>): Promise<'produced' | 'resumed'>;
+  /** Content digest (SHA-256 hex) of a file or directory, cached by stat like the engine's own. */
+  fileDigest(path: string): string | undefined;
   /** Records a file or directory written outside the store; its digest is kept so edits are noticed. */
   recordExternalOutput(path: string): void;
   progress(update: ProgressUpdate): void;

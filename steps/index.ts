@@ -1,4 +1,24 @@
 // Lists the built-in step plugins explicitly. A plugin id is its path: `embed/onnx` is steps/embed/onnx.ts.
+// Heavy libraries (onnxruntime, LanceDB) are imported inside `run`, so listing steps stays cheap.
 import type { StepPlugin } from '../engine/index.js';
+import { kmerProfileEmbed } from './embed/kmer-profile.js';
+import { onnxEmbed } from './embed/onnx.js';
+import { lancedbExport } from './export/lancedb.js';
+import { parquetExport } from './export/parquet.js';
+import { fastaSource } from './source/fasta.js';
+import { parquetSource } from './source/parquet.js';
+import { charTokenize } from './tokenize/char.js';
+import { kmerTokenize } from './tokenize/kmer.js';
+import { ntTokenize } from './tokenize/nucleotide-transformer.js';
 
-export const builtinSteps: readonly StepPlugin[] = [];
+export const builtinSteps: readonly StepPlugin[] = [
+  parquetSource,
+  fastaSource,
+  ntTokenize,
+  kmerTokenize,
+  charTokenize,
+  onnxEmbed,
+  kmerProfileEmbed,
+  lancedbExport,
+  parquetExport,
+] as unknown as readonly StepPlugin[];

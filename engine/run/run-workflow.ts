@@ -117,7 +117,7 @@ async function executeStep(
   const began = now().getTime();
   emit({ kind: 'step-started', step: step.id, key, reasons, time: time() });
   const checkpoints = new CheckpointLog(state.layout.checkpoints, key);
-  const handle = createStepContext({ step, inputs: inputs.known, objects: state.objects, checkpoints, signal: options.signal, workdir: state.workdir, emit, now });
+  const handle = createStepContext({ step, inputs: inputs.known, objects: state.objects, checkpoints, signal: options.signal, workdir: state.workdir, fileDigest: (path) => state.files.digest(path), emit, now });
   try {
     const summary = (await step.plugin.run(handle.context)) ?? {};
     if (options.signal.aborted) throw new StepInterrupted();

@@ -1,7 +1,7 @@
 // Owns the StepContext a plugin runs with: input readers over verified store objects, output writers
 // whose shards are checkpointed (and skipped on resume), side-effect units, progress and logs.
 import { resolve } from 'node:path';
-import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import { arrow } from '../util/arrow.js';
 import type { ArtifactMeta, InputArtifact, OutputWriter, StepContext } from '../index.js';
 import type { RunEventSink } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
@@ -24,6 +24,7 @@ export interface StepContextParts {
   checkpoints: CheckpointLog;
   signal: AbortSignal;
   workdir: string;
+  fileDigest: (path: string) => Sha256Hex | undefined;
   emit: RunEventSink;
   now: () => Date;
 }
@@ -66,7 +67,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
       readShard: async (index) => {
         const shard = manifest.shards[index];
         if (shard === undefined) throw new RangeError(`input ${port} has no shard ${index}`);
-        return tableFromIPC(objects.get(shard.digest));
+        return arrow.tableFromIPC(objects.get(shard.digest));
       },
     };
   };
@@ -77,7 +78,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
       shard: (index, produce) =>
         runUnit(`output:${port}:${index}`, async () => {
           const table = await produce();
-          return { digest: objects.put(tableToIPC(table, 'file')), rows: table.numRows };
+          return { digest: objects.put(arrow.tableToIPC(table, 'file')), rows: table.numRows };
         }),
       setMeta: (values) => meta.set(port, { ...(meta.get(port) ?? {}), ...values }),
     };
@@ -92,6 +93,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     input,
     output,
     once: (unit, work) => runUnit(`once:${unit}`, async () => (await work(), {})),
+    fileDigest: (path) => parts.fileDigest(resolve(parts.workdir, path)),
     recordExternalOutput: (path) => void external.push(path),
     progress: (update) => emit({ kind: 'step-progress', step: step.id, ...update, time: time() }),
     log: (message) => emit({ kind: 'step-log', step: step.id, message, time: time() }),

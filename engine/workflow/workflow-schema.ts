@@ -70,10 +70,10 @@ export function buildWorkflowSchema(plugins: readonly StepPlugin[]): JsonSchema 
           },
           with: { description: 'Parameters of the step plugin.', type: 'object' },
         },
-        allOf: sorted.map((plugin) => ({
+        ...(sorted.length === 0 ? {} : { allOf: sorted.map((plugin) => ({
           if: { properties: { uses: { const: plugin.id } }, required: ['uses'] },
           then: { properties: { with: { description: plugin.description, ...withSchema(plugin.with) } } },
-        })),
+        })) }),
       },
     },
   };

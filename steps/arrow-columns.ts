@@ -1,0 +1,64 @@
+// Owns the Arrow layouts steps exchange (shared by every built-in step and `strand search`):
+// text columns, token-id lists and fixed-size float32 vectors, built and read without per-row objects.
+import type { FixedSizeList as FixedSizeListType, Table, Vector } from 'apache-arrow';
+import { arrow } from '../engine/index.js';
+
+const { Field, FixedSizeList, Float32, Int32, List, makeData, makeVector, Utf8, vectorFromArray } = arrow;
+
+export function textColumn(values: readonly (string | null)[]): Vector {
+  return vectorFromArray(values as (string | null)[], new Utf8());
+}
+
+export function numberColumn(values: readonly (number | null)[]): Vector {
+  return vectorFromArray(values as (number | null)[]);
+}
+
+/** A List<Int32> column from one Int32Array per row. */
+export function tokenListColumn(rows: readonly Int32Array[]): Vector {
+  const offsets = new Int32Array(rows.length + 1);
+  rows.forEach((r, i) => (offsets[i + 1] = offsets[i]! + r.length));
+  const flat = new Int32Array(offsets[rows.length]!);
+  rows.forEach((r, i) => flat.set(r, offsets[i]));
+  const child = makeData({ type: new Int32(), length: flat.length, nullCount: 0, data: flat });
+  return makeVector(makeData({ type: new List(new Field('item', new Int32(), false)), length: rows.length, nullCount: 0, valueOffsets: offsets, child }));
+}
+
+/** A FixedSizeList<Float32>[dim] column from a flat row-major buffer. */
+export function vectorColumn(flat: Float32Array, dim: number): Vector {
+  const child = makeData({ type: new Float32(), length: flat.length, nullCount: 0, data: flat });
+  return makeVector(makeData({ type: new FixedSizeList(dim, new Field('item', new Float32(), false)), length: flat.length / dim, nullCount: 0, child }));
+}
+
+export function readText(table: Table, name: string): string[] {
+  const column = table.getChild(name);
+  if (column === null) throw new Error(`column ${name} is missing`);
+  return column.toArray() as string[];
+}
+
+/** The rows of a List<Int32> column as Int32Array views. */
+export function readTokenLists(table: Table, name: string): Int32Array[] {
+  const column = table.getChild(name);
+  if (column === null) throw new Error(`column ${name} is missing`);
+  const rows: Int32Array[] = [];
+  for (const data of column.data) {
+    const offsets = data.valueOffsets as Int32Array;
+    const values = data.children[0]!.values as Int32Array;
+    for (let i = 0; i < data.length; i++) rows.push(values.subarray(offsets[data.offset + i]!, offsets[data.offset + i + 1]!));
+  }
+  return rows;
+}
+
+/** A FixedSizeList<Float32> column as one flat buffer, with its dimension. */
+export function readVectors(table: Table, name: string): { flat: Float32Array; dim: number } {
+  const column = table.getChild(name);
+  if (column === null) throw new Error(`column ${name} is missing`);
+  const dim = (column.type as FixedSizeListType).listSize;
+  const flat = new Float32Array(column.length * dim);
+  let row = 0;
+  for (const data of column.data) {
+    const values = data.children[0]!.values as Float32Array;
+    flat.set(values.subarray(data.offset * dim, (data.offset + data.length) * dim), row * dim);
+    row += data.length;
+  }
+  return { flat, dim };
+}

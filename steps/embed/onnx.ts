@@ -1,0 +1,74 @@
+// Owns the `embed/onnx` step: token shards in, one pooled vector per sequence out, with provenance
+// (model digest, output, pooling rule, tokenizer) recorded on the embeddings artifact.
+import { availableParallelism } from 'node:os';
+import { defineStep, StepError, arrow } from '../../engine/index.js';
+import { readText, readTokenLists, textColumn, vectorColumn } from '../arrow-columns.js';
+import type { TokenizerFacts } from '../tokenize/token-shards.js';
+import { OnnxEmbedder } from './onnx-embedder.js';
+import { mergeWindows, type Pooling } from './pooling.js';
+
+const { Table } = arrow;
+
+export interface OnnxEmbedParams {
+  model: string;
+  output?: string;
+  pooling?: Pooling;
+  include_cls?: boolean;
+  normalize?: boolean;
+  batch_size?: number;
+  threads?: number;
+  bucket?: boolean;
+}
+
+export const onnxEmbed = defineStep<OnnxEmbedParams>({
+  id: 'embed/onnx',
+  version: '1',
+  description: 'Embed token shards with an ONNX model (onnxruntime), pooling hidden states per sequence.',
+  with: {
+    required: ['model'],
+    properties: {
+      model: { type: 'string', 'x-strand-path': 'input', description: 'an ONNX file with inputs input_ids, attention_mask' },
+      output: { type: 'string', description: 'hidden-state output name (default last_hidden_state)' },
+      pooling: { enum: ['mean', 'cls', 'max'], default: 'mean' },
+      include_cls: { type: 'boolean', default: true, description: 'count CLS in mean/max pooling (HF model card: true; InstaDeep notebook: false)' },
+      normalize: { type: 'boolean', default: false, description: 'L2-normalise each vector' },
+      batch_size: { type: 'integer', minimum: 1, default: 32, description: 'sequences per session.run (execution setting, not in the cache key)' },
+      threads: { type: 'integer', minimum: 1, description: 'onnxruntime intra-op threads (default: all cores)' },
+      bucket: { type: 'boolean', default: true, description: 'batch sequences of similar length to minimise padding' },
+    },
+  },
+  execution: ['batch_size', 'threads', 'bucket'],
+  inputs: { tokens: { type: 'tokens' } },
+  outputs: { embeddings: { type: 'embeddings' } },
+  async run(ctx) {
+    const p = ctx.params;
+    const input = ctx.input('tokens')!;
+    const facts = input.meta as unknown as TokenizerFacts;
+    const rule = { pooling: p.pooling ?? 'mean', includeCls: p.include_cls ?? true, prefix: facts.prefix, normalize: p.normalize ?? false } as const;
+    if (rule.pooling === 'cls' && facts.prefix < 1) throw new StepError(`pooling: cls needs a tokenizer that puts CLS first; ${facts.tokenizer} does not`, 'use pooling: mean');
+    const embedder = await OnnxEmbedder.open(ctx.resolvePath(p.model), p.model, { threads: p.threads ?? availableParallelism(), ...(p.output ? { output: p.output } : {}) });
+    const output = ctx.output('embeddings');
+    let sequences = 0;
+    let tokens = 0;
+    let dim = 0;
+    try {
+      for (let index = 0; index < input.shardCount && !ctx.signal.aborted; index++) {
+        await output.shard(index, async () => {
+          const table = await input.readShard(index);
+          const rows = readTokenLists(table, 'tokens');
+          const embedded = await embedder.embed(rows, facts.pad_id, p.batch_size ?? 32, rule, p.bucket ?? true);
+          dim = embedded.dim;
+          const merged = mergeWindows(readText(table, 'id'), embedded.flat, dim, rule.normalize);
+          sequences += merged.ids.length;
+          tokens += rows.reduce((n, r) => n + r.length, 0);
+          ctx.progress({ done: index + 1, total: input.shardCount, unit: 'shards', counters: { sequences, tokens } });
+          return new Table({ id: textColumn(merged.ids), vector: vectorColumn(merged.flat, dim) });
+        });
+      }
+    } finally {
+      await embedder.close();
+    }
+    output.setMeta({ kind: 'onnx', model: p.model, model_digest: ctx.fileDigest(p.model), output: embedder.output, ...rule, tokenizer: facts, ...(dim ? { dim } : {}) });
+    return { sequences, tokens };
+  },
+});

@@ -1,0 +1,88 @@
+// Owns the `export/lancedb` step: embeddings (and sequence metadata) into a real LanceDB table. Each
+// shard is one commit, idempotent across resume (the first creates or overwrites the table, the others
+// merge on id), so a crash at any point never loses or duplicates rows. Indexes come last, and the
+// provenance needed to embed queries (`strand search`) is written beside the table.
+import { join } from 'node:path';
+import type { FixedSizeList } from 'apache-arrow';
+import { defineStep, StepError } from '../../engine/index.js';
+import { writeProvenance } from './table-provenance.js';
+import { EXPORT_INPUTS, exportShard } from './export-rows.js';
+
+
+export interface LanceParams {
+  uri: string;
+  table: string;
+  mode?: 'create' | 'overwrite' | 'append';
+  include_sequence?: boolean;
+  ann_min_rows?: number;
+}
+
+export const lancedbExport = defineStep<LanceParams>({
+  id: 'export/lancedb',
+  version: '1',
+  description: 'Write vectors and metadata to a LanceDB table, with a scalar index on id and an ANN index when large.',
+  with: {
+    required: ['uri', 'table'],
+    properties: {
+      uri: { type: 'string', 'x-strand-path': 'output', description: 'LanceDB directory (e.g. out/vectors.lancedb)' },
+      table: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+      mode: { enum: ['create', 'overwrite', 'append'], default: 'overwrite', description: 'create fails if the table exists' },
+      include_sequence: { type: 'boolean', default: true, description: 'store the sequence text beside the vector' },
+      ann_min_rows: { type: 'integer', minimum: 256, default: 10000, description: 'build an IVF-PQ vector index from this many rows' },
+    },
+  },
+  inputs: EXPORT_INPUTS,
+  outputs: {},
+  async run(ctx) {
+    const p = { mode: 'overwrite' as const, include_sequence: true, ann_min_rows: 10000, ...ctx.params };
+    process.env.LANCE_LOG ??= 'error'; // LanceDB's Rust logger warns on every new table
+    const lancedb = await import('@lancedb/lancedb');
+    const embeddings = ctx.input('embeddings')!;
+    const metadata = ctx.input('metadata');
+    const uri = ctx.resolvePath(p.uri);
+    const db = await lancedb.connect(uri);
+    const exists = async (): Promise<boolean> => (await db.tableNames()).includes(p.table);
+    const dim = embeddings.meta.dim as number | undefined;
+    if ((p.mode === 'append' || p.mode === 'create') && (await exists())) {
+      const table = await db.openTable(p.table);
+      const field = (await table.schema()).fields.find((f) => f.name === 'vector');
+      const existingDim = field ? (field.type as FixedSizeList).listSize : undefined;
+      if (p.mode === 'append' && existingDim !== dim) {
+        throw new StepError(`table ${p.table} in ${p.uri} has ${existingDim}-dimensional vectors; these are ${dim}-dimensional`, 'write to another table, or use mode: overwrite');
+      }
+      table.close();
+    }
+    for (let index = 0; index < embeddings.shardCount && !ctx.signal.aborted; index++) {
+      await ctx.once(`write-shard-${index}`, async () => {
+        const data = await exportShard(embeddings, metadata, index, p.include_sequence);
+        if (index === 0 && p.mode !== 'append') {
+          if (p.mode === 'create' && (await exists())) {
+            throw new StepError(`table ${p.table} already exists in ${p.uri}`, 'use mode: overwrite to replace it, or mode: append');
+          }
+          (await db.createTable(p.table, data, { mode: 'overwrite' })).close();
+        } else if (!(await exists())) {
+          (await db.createTable(p.table, data, { mode: 'create' })).close();
+        } else {
+          const table = await db.openTable(p.table);
+          await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+          table.close();
+        }
+      });
+      ctx.progress({ done: index + 1, total: embeddings.shardCount, unit: 'shards' });
+    }
+    if (ctx.signal.aborted) return;
+    const table = await db.openTable(p.table);
+    const rows = await table.countRows();
+    await ctx.once('indexes', async () => {
+      await table.createIndex('id', { config: lancedb.Index.btree(), replace: true });
+      if (rows >= p.ann_min_rows) {
+        await table.createIndex('vector', { config: lancedb.Index.ivfPq({ numPartitions: Math.max(1, Math.round(Math.sqrt(rows))) }), replace: true });
+      }
+    });
+    table.close();
+    writeProvenance(join(uri, p.table), { embeddings: embeddings.meta, rows, written_by: `${ctx.stepId} (export/lancedb@1)` });
+    db.close();
+    ctx.recordExternalOutput(p.uri);
+    return { rows, ann_index: rows >= p.ann_min_rows };
+  },
+});

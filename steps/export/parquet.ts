@@ -1,0 +1,108 @@
+// Owns the `export/parquet` step: vectors and metadata into one Parquet file (a row group per shard,
+// vectors as a LIST<FLOAT> column) or an Arrow IPC file, written to a temporary name and renamed, so a
+// half-written file never takes the final name.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { RecordBatchFileWriter as FileWriter, Table } from 'apache-arrow';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { defineStep, arrow } from '../../engine/index.js';
+import { readText, readVectors } from '../arrow-columns.js';
+import { EXPORT_INPUTS, exportShard } from './export-rows.js';
+
+const { RecordBatchFileWriter } = arrow;
+
+type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
+
+function parquetSchema(table: Table): SchemaElement[] {
+  const fields = table.schema.fields;
+  const elements: SchemaElement[] = [{ name: 'root', num_children: fields.length }];
+  for (const field of fields) {
+    if (field.name === 'vector') {
+      elements.push({ name: 'vector', repetition_type: 'REQUIRED', converted_type: 'LIST', num_children: 1 });
+      elements.push({ name: 'list', repetition_type: 'REPEATED', num_children: 1 });
+      elements.push({ name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' });
+    } else if (String(field.type) === 'Utf8') {
+      elements.push({ name: field.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' });
+    } else {
+      elements.push({ name: field.name, type: 'DOUBLE', repetition_type: 'OPTIONAL' });
+    }
+  }
+  return elements;
+}
+
+function columnData(table: Table): { name: string; data: unknown[] }[] {
+  return table.schema.fields.map((field) => {
+    if (field.name === 'vector') {
+      const { flat, dim } = readVectors(table, 'vector');
+      return { name: 'vector', data: Array.from({ length: table.numRows }, (_, i) => Array.from(flat.subarray(i * dim, (i + 1) * dim))) };
+    }
+    if (String(field.type) === 'Utf8') return { name: field.name, data: readText(table, field.name) };
+    return { name: field.name, data: Array.from(table.getChild(field.name)!.toArray() as ArrayLike<number | null>, (v) => (v === null ? null : Number(v))) };
+  });
+}
+
+export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'arrow'; include_sequence?: boolean }>({
+  id: 'export/parquet',
+  version: '1',
+  description: 'Write vectors and metadata to a Parquet (or Arrow IPC) file.',
+  with: {
+    required: ['path'],
+    properties: {
+      path: { type: 'string', 'x-strand-path': 'output' },
+      format: { enum: ['parquet', 'arrow'], default: 'parquet' },
+      include_sequence: { type: 'boolean', default: true },
+    },
+  },
+  inputs: EXPORT_INPUTS,
+  outputs: {},
+  async run(ctx) {
+    const embeddings = ctx.input('embeddings')!;
+    const metadata = ctx.input('metadata');
+    const target = ctx.resolvePath(ctx.params.path);
+    const temporary = `${target}.tmp-${process.pid}`;
+    mkdirSync(dirname(target), { recursive: true });
+    const fd = openSync(temporary, 'w');
+    let rows = 0;
+    try {
+      const format = ctx.params.format ?? 'parquet';
+      let parquet: ParquetWriter | undefined;
+      const bytes = new ByteWriter();
+      let arrowWriter: FileWriter | undefined;
+      const flushBytes = (): void => {
+        writeSync(fd, new Uint8Array(bytes.buffer, 0, bytes.index));
+        bytes.index = 0;
+      };
+      for (let index = 0; index < embeddings.shardCount; index++) {
+        if (ctx.signal.aborted) return;
+        const table = await exportShard(embeddings, metadata, index, ctx.params.include_sequence ?? true);
+        rows += table.numRows;
+        if (format === 'arrow') {
+          arrowWriter ??= new RecordBatchFileWriter();
+          arrowWriter.write(table);
+        } else {
+          parquet ??= new ParquetWriter({ writer: bytes, schema: parquetSchema(table) });
+          parquet.write({ columnData: columnData(table) as never, rowGroupSize: table.numRows });
+          flushBytes();
+        }
+        ctx.progress({ done: index + 1, total: embeddings.shardCount, unit: 'shards' });
+      }
+      if (arrowWriter) {
+        arrowWriter.finish();
+        writeSync(fd, arrowWriter.toUint8Array(true));
+      }
+      if (parquet) {
+        parquet.finish();
+        flushBytes();
+      }
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(temporary, target);
+    } catch (error) {
+      closeSync(fd);
+      rmSync(temporary, { force: true });
+      throw error;
+    }
+    ctx.recordExternalOutput(ctx.params.path);
+    return { rows };
+  },
+});

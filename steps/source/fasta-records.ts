@@ -1,0 +1,81 @@
+// Owns streaming records out of FASTA and FASTQ files, plain or gzip (detected by magic bytes), with
+// errors that name the file and line of a malformed record. Reads line by line: memory stays bounded.
+import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { StepError } from '../../engine/index.js';
+
+export interface FastaRecord {
+  header: string;
+  sequence: string;
+  line: number;
+}
+
+function isGzip(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const magic = Buffer.alloc(2);
+    return readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function* readFastaRecords(path: string, label: string): AsyncGenerator<FastaRecord> {
+  const raw = createReadStream(path);
+  const stream = isGzip(path) ? raw.pipe(createGunzip()) : raw;
+  const failure: { error?: Error } = {};
+  stream.on('error', (error: Error) => (failure.error = error));
+  raw.on('error', (error) => (failure.error = error));
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNo = 0;
+  let header: string | undefined;
+  let headerLine = 0;
+  let parts: string[] = [];
+  let format: 'fasta' | 'fastq' | undefined;
+  let fastqState = 0;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (format === undefined) {
+        if (line.trim() === '') continue;
+        if (line.startsWith('>')) format = 'fasta';
+        else if (line.startsWith('@')) format = 'fastq';
+        else throw new StepError(`${label}:${lineNo}: not a FASTA or FASTQ file (the first line starts with ${JSON.stringify(line.slice(0, 10))})`, 'FASTA records start with ">", FASTQ records with "@"');
+      }
+      if (format === 'fasta') {
+        if (line.startsWith('>')) {
+          if (header !== undefined) yield { header, sequence: parts.join(''), line: headerLine };
+          header = line.slice(1).trim();
+          headerLine = lineNo;
+          parts = [];
+        } else if (line.trim() !== '') {
+          if (header === undefined) throw new StepError(`${label}:${lineNo}: sequence before any header`, 'start each record with a ">" header line');
+          parts.push(line.trim());
+        }
+      } else {
+        if (fastqState === 0) {
+          if (line.trim() === '') continue;
+          if (!line.startsWith('@')) throw new StepError(`${label}:${lineNo}: expected a FASTQ header starting with "@"`, 'each FASTQ record is 4 lines: @header, sequence, +, qualities');
+          header = line.slice(1).trim();
+          headerLine = lineNo;
+        } else if (fastqState === 1) parts = [line.trim()];
+        else if (fastqState === 2 && !line.startsWith('+')) throw new StepError(`${label}:${lineNo}: expected the FASTQ "+" separator line`, 'each FASTQ record is 4 lines: @header, sequence, +, qualities');
+        else if (fastqState === 3) {
+          if (line.trim().length !== parts[0]!.length) throw new StepError(`${label}:${lineNo}: quality line length differs from the sequence length`, 'the file may be truncated or corrupt');
+          yield { header: header!, sequence: parts[0]!, line: headerLine };
+          header = undefined;
+        }
+        fastqState = (fastqState + 1) % 4;
+      }
+    }
+  } catch (error) {
+    if (error instanceof StepError) throw error;
+    failure.error = error as Error;
+  }
+  if (failure.error) {
+    throw new StepError(`${label}: cannot read (${failure.error.message}) after line ${lineNo}`, 'the file is truncated or corrupt: re-export or re-download it');
+  }
+  if (format === 'fastq' && fastqState !== 0) throw new StepError(`${label}:${lineNo}: the last FASTQ record is incomplete`, 'the file is truncated');
+  if (format === 'fasta' && header !== undefined) yield { header, sequence: parts.join(''), line: headerLine };
+}

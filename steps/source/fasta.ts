@@ -1,0 +1,79 @@
+// Owns the `source/fasta` step: FASTA/FASTQ files (plain or gzip, a path or glob) into `sequences`
+// shards, with the lineage from UNITE-style headers, a regex, or a taxonomy TSV joined by id.
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { defineStep, globFiles, StepError } from '../../engine/index.js';
+import { readFastaRecords } from './fasta-records.js';
+import { headerId, parseRegexLineage, parseUniteLineage, RANKS } from './lineage.js';
+import { HYGIENE_DEFAULTS, HYGIENE_SCHEMA, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
+
+interface FastaParams extends HygieneParams {
+  path: string;
+  lineage?: 'none' | 'unite' | 'regex';
+  lineage_regex?: string;
+  taxonomy?: string;
+}
+
+function readTaxonomy(path: string): { columns: string[]; rows: Map<string, string[]> } {
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const header = lines[0]?.split('\t') ?? [];
+  if (header.length < 2) throw new StepError(`${path}: a taxonomy TSV needs a header row with an id column and at least one more`, 'first column: id; others: ranks or metadata');
+  const rows = new Map(lines.slice(1).map((l) => {
+    const cells = l.split('\t');
+    return [cells[0]!, cells.slice(1)] as const;
+  }));
+  return { columns: header.slice(1), rows };
+}
+
+export const fastaSource = defineStep<FastaParams>({
+  id: 'source/fasta',
+  version: '1',
+  description: 'Read FASTA/FASTQ (plain or gzip) into sequence shards, with lineages from headers or a TSV.',
+  with: {
+    required: ['path'],
+    properties: {
+      path: { type: 'string', 'x-strand-path': 'input', description: 'a file or glob (*.fasta.gz)' },
+      lineage: { enum: ['none', 'unite', 'regex'], default: 'none', description: 'parse the lineage from headers' },
+      lineage_regex: { type: 'string', description: 'with lineage: regex — named groups become columns' },
+      taxonomy: { type: 'string', 'x-strand-path': 'input', description: 'a TSV joined by id (first column)' },
+      ...HYGIENE_SCHEMA,
+    },
+  },
+  inputs: {},
+  outputs: { sequences: { type: 'sequences' } },
+  async run(ctx) {
+    const p = { ...HYGIENE_DEFAULTS, lineage: 'none' as const, ...ctx.params };
+    const files = globFiles(p.path, ctx.workdir);
+    if (files.length === 0) throw new StepError(`no file matches ${p.path}`, 'check the path (relative to where you run strand)');
+    let pattern: RegExp | undefined;
+    if (p.lineage === 'regex') {
+      if (p.lineage_regex === undefined) throw new StepError('lineage: regex needs lineage_regex', 'e.g. lineage_regex: "g__(?<genus>[^;]+);s__(?<species>[^|]+)"');
+      try {
+        pattern = new RegExp(p.lineage_regex);
+      } catch (error) {
+        throw new StepError(`lineage_regex is not a valid regular expression: ${(error as Error).message}`);
+      }
+    }
+    const taxonomy = p.taxonomy === undefined ? undefined : readTaxonomy(ctx.resolvePath(p.taxonomy));
+    const lineageColumns = p.lineage === 'unite' ? [...RANKS] : pattern ? Object.keys(parseRegexLineage('', pattern)) : [];
+    const columns: MetadataColumn[] = [...lineageColumns, ...(taxonomy?.columns ?? [])].map((name) => ({ name, kind: 'text' }));
+    async function* records(): AsyncGenerator<SourceRecord> {
+      for (const file of files) {
+        const label = relative(ctx.workdir, file);
+        let n = 0;
+        for await (const record of readFastaRecords(file, label)) {
+          n++;
+          const id = headerId(record.header);
+          const metadata: Record<string, string | null> =
+            p.lineage === 'unite' ? parseUniteLineage(record.header) : pattern ? parseRegexLineage(record.header, pattern) : {};
+          if (taxonomy) {
+            const row = taxonomy.rows.get(id);
+            taxonomy.columns.forEach((c, i) => (metadata[c] = row?.[i] ?? null));
+          }
+          yield { id, sequence: record.sequence, metadata, where: `${label}:${record.line} record ${n}` };
+        }
+      }
+    }
+    return writeSequenceShards(ctx, records(), columns, p, { source: 'fasta', files: files.map((f) => relative(ctx.workdir, f)) });
+  },
+});
