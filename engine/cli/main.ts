@@ -41,6 +41,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
+// `strand tokenize big.fasta | head` closes the pipe early: that is a normal end, not a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const io: CliIo = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),

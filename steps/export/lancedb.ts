@@ -35,7 +35,7 @@ export const lancedbExport = defineStep<LanceParams>({
   outputs: {},
   async run(ctx) {
     const p = { mode: 'overwrite' as const, include_sequence: true, ann_min_rows: 10000, ...ctx.params };
-    process.env.LANCE_LOG ??= 'error'; // LanceDB's Rust logger warns on every new table
+    process.env.LANCEDB_LOG ??= 'error'; // LanceDB's Rust logger warns on every new table
     const lancedb = await import('@lancedb/lancedb');
     const embeddings = ctx.input('embeddings')!;
     const metadata = ctx.input('metadata');

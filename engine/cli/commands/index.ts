@@ -6,7 +6,9 @@ import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
 import { runsCommand } from './runs.js';
 import { schemaCommand } from './schema.js';
+import { searchCommand } from './search.js';
 import { stepsCommand } from './steps.js';
+import { tokenizeCommand } from './tokenize.js';
 import { validateCommand } from './validate.js';
 
 export const commands: readonly Command[] = [
@@ -18,4 +20,6 @@ export const commands: readonly Command[] = [
   runsCommand,
   schemaCommand,
   stepsCommand,
+  tokenizeCommand,
+  searchCommand,
 ];
