@@ -46,17 +46,28 @@ export function locateInString(source: YamlSource, path: YamlPath, needle: strin
   return index === -1 ? location : { ...location, column: index + 1, length: needle.length };
 }
 
+/** The document with `with:` params substituted (unknown params stay as written, reported elsewhere). */
+function withParamsResolved(root: Record<string, unknown>, values: Record<string, string | number | boolean>): unknown {
+  if (!isRecord(root.steps)) return root;
+  const steps = Object.fromEntries(
+    Object.entries(root.steps).map(([id, step]) => [id, isRecord(step) && 'with' in step ? { ...step, with: resolveParams(step.with, values) } : step]),
+  );
+  return { ...root, steps };
+}
+
 export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnostics: Diagnostic[] } {
   const { source, plugins } = input;
   const schemaPlugins = [...plugins].map(([uses, plugin]) => ({ ...plugin, id: uses }));
-  const diagnostics = checkAgainstSchema(source, buildWorkflowSchema(schemaPlugins));
   const root = isRecord(source.value) ? source.value : {};
   const paramSpecs = (isRecord(root.params) ? root.params : {}) as Record<string, ParamSpec>;
   const validParamSpecs = Object.fromEntries(
     Object.entries(paramSpecs).filter(([, s]) => isRecord(s) && ['string', 'number', 'integer', 'boolean'].includes(s.type as string)),
   );
   const params = resolveParamValues(source, validParamSpecs, input.overrides ?? {}, input.env ?? {});
-  diagnostics.push(...params.diagnostics);
+  const diagnostics = [
+    ...checkAgainstSchema(source, buildWorkflowSchema(schemaPlugins), withParamsResolved(root, params.values)),
+    ...params.diagnostics,
+  ];
 
   const rawSteps = (isRecord(root.steps) ? root.steps : {}) as Record<string, RawStep>;
   const stepIds = Object.keys(rawSteps);

@@ -44,12 +44,12 @@ export function findExpressions(text: string): ExpressionMatch[] {
 export function substituteParams(text: string, values: Record<string, string | number | boolean>): unknown {
   const matches = findExpressions(text);
   const only = matches[0];
-  if (matches.length === 1 && only?.expression?.kind === 'param' && only.length === text.length) {
+  if (matches.length === 1 && only?.expression?.kind === 'param' && only.length === text.length && only.expression.name in values) {
     return values[only.expression.name];
   }
   return text.replace(EXPRESSION, (whole, body: string) => {
     const param = PARAM.exec(body.trim());
-    return param ? String(values[param[1]!]) : whole;
+    return param && param[1]! in values ? String(values[param[1]!]) : whole;
   });
 }
 

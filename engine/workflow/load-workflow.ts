@@ -66,6 +66,7 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
       }
     }
   }
+  diagnostics.sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
   const failed = diagnostics.some((d) => d.severity === 'error');
   return failed ? { source, diagnostics, texts } : { workflow: checked.workflow!, source, diagnostics, texts };
 }

@@ -13,7 +13,7 @@ function compile(schema: JsonSchema): ValidateFunction {
   const key = canonicalJson(schema);
   let validate = compiled.get(key);
   if (validate === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
     validate = ajv.compile(schema);
     compiled.set(key, validate);
   }
@@ -46,9 +46,11 @@ function valueAt(root: unknown, path: YamlPath): unknown {
   return node;
 }
 
-function toDiagnostic(error: ErrorObject, source: YamlSource): Diagnostic | undefined {
+function toDiagnostic(error: ErrorObject, source: YamlSource, value: unknown): Diagnostic | undefined {
   const path = toPath(error.instancePath);
   const where = dotted(path);
+  // A bad `uses` is reported once, by plugin resolution, with a "did you mean".
+  if (path[path.length - 1] === 'uses' && path[0] === 'steps' && path.length === 3) return undefined;
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(error.params.additionalProperty);
@@ -62,11 +64,13 @@ function toDiagnostic(error: ErrorObject, source: YamlSource): Diagnostic | unde
       );
     }
     case 'type':
+      // An expression that could not be substituted is reported by the expression checks.
+      if (String(valueAt(value, path)).includes('${{')) return undefined;
       return errorAt(
         'wrong-type',
         source.locate(path),
-        `${where} must be ${error.params.type}, not ${typeName(valueAt(source.value, path))}`,
-        `write ${where} as ${error.params.type === 'object' ? 'a mapping (key: value)' : error.params.type === 'array' ? 'a list ([a, b])' : `a ${error.params.type}`}`,
+        `${where} must be ${error.params.type}, not ${typeName(valueAt(value, path))}`,
+        `write ${where} as ${error.params.type === 'object' ? 'a mapping (key: value)' : error.params.type === 'array' ? 'a list ([a, b])' : `${/^[aeiou]/.test(String(error.params.type)) ? 'an' : 'a'} ${error.params.type}`}`,
       );
     case 'required':
       return errorAt(
@@ -80,12 +84,11 @@ function toDiagnostic(error: ErrorObject, source: YamlSource): Diagnostic | unde
         'invalid-value',
         source.locate(path),
         `${where} must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
-        `got ${JSON.stringify(valueAt(source.value, path))}`,
+        `got ${JSON.stringify(valueAt(value, path))}`,
       );
     case 'const':
-      return errorAt('invalid-value', source.locate(path), `${where} must be ${JSON.stringify(error.params.allowedValue)}`, `got ${JSON.stringify(valueAt(source.value, path))}`);
+      return errorAt('invalid-value', source.locate(path), `${where} must be ${JSON.stringify(error.params.allowedValue)}`, `got ${JSON.stringify(valueAt(value, path))}`);
     case 'pattern':
-      if (path[path.length - 1] === 'uses') return undefined;
       return errorAt('invalid-value', source.locate(path), `${where} ${error.message}`, 'names use letters, digits, "_" and "-", and start with a letter or "_"');
     case 'propertyNames':
       return undefined;
@@ -100,10 +103,13 @@ function toDiagnostic(error: ErrorObject, source: YamlSource): Diagnostic | unde
   }
 }
 
-/** Validates the parsed value against `schema`; one diagnostic per distinct problem. */
-export function checkAgainstSchema(source: YamlSource, schema: JsonSchema): Diagnostic[] {
+/**
+ * Validates `value` (the parsed file, with params substituted so `k: ${{ params.k }}` is checked as the
+ * number it becomes) against `schema`; one diagnostic per distinct problem, located in `source`.
+ */
+export function checkAgainstSchema(source: YamlSource, schema: JsonSchema, value: unknown): Diagnostic[] {
   const validate = compile(schema);
-  if (validate(source.value)) return [];
+  if (validate(value)) return [];
   const seen = new Set<string>();
   const diagnostics: Diagnostic[] = [];
   for (const error of validate.errors ?? []) {
@@ -112,7 +118,7 @@ export function checkAgainstSchema(source: YamlSource, schema: JsonSchema): Diag
       diagnostics.push(errorAt('invalid-value', source.locate(path, 'key'), `name "${error.propertyName}" in ${dotted(toPath(error.instancePath))} is not allowed`, 'names use letters, digits, "_" and "-", and start with a letter or "_"'));
       continue;
     }
-    const diagnostic = toDiagnostic(error, source);
+    const diagnostic = toDiagnostic(error, source, value);
     if (diagnostic === undefined) continue;
     const key = `${diagnostic.code}:${diagnostic.location.line}:${diagnostic.location.column}:${diagnostic.message}`;
     if (seen.has(key)) continue;
