@@ -134,7 +134,8 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
     });
   }
 
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  // A step whose local plugin failed to load was reported by the loader; there is no workflow without it.
+  if (diagnostics.some((d) => d.severity === 'error') || stepIds.some((id) => !stepPlugins.has(id))) return { diagnostics };
 
   const keyValues = { ...params.values };
   for (const [name, spec] of Object.entries(validParamSpecs)) if (spec.secret) keyValues[name] = `[secret:${name}]`;

@@ -1,0 +1,68 @@
+// The README's first command, as a new user runs it: the quickstart writes a real LanceDB table
+// from the repository's sample data and model; a second run is all cached; search finds neighbours.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFromRepo, removeProjects, runCli, writeProject } from '../helpers/project.js';
+
+let root: string;
+let firstRun: ReturnType<typeof runCli>;
+
+beforeAll(() => {
+  root = writeProject({});
+  copyFromRepo(root, 'workflows/quickstart.yaml', 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
+  firstRun = runCli(['run', 'workflows/quickstart.yaml'], root);
+});
+afterAll(removeProjects);
+
+describe('quickstart', () => {
+  it('runs every step and writes 1,000 rows to LanceDB', async () => {
+    expect(firstRun.stderr).toBe('');
+    expect(firstRun.status).toBe(0);
+    expect(firstRun.stdout).toMatch(/done +vectors .*rows=1000/);
+    const lancedb = await import('@lancedb/lancedb');
+    const db = await lancedb.connect(join(root, 'out/quickstart.lancedb'));
+    const table = await db.openTable('sequences');
+    expect(await table.countRows()).toBe(1000);
+    const [row] = await table.query().where("id = 'KY106088'").toArray();
+    expect(row.genus).toBe('Zygotorulaspora');
+    expect(row.vector.length).toBe(64);
+    expect((await table.listIndices()).map((i: { columns: string[] }) => i.columns)).toEqual([['id']]);
+  });
+
+  it('is all cached the second time, and plan --check agrees', () => {
+    const again = runCli(['run', 'workflows/quickstart.yaml', '--json'], root);
+    const kinds = again.stdout.trim().split('\n').map((l) => JSON.parse(l).kind);
+    expect(kinds).toEqual(['run-started', 'step-cached', 'step-cached', 'step-cached', 'step-cached', 'run-finished']);
+    expect(runCli(['plan', 'workflows/quickstart.yaml', '--check'], root).status).toBe(0);
+  });
+
+  it('finds a sequence\'s own row first when searching by id and by sequence', () => {
+    const byId = runCli(['search', 'out/quickstart.lancedb', '--id', 'KY106088', '--k', '3'], root);
+    expect(byId.status).toBe(0);
+    expect(byId.stdout.split('\n')[0]).toMatch(/^0\.0000 {2}KY106088 .*Zygotorulaspora_mrakii/);
+    const lancedbRow = runCli(['search', 'out/quickstart.lancedb', '--id', 'KY106088', '--k', '1', '--json'], root);
+    expect(JSON.parse(lancedbRow.stdout)[0].id).toBe('KY106088');
+  });
+
+  it('notices a deleted output table and plans to rebuild only the export', () => {
+    rmSync(join(root, 'out'), { recursive: true });
+    const plan = runCli(['plan', 'workflows/quickstart.yaml'], root);
+    expect(plan.stdout).toMatch(/cached +source/);
+    expect(plan.stdout).toMatch(/will run +vectors +export\/lancedb +output out\/quickstart.lancedb is missing/);
+    expect(runCli(['plan', 'workflows/quickstart.yaml', '--check'], root).status).toBe(1);
+    expect(runCli(['run', 'workflows/quickstart.yaml'], root).status).toBe(0);
+  });
+
+  it('embeds a query sequence the way the table was built', async () => {
+    const lancedb = await import('@lancedb/lancedb');
+    const table = await (await lancedb.connect(join(root, 'out/quickstart.lancedb'))).openTable('sequences');
+    const [row] = await table.query().where("id = 'KY105738'").toArray();
+    const sequence = String(row.sequence);
+    const hit = runCli(['search', 'out/quickstart.lancedb', '--sequence', sequence, '--k', '1', '--json'], root);
+    expect(hit.status).toBe(0);
+    const [first] = JSON.parse(hit.stdout);
+    expect(first.id).toBe('KY105738');
+    expect(first._distance).toBeLessThan(1e-6);
+  });
+});

@@ -1,0 +1,19 @@
+// Files the repository commits that its own code generates must match what the code generates now.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildTinyNt } from '../../scripts/build-tiny-nt.js';
+import { workflowSchemaText } from '../../engine/cli/commands/schema.js';
+import { REPO } from '../helpers/project.js';
+
+describe('committed generated files', () => {
+  it('schemas/workflow.schema.json equals the generated schema (run `npm run schema` after changing a step)', () => {
+    expect(readFileSync(join(REPO, 'schemas/workflow.schema.json'), 'utf8')).toBe(workflowSchemaText());
+  });
+
+  it('models/tiny-nt.onnx is rebuilt byte for byte by scripts/build-tiny-nt.ts', () => {
+    const committed = readFileSync(join(REPO, 'models/tiny-nt.onnx'));
+    expect(committed.length).toBeLessThan(5 * 1024 * 1024);
+    expect(Buffer.from(buildTinyNt()).equals(committed)).toBe(true);
+  });
+});
