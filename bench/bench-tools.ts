@@ -1,0 +1,59 @@
+// Owns what the benchmarks share: timing (median of repeats), temporary projects, running the built
+// CLI as a child with its peak memory, and making bigger Parquet inputs from the shipped sample.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { writeFileSync } from 'node:fs';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const MEASURE = join(REPO, 'dist/bench/measure-cli.js');
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export async function timeIt(fn: () => Promise<unknown> | unknown, repeats = 3): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+export function tempProject(): { root: string; remove: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'strand-bench-'));
+  return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export function copyIn(root: string, ...paths: string[]): void {
+  for (const p of paths) {
+    mkdirSync(dirname(join(root, p)), { recursive: true });
+    cpSync(join(REPO, p), join(root, p), { recursive: true });
+  }
+}
+
+/** Runs the CLI in `cwd`; returns wall time and the child's peak resident memory. */
+export function runStrand(args: string[], cwd: string): { ms: number; maxRssMiB: number; status: number | null; stdout: string; stderr: string } {
+  const start = performance.now();
+  const r = spawnSync(process.execPath, [MEASURE, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const ms = performance.now() - start;
+  const rss = /STRAND_BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr);
+  return { ms, maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN, status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Writes the shipped 1,000-record sample repeated `times` times (ids made unique) to `path`. */
+export async function repeatedSample(path: string, times: number): Promise<number> {
+  const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(join(REPO, 'workflows/data/sample.parquet')) })) as unknown as Record<string, unknown>[];
+  const columns = Object.keys(rows[0]!);
+  const all: Record<string, unknown>[] = Array.from({ length: times }, (_, t) => rows.map((r) => ({ ...r, id: `${String(r.id)}#${t}` }))).flat();
+  const buffer = parquetWriteBuffer({ columnData: columns.map((name) => ({ name, data: all.map((r) => r[name] ?? null), type: 'STRING' as const, nullable: true })), rowGroupSize: 5000 });
+  writeFileSync(path, new Uint8Array(buffer));
+  return all.length;
+}

@@ -1,0 +1,86 @@
+// bench/plan-scale: `strand plan --json` on generated workflows of 1,000 and 10,000 steps, against
+// `snakemake -n` on the same DAG when Debian's snakemake is installed (measured in the same run); and a
+// no-op `strand run` of an all-cached workflow against its first run.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchResult } from './bench-result.js';
+import { median, REPO, runStrand, tempProject } from './bench-tools.js';
+
+const NOOP_PLUGIN = `import { arrow, defineStep } from ${JSON.stringify(join(REPO, 'dist/engine/index.js'))};
+export default defineStep({
+  id: 'noop', version: '1', description: 'one tiny shard', with: { properties: { n: { type: 'integer' } } },
+  inputs: { a: { type: 'numbers', optional: true }, b: { type: 'numbers', optional: true } },
+  outputs: { out: { type: 'numbers' } },
+  async run(ctx) {
+    await ctx.output('out').shard(0, async () => new arrow.Table({ n: arrow.vectorFromArray([ctx.params.n]) }));
+  },
+});
+`;
+
+/** Step i depends on steps i-1 and floor(i/2): a DAG with long chains and wide fan-in. */
+function parents(i: number): number[] {
+  return i === 0 ? [] : [...new Set([i - 1, Math.floor(i / 2)])];
+}
+
+function strandWorkflow(n: number): string {
+  const lines = ['version: 1', `name: scale${n}`, 'steps:'];
+  for (let i = 0; i < n; i++) {
+    const p = parents(i);
+    const inputs = p.map((x, k) => `${k === 0 ? 'a' : 'b'}: "\${{ steps.s${x}.outputs.out }}"`).join(', ');
+    lines.push(`  s${i}: { uses: ./noop.mjs, with: { n: ${i} }${p.length ? `, inputs: { ${inputs} }` : ''} }`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function snakefile(n: number): string {
+  const rules = [`rule all:\n    input: "o/${n - 1}.txt"\n`];
+  for (let i = 0; i < n; i++) {
+    const p = parents(i);
+    rules.push(`rule s${i}:\n${p.length ? `    input: ${p.map((x) => `"o/${x}.txt"`).join(', ')}\n` : ''}    output: "o/${i}.txt"\n    shell: "touch {output}"\n`);
+  }
+  return rules.join('\n');
+}
+
+function hasSnakemake(): boolean {
+  return spawnSync('snakemake', ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+export async function planScale(): Promise<BenchResult> {
+  const result: BenchResult = { name: 'plan-scale', figures: [], ratios: [], notes: [] };
+  const snakemake = hasSnakemake();
+  for (const n of [1000, 10000]) {
+    const { root, remove } = tempProject();
+    writeFileSync(join(root, 'noop.mjs'), NOOP_PLUGIN);
+    writeFileSync(join(root, 'flow.yaml'), strandWorkflow(n));
+    const times = [0, 1, 2].map(() => {
+      const r = runStrand(['plan', 'flow.yaml', '--json'], root);
+      if (r.status !== 0) throw new Error(`plan failed: ${r.stderr}`);
+      return r.ms;
+    });
+    const planMs = median(times);
+    result.figures.push({ label: `strand plan --json, ${n} steps`, value: planMs, unit: 'ms' });
+    if (snakemake) {
+      mkdirSync(join(root, 'sm'));
+      writeFileSync(join(root, 'sm', 'Snakefile'), snakefile(n));
+      const smTimes = [0, 1, 2].map(() => {
+        const start = performance.now();
+        execFileSync('snakemake', ['-n', '--cores', '1', '--quiet'], { cwd: join(root, 'sm'), stdio: 'ignore' });
+        return performance.now() - start;
+      });
+      const smMs = median(smTimes);
+      result.figures.push({ label: `snakemake -n, ${n} jobs`, value: smMs, unit: 'ms' });
+      result.ratios.push({ label: `plan time strand / snakemake, ${n} steps`, value: planMs / smMs, target: n === 10000 ? '<= 0.1' : undefined });
+    }
+    if (n === 1000) {
+      const first = runStrand(['run', 'flow.yaml', '--jobs', '2'], root);
+      if (first.status !== 0) throw new Error(`run failed: ${first.stdout}${first.stderr}`);
+      const noop = median([0, 1, 2].map(() => runStrand(['run', 'flow.yaml'], root).ms));
+      result.figures.push({ label: 'first run, 1000 steps', value: first.ms, unit: 'ms' }, { label: 'no-op run (all cached), 1000 steps', value: noop, unit: 'ms' });
+      result.ratios.push({ label: 'no-op run / first run, 1000 steps', value: noop / first.ms });
+    }
+    remove();
+  }
+  if (!snakemake) result.notes.push('snakemake not installed (apt-get install snakemake): no baseline ratio for plan time');
+  return result;
+}
