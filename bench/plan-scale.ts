@@ -18,9 +18,13 @@ export default defineStep({
 });
 `;
 
-/** Step i depends on steps i-1 and floor(i/2): a DAG with long chains and wide fan-in. */
+/** Layers of 100 steps; each step depends on two steps of the layer before (snakemake recurses per layer). */
+const WIDTH = 100;
 function parents(i: number): number[] {
-  return i === 0 ? [] : [...new Set([i - 1, Math.floor(i / 2)])];
+  const layer = Math.floor(i / WIDTH);
+  if (layer === 0) return [];
+  const base = (layer - 1) * WIDTH;
+  return [...new Set([base + (i % WIDTH), base + ((i + 1) % WIDTH)])];
 }
 
 function strandWorkflow(n: number): string {
@@ -34,7 +38,7 @@ function strandWorkflow(n: number): string {
 }
 
 function snakefile(n: number): string {
-  const rules = [`rule all:\n    input: "o/${n - 1}.txt"\n`];
+  const rules = [`rule all:\n    input: ${Array.from({ length: WIDTH }, (_, k) => `"o/${n - WIDTH + k}.txt"`).join(', ')}\n`];
   for (let i = 0; i < n; i++) {
     const p = parents(i);
     rules.push(`rule s${i}:\n${p.length ? `    input: ${p.map((x) => `"o/${x}.txt"`).join(', ')}\n` : ''}    output: "o/${i}.txt"\n    shell: "touch {output}"\n`);
