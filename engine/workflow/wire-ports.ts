@@ -1,6 +1,6 @@
 // Owns wiring step inputs to upstream outputs: explicit `inputs:` references first, then by type
 // among the `needs` steps. No candidate or several candidates are errors that name the choices.
-import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import type { StepPlugin } from '../index.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { findExpressions } from './expressions.js';
@@ -22,7 +22,7 @@ export function wirePorts(
     const wires: Record<string, PortWire> = {};
     const explicit = (step.inputs !== null && typeof step.inputs === 'object' ? step.inputs : {}) as Record<string, unknown>;
     for (const [port, ref] of Object.entries(explicit)) {
-      const location = source.locate(['steps', id, 'inputs', port]);
+      const location = (): SourceLocation => source.locate(['steps', id, 'inputs', port]);
       const spec = plugin.inputs[port];
       if (spec === undefined) {
         const suggestion = didYouMean(port, Object.keys(plugin.inputs));
@@ -32,22 +32,22 @@ export function wirePorts(
       const matches = typeof ref === 'string' ? findExpressions(ref) : [];
       const expression = matches.length === 1 && matches[0]!.length === (ref as string).length ? matches[0]!.expression : undefined;
       if (expression?.kind !== 'step-output') {
-        diagnostics.push(errorAt('bad-expression', location, `input "${port}" must be one reference to a step output`, 'write ${{ steps.ID.outputs.PORT }}'));
+        diagnostics.push(errorAt('bad-expression', location(), `input "${port}" must be one reference to a step output`, 'write ${{ steps.ID.outputs.PORT }}'));
         continue;
       }
       const upstream = plugins.get(expression.step);
       if (!(expression.step in rawSteps)) {
-        diagnostics.push(errorAt('unknown-step', location, `input "${port}" refers to step "${expression.step}", which does not exist`, `steps: ${Object.keys(rawSteps).join(', ')}`));
+        diagnostics.push(errorAt('unknown-step', location(), `input "${port}" refers to step "${expression.step}", which does not exist`, `steps: ${Object.keys(rawSteps).join(', ')}`));
         continue;
       }
       if (upstream === undefined) continue;
       const out = upstream.outputs[expression.port];
       if (out === undefined) {
-        diagnostics.push(errorAt('unknown-port', location, `step "${expression.step}" (${upstream.id}) has no output "${expression.port}"`, `outputs of ${upstream.id}: ${Object.keys(upstream.outputs).join(', ') || 'none'}`));
+        diagnostics.push(errorAt('unknown-port', location(), `step "${expression.step}" (${upstream.id}) has no output "${expression.port}"`, `outputs of ${upstream.id}: ${Object.keys(upstream.outputs).join(', ') || 'none'}`));
         continue;
       }
       if (out.type !== spec.type) {
-        diagnostics.push(errorAt('port-type-mismatch', location, `input "${port}" of step "${id}" takes ${spec.type}, but ${expression.step}.${expression.port} gives ${out.type}`, `wire a step output of type ${spec.type}`));
+        diagnostics.push(errorAt('port-type-mismatch', location(), `input "${port}" of step "${id}" takes ${spec.type}, but ${expression.step}.${expression.port} gives ${out.type}`, `wire a step output of type ${spec.type}`));
         continue;
       }
       wires[port] = { step: expression.step, port: expression.port };
