@@ -7,6 +7,7 @@ export interface CliIo {
   stderr(text: string): void;
   cwd: string;
   env: Record<string, string | undefined>;
+  /** Both stdin and stdout are a terminal: interactive views are possible. */
   isTTY: boolean;
 }
 
@@ -26,3 +27,4 @@ export const EXIT_INTERRUPTED = 130;
 export const STATE_DIR_FLAG: FlagSpec = { name: 'state-dir', value: 'DIR', description: 'state directory (default .strand)' };
 export const PARAM_FLAG: FlagSpec = { name: 'param', value: 'NAME=VALUE', repeatable: true, description: 'override a workflow param (repeatable)' };
 export const JSON_FLAG: FlagSpec = { name: 'json', description: 'machine-readable JSON output' };
+export const PLAIN_FLAG: FlagSpec = { name: 'plain', description: 'plain text even on a terminal' };

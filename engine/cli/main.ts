@@ -52,7 +52,7 @@ const io: CliIo = {
   stderr: (text) => void process.stderr.write(text),
   cwd: process.cwd(),
   env: process.env,
-  isTTY: process.stdout.isTTY === true,
+  isTTY: process.stdout.isTTY === true && process.stdin.isTTY === true,
 };
 
 process.exitCode = await main(process.argv.slice(2), io);

@@ -18,7 +18,7 @@ export function formatPlainEvent(event: RunEvent): string | undefined {
       return `  log       ${event.step}: ${event.message}`;
     case 'step-finished': {
       const summary = Object.entries(event.summary).map(([k, v]) => `${k}=${v}`).join(' ');
-      return `  done      ${event.step} in ${(event.durationMs / 1000).toFixed(1)}s${summary ? ` (${summary})` : ''}`;
+      return `  done      ${event.step} in ${(event.durationMs / 1000).toFixed(1)}s${summary ? ` (${summary})` : ''}${event.external.length ? ` -> ${event.external.join(', ')}` : ''}`;
     }
     case 'step-failed':
       return `  FAILED    ${event.step}: ${event.message}${event.hint ? `\n            hint: ${event.hint}` : ''}`;

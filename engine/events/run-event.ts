@@ -17,7 +17,7 @@ export type RunEvent = Timed &
     | { kind: 'shard-resumed'; step: string; unit: string }
     | { kind: 'step-progress'; step: string; done: number; total?: number; unit: string; counters?: Record<string, number> }
     | { kind: 'step-log'; step: string; message: string }
-    | { kind: 'step-finished'; step: string; key: string; durationMs: number; summary: StepSummary; outputs: string[] }
+    | { kind: 'step-finished'; step: string; key: string; durationMs: number; summary: StepSummary; outputs: string[]; external: string[] }
     | { kind: 'step-failed'; step: string; message: string; hint?: string }
     | { kind: 'step-interrupted'; step: string }
     | { kind: 'step-blocked'; step: string; by: string }

@@ -134,7 +134,7 @@ async function executeStep(
     const record: StepRecord = { schema: 1, key, fingerprint, outputs, external, summary, workflow: workflow.name, step: step.id, durationMs, finishedAt: time() };
     state.commitRecord(record);
     checkpoints.remove();
-    emit({ kind: 'step-finished', step: step.id, key, durationMs, summary, outputs: Object.keys(outputs), time: time() });
+    emit({ kind: 'step-finished', step: step.id, key, durationMs, summary, outputs: Object.keys(outputs), external: external.map((e) => e.path), time: time() });
     return { status: 'done', outputs };
   } catch (error) {
     if (error instanceof StepInterrupted || (options.signal.aborted && (error as Error).name === 'AbortError')) {

@@ -2,7 +2,8 @@
 import { planRun, type PlanEntry } from '../../plan/plan-run.js';
 import { describeReason } from '../../plan/rerun-reason.js';
 import { redact } from '../../events/run-event.js';
-import { EXIT_FAILED, EXIT_OK, JSON_FLAG, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
+import { planRows } from '../../tui/plan-rows.js';
+import { EXIT_FAILED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
 import { has } from '../parse-args.js';
 
@@ -36,15 +37,21 @@ export function formatPlan(name: string, file: string, entries: readonly PlanEnt
 
 export const planCommand: Command = {
   name: 'plan',
-  usage: 'strand plan FILE [--param NAME=VALUE] [--state-dir DIR] [--json] [--check]',
-  summary: 'Show, per step in order, whether it is cached or will run and why.',
-  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, { name: 'check', description: 'exit 1 if anything would run' }],
+  usage: 'strand plan FILE [--param NAME=VALUE] [--state-dir DIR] [--json | --plain] [--check]',
+  summary: 'Show, per step in order, whether it is cached or will run and why (interactive on a terminal).',
+  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, { name: 'check', description: 'exit 1 if anything would run' }],
   async run(args, io) {
     const opened = await openWorkflow(args, io);
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state } = opened;
     const entries = planRun(workflow, state);
     state.files.save();
+    const interactive = io.isTTY && !has(args, 'json') && !has(args, 'plain') && !has(args, 'check');
+    if (interactive) {
+      const { showPlan } = await import('../../tui/show-plan.js');
+      await showPlan(planRows(workflow, entries));
+      return EXIT_OK;
+    }
     const text = has(args, 'json')
       ? JSON.stringify({ workflow: workflow.name, file: workflow.file, steps: entries.map(toJson) }, null, 2) + '\n'
       : formatPlan(workflow.name, workflow.file, entries);

@@ -6,15 +6,15 @@ import { redact, type RunEvent } from '../../events/run-event.js';
 import { newRunId, openJournal } from '../../run/journal.js';
 import { runWorkflow } from '../../run/run-workflow.js';
 import { acquireStateLock } from '../../store/state-lock.js';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, JSON_FLAG, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
 import { has, positiveInteger } from '../parse-args.js';
 
 export const runCommand: Command = {
   name: 'run',
-  usage: 'strand run FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json]',
+  usage: 'strand run FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json | --plain]',
   summary: 'Run the steps that are not cached; resume interrupted steps from their last completed shard.',
-  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, { name: 'jobs', value: 'N', description: 'steps running at once (default: CPU cores)' }],
+  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, { name: 'jobs', value: 'N', description: 'steps running at once (default: CPU cores)' }],
   async run(args, io) {
     const opened = await openWorkflow(args, io);
     if (opened === undefined) return EXIT_FAILED;
@@ -30,10 +30,12 @@ export const runCommand: Command = {
     const runId = newRunId(new Date(), process.pid);
     const journal = openJournal(state.layout.runs, runId);
     const json = has(args, 'json');
+    const screen = io.isTTY && !json && !has(args, 'plain') ? (await import('../../tui/show-run.js')).showRun() : undefined;
     const emit = (event: RunEvent): void => {
       const line = redact(JSON.stringify(event), workflow.secrets);
       journal(line);
       if (json) io.stdout(line + '\n');
+      else if (screen) screen.emit(JSON.parse(line) as RunEvent);
       else {
         const text = formatPlainEvent(event);
         if (text !== undefined) io.stdout(redact(text, workflow.secrets) + '\n');
@@ -57,6 +59,7 @@ export const runCommand: Command = {
       const status = await runWorkflow({ workflow, state, emit, signal: controller.signal, jobs, now: () => new Date(), runId });
       return status === 'ok' ? EXIT_OK : status === 'interrupted' ? EXIT_INTERRUPTED : EXIT_FAILED;
     } finally {
+      await screen?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       lock.release();

@@ -1,0 +1,54 @@
+// Owns the view-model of a plan: one row per step with its status, why it will run, placement and the
+// parts of its cache key, ready for the terminal UI and the plain printer. Pure.
+import type { PlanEntry } from '../plan/plan-run.js';
+import { describeReason } from '../plan/rerun-reason.js';
+import type { Workflow } from '../workflow/workflow.js';
+
+export type PlanStatus = 'cached' | 'will run' | 'blocked' | 'invalid';
+
+export interface PlanRow {
+  step: string;
+  uses: string;
+  status: PlanStatus;
+  why: string;
+  placement: string;
+  /** Resolved `with:`, cache-key fields, input wiring and output ports, for the details pane. */
+  details: { label: string; value: string }[];
+}
+
+export interface PlanModel {
+  name: string;
+  file: string;
+  rows: PlanRow[];
+  totals: string;
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+export function planRows(workflow: Workflow, entries: readonly PlanEntry[]): PlanModel {
+  const rows = entries.map((entry): PlanRow => {
+    const step = workflow.steps.find((s) => s.id === entry.step)!;
+    const d = entry.decision;
+    const details = [
+      ...Object.entries(step.keyParams).map(([k, v]) => ({ label: `with.${k}`, value: show(v) })),
+      ...Object.entries(entry.inputs).map(([port, w]) => ({ label: `input ${port}`, value: `${w.step}.${w.port}` })),
+      ...Object.entries(step.plugin.outputs).map(([port, spec]) => ({ label: `output ${port}`, value: spec.type })),
+      { label: 'plugin', value: `${step.plugin.id}@${step.plugin.version}` },
+      ...(d.fingerprint ? Object.entries(d.fingerprint.files).map(([k, v]) => ({ label: `key file ${k}`, value: v.slice(0, 12) })) : []),
+      ...(d.fingerprint ? Object.entries(d.fingerprint.inputs).map(([k, v]) => ({ label: `key input ${k}`, value: v.slice(0, 12) })) : []),
+      { label: 'cache key', value: d.key?.slice(0, 16) ?? '(known once upstream steps have run)' },
+    ];
+    return {
+      step: entry.step,
+      uses: entry.uses,
+      status: d.status === 'cached' ? 'cached' : 'will run',
+      why: d.status === 'will-run' ? d.reasons.map(describeReason).join('; ') : '',
+      placement: 'local cpu',
+      details,
+    };
+  });
+  const running = rows.filter((r) => r.status === 'will run').length;
+  return { name: workflow.name, file: workflow.file, rows, totals: `${rows.length} steps: ${running} will run, ${rows.length - running} cached` };
+}

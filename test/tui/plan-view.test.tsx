@@ -1,0 +1,64 @@
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { PlanView } from '../../engine/tui/PlanView.js';
+import type { PlanModel } from '../../engine/tui/plan-rows.js';
+
+const model: PlanModel = {
+  name: 'quickstart',
+  file: 'workflows/quickstart.yaml',
+  rows: [
+    { step: 'source', uses: 'source/parquet', status: 'cached', why: '', placement: 'local cpu', details: [{ label: 'with.path', value: 'data/a.parquet' }] },
+    { step: 'embed', uses: 'embed/onnx', status: 'will run', why: 'params.pooling changed "cls" -> "mean"', placement: 'local cpu', details: [{ label: 'with.pooling', value: 'mean' }, { label: 'cache key', value: 'abc123' }] },
+  ],
+  totals: '2 steps: 1 will run, 1 cached',
+};
+
+const tick = () => new Promise((r) => setTimeout(r, 30));
+
+describe('PlanView', () => {
+  it('shows each step with status, reason and placement, and the totals', () => {
+    const { lastFrame } = render(<PlanView model={model} width={100} />);
+    expect(lastFrame()).toMatchInlineSnapshot(`
+      "plan: quickstart (workflows/quickstart.yaml)
+      › cached    source  source/parquet  local cpu
+        will run  embed   embed/onnx      local cpu  params.pooling changed "cls" -> "mean"
+      2 steps: 1 will run, 1 cached
+      ↑/↓ move · Enter details · q quit"
+    `);
+  });
+
+  it('moves with the arrow keys and opens details with Enter', async () => {
+    const { lastFrame, stdin } = render(<PlanView model={model} width={100} />);
+    await tick();
+    stdin.write('\u001B[B'); // down
+    await tick();
+    stdin.write('\r');
+    await tick();
+    const frame = lastFrame()!;
+    expect(frame).toContain('› will run  embed');
+    expect(frame).toContain('embed (embed/onnx)');
+    expect(frame).toContain('with.pooling: mean');
+    expect(frame).toContain('cache key: abc123');
+    stdin.write('k');
+    await tick();
+    expect(lastFrame()).toContain('source (source/parquet)');
+  });
+
+  it('quits on q', async () => {
+    const app = render(<PlanView model={model} width={100} />);
+    await tick();
+    app.stdin.write('q');
+    await tick();
+    const frame = app.lastFrame();
+    app.stdin.write('j');
+    await tick();
+    expect(app.lastFrame()).toBe(frame);
+    expect(frame).toContain('› cached    source');
+  });
+
+  it('cuts lines to the terminal width', () => {
+    const { lastFrame } = render(<PlanView model={model} width={40} />);
+    expect(lastFrame()!.split('\n').every((line) => line.length <= 40)).toBe(true);
+    expect(lastFrame()).toContain('…');
+  });
+});
