@@ -10,11 +10,13 @@ import { searchCommand } from './search.js';
 import { stepsCommand } from './steps.js';
 import { tokenizeCommand } from './tokenize.js';
 import { validateCommand } from './validate.js';
+import { watchCommand } from './watch.js';
 
 export const commands: readonly Command[] = [
   validateCommand,
   planCommand,
   runCommand,
+  watchCommand,
   graphCommand,
   cacheCommand,
   runsCommand,
