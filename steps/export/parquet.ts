@@ -1,4 +1,4 @@
-// Owns the `export/parquet` step: vectors and metadata into one Parquet file (a row group per shard,
+// Owns the `export/parquet` step: vectors and metadata into one Parquet file (row groups of up to 1,000 rows,
 // vectors as a LIST<FLOAT> column) or an Arrow IPC file, written to a temporary name and renamed, so a
 // half-written file never takes the final name.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -10,6 +10,8 @@ import { readText, readVectors } from '../arrow-columns.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 
 const { RecordBatchFileWriter } = arrow;
+
+const ROW_GROUP = 1000;
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
 
@@ -81,8 +83,12 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
           arrowWriter.write(table);
         } else {
           parquet ??= new ParquetWriter({ writer: bytes, schema: parquetSchema(table) });
-          parquet.write({ columnData: columnData(table) as never, rowGroupSize: table.numRows });
-          flushBytes();
+          // Row groups of at most ROW_GROUP rows: the writer's per-value JS arrays stay small.
+          for (let start = 0; start < table.numRows; start += ROW_GROUP) {
+            const slice = table.slice(start, start + ROW_GROUP);
+            parquet.write({ columnData: columnData(slice) as never, rowGroupSize: slice.numRows });
+            flushBytes();
+          }
         }
         ctx.progress({ done: index + 1, total: embeddings.shardCount, unit: 'shards' });
       }
