@@ -6,26 +6,30 @@ import { formatDiagnostics } from '../diagnostics/format-diagnostic.js';
 import { StrandState } from '../store/strand-state.js';
 import { loadWorkflow } from '../workflow/load-workflow.js';
 import type { Workflow } from '../workflow/workflow.js';
+import type { LoadedRecipe } from '../recipes/recipe.js';
 import type { CliIo } from './command.js';
 import { flag, has, keyValues, UsageError, type ParsedArgs } from './parse-args.js';
 
 export interface OpenedWorkflow {
   workflow: Workflow;
   state: StrandState;
+  /** Recipes the workflow uses, by locked path. */
+  recipes: Map<string, LoadedRecipe>;
 }
 
 export function stateFor(args: ParsedArgs, io: CliIo): StrandState {
   return new StrandState(resolve(io.cwd, flag(args, 'state-dir') ?? '.strand'), io.cwd);
 }
 
-export async function openWorkflow(args: ParsedArgs, io: CliIo): Promise<OpenedWorkflow | undefined> {
+export async function openWorkflow(args: ParsedArgs, io: CliIo, options: { ignoreLock?: boolean } = {}): Promise<OpenedWorkflow | undefined> {
   const file = args.positionals[0];
   if (file === undefined) throw new UsageError('missing workflow FILE');
-  const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides: keyValues(args, 'param'), env: io.env, workdir: io.cwd });
+  const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides: keyValues(args, 'param'), env: io.env, workdir: io.cwd, ...options });
   if (loaded.workflow === undefined) {
     if (has(args, 'json')) io.stdout(JSON.stringify({ ok: false, diagnostics: loaded.diagnostics }, null, 2) + '\n');
     else io.stderr(formatDiagnostics(loaded.diagnostics, (f) => loaded.texts.get(f)) + '\n');
     return undefined;
   }
-  return { workflow: loaded.workflow, state: stateFor(args, io) };
+  if (loaded.diagnostics.length > 0 && !has(args, 'json')) io.stderr(formatDiagnostics(loaded.diagnostics, (f) => loaded.texts.get(f)) + '\n');
+  return { workflow: loaded.workflow, state: stateFor(args, io), recipes: loaded.recipes };
 }

@@ -31,7 +31,10 @@ export type DiagnosticCode =
   | 'missing-param'
   | 'invalid-param-override'
   | 'file-not-found'
-  | 'path-escapes-workspace';
+  | 'path-escapes-workspace'
+  | 'recipe-not-found'
+  | 'recipe-changed'
+  | 'recipe-runs-code';
 
 export interface Diagnostic {
   severity: 'error' | 'warning';
@@ -41,6 +44,10 @@ export interface Diagnostic {
   location: SourceLocation;
   /** Further places that explain the problem (each edge of a cycle, the other candidate of an ambiguity). */
   related?: { message: string; location: SourceLocation }[];
+}
+
+export function warningAt(code: DiagnosticCode, location: SourceLocation, message: string, hint: string): Diagnostic {
+  return { severity: 'warning', code, message, hint, location };
 }
 
 export function errorAt(

@@ -106,6 +106,8 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
         const location = locateInString(source, path, match.source);
         if (match.expression === undefined) {
           diagnostics.push(errorAt('bad-expression', location, `bad expression ${match.source}`, 'write ${{ params.NAME }}; step outputs are wired with inputs: or needs:'));
+        } else if (match.expression.kind === 'recipe-input') {
+          diagnostics.push(errorAt('bad-expression', location, `${match.source} is only meaningful inside a recipe's inputs:`, 'write ${{ params.NAME }}'));
         } else if (match.expression.kind === 'step-output') {
           diagnostics.push(errorAt('bad-expression', location, `${match.source} cannot be used in with:`, `step outputs are artifacts: wire them under inputs:, e.g. inputs: { PORT: "${match.source}" }`));
         } else if (!(match.expression.name in paramSpecs)) {

@@ -3,7 +3,9 @@
 
 export type Expression =
   | { kind: 'param'; name: string }
-  | { kind: 'step-output'; step: string; port: string };
+  | { kind: 'step-output'; step: string; port: string }
+  /** Only inside recipes: the data the calling step passes in. */
+  | { kind: 'recipe-input'; port: string };
 
 export interface ExpressionMatch {
   /** Offset of `${{` in the string. */
@@ -15,7 +17,9 @@ export interface ExpressionMatch {
 
 const EXPRESSION = /\$\{\{(.*?)\}\}/g;
 const PARAM = /^params\.([A-Za-z_][A-Za-z0-9_-]*)$/;
-const STEP_OUTPUT = /^steps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)$/;
+// Step ids may be namespaced by recipe expansion (`embed.tokenize`).
+const STEP_OUTPUT = /^steps\.([A-Za-z_][A-Za-z0-9_.-]*?)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)$/;
+const RECIPE_INPUT = /^inputs\.([A-Za-z_][A-Za-z0-9_-]*)$/;
 
 export function findExpressions(text: string): ExpressionMatch[] {
   const matches: ExpressionMatch[] = [];
@@ -23,11 +27,14 @@ export function findExpressions(text: string): ExpressionMatch[] {
     const body = m[1]!.trim();
     const param = PARAM.exec(body);
     const step = STEP_OUTPUT.exec(body);
+    const input = RECIPE_INPUT.exec(body);
     const expression: Expression | undefined = param
       ? { kind: 'param', name: param[1]! }
       : step
         ? { kind: 'step-output', step: step[1]!, port: step[2]! }
-        : undefined;
+        : input
+          ? { kind: 'recipe-input', port: input[1]! }
+          : undefined;
     matches.push({ offset: m.index, length: m[0].length, source: m[0], ...(expression ? { expression } : {}) });
   }
   const unclosed = text.indexOf('${{', matches.length ? matches[matches.length - 1]!.offset + 3 : 0);

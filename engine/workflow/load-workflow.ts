@@ -1,8 +1,13 @@
 // Owns loading a workflow from disk: read the file, parse it, load the local plugins it names, check it,
 // and check that the input files its params name exist. The I/O edge around the pure `checkWorkflow`.
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { dirname, relative, resolve } from 'node:path';
+import { expandRecipes } from '../recipes/expand-recipes.js';
+import { loadRecipe } from '../recipes/load-recipe.js';
+import { isRecipeRef, type LoadedRecipe } from '../recipes/recipe.js';
+import { readLock } from '../recipes/recipe-lock.js';
+import { recipeSearchPath, resolveRecipe } from '../recipes/resolve-recipe.js';
+import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import type { StepPlugin } from '../index.js';
 import { loadLocalPlugin } from '../plugins/load-local-plugin.js';
 import { globFiles } from '../util/glob-files.js';
@@ -17,6 +22,8 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
   /** Relative data paths resolve against this directory. */
   workdir: string;
+  /** Skip comparing recipes with strand.lock (for `strand lock --update`). */
+  ignoreLock?: boolean;
 }
 
 export interface LoadResult {
@@ -25,28 +32,35 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
   /** Source texts by file name, for code frames. */
   texts: Map<string, string>;
+  /** Recipes the workflow uses, by the path they are locked under (relative to the workdir). */
+  recipes: Map<string, LoadedRecipe>;
 }
 
 export async function loadWorkflow(file: string, options: LoadOptions): Promise<LoadResult> {
   const texts = new Map<string, string>();
+  const usedRecipes = new Map<string, LoadedRecipe>();
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const location = { file, line: 1, column: 1, length: 1 };
-    return { diagnostics: [errorAt('file-not-found', location, `cannot read workflow file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'check the path')], texts };
+    return { diagnostics: [errorAt('file-not-found', location, `cannot read workflow file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'check the path')], texts, recipes: usedRecipes };
   }
   texts.set(file, text);
   const parsed = parseYamlSource(file, text);
-  if (parsed.source === undefined) return { diagnostics: parsed.diagnostics, texts };
-  const source = parsed.source;
-
-  const plugins = new Map<string, StepPlugin>(options.builtins.map((p) => [p.id, p]));
-  const failedPlugins = new Set<string>();
+  if (parsed.source === undefined) return { diagnostics: parsed.diagnostics, texts, recipes: usedRecipes };
   const diagnostics: Diagnostic[] = [];
+  const plugins = new Map<string, StepPlugin>(options.builtins.map((p) => [p.id, p]));
+  const { source, callSites } = withRecipesExpanded(file, parsed.source, options, plugins, texts, usedRecipes, diagnostics);
+
+  const failedPlugins = new Set<string>();
   const steps = (source.value as { steps?: Record<string, { uses?: unknown }> } | null)?.steps;
   for (const [id, step] of Object.entries(steps && typeof steps === 'object' ? steps : {})) {
     const uses = step?.uses;
+    if (typeof uses === 'string' && isRecipeRef(uses)) {
+      failedPlugins.add(uses); // an expanded recipe is gone from the steps: this one failed to load (reported)
+      continue;
+    }
     if (typeof uses !== 'string' || !/^\.{1,2}\//.test(uses) || plugins.has(uses) || failedPlugins.has(uses)) continue;
     const loaded = await loadLocalPlugin(resolve(dirname(file), uses));
     if ('plugin' in loaded) plugins.set(uses, loaded.plugin);
@@ -66,7 +80,71 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
       }
     }
   }
-  diagnostics.sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
-  const failed = diagnostics.some((d) => d.severity === 'error');
-  return failed ? { source, diagnostics, texts } : { workflow: checked.workflow!, source, diagnostics, texts };
+  const located = diagnostics
+    .map((d) => withCallSite(d, callSites))
+    .sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column);
+  const failed = located.some((d) => d.severity === 'error');
+  return failed ? { source, diagnostics: located, texts, recipes: usedRecipes } : { workflow: checked.workflow!, source, diagnostics: located, texts, recipes: usedRecipes };
+}
+
+type CallSites = Map<string, SourceLocation>;
+
+/** Loads the recipes the workflow's steps use, checks them against strand.lock, and expands them. */
+function withRecipesExpanded(
+  file: string,
+  source: YamlSource,
+  options: LoadOptions,
+  plugins: ReadonlyMap<string, StepPlugin>,
+  texts: Map<string, string>,
+  used: Map<string, LoadedRecipe>,
+  diagnostics: Diagnostic[],
+): { source: YamlSource; callSites: CallSites } {
+  const root = source.value as { steps?: Record<string, { uses?: unknown }>; allow_paths?: unknown } | null;
+  const byRef = new Map<string, LoadedRecipe>();
+  const callSites: CallSites = new Map();
+  const lock = options.ignoreLock ? { version: 1, recipes: {} as Record<string, string> } : readLock(options.workdir);
+  for (const [id, step] of Object.entries(root?.steps && typeof root.steps === 'object' ? root.steps : {})) {
+    const uses = step?.uses;
+    if (typeof uses !== 'string' || !isRecipeRef(uses)) continue;
+    const where = source.locate(['steps', id, 'uses']);
+    const path = resolveRecipe(uses, file, options.workdir, options.env ?? {});
+    if (path === undefined) {
+      const hint = uses.startsWith('recipe:') ? `searched: ${recipeSearchPath(options.workdir, options.env ?? {}).join(', ')} (STRAND_RECIPE_PATH adds folders)` : 'a recipe path is relative to the workflow file';
+      diagnostics.push(errorAt('recipe-not-found', where, `recipe ${uses} not found`, hint));
+      continue;
+    }
+    const label = relative(options.workdir, path);
+    callSites.set(label, where);
+    if (!byRef.has(uses)) {
+      const result = loadRecipe(uses, path, label);
+      texts.set(label, result.text);
+      diagnostics.push(...result.diagnostics);
+      if (result.recipe === undefined) continue;
+      byRef.set(uses, result.recipe);
+    }
+    const loaded = byRef.get(uses)!;
+    used.set(label, loaded);
+    const locked = lock.recipes[label];
+    if (locked !== undefined && locked !== loaded.digest) {
+      diagnostics.push({
+        ...errorAt('recipe-changed', where, `recipe ${label} changed since it was locked in strand.lock`, 'review the change, then run `strand lock --update` to accept it'),
+        related: [{ message: 'the recipe', location: { file: label, line: 1, column: 1, length: 1 } }],
+      });
+    }
+  }
+  if (byRef.size === 0) return { source, callSites };
+  const pathKeysOf = (uses: string): string[] =>
+    Object.entries((plugins.get(uses)?.with.properties ?? {}) as Record<string, { 'x-strand-path'?: string }>)
+      .filter(([, p]) => p['x-strand-path'] !== undefined)
+      .map(([k]) => k);
+  const allowPaths = Array.isArray(root?.allow_paths) ? root.allow_paths.filter((p): p is string => typeof p === 'string') : [];
+  const expansion = expandRecipes(source, byRef, { workdir: options.workdir, workflowFile: file, allowPaths, pathKeysOf });
+  diagnostics.push(...expansion.diagnostics);
+  return { source: expansion.source, callSites };
+}
+
+/** A diagnostic inside a recipe also points at the line that uses the recipe. */
+function withCallSite(diagnostic: Diagnostic, callSites: CallSites): Diagnostic {
+  const site = callSites.get(diagnostic.location.file);
+  return site === undefined ? diagnostic : { ...diagnostic, related: [...(diagnostic.related ?? []), { message: 'the recipe is used here', location: site }] };
 }

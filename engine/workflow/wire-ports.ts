@@ -66,7 +66,8 @@ export function wirePorts(
           ...errorAt('ambiguous-input', source.locate(['steps', id, 'needs']), `input "${port}" (${spec.type}) of step "${id}" could come from ${candidates.map((c) => `${c.step}.${c.port}`).join(' or ')}`, `choose one: inputs: { ${port}: "\${{ steps.${candidates[0]!.step}.outputs.${candidates[0]!.port} }}" }`),
           related: candidates.map((c) => ({ message: `candidate ${c.step}.${c.port}`, location: source.locate(['steps', c.step], 'key') })),
         });
-      } else if (spec.optional !== true) {
+      } else if (spec.optional !== true && needs.every((need) => plugins.has(need))) {
+        // (A need whose plugin is unknown was reported already; its outputs cannot be known.)
         const providers = [...plugins].filter(([, p]) => Object.values(p.outputs).some((o) => o.type === spec.type)).map(([s]) => s);
         diagnostics.push(
           errorAt('unwired-input', source.locate(['steps', id], 'key'), `input "${port}" (${spec.type}) of step "${id}" is not wired`, providers.length ? `add one of ${providers.join(', ')} to needs:` : `add a step that outputs ${spec.type} to needs:`),

@@ -5,9 +5,12 @@ import type { JsonSchema, StepPlugin } from '../index.js';
 export const WORKFLOW_SCHEMA_ID = 'https://strand.dev/schemas/workflow.schema.json';
 
 const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
+/** Step ids: a name, or names joined by dots where recipes are expanded (`embed.tokenize`). */
+const STEP_ID_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*(\\.[A-Za-z_][A-Za-z0-9_-]*)*$';
+
+export const RECIPE_SCHEMA_ID = 'https://strand.dev/schemas/recipe.schema.json';
 
 export function buildWorkflowSchema(plugins: readonly StepPlugin[]): JsonSchema {
-  const sorted = [...plugins].sort((a, b) => a.id.localeCompare(b.id));
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: WORKFLOW_SCHEMA_ID,
@@ -26,15 +29,62 @@ export function buildWorkflowSchema(plugins: readonly StepPlugin[]): JsonSchema 
         propertyNames: { pattern: NAME_PATTERN },
         additionalProperties: { $ref: '#/$defs/param' },
       },
-      steps: {
-        description: 'The steps, by id. Order does not matter: edges come from needs and inputs.',
-        type: 'object',
-        minProperties: 1,
-        propertyNames: { pattern: NAME_PATTERN },
-        additionalProperties: { $ref: '#/$defs/step' },
+      allow_paths: {
+        description: 'Directories outside the workflow\'s folder that recipes may read or write.',
+        type: 'array',
+        items: { type: 'string' },
       },
+      steps: STEPS,
     },
-    $defs: {
+    $defs: definitions(plugins),
+  };
+}
+
+/** A recipe: a reusable sub-workflow with typed params, data inputs and outputs (`kind: recipe`). */
+export function buildRecipeSchema(): JsonSchema {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: RECIPE_SCHEMA_ID,
+    title: 'Strand recipe',
+    type: 'object',
+    additionalProperties: false,
+    required: ['kind', 'version', 'name', 'steps'],
+    properties: {
+      kind: { const: 'recipe' },
+      version: { const: 1 },
+      name: { type: 'string', pattern: NAME_PATTERN },
+      description: { type: 'string' },
+      params: { type: 'object', propertyNames: { pattern: NAME_PATTERN }, additionalProperties: { $ref: '#/$defs/param' } },
+      inputs: {
+        description: 'Data the calling step passes in, wired from its needs by type; used as ${{ inputs.NAME }}.',
+        type: 'object',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { type: 'string' }, description: { type: 'string' } } },
+      },
+      outputs: {
+        description: 'Data the recipe gives: NAME: ${{ steps.ID.outputs.PORT }}.',
+        type: 'object',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { type: 'string' },
+      },
+      steps: STEPS,
+    },
+    $defs: definitions([]),
+  };
+}
+
+const STEPS = {
+  description: 'The steps, by id. Order does not matter: edges come from needs and inputs.',
+  type: 'object',
+  minProperties: 1,
+  propertyNames: { pattern: STEP_ID_PATTERN },
+  additionalProperties: { $ref: '#/$defs/step' },
+};
+
+function definitions(plugins: readonly StepPlugin[]): JsonSchema {
+  const sorted = [...plugins].sort((a, b) => a.id.localeCompare(b.id));
+  const local = { type: 'string', pattern: '^(\\.{1,2}/|recipe:)' };
+  return {
       param: {
         type: 'object',
         additionalProperties: false,
@@ -53,8 +103,8 @@ export function buildWorkflowSchema(plugins: readonly StepPlugin[]): JsonSchema 
         required: ['uses'],
         properties: {
           uses: {
-            description: 'A built-in step id or a path to a local plugin (./plugins/my-step.js).',
-            anyOf: [{ enum: sorted.map((p) => p.id) }, { type: 'string', pattern: '^\\.{1,2}/' }],
+            description: 'A built-in step id, a local plugin (./plugins/my-step.js) or a recipe (./recipes/x.yaml, recipe:NAME).',
+            ...(sorted.length > 0 ? { anyOf: [{ enum: sorted.map((p) => p.id) }, local] } : { type: 'string' }),
           },
           description: { type: 'string' },
           needs: {
@@ -75,7 +125,6 @@ export function buildWorkflowSchema(plugins: readonly StepPlugin[]): JsonSchema 
           then: { properties: { with: { description: plugin.description, ...withSchema(plugin.with) } } },
         })) }),
       },
-    },
   };
 }
 

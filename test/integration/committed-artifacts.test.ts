@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildTinyNt } from '../../scripts/build-tiny-nt.js';
-import { workflowSchemaText } from '../../engine/cli/commands/schema.js';
+import { recipeSchemaText, workflowSchemaText } from '../../engine/cli/commands/schema.js';
 import { REPO } from '../helpers/project.js';
 
 describe('committed generated files', () => {
   it('schemas/workflow.schema.json equals the generated schema (run `npm run schema` after changing a step)', () => {
     expect(readFileSync(join(REPO, 'schemas/workflow.schema.json'), 'utf8')).toBe(workflowSchemaText());
+    expect(readFileSync(join(REPO, 'schemas/recipe.schema.json'), 'utf8')).toBe(recipeSchemaText());
   });
 
   it('models/tiny-nt.onnx is rebuilt byte for byte by scripts/build-tiny-nt.ts', () => {

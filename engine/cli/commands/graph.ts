@@ -26,10 +26,12 @@ function edgesOf(workflow: Workflow): Edge[] {
 export function renderGraph(workflow: Workflow, format: 'mermaid' | 'dot'): string {
   const edges = edgesOf(workflow);
   if (format === 'mermaid') {
+    // Mermaid node ids are plain words; recipe steps are namespaced with dots.
+    const node = (id: string): string => id.replace(/[^A-Za-z0-9_]/g, '_');
     return [
       'flowchart TD',
-      ...workflow.steps.map((s) => `  ${s.id}["${s.id}<br/><small>${s.uses}</small>"]`),
-      ...edges.map((e) => `  ${e.from} -->${e.label ? `|${e.label}|` : ''} ${e.to}`),
+      ...workflow.steps.map((s) => `  ${node(s.id)}["${s.id}<br/><small>${s.uses}</small>"]`),
+      ...edges.map((e) => `  ${node(e.from)} -->${e.label ? `|${e.label}|` : ''} ${node(e.to)}`),
     ].join('\n') + '\n';
   }
   return [

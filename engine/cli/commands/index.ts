@@ -2,7 +2,9 @@
 import type { Command } from '../command.js';
 import { cacheCommand } from './cache.js';
 import { graphCommand } from './graph.js';
+import { lockCommand } from './lock.js';
 import { planCommand } from './plan.js';
+import { recipeCommand } from './recipe.js';
 import { runCommand } from './run.js';
 import { runsCommand } from './runs.js';
 import { schemaCommand } from './schema.js';
@@ -24,4 +26,6 @@ export const commands: readonly Command[] = [
   stepsCommand,
   tokenizeCommand,
   searchCommand,
+  recipeCommand,
+  lockCommand,
 ];

@@ -6,9 +6,20 @@ import { redact, type RunEvent } from '../../events/run-event.js';
 import { newRunId, openJournal } from '../../run/journal.js';
 import { runWorkflow } from '../../run/run-workflow.js';
 import { acquireStateLock } from '../../store/state-lock.js';
+import type { LoadedRecipe } from '../../recipes/recipe.js';
+import { readLock, writeLock } from '../../recipes/recipe-lock.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
 import { has, positiveInteger } from '../parse-args.js';
+
+/** A recipe run for the first time is pinned in strand.lock, as npm pins a new dependency. */
+function pinNewRecipes(recipes: Map<string, LoadedRecipe>, workdir: string): void {
+  const lock = readLock(workdir);
+  const fresh = [...recipes].filter(([path]) => lock.recipes[path] === undefined);
+  if (fresh.length === 0) return;
+  for (const [path, recipe] of fresh) lock.recipes[path] = recipe.digest;
+  writeLock(workdir, lock);
+}
 
 export const runCommand: Command = {
   name: 'run',
@@ -19,6 +30,7 @@ export const runCommand: Command = {
     const opened = await openWorkflow(args, io);
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state } = opened;
+    pinNewRecipes(opened.recipes, io.cwd);
     const jobs = positiveInteger(args, 'jobs', availableParallelism());
     const lock = acquireStateLock(state.layout.lock, `strand run ${workflow.file}`, new Date());
     if (!lock.acquired) {

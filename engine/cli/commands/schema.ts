@@ -1,19 +1,24 @@
 // Owns `strand schema`: the combined workflow JSON Schema (base + every built-in step's `with:`).
 import { builtinSteps } from '../../../steps/index.js';
-import { buildWorkflowSchema } from '../../workflow/workflow-schema.js';
+import { buildRecipeSchema, buildWorkflowSchema } from '../../workflow/workflow-schema.js';
 import { EXIT_OK, type Command } from '../command.js';
+import { has } from '../parse-args.js';
 
 export function workflowSchemaText(): string {
   return JSON.stringify(buildWorkflowSchema(builtinSteps), null, 2) + '\n';
 }
 
+export function recipeSchemaText(): string {
+  return JSON.stringify(buildRecipeSchema(), null, 2) + '\n';
+}
+
 export const schemaCommand: Command = {
   name: 'schema',
-  usage: 'strand schema',
-  summary: 'Print the workflow JSON Schema (the committed schemas/workflow.schema.json).',
-  flags: [],
-  async run(_args, io) {
-    io.stdout(workflowSchemaText());
+  usage: 'strand schema [--recipe]',
+  summary: 'Print the workflow JSON Schema (schemas/workflow.schema.json), or the recipe one.',
+  flags: [{ name: 'recipe', description: 'the recipe schema (schemas/recipe.schema.json)' }],
+  async run(args, io) {
+    io.stdout(has(args, 'recipe') ? recipeSchemaText() : workflowSchemaText());
     return EXIT_OK;
   },
 };

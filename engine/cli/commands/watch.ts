@@ -21,8 +21,8 @@ import { EXIT_FAILED, EXIT_OK, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '
 import { stateFor } from '../open-workflow.js';
 import { keyValues, positiveInteger, UsageError } from '../parse-args.js';
 
-export function watchedFiles(file: string, workflow: Workflow | undefined, workdir: string): string[] {
-  const files = new Set([resolve(workdir, file)]);
+export function watchedFiles(file: string, workflow: Workflow | undefined, workdir: string, recipeFiles: readonly string[]): string[] {
+  const files = new Set([resolve(workdir, file), ...recipeFiles]);
   for (const step of workflow?.steps ?? []) {
     if (/^\.{1,2}\//.test(step.uses)) files.add(resolve(dirname(resolve(workdir, file)), step.uses));
     for (const p of pathParams(step)) if (p.direction === 'input') globFiles(p.path, workdir).forEach((f) => files.add(f));
@@ -33,7 +33,7 @@ export function watchedFiles(file: string, workflow: Workflow | undefined, workd
 export const watchCommand: Command = {
   name: 'watch',
   usage: 'strand watch FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N]',
-  summary: 'Run, then re-run what changed whenever the workflow or its local files change.',
+  summary: 'Run, then re-run what changed whenever the workflow, its recipes or its local files change.',
   flags: [PARAM_FLAG, STATE_DIR_FLAG, { name: 'jobs', value: 'N', description: 'steps running at once (default: CPU cores)' }],
   async run(args, io) {
     const file = args.positionals[0];
@@ -48,12 +48,14 @@ export const watchCommand: Command = {
     }
     let texts = new Map<string, string>();
     let secrets: string[] = [];
+    let recipeFiles: string[] = [];
     const print = (text: string): void => io.stdout(redact(text, secrets) + '\n');
     const watcher = await watchFiles((changed) => loop.changed(changed));
     const loop: WatchLoop = new WatchLoop({
       load: async () => {
         const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides, env: io.env, workdir: io.cwd });
         texts = loaded.texts;
+        if (loaded.workflow) recipeFiles = [...loaded.recipes.values()].map((r) => r.file);
         if (loaded.workflow) secrets = loaded.workflow.secrets;
         return loaded;
       },
@@ -69,7 +71,7 @@ export const watchCommand: Command = {
         };
         return runWorkflow({ workflow, state, emit, signal, jobs, now: () => new Date(), runId });
       },
-      filesOf: (workflow) => watchedFiles(file, workflow, io.cwd),
+      filesOf: (workflow) => watchedFiles(file, workflow, io.cwd, recipeFiles),
       watch: (files) => watcher.set(files),
       report: (message) => {
         switch (message.kind) {

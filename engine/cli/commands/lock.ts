@@ -1,0 +1,26 @@
+// Owns `strand lock FILE`: pin the recipes a workflow uses in strand.lock by content digest.
+import { readLock, writeLock } from '../../recipes/recipe-lock.js';
+import { EXIT_FAILED, EXIT_OK, PARAM_FLAG, type Command } from '../command.js';
+import { openWorkflow } from '../open-workflow.js';
+import { has } from '../parse-args.js';
+
+export const lockCommand: Command = {
+  name: 'lock',
+  usage: 'strand lock FILE [--update]',
+  summary: 'Pin the recipes a workflow uses in strand.lock; --update accepts recipes that changed.',
+  flags: [PARAM_FLAG, { name: 'update', description: 'replace the digests of recipes that changed' }],
+  async run(args, io) {
+    const update = has(args, 'update');
+    const lock = readLock(io.cwd);
+    // With --update, a changed recipe must not stop loading.
+    const opened = await openWorkflow(args, io, { ignoreLock: update });
+    if (opened === undefined) return EXIT_FAILED;
+    for (const [path, recipe] of opened.recipes) {
+      const before = lock.recipes[path];
+      lock.recipes[path] = recipe.digest;
+      io.stdout(`${before === undefined ? 'locked ' : before === recipe.digest ? 'same   ' : 'updated'} ${path} ${recipe.digest.slice(0, 12)}\n`);
+    }
+    writeLock(io.cwd, lock);
+    return EXIT_OK;
+  },
+};
