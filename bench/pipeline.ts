@@ -88,7 +88,7 @@ export async function pipeline(): Promise<BenchResult> {
   for (const times of [1, 10, 100]) {
     const p = tempProject();
     await repeatedSample(join(p.root, 'in.parquet'), times);
-    writeFileSync(join(p.root, 'flow.yaml'), `version: 1\nname: mem\nsteps:\n  source: { uses: source/parquet, with: { path: in.parquet, shard_rows: 5000 } }\n  tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }\n  profile: { uses: embed/kmer-profile, needs: [source], with: { k: 4 } }\n  out: { uses: export/parquet, needs: [profile, source], with: { path: out/p.parquet, include_sequence: false } }\n`);
+    writeFileSync(join(p.root, 'flow.yaml'), `version: 1\nname: mem\nsteps:\n  source: { uses: source/parquet, with: { path: in.parquet, shard_rows: 1000 } }\n  tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }\n  profile: { uses: embed/kmer-profile, needs: [source], with: { k: 4 } }\n  out: { uses: export/parquet, needs: [profile, source], with: { path: out/p.parquet, include_sequence: false } }\n`);
     const r = runStrand(['run', 'flow.yaml'], p.root);
     if (r.status !== 0) throw new Error(`memory run failed: ${r.stdout}${r.stderr}`);
     memory.push(r.maxRssMiB);
