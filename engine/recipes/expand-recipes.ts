@@ -3,7 +3,8 @@
 // filled from the step's `with:`, its data inputs wired from the step's needs, and references to the
 // step redirected to the recipe's outputs. The result is a virtual source whose positions point into
 // the recipe file for recipe steps. Pure: recipes arrive loaded.
-import { isAbsolute, relative, resolve, dirname } from 'node:path';
+import { relative, resolve, dirname } from 'node:path';
+import { isInside } from '../util/is-inside.js';
 import { errorAt, warningAt, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { locateInString } from '../workflow/check-workflow.js';
@@ -45,11 +46,6 @@ function fillParams(text: string, values: Record<string, unknown>): unknown {
   const only = matches[0];
   if (matches.length === 1 && only?.expression?.kind === 'param' && only.length === text.length && only.expression.name in values) return values[only.expression.name];
   return text.replace(/\$\{\{\s*params\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
-}
-
-function inside(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 export function expandRecipes(source: YamlSource, recipes: ReadonlyMap<string, LoadedRecipe>, options: ExpandOptions): Expansion {
@@ -110,7 +106,7 @@ export function expandRecipes(source: YamlSource, recipes: ReadonlyMap<string, L
           // A path written in the recipe is relative to the recipe's folder and must stay within reach.
           const absolute = resolve(recipeDir, value);
           const allowed = [recipeDir, workflowDir, ...options.allowPaths.map((p) => resolve(options.workdir, p))];
-          if (!allowed.some((dir) => inside(absolute, dir))) {
+          if (!allowed.some((dir) => isInside(absolute, dir))) {
             diagnostics.push(errorAt('path-escapes-workspace', rLocate(['steps', inner, 'with', key]), `recipe ${spec.name} reaches ${value}, outside its folder and the workflow's`, 'add the folder to allow_paths: in the workflow if you trust this recipe'));
           }
           return [key, relative(options.workdir, absolute) || '.'];

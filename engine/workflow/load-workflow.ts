@@ -2,6 +2,7 @@
 // and check that the input files its params name exist. The I/O edge around the pure `checkWorkflow`.
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
+import { isInside } from '../util/is-inside.js';
 import { expandRecipes } from '../recipes/expand-recipes.js';
 import { loadRecipe } from '../recipes/load-recipe.js';
 import { isRecipeRef, type LoadedRecipe } from '../recipes/recipe.js';
@@ -72,8 +73,12 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
   const checked = checkWorkflow({ source, plugins, failedPlugins, overrides: options.overrides ?? {}, env: options.env ?? {} });
   diagnostics.push(...checked.diagnostics);
   if (checked.workflow) {
+    const allowed = [options.workdir, ...allowPathsOf(source.value).map((p) => resolve(options.workdir, p))];
     for (const step of checked.workflow.steps) {
       for (const { key, path, direction } of pathParams(step)) {
+        if (direction === 'output' && !allowed.some((dir) => isInside(resolve(options.workdir, path), dir))) {
+          diagnostics.push(errorAt('path-escapes-workspace', source.locate(['steps', step.id, 'with', key]), `step "${step.id}" would write ${path}, outside the project (${options.workdir})`, 'write under the project, or list the folder under allow_paths: if you mean it'));
+        }
         if (direction === 'input' && globFiles(path, options.workdir).length === 0) {
           diagnostics.push(errorAt('file-not-found', source.locate(['steps', step.id, 'with', key]), `step "${step.id}": no file matches ${key}: ${path} (relative to ${options.workdir})`, 'paths in with: are relative to the directory you run strand from'));
         }
@@ -88,6 +93,11 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
 }
 
 type CallSites = Map<string, SourceLocation>;
+
+function allowPathsOf(value: unknown): string[] {
+  const list = (value as { allow_paths?: unknown } | null)?.allow_paths;
+  return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
+}
 
 /** Loads the recipes the workflow's steps use, checks them against strand.lock, and expands them. */
 function withRecipesExpanded(
@@ -137,8 +147,7 @@ function withRecipesExpanded(
     Object.entries((plugins.get(uses)?.with.properties ?? {}) as Record<string, { 'x-strand-path'?: string }>)
       .filter(([, p]) => p['x-strand-path'] !== undefined)
       .map(([k]) => k);
-  const allowPaths = Array.isArray(root?.allow_paths) ? root.allow_paths.filter((p): p is string => typeof p === 'string') : [];
-  const expansion = expandRecipes(source, byRef, { workdir: options.workdir, workflowFile: file, allowPaths, pathKeysOf });
+  const expansion = expandRecipes(source, byRef, { workdir: options.workdir, workflowFile: file, allowPaths: allowPathsOf(root), pathKeysOf });
   diagnostics.push(...expansion.diagnostics);
   return { source: expansion.source, callSites };
 }
