@@ -49,8 +49,10 @@ function valueAt(root: unknown, path: YamlPath): unknown {
 function toDiagnostic(error: ErrorObject, source: YamlSource, value: unknown): Diagnostic | undefined {
   const path = toPath(error.instancePath);
   const where = dotted(path);
-  // A bad `uses` is reported once, by plugin resolution, with a "did you mean".
-  if (path[path.length - 1] === 'uses' && path[0] === 'steps' && path.length === 3) return undefined;
+  // A bad `uses` string is reported once, by plugin resolution, with a "did you mean"; a non-string here.
+  if (path[path.length - 1] === 'uses' && path[0] === 'steps' && path.length === 3) {
+    if (typeof valueAt(value, path) === 'string' || error.keyword !== 'type') return undefined;
+  }
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(error.params.additionalProperty);
