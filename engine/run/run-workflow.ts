@@ -89,6 +89,20 @@ export async function runWorkflow(options: RunOptions): Promise<RunStatus> {
   return status;
 }
 
+/** Hints for the operating-system errors a step meets most (a full disk, a read-only or forbidden path). */
+function systemHint(error: NodeJS.ErrnoException): string | undefined {
+  switch (error.code) {
+    case 'ENOSPC':
+      return 'the disk is full: free space (or move the state with --state-dir), then run again; completed shards are kept';
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return `no permission to write ${error.path ?? 'a file'}: check the path and its folder's permissions`;
+    default:
+      return undefined;
+  }
+}
+
 async function executeStep(
   step: StepSpec,
   outputsOf: (id: string) => Record<string, Sha256Hex> | undefined,
@@ -141,7 +155,7 @@ async function executeStep(
       emit({ kind: 'step-interrupted', step: step.id, time: time() });
       return { status: 'interrupted' };
     }
-    const hint = error instanceof StepError ? error.hint : undefined;
+    const hint = error instanceof StepError ? error.hint : systemHint(error as NodeJS.ErrnoException);
     const message = error instanceof StepError ? error.message : `${(error as Error).message ?? String(error)}`;
     emit({ kind: 'step-failed', step: step.id, message, ...(hint !== undefined ? { hint } : {}), time: time() });
     return { status: 'failed' };

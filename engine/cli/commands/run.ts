@@ -43,9 +43,17 @@ export const runCommand: Command = {
     const journal = openJournal(state.layout.runs, runId);
     const json = has(args, 'json');
     const screen = io.isTTY && !json && !has(args, 'plain') ? (await import('../../tui/show-run.js')).showRun() : undefined;
+    const controller = new AbortController();
+    let journalError: Error | undefined;
     const emit = (event: RunEvent): void => {
       const line = redact(JSON.stringify(event), workflow.secrets);
-      journal(line);
+      try {
+        journal(line);
+      } catch (error) {
+        // Without a journal (a full disk, say) the run cannot be followed or resumed safely: stop it.
+        journalError ??= error as Error;
+        controller.abort();
+      }
       if (json) io.stdout(line + '\n');
       else if (screen) screen.emit(JSON.parse(line) as RunEvent);
       else {
@@ -53,7 +61,6 @@ export const runCommand: Command = {
         if (text !== undefined) io.stdout(redact(text, workflow.secrets) + '\n');
       }
     };
-    const controller = new AbortController();
     let interrupts = 0;
     const onSignal = (): void => {
       interrupts++;
@@ -69,6 +76,10 @@ export const runCommand: Command = {
     process.on('SIGTERM', onSignal);
     try {
       const status = await runWorkflow({ workflow, state, emit, signal: controller.signal, jobs, now: () => new Date(), runId });
+      if (journalError !== undefined) {
+        io.stderr(`error: cannot write the run journal in ${state.layout.runs}: ${journalError.message}\nhint: free space (or use another --state-dir), then run again: completed work is kept\n`);
+        return EXIT_FAILED;
+      }
       return status === 'ok' ? EXIT_OK : status === 'interrupted' ? EXIT_INTERRUPTED : EXIT_FAILED;
     } finally {
       await screen?.close();
