@@ -100,6 +100,11 @@ export interface StepContext<P = Record<string, unknown>> {
    * after a crash, units that completed are skipped. The unit must be idempotent if it is interrupted midway.
    */
   once(unit: string, work: () => Promise<void>): Promise<'produced' | 'resumed'>;
+  /**
+   * A step's own resumable state (e.g. training weights and optimizer moments): `save` replaces it
+   * durably; after a crash, `load` returns the last saved bytes of this same step (same cache key).
+   */
+  state: { save(bytes: Uint8Array): void; load(): Uint8Array | undefined };
   /** Content digest (SHA-256 hex) of a file or directory, cached by stat like the engine's own. */
   fileDigest(path: string): string | undefined;
   /** Records a file or directory written outside the store; its digest is kept so edits are noticed. */

@@ -4,7 +4,8 @@
 // Deterministic to the byte (a test rebuilds it and compares): weights use only exact float arithmetic.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { encodeModel, TensorType, type Graph, type Node, type Tensor } from './onnx-proto.js';
+import { encodeModel, TensorType, type Graph, type Node, type Tensor } from '../steps/onnx-proto.js';
+import { seededRandom } from '../steps/seeded-random.js';
 
 export interface EncoderShape {
   vocab: number;
@@ -18,21 +19,10 @@ export interface EncoderShape {
 
 export const TINY_NT: EncoderShape = { vocab: 4107, hidden: 64, heads: 4, layers: 2, ffn: 256, maxPositions: 2048, seed: 20261123 };
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The committed model is `buildTinyNt()`; benchmarks build larger shapes to weigh inference realistically. */
 export function buildTinyNt(shape: EncoderShape = TINY_NT): Uint8Array {
   const { vocab, hidden, heads, layers, ffn, maxPositions, seed } = shape;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const initializers: Tensor[] = [];
   const nodes: Node[] = [];
   const floats = (name: string, dims: number[], amplitude: number): string => {

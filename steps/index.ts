@@ -1,10 +1,12 @@
 // Lists the built-in step plugins explicitly. A plugin id is its path: `embed/onnx` is steps/embed/onnx.ts.
 // Heavy libraries (onnxruntime, LanceDB) are imported inside `run`, so listing steps stays cheap.
 import type { StepPlugin } from '../engine/index.js';
+import { classifyTaxonomy } from './classify/taxonomy.js';
 import { kmerProfileEmbed } from './embed/kmer-profile.js';
 import { onnxEmbed } from './embed/onnx.js';
 import { lancedbExport } from './export/lancedb.js';
 import { parquetExport } from './export/parquet.js';
+import { taxonomyHead } from './finetune/taxonomy-head.js';
 import { fastaSource } from './source/fasta.js';
 import { parquetSource } from './source/parquet.js';
 import { charTokenize } from './tokenize/char.js';
@@ -19,6 +21,8 @@ export const builtinSteps: readonly StepPlugin[] = [
   charTokenize,
   onnxEmbed,
   kmerProfileEmbed,
+  taxonomyHead,
+  classifyTaxonomy,
   lancedbExport,
   parquetExport,
 ] as unknown as readonly StepPlugin[];

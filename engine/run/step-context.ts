@@ -93,6 +93,13 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     input,
     output,
     once: (unit, work) => runUnit(`once:${unit}`, async () => (await work(), {})),
+    state: {
+      save: (bytes) => checkpoints.record({ unit: 'state', digest: objects.put(bytes) }),
+      load: () => {
+        const saved = checkpoints.entries.get('state')?.digest;
+        return saved === undefined || !objects.has(saved) ? undefined : objects.get(saved);
+      },
+    },
     fileDigest: (path) => parts.fileDigest(resolve(parts.workdir, path)),
     recordExternalOutput: (path) => void external.push(path),
     progress: (update) => emit({ kind: 'step-progress', step: step.id, ...update, time: time() }),

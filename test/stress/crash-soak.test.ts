@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import { journalPath, listRuns, readJournal } from '../../engine/run/journal.js';
+import { seededRandom } from '../../steps/seeded-random.js';
 import { copyFromRepo, exited, removeProjects, runCli, startCli, writeProject } from '../helpers/project.js';
 
 const KILLS = Number(process.env.STRAND_SOAK_KILLS ?? 5);
@@ -25,17 +26,6 @@ function project(): string {
   const root = writeProject({ 'flow.yaml': FLOW });
   copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
   return root;
-}
-
-/** Seeded PRNG (mulberry32), so a failing soak can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function tableRows(root: string): Promise<{ id: string; vector: number[]; genus: unknown }[]> {
@@ -78,7 +68,7 @@ afterAll(removeProjects);
 
 async function soak(signal: 'SIGKILL' | 'SIGINT', seed: number): Promise<{ root: string; stops: number }> {
   const root = project();
-  const next = random(seed);
+  const next = seededRandom(seed);
   let stops = 0;
   for (;;) {
     const child = startCli(['run', 'flow.yaml'], root);

@@ -1,0 +1,219 @@
+// Owns the `finetune/taxonomy-head` step: train one classifier per taxonomic level (optionally over a
+// shared hidden layer) on embeddings, with a weighted cross-entropy, AdamW, linear warmup and cosine
+// decay; checkpoint every N steps and resume bit for bit; report per-level accuracy and macro-F1 per
+// epoch (and a 1-NN baseline on the same split); output the head as ONNX with its label maps.
+import { defineStep, StepError, arrow, type StepContext, writeFileAtomic } from '../../engine/index.js';
+import { readText, readVectors } from '../arrow-columns.js';
+import { accuracyAndMacroF1 } from './classification-metrics.js';
+import { adamwStep, decayMask, forward, headLayout, initParams, learningRate, lossAndGradients, nonzeroIndices } from './head-model.js';
+import { headToOnnx } from './head-onnx.js';
+import { nearestNeighbours } from './nearest-neighbour.js';
+import { splitExamples } from './split.js';
+import { buildLabels, DEFAULT_LEVEL_WEIGHTS, DEFAULT_LEVELS, knownPaths } from './taxonomy-labels.js';
+import { decodeTrainingState, encodeTrainingState } from './training-state.js';
+import { seededRandom, seededShuffle } from '../seeded-random.js';
+
+export interface HeadParams {
+  levels?: string[];
+  weights?: Record<string, number>;
+  keep_placeholders?: boolean;
+  val_fraction?: number;
+  group_by?: 'none' | 'species' | 'genus' | 'family';
+  hidden?: number;
+  epochs?: number;
+  batch_size?: number;
+  lr?: number;
+  weight_decay?: number;
+  warmup_steps?: number;
+  seed?: number;
+  checkpoint_every?: number;
+  baseline?: boolean;
+  model_path?: string;
+  metrics_path?: string;
+}
+
+export interface MetricRow {
+  epoch: number;
+  model: 'head' | '1-nn';
+  level: string;
+  loss: number | null;
+  accuracy: number;
+  macro_f1: number;
+  examples: number;
+}
+
+interface Header {
+  lossSum: number;
+  lossCount: number;
+  metrics: MetricRow[];
+}
+
+async function readAll(ctx: StepContext<HeadParams>, levels: readonly string[]) {
+  const embeddings = ctx.input('embeddings')!;
+  const ids: string[] = [];
+  const chunks: Float32Array[] = [];
+  let dim = 0;
+  for (let i = 0; i < embeddings.shardCount; i++) {
+    const table = await embeddings.readShard(i);
+    ids.push(...readText(table, 'id'));
+    const v = readVectors(table, 'vector');
+    dim = v.dim;
+    chunks.push(v.flat);
+  }
+  const x = new Float32Array(ids.length * dim);
+  let offset = 0;
+  for (const c of chunks) {
+    x.set(c, offset);
+    offset += c.length;
+  }
+  const labelsInput = ctx.input('labels')!;
+  const lineage = new Map<string, (string | null)[]>();
+  for (let i = 0; i < labelsInput.shardCount; i++) {
+    const table = await labelsInput.readShard(i);
+    const missing = levels.filter((l) => table.getChild(l) === null);
+    if (missing.length > 0) throw new StepError(`the labels input has no column ${missing.join(', ')}`, 'give the source lineage columns (lineage: unite, a taxonomy TSV, or Parquet columns), or set levels:');
+    const rowIds = readText(table, 'id');
+    const columns = levels.map((l) => readText(table, l));
+    rowIds.forEach((id, r) => lineage.set(id, columns.map((c) => c[r] ?? null)));
+  }
+  const columns = levels.map((_, l) => ids.map((id) => lineage.get(id)?.[l] ?? null));
+  return { ids, x, dim, columns };
+}
+
+export const taxonomyHead = defineStep<HeadParams>({
+  id: 'finetune/taxonomy-head',
+  version: '1',
+  description: 'Train a hierarchical taxonomy head (one classifier per level) on embeddings; export it as ONNX.',
+  with: {
+    properties: {
+      levels: { type: 'array', items: { type: 'string' }, default: [...DEFAULT_LEVELS] },
+      weights: { type: 'object', additionalProperties: { type: 'number', minimum: 0 }, description: 'loss weight per level (default kingdom 2.0 ... species 0.6)' },
+      keep_placeholders: { type: 'boolean', default: false, description: 'keep labels such as Genus_sp or Incertae_sedis (masked by default)' },
+      val_fraction: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2 },
+      group_by: { enum: ['none', 'species', 'genus', 'family'], default: 'none', description: 'hold out whole taxa in validation' },
+      hidden: { type: 'integer', minimum: 0, default: 128, description: 'shared hidden layer width; 0 for linear classifiers' },
+      epochs: { type: 'integer', minimum: 1, default: 20 },
+      batch_size: { type: 'integer', minimum: 1, default: 64 },
+      lr: { type: 'number', exclusiveMinimum: 0, default: 0.01, description: 'peak learning rate' },
+      weight_decay: { type: 'number', minimum: 0, default: 0.01 },
+      warmup_steps: { type: 'integer', minimum: 0, description: 'linear warmup steps (default: 10% of all steps), then cosine decay' },
+      seed: { type: 'integer', default: 1 },
+      checkpoint_every: { type: 'integer', minimum: 1, default: 50, description: 'steps between checkpoints (execution setting)' },
+      baseline: { type: 'boolean', default: true, description: 'also score a 1-nearest-neighbour baseline on the same split' },
+      model_path: { type: 'string', 'x-strand-path': 'output', description: 'also write the head as an ONNX file (labels beside it)' },
+      metrics_path: { type: 'string', 'x-strand-path': 'output', description: 'also write the metrics as JSON' },
+    },
+  },
+  execution: ['checkpoint_every'],
+  inputs: { embeddings: { type: 'embeddings' }, labels: { type: 'sequences', description: 'the source, for its lineage columns' } },
+  outputs: { model: { type: 'model' }, metrics: { type: 'metrics' } },
+  async run(ctx) {
+    const p = ctx.params;
+    const levels = p.levels ?? [...DEFAULT_LEVELS];
+    const weights = levels.map((l) => p.weights?.[l] ?? DEFAULT_LEVEL_WEIGHTS[l] ?? 1);
+    const seed = p.seed ?? 1;
+    const { ids, x, dim, columns } = await readAll(ctx, levels);
+    const labels = buildLabels(levels, columns, p.keep_placeholders ?? false);
+    const groupBy = p.group_by ?? 'none';
+    const groupLevel = levels.indexOf(groupBy);
+    if (groupBy !== 'none' && groupLevel < 0) throw new StepError(`group_by: ${groupBy} is not one of the levels`, `levels: ${levels.join(', ')}`);
+    const keys = groupBy === 'none' ? ids : columns[groupLevel]!;
+    const { train, val } = splitExamples(keys, p.val_fraction ?? 0.2, seed);
+    if (train.length === 0 || val.length === 0) throw new StepError(`the split leaves ${train.length} training and ${val.length} validation examples`, 'use more data or another val_fraction');
+
+    const layout = headLayout({ dim, hidden: p.hidden ?? 128, classes: labels.classes.map((c) => Math.max(1, c.length)) });
+    const batchSize = p.batch_size ?? 64;
+    const stepsPerEpoch = Math.ceil(train.length / batchSize);
+    const epochs = p.epochs ?? 20;
+    const total = stepsPerEpoch * epochs;
+    const decay = decayMask(layout);
+    const restored = ctx.state.load();
+    const state = restored
+      ? decodeTrainingState<Header>(restored)
+      : { step: 0, header: { lossSum: 0, lossCount: 0, metrics: [] as MetricRow[] }, params: initParams(layout, seededRandom(seed)), m: new Float64Array(layout.size), v: new Float64Array(layout.size) };
+    if (restored) ctx.log(`resuming training from step ${state.step} of ${total}`);
+    const adam = { step: state.step, m: state.m, v: state.v };
+    const grads = new Float64Array(layout.size);
+    const nonzero = nonzeroIndices(x, dim, ids.length);
+    const evaluate = (epoch: number): MetricRow[] => {
+      const predicted = levels.map(() => new Int32Array(val.length));
+      val.forEach((e, i) => forward(layout, state.params, x, e * dim, nonzero[e]).probs.forEach((pr, l) => (predicted[l]![i] = argmax(pr))));
+      return levels.map((level, l) => {
+        const m = accuracyAndMacroF1(predicted[l]!, val.map((e) => labels.labels[l]![e]!), labels.classes[l]!.length);
+        return { epoch, model: 'head' as const, level, loss: state.header.lossSum / Math.max(1, state.header.lossCount), accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count };
+      });
+    };
+    let perm: number[] = [];
+    let permEpoch = -1;
+    while (state.step < total) {
+      const epoch = Math.floor(state.step / stepsPerEpoch);
+      if (epoch !== permEpoch) {
+        perm = seededShuffle(train, seed * 1000 + epoch);
+        permEpoch = epoch;
+      }
+      const within = state.step % stepsPerEpoch;
+      const batch = perm.slice(within * batchSize, (within + 1) * batchSize);
+      const loss = lossAndGradients(layout, state.params, x, labels.labels, batch, weights, grads, nonzero);
+      adamwStep(state.params, grads, adam, learningRate(state.step + 1, p.lr ?? 0.01, p.warmup_steps ?? Math.ceil(total / 10), total), p.weight_decay ?? 0.01, decay);
+      state.step++;
+      state.header.lossSum += loss;
+      state.header.lossCount++;
+      if (state.step % stepsPerEpoch === 0) {
+        const rows = evaluate(epoch + 1);
+        state.header.metrics.push(...rows);
+        state.header.lossSum = 0;
+        state.header.lossCount = 0;
+        ctx.log(`epoch ${epoch + 1}/${epochs}: loss ${rows[0]!.loss!.toFixed(4)}; ${rows.map((r) => `${r.level} ${(100 * r.accuracy).toFixed(1)}%`).join(', ')}`);
+      }
+      ctx.progress({ done: state.step, total, unit: 'steps', counters: { examples: state.step * batchSize } });
+      if (state.step % (p.checkpoint_every ?? 50) === 0 || state.step === total || ctx.signal.aborted) {
+        ctx.state.save(encodeTrainingState({ ...state, m: adam.m, v: adam.v }));
+        ctx.log(`checkpoint at step ${state.step}`);
+      }
+      if (ctx.signal.aborted) return;
+    }
+
+    const metrics = [...state.header.metrics];
+    if (p.baseline ?? true) {
+      const nn = nearestNeighbours(x, dim, val, train);
+      levels.forEach((level, l) => {
+        const m = accuracyAndMacroF1(nn.map((n) => labels.labels[l]![n.index]!), val.map((e) => labels.labels[l]![e]!), labels.classes[l]!.length);
+        metrics.push({ epoch: epochs, model: '1-nn', level, loss: null, accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count });
+      });
+    }
+    const onnx = headToOnnx(layout, state.params, levels);
+    const meta = { levels, classes: labels.classes, paths: knownPaths(labels.labels, train), dim, hidden: layout.shape.hidden, weights, split: { val_fraction: p.val_fraction ?? 0.2, group_by: groupBy, seed } };
+    await ctx.output('model').shard(0, async () => new arrow.Table({ onnx: arrow.vectorFromArray([onnx], new arrow.Binary()), meta: arrow.vectorFromArray([JSON.stringify(meta)], new arrow.Utf8()) }));
+    await ctx.output('metrics').shard(0, async () =>
+      new arrow.Table({
+        epoch: arrow.vectorFromArray(metrics.map((m) => m.epoch), new arrow.Int32()),
+        model: arrow.vectorFromArray(metrics.map((m) => m.model), new arrow.Utf8()),
+        level: arrow.vectorFromArray(metrics.map((m) => m.level), new arrow.Utf8()),
+        loss: arrow.vectorFromArray(metrics.map((m) => m.loss), new arrow.Float64()),
+        accuracy: arrow.vectorFromArray(metrics.map((m) => m.accuracy), new arrow.Float64()),
+        macro_f1: arrow.vectorFromArray(metrics.map((m) => m.macro_f1), new arrow.Float64()),
+        examples: arrow.vectorFromArray(metrics.map((m) => m.examples), new arrow.Int32()),
+      }),
+    );
+    ctx.output('model').setMeta({ kind: 'taxonomy-head', levels, dim });
+    if (p.model_path) {
+      writeFileAtomic(ctx.resolvePath(p.model_path), onnx);
+      writeFileAtomic(ctx.resolvePath(`${p.model_path}.labels.json`), JSON.stringify(meta, null, 2));
+      ctx.recordExternalOutput(p.model_path);
+    }
+    if (p.metrics_path) {
+      writeFileAtomic(ctx.resolvePath(p.metrics_path), JSON.stringify({ train: train.length, val: val.length, metrics }, null, 2));
+      ctx.recordExternalOutput(p.metrics_path);
+    }
+    const final = (model: string, level: string) => metrics.find((m) => m.model === model && m.level === level && m.epoch === epochs);
+    const genus = final('head', 'genus');
+    return { train: train.length, val: val.length, steps: total, ...(genus ? { val_genus_accuracy: Number(genus.accuracy.toFixed(4)) } : {}) };
+  },
+});
+
+function argmax(values: Float64Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+

@@ -1,0 +1,76 @@
+// Fine-tuning end to end on the shipped ITS sample: a run killed mid-training resumes from its last
+// checkpoint and ends with exactly the weights of an uninterrupted run; the head classifies in
+// onnxruntime and its columns reach LanceDB.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../engine/events/run-event.js';
+import { journalPath, listRuns, readJournal } from '../../engine/run/journal.js';
+import { copyFromRepo, exited, removeProjects, runCli, startCli, waitFor, writeProject } from '../helpers/project.js';
+
+let reference: string;
+beforeAll(() => {
+  reference = project();
+  expect(runCli(ARGS, reference).status).toBe(0);
+});
+afterAll(removeProjects);
+
+const ARGS = ['run', 'workflows/taxonomy.yaml', '--param', 'epochs=30', '--param', 'k=4'];
+
+function project(): string {
+  const root = writeProject({});
+  copyFromRepo(root, 'workflows/taxonomy.yaml', 'workflows/data/sample.fasta.gz');
+  return root;
+}
+
+function logs(root: string): string[][] {
+  const runs = join(root, '.strand/runs');
+  return listRuns(runs).map((id) => readJournal(journalPath(runs, id)).filter((e): e is Extract<RunEvent, { kind: 'step-log' }> => e.kind === 'step-log').map((e) => e.message));
+}
+
+describe('finetune/taxonomy-head and classify/taxonomy', () => {
+  it('resumes a killed training from its checkpoint to exactly the uninterrupted weights', async () => {
+    const referenceHead = readFileSync(join(reference, 'out/taxonomy-head.onnx'));
+
+    const root = project();
+    const child = startCli(ARGS, root);
+    await waitFor(() => (logs(root)[0] ?? []).some((m) => m === 'checkpoint at step 50'), 'the checkpoint at step 50');
+    child.kill('SIGKILL');
+    await exited(child);
+    const resumed = runCli(ARGS, root);
+    expect(resumed.status).toBe(0);
+    const resumedFrom = Number(/resuming training from step (\d+)/.exec(logs(root)[1]!.join('\n'))?.[1]);
+    expect(resumedFrom).toBeGreaterThanOrEqual(50);
+    expect(resumedFrom).toBeLessThan(120);
+    expect(readFileSync(join(root, 'out/taxonomy-head.onnx')).equals(referenceHead)).toBe(true);
+  });
+
+  it('reports per-level metrics per epoch beside a 1-NN baseline', () => {
+    const root = reference;
+    const metrics = JSON.parse(readFileSync(join(root, 'out/taxonomy-metrics.json'), 'utf8'));
+    expect(metrics.train + metrics.val).toBe(300);
+    const levels = ['kingdom', 'phylum', 'class', 'order', 'family', 'genus', 'species'];
+    const head = metrics.metrics.filter((m: { model: string; epoch: number }) => m.model === 'head' && m.epoch === 30);
+    expect(head.map((m: { level: string }) => m.level)).toEqual(levels);
+    expect(metrics.metrics.filter((m: { model: string }) => m.model === '1-nn')).toHaveLength(7);
+    expect(head.find((m: { level: string }) => m.level === 'kingdom').accuracy).toBe(1);
+    for (const m of metrics.metrics) {
+      expect(m.accuracy).toBeGreaterThanOrEqual(0);
+      expect(m.macro_f1).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('writes predicted lineages, confidences and novel flags with the vectors', async () => {
+    const root = reference;
+    const lancedb = await import('@lancedb/lancedb');
+    const table = await (await lancedb.connect(join(root, 'out/taxonomy.lancedb'))).openTable('barcodes');
+    expect(await table.countRows()).toBe(300);
+    const [row] = await table.query().where("id = 'KY106088'").toArray();
+    expect(row.genus).toBe('Zygotorulaspora');
+    expect(typeof row.predicted_genus).toBe('string');
+    expect(row.confidence_genus).toBeGreaterThan(0);
+    expect(row.confidence_genus).toBeLessThanOrEqual(1);
+    expect(typeof row.novel_candidate).toBe('boolean');
+    expect(row.novel_candidate).toBe(row.confidence_genus < 0.5);
+  });
+});
