@@ -6,8 +6,9 @@ import type { BenchResult } from './bench-result.js';
 import { REPO } from './bench-tools.js';
 import { pipeline } from './pipeline.js';
 import { planScale } from './plan-scale.js';
+import { taxonomyEval } from './taxonomy-eval.js';
 
-const benches: Record<string, () => Promise<BenchResult>> = { 'plan-scale': planScale, pipeline };
+const benches: Record<string, () => Promise<BenchResult>> = { 'plan-scale': planScale, pipeline, taxonomy: taxonomyEval };
 
 function format(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toFixed(3);
