@@ -34,7 +34,12 @@ export type DiagnosticCode =
   | 'path-escapes-workspace'
   | 'recipe-not-found'
   | 'recipe-changed'
-  | 'recipe-runs-code';
+  | 'recipe-runs-code'
+  | 'unknown-device'
+  | 'mesh-device-mismatch'
+  | 'mesh-heads-mismatch'
+  | 'batch-mesh-mismatch'
+  | 'memory-exceeded';
 
 export interface Diagnostic {
   severity: 'error' | 'warning';

@@ -32,7 +32,7 @@ export function decideStep(workflow: string, step: StepSpec, inputs: StepInputs,
     const digest = facts.inputFileDigest(path);
     if (digest !== undefined) files[key] = digest;
   }
-  const fingerprint = computeFingerprint(step.plugin, step.keyParams, inputs.known, files);
+  const fingerprint = computeFingerprint(step.plugin, step.keyParams, inputs.known, files, step.placement.precision ? { precision: step.placement.precision } : {});
   const key = fingerprintKey(fingerprint);
   const record = facts.record(key);
   if (record === undefined) {

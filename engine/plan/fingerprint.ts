@@ -28,9 +28,10 @@ export function computeFingerprint(
   keyParams: Record<string, unknown>,
   inputs: Record<string, Sha256Hex>,
   files: Record<string, Sha256Hex>,
+  stepNumerics: Record<string, unknown> = {},
 ): Fingerprint {
   const params: Record<string, unknown> = {};
-  const numerics: Record<string, unknown> = {};
+  const numerics: Record<string, unknown> = { ...stepNumerics };
   for (const [key, value] of Object.entries(keyParams)) {
     if (plugin.execution?.includes(key)) continue;
     if (plugin.numerics?.includes(key)) numerics[key] = value;

@@ -7,6 +7,20 @@ import { fit } from './fit.js';
 
 const STATUS_COLOR: Record<PlanRow['status'], string> = { cached: 'green', 'will run': 'yellow', blocked: 'gray', invalid: 'red' };
 
+function MemoryBar({ used, limit }: { used: number; limit: number }) {
+  const cells = 10;
+  const filled = Math.min(cells, Math.round((used / limit) * cells));
+  const color = used > limit ? 'red' : used > 0.8 * limit ? 'yellow' : 'green';
+  return (
+    <Text>
+      {' mem '}
+      <Text color={color}>{'█'.repeat(filled)}</Text>
+      <Text dimColor>{'░'.repeat(cells - filled)}</Text>
+      {` ${(used / 2 ** 30).toFixed(1)}/${(limit / 2 ** 30).toFixed(1)} GiB`}
+    </Text>
+  );
+}
+
 export function PlanView({ model, width }: { model: PlanModel; width: number }) {
   const { exit } = useApp();
   const [selected, setSelected] = useState(0);
@@ -28,6 +42,8 @@ export function PlanView({ model, width }: { model: PlanModel; width: number }) 
         <Text key={row.step} inverse={i === selected}>
           <Text color={STATUS_COLOR[row.status]}>{i === selected ? '›' : ' '} {row.status.padEnd(8)}</Text>
           {fit(`  ${row.step.padEnd(stepWidth)}  ${row.uses.padEnd(usesWidth)}  ${row.placement.padEnd(9)}  ${row.why}`, width - 11)}
+          {row.memory ? <MemoryBar used={row.memory.used} limit={row.memory.limit} /> : null}
+          {row.estimate ? <Text dimColor>{` ${row.estimate}`}</Text> : null}
         </Text>
       ))}
       <Text bold>{model.totals}</Text>

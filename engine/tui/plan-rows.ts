@@ -3,6 +3,7 @@
 import type { PlanEntry } from '../plan/plan-run.js';
 import { describeReason } from '../plan/rerun-reason.js';
 import type { Workflow } from '../workflow/workflow.js';
+import { describePlacement, type StepPlacementPlan } from '../devices/place-workflow.js';
 
 export type PlanStatus = 'cached' | 'will run' | 'blocked' | 'invalid';
 
@@ -12,6 +13,9 @@ export interface PlanRow {
   status: PlanStatus;
   why: string;
   placement: string;
+  /** Memory estimate per device against its limit, when the step is placed on an accelerator. */
+  memory?: { used: number; limit: number };
+  estimate?: string;
   /** Resolved `with:`, cache-key fields, input wiring and output ports, for the details pane. */
   details: { label: string; value: string }[];
 }
@@ -23,11 +27,18 @@ export interface PlanModel {
   totals: string;
 }
 
+function placementFigures(plan: StepPlacementPlan | undefined): Pick<PlanRow, 'memory' | 'estimate'> {
+  const e = plan?.estimate;
+  if (e === undefined) return {};
+  const cost = e.seconds !== undefined && e.cost ? `${(e.seconds / 3600).toFixed(2)} h, $${e.cost.onDemand.toFixed(2)} / $${e.cost.spot.toFixed(2)} spot` : undefined;
+  return { memory: { used: e.memory.total, limit: e.memory.limit }, ...(cost ? { estimate: cost } : {}) };
+}
+
 function show(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-export function planRows(workflow: Workflow, entries: readonly PlanEntry[]): PlanModel {
+export function planRows(workflow: Workflow, entries: readonly PlanEntry[], plans: ReadonlyMap<string, StepPlacementPlan> = new Map()): PlanModel {
   const rows = entries.map((entry): PlanRow => {
     const step = workflow.steps.find((s) => s.id === entry.step)!;
     const d = entry.decision;
@@ -45,7 +56,8 @@ export function planRows(workflow: Workflow, entries: readonly PlanEntry[]): Pla
       uses: entry.uses,
       status: d.status === 'cached' ? 'cached' : 'will run',
       why: d.status === 'will-run' ? d.reasons.map(describeReason).join('; ') : '',
-      placement: 'local cpu',
+      placement: describePlacement(plans.get(entry.step)),
+      ...placementFigures(plans.get(entry.step)),
       details,
     };
   });

@@ -9,7 +9,7 @@ import { didYouMean } from '../util/did-you-mean.js';
 import { findExpressions, resolveParams } from './expressions.js';
 import { resolveParamValues } from './param-values.js';
 import { checkAgainstSchema } from './schema-diagnostics.js';
-import type { ParamSpec, StepSpec, Workflow } from './workflow.js';
+import type { ParamSpec, StepPlacement, StepSpec, Workflow } from './workflow.js';
 import { buildWorkflowSchema } from './workflow-schema.js';
 import { wirePorts } from './wire-ports.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
@@ -24,7 +24,7 @@ export interface CheckInput {
   env?: Record<string, string | undefined>;
 }
 
-type RawStep = { uses?: unknown; needs?: unknown; with?: unknown; inputs?: unknown };
+type RawStep = { uses?: unknown; needs?: unknown; with?: unknown; inputs?: unknown; on?: unknown; mesh?: unknown; batch?: unknown; precision?: unknown; tokens?: unknown; model_facts?: unknown };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -70,6 +70,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
   ];
 
   const rawSteps = (isRecord(root.steps) ? root.steps : {}) as Record<string, RawStep>;
+  const devices = (isRecord(root.devices) ? root.devices : {}) as Workflow['devices'];
   const stepIds = Object.keys(rawSteps);
   const stepPlugins = new Map<string, StepPlugin>();
   const edges = new Map<string, string[]>();
@@ -93,6 +94,10 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
           errorAt('unknown-plugin', source.locate(['steps', id, 'uses']), `step "${id}" uses unknown plugin "${step.uses}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `built-in steps: ${known.join(', ')}; a local plugin is a path starting with ./`),
         );
       }
+    }
+    if (typeof step.on === 'string' && !(step.on in devices)) {
+      const suggestion = didYouMean(step.on, Object.keys(devices));
+      diagnostics.push(errorAt('unknown-device', source.locate(['steps', id, 'on']), `step "${id}" runs on "${step.on}", which is not declared${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `declare it under devices:, e.g. devices: { ${step.on}: { kind: tpu, type: v3-8 } }`));
     }
     (Array.isArray(step.needs) ? step.needs : []).forEach((need, i) => {
       if (typeof need !== 'string') return;
@@ -154,6 +159,14 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
       params: resolveParams(withValue, params.values) as Record<string, unknown>,
       keyParams: resolveParams(withValue, keyValues) as Record<string, unknown>,
       inputs: wiring.inputs[id] ?? {},
+      placement: {
+        ...(typeof raw.on === 'string' ? { on: raw.on } : {}),
+        ...(isRecord(raw.mesh) ? { mesh: raw.mesh } : {}),
+        ...(raw.batch !== undefined ? { batch: raw.batch as StepPlacement['batch'] } : {}),
+        ...(raw.precision === 'fp32' || raw.precision === 'bf16' ? { precision: raw.precision } : {}),
+        ...(typeof raw.tokens === 'number' ? { tokens: raw.tokens } : {}),
+        ...(isRecord(raw.model_facts) ? { modelFacts: raw.model_facts as StepPlacement['modelFacts'] } : {}),
+      },
     };
   });
   return {
@@ -163,6 +176,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
       params: validParamSpecs,
       paramValues: params.values,
       secrets: params.secrets,
+      devices,
       steps,
     },
     diagnostics,

@@ -3,6 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { isInside } from '../util/is-inside.js';
+import { availableParallelism, totalmem } from 'node:os';
+import { loadDeviceCatalog } from '../devices/device-catalog.js';
+import { readModelFacts } from '../devices/onnx-model-facts.js';
+import { placeWorkflow, type PlaceOptions } from '../devices/place-workflow.js';
 import { expandRecipes } from '../recipes/expand-recipes.js';
 import { loadRecipe } from '../recipes/load-recipe.js';
 import { isRecipeRef, type LoadedRecipe } from '../recipes/recipe.js';
@@ -85,6 +89,9 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
       }
     }
   }
+  if (checked.workflow && !diagnostics.some((d) => d.severity === 'error')) {
+    diagnostics.push(...placeWorkflow(checked.workflow, source, placeOptions(options.workdir)).diagnostics);
+  }
   const located = diagnostics
     .map((d) => withCallSite(d, callSites))
     .sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column);
@@ -93,6 +100,24 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
 }
 
 type CallSites = Map<string, SourceLocation>;
+
+/** Placement reads the device catalog, the machine, and the ONNX files embed steps name. */
+export function placeOptions(workdir: string, sequencesOf?: (step: string) => number | undefined): PlaceOptions {
+  return {
+    catalog: loadDeviceCatalog(),
+    cpu: { cores: availableParallelism(), memoryBytes: totalmem() },
+    modelFactsOf: (step) => {
+      const model = step.params.model;
+      if (typeof model !== 'string' || !model.endsWith('.onnx')) return undefined;
+      try {
+        return readModelFacts(resolve(workdir, model));
+      } catch {
+        return undefined; // a missing or unreadable model is reported by its step
+      }
+    },
+    ...(sequencesOf ? { sequencesOf } : {}),
+  };
+}
 
 function allowPathsOf(value: unknown): string[] {
   const list = (value as { allow_paths?: unknown } | null)?.allow_paths;

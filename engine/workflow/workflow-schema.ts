@@ -29,6 +29,12 @@ export function buildWorkflowSchema(plugins: readonly StepPlugin[]): JsonSchema 
         propertyNames: { pattern: NAME_PATTERN },
         additionalProperties: { $ref: '#/$defs/param' },
       },
+      devices: {
+        description: 'Named devices steps run on (on: NAME); the local CPU needs none.',
+        type: 'object',
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: { $ref: '#/$defs/device' },
+      },
       allow_paths: {
         description: 'Directories outside the workflow\'s folder that recipes may read or write.',
         type: 'array',
@@ -85,6 +91,20 @@ function definitions(plugins: readonly StepPlugin[]): JsonSchema {
   const sorted = [...plugins].sort((a, b) => a.id.localeCompare(b.id));
   const local = { type: 'string', pattern: '^(\\.{1,2}/|recipe:)' };
   return {
+      device: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['kind'],
+        properties: {
+          kind: { enum: ['cpu', 'tpu', 'gpu'] },
+          type: { type: 'string', description: 'TPU slice (v3-8, v4-32, v5litepod-8, v5p-8, v6e-8) or GPU (a100-40gb, a100-80gb, h100, h200)' },
+          count: { type: 'integer', minimum: 1, description: 'GPUs' },
+          spot: { type: 'boolean' },
+          project: { type: 'string' },
+          zone: { type: 'string' },
+          keep: { type: 'boolean', description: 'keep the node after the run' },
+        },
+      },
       param: {
         type: 'object',
         additionalProperties: false,
@@ -119,6 +139,30 @@ function definitions(plugins: readonly StepPlugin[]): JsonSchema {
             additionalProperties: { type: 'string' },
           },
           with: { description: 'Parameters of the step plugin.', type: 'object' },
+          on: { type: 'string', description: 'A device from devices: (default: the local CPU).' },
+          mesh: {
+            description: 'Device mesh: data x fsdp x tp = the placement\'s devices.',
+            type: 'object',
+            additionalProperties: false,
+            properties: { data: { type: 'integer', minimum: 1 }, fsdp: { type: 'integer', minimum: 1 }, tp: { type: 'integer', minimum: 1 } },
+          },
+          batch: {
+            description: '{ global: N }, { per_device: N } or auto (the largest per-device batch that fits).',
+            anyOf: [
+              { const: 'auto' },
+              { type: 'object', additionalProperties: false, required: ['global'], properties: { global: { type: 'integer', minimum: 1 } } },
+              { type: 'object', additionalProperties: false, required: ['per_device'], properties: { per_device: { type: 'integer', minimum: 1 } } },
+            ],
+          },
+          precision: { enum: ['fp32', 'bf16'], description: 'Numerics: part of the cache key.' },
+          tokens: { type: 'integer', minimum: 1, description: 'Tokens per sequence for estimates (default 1000).' },
+          model_facts: {
+            description: 'Facts of a model Strand cannot read (a remote NT-2.5B: parameters 2.5e9, layers 32, hidden 2560, heads 20).',
+            type: 'object',
+            additionalProperties: false,
+            required: ['parameters'],
+            properties: { parameters: { type: 'number', minimum: 1 }, layers: { type: 'integer', minimum: 1 }, hidden: { type: 'integer', minimum: 1 }, heads: { type: 'integer', minimum: 1 }, trained_parameters: { type: 'number', minimum: 0 } },
+          },
         },
         ...(sorted.length === 0 ? {} : { allOf: sorted.map((plugin) => ({
           if: { properties: { uses: { const: plugin.id } }, required: ['uses'] },

@@ -1,5 +1,6 @@
 // Owns the types of a checked workflow: what `loadWorkflow` returns once every diagnostic is clear.
 import type { StepPlugin } from '../index.js';
+import type { DeviceSpec } from '../devices/device-catalog.js';
 
 export type ParamType = 'string' | 'number' | 'integer' | 'boolean';
 
@@ -18,6 +19,16 @@ export interface PortWire {
   port: string;
 }
 
+/** Where and how a step runs (execution settings, except precision, which is numerics). */
+export interface StepPlacement {
+  on?: string;
+  mesh?: { data?: number; fsdp?: number; tp?: number };
+  batch?: { global: number } | { per_device: number } | 'auto';
+  precision?: 'fp32' | 'bf16';
+  tokens?: number;
+  modelFacts?: { parameters: number; layers?: number; hidden?: number; heads?: number; trained_parameters?: number };
+}
+
 export interface StepSpec {
   id: string;
   uses: string;
@@ -30,6 +41,7 @@ export interface StepSpec {
   /** `with:` as it enters the cache key: secrets replaced by `[secret:NAME]`. */
   keyParams: Record<string, unknown>;
   inputs: Record<string, PortWire>;
+  placement: StepPlacement;
 }
 
 export interface Workflow {
@@ -40,6 +52,8 @@ export interface Workflow {
   paramValues: Record<string, string | number | boolean>;
   /** Secret values to redact from output. */
   secrets: string[];
+  /** Declared devices, by name. */
+  devices: Record<string, DeviceSpec>;
   /** In topological order (ties broken by file order). */
   steps: StepSpec[];
 }

@@ -49,7 +49,7 @@ describe('explainMiss', () => {
 });
 
 describe('decideStep', () => {
-  const step = { id: 's', uses: 'test/make-seqs', plugin: makeSeqs as unknown as StepPlugin, needs: [], with: {}, params: { file: 'in.txt' }, keyParams: { file: 'in.txt' }, inputs: {} };
+  const step = { id: 's', uses: 'test/make-seqs', plugin: makeSeqs as unknown as StepPlugin, needs: [], with: {}, params: { file: 'in.txt' }, keyParams: { file: 'in.txt' }, inputs: {}, placement: {} };
   const facts = (records: Map<string, StepRecord>, files: Record<string, Sha256Hex | undefined>): PlanFacts => ({
     record: (k) => records.get(k),
     previous: () => undefined,

@@ -3,11 +3,23 @@ import { planRun, type PlanEntry } from '../../plan/plan-run.js';
 import { describeReason } from '../../plan/rerun-reason.js';
 import { redact } from '../../events/run-event.js';
 import { planRows } from '../../tui/plan-rows.js';
+import { describePlacement, placeWorkflow, type StepPlacementPlan } from '../../devices/place-workflow.js';
+import { placeOptions } from '../../workflow/load-workflow.js';
+import type { ArtifactManifest } from '../../plan/step-record.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
 import { has } from '../parse-args.js';
 
-function toJson(entry: PlanEntry): object {
+function estimateText(plan: StepPlacementPlan | undefined): string {
+  const e = plan?.estimate;
+  if (e === undefined) return '';
+  const gib = (b: number): string => (b / 2 ** 30).toFixed(1);
+  const parts = [`mem ${gib(e.memory.total)}/${gib(e.memory.limit)} GiB`];
+  if (e.seconds !== undefined && e.cost) parts.push(`${(e.seconds / 3600).toFixed(2)} h`, `$${e.cost.onDemand.toFixed(2)} on-demand / $${e.cost.spot.toFixed(2)} spot`);
+  return parts.join(', ');
+}
+
+function toJson(entry: PlanEntry, plan: StepPlacementPlan | undefined): object {
   const d = entry.decision;
   return {
     step: entry.step,
@@ -18,17 +30,20 @@ function toJson(entry: PlanEntry): object {
     fingerprint: d.fingerprint ?? null,
     inputs: entry.inputs,
     needs: entry.needs,
+    placement: plan ? { device: plan.placement.label, devices: plan.placement.devices, ...(plan.estimate ? { estimate: plan.estimate } : {}) } : null,
   };
 }
 
-export function formatPlan(name: string, file: string, entries: readonly PlanEntry[]): string {
+export function formatPlan(name: string, file: string, entries: readonly PlanEntry[], plans: ReadonlyMap<string, StepPlacementPlan>): string {
   const width = Math.max(...entries.map((e) => e.step.length), 4);
   const usesWidth = Math.max(...entries.map((e) => e.uses.length), 4);
   const lines = [`plan: ${name} (${file})`];
   for (const entry of entries) {
     const d = entry.decision;
     const why = d.status === 'will-run' ? d.reasons.map(describeReason).join('; ') : '';
-    lines.push(`  ${d.status === 'cached' ? 'cached  ' : 'will run'}  ${entry.step.padEnd(width)}  ${entry.uses.padEnd(usesWidth)}  ${why}`.trimEnd());
+    const plan = plans.get(entry.step);
+    const placed = plan && plan.placement.kind !== 'cpu' ? `  [${describePlacement(plan)}; ${estimateText(plan)}]` : '';
+    lines.push(`  ${d.status === 'cached' ? 'cached  ' : 'will run'}  ${entry.step.padEnd(width)}  ${entry.uses.padEnd(usesWidth)}  ${why}${placed}`.trimEnd());
   }
   const running = entries.filter((e) => e.decision.status === 'will-run').length;
   lines.push(`${running} will run, ${entries.length - running} cached`);
@@ -45,16 +60,23 @@ export const planCommand: Command = {
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state } = opened;
     const entries = planRun(workflow, state);
+    const sequencesOf = (step: string): number | undefined => {
+      const inputs = entries.find((e) => e.step === step)?.decision.fingerprint?.inputs;
+      const manifest = inputs ? Object.values(inputs)[0] : undefined;
+      if (manifest === undefined || !state.objects.has(manifest)) return undefined;
+      return state.objects.getJson<ArtifactManifest>(manifest).shards.reduce((n, s) => n + s.rows, 0);
+    };
+    const { plans } = placeWorkflow(workflow, undefined, placeOptions(io.cwd, sequencesOf));
     state.files.save();
     const interactive = io.isTTY && !has(args, 'json') && !has(args, 'plain') && !has(args, 'check');
     if (interactive) {
       const { showPlan } = await import('../../tui/show-plan.js');
-      await showPlan(planRows(workflow, entries));
+      await showPlan(planRows(workflow, entries, plans));
       return EXIT_OK;
     }
     const text = has(args, 'json')
-      ? JSON.stringify({ workflow: workflow.name, file: workflow.file, steps: entries.map(toJson) }, null, 2) + '\n'
-      : formatPlan(workflow.name, workflow.file, entries);
+      ? JSON.stringify({ workflow: workflow.name, file: workflow.file, steps: entries.map((e) => toJson(e, plans.get(e.step))) }, null, 2) + '\n'
+      : formatPlan(workflow.name, workflow.file, entries, plans);
     io.stdout(redact(text, workflow.secrets));
     return has(args, 'check') && entries.some((e) => e.decision.status === 'will-run') ? EXIT_FAILED : EXIT_OK;
   },

@@ -8,7 +8,7 @@ import { runWorkflow } from '../../run/run-workflow.js';
 import { acquireStateLock } from '../../store/state-lock.js';
 import type { LoadedRecipe } from '../../recipes/recipe.js';
 import { readLock, writeLock } from '../../recipes/recipe-lock.js';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, JOBS_FLAG, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
 import { has, positiveInteger } from '../parse-args.js';
 
@@ -25,11 +25,16 @@ export const runCommand: Command = {
   name: 'run',
   usage: 'strand run FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json | --plain]',
   summary: 'Run the steps that are not cached; resume interrupted steps from their last completed shard.',
-  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, { name: 'jobs', value: 'N', description: 'steps running at once (default: CPU cores)' }],
+  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, JOBS_FLAG],
   async run(args, io) {
     const opened = await openWorkflow(args, io);
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state } = opened;
+    const remote = workflow.steps.filter((s) => s.placement.on !== undefined && workflow.devices[s.placement.on]?.kind !== 'cpu');
+    if (remote.length > 0) {
+      io.stderr(`error: ${remote.map((s) => `step "${s.id}" is placed on ${s.placement.on}`).join(', ')}; this version runs steps on the local CPU only\nhint: \`strand plan\` checks the placement (mesh, batch, memory, cost); remove on: to run here\n`);
+      return EXIT_FAILED;
+    }
     pinNewRecipes(opened.recipes, io.cwd);
     const jobs = positiveInteger(args, 'jobs', availableParallelism());
     const lock = acquireStateLock(state.layout.lock, `strand run ${workflow.file}`, new Date());

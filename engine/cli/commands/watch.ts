@@ -17,7 +17,7 @@ import { WatchLoop } from '../../watch/watch-loop.js';
 import { loadWorkflow } from '../../workflow/load-workflow.js';
 import { pathParams } from '../../workflow/path-params.js';
 import type { Workflow } from '../../workflow/workflow.js';
-import { EXIT_FAILED, EXIT_OK, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
+import { EXIT_FAILED, EXIT_OK, JOBS_FLAG, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { stateFor } from '../open-workflow.js';
 import { keyValues, positiveInteger, UsageError } from '../parse-args.js';
 
@@ -34,7 +34,7 @@ export const watchCommand: Command = {
   name: 'watch',
   usage: 'strand watch FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N]',
   summary: 'Run, then re-run what changed whenever the workflow, its recipes or its local files change.',
-  flags: [PARAM_FLAG, STATE_DIR_FLAG, { name: 'jobs', value: 'N', description: 'steps running at once (default: CPU cores)' }],
+  flags: [PARAM_FLAG, STATE_DIR_FLAG, JOBS_FLAG],
   async run(args, io) {
     const file = args.positionals[0];
     if (file === undefined) throw new UsageError('missing workflow FILE');

@@ -1,0 +1,90 @@
+// Owns the device catalog (device-catalog.json: dated figures with their sources) and resolving a
+// workflow's device declaration — `{ kind: tpu, type: v3-8 }`, `{ kind: gpu, type: h100, count: 8 }`,
+// `{ kind: cpu }` — into what placement needs: devices, hosts, memory and speed per device, prices.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface Accelerator {
+  kind: 'tpu' | 'gpu';
+  typePrefix?: string;
+  sizeCounts?: 'tensorcores' | 'chips';
+  devicesPerChip: number;
+  hbmGiBPerChip: number;
+  bf16TflopsPerChip: number;
+  chipsPerHost: number;
+  sliceSizes?: number[];
+  runtimeVersion?: string;
+  priceOnDemand: number;
+  priceSpot: number;
+  source: string;
+}
+
+export interface DeviceCatalog {
+  updated: string;
+  accelerators: Record<string, Accelerator>;
+}
+
+export interface DeviceSpec {
+  kind: 'cpu' | 'tpu' | 'gpu';
+  type?: string;
+  count?: number;
+  spot?: boolean;
+  project?: string;
+  zone?: string;
+  keep?: boolean;
+}
+
+export interface Placement {
+  label: string;
+  kind: 'cpu' | 'tpu' | 'gpu';
+  chips: number;
+  devices: number;
+  hosts: number;
+  /** Memory one device may use. */
+  memoryBytesPerDevice: number;
+  /** Peak bf16 FLOP/s per device (0 when unknown, e.g. a CPU). */
+  flopsPerDevice: number;
+  pricePerHour: { onDemand: number; spot: number };
+  spot: boolean;
+}
+
+export function loadDeviceCatalog(): DeviceCatalog {
+  // Beside this module in the sources; the build reads it from the sources too (dist/engine/devices -> engine/devices).
+  const candidates = ['./device-catalog.json', '../../../engine/devices/device-catalog.json'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  return JSON.parse(readFileSync(candidates.find((p) => existsSync(p))!, 'utf8')) as DeviceCatalog;
+}
+
+/** Resolves a device declaration; a string is an error message with the valid choices. */
+export function resolvePlacement(spec: DeviceSpec, catalog: DeviceCatalog, cpu: { cores: number; memoryBytes: number }): Placement | string {
+  if (spec.kind === 'cpu') {
+    return { label: 'local cpu', kind: 'cpu', chips: 1, devices: cpu.cores, hosts: 1, memoryBytesPerDevice: cpu.memoryBytes / cpu.cores, flopsPerDevice: 0, pricePerHour: { onDemand: 0, spot: 0 }, spot: false };
+  }
+  if (spec.type === undefined) return `a ${spec.kind} device needs type: (e.g. ${spec.kind === 'tpu' ? 'v3-8, v5litepod-8' : 'a100-80gb, h100'})`;
+  let accelerator: Accelerator | undefined;
+  let chips: number;
+  if (spec.kind === 'tpu') {
+    const m = /^(v\d+[a-z]*|v5litepod)-(\d+)$/.exec(spec.type);
+    const entry = m ? Object.entries(catalog.accelerators).find(([, a]) => a.kind === 'tpu' && a.typePrefix === m[1]) : undefined;
+    if (!m || !entry) return `unknown TPU type ${spec.type}; known: ${Object.values(catalog.accelerators).filter((a) => a.kind === 'tpu').map((a) => `${a.typePrefix}-N`).join(', ')}`;
+    accelerator = entry[1];
+    const size = Number(m[2]);
+    if (!accelerator.sliceSizes?.includes(size)) return `${spec.type} is not a valid slice; sizes for ${m[1]}: ${accelerator.sliceSizes?.join(', ')}`;
+    chips = accelerator.sizeCounts === 'tensorcores' ? size / 2 : size;
+  } else {
+    accelerator = catalog.accelerators[spec.type];
+    if (accelerator === undefined || accelerator.kind !== 'gpu') return `unknown GPU type ${spec.type}; known: ${Object.entries(catalog.accelerators).filter(([, a]) => a.kind === 'gpu').map(([k]) => k).join(', ')}`;
+    chips = spec.count ?? 1;
+  }
+  const devices = chips * accelerator.devicesPerChip;
+  return {
+    label: `${spec.kind} ${spec.type}${spec.kind === 'gpu' ? ` x${chips}` : ''}${spec.spot ? ' (spot)' : ''}`,
+    kind: spec.kind,
+    chips,
+    devices,
+    hosts: Math.ceil(chips / accelerator.chipsPerHost),
+    memoryBytesPerDevice: (accelerator.hbmGiBPerChip * 2 ** 30) / accelerator.devicesPerChip,
+    flopsPerDevice: (accelerator.bf16TflopsPerChip * 1e12) / accelerator.devicesPerChip,
+    pricePerHour: { onDemand: accelerator.priceOnDemand * chips, spot: accelerator.priceSpot * chips },
+    spot: spec.spot === true,
+  };
+}

@@ -1,0 +1,119 @@
+// Owns the checks and estimates made before anything runs: the mesh against the device count and the
+// model's heads, the batch against the mesh, memory per device against its limit (with 15% headroom),
+// and FLOPs, time and cost. Pure arithmetic over documented assumptions.
+import type { ModelFacts } from './onnx-model-facts.js';
+import type { Placement } from './device-catalog.js';
+
+export interface Mesh {
+  data: number;
+  fsdp: number;
+  tp: number;
+}
+
+export type BatchSpec = { global: number } | { per_device: number } | 'auto';
+
+/** Activation bytes per token, hidden unit and layer kept live (a rough rule: attention and FFN buffers). */
+export const ACTIVATION_FACTOR = { inference: 1, training: 10 } as const;
+/** Share of peak FLOP/s reached. 0.2 for inference matches NT-2.5B on a v3-8 at 45,000-80,000 sequences of 1,000 tokens per hour. */
+export const UTILISATION = { inference: 0.2, training: 0.35 } as const;
+export const HEADROOM = 0.15;
+const BYTES: Record<string, number> = { fp32: 4, bf16: 2 };
+
+export type PlacementProblem =
+  | { code: 'mesh-device-mismatch'; message: string; hint: string }
+  | { code: 'mesh-heads-mismatch'; message: string; hint: string }
+  | { code: 'batch-mesh-mismatch'; message: string; hint: string }
+  | { code: 'memory-exceeded'; message: string; hint: string };
+
+export interface PlacementEstimate {
+  mesh: Mesh;
+  perDeviceBatch: number;
+  globalBatch: number;
+  memory: { parameters: number; activations: number; optimizer: number; total: number; limit: number };
+  flopsPerSequence: number;
+  /** Whole-step estimates when the number of sequences is known. */
+  sequences?: number;
+  seconds?: number;
+  chipHours?: number;
+  cost?: { onDemand: number; spot: number };
+  problems: PlacementProblem[];
+}
+
+export interface EstimateInput {
+  placement: Placement;
+  mesh?: Partial<Mesh>;
+  batch: BatchSpec;
+  precision: 'fp32' | 'bf16';
+  model: ModelFacts;
+  tokens: number;
+  training: boolean;
+  /** Trained parameters when only adapters train (LoRA); all parameters otherwise. */
+  trainedParameters?: number;
+  sequences?: number;
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
+
+function memoryFor(input: EstimateInput, mesh: Mesh, perDeviceBatch: number) {
+  const bytes = BYTES[input.precision]!;
+  const shards = mesh.fsdp * mesh.tp;
+  const frozenBytes = input.training && input.trainedParameters !== undefined ? 2 : bytes;
+  const parameters = (input.model.parameters * frozenBytes) / shards;
+  const activations = perDeviceBatch * input.tokens * (input.model.hidden ?? 0) * (input.model.layers ?? 0) * bytes * ACTIVATION_FACTOR[input.training ? 'training' : 'inference'];
+  const optimizer = input.training ? ((input.trainedParameters ?? input.model.parameters) * 12) / shards : 0;
+  return { parameters, activations, optimizer, total: parameters + activations + optimizer, limit: input.placement.memoryBytesPerDevice * (1 - HEADROOM) };
+}
+
+export function estimatePlacement(input: EstimateInput): PlacementEstimate {
+  const problems: PlacementProblem[] = [];
+  const devices = input.placement.devices;
+  const mesh: Mesh = { data: input.mesh?.data ?? (input.mesh ? 1 : devices), fsdp: input.mesh?.fsdp ?? 1, tp: input.mesh?.tp ?? 1 };
+  const product = mesh.data * mesh.fsdp * mesh.tp;
+  if (product !== devices) {
+    problems.push({ code: 'mesh-device-mismatch', message: `mesh data ${mesh.data} x fsdp ${mesh.fsdp} x tp ${mesh.tp} = ${product}, but ${input.placement.label} has ${devices} devices`, hint: `make the product ${devices}, e.g. mesh: { data: ${devices} }` });
+  }
+  if (input.model.heads !== undefined && input.model.heads % mesh.tp !== 0) {
+    problems.push({ code: 'mesh-heads-mismatch', message: `tp ${mesh.tp} does not divide the model's ${input.model.heads} attention heads`, hint: `use a tp that divides ${input.model.heads}` });
+  }
+  const replicas = mesh.data * mesh.fsdp;
+  let perDeviceBatch: number;
+  if (input.batch === 'auto') {
+    perDeviceBatch = 0;
+    for (let b = 1; b <= 65536; b *= 2) {
+      if (memoryFor(input, mesh, b).total <= memoryFor(input, mesh, b).limit) perDeviceBatch = b;
+      else break;
+    }
+    if (perDeviceBatch === 0) perDeviceBatch = 1; // reported below as not fitting
+  } else if ('global' in input.batch) {
+    perDeviceBatch = input.batch.global / replicas;
+    if (!Number.isInteger(perDeviceBatch)) {
+      problems.push({ code: 'batch-mesh-mismatch', message: `global batch ${input.batch.global} is not divisible by data x fsdp = ${replicas}`, hint: `use a multiple of ${replicas}, e.g. ${Math.max(1, Math.round(input.batch.global / replicas)) * replicas}` });
+      perDeviceBatch = Math.floor(perDeviceBatch) || 1;
+    }
+  } else perDeviceBatch = input.batch.per_device;
+  const memory = memoryFor(input, mesh, perDeviceBatch);
+  if (memory.total > memory.limit) {
+    const fixes = [`a smaller batch (per device ${Math.max(1, Math.floor(perDeviceBatch / 2))})`];
+    if (input.precision === 'fp32') fixes.push('precision: bf16');
+    if (mesh.data > 1) fixes.push(`more fsdp (e.g. mesh: { data: ${mesh.data / 2 >= 1 ? Math.floor(mesh.data / 2) : 1}, fsdp: ${mesh.fsdp * 2}, tp: ${mesh.tp} })`);
+    fixes.push('a device with more memory');
+    problems.push({
+      code: 'memory-exceeded',
+      message: `needs ${gib(memory.total)} per device (parameters ${gib(memory.parameters)}, activations ${gib(memory.activations)}, optimizer ${gib(memory.optimizer)}), more than ${gib(memory.limit)} (${input.placement.label} with ${HEADROOM * 100}% headroom)`,
+      hint: `try ${fixes.join(', or ')}`,
+    });
+  }
+  const flopsPerSequence = (input.training ? 6 : 2) * input.model.parameters * input.tokens;
+  const estimate: PlacementEstimate = { mesh, perDeviceBatch, globalBatch: perDeviceBatch * replicas, memory, flopsPerSequence, problems };
+  if (input.sequences !== undefined && input.placement.flopsPerDevice > 0) {
+    const seconds = (input.sequences * flopsPerSequence) / (input.placement.flopsPerDevice * devices * UTILISATION[input.training ? 'training' : 'inference']);
+    const hours = seconds / 3600;
+    estimate.sequences = input.sequences;
+    estimate.seconds = seconds;
+    estimate.chipHours = hours * input.placement.chips;
+    estimate.cost = { onDemand: hours * input.placement.pricePerHour.onDemand, spot: hours * input.placement.pricePerHour.spot };
+  }
+  return estimate;
+}
