@@ -71,6 +71,6 @@ describe('finetune/taxonomy-head and classify/taxonomy', () => {
     expect(row.confidence_genus).toBeGreaterThan(0);
     expect(row.confidence_genus).toBeLessThanOrEqual(1);
     expect(typeof row.novel_candidate).toBe('boolean');
-    expect(row.novel_candidate).toBe(row.confidence_genus < 0.5);
+    expect(row.novel_candidate).toBe(row.confidence_genus < 0.8);
   });
 });
