@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // ink renders only a final frame when it believes it runs in CI; the TUI tests assert live frames.
+    env: { CI: 'false' },
   },
 });

@@ -7,7 +7,7 @@ export interface CliIo {
   stderr(text: string): void;
   cwd: string;
   env: Record<string, string | undefined>;
-  /** Both stdin and stdout are a terminal: interactive views are possible. */
+  /** Both stdin and stdout are a terminal, outside CI: interactive views are possible. */
   isTTY: boolean;
 }
 

@@ -52,7 +52,8 @@ const io: CliIo = {
   stderr: (text) => void process.stderr.write(text),
   cwd: process.cwd(),
   env: process.env,
-  isTTY: process.stdout.isTTY === true && process.stdin.isTTY === true,
+  // CI services set CI even when they allocate a terminal: they get plain output, as a pipe would.
+  isTTY: process.stdout.isTTY === true && process.stdin.isTTY === true && !['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false'),
 };
 
 process.exitCode = await main(process.argv.slice(2), io);

@@ -12,7 +12,8 @@ afterEach(() => {
 function startTerminal(command: string, cwd: string): { screen: () => string; keys: (...k: string[]) => void } {
   const name = `strand-test-${process.pid}-${sessions.length}`;
   sessions.push(name);
-  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '100', '-y', '30', '-c', cwd, `${command}; echo EXIT=$?; sleep 60`], { env: { ...process.env, NO_COLOR: '1' } });
+  // A person at a terminal: CI (set when this suite runs in CI) is not in their environment.
+  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '100', '-y', '30', '-c', cwd, `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 ${command}; echo EXIT=$?; sleep 60`]);
   return {
     screen: () => execFileSync('tmux', ['capture-pane', '-p', '-t', name], { encoding: 'utf8' }),
     keys: (...k) => void execFileSync('tmux', ['send-keys', '-t', name, ...k]),
@@ -38,6 +39,14 @@ describe('on a terminal', () => {
     expect(term.screen()).toContain('input sequences: source.sequences');
     term.keys('q');
     await waitFor(() => term.screen().includes('EXIT=0'), 'the plan view to quit');
+  });
+
+  it('prints the plain plan on a terminal when CI is set', async () => {
+    const root = project();
+    const term = startTerminal(`env CI=true node ${CLI} plan workflows/quickstart.yaml`, root);
+    await waitFor(() => term.screen().includes('EXIT=0'), 'the plain plan');
+    expect(term.screen()).toMatch(/will run +source +source\/parquet +no previous result/);
+    expect(term.screen()).not.toContain('q quit');
   });
 
   it('shows the run live and ends with a summary', async () => {
