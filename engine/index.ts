@@ -87,6 +87,11 @@ export interface StepContext<P = Record<string, unknown>> {
   stepId: string;
   /** `with:` with every `${{ params.X }}` resolved. */
   params: P;
+  /**
+   * Data-parallel workers for this step (`mesh: { data: N }` on a `kind: cpu` device; 1 otherwise). A step
+   * that honours it processes shards with N workers sharing the cores; its outputs must not depend on N.
+   */
+  workers: number;
   /** Aborted on Ctrl-C or when the run stops: finish the current shard, then return. */
   signal: AbortSignal;
   /** The directory relative paths resolve against (where `strand` was started). */

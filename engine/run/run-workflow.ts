@@ -131,7 +131,9 @@ async function executeStep(
   const began = now().getTime();
   emit({ kind: 'step-started', step: step.id, key, reasons, time: time() });
   const checkpoints = new CheckpointLog(state.layout.checkpoints, key);
-  const handle = createStepContext({ step, inputs: inputs.known, objects: state.objects, checkpoints, signal: options.signal, workdir: state.workdir, fileDigest: (path) => state.files.digest(path), emit, now });
+  const device = step.placement.on === undefined ? undefined : workflow.devices[step.placement.on];
+  const workers = (device === undefined || device.kind === 'cpu') && step.placement.mesh?.data ? step.placement.mesh.data : 1;
+  const handle = createStepContext({ step, inputs: inputs.known, objects: state.objects, checkpoints, signal: options.signal, workdir: state.workdir, workers, fileDigest: (path) => state.files.digest(path), emit, now });
   try {
     const summary = (await step.plugin.run(handle.context)) ?? {};
     if (options.signal.aborted) throw new StepInterrupted();

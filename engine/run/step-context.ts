@@ -24,6 +24,7 @@ export interface StepContextParts {
   checkpoints: CheckpointLog;
   signal: AbortSignal;
   workdir: string;
+  workers: number;
   fileDigest: (path: string) => Sha256Hex | undefined;
   emit: RunEventSink;
   now: () => Date;
@@ -87,6 +88,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
   const context: StepContext = {
     stepId: step.id,
     params: step.params,
+    workers: parts.workers,
     signal,
     workdir: parts.workdir,
     resolvePath: (path) => resolve(parts.workdir, path),

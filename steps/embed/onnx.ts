@@ -46,27 +46,37 @@ export const onnxEmbed = defineStep<OnnxEmbedParams>({
     const facts = input.meta as unknown as TokenizerFacts;
     const rule = { pooling: p.pooling ?? 'mean', includeCls: p.include_cls ?? true, prefix: facts.prefix, normalize: p.normalize ?? false } as const;
     if (rule.pooling === 'cls' && facts.prefix < 1) throw new StepError(`pooling: cls needs a tokenizer that puts CLS first; ${facts.tokenizer} does not`, 'use pooling: mean');
-    const embedder = await OnnxEmbedder.open(ctx.resolvePath(p.model), p.model, { threads: p.threads ?? availableParallelism(), ...(p.output ? { output: p.output } : {}) });
+    // N data-parallel workers share the cores: each has its own session and floor(threads / N) threads,
+    // and takes the next shard when it is free. A shard's vectors do not depend on which worker made it.
+    const workers = Math.max(1, Math.min(ctx.workers, input.shardCount));
+    const threads = Math.max(1, Math.floor((p.threads ?? availableParallelism()) / workers));
+    const embedders = await Promise.all(Array.from({ length: workers }, () => OnnxEmbedder.open(ctx.resolvePath(p.model), p.model, { threads, ...(p.output ? { output: p.output } : {}) })));
+    const embedder = embedders[0]!;
     const output = ctx.output('embeddings');
     let sequences = 0;
     let tokens = 0;
     let dim = 0;
-    try {
-      for (let index = 0; index < input.shardCount && !ctx.signal.aborted; index++) {
+    let next = 0;
+    let finished = 0;
+    const work = async (worker: OnnxEmbedder): Promise<void> => {
+      for (let index = next++; index < input.shardCount && !ctx.signal.aborted; index = next++) {
         await output.shard(index, async () => {
           const table = await input.readShard(index);
           const rows = readTokenLists(table, 'tokens');
-          const embedded = await embedder.embed(rows, facts.pad_id, p.batch_size ?? 32, rule, p.bucket ?? true);
+          const embedded = await worker.embed(rows, facts.pad_id, p.batch_size ?? 32, rule, p.bucket ?? true);
           dim = embedded.dim;
           const merged = mergeWindows(readText(table, 'id'), embedded.flat, dim, rule.normalize);
           sequences += merged.ids.length;
           tokens += rows.reduce((n, r) => n + r.length, 0);
-          ctx.progress({ done: index + 1, total: input.shardCount, unit: 'shards', counters: { sequences, tokens } });
           return new Table({ id: textColumn(merged.ids), vector: vectorColumn(merged.flat, dim) });
         });
+        ctx.progress({ done: ++finished, total: input.shardCount, unit: 'shards', counters: { sequences, tokens } });
       }
+    };
+    try {
+      await Promise.all(embedders.map(work));
     } finally {
-      await embedder.close();
+      await Promise.all(embedders.map((e) => e.close()));
     }
     output.setMeta({ kind: 'onnx', model: p.model, model_digest: ctx.fileDigest(p.model), output: embedder.output, ...rule, tokenizer: facts, ...(dim ? { dim } : {}) });
     return { sequences, tokens };

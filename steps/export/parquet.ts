@@ -1,15 +1,14 @@
 // Owns the `export/parquet` step: vectors and metadata into one Parquet file (row groups of up to 1,000 rows,
-// vectors as a LIST<FLOAT> column) or an Arrow IPC file, written to a temporary name and renamed, so a
-// half-written file never takes the final name.
+// vectors as a LIST<FLOAT> column, written as they come) or an Arrow IPC file (assembled in memory), written
+// to a temporary name and renamed, so a half-written file never takes the final name.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RecordBatchFileWriter as FileWriter, Table } from 'apache-arrow';
+import type { RecordBatch, Table } from 'apache-arrow';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { defineStep, arrow } from '../../engine/index.js';
 import { readText, readVectors } from '../arrow-columns.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 
-const { RecordBatchFileWriter } = arrow;
 
 const ROW_GROUP = 1000;
 
@@ -69,7 +68,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
       const format = ctx.params.format ?? 'parquet';
       let parquet: ParquetWriter | undefined;
       const bytes = new ByteWriter();
-      let arrowWriter: FileWriter | undefined;
+      const arrowBatches: RecordBatch[] = [];
       const flushBytes = (): void => {
         writeSync(fd, new Uint8Array(bytes.buffer, 0, bytes.index));
         bytes.index = 0;
@@ -79,8 +78,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
         const table = await exportShard(embeddings, metadata, index, ctx.params.include_sequence ?? true);
         rows += table.numRows;
         if (format === 'arrow') {
-          arrowWriter ??= new RecordBatchFileWriter();
-          arrowWriter.write(table);
+          arrowBatches.push(...table.batches);
         } else {
           parquet ??= new ParquetWriter({ writer: bytes, schema: parquetSchema(table) });
           // Row groups of at most ROW_GROUP rows: the writer's per-value JS arrays stay small.
@@ -92,10 +90,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
         }
         ctx.progress({ done: index + 1, total: embeddings.shardCount, unit: 'shards' });
       }
-      if (arrowWriter) {
-        arrowWriter.finish();
-        writeSync(fd, arrowWriter.toUint8Array(true));
-      }
+      if (arrowBatches.length > 0) writeSync(fd, arrow.tableToIPC(new arrow.Table(arrowBatches), 'file'));
       if (parquet) {
         parquet.finish();
         flushBytes();
