@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { defineStep, StepError, arrow } from '../../engine/index.js';
 import { readText, readTokenLists, textColumn, vectorColumn } from '../arrow-columns.js';
 import type { TokenizerFacts } from '../tokenize/token-shards.js';
+import { EmbedderPool } from './embedder-pool.js';
 import { OnnxEmbedder } from './onnx-embedder.js';
 import { mergeWindows, type Pooling } from './pooling.js';
 
@@ -46,24 +47,26 @@ export const onnxEmbed = defineStep<OnnxEmbedParams>({
     const facts = input.meta as unknown as TokenizerFacts;
     const rule = { pooling: p.pooling ?? 'mean', includeCls: p.include_cls ?? true, prefix: facts.prefix, normalize: p.normalize ?? false } as const;
     if (rule.pooling === 'cls' && facts.prefix < 1) throw new StepError(`pooling: cls needs a tokenizer that puts CLS first; ${facts.tokenizer} does not`, 'use pooling: mean');
-    // N data-parallel workers share the cores: each has its own session and floor(threads / N) threads,
-    // and takes the next shard when it is free. A shard's vectors do not depend on which worker made it.
+    // N data-parallel workers (worker threads, each with its own session and floor(threads / N) threads)
+    // take the next shard when free. A shard's vectors do not depend on which worker made it. The session
+    // opened here also checks the model and names its output.
     const workers = Math.max(1, Math.min(ctx.workers, input.shardCount));
     const threads = Math.max(1, Math.floor((p.threads ?? availableParallelism()) / workers));
-    const embedders = await Promise.all(Array.from({ length: workers }, () => OnnxEmbedder.open(ctx.resolvePath(p.model), p.model, { threads, ...(p.output ? { output: p.output } : {}) })));
-    const embedder = embedders[0]!;
+    const options = { threads, ...(p.output ? { output: p.output } : {}) };
+    const embedder = await OnnxEmbedder.open(ctx.resolvePath(p.model), p.model, options);
+    const pool = workers > 1 ? EmbedderPool.open(workers, ctx.resolvePath(p.model), p.model, { ...options, output: embedder.output }) : undefined;
     const output = ctx.output('embeddings');
     let sequences = 0;
     let tokens = 0;
     let dim = 0;
     let next = 0;
     let finished = 0;
-    const work = async (worker: OnnxEmbedder): Promise<void> => {
+    const work = async (): Promise<void> => {
       for (let index = next++; index < input.shardCount && !ctx.signal.aborted; index = next++) {
         await output.shard(index, async () => {
           const table = await input.readShard(index);
           const rows = readTokenLists(table, 'tokens');
-          const embedded = await worker.embed(rows, facts.pad_id, p.batch_size ?? 32, rule, p.bucket ?? true);
+          const embedded = await (pool ?? embedder).embed(rows, facts.pad_id, p.batch_size ?? 32, rule, p.bucket ?? true);
           dim = embedded.dim;
           const merged = mergeWindows(readText(table, 'id'), embedded.flat, dim, rule.normalize);
           sequences += merged.ids.length;
@@ -74,9 +77,9 @@ export const onnxEmbed = defineStep<OnnxEmbedParams>({
       }
     };
     try {
-      await Promise.all(embedders.map(work));
+      await Promise.all(Array.from({ length: workers }, work));
     } finally {
-      await Promise.all(embedders.map((e) => e.close()));
+      await Promise.all([embedder.close(), pool?.close()]);
     }
     output.setMeta({ kind: 'onnx', model: p.model, model_digest: ctx.fileDigest(p.model), output: embedder.output, ...rule, tokenizer: facts, ...(dim ? { dim } : {}) });
     return { sequences, tokens };

@@ -1,0 +1,39 @@
+// Owns one data-parallel embedding worker (a worker thread): it opens its own onnxruntime session and
+// embeds the shards its pool sends it. onnxruntime-node runs a session on the calling thread, so
+// sessions only run side by side in separate threads.
+import { parentPort, workerData } from 'node:worker_threads';
+import { StepError } from '../../engine/index.js';
+import { OnnxEmbedder } from './onnx-embedder.js';
+import type { PoolingRule } from './pooling.js';
+
+export interface EmbedRequest {
+  id: number;
+  flat: Int32Array;
+  offsets: Int32Array;
+  padId: number;
+  batchSize: number;
+  rule: PoolingRule;
+  bucket: boolean;
+}
+
+export type EmbedReply = { id: number; flat: Float32Array; dim: number } | { id: number; error: { message: string; hint?: string } };
+
+const { model, label, threads, output } = workerData as { model: string; label: string; threads: number; output?: string };
+const opening = OnnxEmbedder.open(model, label, { threads, ...(output ? { output } : {}) });
+
+parentPort!.on('message', async (request: EmbedRequest | 'close') => {
+  if (request === 'close') {
+    await (await opening).close();
+    parentPort!.close();
+    return;
+  }
+  try {
+    const embedder = await opening;
+    const rows = Array.from({ length: request.offsets.length - 1 }, (_, i) => request.flat.subarray(request.offsets[i]!, request.offsets[i + 1]!));
+    const { flat, dim } = await embedder.embed(rows, request.padId, request.batchSize, request.rule, request.bucket);
+    parentPort!.postMessage({ id: request.id, flat, dim } satisfies EmbedReply, [flat.buffer as ArrayBuffer]);
+  } catch (error) {
+    const hint = error instanceof StepError ? error.hint : undefined;
+    parentPort!.postMessage({ id: request.id, error: { message: (error as Error).message, ...(hint ? { hint } : {}) } } satisfies EmbedReply);
+  }
+});
