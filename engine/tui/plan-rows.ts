@@ -62,5 +62,7 @@ export function planRows(workflow: Workflow, entries: readonly PlanEntry[], plan
     };
   });
   const running = rows.filter((r) => r.status === 'will run').length;
-  return { name: workflow.name, file: workflow.file, rows, totals: `${rows.length} steps: ${running} will run, ${rows.length - running} cached` };
+  const estimates = [...plans.values()].map((p) => p.estimate).filter((e) => e?.cost !== undefined && e.seconds !== undefined);
+  const cost = estimates.length === 0 ? '' : `; estimated ${(estimates.reduce((n, e) => n + e!.seconds!, 0) / 3600).toFixed(2)} h, $${estimates.reduce((n, e) => n + e!.cost!.onDemand, 0).toFixed(2)} on-demand / $${estimates.reduce((n, e) => n + e!.cost!.spot, 0).toFixed(2)} spot`;
+  return { name: workflow.name, file: workflow.file, rows, totals: `${rows.length} steps: ${running} will run, ${rows.length - running} cached${cost}` };
 }
