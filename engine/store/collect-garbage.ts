@@ -1,8 +1,9 @@
 // Owns garbage collection of a state directory: keep the records that are the latest result of some
-// workflow step (and every object they reference), newest first until an optional size cap; delete
-// the rest, with stale checkpoints and temporaries. Run under the state lock, so never during a run.
+// workflow step (and every object they reference), newest first until an optional size cap, and the
+// shards and state of interrupted steps (so they still resume); delete the rest and leftover
+// temporaries. Run under the state lock, so never during a run.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { CheckpointLog } from './checkpoint-log.js';
 import { fingerprintKey } from '../plan/fingerprint.js';
 import type { StepRecord } from '../plan/step-record.js';
 import type { Sha256Hex } from '../util/sha256.js';
@@ -42,6 +43,13 @@ export function collectGarbage(state: StrandState, maxBytes: number | undefined)
     digests.forEach((d) => kept.add(d));
     keptRecords.push(record);
   }
+  // Completed shards of interrupted steps stay, so `strand run` can still resume them.
+  if (existsSync(state.layout.checkpoints)) {
+    for (const name of readdirSync(state.layout.checkpoints).filter((n) => n.endsWith('.jsonl'))) {
+      const log = new CheckpointLog(state.layout.checkpoints, name.slice(0, -'.jsonl'.length) as Sha256Hex);
+      for (const entry of log.entries.values()) if (entry.digest) kept.add(entry.digest);
+    }
+  }
   const keep = new Set(keptRecords.map((r) => r.key));
   let removedRecords = 0;
   for (const record of records) {
@@ -59,8 +67,5 @@ export function collectGarbage(state: StrandState, maxBytes: number | undefined)
     freedBytes += size;
   }
   temporaries.forEach((t) => rmSync(t, { force: true }));
-  if (existsSync(state.layout.checkpoints)) {
-    for (const name of readdirSync(state.layout.checkpoints)) rmSync(join(state.layout.checkpoints, name), { force: true });
-  }
   return { keptRecords: keptRecords.length, removedRecords, removedObjects, freedBytes, keptBytes };
 }

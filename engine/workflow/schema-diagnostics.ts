@@ -66,8 +66,8 @@ function toDiagnostic(error: ErrorObject, source: YamlSource, value: unknown): D
       );
     }
     case 'type':
-      // An expression that could not be substituted is reported by the expression checks.
-      if (String(valueAt(value, path)).includes('${{')) return undefined;
+      // A `with:` expression that could not be substituted is reported by the expression checks.
+      if (path[0] === 'steps' && path[2] === 'with' && String(valueAt(value, path)).includes('${{')) return undefined;
       return errorAt(
         'wrong-type',
         source.locate(path),

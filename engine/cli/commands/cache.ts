@@ -58,6 +58,7 @@ export const cacheCommand: Command = {
           io.stderr(`error: a run (pid ${lock.holder.pid}, ${lock.holder.command}) is using ${state.layout.root}\nhint: run gc when it has finished\n`);
           return EXIT_FAILED;
         }
+        if (lock.recovered) io.stderr(`note: recovered a lock left by pid ${lock.recovered.pid} (no longer running)\n`);
         try {
           const report = collectGarbage(state, maxSize === undefined ? undefined : parseSize(maxSize));
           if (has(args, 'json')) io.stdout(JSON.stringify(report, null, 2) + '\n');
