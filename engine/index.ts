@@ -17,6 +17,8 @@ export interface PortSpec {
   description?: string;
   /** An optional input may stay unwired. */
   optional?: boolean;
+  /** Wired only by `inputs:`, never by type from `needs` (for a second input of a type the step already takes). */
+  explicit?: boolean;
 }
 
 /** A JSON Schema (draft 2020-12) object. String properties may carry `"x-strand-path": "input" | "output"`. */

@@ -55,6 +55,10 @@ export function wirePorts(
     const needs = (Array.isArray(step.needs) ? step.needs : []).filter((n): n is string => typeof n === 'string' && n in rawSteps);
     for (const [port, spec] of Object.entries(plugin.inputs)) {
       if (port in wires || port in explicit) continue;
+      if (spec.explicit === true) {
+        if (spec.optional !== true) diagnostics.push(errorAt('unwired-input', source.locate(['steps', id], 'key'), `input "${port}" (${spec.type}) of step "${id}" is not wired`, `wire it under inputs:, e.g. inputs: { ${port}: "\${{ steps.ID.outputs.PORT }}" }`));
+        continue;
+      }
       const candidates = needs.flatMap((need) =>
         Object.entries(plugins.get(need)?.outputs ?? {})
           .filter(([, out]) => out.type === spec.type)

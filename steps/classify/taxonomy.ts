@@ -1,8 +1,9 @@
 // Owns the `classify/taxonomy` step: apply a trained head (ONNX, in onnxruntime) to embeddings, decode
 // a lineage consistent with the taxonomy seen in training, with per-level confidence, and flag novel
-// candidates (low confidence at a chosen level). Output: the sequences' metadata plus these columns,
-// ready for export/lancedb.
-import { defineStep, StepError, arrow } from '../../engine/index.js';
+// candidates (low confidence at a chosen level, or — with a reference input — a nearest labelled vector
+// farther than a distance). Output: the sequences' metadata plus these columns, ready for export/lancedb.
+import { defineStep, StepError, arrow, type InputArtifact } from '../../engine/index.js';
+import { nearestNeighbours } from '../finetune/nearest-neighbour.js';
 import type { Vector } from 'apache-arrow';
 import { readText, readVectors } from '../arrow-columns.js';
 import { decodeLineage } from './decode-lineage.js';
@@ -14,7 +15,25 @@ interface HeadMeta {
   dim: number;
 }
 
-export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_threshold?: number; batch_size?: number }>({
+async function readReference(input: InputArtifact | undefined): Promise<{ flat: Float32Array; dim: number } | undefined> {
+  if (input === undefined) return undefined;
+  const parts: Float32Array[] = [];
+  let dim = 0;
+  for (let i = 0; i < input.shardCount; i++) {
+    const v = readVectors(await input.readShard(i), 'vector');
+    parts.push(v.flat);
+    dim = v.dim;
+  }
+  const flat = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    flat.set(p, offset);
+    offset += p.length;
+  }
+  return { flat, dim };
+}
+
+export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_threshold?: number; novel_distance?: number; batch_size?: number }>({
   id: 'classify/taxonomy',
   version: '1',
   description: 'Predict a lineage with per-level confidence from a trained taxonomy head; flag novel candidates.',
@@ -22,6 +41,7 @@ export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_thresho
     properties: {
       novel_level: { type: 'string', default: 'genus', description: 'the level whose confidence decides novelty' },
       novel_threshold: { type: 'number', minimum: 0, maximum: 1, default: 0.8, description: 'novel when the confidence is below this (README: the trade-off measured on held-out genera)' },
+      novel_distance: { type: 'number', exclusiveMinimum: 0, description: 'with a reference input: also novel when the nearest reference vector is farther than this' },
       batch_size: { type: 'integer', minimum: 1, default: 256 },
     },
   },
@@ -30,6 +50,7 @@ export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_thresho
     embeddings: { type: 'embeddings' },
     model: { type: 'model' },
     metadata: { type: 'sequences', optional: true, description: 'columns passed through (ids must match)' },
+    reference: { type: 'embeddings', optional: true, explicit: true, description: 'labelled vectors (e.g. the training set): distance to the nearest one' },
   },
   outputs: { annotated: { type: 'sequences' } },
   async run(ctx) {
@@ -44,6 +65,9 @@ export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_thresho
     const session = await ort.InferenceSession.create(onnx);
     const embeddings = ctx.input('embeddings')!;
     const metadata = ctx.input('metadata');
+    const reference = await readReference(ctx.input('reference'));
+    const novelDistance = ctx.params.novel_distance;
+    if (novelDistance !== undefined && reference === undefined) throw new StepError('novel_distance needs a reference input', 'wire it: inputs: { reference: "${{ steps.ID.outputs.embeddings }}" }');
     let novel = 0;
     let count = 0;
     try {
@@ -56,6 +80,7 @@ export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_thresho
           const predicted = meta.levels.map(() => [] as (string | null)[]);
           const confidence = meta.levels.map(() => [] as number[]);
           const flags: boolean[] = [];
+          const nearest = reference ? nearestNeighbours({ flat, dim }, reference).map((n) => n.distance) : undefined;
           const batch = ctx.params.batch_size ?? 256;
           for (let start = 0; start < ids.length; start += batch) {
             const rows = Math.min(batch, ids.length - start);
@@ -67,7 +92,8 @@ export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_thresho
                 predicted[l]!.push(meta.classes[l]![c] ?? null);
                 confidence[l]!.push(decoded.confidence[l]!);
               });
-              flags.push(decoded.confidence[novelIndex]! < threshold);
+              const far = nearest !== undefined && novelDistance !== undefined && nearest[start + r]! > novelDistance;
+              flags.push(decoded.confidence[novelIndex]! < threshold || far);
             }
           }
           novel += flags.filter(Boolean).length;
@@ -83,6 +109,7 @@ export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_thresho
             columns[`predicted_${level}`] = arrow.vectorFromArray(predicted[l]!, new arrow.Utf8());
             columns[`confidence_${level}`] = arrow.vectorFromArray(Float32Array.from(confidence[l]!));
           });
+          if (nearest) columns.nearest_reference_distance = arrow.vectorFromArray(Float32Array.from(nearest));
           columns.novel_candidate = arrow.vectorFromArray(flags, new arrow.Bool());
           return new arrow.Table(columns);
         });

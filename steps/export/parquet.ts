@@ -24,6 +24,8 @@ function parquetSchema(table: Table): SchemaElement[] {
       elements.push({ name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' });
     } else if (String(field.type) === 'Utf8') {
       elements.push({ name: field.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' });
+    } else if (String(field.type) === 'Bool') {
+      elements.push({ name: field.name, type: 'BOOLEAN', repetition_type: 'OPTIONAL' });
     } else {
       elements.push({ name: field.name, type: 'DOUBLE', repetition_type: 'OPTIONAL' });
     }
@@ -38,6 +40,7 @@ function columnData(table: Table): { name: string; data: unknown[] }[] {
       return { name: 'vector', data: Array.from({ length: table.numRows }, (_, i) => Array.from(flat.subarray(i * dim, (i + 1) * dim))) };
     }
     if (String(field.type) === 'Utf8') return { name: field.name, data: readText(table, field.name) };
+    if (String(field.type) === 'Bool') return { name: field.name, data: Array.from(table.getChild(field.name)!.toArray() as ArrayLike<boolean | null>) };
     return { name: field.name, data: Array.from(table.getChild(field.name)!.toArray() as ArrayLike<number | null>, (v) => (v === null ? null : Number(v))) };
   });
 }

@@ -175,7 +175,7 @@ export const taxonomyHead = defineStep<HeadParams>({
 
     const metrics = [...state.header.metrics];
     if (p.baseline ?? true) {
-      const nn = nearestNeighbours(x, dim, val, train);
+      const nn = nearestNeighbours({ flat: x, dim, rows: val }, { flat: x, dim, rows: train });
       levels.forEach((level, l) => {
         const m = accuracyAndMacroF1(nn.map((n) => labels.labels[l]![n.index]!), val.map((e) => labels.labels[l]![e]!), labels.classes[l]!.length);
         metrics.push({ epoch: epochs, model: '1-nn', level, loss: null, accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count });

@@ -1,7 +1,7 @@
 // Fine-tuning end to end on the shipped ITS sample: a run killed mid-training resumes from its last
 // checkpoint and ends with exactly the weights of an uninterrupted run; the head classifies in
 // onnxruntime and its columns reach LanceDB.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../engine/events/run-event.js';
@@ -28,7 +28,38 @@ function logs(root: string): string[][] {
   return listRuns(runs).map((id) => readJournal(journalPath(runs, id)).filter((e): e is Extract<RunEvent, { kind: 'step-log' }> => e.kind === 'step-log').map((e) => e.message));
 }
 
+const REFERENCE_FLOW = `version: 1
+name: novelty
+steps:
+  known: { uses: source/fasta, with: { path: workflows/data/sample.fasta.gz, lineage: unite, invalid: to-n } }
+  known_profile: { uses: embed/kmer-profile, needs: [known], with: { k: 4 } }
+  head: { uses: finetune/taxonomy-head, needs: [known_profile, known], with: { epochs: 2, hidden: 0, baseline: false } }
+  query: { uses: source/fasta, with: { path: query.fa } }
+  query_profile: { uses: embed/kmer-profile, needs: [query], with: { k: 4 } }
+  classify:
+    uses: classify/taxonomy
+    needs: [query_profile, head, query]
+    inputs: { reference: "\${{ steps.known_profile.outputs.embeddings }}" }
+    with: { novel_threshold: 0, novel_distance: 0.5 }
+  out: { uses: export/parquet, needs: [query_profile, classify], with: { path: out/novelty.parquet } }
+`;
+
 describe('finetune/taxonomy-head and classify/taxonomy', () => {
+  it('flags a sequence far from every labelled reference as novel', async () => {
+    const root = project();
+    const known = (await import('node:zlib')).gunzipSync(readFileSync(join(root, 'workflows/data/sample.fasta.gz'))).toString().split('\n');
+    const poly = 'AC'.repeat(300);
+    writeFileSync(join(root, 'query.fa'), `>copy\n${known[1]}\n>poly\n${poly}\n`);
+    writeFileSync(join(root, 'novelty.yaml'), REFERENCE_FLOW);
+    const run = runCli(['run', 'novelty.yaml'], root);
+    expect(run.status).toBe(0);
+    const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
+    const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(join(root, 'out/novelty.parquet')), columns: ['id', 'nearest_reference_distance', 'novel_candidate'] })) as { id: string; nearest_reference_distance: number; novel_candidate: boolean }[];
+    expect(rows.map((r) => [r.id, r.novel_candidate])).toEqual([['copy', false], ['poly', true]]);
+    expect(rows[0]!.nearest_reference_distance).toBe(0);
+    expect(rows[1]!.nearest_reference_distance).toBeGreaterThan(0.5);
+  });
+
   it('resumes a killed training from its checkpoint to exactly the uninterrupted weights', async () => {
     const referenceHead = readFileSync(join(reference, 'out/taxonomy-head.onnx'));
 
