@@ -1,6 +1,7 @@
 // Owns the Arrow layouts steps exchange (shared by every built-in step and `strand search`):
 // text columns, token-id lists and fixed-size float32 vectors, built and read without per-row objects.
 import type { FixedSizeList as FixedSizeListType, Table, Vector } from 'apache-arrow';
+import type { InputArtifact } from '../engine/index.js';
 import { arrow } from '../engine/index.js';
 
 const { Field, FixedSizeList, Float32, Int32, List, makeData, makeVector, Utf8, vectorFromArray } = arrow;
@@ -61,4 +62,25 @@ export function readVectors(table: Table, name: string): { flat: Float32Array; d
     row += data.length;
   }
   return { flat, dim };
+}
+
+/** Every row of an embeddings artifact: ids and one flat buffer of vectors. */
+export async function readAllVectors(input: InputArtifact): Promise<{ ids: string[]; flat: Float32Array; dim: number }> {
+  const ids: string[] = [];
+  const parts: Float32Array[] = [];
+  let dim = 0;
+  for (let i = 0; i < input.shardCount; i++) {
+    const table = await input.readShard(i);
+    ids.push(...readText(table, 'id'));
+    const v = readVectors(table, 'vector');
+    dim = v.dim;
+    parts.push(v.flat);
+  }
+  const flat = new Float32Array(ids.length * dim);
+  let offset = 0;
+  for (const p of parts) {
+    flat.set(p, offset);
+    offset += p.length;
+  }
+  return { ids, flat, dim };
 }

@@ -35,8 +35,9 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
       if (source) diagnostics.push(errorAt('invalid-value', source.locate(['devices', spec.on!, 'type']), placement, 'see the device catalog in README'));
       continue;
     }
-    const facts = spec.modelFacts ?? options.modelFactsOf(step);
-    if (facts === undefined || placement.kind === 'cpu') {
+    // Reading a model's facts means reading its file: only for steps placed on an accelerator.
+    const facts = placement.kind === 'cpu' ? undefined : (spec.modelFacts ?? options.modelFactsOf(step));
+    if (facts === undefined) {
       plans.set(step.id, { placement });
       continue;
     }

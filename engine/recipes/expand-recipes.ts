@@ -7,7 +7,7 @@ import { relative, resolve, dirname } from 'node:path';
 import { isInside } from '../util/is-inside.js';
 import { errorAt, warningAt, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { locateInString } from '../workflow/check-workflow.js';
+import { locateInString, stringsIn } from '../workflow/check-workflow.js';
 import { findExpressions } from '../workflow/expressions.js';
 import type { YamlPath, YamlSource } from '../workflow/yaml-source.js';
 import type { LoadedRecipe } from './recipe.js';
@@ -87,7 +87,7 @@ export function expandRecipes(source: YamlSource, recipes: ReadonlyMap<string, L
       const newId = `${id}.${inner}`;
       origins.set(newId, { recipe, inner });
       const broken = new Set<string>();
-      for (const { path, text } of collectStrings(raw.with, ['steps', inner, 'with'])) {
+      for (const { path, text } of stringsIn(raw.with, ['steps', inner, 'with'])) {
         for (const match of findExpressions(text)) {
           if (match.expression?.kind === 'param' && !(match.expression.name in spec.params)) {
             broken.add(String(path[3]));
@@ -174,11 +174,4 @@ export function expandRecipes(source: YamlSource, recipes: ReadonlyMap<string, L
     return origin ? origin.recipe.source.locate(['steps', origin.inner, ...path.slice(2)], target) : source.locate(path, target);
   };
   return { source: { file: source.file, text: source.text, value, locate }, diagnostics, calls };
-}
-
-function collectStrings(value: unknown, path: YamlPath): { path: YamlPath; text: string }[] {
-  if (typeof value === 'string') return [{ path, text: value }];
-  if (Array.isArray(value)) return value.flatMap((v, i) => collectStrings(v, [...path, i]));
-  if (isRecord(value)) return Object.entries(value).flatMap(([k, v]) => collectStrings(v, [...path, k]));
-  return [];
 }

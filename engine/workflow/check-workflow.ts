@@ -31,7 +31,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Every string inside a value with its path, for expression checks. */
-function stringsIn(value: unknown, path: YamlPath): { path: YamlPath; text: string }[] {
+export function stringsIn(value: unknown, path: YamlPath): { path: YamlPath; text: string }[] {
   if (typeof value === 'string') return [{ path, text: value }];
   if (Array.isArray(value)) return value.flatMap((v, i) => stringsIn(v, [...path, i]));
   if (isRecord(value)) return Object.entries(value).flatMap(([k, v]) => stringsIn(v, [...path, k]));

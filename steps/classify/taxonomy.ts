@@ -2,10 +2,10 @@
 // a lineage consistent with the taxonomy seen in training, with per-level confidence, and flag novel
 // candidates (low confidence at a chosen level, or — with a reference input — a nearest labelled vector
 // farther than a distance). Output: the sequences' metadata plus these columns, ready for export/lancedb.
-import { defineStep, StepError, arrow, type InputArtifact } from '../../engine/index.js';
+import { defineStep, StepError, arrow } from '../../engine/index.js';
 import { nearestNeighbours } from '../finetune/nearest-neighbour.js';
 import type { Vector } from 'apache-arrow';
-import { readText, readVectors } from '../arrow-columns.js';
+import { readAllVectors, readText, readVectors } from '../arrow-columns.js';
 import { decodeLineage } from './decode-lineage.js';
 
 interface HeadMeta {
@@ -13,24 +13,6 @@ interface HeadMeta {
   classes: string[][];
   paths: number[][];
   dim: number;
-}
-
-async function readReference(input: InputArtifact | undefined): Promise<{ flat: Float32Array; dim: number } | undefined> {
-  if (input === undefined) return undefined;
-  const parts: Float32Array[] = [];
-  let dim = 0;
-  for (let i = 0; i < input.shardCount; i++) {
-    const v = readVectors(await input.readShard(i), 'vector');
-    parts.push(v.flat);
-    dim = v.dim;
-  }
-  const flat = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    flat.set(p, offset);
-    offset += p.length;
-  }
-  return { flat, dim };
 }
 
 export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_threshold?: number; novel_distance?: number; batch_size?: number }>({
@@ -65,7 +47,8 @@ export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_thresho
     const session = await ort.InferenceSession.create(onnx);
     const embeddings = ctx.input('embeddings')!;
     const metadata = ctx.input('metadata');
-    const reference = await readReference(ctx.input('reference'));
+    const referenceInput = ctx.input('reference');
+    const reference = referenceInput ? await readAllVectors(referenceInput) : undefined;
     const novelDistance = ctx.params.novel_distance;
     if (novelDistance !== undefined && reference === undefined) throw new StepError('novel_distance needs a reference input', 'wire it: inputs: { reference: "${{ steps.ID.outputs.embeddings }}" }');
     let novel = 0;

@@ -3,7 +3,7 @@
 // decay; checkpoint every N steps and resume bit for bit; report per-level accuracy and macro-F1 per
 // epoch (and a 1-NN baseline on the same split); output the head as ONNX with its label maps.
 import { defineStep, StepError, arrow, type StepContext, writeFileAtomic } from '../../engine/index.js';
-import { readText, readVectors } from '../arrow-columns.js';
+import { readAllVectors, readText } from '../arrow-columns.js';
 import { accuracyAndMacroF1 } from './classification-metrics.js';
 import { adamwStep, decayMask, forward, headLayout, initParams, learningRate, lossAndGradients, nonzeroIndices } from './head-model.js';
 import { headToOnnx } from './head-onnx.js';
@@ -49,23 +49,7 @@ interface Header {
 }
 
 async function readAll(ctx: StepContext<HeadParams>, levels: readonly string[]) {
-  const embeddings = ctx.input('embeddings')!;
-  const ids: string[] = [];
-  const chunks: Float32Array[] = [];
-  let dim = 0;
-  for (let i = 0; i < embeddings.shardCount; i++) {
-    const table = await embeddings.readShard(i);
-    ids.push(...readText(table, 'id'));
-    const v = readVectors(table, 'vector');
-    dim = v.dim;
-    chunks.push(v.flat);
-  }
-  const x = new Float32Array(ids.length * dim);
-  let offset = 0;
-  for (const c of chunks) {
-    x.set(c, offset);
-    offset += c.length;
-  }
+  const { ids, flat: x, dim } = await readAllVectors(ctx.input('embeddings')!);
   const labelsInput = ctx.input('labels')!;
   const lineage = new Map<string, (string | null)[]>();
   for (let i = 0; i < labelsInput.shardCount; i++) {
