@@ -1,4 +1,5 @@
 // The README is the front door: its CLI reference is the --help text, and its plugin example runs.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +9,12 @@ import { copyFromRepo, REPO, removeProjects, runCli, writeProject } from '../hel
 afterEach(removeProjects);
 
 describe('README', () => {
+  it('runs `npx strand` after install: the built CLI is an executable script', () => {
+    const result = spawnSync('npx', ['strand', '--version'], { cwd: REPO, encoding: 'utf8' });
+    expect(result.stdout).toBe('strand 0.1.0\n');
+    expect(result.status).toBe(0);
+  });
+
   it('has the CLI reference the command table generates (run `npm run docs` after changing a command)', () => {
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
     expect(withCliReference(readme)).toBe(readme);
