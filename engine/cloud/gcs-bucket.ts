@@ -1,0 +1,121 @@
+// Owns Strand's use of Cloud Storage through the official @google-cloud/storage client: objects under a
+// `gs://bucket/prefix` root, written only if absent (ifGenerationMatch: 0, so a retried or repeated write
+// never replaces what another writer finished), read back with the client's checksum validation, listed
+// and deleted. Transient errors (429, 5xx, dropped connections) are retried by the client with backoff.
+import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
+
+export interface GcsOptions {
+  projectId: string;
+  /** `http://host:port` of a server that speaks the GCS JSON API (tests); unset = Google Cloud. */
+  apiEndpoint?: string;
+  /** Objects larger than this go up as resumable uploads (chunked, resumed after a dropped connection). */
+  resumableAboveBytes?: number;
+  /** Chunk size of resumable uploads (a multiple of 256 KiB). */
+  chunkBytes?: number;
+}
+
+export interface GcsLocation {
+  bucket: string;
+  prefix: string;
+}
+
+/** Splits `gs://bucket/some/prefix` into bucket and prefix (without slashes at either end). */
+export function parseGcsUri(uri: string): GcsLocation | undefined {
+  const m = /^gs:\/\/([a-z0-9][a-z0-9._-]{1,221}[a-z0-9])(?:\/(.*))?$/.exec(uri);
+  return m === null ? undefined : { bucket: m[1]!, prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  return (error as { code?: number }).code === 412;
+}
+
+export class GcsBucket {
+  private readonly storage: Storage;
+  private readonly resumableAbove: number;
+  private readonly chunkBytes: number | undefined;
+
+  constructor(
+    readonly location: GcsLocation,
+    options: GcsOptions,
+  ) {
+    this.storage = new Storage({
+      projectId: options.projectId,
+      ...(options.apiEndpoint !== undefined ? { apiEndpoint: options.apiEndpoint } : {}),
+      // Every write Strand makes carries a precondition, so retrying any request is safe.
+      retryOptions: { autoRetry: true, maxRetries: 6, retryDelayMultiplier: 2, maxRetryDelay: 32, idempotencyStrategy: IdempotencyStrategy.RetryAlways },
+    });
+    this.resumableAbove = options.resumableAboveBytes ?? 8 * 2 ** 20;
+    this.chunkBytes = options.chunkBytes;
+  }
+
+  get uri(): string {
+    return `gs://${this.location.bucket}${this.location.prefix ? `/${this.location.prefix}` : ''}`;
+  }
+
+  private path(name: string): string {
+    return this.location.prefix ? `${this.location.prefix}/${name}` : name;
+  }
+
+  private file(name: string) {
+    return this.storage.bucket(this.location.bucket).file(this.path(name));
+  }
+
+  /** Whether the bucket exists and is readable with the current credentials. */
+  async exists(): Promise<boolean> {
+    const [exists] = await this.storage.bucket(this.location.bucket).exists();
+    return exists;
+  }
+
+  /**
+   * Writes `bytes` at `name` unless an object is already there; 'exists' when one was (its content is the
+   * caller's to judge). The client checks the upload's crc32c and md5 against what the server stored.
+   */
+  async putIfAbsent(name: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<'written' | 'exists'> {
+    try {
+      await this.file(name).save(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+        resumable: bytes.byteLength > this.resumableAbove,
+        ...(this.chunkBytes !== undefined ? { chunkSize: this.chunkBytes } : {}),
+        contentType,
+        validation: 'crc32c',
+        preconditionOpts: { ifGenerationMatch: 0 },
+      });
+      return 'written';
+    } catch (error) {
+      if (isPreconditionFailed(error)) return 'exists';
+      throw error;
+    }
+  }
+
+  async putJsonIfAbsent(name: string, value: unknown): Promise<'written' | 'exists'> {
+    return this.putIfAbsent(name, Buffer.from(JSON.stringify(value)), 'application/json');
+  }
+
+  /** Reads an object, validated against its crc32c; undefined when there is none. */
+  async get(name: string): Promise<Buffer | undefined> {
+    try {
+      const [bytes] = await this.file(name).download({ validation: 'crc32c' });
+      return bytes;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async getJson<T>(name: string): Promise<T | undefined> {
+    const bytes = await this.get(name);
+    return bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as T);
+  }
+
+  /** Names (relative to the root) of the objects under `prefix`, every page. */
+  async list(prefix: string): Promise<string[]> {
+    const [files] = await this.storage.bucket(this.location.bucket).getFiles({ prefix: this.path(prefix), autoPaginate: true });
+    const strip = this.location.prefix ? this.location.prefix.length + 1 : 0;
+    return files.map((f) => f.name.slice(strip)).sort();
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const names = await this.list(prefix);
+    for (const name of names) await this.file(name).delete({ ignoreNotFound: true });
+    return names.length;
+  }
+}

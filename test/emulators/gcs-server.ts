@@ -1,0 +1,281 @@
+// A local Google Cloud Storage JSON API server for tests: the official @google-cloud/storage client talks
+// to it over HTTP exactly as it talks to storage.googleapis.com. It owns buckets of objects in memory and
+// speaks the parts of the wire protocol Strand uses: multipart and resumable uploads (308 with Range for
+// partial chunks), alt=media downloads with x-goog-hash, metadata, list with prefix and pageToken, delete,
+// and ifGenerationMatch preconditions (412). md5Hash and crc32c are computed here independently of the
+// client (which deletes an upload and fails when they disagree). Faults can be injected: error statuses
+// (429, 503) for matching requests, and a resumable upload whose connection drops after some bytes.
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface StoredObject {
+  bytes: Buffer;
+  generation: number;
+  contentType: string;
+  metadata: Record<string, string>;
+  updated: string;
+}
+
+interface ResumableSession {
+  bucket: string;
+  name: string;
+  ifGenerationMatch?: number;
+  contentType: string;
+  metadata: Record<string, string>;
+  received: Buffer[];
+  size: number;
+}
+
+export type GcsFault =
+  | { kind: 'status'; status: 429 | 500 | 503; method?: string; pathIncludes?: string; times: number }
+  /** Cuts the connection of the next resumable chunk upload after `afterBytes` of its body arrived. */
+  | { kind: 'drop-resumable'; afterBytes: number; times: number }
+  /** Serves the next download with one byte flipped, under the hashes of the true bytes. */
+  | { kind: 'corrupt-media'; times: number };
+
+export interface GcsRequestLog {
+  method: string;
+  path: string;
+  status: number;
+}
+
+const CRC32C_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    table[i] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC32C (Castagnoli), as GCS reports it: the big-endian 4 bytes, base64. */
+export function crc32cBase64(bytes: Uint8Array): string {
+  let crc = 0xffffffff;
+  for (const b of bytes) crc = CRC32C_TABLE[(crc ^ b) & 0xff]! ^ (crc >>> 8);
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE((crc ^ 0xffffffff) >>> 0);
+  return out.toString('base64');
+}
+
+export class GcsServer {
+  readonly buckets = new Map<string, Map<string, StoredObject>>();
+  readonly log: GcsRequestLog[] = [];
+  /** Every successful object write, in order (name), so tests can count writes per object. */
+  readonly writes: string[] = [];
+  private readonly faults: GcsFault[] = [];
+  private readonly sessions = new Map<string, ResumableSession>();
+  private generation = 1;
+  private server: Server | undefined;
+  private sessionCount = 0;
+  /** Called after each successful object write (tests use it to act at a known point). */
+  onWrite: (bucket: string, name: string) => void = () => {};
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  createBucket(name: string): void {
+    this.buckets.set(name, new Map());
+  }
+
+  inject(fault: GcsFault): void {
+    this.faults.push(fault);
+  }
+
+  objectNames(bucket: string, prefix = ''): string[] {
+    return [...(this.buckets.get(bucket)?.keys() ?? [])].filter((n) => n.startsWith(prefix)).sort();
+  }
+
+  private takeFault(req: IncomingMessage, path: string): GcsFault | undefined {
+    const index = this.faults.findIndex((f) => {
+      if (f.kind === 'drop-resumable') return req.method === 'PUT' && path.includes('/upload/') && req.headers['content-range']?.startsWith('bytes */') !== true;
+      if (f.kind === 'corrupt-media') return req.method === 'GET' && req.url?.includes('alt=media') === true;
+      return (f.method === undefined || f.method === req.method) && (f.pathIncludes === undefined || path.includes(f.pathIncludes));
+    });
+    if (index < 0) return undefined;
+    const fault = this.faults[index]!;
+    if (--fault.times <= 0) this.faults.splice(index, 1);
+    return fault;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const respond = (status: number, body?: unknown, headers: Record<string, string> = {}): void => {
+      this.log.push({ method: req.method ?? '', path, status });
+      const payload = body === undefined ? '' : Buffer.isBuffer(body) ? body : JSON.stringify(body);
+      res.writeHead(status, { ...(Buffer.isBuffer(body) ? {} : body === undefined ? {} : { 'content-type': 'application/json' }), ...headers });
+      res.end(payload);
+    };
+    const error = (status: number, message: string, reason: string): void => respond(status, { error: { code: status, message, errors: [{ message, domain: 'global', reason }] } });
+
+    const fault = this.takeFault(req, path);
+    if (fault?.kind === 'drop-resumable') {
+      let seen = 0;
+      req.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen >= fault.afterBytes) req.socket.destroy();
+      });
+      return;
+    }
+    const body = await readBody(req);
+    if (fault?.kind === 'status') return error(fault.status, fault.status === 429 ? 'rate limit exceeded' : 'backend error', fault.status === 429 ? 'rateLimitExceeded' : 'backendError');
+
+    let m: RegExpExecArray | null;
+    if ((m = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(path))) {
+      const bucket = decodeURIComponent(m[1]!);
+      if (!this.buckets.has(bucket)) return error(404, `bucket ${bucket} not found`, 'notFound');
+      const type = url.searchParams.get('uploadType');
+      const precondition = url.searchParams.get('ifGenerationMatch');
+      if (req.method === 'POST' && type === 'multipart') {
+        const { metadata, media } = parseMultipart(body, String(req.headers['content-type']));
+        const name = url.searchParams.get('name') ?? String(metadata.name);
+        return this.store(bucket, name, media, metadata, precondition, respond, error);
+      }
+      if (req.method === 'POST' && type === 'resumable') {
+        const metadata = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+        const name = url.searchParams.get('name') ?? String(metadata.name);
+        if (precondition === '0' && this.buckets.get(bucket)!.has(name)) return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
+        const id = `session-${++this.sessionCount}`;
+        this.sessions.set(id, { bucket, name, ...(precondition !== null ? { ifGenerationMatch: Number(precondition) } : {}), contentType: String(metadata.contentType ?? 'application/octet-stream'), metadata: (metadata.metadata ?? {}) as Record<string, string>, received: [], size: 0 });
+        return respond(200, undefined, { location: `${this.endpoint}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&upload_id=${id}` });
+      }
+      if (req.method === 'PUT' && type === 'resumable') {
+        const session = this.sessions.get(url.searchParams.get('upload_id') ?? '');
+        if (session === undefined) return error(404, 'no such upload session', 'notFound');
+        const range = String(req.headers['content-range'] ?? '');
+        const rangeMatch = /^bytes (\*|(\d+)-(\d+))\/(\*|\d+)$/.exec(range);
+        if (rangeMatch === null) return error(400, `bad Content-Range "${range}"`, 'invalid');
+        if (rangeMatch[1] !== '*') {
+          const start = Number(rangeMatch[2]);
+          if (start !== session.size) return error(400, `chunk starts at ${start}, expected ${session.size}`, 'invalid');
+          session.received.push(body);
+          session.size += body.length;
+        }
+        const total = rangeMatch[4] === '*' ? undefined : Number(rangeMatch[4]);
+        if (total !== undefined && session.size >= total) {
+          this.sessions.delete(url.searchParams.get('upload_id')!);
+          const precondition = session.ifGenerationMatch === undefined ? null : String(session.ifGenerationMatch);
+          return this.store(session.bucket, session.name, Buffer.concat(session.received), { contentType: session.contentType, metadata: session.metadata }, precondition, respond, error);
+        }
+        return respond(308, undefined, session.size > 0 ? { range: `bytes=0-${session.size - 1}` } : {});
+      }
+      return error(400, `unsupported upload ${req.method} ${type}`, 'invalid');
+    }
+    if ((m = /^\/storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(path))) {
+      const bucket = this.buckets.get(decodeURIComponent(m[1]!));
+      const name = decodeURIComponent(m[2]!);
+      const object = bucket?.get(name);
+      if (bucket === undefined || object === undefined) return error(404, `No such object: ${decodeURIComponent(m[1]!)}/${name}`, 'notFound');
+      if (req.method === 'DELETE') {
+        bucket.delete(name);
+        return respond(204);
+      }
+      if (url.searchParams.get('alt') === 'media') {
+        const served = fault?.kind === 'corrupt-media' ? Buffer.from(object.bytes.map((b, i) => (i === 0 ? b ^ 1 : b))) : object.bytes;
+        return respond(200, served, { 'content-type': object.contentType, 'x-goog-hash': `crc32c=${crc32cBase64(object.bytes)},md5=${md5Base64(object.bytes)}`, 'x-goog-generation': String(object.generation), 'x-goog-stored-content-encoding': 'identity' });
+      }
+      return respond(200, resource(decodeURIComponent(m[1]!), name, object));
+    }
+    if ((m = /^\/storage\/v1\/b\/([^/]+)\/o$/.exec(path)) && req.method === 'GET') {
+      const bucketName = decodeURIComponent(m[1]!);
+      const bucket = this.buckets.get(bucketName);
+      if (bucket === undefined) return error(404, `bucket ${bucketName} not found`, 'notFound');
+      const names = this.objectNames(bucketName, url.searchParams.get('prefix') ?? '');
+      const start = Number(url.searchParams.get('pageToken') ?? 0);
+      const size = Number(url.searchParams.get('maxResults') ?? 1000);
+      const page = names.slice(start, start + size);
+      return respond(200, { kind: 'storage#objects', items: page.map((n) => resource(bucketName, n, bucket.get(n)!)), ...(start + size < names.length ? { nextPageToken: String(start + size) } : {}) });
+    }
+    if ((m = /^\/storage\/v1\/b\/([^/]+)$/.exec(path)) && req.method === 'GET') {
+      const name = decodeURIComponent(m[1]!);
+      if (!this.buckets.has(name)) return error(404, `bucket ${name} not found`, 'notFound');
+      return respond(200, { kind: 'storage#bucket', id: name, name, location: 'US-CENTRAL1' });
+    }
+    return error(404, `no route for ${req.method} ${path}`, 'notFound');
+  }
+
+  private store(
+    bucketName: string,
+    name: string,
+    bytes: Buffer,
+    metadata: Record<string, unknown>,
+    precondition: string | null,
+    respond: (status: number, body?: unknown) => void,
+    error: (status: number, message: string, reason: string) => void,
+  ): void {
+    const bucket = this.buckets.get(bucketName)!;
+    const existing = bucket.get(name);
+    if (precondition !== null && Number(precondition) !== (existing?.generation ?? 0)) {
+      return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
+    }
+    const object: StoredObject = { bytes, generation: ++this.generation, contentType: String(metadata.contentType ?? 'application/octet-stream'), metadata: (metadata.metadata ?? {}) as Record<string, string>, updated: new Date(0).toISOString() };
+    bucket.set(name, object);
+    this.writes.push(name);
+    respond(200, resource(bucketName, name, object));
+    this.onWrite(bucketName, name);
+  }
+}
+
+function md5Base64(bytes: Uint8Array): string {
+  return createHash('md5').update(bytes).digest('base64');
+}
+
+function resource(bucket: string, name: string, object: StoredObject): Record<string, unknown> {
+  return {
+    kind: 'storage#object',
+    id: `${bucket}/${name}/${object.generation}`,
+    bucket,
+    name,
+    generation: String(object.generation),
+    metageneration: '1',
+    contentType: object.contentType,
+    size: String(object.bytes.length),
+    md5Hash: md5Base64(object.bytes),
+    crc32c: crc32cBase64(object.bytes),
+    metadata: object.metadata,
+    updated: object.updated,
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** multipart/related: a JSON metadata part, then the media part. */
+function parseMultipart(body: Buffer, contentType: string): { metadata: Record<string, unknown>; media: Buffer } {
+  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
+  if (boundary === undefined) throw new Error(`multipart upload without a boundary: ${contentType}`);
+  const delimiter = Buffer.from(`--${boundary}`);
+  const parts: Buffer[] = [];
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    const next = body.indexOf(delimiter, at + delimiter.length);
+    if (next < 0) break;
+    parts.push(body.subarray(at + delimiter.length, next));
+    at = next;
+  }
+  const contentOf = (part: Buffer): Buffer => {
+    const headerEnd = part.indexOf('\r\n\r\n');
+    return part.subarray(headerEnd + 4, part.length - 2); // drop the CRLF before the next delimiter
+  };
+  return { metadata: JSON.parse(contentOf(parts[0]!).toString('utf8')) as Record<string, unknown>, media: contentOf(parts[1]!) };
+}
