@@ -45,6 +45,12 @@ export interface StepPlugin<P = Record<string, unknown>> {
   numerics?: readonly string[];
   /** `with:` keys that only change how fast a step runs (threads, batch size): left out of the cache key. */
   execution?: readonly string[];
+  /**
+   * Set when output shard i is computed from shard i of input `shardsFrom` alone, and the step uses neither
+   * `once` nor `state`: it can then run split across the hosts of a remote device (a TPU slice), each host
+   * taking some shards. Steps without it run on the local machine only.
+   */
+  shardParallel?: { shardsFrom: string };
   run(ctx: StepContext<P>): Promise<StepSummary | void>;
 }
 

@@ -11,7 +11,7 @@ import { CheckpointLog } from '../store/checkpoint-log.js';
 import type { StrandState } from '../store/strand-state.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { StepSpec, Workflow } from '../workflow/workflow.js';
-import { createStepContext, manifestFromCheckpoints, StepInterrupted } from './step-context.js';
+import { createStepContext, localStepIo, manifestFromCheckpoints, StepInterrupted } from './step-context.js';
 
 export interface RunOptions {
   workflow: Workflow;
@@ -133,7 +133,7 @@ async function executeStep(
   const checkpoints = new CheckpointLog(state.layout.checkpoints, key);
   const device = step.placement.on === undefined ? undefined : workflow.devices[step.placement.on];
   const workers = (device === undefined || device.kind === 'cpu') && step.placement.mesh?.data ? step.placement.mesh.data : 1;
-  const handle = createStepContext({ step, inputs: inputs.known, objects: state.objects, checkpoints, signal: options.signal, workdir: state.workdir, workers, fileDigest: (path) => state.files.digest(path), emit, now });
+  const handle = createStepContext({ step, io: localStepIo(state.objects, checkpoints, inputs.known), signal: options.signal, workdir: state.workdir, workers, fileDigest: (path) => state.files.digest(path), emit, now });
   try {
     const summary = (await step.plugin.run(handle.context)) ?? {};
     if (options.signal.aborted) throw new StepInterrupted();

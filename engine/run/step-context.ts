@@ -17,13 +17,31 @@ export class StepInterrupted extends Error {
   }
 }
 
+/** Whether a unit of work still needs doing here: done (resume past it), elsewhere (another worker's), or to do. */
+export type UnitStatus = 'todo' | 'done' | 'elsewhere';
+
+/**
+ * Where a step's units, artifacts and state live: the local store and checkpoint log for a local run
+ * (localStepIo), Cloud Storage objects and shard markers for a worker on a remote device.
+ */
+export interface StepIo {
+  unitStatus(unit: string): UnitStatus;
+  /** Records a completed unit durably; it counts as done from then on. */
+  completeUnit(unit: string, result: { digest?: Sha256Hex; rows?: number }): Promise<void>;
+  manifest(port: string): ArtifactManifest | undefined;
+  readObject(digest: Sha256Hex): Promise<Uint8Array>;
+  writeObject(bytes: Uint8Array): Promise<Sha256Hex>;
+  saveState(bytes: Uint8Array): void;
+  loadState(): Uint8Array | undefined;
+}
+
 export interface StepContextParts {
   step: StepSpec;
-  inputs: Record<string, Sha256Hex>;
-  objects: ObjectStore;
-  checkpoints: CheckpointLog;
+  io: StepIo;
   signal: AbortSignal;
   workdir: string;
+  /** Where a path param points on this machine (default: relative to workdir). */
+  resolvePath?: (path: string) => string;
   workers: number;
   fileDigest: (path: string) => Sha256Hex | undefined;
   emit: RunEventSink;
@@ -37,29 +55,48 @@ export interface StepContextHandle {
   external: string[];
 }
 
+/** The StepIo of a local run: verified objects in the store, units in the step's checkpoint log. */
+export function localStepIo(objects: ObjectStore, checkpoints: CheckpointLog, inputs: Record<string, Sha256Hex>): StepIo {
+  return {
+    unitStatus: (unit) => {
+      const done = checkpoints.entries.get(unit);
+      return done !== undefined && (done.digest === undefined || objects.has(done.digest)) ? 'done' : 'todo';
+    },
+    completeUnit: async (unit, result) => checkpoints.record({ unit, ...result }),
+    manifest: (port) => (inputs[port] === undefined ? undefined : objects.getJson<ArtifactManifest>(inputs[port])),
+    readObject: async (digest) => objects.get(digest),
+    writeObject: async (bytes) => objects.put(bytes),
+    saveState: (bytes) => checkpoints.record({ unit: 'state', digest: objects.put(bytes) }),
+    loadState: () => {
+      const saved = checkpoints.entries.get('state')?.digest;
+      return saved === undefined || !objects.has(saved) ? undefined : objects.get(saved);
+    },
+  };
+}
+
 export function createStepContext(parts: StepContextParts): StepContextHandle {
-  const { step, objects, checkpoints, signal, emit } = parts;
+  const { step, io, signal, emit } = parts;
   const time = (): string => parts.now().toISOString();
   const meta = new Map<string, ArtifactMeta>();
   const external: string[] = [];
+  const resolvePath = parts.resolvePath ?? ((path: string) => resolve(parts.workdir, path));
 
   const runUnit = async (unit: string, work: () => Promise<{ digest?: Sha256Hex; rows?: number }>): Promise<'produced' | 'resumed'> => {
-    const done = checkpoints.entries.get(unit);
-    if (done !== undefined && (done.digest === undefined || objects.has(done.digest))) {
-      emit({ kind: 'shard-resumed', step: step.id, unit, time: time() });
+    const status = io.unitStatus(unit);
+    if (status !== 'todo') {
+      if (status === 'done') emit({ kind: 'shard-resumed', step: step.id, unit, time: time() });
       return 'resumed';
     }
     if (signal.aborted) throw new StepInterrupted();
     const result = await work();
-    checkpoints.record({ unit, ...result });
+    await io.completeUnit(unit, result);
     emit({ kind: 'shard-done', step: step.id, unit, ...(result.rows !== undefined ? { rows: result.rows } : {}), time: time() });
     return 'produced';
   };
 
   const input = (port: string): InputArtifact | undefined => {
-    const digest = parts.inputs[port];
-    if (digest === undefined) return undefined;
-    const manifest = objects.getJson<ArtifactManifest>(digest);
+    const manifest = io.manifest(port);
+    if (manifest === undefined) return undefined;
     return {
       type: manifest.type,
       meta: manifest.meta,
@@ -68,7 +105,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
       readShard: async (index) => {
         const shard = manifest.shards[index];
         if (shard === undefined) throw new RangeError(`input ${port} has no shard ${index}`);
-        return arrow.tableFromIPC(objects.get(shard.digest));
+        return arrow.tableFromIPC(await io.readObject(shard.digest));
       },
     };
   };
@@ -79,7 +116,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
       shard: (index, produce) =>
         runUnit(`output:${port}:${index}`, async () => {
           const table = await produce();
-          return { digest: objects.put(arrow.tableToIPC(table, 'file')), rows: table.numRows };
+          return { digest: await io.writeObject(arrow.tableToIPC(table, 'file')), rows: table.numRows };
         }),
       setMeta: (values) => meta.set(port, { ...(meta.get(port) ?? {}), ...values }),
     };
@@ -91,18 +128,12 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     workers: parts.workers,
     signal,
     workdir: parts.workdir,
-    resolvePath: (path) => resolve(parts.workdir, path),
+    resolvePath,
     input,
     output,
     once: (unit, work) => runUnit(`once:${unit}`, async () => (await work(), {})),
-    state: {
-      save: (bytes) => checkpoints.record({ unit: 'state', digest: objects.put(bytes) }),
-      load: () => {
-        const saved = checkpoints.entries.get('state')?.digest;
-        return saved === undefined || !objects.has(saved) ? undefined : objects.get(saved);
-      },
-    },
-    fileDigest: (path) => parts.fileDigest(resolve(parts.workdir, path)),
+    state: { save: (bytes) => io.saveState(bytes), load: () => io.loadState() },
+    fileDigest: (path) => parts.fileDigest(resolvePath(path)),
     recordExternalOutput: (path) => void external.push(path),
     progress: (update) => emit({ kind: 'step-progress', step: step.id, ...update, time: time() }),
     log: (message) => emit({ kind: 'step-log', step: step.id, message, time: time() }),

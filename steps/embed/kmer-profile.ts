@@ -24,6 +24,7 @@ export const kmerProfileEmbed = defineStep<KmerProfileParams>({
     },
   },
   inputs: { sequences: { type: 'sequences' } },
+  shardParallel: { shardsFrom: 'sequences' },
   outputs: { embeddings: { type: 'embeddings' } },
   async run(ctx) {
     const k = ctx.params.k ?? 4;

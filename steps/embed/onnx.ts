@@ -40,6 +40,7 @@ export const onnxEmbed = defineStep<OnnxEmbedParams>({
   },
   execution: ['batch_size', 'threads', 'bucket'],
   inputs: { tokens: { type: 'tokens' } },
+  shardParallel: { shardsFrom: 'tokens' },
   outputs: { embeddings: { type: 'embeddings' } },
   async run(ctx) {
     const p = ctx.params;

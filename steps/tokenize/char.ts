@@ -10,6 +10,7 @@ export const charTokenize = defineStep<{ max_tokens?: number; too_long?: LengthP
   description: 'Character-level tokens with the HyenaDNA vocabulary.',
   with: { properties: { ...LENGTH_SCHEMA } },
   inputs: { sequences: { type: 'sequences' } },
+  shardParallel: { shardsFrom: 'sequences' },
   outputs: { tokens: { type: 'tokens' } },
   async run(ctx) {
     const tokenizer = tokenizerFor('char', ctx.params);

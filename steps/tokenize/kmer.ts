@@ -10,6 +10,7 @@ export const kmerTokenize = defineStep<{ k?: number; max_tokens?: number; too_lo
   description: 'Overlapping k-mer tokens with the DNABERT vocabulary layout.',
   with: { properties: { k: { type: 'integer', minimum: 3, maximum: 6, default: 6 }, ...LENGTH_SCHEMA } },
   inputs: { sequences: { type: 'sequences' } },
+  shardParallel: { shardsFrom: 'sequences' },
   outputs: { tokens: { type: 'tokens' } },
   async run(ctx) {
     const tokenizer = tokenizerFor('kmer', ctx.params);

@@ -15,6 +15,7 @@ export const ntTokenize = defineStep<{ version?: 1 | 2; max_tokens?: number; too
     },
   },
   inputs: { sequences: { type: 'sequences' } },
+  shardParallel: { shardsFrom: 'sequences' },
   outputs: { tokens: { type: 'tokens' } },
   async run(ctx) {
     const tokenizer = tokenizerFor('nucleotide-transformer', ctx.params);

@@ -1,0 +1,108 @@
+// Owns the worker contract between the engine and the hosts of a remote device (README "Worker contract"):
+// the Cloud Storage layout under a device's bucket, the job spec of each attempt, the shard markers and
+// worker reports, the environment a worker starts with, the startup script, and which shards a worker
+// takes. Pure: a JAX payload for NT on TPU can implement the same contract without Strand's code.
+import type { ArtifactManifest } from '../plan/step-record.js';
+import type { Sha256Hex } from '../util/sha256.js';
+
+/** Environment variables every worker process starts with. */
+export const WORKER_ENV = {
+  /** gs:// URI of this attempt's job spec. */
+  job: 'STRAND_JOB',
+  /** This host's index, 0 .. workers-1 (on a TPU VM: the `agent-worker-number` metadata attribute). */
+  index: 'STRAND_WORKER_INDEX',
+} as const;
+
+/** Node metadata keys the engine sets. */
+export const NODE_METADATA = { job: 'strand-job', startupScript: 'startup-script' } as const;
+
+export interface JobStep {
+  id: string;
+  uses: string;
+  version: string;
+  params: Record<string, unknown>;
+}
+
+export interface JobSpec {
+  schema: 1;
+  /** The step's cache key: the job's folder, so a rerun of the same step finds its markers. */
+  key: Sha256Hex;
+  attempt: number;
+  /** gs:// root of the layout (objects/, jobs/). */
+  root: string;
+  projectId: string;
+  /** Hosts of this attempt's node (the length of its networkEndpoints). */
+  workers: number;
+  step: JobStep;
+  /** Files the step reads (path params), as written in the workflow, staged by content. */
+  files: { path: string; object: Sha256Hex }[];
+  /** Input manifests; their shards are objects under objects/. */
+  inputs: Record<string, ArtifactManifest>;
+  /** Output ports and their types. */
+  outputs: Record<string, string>;
+  /** Shard indices this attempt runs: those without a marker when it was written. */
+  shards: number[];
+  placement: { device: string; mesh: { data: number; fsdp: number; tp: number }; perDeviceBatch: number; globalBatch: number; precision: string };
+}
+
+/** Written by a worker for every output shard it completed, after the shard's object is durable. */
+export interface ShardMarker {
+  port: string;
+  index: number;
+  object: Sha256Hex;
+  rows: number;
+  attempt: number;
+  worker: number;
+}
+
+/** Written by each worker when it ends, successfully or not. */
+export interface WorkerReport {
+  attempt: number;
+  worker: number;
+  status: 'ok' | 'failed';
+  message?: string;
+  /** Output metadata the step set, by port. */
+  meta: Record<string, Record<string, unknown>>;
+  produced: number;
+}
+
+/** Object names, relative to the device's bucket root. */
+export const layout = {
+  object: (digest: Sha256Hex): string => `objects/${digest}`,
+  job: (key: string): string => `jobs/${key}/`,
+  attempt: (key: string, attempt: number): string => `jobs/${key}/attempts/${String(attempt).padStart(4, '0')}.json`,
+  attempts: (key: string): string => `jobs/${key}/attempts/`,
+  markers: (key: string): string => `jobs/${key}/markers/`,
+  marker: (key: string, port: string, index: number): string => `jobs/${key}/markers/${port}/${String(index).padStart(6, '0')}.json`,
+  report: (key: string, attempt: number, worker: number): string => `jobs/${key}/workers/${String(attempt).padStart(4, '0')}-${worker}.json`,
+  reports: (key: string, attempt: number): string => `jobs/${key}/workers/${String(attempt).padStart(4, '0')}-`,
+};
+
+/** Parses a marker name back into port and shard index. */
+export function markerUnit(key: string, name: string): { port: string; index: number } | undefined {
+  const m = /^([a-z_][a-z0-9_]*)\/(\d+)\.json$/.exec(name.slice(layout.markers(key).length));
+  return m === null ? undefined : { port: m[1]!, index: Number(m[2]) };
+}
+
+/** The shards worker `index` of `workers` takes: every workers-th one, starting at its index. */
+export function shardsOf(shards: readonly number[], index: number, workers: number): number[] {
+  return shards.filter((_, position) => position % workers === index);
+}
+
+/**
+ * The startup script the engine puts in node metadata. On a TPU VM it reads the job and the worker
+ * index from the metadata server; where they are already in the environment (the local test server),
+ * those win. `workerCommand` must start Strand (or a payload honouring this contract) on the host.
+ */
+export function startupScript(workerCommand: string): string {
+  return [
+    '#!/bin/bash',
+    '# Strand worker launcher: see README, "Worker contract".',
+    'set -euo pipefail',
+    "attr() { curl -sf -H 'Metadata-Flavor: Google' \"http://metadata.google.internal/computeMetadata/v1/instance/attributes/$1\"; }",
+    `export ${WORKER_ENV.job}="\${${WORKER_ENV.job}:-$(attr ${NODE_METADATA.job})}"`,
+    `export ${WORKER_ENV.index}="\${${WORKER_ENV.index}:-$(attr agent-worker-number)}"`,
+    `exec ${workerCommand} worker`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,249 @@
+// A local Cloud TPU v2 REST server for tests: the official @google-cloud/tpu client (REST fallback) talks to
+// it as to tpu.googleapis.com. It owns nodes, queued resources and long-running operations, with integer
+// enums on the wire, a CREATING -> READY state machine, and what a TPU VM does at boot: when a node turns
+// READY it runs the node's `startup-script` once per host, as a local process (so a node of 2 hosts starts 2
+// workers). Tests inject preemption (workers killed, node PREEMPTED, queued resource SUSPENDED) and errors.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const NODE_STATE = { CREATING: 1, READY: 2, DELETING: 5, PREEMPTED: 11, TERMINATED: 12 } as const;
+const QUEUED_STATE = { ACCEPTED: 2, PROVISIONING: 3, FAILED: 4, ACTIVE: 6, SUSPENDED: 8 } as const;
+
+interface EmulatedNode {
+  name: string;
+  body: Record<string, unknown>;
+  state: keyof typeof NODE_STATE;
+  hosts: number;
+  queuedResource?: string;
+  processes: ChildProcess[];
+  createTime: string;
+}
+
+interface EmulatedQueued {
+  name: string;
+  nodeName: string;
+  state: keyof typeof QUEUED_STATE;
+}
+
+interface Operation {
+  name: string;
+  /** Polls left before it completes. */
+  pollsLeft: number;
+  complete: () => Record<string, unknown> | { error: { code: number; message: string } };
+  result?: Record<string, unknown>;
+}
+
+export interface TpuFault {
+  method: string;
+  pathIncludes: string;
+  status: number;
+  grpcStatus: string;
+  message: string;
+}
+
+export interface HostExit {
+  node: string;
+  host: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+/** Hosts of a slice: chips from the type name (TensorCores for v2/v3/v4/v5p), 4 chips a host (8 for a single-host v5e/v6e). */
+export function hostsOf(acceleratorType: string): number {
+  const m = /^(v\d+[a-z]*|v5litepod)-(\d+)$/.exec(acceleratorType);
+  if (m === null) return 0;
+  const size = Number(m[2]);
+  const perChip = ['v2', 'v3', 'v4', 'v5p'].includes(m[1]!) ? 2 : 1;
+  const chips = size / perChip;
+  return perChip === 1 && chips <= 8 ? 1 : Math.ceil(chips / 4);
+}
+
+export class TpuServer {
+  readonly nodes = new Map<string, EmulatedNode>();
+  readonly queued = new Map<string, EmulatedQueued>();
+  readonly operations = new Map<string, Operation>();
+  /** What happened, in order: `create NODE`, `ready NODE`, `delete NODE`, `preempt NODE`. */
+  readonly events: string[] = [];
+  readonly hostExits: HostExit[] = [];
+  private readonly faults: TpuFault[] = [];
+  private server: Server | undefined;
+  private operationCount = 0;
+
+  /** @param hostEnv environment added to every host process (e.g. the GCS server's address). */
+  constructor(private readonly hostEnv: Record<string, string> = {}) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const node of this.nodes.values()) this.killHosts(node);
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  inject(fault: TpuFault): void {
+    this.faults.push(fault);
+  }
+
+  /** Preempts a node as Google does: its hosts stop at once, the node is PREEMPTED, its queued resource SUSPENDED. */
+  preempt(nodeId: string): void {
+    const node = [...this.nodes.values()].find((n) => n.name.endsWith(`/nodes/${nodeId}`));
+    if (node === undefined) throw new Error(`no node ${nodeId}`);
+    this.killHosts(node);
+    node.state = 'PREEMPTED';
+    if (node.queuedResource !== undefined) this.queued.get(node.queuedResource)!.state = 'SUSPENDED';
+    this.events.push(`preempt ${nodeId}`);
+  }
+
+  private killHosts(node: EmulatedNode): void {
+    for (const p of node.processes) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  }
+
+  private newOperation(parent: string, complete: Operation['complete'], polls = 1): Record<string, unknown> {
+    const name = `${parent}/operations/operation-${++this.operationCount}`;
+    this.operations.set(name, { name, pollsLeft: polls, complete });
+    return { name, done: false, metadata: { '@type': 'type.googleapis.com/google.cloud.tpu.v2.OperationMetadata', verb: 'create', target: parent } };
+  }
+
+  private nodeJson(node: EmulatedNode): Record<string, unknown> {
+    return {
+      ...node.body,
+      name: node.name,
+      state: NODE_STATE[node.state],
+      createTime: node.createTime,
+      networkEndpoints: node.state === 'CREATING' ? [] : Array.from({ length: node.hosts }, (_, i) => ({ ipAddress: `10.130.0.${i + 2}`, port: 8470 })),
+      ...(node.queuedResource !== undefined ? { queuedResource: node.queuedResource } : {}),
+    };
+  }
+
+  private bootNode(node: EmulatedNode): void {
+    node.state = 'READY';
+    this.events.push(`ready ${node.name.split('/').pop()}`);
+    const metadata = (node.body.metadata ?? {}) as Record<string, string>;
+    const script = metadata['startup-script'];
+    if (script === undefined) return;
+    for (let host = 0; host < node.hosts; host++) {
+      const child = spawn('bash', ['-c', script], {
+        env: { ...process.env, ...this.hostEnv, STRAND_JOB: metadata['strand-job'] ?? '', STRAND_WORKER_INDEX: String(host) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      child.on('exit', (code, signal) => this.hostExits.push({ node: node.name.split('/').pop()!, host, code, signal, output }));
+      node.processes.push(child);
+    }
+  }
+
+  private createNode(parent: string, id: string, body: Record<string, unknown>, queuedResource?: string): EmulatedNode | string {
+    const hosts = hostsOf(String(body.acceleratorType ?? ''));
+    if (hosts === 0) return `unknown accelerator type "${String(body.acceleratorType)}"`;
+    const name = `${parent}/nodes/${id}`;
+    if (this.nodes.has(name)) return `node ${id} already exists`;
+    const node: EmulatedNode = { name, body, state: 'CREATING', hosts, processes: [], createTime: new Date().toISOString(), ...(queuedResource ? { queuedResource } : {}) };
+    this.nodes.set(name, node);
+    this.events.push(`create ${id}`);
+    return node;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = decodeURIComponent(url.pathname);
+    const body = await new Promise<string>((r) => {
+      let b = '';
+      req.on('data', (d: Buffer) => (b += d.toString()));
+      req.on('end', () => r(b));
+    });
+    const send = (status: number, json: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(json));
+    };
+    const fail = (status: number, grpcStatus: string, message: string): void => send(status, { error: { code: status, message, status: grpcStatus } });
+    const faultIndex = this.faults.findIndex((f) => f.method === req.method && path.includes(f.pathIncludes));
+    if (faultIndex >= 0) {
+      const [fault] = this.faults.splice(faultIndex, 1);
+      return fail(fault!.status, fault!.grpcStatus, fault!.message);
+    }
+    let m: RegExpExecArray | null;
+    if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/operations\/[^/]+$/.exec(path)) && req.method === 'GET') {
+      const operation = this.operations.get(path.slice(4));
+      if (operation === undefined) return fail(404, 'NOT_FOUND', `operation ${path} not found`);
+      if (operation.result === undefined && --operation.pollsLeft <= 0) operation.result = operation.complete();
+      if (operation.result === undefined) return send(200, { name: operation.name, done: false });
+      return send(200, { name: operation.name, done: true, ...operation.result });
+    }
+    if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/nodes$/.exec(path))) {
+      const parent = m[1]!;
+      if (req.method === 'GET') return send(200, { nodes: [...this.nodes.values()].filter((n) => n.name.startsWith(`${parent}/`)).map((n) => this.nodeJson(n)) });
+      if (req.method === 'POST') {
+        const created = this.createNode(parent, url.searchParams.get('nodeId') ?? '', JSON.parse(body) as Record<string, unknown>);
+        if (typeof created === 'string') return fail(created.includes('exists') ? 409 : 400, created.includes('exists') ? 'ALREADY_EXISTS' : 'INVALID_ARGUMENT', created);
+        return send(200, this.newOperation(parent, () => (this.bootNode(created), { response: { '@type': 'type.googleapis.com/google.cloud.tpu.v2.Node', ...this.nodeJson(created) } }), 2));
+      }
+    }
+    if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/nodes\/([^/]+)$/.exec(path))) {
+      const node = this.nodes.get(path.slice(4));
+      if (node === undefined) return fail(404, 'NOT_FOUND', `node ${m[2]} not found`);
+      if (req.method === 'GET') return send(200, this.nodeJson(node));
+      if (req.method === 'DELETE') {
+        node.state = 'DELETING';
+        return send(200, this.newOperation(m[1]!, () => this.removeNode(node)));
+      }
+    }
+    if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/queuedResources$/.exec(path))) {
+      const parent = m[1]!;
+      if (req.method === 'GET') return send(200, { queuedResources: [...this.queued.values()].map((q) => this.queuedJson(q)) });
+      if (req.method === 'POST') {
+        const id = url.searchParams.get('queuedResourceId') ?? '';
+        const request = JSON.parse(body) as { tpu?: { nodeSpec?: { nodeId: string; node: Record<string, unknown> }[] }; spot?: unknown };
+        const spec = request.tpu?.nodeSpec?.[0];
+        if (spec === undefined) return fail(400, 'INVALID_ARGUMENT', 'queued resource without tpu.nodeSpec');
+        const name = `${parent}/queuedResources/${id}`;
+        const created = this.createNode(parent, spec.nodeId, spec.node, name);
+        if (typeof created === 'string') return fail(400, 'INVALID_ARGUMENT', created);
+        const queued: EmulatedQueued = { name, nodeName: created.name, state: 'ACCEPTED' };
+        this.queued.set(name, queued);
+        return send(200, this.newOperation(parent, () => {
+          queued.state = 'ACTIVE';
+          this.bootNode(created);
+          return { response: { '@type': 'type.googleapis.com/google.cloud.tpu.v2.QueuedResource', ...this.queuedJson(queued) } };
+        }, 2));
+      }
+    }
+    if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/queuedResources\/([^/]+)$/.exec(path))) {
+      const queued = this.queued.get(path.slice(4));
+      if (queued === undefined) return fail(404, 'NOT_FOUND', `queued resource ${m[2]} not found`);
+      if (req.method === 'GET') return send(200, this.queuedJson(queued));
+      if (req.method === 'DELETE') {
+        const node = this.nodes.get(queued.nodeName);
+        if (node !== undefined && url.searchParams.get('force') !== 'true') return fail(400, 'FAILED_PRECONDITION', 'queued resource still has a node; delete it or pass force');
+        return send(200, this.newOperation(m[1]!, () => {
+          if (node !== undefined) this.removeNode(node);
+          this.queued.delete(queued.name);
+          return { response: { '@type': 'type.googleapis.com/google.protobuf.Empty' } };
+        }));
+      }
+    }
+    return fail(404, 'NOT_FOUND', `no route for ${req.method} ${path}`);
+  }
+
+  private removeNode(node: EmulatedNode): Record<string, unknown> {
+    this.killHosts(node);
+    this.nodes.delete(node.name);
+    this.events.push(`delete ${node.name.split('/').pop()}`);
+    return { response: { '@type': 'type.googleapis.com/google.protobuf.Empty' } };
+  }
+
+  private queuedJson(queued: EmulatedQueued): Record<string, unknown> {
+    return { name: queued.name, state: { state: QUEUED_STATE[queued.state] }, spot: {}, tpu: { nodeSpec: [{ parent: queued.name.split('/queuedResources/')[0], nodeId: queued.nodeName.split('/').pop() }] } };
+  }
+}

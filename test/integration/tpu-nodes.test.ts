@@ -1,0 +1,68 @@
+// The TPU adapter through the official v2 client (REST) against the local TPU server (test/emulators).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TpuNodes } from '../../engine/cloud/tpu-nodes.js';
+import { waitFor } from '../helpers/project.js';
+import { TpuServer } from '../emulators/tpu-server.js';
+
+let server: TpuServer;
+let tpu: TpuNodes;
+let dir: string;
+const never = new AbortController().signal;
+
+beforeEach(async () => {
+  server = await new TpuServer().start();
+  tpu = new TpuNodes({ project: 'p', zone: 'us-central2-b', emulator: server.endpoint, pollMs: 20 });
+  dir = mkdtempSync(join(tmpdir(), 'strand-tpu-'));
+});
+afterEach(async () => {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const request = (id: string, spot: boolean) => ({
+  id,
+  acceleratorType: 'v4-16',
+  runtimeVersion: 'tpu-ubuntu2204-base',
+  spot,
+  metadata: { 'startup-script': `echo "host $STRAND_WORKER_INDEX" > ${dir}/${id}-$STRAND_WORKER_INDEX` },
+  labels: { strand: 'managed', 'strand-step': 'embed' },
+});
+
+describe('TPU adapter', () => {
+  it('creates a node, waits for READY, reads its hosts, and runs the startup script on each', async () => {
+    const node = await tpu.create(request('n1', false), never);
+    expect(node).toMatchObject({ id: 'n1', state: 'READY', acceleratorType: 'v4-16', workers: 2 });
+    await waitFor(() => existsSync(join(dir, 'n1-1')), 'both hosts');
+    expect(readFileSync(join(dir, 'n1-0'), 'utf8')).toBe('host 0\n');
+    expect((await tpu.list()).map((n) => n.id)).toEqual(['n1']);
+    await tpu.delete('n1');
+    expect(await tpu.get('n1')).toBeUndefined();
+    expect(server.events).toEqual(['create n1', 'ready n1', 'delete n1']);
+  });
+
+  it('holds a spot node in a queued resource, sees it preempted, and deletes both', async () => {
+    const node = await tpu.create(request('s1', true), never);
+    expect(node.queuedResource).toEqual({ id: 's1', state: 'ACTIVE' });
+    server.preempt('s1');
+    expect(await tpu.get('s1')).toMatchObject({ state: 'PREEMPTED', queuedResource: { state: 'SUSPENDED' } });
+    await tpu.delete('s1');
+    expect(server.nodes.size + server.queued.size).toBe(0);
+  });
+
+  it('lists only the nodes Strand labelled', async () => {
+    await tpu.create(request('mine', false), never);
+    await tpu.create({ ...request('theirs', false), labels: {} }, never);
+    expect((await tpu.list()).map((n) => n.id)).toEqual(['mine']);
+  });
+
+  it('explains quota, permission and unknown-zone errors', async () => {
+    server.inject({ method: 'POST', pathIncludes: '/nodes', status: 429, grpcStatus: 'RESOURCE_EXHAUSTED', message: 'Quota TPUV4PodPerProjectPerZoneForTPUAPI exhausted' });
+    await expect(tpu.create(request('q', false), never)).rejects.toThrow(/quota or capacity exhausted in us-central2-b .*request TPU quota for project p/);
+    server.inject({ method: 'GET', pathIncludes: '/nodes', status: 403, grpcStatus: 'PERMISSION_DENIED', message: 'tpu.nodes.list denied' });
+    await expect(tpu.checkAccess()).rejects.toThrow(/permission denied in project p/);
+    expect(server.nodes.size).toBe(0);
+  });
+});
