@@ -32,6 +32,13 @@ export interface DeviceSpec {
   project?: string;
   zone?: string;
   keep?: boolean;
+  /** gs://BUCKET/PREFIX where a remote step's inputs, job specs and shard markers are staged. */
+  bucket?: string;
+  runtime_version?: string;
+  /** The command that starts Strand on each TPU VM host (default `strand`). */
+  worker_command?: string;
+  /** How many times a lost (preempted) node is recreated before the step fails. */
+  max_attempts?: number;
 }
 
 export interface Placement {
@@ -46,6 +53,8 @@ export interface Placement {
   flopsPerDevice: number;
   pricePerHour: { onDemand: number; spot: number };
   spot: boolean;
+  /** The TPU VM image to create nodes with (from the catalog). */
+  runtimeVersion?: string;
 }
 
 export function loadDeviceCatalog(): DeviceCatalog {
@@ -86,5 +95,6 @@ export function resolvePlacement(spec: DeviceSpec, catalog: DeviceCatalog, cpu: 
     flopsPerDevice: (accelerator.bf16TflopsPerChip * 1e12) / accelerator.devicesPerChip,
     pricePerHour: { onDemand: accelerator.priceOnDemand * chips, spot: accelerator.priceSpot * chips },
     spot: spec.spot === true,
+    ...(accelerator.runtimeVersion !== undefined ? { runtimeVersion: accelerator.runtimeVersion } : {}),
   };
 }

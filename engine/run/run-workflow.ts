@@ -1,7 +1,7 @@
 // Owns executing a checked workflow: steps start when their upstream steps are done, up to `jobs` at
 // once; each is cached (verified) or run with checkpoints; a step counts as completed only once its
 // record is committed after every output is durable. Emits RunEvents; knows nothing of terminals.
-import { StepError } from '../index.js';
+import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
 import type { RunEventSink } from '../events/run-event.js';
 import { decideStep } from '../plan/decide-step.js';
 import { stepInputs } from '../plan/plan-run.js';
@@ -13,6 +13,12 @@ import type { Sha256Hex } from '../util/sha256.js';
 import type { StepSpec, Workflow } from '../workflow/workflow.js';
 import { createStepContext, localStepIo, manifestFromCheckpoints, StepInterrupted } from './step-context.js';
 
+/** Runs a step on a remote device, collecting its finished shards into `checkpoints` as they land. */
+export type RemoteExecutor = (
+  step: StepSpec,
+  unit: { key: Sha256Hex; inputs: Record<string, Sha256Hex>; checkpoints: CheckpointLog; signal: AbortSignal },
+) => Promise<{ meta: Map<string, ArtifactMeta>; summary: StepSummary }>;
+
 export interface RunOptions {
   workflow: Workflow;
   state: StrandState;
@@ -22,6 +28,8 @@ export interface RunOptions {
   jobs: number;
   now: () => Date;
   runId: string;
+  /** Steps placed on a remote device, and how to run them there. */
+  remote?: { steps: ReadonlySet<string>; execute: RemoteExecutor };
 }
 
 export type RunStatus = 'ok' | 'failed' | 'interrupted';
@@ -131,26 +139,36 @@ async function executeStep(
   const began = now().getTime();
   emit({ kind: 'step-started', step: step.id, key, reasons, time: time() });
   const checkpoints = new CheckpointLog(state.layout.checkpoints, key);
+  const remote = options.remote?.steps.has(step.id) === true;
   const device = step.placement.on === undefined ? undefined : workflow.devices[step.placement.on];
   const workers = (device === undefined || device.kind === 'cpu') && step.placement.mesh?.data ? step.placement.mesh.data : 1;
-  const handle = createStepContext({ step, io: localStepIo(state.objects, checkpoints, inputs.known), signal: options.signal, workdir: state.workdir, workers, fileDigest: (path) => state.files.digest(path), emit, now });
   try {
-    const summary = (await step.plugin.run(handle.context)) ?? {};
+    let summary: StepSummary;
+    let meta: Map<string, ArtifactMeta>;
+    const external: string[] = [];
+    if (remote) {
+      ({ summary, meta } = await options.remote!.execute(step, { key, inputs: inputs.known, checkpoints, signal: options.signal }));
+    } else {
+      const handle = createStepContext({ step, io: localStepIo(state.objects, checkpoints, inputs.known), signal: options.signal, workdir: state.workdir, workers, fileDigest: (path) => state.files.digest(path), emit, now });
+      summary = (await step.plugin.run(handle.context)) ?? {};
+      meta = handle.meta;
+      external.push(...handle.external);
+    }
     if (options.signal.aborted) throw new StepInterrupted();
     const outputs: Record<string, Sha256Hex> = {};
     for (const [port, spec] of Object.entries(step.plugin.outputs)) {
-      outputs[port] = state.objects.putJson(manifestFromCheckpoints(spec.type, port, checkpoints, handle.meta.get(port) ?? {}));
+      outputs[port] = state.objects.putJson(manifestFromCheckpoints(spec.type, port, checkpoints, meta.get(port) ?? {}));
     }
-    const external = handle.external.map((path) => {
+    const externalDigests = external.map((path) => {
       const digest = state.outputDigest(path);
       if (digest === undefined) throw new Error(`${step.plugin.id} recorded output ${path}, which does not exist`);
       return { path, digest };
     });
     const durationMs = now().getTime() - began;
-    const record: StepRecord = { schema: 1, key, fingerprint, outputs, external, summary, workflow: workflow.name, step: step.id, durationMs, finishedAt: time() };
+    const record: StepRecord = { schema: 1, key, fingerprint, outputs, external: externalDigests, summary, workflow: workflow.name, step: step.id, durationMs, finishedAt: time() };
     state.commitRecord(record);
     checkpoints.remove();
-    emit({ kind: 'step-finished', step: step.id, key, durationMs, summary, outputs: Object.keys(outputs), external: external.map((e) => e.path), time: time() });
+    emit({ kind: 'step-finished', step: step.id, key, durationMs, summary, outputs: Object.keys(outputs), external: externalDigests.map((e) => e.path), time: time() });
     return { status: 'done', outputs };
   } catch (error) {
     if (error instanceof StepInterrupted || (options.signal.aborted && (error as Error).name === 'AbortError')) {

@@ -36,7 +36,7 @@ export interface StepIo {
 }
 
 export interface StepContextParts {
-  step: StepSpec;
+  step: Pick<StepSpec, 'id' | 'plugin' | 'params'>;
   io: StepIo;
   signal: AbortSignal;
   workdir: string;

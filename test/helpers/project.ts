@@ -59,3 +59,14 @@ export async function waitFor(condition: () => boolean, what: string, limitMs = 
 export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(child.exitCode) : child.on('exit', (code) => r(code))));
 }
+
+/** Runs the CLI without blocking this process's event loop (needed when this process serves it, e.g. local cloud servers). */
+export async function runCliAsync(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  const child = startCli(args, cwd, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const status = await new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { status, stdout, stderr };
+}

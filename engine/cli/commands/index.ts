@@ -11,8 +11,10 @@ import { schemaCommand } from './schema.js';
 import { searchCommand } from './search.js';
 import { stepsCommand } from './steps.js';
 import { tokenizeCommand } from './tokenize.js';
+import { tpuCommand } from './tpu.js';
 import { validateCommand } from './validate.js';
 import { watchCommand } from './watch.js';
+import { workerCommand } from './worker.js';
 
 export const commands: readonly Command[] = [
   validateCommand,
@@ -28,4 +30,6 @@ export const commands: readonly Command[] = [
   searchCommand,
   recipeCommand,
   lockCommand,
+  tpuCommand,
+  workerCommand,
 ];

@@ -4,7 +4,12 @@ import { availableParallelism } from 'node:os';
 import { formatPlainEvent } from '../../events/plain-sink.js';
 import { redact, type RunEvent } from '../../events/run-event.js';
 import { newRunId, openJournal } from '../../run/journal.js';
-import { runWorkflow } from '../../run/run-workflow.js';
+import { builtinSteps } from '../../../steps/index.js';
+import { cloudSettings } from '../../cloud/cloud-settings.js';
+import { resolveRemoteTargets } from '../../cloud/remote-target.js';
+import { placeWorkflow } from '../../devices/place-workflow.js';
+import { runWorkflow, type RemoteExecutor } from '../../run/run-workflow.js';
+import { placeOptions } from '../../workflow/load-workflow.js';
 import { acquireStateLock } from '../../store/state-lock.js';
 import type { LoadedRecipe } from '../../recipes/recipe.js';
 import { readLock, writeLock } from '../../recipes/recipe-lock.js';
@@ -30,9 +35,10 @@ export const runCommand: Command = {
     const opened = await openWorkflow(args, io);
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state } = opened;
-    const remote = workflow.steps.filter((s) => s.placement.on !== undefined && workflow.devices[s.placement.on]?.kind !== 'cpu');
-    if (remote.length > 0) {
-      io.stderr(`error: ${remote.map((s) => `step "${s.id}" is placed on ${s.placement.on}`).join(', ')}; this version runs steps on the local CPU only\nhint: \`strand plan\` checks the placement (mesh, batch, memory, cost); remove on: to run here\n`);
+    const { plans } = placeWorkflow(workflow, undefined, placeOptions(io.cwd));
+    const remote = resolveRemoteTargets(workflow, plans, builtinSteps);
+    if (remote.problems.length > 0) {
+      io.stderr(remote.problems.map((p) => `error: ${p}\n`).join('') + 'hint: `strand plan` shows every step\'s placement; nothing was started\n');
       return EXIT_FAILED;
     }
     pinNewRecipes(opened.recipes, io.cwd);
@@ -80,7 +86,9 @@ export const runCommand: Command = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const status = await runWorkflow({ workflow, state, emit, signal: controller.signal, jobs, now: () => new Date(), runId });
+      const execute: RemoteExecutor = async (step, unit) =>
+        (await import('../../cloud/run-remote-step.js')).runRemoteStep({ step, ...unit, workflowName: workflow.name, target: remote.targets.get(step.id)!, objects: state.objects, workdir: state.workdir, settings: cloudSettings(io.env), emit, now: () => new Date() });
+      const status = await runWorkflow({ workflow, state, emit, signal: controller.signal, jobs, now: () => new Date(), runId, remote: { steps: new Set(remote.targets.keys()), execute } });
       if (journalError !== undefined) {
         io.stderr(`error: cannot write the run journal in ${state.layout.runs}: ${journalError.message}\nhint: free space (or use another --state-dir), then run again: completed work is kept\n`);
         return EXIT_FAILED;

@@ -61,6 +61,11 @@ export const watchCommand: Command = {
       },
       plan: (workflow) => planRun(workflow, state),
       run: async (workflow, signal, onStepStarted) => {
+        const remote = workflow.steps.filter((s) => s.placement.on !== undefined && workflow.devices[s.placement.on]?.kind !== 'cpu');
+        if (remote.length > 0) {
+          print(`error: ${remote.map((s) => `step "${s.id}" is placed on ${s.placement.on}`).join(', ')}; watch runs on this machine only\nhint: use \`strand run\` for remote devices, or remove on: while iterating`);
+          return 'failed';
+        }
         const runId = newRunId(new Date(), process.pid);
         const journal = openJournal(state.layout.runs, runId);
         const emit = (event: RunEvent): void => {

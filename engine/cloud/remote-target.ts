@@ -1,0 +1,78 @@
+// Owns deciding, before a run starts, which steps go to a remote device and with what: the node to
+// create (type, image, spot, project, zone, bucket), the worker command, and the mesh, batch and precision
+// each worker is told. Steps that cannot run remotely are refused here, with the reason and the fix,
+// before anything is staged or created. Pure: the placement plans arrive as values.
+import { describePlacement, type StepPlacementPlan } from '../devices/place-workflow.js';
+import type { StepPlugin } from '../index.js';
+import type { StepSpec, Workflow } from '../workflow/workflow.js';
+import { parseGcsUri } from './gcs-bucket.js';
+import type { JobSpec } from './worker-contract.js';
+
+export interface RemoteTarget {
+  /** The device's name in the workflow. */
+  name: string;
+  label: string;
+  acceleratorType: string;
+  project: string;
+  zone: string;
+  bucket: string;
+  spot: boolean;
+  keep: boolean;
+  runtimeVersion: string;
+  workerCommand: string;
+  maxAttempts: number;
+  placement: JobSpec['placement'];
+}
+
+const DEFAULT_PER_DEVICE_BATCH = 8;
+
+function jobPlacement(step: StepSpec, plan: StepPlacementPlan): JobSpec['placement'] {
+  const estimate = plan.estimate;
+  const spec = step.placement;
+  const mesh = estimate?.mesh ?? { data: spec.mesh?.data ?? plan.placement.devices, fsdp: spec.mesh?.fsdp ?? 1, tp: spec.mesh?.tp ?? 1 };
+  const batch = spec.batch;
+  const perDeviceBatch = estimate?.perDeviceBatch ?? (batch !== undefined && batch !== 'auto' ? ('per_device' in batch ? batch.per_device : Math.floor(batch.global / (mesh.data * mesh.fsdp))) : DEFAULT_PER_DEVICE_BATCH);
+  return { device: describePlacement(plan), mesh, perDeviceBatch, globalBatch: estimate?.globalBatch ?? perDeviceBatch * mesh.data * mesh.fsdp, precision: spec.precision ?? 'bf16' };
+}
+
+/** The remote targets of a workflow's steps, or the reasons it cannot run (one line each). */
+export function resolveRemoteTargets(workflow: Workflow, plans: ReadonlyMap<string, StepPlacementPlan>, builtins: readonly StepPlugin[]): { targets: Map<string, RemoteTarget>; problems: string[] } {
+  const targets = new Map<string, RemoteTarget>();
+  const problems: string[] = [];
+  for (const step of workflow.steps) {
+    const name = step.placement.on;
+    const device = name === undefined ? undefined : workflow.devices[name];
+    if (device === undefined || device.kind === 'cpu') continue;
+    const where = `step "${step.id}" (on: ${name})`;
+    if (device.kind === 'gpu') {
+      problems.push(`${where}: this version has no GPU executor; \`strand plan\` checks GPU placements, and the step can run here without on:`);
+      continue;
+    }
+    if (step.plugin.shardParallel === undefined || !builtins.includes(step.plugin)) {
+      problems.push(`${where}: ${step.plugin.id} runs on the local machine only; remote devices run the built-in shard-parallel steps (${builtins.filter((p) => p.shardParallel).map((p) => p.id).join(', ')})`);
+      continue;
+    }
+    const missing = (['project', 'zone', 'bucket'] as const).filter((k) => !device[k]);
+    if (missing.length > 0) {
+      problems.push(`device "${name}" needs ${missing.map((k) => `${k}:`).join(', ')} to run ${step.id} on Cloud TPU (e.g. project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand)`);
+      continue;
+    }
+    const plan = plans.get(step.id);
+    if (plan === undefined || parseGcsUri(device.bucket!) === undefined) continue; // reported by validation
+    targets.set(step.id, {
+      name: name!,
+      label: plan.placement.label,
+      acceleratorType: device.type!,
+      project: device.project!,
+      zone: device.zone!,
+      bucket: device.bucket!,
+      spot: device.spot === true,
+      keep: device.keep === true,
+      runtimeVersion: device.runtime_version ?? plan.placement.runtimeVersion ?? 'tpu-ubuntu2204-base',
+      workerCommand: device.worker_command ?? 'strand',
+      maxAttempts: device.max_attempts ?? 5,
+      placement: jobPlacement(step, plan),
+    });
+  }
+  return { targets, problems };
+}

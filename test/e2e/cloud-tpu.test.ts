@@ -1,0 +1,131 @@
+// The Cloud TPU executor end to end, against the local GCS and TPU servers (test/emulators): the engine
+// (the built CLI) provisions through @google-cloud/tpu, stages through @google-cloud/storage, the TPU
+// server boots the node's startup script on every host (real `strand worker` processes), and the engine
+// collects the shards. Nothing here reaches Google Cloud.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobSpec } from '../../engine/cloud/worker-contract.js';
+import { GcsServer } from '../emulators/gcs-server.js';
+import { TpuServer } from '../emulators/tpu-server.js';
+import { CLI, copyFromRepo, removeProjects, runCli, runCliAsync, writeProject } from '../helpers/project.js';
+
+let gcs: GcsServer;
+let tpu: TpuServer;
+
+beforeEach(async () => {
+  gcs = await new GcsServer().start();
+  gcs.createBucket('strand-test');
+  tpu = await new TpuServer({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint }).start();
+});
+afterEach(async () => {
+  await tpu.stop();
+  await gcs.stop();
+  removeProjects();
+});
+
+const DEVICE = (extra = '') =>
+  `{ kind: tpu, type: v4-16, project: test-project, zone: us-central2-b, bucket: gs://strand-test/strand, worker_command: "${process.execPath} ${CLI}"${extra} }`;
+
+const FLOW = (on: string, device = DEVICE()) => `version: 1
+name: tpu-embed
+devices:
+  pod: ${device}
+steps:
+  source: { uses: source/parquet, with: { path: workflows/data/sample.parquet, shard_rows: 100 } }
+  tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2 } }
+  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }${on} }
+  vectors: { uses: export/parquet, needs: [embed], with: { path: out/vectors.parquet } }
+`;
+const ON_POD = ', on: pod, mesh: { data: 8 }, batch: { per_device: 4 }';
+
+function project(on: string, device?: string): string {
+  const root = writeProject({ 'flow.yaml': FLOW(on, device) });
+  copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
+  return root;
+}
+
+const env = () => ({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_TPU_EMULATOR_HOST: tpu.endpoint });
+const markerWrites = () => gcs.writes.filter((n) => n.includes('/markers/'));
+const jobSpecs = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => JSON.parse(gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as JobSpec);
+
+function localVectors(): Buffer {
+  const root = project('');
+  expect(runCli(['run', 'flow.yaml', '--plain'], root).status).toBe(0);
+  return readFileSync(join(root, 'out/vectors.parquet'));
+}
+
+describe('Cloud TPU executor (local servers)', () => {
+  it('runs a step across the hosts of a slice and collects vectors identical to a local run', async () => {
+    const root = project(ON_POD);
+    gcs.inject({ kind: 'status', status: 503, method: 'GET', pathIncludes: '/o', times: 2 });
+    gcs.inject({ kind: 'status', status: 429, method: 'POST', pathIncludes: '/upload/', times: 1 });
+    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 is READY with 2 hosts/);
+    expect(tpu.events).toEqual([expect.stringMatching(/^create strand-/), expect.stringMatching(/^ready /), expect.stringMatching(/^delete /)]);
+    expect(tpu.hostExits.map((h) => [h.host, h.code])).toEqual(expect.arrayContaining([[0, 0], [1, 0]]));
+    expect(markerWrites()).toHaveLength(10);
+    expect(new Set(markerWrites()).size).toBe(10);
+    expect(gcs.log.map((r) => r.status)).toEqual(expect.arrayContaining([503, 429]));
+    const [job] = jobSpecs();
+    expect(job).toMatchObject({ attempt: 1, workers: 2, shards: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], placement: { mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 4, globalBatch: 32 } });
+    expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
+
+    const again = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    expect(again.status).toBe(0);
+    expect(tpu.events).toHaveLength(3); // cached: no node created
+  });
+
+  it('recreates a preempted spot node and runs only the shards without a marker', async () => {
+    const root = project(ON_POD, DEVICE(', spot: true'));
+    let preempted = 0;
+    gcs.onWrite = (_bucket, name) => {
+      if (name.includes('/markers/') && markerWrites().length === 3 && preempted++ === 0) {
+        const node = [...tpu.nodes.values()][0]!.name.split('/').pop()!;
+        tpu.preempt(node);
+      }
+    };
+    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/was (PREEMPTED|SUSPENDED) with \d+ shards to do; recreating it/);
+    expect(tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
+    expect(tpu.events.filter((e) => e.startsWith('preempt'))).toHaveLength(1);
+    expect(tpu.nodes.size + tpu.queued.size).toBe(0);
+    const [first, second] = jobSpecs();
+    expect(first!.shards).toHaveLength(10);
+    // the second attempt ran only what had no marker: nothing lost, nothing twice
+    expect(second!.shards.length).toBeLessThanOrEqual(7);
+    expect(markerWrites()).toHaveLength(10);
+    expect(new Set(markerWrites()).size).toBe(10);
+    expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
+  });
+
+  it('keeps a node with keep: true, and lists and deletes it with strand tpu', async () => {
+    const root = project(ON_POD, DEVICE(', keep: true'));
+    expect((await runCliAsync(['run', 'flow.yaml', '--plain'], root, env())).status).toBe(0);
+    const list = await runCliAsync(['tpu', 'list', 'flow.yaml'], root, env());
+    expect(list.stdout).toMatch(/^strand-[0-9a-f]{12}-1 {2}READY {2}v4-16 {2}2 hosts {2}tpu-embed\.embed {2}test-project\/us-central2-b/m);
+    const node = list.stdout.split(' ')[0]!;
+    expect(JSON.parse((await runCliAsync(['tpu', 'status', 'flow.yaml', node, '--json'], root, env())).stdout)[0]).toMatchObject({ id: node, state: 'READY', workers: 2 });
+    expect((await runCliAsync(['tpu', 'delete', 'flow.yaml', node], root, env())).stdout).toBe(`deleted ${node} (test-project/us-central2-b)\n`);
+    expect(tpu.nodes.size).toBe(0);
+    expect((await runCliAsync(['tpu', 'status', 'flow.yaml', node], root, env())).stderr).toContain(`error: no node "${node}" created by Strand`);
+  });
+
+  it('stops before creating anything when the bucket is missing or quota is exhausted', async () => {
+    const noBucket = project(ON_POD, DEVICE().replace('gs://strand-test/strand', 'gs://no-such-bucket/x'));
+    const missing = await runCliAsync(['run', 'flow.yaml', '--plain'], noBucket, env());
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain('bucket no-such-bucket (device pod) does not exist or is not readable');
+    tpu.inject({ method: 'POST', pathIncludes: '/nodes', status: 429, grpcStatus: 'RESOURCE_EXHAUSTED', message: 'Quota TPUV4PodPerProjectPerZoneForTPUAPI exhausted' });
+    const quota = await runCliAsync(['run', 'flow.yaml', '--plain'], project(ON_POD), env());
+    expect(quota.status).toBe(1);
+    expect(quota.stdout).toContain('quota or capacity exhausted in us-central2-b');
+    expect(tpu.nodes.size).toBe(0);
+    const incomplete = await runCliAsync(['run', 'flow.yaml'], project(ON_POD, '{ kind: tpu, type: v4-16 }'), env());
+    expect(incomplete.stderr).toContain('error: device "pod" needs project:, zone:, bucket: to run embed on Cloud TPU');
+  });
+});
