@@ -9,6 +9,12 @@ import type { YamlPath, YamlSource } from './yaml-source.js';
 
 const compiled = new Map<string, ValidateFunction>();
 
+const NAME_HINT = 'names use letters, digits, "_" and "-", and start with a letter or "_"';
+/** Hints for the values (not names) a pattern constrains, by key. */
+const PATTERN_HINTS: Record<string, string> = {
+  bucket: 'a Cloud Storage location gs://BUCKET/PREFIX; bucket names have 3-63 lowercase letters, digits, "-", "_" or "."',
+};
+
 function compile(schema: JsonSchema): ValidateFunction {
   const key = canonicalJson(schema);
   let validate = compiled.get(key);
@@ -91,7 +97,7 @@ function toDiagnostic(error: ErrorObject, source: YamlSource, value: unknown): D
     case 'const':
       return errorAt('invalid-value', source.locate(path), `${where} must be ${JSON.stringify(error.params.allowedValue)}`, `got ${JSON.stringify(valueAt(value, path))}`);
     case 'pattern':
-      return errorAt('invalid-value', source.locate(path), `${where} ${error.message}`, 'names use letters, digits, "_" and "-", and start with a letter or "_"');
+      return errorAt('invalid-value', source.locate(path), `${where} ${error.message}`, PATTERN_HINTS[String(path[path.length - 1])] ?? NAME_HINT);
     case 'propertyNames':
       return undefined;
     case 'if':
@@ -117,7 +123,7 @@ export function checkAgainstSchema(source: YamlSource, schema: JsonSchema, value
   for (const error of validate.errors ?? []) {
     if (error.keyword === 'pattern' && error.propertyName !== undefined) {
       const path = [...toPath(error.instancePath), error.propertyName];
-      diagnostics.push(errorAt('invalid-value', source.locate(path, 'key'), `name "${error.propertyName}" in ${dotted(toPath(error.instancePath))} is not allowed`, 'names use letters, digits, "_" and "-", and start with a letter or "_"'));
+      diagnostics.push(errorAt('invalid-value', source.locate(path, 'key'), `name "${error.propertyName}" in ${dotted(toPath(error.instancePath))} is not allowed`, NAME_HINT));
       continue;
     }
     const diagnostic = toDiagnostic(error, source, value);

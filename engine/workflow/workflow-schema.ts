@@ -104,7 +104,7 @@ function definitions(plugins: readonly StepPlugin[]): JsonSchema {
           zone: { type: 'string' },
           keep: { type: 'boolean', description: 'keep the node after the run' },
           bucket: { type: 'string', pattern: '^gs://[a-z0-9][a-z0-9._-]+[a-z0-9](/.*)?$', description: 'gs://BUCKET/PREFIX where remote steps stage inputs, job specs and shard markers' },
-          runtime_version: { type: 'string', description: 'TPU VM image (default: the catalog\'s, tpu-ubuntu2204-base)' },
+          runtime_version: { type: 'string', description: 'TPU VM image (default: the catalog\'s for the TPU generation)' },
           worker_command: { type: 'string', description: 'command that starts Strand on each TPU VM host (default: strand)' },
           max_attempts: { type: 'integer', minimum: 1, description: 'nodes created for a step before it fails (preemptions; default 5)' },
         },

@@ -33,7 +33,7 @@ describe('placement', () => {
     expect(runCli(['validate', 'flow.yaml'], root).stderr).toContain('error: step "embed" runs on "pdo", which is not declared (did you mean "pod"?) [unknown-device]');
   });
 
-  it('shows placement, memory, time and cost in the plan, and refuses to run off this machine', () => {
+  it('shows placement, memory, time and cost in the plan, and refuses to run before a TPU device is complete', () => {
     const root = writeProject({ 'flow.yaml': FLOW(`  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }, on: pod, mesh: { data: 8 }, batch: auto, ${NT_2_5B} }`) });
     copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
     const plan = JSON.parse(runCli(['plan', 'flow.yaml', '--json'], root).stdout);
@@ -43,6 +43,7 @@ describe('placement', () => {
     expect(embed.placement.estimate.memory.total).toBeLessThanOrEqual(embed.placement.estimate.memory.limit);
     const run = runCli(['run', 'flow.yaml'], root);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('step "embed" is placed on pod; this version runs steps on the local CPU only');
+    expect(run.stderr).toContain('error: device "pod" needs bucket: to run embed on Cloud TPU');
+    expect(run.stderr).toContain('nothing was started');
   });
 });
