@@ -21,6 +21,8 @@ export interface RemoteTarget {
   runtimeVersion: string;
   workerCommand: string;
   maxAttempts: number;
+  /** Minutes without a finished shard or a host report before the step fails (a host that never started). */
+  stallMinutes: number;
   placement: JobSpec['placement'];
 }
 
@@ -71,6 +73,7 @@ export function resolveRemoteTargets(workflow: Workflow, plans: ReadonlyMap<stri
       runtimeVersion: device.runtime_version ?? plan.placement.runtimeVersion ?? 'tpu-ubuntu2204-base',
       workerCommand: device.worker_command ?? 'strand',
       maxAttempts: device.max_attempts ?? 5,
+      stallMinutes: device.stall_minutes ?? 30,
       placement: jobPlacement(step, plan),
     });
   }

@@ -88,7 +88,9 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
   log(`staged inputs in ${bucket.uri}`);
 
   const collectedMarkers = new Set<string>();
-  const collect = async (): Promise<void> => {
+  /** Collects newly finished shards; resolves with how many landed. */
+  const collect = async (): Promise<number> => {
+    let landed = 0;
     for (const name of await bucket.list(layout.markers(key))) {
       const at = markerUnit(key, name);
       if (collectedMarkers.has(name) || at === undefined) continue;
@@ -100,8 +102,10 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
       objects.put(bytes);
       checkpoints.record({ unit: unit(at.port, at.index), digest: marker.object, rows: marker.rows });
       emit({ kind: 'shard-done', step: step.id, unit: unit(at.port, at.index), rows: marker.rows, time: time() });
+      landed++;
     }
     emit({ kind: 'step-progress', step: step.id, done: shardCount - remaining().length, total: shardCount, unit: 'shards', time: time() });
+    return landed;
   };
   const reportsOf = async (attempt: number): Promise<WorkerReport[]> => {
     const names = await bucket.list(layout.reports(key, attempt));
@@ -127,6 +131,7 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
   for (; meta === undefined; attempt++) {
     if (attempt - firstAttempt >= target.maxAttempts) throw new StepError(`${step.id}: the TPU was lost ${target.maxAttempts} times; ${remaining().length} of ${shardCount} shards are still to do`, 'run again to continue from the finished shards, or raise max_attempts / use spot: false');
     const nodeId = `strand-${key.slice(0, 12)}-${attempt}`;
+    await collect(); // what the previous node finished before it was deleted
     const todo = remaining();
     log(`creating ${target.label} node ${nodeId} for ${todo.length} of ${shardCount} shards (attempt ${attempt})`);
     let keepNode = false;
@@ -158,10 +163,21 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
       };
       await bucket.putJsonIfAbsent(layout.attempt(key, attempt), job);
       log(`${nodeId} is READY with ${node.workers} host${node.workers === 1 ? '' : 's'}; following shard markers`);
+      let lastProgress = parts.now().getTime();
+      let reported = 0;
       for (;;) {
         if (signal.aborted) throw new StepInterrupted();
-        await collect();
+        const landed = await collect();
         const reports = await reportsOf(attempt);
+        if (landed > 0 || reports.length > reported) lastProgress = parts.now().getTime();
+        reported = reports.length;
+        const stalledMs = parts.now().getTime() - lastProgress;
+        if (stalledMs > target.stallMinutes * 60_000) {
+          throw new StepError(
+            `no shard finished and no host reported on ${nodeId} for ${target.stallMinutes} min (${node.workers - reports.length} of ${node.workers} hosts silent)`,
+            `check the hosts' startup-script output (gcloud compute tpus tpu-vm get-serial-port-output ${nodeId} --zone ${target.zone}), worker_command and the image; finished shards are kept, so run again after the fix`,
+          );
+        }
         const failed = reports.find((r) => r.status === 'failed');
         if (failed !== undefined) throw new StepError(`worker ${failed.worker} on ${nodeId} failed: ${failed.message ?? 'no message'}`);
         if (reports.length === node.workers) {

@@ -48,8 +48,7 @@ async function waitForJob(options: WorkerOptions, jobUri: string): Promise<JobSp
 export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const jobUri = options.env[WORKER_ENV.job];
   const index = Number(options.env[WORKER_ENV.index]);
-  if (!jobUri || !Number.isInteger(index) || index < 0) throw new Error(`a worker needs ${WORKER_ENV.job} and ${WORKER_ENV.index} in its environment (see README, "Worker contract")`);
-  const job = await waitForJob(options, jobUri);
+  const job = await waitForJob(options, jobUri ?? '');
   const root = parseGcsUri(job.root)!;
   const bucket = new GcsBucket(root, { projectId: job.projectId, ...(options.storageEndpoint ? { apiEndpoint: options.storageEndpoint } : {}) });
   const report = async (status: WorkerReport['status'], meta: WorkerReport['meta'], produced: number, message?: string): Promise<WorkerReport> => {

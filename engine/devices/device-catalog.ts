@@ -39,6 +39,8 @@ export interface DeviceSpec {
   worker_command?: string;
   /** How many times a lost (preempted) node is recreated before the step fails. */
   max_attempts?: number;
+  /** Minutes without progress from a node's hosts before the step fails. */
+  stall_minutes?: number;
 }
 
 export interface Placement {

@@ -107,6 +107,7 @@ function definitions(plugins: readonly StepPlugin[]): JsonSchema {
           runtime_version: { type: 'string', description: 'TPU VM image (default: the catalog\'s for the TPU generation)' },
           worker_command: { type: 'string', description: 'command that starts Strand on each TPU VM host (default: strand)' },
           max_attempts: { type: 'integer', minimum: 1, description: 'nodes created for a step before it fails (preemptions; default 5)' },
+          stall_minutes: { type: 'number', exclusiveMinimum: 0, description: 'minutes without a finished shard or host report before the step fails (default 30)' },
         },
       },
       param: {

@@ -129,6 +129,16 @@ describe('Cloud TPU executor (local servers)', () => {
     expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
   });
 
+  it('fails, and deletes the node, when its hosts never start a worker', async () => {
+    const root = project(ON_POD, DEVICE(', stall_minutes: 0.02').replace(`worker_command: "${process.execPath} ${CLI}"`, 'worker_command: "true"'));
+    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/FAILED +embed: no shard finished and no host reported on strand-[0-9a-f]{12}-1 for 0.02 min \(2 of 2 hosts silent\)/);
+    expect(run.stdout).toContain('hint: check the hosts\' startup-script output');
+    expect(tpu.nodes.size).toBe(0);
+    expect(tpu.hostExits.map((h) => h.code)).toEqual([0, 0]);
+  });
+
   it('keeps a node with keep: true, and lists and deletes it with strand tpu', async () => {
     const root = project(ON_POD, DEVICE(', keep: true'));
     expect((await runCliAsync(['run', 'flow.yaml', '--plain'], root, env())).status).toBe(0);

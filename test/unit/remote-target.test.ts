@@ -37,6 +37,7 @@ describe('remote targets', () => {
       runtimeVersion: 'v2-alpha-tpuv5-lite', // the catalog's image for v5e
       workerCommand: 'strand',
       maxAttempts: 5,
+      stallMinutes: 30,
       placement: { mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 32, globalBatch: 256, precision: 'bf16' },
     });
     expect([...found.keys()]).toEqual(['profile']);

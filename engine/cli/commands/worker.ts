@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { builtinSteps } from '../../../steps/index.js';
 import { cloudSettings } from '../../cloud/cloud-settings.js';
 import { EXIT_FAILED, EXIT_OK, type Command } from '../command.js';
+import { UsageError } from '../parse-args.js';
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -14,6 +15,10 @@ export const workerCommand: Command = {
   summary: 'Run this host\'s shards of a remote step (started by a TPU node\'s startup script; see "Worker contract").',
   flags: [],
   async run(_args, io) {
+    const { WORKER_ENV } = await import('../../cloud/worker-contract.js');
+    if (!io.env[WORKER_ENV.job] || !/^\d+$/.test(io.env[WORKER_ENV.index] ?? '')) {
+      throw new UsageError(`strand worker runs on the hosts of a remote device and needs ${WORKER_ENV.job} and ${WORKER_ENV.index} in its environment (see README, "Worker contract")`);
+    }
     const { runWorker } = await import('../../cloud/run-worker.js');
     const workdir = mkdtempSync(join(tmpdir(), 'strand-worker-'));
     const controller = new AbortController();
@@ -36,6 +41,10 @@ export const workerCommand: Command = {
         return EXIT_OK;
       }
       io.stderr(`error: worker ${report.worker}: ${report.message}\n`);
+      return EXIT_FAILED;
+    } catch (error) {
+      // Before a report could be written (no job spec, storage unreachable): the engine sees no report.
+      io.stderr(`error: ${(error as Error).message}\n`);
       return EXIT_FAILED;
     } finally {
       process.off('SIGTERM', stop);
