@@ -2,6 +2,7 @@
 // `gs://bucket/prefix` root, written only if absent (ifGenerationMatch: 0, so a retried or repeated write
 // never replaces what another writer finished), read back with the client's checksum validation, listed
 // and deleted. Transient errors (429, 5xx, dropped connections) are retried by the client with backoff.
+import { statSync } from 'node:fs';
 import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
 
 export interface GcsOptions {
@@ -26,7 +27,9 @@ export function parseGcsUri(uri: string): GcsLocation | undefined {
 }
 
 function isPreconditionFailed(error: unknown): boolean {
-  return (error as { code?: number }).code === 412;
+  // The JSON API path reports it as `code`; the resumable-upload path as a gaxios error with `status`.
+  const e = error as { code?: unknown; status?: unknown; response?: { status?: unknown } };
+  return e.code === 412 || e.status === 412 || e.response?.status === 412;
 }
 
 export class GcsBucket {
@@ -84,6 +87,28 @@ export class GcsBucket {
       if (isPreconditionFailed(error)) return 'exists';
       throw error;
     }
+  }
+
+  /** putIfAbsent for a file on disk, streamed (a model of many GB is never read into memory). */
+  async uploadFileIfAbsent(name: string, path: string): Promise<'written' | 'exists'> {
+    try {
+      await this.storage.bucket(this.location.bucket).upload(path, {
+        destination: this.path(name),
+        resumable: statSync(path).size > this.resumableAbove,
+        ...(this.chunkBytes !== undefined ? { chunkSize: this.chunkBytes } : {}),
+        validation: 'crc32c',
+        preconditionOpts: { ifGenerationMatch: 0 },
+      });
+      return 'written';
+    } catch (error) {
+      if (isPreconditionFailed(error)) return 'exists';
+      throw error;
+    }
+  }
+
+  /** Streams an object to a file, validated against its crc32c. */
+  async downloadFile(name: string, destination: string): Promise<void> {
+    await this.file(name).download({ destination, validation: 'crc32c' });
   }
 
   async putJsonIfAbsent(name: string, value: unknown): Promise<'written' | 'exists'> {

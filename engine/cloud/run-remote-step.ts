@@ -3,13 +3,13 @@
 // write the attempt's job spec, follow the shard markers (collecting each finished shard into the local
 // store and checkpoint log as it lands), and on preemption delete the node and start a new attempt for
 // the shards without a marker. The node is deleted at the end unless the device says keep: true.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
 import type { RunEventSink } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import { StepInterrupted } from '../run/step-context.js';
 import type { CheckpointLog } from '../store/checkpoint-log.js';
+import { hashFile } from '../store/file-digests.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { sha256, type Sha256Hex } from '../util/sha256.js';
 import { pathParams } from '../workflow/path-params.js';
@@ -73,18 +73,20 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
 
   // Staging by content: what a previous run staged is not sent again.
   const staged = new Set(await bucket.list('objects/'));
-  const stage = async (digest: Sha256Hex, bytes: () => Uint8Array): Promise<void> => {
-    if (!staged.has(layout.object(digest))) await bucket.putIfAbsent(layout.object(digest), bytes());
+  const stage = async (digest: Sha256Hex, upload: (name: string) => Promise<unknown>): Promise<void> => {
+    if (!staged.has(layout.object(digest))) await upload(layout.object(digest));
     staged.add(layout.object(digest));
   };
   const files: JobSpec['files'] = [];
   for (const param of pathParams(step).filter((p) => p.direction === 'input')) {
-    const bytes = readFileSync(resolve(parts.workdir, param.path));
-    const digest = sha256(bytes);
-    await stage(digest, () => bytes);
+    const path = resolve(parts.workdir, param.path);
+    const digest = hashFile(path);
+    await stage(digest, (name) => bucket.uploadFileIfAbsent(name, path));
     files.push({ path: param.path, object: digest });
   }
-  for (const manifest of Object.values(manifests)) for (const shard of manifest.shards) await stage(shard.digest, () => objects.get(shard.digest));
+  for (const manifest of Object.values(manifests)) {
+    for (const shard of manifest.shards) await stage(shard.digest, (name) => bucket.putIfAbsent(name, objects.get(shard.digest)));
+  }
   log(`staged inputs in ${bucket.uri}`);
 
   const collectedMarkers = new Set<string>();

@@ -2,11 +2,12 @@
 // its attempt's job spec, stage the step's files, run the step's plugin over its share of the shards with
 // inputs read from and outputs written to Cloud Storage, write a marker per finished shard, then a report.
 // A shard counts as done only once its marker exists, and a marker is written only after its object.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StepError, type StepPlugin } from '../index.js';
 import type { RunEventSink } from '../events/run-event.js';
 import { createStepContext, type StepIo } from '../run/step-context.js';
+import { hashFile } from '../store/file-digests.js';
 import { sha256, type Sha256Hex } from '../util/sha256.js';
 import { GcsBucket, parseGcsUri } from './gcs-bucket.js';
 import { layout, shardsOf, WORKER_ENV, type JobSpec, type ShardMarker, type WorkerReport } from './worker-contract.js';
@@ -67,7 +68,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
     mkdirSync(join(options.workdir, 'files'), { recursive: true });
     for (const file of job.files) {
       const path = join(options.workdir, 'files', file.object);
-      writeFileSync(path, await readVerified(bucket, file.object));
+      if (!existsSync(path)) {
+        await bucket.downloadFile(layout.object(file.object), `${path}.part`);
+        if (hashFile(`${path}.part`) !== file.object) throw new Error(`staged file ${file.path} (${file.object}) in ${bucket.uri} does not match its digest`);
+        renameSync(`${path}.part`, path);
+      }
       local.set(file.path, { path, digest: file.object });
     }
     const mine = new Set(shardsOf(job.shards, index, job.workers));

@@ -13,7 +13,8 @@ interface StatEntry {
   digest: Sha256Hex;
 }
 
-function hashFile(path: string): Sha256Hex {
+/** SHA-256 of a file's content, read 1 MiB at a time (a multi-GB model never sits in memory). */
+export function hashFile(path: string): Sha256Hex {
   const hash = createHash('sha256');
   const buffer = Buffer.allocUnsafe(1 << 20);
   const fd = openSync(path, 'r');

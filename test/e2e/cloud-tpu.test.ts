@@ -70,6 +70,7 @@ describe('Cloud TPU executor (local servers)', () => {
     expect(markerWrites()).toHaveLength(10);
     expect(new Set(markerWrites()).size).toBe(10);
     expect(gcs.log.map((r) => r.status)).toEqual(expect.arrayContaining([503, 429]));
+    expect(gcs.pendingFaults).toBe(0);
     const [job] = jobSpecs();
     expect(job).toMatchObject({ attempt: 1, workers: 2, shards: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], placement: { mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 4, globalBatch: 32 } });
     expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);

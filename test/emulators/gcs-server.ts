@@ -29,7 +29,7 @@ interface ResumableSession {
 
 export type GcsFault =
   | { kind: 'status'; status: 429 | 500 | 503; method?: string; pathIncludes?: string; times: number }
-  /** Cuts the connection of the next resumable chunk upload after `afterBytes` of its body arrived. */
+  /** Cuts the connection of the next resumable chunk upload after `afterBytes` of its body arrived (or at its end). */
   | { kind: 'drop-resumable'; afterBytes: number; times: number }
   /** Serves the next download with one byte flipped, under the hashes of the true bytes. */
   | { kind: 'corrupt-media'; times: number };
@@ -95,6 +95,11 @@ export class GcsServer {
     this.faults.push(fault);
   }
 
+  /** Injected faults not yet triggered. */
+  get pendingFaults(): number {
+    return this.faults.length;
+  }
+
   objectNames(bucket: string, prefix = ''): string[] {
     return [...(this.buckets.get(bucket)?.keys() ?? [])].filter((n) => n.startsWith(prefix)).sort();
   }
@@ -129,6 +134,8 @@ export class GcsServer {
         seen += chunk.length;
         if (seen >= fault.afterBytes) req.socket.destroy();
       });
+      // A chunk smaller than afterBytes: the connection drops before any answer.
+      req.on('end', () => req.socket.destroy());
       return;
     }
     const body = await readBody(req);

@@ -1,5 +1,8 @@
 // The GCS adapter through the official client against the local GCS JSON API server (test/emulators).
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GcsBucket, parseGcsUri } from '../../engine/cloud/gcs-bucket.js';
 import { crc32cBase64, GcsServer } from '../emulators/gcs-server.js';
@@ -56,8 +59,25 @@ describe('GCS bucket adapter', () => {
     const bytes = randomBytes(1024 * 1024);
     server.inject({ kind: 'drop-resumable', afterBytes: 100 * 1024, times: 1 });
     expect(await bucket.putIfAbsent('dropped', bytes)).toBe('written');
+    expect(server.pendingFaults).toBe(0);
     expect(sha((await bucket.get('dropped'))!)).toBe(sha(bytes));
     expect(server.writes.filter((n) => n.endsWith('/dropped'))).toHaveLength(1);
+  });
+
+  it('streams files up and down (resumable, through a dropped connection) without reading them whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strand-gcs-'));
+    try {
+      const bytes = randomBytes(1536 * 1024);
+      writeFileSync(join(dir, 'model.onnx'), bytes);
+      server.inject({ kind: 'drop-resumable', afterBytes: 300 * 1024, times: 1 });
+      expect(await bucket.uploadFileIfAbsent('objects/model', join(dir, 'model.onnx'))).toBe('written');
+      expect(server.pendingFaults).toBe(0);
+      expect(await bucket.uploadFileIfAbsent('objects/model', join(dir, 'model.onnx'))).toBe('exists');
+      await bucket.downloadFile('objects/model', join(dir, 'copy.onnx'));
+      expect(sha(readFileSync(join(dir, 'copy.onnx')))).toBe(sha(bytes));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a download whose bytes do not match the stored checksums', async () => {
