@@ -69,19 +69,20 @@ export class GcsBucket {
     return exists;
   }
 
-  /**
-   * Writes `bytes` at `name` unless an object is already there; 'exists' when one was (its content is the
-   * caller's to judge). The client checks the upload's crc32c and md5 against what the server stored.
-   */
-  async putIfAbsent(name: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<'written' | 'exists'> {
+  /** Upload options every write shares: only if absent, crc32c checked, resumable above the threshold. */
+  private writeOptions(size: number) {
+    return {
+      resumable: size > this.resumableAbove,
+      ...(this.chunkBytes !== undefined ? { chunkSize: this.chunkBytes } : {}),
+      validation: 'crc32c' as const,
+      preconditionOpts: { ifGenerationMatch: 0 },
+    };
+  }
+
+  /** Runs a write; 'exists' when the object was already there (its content is the caller's to judge). */
+  private async writeIfAbsent(write: () => Promise<unknown>): Promise<'written' | 'exists'> {
     try {
-      await this.file(name).save(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
-        resumable: bytes.byteLength > this.resumableAbove,
-        ...(this.chunkBytes !== undefined ? { chunkSize: this.chunkBytes } : {}),
-        contentType,
-        validation: 'crc32c',
-        preconditionOpts: { ifGenerationMatch: 0 },
-      });
+      await write();
       return 'written';
     } catch (error) {
       if (isPreconditionFailed(error)) return 'exists';
@@ -89,21 +90,14 @@ export class GcsBucket {
     }
   }
 
+  /** Writes `bytes` at `name` unless an object is already there. The client checks the upload's crc32c. */
+  putIfAbsent(name: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<'written' | 'exists'> {
+    return this.writeIfAbsent(() => this.file(name).save(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { ...this.writeOptions(bytes.byteLength), contentType }));
+  }
+
   /** putIfAbsent for a file on disk, streamed (a model of many GB is never read into memory). */
-  async uploadFileIfAbsent(name: string, path: string): Promise<'written' | 'exists'> {
-    try {
-      await this.storage.bucket(this.location.bucket).upload(path, {
-        destination: this.path(name),
-        resumable: statSync(path).size > this.resumableAbove,
-        ...(this.chunkBytes !== undefined ? { chunkSize: this.chunkBytes } : {}),
-        validation: 'crc32c',
-        preconditionOpts: { ifGenerationMatch: 0 },
-      });
-      return 'written';
-    } catch (error) {
-      if (isPreconditionFailed(error)) return 'exists';
-      throw error;
-    }
+  uploadFileIfAbsent(name: string, path: string): Promise<'written' | 'exists'> {
+    return this.writeIfAbsent(() => this.storage.bucket(this.location.bucket).upload(path, { destination: this.path(name), ...this.writeOptions(statSync(path).size) }));
   }
 
   /** Streams an object to a file, validated against its crc32c. */
