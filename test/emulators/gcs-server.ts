@@ -6,8 +6,8 @@
 // client (which deletes an upload and fails when they disagree). Faults can be injected: error statuses
 // (429, 503) for matching requests, and a resumable upload whose connection drops after some bytes.
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalHttpServer, readBody } from './local-http-server.js';
 
 export interface StoredObject {
   bytes: Buffer;
@@ -59,7 +59,7 @@ export function crc32cBase64(bytes: Uint8Array): string {
   return out.toString('base64');
 }
 
-export class GcsServer {
+export class GcsServer extends LocalHttpServer {
   readonly buckets = new Map<string, Map<string, StoredObject>>();
   readonly log: GcsRequestLog[] = [];
   /** Every successful object write, in order (name), so tests can count writes per object. */
@@ -67,25 +67,9 @@ export class GcsServer {
   private readonly faults: GcsFault[] = [];
   private readonly sessions = new Map<string, ResumableSession>();
   private generation = 1;
-  private server: Server | undefined;
   private sessionCount = 0;
   /** Called after each successful object write (tests use it to act at a known point). */
   onWrite: (bucket: string, name: string) => void = () => {};
-
-  get endpoint(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
-  }
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-  }
 
   createBucket(name: string): void {
     this.buckets.set(name, new Map());
@@ -116,7 +100,7 @@ export class GcsServer {
     return fault;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const respond = (status: number, body?: unknown, headers: Record<string, string> = {}): void => {
@@ -256,15 +240,6 @@ function resource(bucket: string, name: string, object: StoredObject): Record<st
     metadata: object.metadata,
     updated: object.updated,
   };
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** multipart/related: a JSON metadata part, then the media part. */

@@ -4,8 +4,8 @@
 // READY it runs the node's `startup-script` once per host, as a local process (so a node of 2 hosts starts 2
 // workers). Tests inject preemption (workers killed, node PREEMPTED, queued resource SUSPENDED) and errors.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalHttpServer, readBody } from './local-http-server.js';
 
 const NODE_STATE = { CREATING: 1, READY: 2, DELETING: 5, PREEMPTED: 11, TERMINATED: 12 } as const;
 const QUEUED_STATE = { ACCEPTED: 2, PROVISIONING: 3, FAILED: 4, ACTIVE: 6, SUSPENDED: 8 } as const;
@@ -60,7 +60,7 @@ export function hostsOf(acceleratorType: string): number {
   return perChip === 1 && chips <= 8 ? 1 : Math.ceil(chips / 4);
 }
 
-export class TpuServer {
+export class TpuServer extends LocalHttpServer {
   readonly nodes = new Map<string, EmulatedNode>();
   readonly queued = new Map<string, EmulatedQueued>();
   readonly operations = new Map<string, Operation>();
@@ -68,26 +68,16 @@ export class TpuServer {
   readonly events: string[] = [];
   readonly hostExits: HostExit[] = [];
   private readonly faults: TpuFault[] = [];
-  private server: Server | undefined;
   private operationCount = 0;
 
   /** @param hostEnv environment added to every host process (e.g. the GCS server's address). */
-  constructor(private readonly hostEnv: Record<string, string> = {}) {}
-
-  get endpoint(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  constructor(private readonly hostEnv: Record<string, string> = {}) {
+    super();
   }
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    return this;
-  }
-
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     for (const node of this.nodes.values()) this.killHosts(node);
-    this.server?.closeAllConnections();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await super.stop();
   }
 
   inject(fault: TpuFault): void {
@@ -155,14 +145,10 @@ export class TpuServer {
     return node;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = decodeURIComponent(url.pathname);
-    const body = await new Promise<string>((r) => {
-      let b = '';
-      req.on('data', (d: Buffer) => (b += d.toString()));
-      req.on('end', () => r(b));
-    });
+    const body = (await readBody(req)).toString('utf8');
     const send = (status: number, json: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(json));
