@@ -155,22 +155,31 @@ export class TpuNodes {
     }
   }
 
-  /** The node with its queued resource's state; undefined when neither exists any more. */
-  async get(id: string): Promise<TpuNode | undefined> {
-    let queuedState: string | undefined;
+  private async queuedState(id: string): Promise<string | undefined> {
     try {
       const [queued] = await this.client.getQueuedResource({ name: this.queuedName(id) });
-      queuedState = enumName(QueuedState as unknown as Record<string, string>, queued.state?.state);
+      return enumName(QueuedState as unknown as Record<string, string>, queued.state?.state);
     } catch (error) {
-      if ((error as { code?: number }).code !== 5) throw describeTpuError(error, `cannot read queued resource ${id}`, this.options);
+      if ((error as { code?: number }).code === 5) return undefined;
+      throw describeTpuError(error, `cannot read queued resource ${id}`, this.options);
     }
+  }
+
+  /**
+   * The node with its queued resource's state; undefined when neither exists any more. The queued
+   * resource is read only for a node that names one, or when there is no node yet (spot capacity waiting).
+   */
+  async get(id: string): Promise<TpuNode | undefined> {
+    let node: NodeMessage;
     try {
-      const [node] = await this.client.getNode({ name: this.nodeName(id) });
-      return this.toNode(node, queuedState);
+      [node] = await this.client.getNode({ name: this.nodeName(id) });
     } catch (error) {
       if ((error as { code?: number }).code !== 5) throw describeTpuError(error, `cannot read TPU ${id}`, this.options);
+      const queuedState = await this.queuedState(id);
       return queuedState === undefined ? undefined : { id, state: 'CREATING', acceleratorType: '', workers: 0, labels: {}, queuedResource: { id, state: queuedState } };
     }
+    const queued = node.queuedResource ? String(node.queuedResource).split('/').pop()! : undefined;
+    return this.toNode(node, queued === undefined ? undefined : await this.queuedState(queued));
   }
 
   /** Nodes Strand created in this zone (labelled strand=managed). */

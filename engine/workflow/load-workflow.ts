@@ -1,11 +1,11 @@
 // Owns loading a workflow from disk: read the file, parse it, load the local plugins it names, check it,
 // and check that the input files its params name exist. The I/O edge around the pure `checkWorkflow`.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { isInside } from '../util/is-inside.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { loadDeviceCatalog } from '../devices/device-catalog.js';
-import { readModelFacts } from '../devices/onnx-model-facts.js';
+import { readModelFacts, type ModelFacts } from '../devices/onnx-model-facts.js';
 import { placeWorkflow, type PlaceOptions } from '../devices/place-workflow.js';
 import { expandRecipes } from '../recipes/expand-recipes.js';
 import { loadRecipe } from '../recipes/load-recipe.js';
@@ -101,6 +101,22 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
 
 type CallSites = Map<string, SourceLocation>;
 
+/**
+ * Model facts by file identity: validation and then plan or run each place the workflow, and reading
+ * facts means reading the whole ONNX file (gigabytes for NT-2.5B), so one process reads it once.
+ */
+const modelFactsByFile = new Map<string, { stamp: string; facts: ModelFacts }>();
+
+function modelFactsOf(path: string): ModelFacts {
+  const stats = statSync(path);
+  const stamp = `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
+  const known = modelFactsByFile.get(path);
+  if (known?.stamp === stamp) return known.facts;
+  const facts = readModelFacts(path);
+  modelFactsByFile.set(path, { stamp, facts });
+  return facts;
+}
+
 /** Placement reads the device catalog, the machine, and the ONNX files embed steps name. */
 export function placeOptions(workdir: string, sequencesOf?: (step: string) => number | undefined): PlaceOptions {
   return {
@@ -110,7 +126,7 @@ export function placeOptions(workdir: string, sequencesOf?: (step: string) => nu
       const model = step.params.model;
       if (typeof model !== 'string' || !model.endsWith('.onnx')) return undefined;
       try {
-        return readModelFacts(resolve(workdir, model));
+        return modelFactsOf(resolve(workdir, model));
       } catch {
         return undefined; // a missing or unreadable model is reported by its step
       }
