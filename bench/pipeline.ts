@@ -2,7 +2,7 @@
 // - engine efficiency: `strand run` of Parquet -> NT tokens -> ONNX -> LanceDB, against a bare
 //   session.run loop over the same pre-tokenized, length-bucketed batches with the same threads;
 // - length bucketing: embedding throughput with and without it, on the real ITS lengths;
-// - tokenizer throughput in MB of sequence per second on one core (all 4,439 shared ITS barcodes);
+// - tokenizer throughput in MB of sequence per second on one core (all 4,439 ITS barcodes in data/);
 // - peak memory of a streaming run at 1x, 10x and 100x the sample (it must stay flat).
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -72,8 +72,8 @@ export async function pipeline(): Promise<BenchResult> {
   }
   result.notes.push('Engine efficiency counts the whole `strand run` (process start, Parquet, tokenizer, LanceDB, fsyncs) against session.run alone; the heavier the model, the more inference dominates, as with real NT models.');
 
-  // Tokenizer throughput on the shared ITS barcodes.
-  const fasta = join(REPO, '../shared/data/mycoai-yeast-its/yeast_its_test1.fasta');
+  // Tokenizer throughput on the ITS barcodes.
+  const fasta = join(REPO, 'data/mycoai-yeast-its/yeast_its_test1.fasta');
   if (existsSync(fasta)) {
     const seqs = readFileSync(fasta, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('>'));
     const bytes = seqs.reduce((n, s) => n + s.length, 0);

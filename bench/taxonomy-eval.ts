@@ -1,4 +1,4 @@
-// bench/taxonomy-eval: workflows/taxonomy.yaml on the full yeast ITS set (../shared/data, 4,439
+// bench/taxonomy-eval: workflows/taxonomy.yaml on the full yeast ITS set (data/mycoai-yeast-its, 4,439
 // barcodes, 6-mer profiles): per-level validation accuracy of the head against a 1-NN baseline on the
 // same vectors and split, for a random split and for a split that holds out whole genera (where most
 // held-out sequences should be flagged novel); training throughput; and the time to resume a killed run.
@@ -11,7 +11,7 @@ import { splitExamples } from '../steps/finetune/split.js';
 import type { BenchResult } from './bench-result.js';
 import { copyIn, REPO, runStrand, tempProject } from './bench-tools.js';
 
-const FASTA = join(REPO, '../shared/data/mycoai-yeast-its/yeast_its_test1.fasta');
+const FASTA = join(REPO, 'data/mycoai-yeast-its/yeast_its_test1.fasta');
 const LEVELS = ['kingdom', 'phylum', 'class', 'order', 'family', 'genus', 'species'];
 const EPOCHS = Number(process.env.STRAND_EVAL_EPOCHS ?? 20);
 

@@ -1,5 +1,5 @@
 // Builds workflows/data/sample.parquet: 1,000 real yeast ITS barcodes (every 4th record of the MycoAI
-// test set 1 in ../shared/data/mycoai-yeast-its) with their 7-rank lineage, for the quickstart.
+// test set 1 in data/mycoai-yeast-its) with their 7-rank lineage, for the quickstart.
 // Also writes workflows/data/sample.fasta.gz (the first 300 of them) for the FASTA examples.
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -29,5 +29,5 @@ export async function buildSampleData(fasta: string, outDir: string): Promise<vo
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await buildSampleData(process.argv[2] ?? '../shared/data/mycoai-yeast-its/yeast_its_test1.fasta', process.argv[3] ?? 'workflows/data');
+  await buildSampleData(process.argv[2] ?? 'data/mycoai-yeast-its/yeast_its_test1.fasta', process.argv[3] ?? 'workflows/data');
 }

@@ -9,8 +9,9 @@ import { copyFromRepo, REPO, removeProjects, runCli, writeProject } from '../hel
 afterEach(removeProjects);
 
 describe('README', () => {
-  it('runs `npx strand` after install: the built CLI is an executable script', () => {
+  it('runs `npx strand` after install with nothing on stderr (no npm config warning)', () => {
     const result = spawnSync('npx', ['strand', '--version'], { cwd: REPO, encoding: 'utf8' });
+    expect(result.stderr).toBe('');
     expect(result.stdout).toBe('strand 0.1.0\n');
     expect(result.status).toBe(0);
   });

@@ -1,16 +1,16 @@
-// source/fasta on the real yeast ITS barcodes in ../shared/data/mycoai-yeast-its (4,439 records):
+// source/fasta on the real yeast ITS barcodes in data/mycoai-yeast-its (4,439 records):
 // UNITE lineages from headers, the taxonomy TSV joined by id, and gzip input.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeProjects, runCli, SHARED_DATA, writeProject } from '../helpers/project.js';
+import { removeProjects, runCli, ITS_DATA, writeProject } from '../helpers/project.js';
 
 afterEach(removeProjects);
 
-const FASTA = join(SHARED_DATA, 'yeast_its_test1.fasta');
+const FASTA = join(ITS_DATA, 'yeast_its_test1.fasta');
 
-describe('source/fasta on the shared ITS data', () => {
+describe('source/fasta on the full ITS data', () => {
   it('reads every record with its lineage, gzip or not, and joins the taxonomy TSV', async () => {
     const root = writeProject({
       'its.fasta.gz': gzipSync(readFileSync(FASTA)),
@@ -18,7 +18,7 @@ describe('source/fasta on the shared ITS data', () => {
 name: its
 steps:
   plain: { uses: source/fasta, with: { path: ${JSON.stringify(FASTA)}, lineage: unite, shard_rows: 1000 } }
-  gz: { uses: source/fasta, with: { path: its.fasta.gz, taxonomy: ${JSON.stringify(join(SHARED_DATA, 'taxonomy.tsv'))}, invalid: to-n } }
+  gz: { uses: source/fasta, with: { path: its.fasta.gz, taxonomy: ${JSON.stringify(join(ITS_DATA, 'taxonomy.tsv'))}, invalid: to-n } }
   a: { uses: export/parquet, inputs: { embeddings: "\${{ steps.pa.outputs.embeddings }}", metadata: "\${{ steps.plain.outputs.sequences }}" } }
   pa: { uses: embed/kmer-profile, needs: [plain], with: { k: 3 } }
   pb: { uses: embed/kmer-profile, needs: [gz], with: { k: 3 } }

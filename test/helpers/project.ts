@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(REPO, 'dist/engine/cli/main.js');
 export const ENGINE_ENTRY = join(REPO, 'dist/engine/index.js');
-export const SHARED_DATA = resolve(REPO, '../shared/data/mycoai-yeast-its');
+export const ITS_DATA = resolve(REPO, 'data/mycoai-yeast-its');
 
 const made: string[] = [];
 

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFromRepo, REPO, removeProjects, runCli, writeProject } from '../helpers/project.js';
+import { copyFromRepo, ITS_DATA, REPO, removeProjects, runCli, writeProject } from '../helpers/project.js';
 
 afterEach(removeProjects);
 
@@ -41,7 +41,7 @@ describe('corrupt inputs', () => {
   });
 
   it('a bit-flipped gzip FASTA fails with the file named', () => {
-    const gz = gzipSync(readFileSync(join(REPO, '../shared/data/mycoai-yeast-its/yeast_its_test1.fasta')).subarray(0, 200_000));
+    const gz = gzipSync(readFileSync(join(ITS_DATA, 'yeast_its_test1.fasta')).subarray(0, 200_000));
     const root = writeProject({ 'in.fa.gz': flipped(gz, Math.floor(gz.length / 2)), 'flow.yaml': 'version: 1\nname: g\nsteps:\n  source: { uses: source/fasta, with: { path: in.fa.gz } }\n' });
     const run = expectCleanOutcome(root, 'flow.yaml', 'source');
     expect(run.status).toBe(1);
@@ -49,7 +49,7 @@ describe('corrupt inputs', () => {
   });
 
   it('a FASTA file with binary garbage stops at the record, naming it', () => {
-    const text = readFileSync(join(REPO, '../shared/data/mycoai-yeast-its/yeast_its_test1.fasta')).subarray(0, 50_000);
+    const text = readFileSync(join(ITS_DATA, 'yeast_its_test1.fasta')).subarray(0, 50_000);
     const root = writeProject({ 'in.fa': flipped(text, 30_001), 'flow.yaml': 'version: 1\nname: f\nsteps:\n  source: { uses: source/fasta, with: { path: in.fa } }\n' });
     const run = expectCleanOutcome(root, 'flow.yaml', 'source');
     expect(run.status).toBe(1);

@@ -17,7 +17,7 @@ describe('cleanSequence', () => {
 
 describe('lineage parsing', () => {
   const header = 'KY106088|k__Fungi;p__Ascomycota;c__Saccharomycetes;o__Saccharomycetales;f__Saccharomycetaceae;g__Zygotorulaspora;s__Zygotorulaspora_mrakii|SH1312607.09FU';
-  it('reads UNITE lineages (the format of ../shared/data/mycoai-yeast-its)', () => {
+  it('reads UNITE lineages (the format of data/mycoai-yeast-its)', () => {
     expect(parseUniteLineage(header)).toEqual({ kingdom: 'Fungi', phylum: 'Ascomycota', class: 'Saccharomycetes', order: 'Saccharomycetales', family: 'Saccharomycetaceae', genus: 'Zygotorulaspora', species: 'Zygotorulaspora_mrakii' });
     expect(headerId(header)).toBe('KY106088');
   });
