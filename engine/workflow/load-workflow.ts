@@ -10,14 +10,14 @@ import { placeWorkflow, type PlaceOptions } from '../devices/place-workflow.js';
 import { expandRecipes } from '../recipes/expand-recipes.js';
 import { loadRecipe } from '../recipes/load-recipe.js';
 import { isRecipeRef, type LoadedRecipe } from '../recipes/recipe.js';
-import { readLock } from '../recipes/recipe-lock.js';
+import { LOCK_FILE, lockPath, readLock, type RecipeLock } from '../recipes/recipe-lock.js';
 import { recipeSearchPath, resolveRecipe } from '../recipes/resolve-recipe.js';
 import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import type { StepPlugin } from '../index.js';
 import { loadLocalPlugin } from '../plugins/load-local-plugin.js';
 import { globFiles } from '../util/glob-files.js';
 import { checkWorkflow } from './check-workflow.js';
-import { pathParams } from './path-params.js';
+import { pathParams, uriScheme } from './path-params.js';
 import type { Workflow } from './workflow.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
@@ -80,6 +80,11 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
     const allowed = [options.workdir, ...allowPathsOf(source.value).map((p) => resolve(options.workdir, p))];
     for (const step of checked.workflow.steps) {
       for (const { key, path, direction } of pathParams(step)) {
+        const scheme = uriScheme(path);
+        if (scheme !== undefined) {
+          diagnostics.push(errorAt('unsupported-uri', source.locate(['steps', step.id, 'with', key]), `step "${step.id}": ${key}: ${path} is a ${scheme}:// URI; Strand reads and writes local paths only`, scheme === 'gs' ? 'copy the objects to a local folder (gcloud storage cp -r ...) and give its path' : 'give a local path'));
+          continue;
+        }
         if (direction === 'output' && !allowed.some((dir) => isInside(resolve(options.workdir, path), dir))) {
           diagnostics.push(errorAt('path-escapes-workspace', source.locate(['steps', step.id, 'with', key]), `step "${step.id}" would write ${path}, outside the project (${options.workdir})`, 'write under the project, or list the folder under allow_paths: if you mean it'));
         }
@@ -153,10 +158,19 @@ function withRecipesExpanded(
   const root = source.value as { steps?: Record<string, { uses?: unknown }>; allow_paths?: unknown } | null;
   const byRef = new Map<string, LoadedRecipe>();
   const callSites: CallSites = new Map();
-  const lock = options.ignoreLock ? { version: 1, recipes: {} as Record<string, string> } : readLock(options.workdir);
+  let lock: RecipeLock | undefined;
   for (const [id, step] of Object.entries(root?.steps && typeof root.steps === 'object' ? root.steps : {})) {
     const uses = step?.uses;
     if (typeof uses !== 'string' || !isRecipeRef(uses)) continue;
+    if (lock === undefined) {
+      const read = options.ignoreLock ? { ok: true as const, value: { version: 1 as const, recipes: {} } } : readLock(options.workdir);
+      if (!read.ok) {
+        diagnostics.push(read.error);
+        texts.set(LOCK_FILE, readTextForFrame(lockPath(options.workdir)));
+        return { source, callSites };
+      }
+      lock = read.value;
+    }
     const where = source.locate(['steps', id, 'uses']);
     const path = resolveRecipe(uses, file, options.workdir, options.env ?? {});
     if (path === undefined) {
@@ -191,6 +205,15 @@ function withRecipesExpanded(
   const expansion = expandRecipes(source, byRef, { workdir: options.workdir, workflowFile: file, allowPaths: allowPathsOf(root), pathKeysOf });
   diagnostics.push(...expansion.diagnostics);
   return { source: expansion.source, callSites };
+}
+
+/** The text of a file a diagnostic points into, for its code frame ('' when it cannot be read). */
+function readTextForFrame(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** A diagnostic inside a recipe also points at the line that uses the recipe. */

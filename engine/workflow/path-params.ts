@@ -1,4 +1,5 @@
-// Owns finding the `with:` params that name files, from the plugin schema's `x-strand-path` marks.
+// Owns finding the `with:` params that name files, from the plugin schema's `x-strand-path` marks, and
+// telling a URI (gs://bucket/x) from a local path.
 import type { StepSpec } from './workflow.js';
 
 export interface PathParam {
@@ -19,4 +20,9 @@ export function pathParams(step: Pick<StepSpec, 'plugin' | 'params'>): PathParam
     }
   }
   return found;
+}
+
+/** The scheme of a URI such as `gs://bucket/x` or `s3://b/k`; undefined for a local path (`C:\\x` too). */
+export function uriScheme(path: string): string | undefined {
+  return /^([a-zA-Z][a-zA-Z0-9+.-]+):\/\//.exec(path)?.[1]?.toLowerCase();
 }

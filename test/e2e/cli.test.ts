@@ -1,5 +1,5 @@
 // The CLI verbs and their exit codes, as a user meets them.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyFromRepo, REPO, removeProjects, runCli, writeProject } from '../helpers/project.js';
@@ -42,6 +42,28 @@ describe('strand CLI', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     const json = JSON.parse(runCli(['validate', 'bad.yaml', '--json'], root).stdout);
     expect(json.diagnostics.map((d: { code: string }) => d.code)).toEqual(['invalid-value', 'unknown-step']);
+  });
+
+  it('refuses gs:// and other URIs at validate time, located, and writes nothing', () => {
+    const flow = `version: 1
+name: uris
+steps:
+  source: { uses: source/parquet, with: { path: "gs://my-bucket/its/*.parquet" } }
+  profile: { uses: embed/kmer-profile, needs: [source], with: { k: 3 } }
+  vectors: { uses: export/lancedb, needs: [profile, source], with: { uri: gs://my-bucket/vec.lancedb, table: t } }
+  copy: { uses: export/parquet, needs: [profile, source], with: { path: s3://other/p.parquet } }
+`;
+    const root = project({ 'uris.yaml': flow });
+    for (const verb of ['validate', 'run']) {
+      const refused = runCli([verb, 'uris.yaml'], root);
+      expect(refused.status, verb).toBe(1);
+      expect(refused.stderr).toContain('uris.yaml:4:49: error: step "source": path: gs://my-bucket/its/*.parquet is a gs:// URI; Strand reads and writes local paths only [unsupported-uri]');
+      expect(refused.stderr).toContain('uris.yaml:6:75: error: step "vectors": uri: gs://my-bucket/vec.lancedb is a gs:// URI');
+      expect(refused.stderr).toContain('uris.yaml:7:73: error: step "copy": path: s3://other/p.parquet is a s3:// URI');
+      expect(refused.stderr).toContain('hint: copy the objects to a local folder');
+    }
+    expect(existsSync(join(root, 'gs:'))).toBe(false);
+    expect(existsSync(join(root, 's3:'))).toBe(false);
   });
 
   it('explains reruns in plan, as text and JSON', () => {

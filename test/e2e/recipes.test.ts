@@ -86,6 +86,30 @@ describe('recipes', () => {
     expect(runCli(['plan', 'flow.yaml'], root).status).toBe(0);
   });
 
+  it('refuses a merge-conflicted strand.lock at the marker line and leaves it untouched', () => {
+    const root = withSample(project({ 'flow.yaml': FLOW.replace('data/sample.parquet', 'data.parquet') }));
+    expect(runCli(['run', 'flow.yaml'], root).status).toBe(0);
+    const locked = readFileSync(join(root, 'strand.lock'), 'utf8');
+    const [head, ...rest] = locked.split('\n');
+    const conflicted = [head, '<<<<<<< HEAD', ...rest.slice(0, 2), '=======', `    "recipes/profile.yaml": "${'0'.repeat(64)}"`, '>>>>>>> theirs', ...rest.slice(2)].join('\n');
+    writeFileSync(join(root, 'strand.lock'), conflicted);
+    writeFileSync(join(root, 'recipes/profile.yaml'), RECIPE.replace('default: 3', 'default: 5'));
+    for (const verb of ['run', 'plan', 'lock']) {
+      const refused = runCli([verb, 'flow.yaml'], root);
+      expect(refused.status, verb).toBe(1);
+      expect(refused.stderr, verb).toContain('strand.lock:2:1: error: strand.lock has merge-conflict markers [lock-invalid]');
+    }
+    expect(readFileSync(join(root, 'strand.lock'), 'utf8')).toBe(conflicted);
+  });
+
+  it('refuses a strand.lock that is not JSON at the line of the damage', () => {
+    const root = withSample(project({ 'flow.yaml': FLOW.replace('data/sample.parquet', 'data.parquet'), 'strand.lock': '{\n  "version": 1,\n  "recipes": {,\n}\n' }));
+    const refused = runCli(['run', 'flow.yaml'], root);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/strand\.lock:3:\d+: error: strand\.lock is not valid JSON/);
+    expect(readFileSync(join(root, 'strand.lock'), 'utf8')).toBe('{\n  "version": 1,\n  "recipes": {,\n}\n');
+  });
+
   it('finds recipes by name on the search path', () => {
     const root = writeProject({ 'shared/profile.yaml': RECIPE, 'flow.yaml': FLOW.replace('data/sample.parquet', 'data.parquet').replace('./recipes/profile.yaml', 'recipe:profile') });
     copyFromRepo(root, 'workflows/data/sample.parquet');

@@ -19,7 +19,11 @@ import { has, positiveInteger } from '../parse-args.js';
 
 /** A recipe run for the first time is pinned in strand.lock, as npm pins a new dependency. */
 function pinNewRecipes(recipes: Map<string, LoadedRecipe>, workdir: string): void {
-  const lock = readLock(workdir);
+  if (recipes.size === 0) return;
+  const read = readLock(workdir);
+  // Loading read the same lock and stopped on an invalid one: this is a lock that changed since.
+  if (!read.ok) throw new Error(`${read.error.message} (it changed while the workflow was loading)`);
+  const lock = read.value;
   const fresh = [...recipes].filter(([path]) => lock.recipes[path] === undefined);
   if (fresh.length === 0) return;
   for (const [path, recipe] of fresh) lock.recipes[path] = recipe.digest;
