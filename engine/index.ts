@@ -2,7 +2,7 @@
 // `defineStep({...})` and uses nothing but what this module exports. Built-in steps import only this.
 import type { Table } from 'apache-arrow';
 
-export { writeFileAtomic } from './store/atomic-write.js';
+export { openAtomicFile, writeFileAtomic, type AtomicFile } from './store/atomic-write.js';
 export { globFiles } from './util/glob-files.js';
 /** The apache-arrow module instance to build tables with (the one LanceDB understands). */
 export { arrow } from './util/arrow.js';

@@ -1,11 +1,9 @@
 // Owns the `export/parquet` step: vectors and metadata into one Parquet file (row groups of up to 1,000 rows,
 // vectors as a LIST<FLOAT> column, written as they come) or an Arrow IPC file (assembled in memory), written
-// to a temporary name and renamed, so a half-written file never takes the final name.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+// through the engine's atomic writer, so a half-written file never takes the final name.
 import type { RecordBatch, Table } from 'apache-arrow';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import { defineStep, arrow } from '../../engine/index.js';
+import { defineStep, arrow, openAtomicFile } from '../../engine/index.js';
 import { readText, readVectors } from '../arrow-columns.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 
@@ -62,10 +60,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
   async run(ctx) {
     const embeddings = ctx.input('embeddings')!;
     const metadata = ctx.input('metadata');
-    const target = ctx.resolvePath(ctx.params.path);
-    const temporary = `${target}.tmp-${process.pid}`;
-    mkdirSync(dirname(target), { recursive: true });
-    const fd = openSync(temporary, 'w');
+    const file = openAtomicFile(ctx.resolvePath(ctx.params.path));
     let rows = 0;
     try {
       const format = ctx.params.format ?? 'parquet';
@@ -73,11 +68,14 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
       const bytes = new ByteWriter();
       const arrowBatches: RecordBatch[] = [];
       const flushBytes = (): void => {
-        writeSync(fd, new Uint8Array(bytes.buffer, 0, bytes.index));
+        file.write(new Uint8Array(bytes.buffer, 0, bytes.index));
         bytes.index = 0;
       };
       for (let index = 0; index < embeddings.shardCount; index++) {
-        if (ctx.signal.aborted) return;
+        if (ctx.signal.aborted) {
+          file.abort();
+          return;
+        }
         const table = await exportShard(embeddings, metadata, index, ctx.params.include_sequence ?? true);
         rows += table.numRows;
         if (format === 'arrow') {
@@ -93,17 +91,14 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
         }
         ctx.progress({ done: index + 1, total: embeddings.shardCount, unit: 'shards' });
       }
-      if (arrowBatches.length > 0) writeSync(fd, arrow.tableToIPC(new arrow.Table(arrowBatches), 'file'));
+      if (arrowBatches.length > 0) file.write(arrow.tableToIPC(new arrow.Table(arrowBatches), 'file'));
       if (parquet) {
         parquet.finish();
         flushBytes();
       }
-      fsyncSync(fd);
-      closeSync(fd);
-      renameSync(temporary, target);
+      file.commit();
     } catch (error) {
-      closeSync(fd);
-      rmSync(temporary, { force: true });
+      file.abort();
       throw error;
     }
     ctx.recordExternalOutput(ctx.params.path);

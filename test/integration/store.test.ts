@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../engine/store/atomic-write.js';
+import { openAtomicFile, writeFileAtomic } from '../../engine/store/atomic-write.js';
 import { CheckpointLog } from '../../engine/store/checkpoint-log.js';
 import { FileDigests } from '../../engine/store/file-digests.js';
 import { CorruptObjectError, ObjectStore } from '../../engine/store/object-store.js';
@@ -19,6 +19,37 @@ describe('atomic writes and the object store', () => {
     writeFileAtomic(join(root, 'a', 'b.json'), '{"x":1}');
     expect(readFileSync(join(root, 'a', 'b.json'), 'utf8')).toBe('{"x":1}');
     expect(readdirSync(join(root, 'a'))).toEqual(['b.json']);
+  });
+
+  it('streams a file in pieces and shows it under its name only once committed', () => {
+    const root = writeProject({});
+    const file = openAtomicFile(join(root, 'out', 'v.parquet'));
+    file.write('PAR1');
+    file.write(new Uint8Array([1, 2, 3]));
+    expect(readdirSync(join(root, 'out')).filter((name) => name === 'v.parquet')).toEqual([]);
+    file.commit();
+    expect([...readFileSync(join(root, 'out', 'v.parquet'))]).toEqual([80, 65, 82, 49, 1, 2, 3]);
+    expect(readdirSync(join(root, 'out'))).toEqual(['v.parquet']);
+  });
+
+  it('keeps the previous file and leaves no temporary when a write is abandoned', () => {
+    const root = writeProject({ 'out/v.parquet': 'complete' });
+    const file = openAtomicFile(join(root, 'out', 'v.parquet'));
+    file.write('half');
+    file.abort();
+    expect(readFileSync(join(root, 'out', 'v.parquet'), 'utf8')).toBe('complete');
+    expect(readdirSync(join(root, 'out'))).toEqual(['v.parquet']);
+  });
+
+  it('reports why a commit failed, once, and removes the temporary', () => {
+    const root = writeProject({ 'out/v.parquet/inside': 'a directory is in the way' });
+    const file = openAtomicFile(join(root, 'out', 'v.parquet'));
+    file.write('data');
+    expect(() => file.commit()).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    file.abort();
+    expect(readdirSync(join(root, 'out'))).toEqual(['v.parquet']);
+    expect(() => writeFileAtomic(join(root, 'out', 'v.parquet'), 'data')).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(readdirSync(join(root, 'out'))).toEqual(['v.parquet']);
   });
 
   it('names objects by content and reads them back verified', () => {
