@@ -27,7 +27,11 @@ export type JsonSchema = Record<string, unknown>;
 /** What a step reports when it finishes: shown in the run summary and written to the journal. */
 export type StepSummary = Record<string, number | string | boolean>;
 
-export interface StepPlugin<P = Record<string, unknown>> {
+/**
+ * A step plugin. `P` is the type of its resolved `with:` (checked against `with` before `run` is called).
+ * Any `StepPlugin<P>` is a `StepPlugin` (the default), so built-in lists need no casts.
+ */
+export interface StepPlugin<P extends object = object> {
   /** The name users write in `uses:` (`embed/onnx`), or the file path of a local plugin. */
   id: string;
   /** Part of every cache key: bump it when the step's output for the same inputs changes. */
@@ -55,7 +59,7 @@ export interface StepPlugin<P = Record<string, unknown>> {
 }
 
 /** Declare a step plugin; returns it unchanged with its types checked. */
-export function defineStep<P = Record<string, unknown>>(plugin: StepPlugin<P>): StepPlugin<P> {
+export function defineStep<P extends object = Record<string, unknown>>(plugin: StepPlugin<P>): StepPlugin<P> {
   return plugin;
 }
 
@@ -91,7 +95,7 @@ export interface ProgressUpdate {
   counters?: Record<string, number>;
 }
 
-export interface StepContext<P = Record<string, unknown>> {
+export interface StepContext<P extends object = Record<string, unknown>> {
   stepId: string;
   /** `with:` with every `${{ params.X }}` resolved. */
   params: P;
@@ -106,7 +110,10 @@ export interface StepContext<P = Record<string, unknown>> {
   workdir: string;
   /** An absolute path for a path param. */
   resolvePath(path: string): string;
-  input(port: string): InputArtifact | undefined;
+  /** A required input: always wired (validation refuses a workflow that leaves it unwired). */
+  input(port: string): InputArtifact;
+  /** An input declared `optional: true`: undefined when the workflow leaves it unwired. */
+  optionalInput(port: string): InputArtifact | undefined;
   output(port: string): OutputWriter;
   /**
    * Runs a side-effect unit (e.g. appending shard 3 to a LanceDB table) exactly once per attempt chain:

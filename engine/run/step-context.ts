@@ -94,7 +94,11 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     return 'produced';
   };
 
-  const input = (port: string): InputArtifact | undefined => {
+  /** Reads port `port`, declared required (`optional` false) or optional: asking the wrong way is a bug. */
+  const artifact = (port: string, optional: boolean): InputArtifact | undefined => {
+    const spec = step.plugin.inputs[port];
+    if (spec === undefined) throw new Error(`${step.plugin.id} reads undeclared input "${port}"`);
+    if ((spec.optional === true) !== optional) throw new Error(`${step.plugin.id}: input "${port}" is ${optional ? 'required: read it with ctx.input()' : 'optional: read it with ctx.optionalInput()'}`);
     const manifest = io.manifest(port);
     if (manifest === undefined) return undefined;
     return {
@@ -129,7 +133,12 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     signal,
     workdir: parts.workdir,
     resolvePath,
-    input,
+    input: (port) => {
+      const found = artifact(port, false);
+      if (found === undefined) throw new Error(`${step.plugin.id}: required input "${port}" is not wired (validation should have refused the workflow)`);
+      return found;
+    },
+    optionalInput: (port) => artifact(port, true),
     output,
     once: (unit, work) => runUnit(`once:${unit}`, async () => (await work(), {})),
     state: { save: (bytes) => io.saveState(bytes), load: () => io.loadState() },

@@ -44,7 +44,7 @@ export const onnxEmbed = defineStep<OnnxEmbedParams>({
   outputs: { embeddings: { type: 'embeddings' } },
   async run(ctx) {
     const p = ctx.params;
-    const input = ctx.input('tokens')!;
+    const input = ctx.input('tokens');
     const facts = input.meta as unknown as TokenizerFacts;
     const rule = { pooling: p.pooling ?? 'mean', includeCls: p.include_cls ?? true, prefix: facts.prefix, normalize: p.normalize ?? false } as const;
     if (rule.pooling === 'cls' && facts.prefix < 1) throw new StepError(`pooling: cls needs a tokenizer that puts CLS first; ${facts.tokenizer} does not`, 'use pooling: mean');

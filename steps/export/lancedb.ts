@@ -37,8 +37,8 @@ export const lancedbExport = defineStep<LanceParams>({
     const p = { mode: 'overwrite' as const, include_sequence: true, ann_min_rows: 10000, ...ctx.params };
     process.env.LANCEDB_LOG ??= 'error'; // LanceDB's Rust logger warns on every new table
     const lancedb = await import('@lancedb/lancedb');
-    const embeddings = ctx.input('embeddings')!;
-    const metadata = ctx.input('metadata');
+    const embeddings = ctx.input('embeddings');
+    const metadata = ctx.optionalInput('metadata');
     const uri = ctx.resolvePath(p.uri);
     const db = await lancedb.connect(uri);
     const exists = async (): Promise<boolean> => (await db.tableNames()).includes(p.table);

@@ -58,8 +58,8 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
   inputs: EXPORT_INPUTS,
   outputs: {},
   async run(ctx) {
-    const embeddings = ctx.input('embeddings')!;
-    const metadata = ctx.input('metadata');
+    const embeddings = ctx.input('embeddings');
+    const metadata = ctx.optionalInput('metadata');
     const file = openAtomicFile(ctx.resolvePath(ctx.params.path));
     let rows = 0;
     try {

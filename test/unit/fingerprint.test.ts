@@ -4,11 +4,10 @@ import { explainMiss } from '../../engine/plan/explain-miss.js';
 import { describeReason } from '../../engine/plan/rerun-reason.js';
 import { decideStep, type PlanFacts } from '../../engine/plan/decide-step.js';
 import type { StepRecord } from '../../engine/plan/step-record.js';
-import type { StepPlugin } from '../../engine/index.js';
 import type { Sha256Hex } from '../../engine/util/sha256.js';
 import { countTokens, makeSeqs } from '../helpers/test-plugins.js';
 
-const plugin = countTokens as unknown as StepPlugin;
+const plugin = countTokens;
 const digest = (c: string): Sha256Hex => c.repeat(64) as Sha256Hex;
 const key = (params: Record<string, unknown>, inputs = { sequences: digest('a') }) => fingerprintKey(computeFingerprint(plugin, params, inputs, {}));
 
@@ -49,7 +48,7 @@ describe('explainMiss', () => {
 });
 
 describe('decideStep', () => {
-  const step = { id: 's', uses: 'test/make-seqs', plugin: makeSeqs as unknown as StepPlugin, needs: [], with: {}, params: { file: 'in.txt' }, keyParams: { file: 'in.txt' }, inputs: {}, placement: {} };
+  const step = { id: 's', uses: 'test/make-seqs', plugin: makeSeqs, needs: [], with: {}, params: { file: 'in.txt' }, keyParams: { file: 'in.txt' }, inputs: {}, placement: {} };
   const facts = (records: Map<string, StepRecord>, files: Record<string, Sha256Hex | undefined>): PlanFacts => ({
     record: (k) => records.get(k),
     previous: () => undefined,
