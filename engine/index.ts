@@ -4,6 +4,9 @@ import type { Table } from 'apache-arrow';
 
 export { openAtomicFile, writeFileAtomic, type AtomicFile } from './store/atomic-write.js';
 export { globFiles } from './util/glob-files.js';
+/** The external data files an ONNX model loads besides itself, and what is wrong with them. */
+export { onnxModelFiles, type OnnxModelFiles } from './onnx/onnx-model-files.js';
+export { describeExternalDataProblem, type ExternalDataFile, type ExternalDataProblem } from './onnx/external-data-files.js';
 /** The apache-arrow module instance to build tables with (the one LanceDB understands). */
 export { arrow } from './util/arrow.js';
 
@@ -21,7 +24,11 @@ export interface PortSpec {
   explicit?: boolean;
 }
 
-/** A JSON Schema (draft 2020-12) object. String properties may carry `"x-strand-path": "input" | "output"`. */
+/**
+ * A JSON Schema (draft 2020-12) object. String properties may carry `"x-strand-path": "input" | "output"`,
+ * and an input may add `"x-strand-format": "onnx"`: an ONNX model, whose external data files enter the
+ * cache key and are checked at validate time, and whose facts (layers, hidden size) feed placement.
+ */
 export type JsonSchema = Record<string, unknown>;
 
 /** What a step reports when it finishes: shown in the run summary and written to the journal. */

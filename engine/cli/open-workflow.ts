@@ -2,6 +2,7 @@
 // built-in steps, print diagnostics (text or JSON), and open its state directory.
 import { resolve } from 'node:path';
 import { builtinSteps } from '../../steps/index.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatDiagnostics } from '../diagnostics/format-diagnostic.js';
 import { StrandState } from '../store/strand-state.js';
 import { loadWorkflow } from '../workflow/load-workflow.js';
@@ -15,6 +16,8 @@ export interface OpenedWorkflow {
   state: StrandState;
   /** Recipes the workflow uses, by locked path. */
   recipes: Map<string, LoadedRecipe>;
+  /** Warnings from loading it (printed already, unless the command prints JSON). */
+  diagnostics: Diagnostic[];
 }
 
 export function stateFor(args: ParsedArgs, io: CliIo): StrandState {
@@ -31,5 +34,5 @@ export async function openWorkflow(args: ParsedArgs, io: CliIo, options: { ignor
     return undefined;
   }
   if (loaded.diagnostics.length > 0 && !has(args, 'json')) io.stderr(formatDiagnostics(loaded.diagnostics, (f) => loaded.texts.get(f)) + '\n');
-  return { workflow: loaded.workflow, state: stateFor(args, io), recipes: loaded.recipes };
+  return { workflow: loaded.workflow, state: stateFor(args, io), recipes: loaded.recipes, diagnostics: loaded.diagnostics };
 }

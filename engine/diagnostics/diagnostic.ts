@@ -41,7 +41,12 @@ export type DiagnosticCode =
   | 'mesh-device-mismatch'
   | 'mesh-heads-mismatch'
   | 'batch-mesh-mismatch'
-  | 'memory-exceeded';
+  | 'memory-exceeded'
+  | 'external-data-missing'
+  | 'external-data-escapes'
+  | 'external-data-truncated'
+  | 'model-facts-unknown'
+  | 'model-config-unreadable';
 
 export interface Diagnostic {
   severity: 'error' | 'warning';

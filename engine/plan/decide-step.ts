@@ -13,6 +13,8 @@ export interface PlanFacts {
   previous(workflow: string, step: string): Fingerprint | undefined;
   /** Digest of the file(s) an input path (or glob) names; undefined when none exist. */
   inputFileDigest(path: string): Sha256Hex | undefined;
+  /** Digests of the external data files an ONNX model at `path` loads, by location (relative to the model). */
+  externalDataDigests(path: string): Record<string, Sha256Hex>;
   /** Digest of a file or directory written outside the store; undefined when it is gone. */
   outputDigest(path: string): Sha256Hex | undefined;
 }
@@ -27,10 +29,12 @@ export type StepDecision =
 export function decideStep(workflow: string, step: StepSpec, inputs: StepInputs, facts: PlanFacts): StepDecision {
   if ('pendingOn' in inputs) return { status: 'will-run', reasons: [{ kind: 'upstream-will-run', step: inputs.pendingOn }] };
   const files: Record<string, Sha256Hex> = {};
-  for (const { key, path, direction } of pathParams(step)) {
+  for (const { key, path, direction, format } of pathParams(step)) {
     if (direction !== 'input') continue;
     const digest = facts.inputFileDigest(path);
     if (digest !== undefined) files[key] = digest;
+    // New weights in model.onnx_data with model.onnx unchanged must still miss: each data file is a field.
+    if (format === 'onnx') for (const [location, data] of Object.entries(facts.externalDataDigests(path))) files[`${key}:${location}`] = data;
   }
   const fingerprint = computeFingerprint(step.plugin, step.keyParams, inputs.known, files, step.placement.precision ? { precision: step.placement.precision } : {});
   const key = fingerprintKey(fingerprint);

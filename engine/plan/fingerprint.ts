@@ -17,7 +17,11 @@ export interface Fingerprint {
   params: Record<string, unknown>;
   /** Manifest digest of each input artifact: upstream data is content, not step identity. */
   inputs: Record<string, Sha256Hex>;
-  /** Content digest of each input file named by a param (a model, a Parquet file or glob). */
+  /**
+   * Content digest of each input file named by a param (a model, a Parquet file or glob), by param key;
+   * an ONNX model's external data files add `KEY:LOCATION` entries (`model:model.onnx_data`), because
+   * the weights of an export over 2 GB live there and a miss should name the file that changed.
+   */
   files: Record<string, Sha256Hex>;
   /** Numerics settings (precision): they change the numbers even when nothing else does. */
   numerics: Record<string, unknown>;

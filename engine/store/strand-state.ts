@@ -5,6 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import type { PlanFacts } from '../plan/decide-step.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import type { ArtifactManifest, StepRecord } from '../plan/step-record.js';
+import { onnxModelFiles } from '../onnx/onnx-model-files.js';
 import { globFiles, hasGlob } from '../util/glob-files.js';
 import { sha256OfValue, type Sha256Hex } from '../util/sha256.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -48,6 +49,17 @@ export class StrandState implements PlanFacts {
     if (matches.length === 0) return undefined;
     if (!hasGlob(path)) return this.files.digest(matches[0]!);
     return sha256OfValue(matches.map((m) => [relative(this.workdir, m), this.files.digest(m) ?? null]));
+  }
+
+  externalDataDigests(path: string): Record<string, Sha256Hex> {
+    const listed = onnxModelFiles(resolve(this.workdir, path));
+    if ('error' in listed) return {}; // not decodable as ONNX: the step reports it when it loads the model
+    const digests: Record<string, Sha256Hex> = {};
+    for (const file of listed.files) {
+      const digest = this.files.digest(file.path);
+      if (digest !== undefined) digests[file.location] = digest;
+    }
+    return digests; // missing or short files are validation errors (located at the step's model line)
   }
 
   outputDigest(path: string): Sha256Hex | undefined {

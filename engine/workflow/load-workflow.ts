@@ -1,11 +1,11 @@
 // Owns loading a workflow from disk: read the file, parse it, load the local plugins it names, check it,
 // and check that the input files its params name exist. The I/O edge around the pure `checkWorkflow`.
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { isInside } from '../util/is-inside.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { loadDeviceCatalog } from '../devices/device-catalog.js';
-import { readModelFacts, type ModelFacts } from '../devices/onnx-model-facts.js';
+import { readModelFacts, type ModelFactsReading } from '../devices/onnx-model-facts.js';
 import { placeWorkflow, type PlaceOptions } from '../devices/place-workflow.js';
 import { expandRecipes } from '../recipes/expand-recipes.js';
 import { loadRecipe } from '../recipes/load-recipe.js';
@@ -18,6 +18,8 @@ import { loadLocalPlugin } from '../plugins/load-local-plugin.js';
 import { globFiles } from '../util/glob-files.js';
 import { checkWorkflow } from './check-workflow.js';
 import { pathParams, uriScheme } from './path-params.js';
+import { describeExternalDataProblem } from '../onnx/external-data-files.js';
+import { onnxModelFiles } from '../onnx/onnx-model-files.js';
 import type { Workflow } from './workflow.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
@@ -79,7 +81,7 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
   if (checked.workflow) {
     const allowed = [options.workdir, ...allowPathsOf(source.value).map((p) => resolve(options.workdir, p))];
     for (const step of checked.workflow.steps) {
-      for (const { key, path, direction } of pathParams(step)) {
+      for (const { key, path, direction, format } of pathParams(step)) {
         const scheme = uriScheme(path);
         if (scheme !== undefined) {
           diagnostics.push(errorAt('unsupported-uri', source.locate(['steps', step.id, 'with', key]), `step "${step.id}": ${key}: ${path} is a ${scheme}:// URI; Strand reads and writes local paths only`, scheme === 'gs' ? 'copy the objects to a local folder (gcloud storage cp -r ...) and give its path' : 'give a local path'));
@@ -90,6 +92,13 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
         }
         if (direction === 'input' && globFiles(path, options.workdir).length === 0) {
           diagnostics.push(errorAt('file-not-found', source.locate(['steps', step.id, 'with', key]), `step "${step.id}": no file matches ${key}: ${path} (relative to ${options.workdir})`, 'paths in with: are relative to the directory you run strand from'));
+        } else if (direction === 'input' && format === 'onnx') {
+          const listed = onnxModelFiles(resolve(options.workdir, path));
+          // An undecodable file is reported by the step that loads it, with onnxruntime's reason.
+          for (const problem of 'error' in listed ? [] : listed.problems) {
+            const { message, hint } = describeExternalDataProblem(path, problem);
+            diagnostics.push(errorAt(EXTERNAL_DATA_CODE[problem.kind], source.locate(['steps', step.id, 'with', key]), `step "${step.id}": ${message}`, hint));
+          }
         }
       }
     }
@@ -104,37 +113,43 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
   return failed ? { source, diagnostics: located, texts, recipes: usedRecipes } : { workflow: checked.workflow!, source, diagnostics: located, texts, recipes: usedRecipes };
 }
 
+const EXTERNAL_DATA_CODE = { missing: 'external-data-missing', escapes: 'external-data-escapes', short: 'external-data-truncated' } as const;
+
 type CallSites = Map<string, SourceLocation>;
 
 /**
- * Model facts by file identity: validation and then plan or run each place the workflow, and reading
- * facts means reading the whole ONNX file (gigabytes for NT-2.5B), so one process reads it once.
+ * Model facts by file identity (the model's and its config.json's): validation and then plan or run each
+ * place the workflow, so one process reads a model's structure once.
  */
-const modelFactsByFile = new Map<string, { stamp: string; facts: ModelFacts }>();
+const modelFactsByFile = new Map<string, { stamp: string; reading: ModelFactsReading }>();
 
-function modelFactsOf(path: string): ModelFacts {
-  const stats = statSync(path);
-  const stamp = `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
-  const known = modelFactsByFile.get(path);
-  if (known?.stamp === stamp) return known.facts;
-  const facts = readModelFacts(path);
-  modelFactsByFile.set(path, { stamp, facts });
-  return facts;
+function stampOf(path: string): string {
+  try {
+    const stats = statSync(path);
+    return `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
+  } catch {
+    return 'absent';
+  }
 }
 
-/** Placement reads the device catalog, the machine, and the ONNX files embed steps name. */
+function modelFactsOf(path: string): ModelFactsReading {
+  const stamp = `${stampOf(path)}/${stampOf(join(dirname(path), 'config.json'))}`;
+  const known = modelFactsByFile.get(path);
+  if (known?.stamp === stamp) return known.reading;
+  const reading = readModelFacts(path);
+  modelFactsByFile.set(path, { stamp, reading });
+  return reading;
+}
+
+/** Placement reads the device catalog, the machine, and the ONNX files steps name (`x-strand-format: onnx`). */
 export function placeOptions(workdir: string, sequencesOf?: (step: string) => number | undefined): PlaceOptions {
   return {
     catalog: loadDeviceCatalog(),
     cpu: { cores: availableParallelism(), memoryBytes: totalmem() },
     modelFactsOf: (step) => {
-      const model = step.params.model;
-      if (typeof model !== 'string' || !model.endsWith('.onnx')) return undefined;
-      try {
-        return modelFactsOf(resolve(workdir, model));
-      } catch {
-        return undefined; // a missing or unreadable model is reported by its step
-      }
+      const model = pathParams(step).find((p) => p.direction === 'input' && p.format === 'onnx');
+      if (model === undefined) return undefined;
+      return { param: model.key, path: model.path, reading: modelFactsOf(resolve(workdir, model.path)) };
     },
     ...(sequencesOf ? { sequencesOf } : {}),
   };

@@ -6,17 +6,19 @@ export interface PathParam {
   key: string;
   path: string;
   direction: 'input' | 'output';
+  /** `"x-strand-format": "onnx"`: an ONNX model, whose external data files are part of it. */
+  format?: 'onnx';
 }
 
 export function pathParams(step: Pick<StepSpec, 'plugin' | 'params'>): PathParam[] {
-  const properties = (step.plugin.with.properties ?? {}) as Record<string, { 'x-strand-path'?: 'input' | 'output' }>;
+  const properties = (step.plugin.with.properties ?? {}) as Record<string, { 'x-strand-path'?: 'input' | 'output'; 'x-strand-format'?: string }>;
   const found: PathParam[] = [];
   for (const [key, schema] of Object.entries(properties)) {
     const direction = schema['x-strand-path'];
     const value = step.params[key];
     if (direction === undefined || value === undefined) continue;
     for (const path of Array.isArray(value) ? value : [value]) {
-      if (typeof path === 'string') found.push({ key, path, direction });
+      if (typeof path === 'string') found.push({ key, path, direction, ...(schema['x-strand-format'] === 'onnx' ? { format: 'onnx' as const } : {}) });
     }
   }
   return found;

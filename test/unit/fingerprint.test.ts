@@ -53,6 +53,7 @@ describe('decideStep', () => {
     record: (k) => records.get(k),
     previous: () => undefined,
     inputFileDigest: (p) => files[p],
+    externalDataDigests: () => ({}),
     outputDigest: (p) => files[p],
   });
 
@@ -65,6 +66,17 @@ describe('decideStep', () => {
     expect(decideStep('w', step, { known: {} }, facts(records, { 'in.txt': digest('1') }))).toMatchObject({ status: 'will-run', reasons: [{ kind: 'output-missing', path: 'out/x' }] });
     expect(decideStep('w', step, { known: {} }, facts(records, { 'in.txt': digest('1'), 'out/x': digest('3') }))).toMatchObject({ status: 'will-run', reasons: [{ kind: 'output-changed', path: 'out/x' }] });
     expect(decideStep('w', step, { known: {} }, facts(records, { 'in.txt': digest('9'), 'out/x': digest('2') })).status).toBe('will-run');
+  });
+
+  it('keys an ONNX model by each external data file too, named by its location', () => {
+    const onnxPlugin = { ...makeSeqs, with: { properties: { model: { type: 'string', 'x-strand-path': 'input', 'x-strand-format': 'onnx' } } } };
+    const onnxStep = { ...step, plugin: onnxPlugin, params: { model: 'm/model.onnx' }, keyParams: { model: 'm/model.onnx' } };
+    const withData = (data: Sha256Hex): PlanFacts => ({ ...facts(new Map(), { 'm/model.onnx': digest('1') }), externalDataDigests: (p): Record<string, Sha256Hex> => (p === 'm/model.onnx' ? { 'model.onnx_data': data } : {}) });
+    const before = decideStep('w', onnxStep, { known: {} }, withData(digest('2')));
+    const after = decideStep('w', onnxStep, { known: {} }, withData(digest('3')));
+    expect(before.fingerprint?.files).toEqual({ model: digest('1'), 'model:model.onnx_data': digest('2') });
+    expect(after.key).not.toBe(before.key);
+    expect(explainMiss(before.fingerprint, after.fingerprint!).map(describeReason)).toEqual(['input file model:model.onnx_data changed']);
   });
 
   it('waits on an upstream step that will run', () => {

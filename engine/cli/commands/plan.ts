@@ -12,9 +12,11 @@ import { has } from '../parse-args.js';
 
 function estimateText(plan: StepPlacementPlan | undefined): string {
   const e = plan?.estimate;
-  if (e === undefined) return '';
+  const unknown = plan?.unknown?.join(', ');
+  if (e === undefined) return unknown ? `no estimate: ${unknown} unknown (model_facts:)` : '';
   const gib = (b: number): string => (b / 2 ** 30).toFixed(1);
-  const parts = [`mem ${gib(e.memory.total)}/${gib(e.memory.limit)} GiB`];
+  // An estimate missing a part says so rather than counting it as zero.
+  const parts = [e.memory.total === undefined ? `mem ?/${gib(e.memory.limit)} GiB (${unknown} unknown; parameters alone ${gib(e.memory.parameters)} GiB)` : `mem ${gib(e.memory.total)}/${gib(e.memory.limit)} GiB${unknown ? ` (${unknown} unknown)` : ''}`];
   if (e.seconds !== undefined && e.cost) parts.push(`${(e.seconds / 3600).toFixed(2)} h`, `$${e.cost.onDemand.toFixed(2)} on-demand / $${e.cost.spot.toFixed(2)} spot`);
   return parts.join(', ');
 }
@@ -30,7 +32,9 @@ function toJson(entry: PlanEntry, plan: StepPlacementPlan | undefined): object {
     fingerprint: d.fingerprint ?? null,
     inputs: entry.inputs,
     needs: entry.needs,
-    placement: plan ? { device: plan.placement.label, devices: plan.placement.devices, ...(plan.estimate ? { estimate: plan.estimate } : {}) } : null,
+    placement: plan
+      ? { device: plan.placement.label, devices: plan.placement.devices, ...(plan.facts ? { facts: plan.facts } : {}), ...(plan.unknown ? { unknown: plan.unknown } : {}), ...(plan.estimate ? { estimate: plan.estimate } : {}) }
+      : null,
   };
 }
 
@@ -58,7 +62,7 @@ export const planCommand: Command = {
   async run(args, io) {
     const opened = await openWorkflow(args, io);
     if (opened === undefined) return EXIT_FAILED;
-    const { workflow, state } = opened;
+    const { workflow, state, diagnostics } = opened;
     const entries = planRun(workflow, state);
     const sequencesOf = (step: string): number | undefined => {
       const inputs = entries.find((e) => e.step === step)?.decision.fingerprint?.inputs;
@@ -75,7 +79,7 @@ export const planCommand: Command = {
       return EXIT_OK;
     }
     const text = has(args, 'json')
-      ? JSON.stringify({ workflow: workflow.name, file: workflow.file, steps: entries.map((e) => toJson(e, plans.get(e.step))) }, null, 2) + '\n'
+      ? JSON.stringify({ workflow: workflow.name, file: workflow.file, steps: entries.map((e) => toJson(e, plans.get(e.step))), diagnostics }, null, 2) + '\n'
       : formatPlan(workflow.name, workflow.file, entries, plans);
     io.stdout(redact(text, workflow.secrets));
     return has(args, 'check') && entries.some((e) => e.decision.status === 'will-run') ? EXIT_FAILED : EXIT_OK;
