@@ -1,6 +1,17 @@
 // Owns the plain line-per-event view of a run (pipes, CI, `--plain`).
 import { describeReason } from '../plan/rerun-reason.js';
 import type { RunEvent } from './run-event.js';
+import type { RunEventSink } from './run-event-sink.js';
+
+export function plainSink(write: (text: string) => void): RunEventSink {
+  return {
+    onEvent: (event) => {
+      const text = formatPlainEvent(event);
+      if (text !== undefined) write(`${text}\n`);
+    },
+    close: async () => {},
+  };
+}
 
 export function formatPlainEvent(event: RunEvent): string | undefined {
   switch (event.kind) {

@@ -2,7 +2,8 @@
 // (plain lines or JSON lines), and stop gracefully on the first Ctrl-C, at once on the second.
 import { availableParallelism } from 'node:os';
 import { formatPlainEvent } from '../../events/plain-sink.js';
-import { redact, type RunEvent } from '../../events/run-event.js';
+import { redact } from '../../events/redact.js';
+import type { RunEvent } from '../../events/run-event.js';
 import { newRunId, openJournal } from '../../run/journal.js';
 import { builtinSteps } from '../../../steps/index.js';
 import { cloudSettings } from '../../cloud/cloud-settings.js';
