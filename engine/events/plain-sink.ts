@@ -13,7 +13,7 @@ export function plainSink(write: (text: string) => void): RunEventSink {
   };
 }
 
-export function formatPlainEvent(event: RunEvent): string | undefined {
+function formatPlainEvent(event: RunEvent): string | undefined {
   switch (event.kind) {
     case 'run-started':
       return `run ${event.runId}: ${event.workflow} (${event.steps.length} steps)`;
