@@ -36,20 +36,23 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
   const journalStop = new AbortController();
   let journalError: Error | undefined;
   const runId = newRunId(now(), process.pid);
-  const journal = journalSink(openJournal(state.layout.runs, runId), (error) => {
-    journalError = error;
-    journalStop.abort();
-  });
-  const sink = redactSink(workflow.secrets, combineSinks([journal, options.view]));
-  const emit: EmitRunEvent = (event) => sink.onEvent(event);
-  const execute: RemoteExecutor = async (step, unit) =>
-    (await import('../cloud/run-remote-step.js')).runRemoteStep({ step, ...unit, workflowName: workflow.name, target: remote.get(step.id)!, objects: state.objects, workdir: state.workdir, settings: cloudSettings(env), emit, now });
+  // Until the journal is open, the view is all there is to close (opening it can fail: a read-only state).
+  let opened = options.view;
   let status: RunStatus;
   try {
+    const journal = journalSink(openJournal(state.layout.runs, runId), (error) => {
+      journalError = error;
+      journalStop.abort();
+    });
+    const sink = redactSink(workflow.secrets, combineSinks([journal, options.view]));
+    opened = sink;
+    const emit: EmitRunEvent = (event) => sink.onEvent(event);
+    const execute: RemoteExecutor = async (step, unit) =>
+      (await import('../cloud/run-remote-step.js')).runRemoteStep({ step, ...unit, workflowName: workflow.name, target: remote.get(step.id)!, objects: state.objects, workdir: state.workdir, settings: cloudSettings(env), emit, now });
     const signal = AbortSignal.any([options.signal, journalStop.signal]);
     status = await runWorkflow({ workflow, state, emit, signal, jobs: options.jobs, now, runId, remote: { steps: new Set(remote.keys()), execute } });
   } finally {
-    await sink.close();
+    await opened.close();
   }
   if (journalError !== undefined) return fail(`error: cannot write the run journal in ${state.layout.runs}: ${journalError.message}\nhint: free space (or use another --state-dir), then run again: completed work is kept`);
   return ok(status);

@@ -84,6 +84,17 @@ describe('startRun', () => {
     expect(view.events.at(-1)).toMatchObject({ status: 'interrupted' });
     expect(view.closed()).toBe(true);
   });
+
+  it('closes the view when the journal cannot even be opened', async () => {
+    const { state, workflow } = setUp();
+    const held = hold(state);
+    writeFileSync(state.layout.runs, 'not a folder');
+    const view = collector();
+    await expect(startRun({ held, workflow, remote: new Map(), view: view.sink, signal: new AbortController().signal, jobs: 1, env: {}, now: () => NOW })).rejects.toThrow(/EEXIST|ENOTDIR/);
+    held.release();
+    expect(view.events).toEqual([]);
+    expect(view.closed()).toBe(true);
+  });
 });
 
 describe('holdState', () => {
