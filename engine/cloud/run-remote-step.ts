@@ -5,7 +5,7 @@
 // the shards without a marker. The node is deleted at the end unless the device says keep: true.
 import { resolve } from 'node:path';
 import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
-import type { RunEventSink } from '../events/run-event.js';
+import type { EmitRunEvent } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import { StepInterrupted } from '../run/step-context.js';
 import type { CheckpointLog } from '../store/checkpoint-log.js';
@@ -31,7 +31,7 @@ export interface RemoteStepParts {
   checkpoints: CheckpointLog;
   workdir: string;
   settings: CloudSettings;
-  emit: RunEventSink;
+  emit: EmitRunEvent;
   signal: AbortSignal;
   now: () => Date;
 }

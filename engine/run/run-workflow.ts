@@ -2,7 +2,7 @@
 // once; each is cached (verified) or run with checkpoints; a step counts as completed only once its
 // record is committed after every output is durable. Emits RunEvents; knows nothing of terminals.
 import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
-import type { RunEventSink } from '../events/run-event.js';
+import type { EmitRunEvent } from '../events/run-event.js';
 import { decideStep } from '../plan/decide-step.js';
 import { stepInputs } from '../plan/plan-run.js';
 import type { RerunReason } from '../plan/rerun-reason.js';
@@ -22,7 +22,7 @@ export type RemoteExecutor = (
 export interface RunOptions {
   workflow: Workflow;
   state: StrandState;
-  emit: RunEventSink;
+  emit: EmitRunEvent;
   signal: AbortSignal;
   /** Steps running at once. */
   jobs: number;

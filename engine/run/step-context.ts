@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { arrow } from '../util/arrow.js';
 import type { ArtifactMeta, InputArtifact, OutputWriter, StepContext } from '../index.js';
-import type { RunEventSink } from '../events/run-event.js';
+import type { EmitRunEvent } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import type { CheckpointLog } from '../store/checkpoint-log.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -44,7 +44,7 @@ export interface StepContextParts {
   resolvePath?: (path: string) => string;
   workers: number;
   fileDigest: (path: string) => Sha256Hex | undefined;
-  emit: RunEventSink;
+  emit: EmitRunEvent;
   now: () => Date;
 }
 

@@ -1,7 +1,7 @@
 // Owns `strand plan FILE`: what would run and why, as text or JSON; `--check` for CI.
 import { planRun, type PlanEntry } from '../../plan/plan-run.js';
 import { describeReason } from '../../plan/rerun-reason.js';
-import { redact } from '../../events/run-event.js';
+import { redact } from '../../events/redact.js';
 import { planRows } from '../../tui/plan-rows.js';
 import { describePlacement, placeWorkflow, type StepPlacementPlan } from '../../devices/place-workflow.js';
 import { placeOptions } from '../../workflow/load-workflow.js';

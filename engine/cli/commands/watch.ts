@@ -4,13 +4,15 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { builtinSteps } from '../../../steps/index.js';
 import { formatDiagnostics } from '../../diagnostics/format-diagnostic.js';
-import { formatPlainEvent } from '../../events/plain-sink.js';
-import { redact, type RunEvent } from '../../events/run-event.js';
+import { combineSinks } from '../../events/combine-sinks.js';
+import { plainSink } from '../../events/plain-sink.js';
+import { redact } from '../../events/redact.js';
+import type { RunEventSink } from '../../events/run-event-sink.js';
 import { planRun } from '../../plan/plan-run.js';
 import { describeReason } from '../../plan/rerun-reason.js';
-import { newRunId, openJournal } from '../../run/journal.js';
-import { runWorkflow } from '../../run/run-workflow.js';
-import { acquireStateLock } from '../../store/state-lock.js';
+import { holdState } from '../../run/hold-state.js';
+import { placeRemoteSteps } from '../../run/place-remote-steps.js';
+import { startRun } from '../../run/start-run.js';
 import { globFiles } from '../../util/glob-files.js';
 import { watchFiles } from '../../watch/file-watcher.js';
 import { WatchLoop } from '../../watch/watch-loop.js';
@@ -41,11 +43,12 @@ export const watchCommand: Command = {
     const overrides = keyValues(args, 'param');
     const jobs = positiveInteger(args, 'jobs', availableParallelism());
     const state = stateFor(args, io);
-    const lock = acquireStateLock(state.layout.lock, `strand watch ${file}`, new Date());
-    if (!lock.acquired) {
-      io.stderr(`error: state directory ${state.layout.root} is in use by pid ${lock.holder.pid} (${lock.holder.command})\nhint: stop that run, or use another --state-dir\n`);
+    const held = holdState(state, `strand watch ${file}`, new Date());
+    if (!held.ok) {
+      io.stderr(`${held.error}\n`);
       return EXIT_FAILED;
     }
+    if (held.value.note !== undefined) io.stderr(`${held.value.note}\n`);
     let texts = new Map<string, string>();
     let secrets: string[] = [];
     let recipeFiles: string[] = [];
@@ -61,20 +64,20 @@ export const watchCommand: Command = {
       },
       plan: (workflow) => planRun(workflow, state),
       run: async (workflow, signal, onStepStarted) => {
-        const remote = workflow.steps.filter((s) => s.placement.on !== undefined && workflow.devices[s.placement.on]?.kind !== 'cpu');
-        if (remote.length > 0) {
-          print(`error: ${remote.map((s) => `step "${s.id}" is placed on ${s.placement.on}`).join(', ')}; watch runs on this machine only\nhint: use \`strand run\` for remote devices, or remove on: while iterating`);
+        const remote = placeRemoteSteps(workflow, io.cwd, builtinSteps);
+        if (!remote.ok) {
+          print(remote.error);
           return 'failed';
         }
-        const runId = newRunId(new Date(), process.pid);
-        const journal = openJournal(state.layout.runs, runId);
-        const emit = (event: RunEvent): void => {
-          journal(redact(JSON.stringify(event), secrets));
-          if (event.kind === 'step-started') onStepStarted(event.step, event.key);
-          const text = formatPlainEvent(event);
-          if (text !== undefined) print(text);
+        const keys: RunEventSink = {
+          onEvent: (event) => {
+            if (event.kind === 'step-started') onStepStarted(event.step, event.key);
+          },
+          close: async () => {},
         };
-        return runWorkflow({ workflow, state, emit, signal, jobs, now: () => new Date(), runId });
+        const run = await startRun({ held: held.value, workflow, remote: remote.value, view: combineSinks([keys, plainSink(io.stdout)]), signal, jobs, env: io.env, now: () => new Date() });
+        if (!run.ok) print(run.error);
+        return run.ok ? run.value : 'failed';
       },
       filesOf: (workflow) => watchedFiles(file, workflow, io.cwd, recipeFiles),
       watch: (files) => watcher.set(files),
@@ -117,7 +120,7 @@ export const watchCommand: Command = {
     });
     await loop.start();
     await stopped;
-    lock.release();
+    held.value.release();
     return EXIT_OK;
   },
 };
