@@ -26,15 +26,16 @@ const PROBLEM_PATH = { 'mesh-device-mismatch': 'mesh', 'mesh-heads-mismatch': 'm
 export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined, options: PlaceOptions): { plans: Map<string, StepPlacementPlan>; diagnostics: Diagnostic[] } {
   const plans = new Map<string, StepPlacementPlan>();
   const diagnostics: Diagnostic[] = [];
-  const local = resolvePlacement({ kind: 'cpu' }, options.catalog, options.cpu) as Placement;
+  const local = resolvePlacement({ kind: 'cpu' }, options.catalog, options.cpu);
   for (const step of workflow.steps) {
     const spec = step.placement;
     const device = spec.on === undefined ? undefined : workflow.devices[spec.on];
-    const placement = device === undefined ? local : resolvePlacement(device, options.catalog, options.cpu);
-    if (typeof placement === 'string') {
-      if (source) diagnostics.push(errorAt('invalid-value', source.locate(['devices', spec.on!, 'type']), placement, 'see the device catalog in README'));
+    const resolved = device === undefined ? local : resolvePlacement(device, options.catalog, options.cpu);
+    if (!resolved.ok) {
+      if (source) diagnostics.push(errorAt('invalid-value', source.locate(['devices', spec.on!, 'type']), resolved.error, 'see the device catalog in README'));
       continue;
     }
+    const placement = resolved.value;
     // Reading a model's facts means reading its file: only for steps placed on an accelerator.
     const facts = placement.kind === 'cpu' ? undefined : (spec.modelFacts ?? options.modelFactsOf(step));
     if (facts === undefined) {
