@@ -4,6 +4,7 @@ import type { Table } from 'apache-arrow';
 
 export { openAtomicFile, writeFileAtomic, type AtomicFile } from './store/atomic-write.js';
 export { globFiles } from './util/glob-files.js';
+export { writeProvenance, type TableProvenance } from './util/table-provenance.js';
 /** The apache-arrow module instance to build tables with (the one LanceDB understands). */
 export { arrow } from './util/arrow.js';
 
