@@ -146,6 +146,18 @@ steps:
     expect(runCli(['tokenize', 'q.fasta'], root).stdout).toBe('a\t3 369 369 369\nb\t3 4106 4106 6\n');
     expect(runCli(['tokenize', 'q.fasta', '--with', 'version=1', '--max-tokens', '3'], root).stdout).toBe('a\t3 367 367\nb\t3 4104 4104\n');
   });
+
+  it('tokenizes with the steps\' own settings and reports their errors', () => {
+    const root = writeProject({ 'q.fasta': '>a\nACGTAC\n>a\nGGG\n' });
+    copyFromRepo(root, 'workflows/data/sample.parquet');
+    expect(runCli(['tokenize', 'q.fasta'], root)).toMatchObject({ status: 1, stderr: 'error: q.fasta:3 record 2: id a appears more than once\nhint: make ids unique, or set duplicates: skip to keep the first\n' });
+    expect(runCli(['tokenize', 'q.fasta', '--tokenizer', 'char', '--with', 'duplicates=skip'], root).stdout).toBe('a\t7 8 9 10 7 8 1\n');
+    expect(runCli(['tokenize', 'missing.fasta'], root)).toMatchObject({ status: 1, stderr: expect.stringContaining('error: no file matches missing.fasta') });
+    expect(runCli(['tokenize', 'q.fasta', '--tokenizer', 'kmer', '--with', 'k=9'], root)).toMatchObject({ status: 1, stderr: expect.stringContaining('error: steps.tokenize.with.k must be <= 6') });
+    const parquet = runCli(['tokenize', 'workflows/data/sample.parquet', '--with', 'sequence_column=genus', '--with', 'invalid=skip'], root);
+    expect(parquet.stdout.split('\n')).toHaveLength(1);
+    expect(parquet.stderr).toContain('no sequences to write: the input has 1000 records and all were skipped');
+  });
 });
 
 describe('bad input', () => {
