@@ -7,6 +7,7 @@ export { globFiles } from './util/glob-files.js';
 /** The external data files an ONNX model loads besides itself, and what is wrong with them. */
 export { onnxModelFiles, type OnnxModelFiles } from './onnx/onnx-model-files.js';
 export { describeExternalDataProblem, type ExternalDataFile, type ExternalDataProblem } from './onnx/external-data-files.js';
+export { writeProvenance, type TableProvenance } from './util/table-provenance.js';
 /** The apache-arrow module instance to build tables with (the one LanceDB understands). */
 export { arrow } from './util/arrow.js';
 

@@ -39,15 +39,16 @@ const PROBLEM_PATH = { 'mesh-device-mismatch': 'mesh', 'mesh-heads-mismatch': 'm
 export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined, options: PlaceOptions): { plans: Map<string, StepPlacementPlan>; diagnostics: Diagnostic[] } {
   const plans = new Map<string, StepPlacementPlan>();
   const diagnostics: Diagnostic[] = [];
-  const local = resolvePlacement({ kind: 'cpu' }, options.catalog, options.cpu) as Placement;
+  const local = resolvePlacement({ kind: 'cpu' }, options.catalog, options.cpu);
   for (const step of workflow.steps) {
     const spec = step.placement;
     const device = spec.on === undefined ? undefined : workflow.devices[spec.on];
-    const placement = device === undefined ? local : resolvePlacement(device, options.catalog, options.cpu);
-    if (typeof placement === 'string') {
-      if (source) diagnostics.push(errorAt('invalid-value', source.locate(['devices', spec.on!, 'type']), placement, 'see the device catalog in README'));
+    const resolved = device === undefined ? local : resolvePlacement(device, options.catalog, options.cpu);
+    if (!resolved.ok) {
+      if (source) diagnostics.push(errorAt('invalid-value', source.locate(['devices', spec.on!, 'type']), resolved.error, 'see the device catalog in README'));
       continue;
     }
+    const placement = resolved.value;
     // Model facts matter only for steps placed on an accelerator.
     const read = placement.kind === 'cpu' ? undefined : options.modelFactsOf(step);
     if (placement.kind === 'cpu' || (read === undefined && spec.modelFacts === undefined)) {

@@ -1,5 +1,6 @@
 // Owns deciding whether one step is cached or must run, and why. Pure: what the store and the file
 // system know arrives through `PlanFacts`. `strand plan` and `strand run` share this decision.
+import { describeObjectProblem, type ObjectProblem } from '../store/object-problem.js';
 import type { StepSpec } from '../workflow/workflow.js';
 import { pathParams } from '../workflow/path-params.js';
 import type { Sha256Hex } from '../util/sha256.js';
@@ -17,6 +18,8 @@ export interface PlanFacts {
   externalDataDigests(path: string): Record<string, Sha256Hex>;
   /** Digest of a file or directory written outside the store; undefined when it is gone. */
   outputDigest(path: string): Sha256Hex | undefined;
+  /** The first object of a cached result that is missing or corrupt (verified by digest), if any. */
+  entryProblem(record: StepRecord): ObjectProblem | undefined;
 }
 
 /** Input artifacts of a step: manifest digests, or the upstream step that has yet to run. */
@@ -42,7 +45,8 @@ export function decideStep(workflow: string, step: StepSpec, inputs: StepInputs,
   if (record === undefined) {
     return { status: 'will-run', key, fingerprint, reasons: explainMiss(facts.previous(workflow, step.id), fingerprint) };
   }
-  const reasons: RerunReason[] = [];
+  const problem = facts.entryProblem(record);
+  const reasons: RerunReason[] = problem === undefined ? [] : [{ kind: 'corrupt-entry', detail: describeObjectProblem(problem) }];
   for (const output of record.external) {
     const current = facts.outputDigest(output.path);
     if (current === undefined) reasons.push({ kind: 'output-missing', path: output.path });

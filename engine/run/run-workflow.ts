@@ -5,7 +5,6 @@ import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import { decideStep } from '../plan/decide-step.js';
 import { stepInputs } from '../plan/plan-run.js';
-import type { RerunReason } from '../plan/rerun-reason.js';
 import type { StepRecord } from '../plan/step-record.js';
 import { CheckpointLog } from '../store/checkpoint-log.js';
 import type { StrandState } from '../store/strand-state.js';
@@ -121,19 +120,11 @@ async function executeStep(
   const inputs = stepInputs(step.inputs, outputsOf);
   if ('pendingOn' in inputs) throw new Error(`bug: ${step.id} started before ${inputs.pendingOn}`);
   const decision = decideStep(workflow.name, step, inputs, state);
-  let reasons: RerunReason[];
   if (decision.status === 'cached') {
-    try {
-      state.objectsOf(decision.record, true);
-      emit({ kind: 'step-cached', step: step.id, key: decision.key, time: time() });
-      return { status: 'done', outputs: decision.record.outputs };
-    } catch (error) {
-      state.dropRecord(decision.key);
-      reasons = [{ kind: 'corrupt-entry', detail: (error as Error).message }];
-    }
-  } else {
-    reasons = decision.reasons;
+    emit({ kind: 'step-cached', step: step.id, key: decision.key, time: time() });
+    return { status: 'done', outputs: decision.record.outputs };
   }
+  const reasons = decision.reasons;
   const key = decision.key!;
   const fingerprint = decision.fingerprint!;
   const began = now().getTime();

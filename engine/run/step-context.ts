@@ -74,6 +74,21 @@ export function localStepIo(objects: ObjectStore, checkpoints: CheckpointLog, in
   };
 }
 
+/** Reads an artifact's shards as Arrow tables, through `readObject` (which verifies each digest). */
+export function artifactReader(name: string, manifest: ArtifactManifest, readObject: (digest: Sha256Hex) => Promise<Uint8Array>): InputArtifact {
+  return {
+    type: manifest.type,
+    meta: manifest.meta,
+    shardCount: manifest.shards.length,
+    rows: manifest.shards.reduce((n, s) => n + s.rows, 0),
+    readShard: async (index) => {
+      const shard = manifest.shards[index];
+      if (shard === undefined) throw new RangeError(`${name} has no shard ${index}`);
+      return arrow.tableFromIPC(await readObject(shard.digest));
+    },
+  };
+}
+
 export function createStepContext(parts: StepContextParts): StepContextHandle {
   const { step, io, signal, emit } = parts;
   const time = (): string => parts.now().toISOString();
@@ -100,18 +115,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     if (spec === undefined) throw new Error(`${step.plugin.id} reads undeclared input "${port}"`);
     if ((spec.optional === true) !== optional) throw new Error(`${step.plugin.id}: input "${port}" is ${optional ? 'required: read it with ctx.input()' : 'optional: read it with ctx.optionalInput()'}`);
     const manifest = io.manifest(port);
-    if (manifest === undefined) return undefined;
-    return {
-      type: manifest.type,
-      meta: manifest.meta,
-      shardCount: manifest.shards.length,
-      rows: manifest.shards.reduce((n, s) => n + s.rows, 0),
-      readShard: async (index) => {
-        const shard = manifest.shards[index];
-        if (shard === undefined) throw new RangeError(`input ${port} has no shard ${index}`);
-        return arrow.tableFromIPC(await io.readObject(shard.digest));
-      },
-    };
+    return manifest === undefined ? undefined : artifactReader(`input ${port}`, manifest, (digest) => io.readObject(digest));
   };
 
   const output = (port: string): OutputWriter => {

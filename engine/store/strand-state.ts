@@ -7,9 +7,11 @@ import type { Fingerprint } from '../plan/fingerprint.js';
 import type { ArtifactManifest, StepRecord } from '../plan/step-record.js';
 import { onnxModelFiles } from '../onnx/onnx-model-files.js';
 import { globFiles, hasGlob } from '../util/glob-files.js';
+import { ok, type Result } from '../util/result.js';
 import { sha256OfValue, type Sha256Hex } from '../util/sha256.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { FileDigests } from './file-digests.js';
+import type { ObjectProblem } from './object-problem.js';
 import { ObjectStore } from './object-store.js';
 import { stateLayout, type StateLayout } from './state-dir.js';
 
@@ -84,17 +86,27 @@ export class StrandState implements PlanFacts {
       .filter((r): r is StepRecord => r !== undefined);
   }
 
-  /** Every object a record depends on: its manifests and their shards. Throws if one is missing or corrupt. */
-  objectsOf(record: StepRecord, verify: boolean): Sha256Hex[] {
+  /**
+   * Every object a record depends on: its manifests and their shards (each read and verified when
+   * `verify`), or the first one that is missing or corrupt. Only reads.
+   */
+  objectsOf(record: StepRecord, verify: boolean): Result<Sha256Hex[], ObjectProblem> {
     const digests: Sha256Hex[] = [];
     for (const manifestDigest of Object.values(record.outputs)) {
+      const bytes = this.objects.read(manifestDigest);
+      if (!bytes.ok) return bytes;
       digests.push(manifestDigest);
-      const manifest = this.objects.getJson<ArtifactManifest>(manifestDigest);
-      for (const shard of manifest.shards) {
+      for (const shard of (JSON.parse(bytes.value.toString('utf8')) as ArtifactManifest).shards) {
+        const shardBytes = verify ? this.objects.read(shard.digest) : undefined;
+        if (shardBytes?.ok === false) return shardBytes;
         digests.push(shard.digest);
-        if (verify) this.objects.get(shard.digest);
       }
     }
-    return digests;
+    return ok(digests);
+  }
+
+  entryProblem(record: StepRecord): ObjectProblem | undefined {
+    const objects = this.objectsOf(record, true);
+    return objects.ok ? undefined : objects.error;
   }
 }

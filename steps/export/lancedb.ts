@@ -4,8 +4,7 @@
 // provenance needed to embed queries (`strand search`) is written beside the table.
 import { join } from 'node:path';
 import type { FixedSizeList } from 'apache-arrow';
-import { defineStep, StepError } from '../../engine/index.js';
-import { writeProvenance } from './table-provenance.js';
+import { defineStep, StepError, writeProvenance } from '../../engine/index.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 
 

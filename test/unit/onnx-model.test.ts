@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { factsFromGraph, parametersOf } from '../../engine/devices/graph-model-facts.js';
 import { factsFromConfig, factsFromMetadata, mergeModelFacts, missingFacts } from '../../engine/devices/model-facts.js';
 import { estimatePlacement } from '../../engine/devices/estimate-placement.js';
-import { loadDeviceCatalog, resolvePlacement, type Placement } from '../../engine/devices/device-catalog.js';
+import { loadDeviceCatalog, resolvePlacement } from '../../engine/devices/device-catalog.js';
 import { bytesSource, decodeOnnxModel, type OnnxModel } from '../../engine/onnx/decode-onnx-model.js';
 import { externalDataFiles } from '../../engine/onnx/external-data-files.js';
 import { encodeModel, TensorType } from '../../steps/onnx-proto.js';
@@ -154,7 +154,9 @@ describe('model facts', () => {
 
 describe('estimates without layers or hidden size', () => {
   const catalog = loadDeviceCatalog();
-  const a100 = resolvePlacement({ kind: 'gpu', type: 'a100-80gb', count: 1 }, catalog, { cores: 2, memoryBytes: 2 ** 34 }) as Placement;
+  const resolved = resolvePlacement({ kind: 'gpu', type: 'a100-80gb', count: 1 }, catalog, { cores: 2, memoryBytes: 2 ** 34 });
+  if (!resolved.ok) throw new Error(resolved.error);
+  const a100 = resolved.value;
   const base = { placement: a100, precision: 'bf16' as const, tokens: 1000, training: false };
 
   it('leave activations and the total out rather than counting them as zero', () => {
