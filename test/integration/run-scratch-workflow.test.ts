@@ -26,7 +26,7 @@ const repeat = defineStep<{ times: number }>({
   },
 });
 
-const plugins = [lines, repeat] as unknown as StepPlugin[];
+const plugins: StepPlugin[] = [lines, repeat];
 const workflow = (file: string, times: unknown): ScratchWorkflow => ({
   name: 'scratch',
   files: { 'in.txt': file },

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineStep, type StepPlugin } from '../../engine/index.js';
+import { defineStep } from '../../engine/index.js';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import type { RunEventSink } from '../../engine/events/run-event-sink.js';
 import { holdState, type HeldState } from '../../engine/run/hold-state.js';
@@ -38,7 +38,7 @@ const NOW = new Date(Date.UTC(2026, 0, 1));
 
 function setUp(): { root: string; state: StrandState; workflow: Workflow } {
   const root = writeProject({});
-  const { workflow, diagnostics } = checkWorkflow({ source: yamlSource(FLOW), plugins: new Map([[greet.id, greet as unknown as StepPlugin]]), env: { TOKEN: secret } });
+  const { workflow, diagnostics } = checkWorkflow({ source: yamlSource(FLOW), plugins: new Map([[greet.id, greet]]), env: { TOKEN: secret } });
   expect(diagnostics).toEqual([]);
   return { root, state: new StrandState(join(root, '.strand'), root), workflow: workflow! };
 }
