@@ -2,7 +2,8 @@
 becomes the encoder's parameter tree, and the logical axes of every leaf (what `sharding.py` maps to the mesh).
 
 Accepted names are those of InstaDeep's checkpoints (`esm.` prefix, EsmForMaskedLM) and of a bare
-EsmModel (no prefix). Heads (`lm_head.*`, `contact_head.*`, `pooler.*`) and rotary `inv_freq` buffers are
+EsmModel (no prefix). LayerNorms may be named weight/bias or gamma/beta. Heads (`lm_head.*`,
+`contact_head.*`, `pooler.*`) and rotary `inv_freq` buffers are
 not part of the encoder and are ignored; any other unknown or missing key is an error.
 """
 
@@ -20,7 +21,7 @@ class CheckpointError(ValueError):
 
 
 IGNORED = re.compile(
-    r"^(lm_head\.|contact_head\.|pooler\.|embeddings\.position_ids$|encoder\.layer\.\d+\.attention\.self\.rotary_embeddings\.inv_freq$)"
+    r"^(lm_head\.|contact_head\.|pooler\.|embeddings\.position_ids$|(encoder\.layer\.\d+\.attention\.self\.)?rotary_embeddings\.inv_freq$)"
 )
 
 
@@ -49,7 +50,10 @@ def params_from_state(state: dict[str, np.ndarray], config: ModelConfig, dtype=n
         return value.astype(np.float32)
 
     def norm(prefix: str) -> dict:
-        return {"scale": take(f"{prefix}.weight", (h,)), "bias": take(f"{prefix}.bias", (h,))}
+        # Older BERT-lineage checkpoints (and transformers 5's save_pretrained) name LayerNorm gamma/beta.
+        legacy = f"{prefix}.gamma" in s and f"{prefix}.weight" not in s
+        scale, bias = (f"{prefix}.gamma", f"{prefix}.beta") if legacy else (f"{prefix}.weight", f"{prefix}.bias")
+        return {"scale": take(scale, (h,)), "bias": take(bias, (h,))}
 
     def stacked(build) -> dict:
         per_layer = [build(f"encoder.layer.{i}") for i in range(layers)]
