@@ -66,8 +66,15 @@ def apply_rotary(x: jax.Array, cos: jax.Array, sin: jax.Array) -> jax.Array:
     return x * cos + rotated * sin
 
 
-def embed_tokens(params: dict, input_ids: jax.Array, attention_mask: jax.Array, config: ModelConfig, dtype) -> jax.Array:
-    x = jnp.take(params["embed"]["word"], input_ids, axis=0).astype(jnp.float32)
+def embed_tokens(
+    params: dict, input_ids: jax.Array, attention_mask: jax.Array, config: ModelConfig, dtype, constrain: Constrain
+) -> jax.Array:
+    # Tables are gathered whole before the lookup (as FSDP gathers any weight before use): a lookup into a
+    # table sharded on its hidden axis would leave the result sharded the wrong way for the batch.
+    def table(name: str) -> jax.Array:
+        return constrain(params["embed"][name], (None, None))
+
+    x = jnp.take(table("word"), input_ids, axis=0).astype(jnp.float32)
     if config.token_dropout:
         is_mask = input_ids == config.mask_token_id
         x = jnp.where(is_mask[..., None], 0.0, x)
@@ -76,7 +83,7 @@ def embed_tokens(params: dict, input_ids: jax.Array, attention_mask: jax.Array, 
         x = x * (1.0 - MASK_RATIO_TRAIN) / (1.0 - observed)[:, None, None]
     if config.position_embedding == "absolute":
         positions = esm_position_ids(input_ids, config.pad_token_id)
-        x = x + jnp.take(params["embed"]["position"], positions, axis=0).astype(jnp.float32)
+        x = x + jnp.take(table("position"), positions, axis=0).astype(jnp.float32)
     if config.emb_layer_norm_before:
         norm = params["embed"]["norm"]
         x = layer_norm(x, norm["scale"], norm["bias"], config.layer_norm_eps)
@@ -132,7 +139,7 @@ def encode(
 ) -> jax.Array:
     """Last hidden state [batch, length, hidden] in `dtype` (after the final LayerNorm)."""
     mask = attention_mask.astype(bool)
-    x = embed_tokens(params, input_ids, attention_mask, config, dtype)
+    x = embed_tokens(params, input_ids, attention_mask, config, dtype, constrain)
     x = constrain(x, ("act_batch", "act_length", "act_embed"))
     rotary = rotary_tables(input_ids.shape[1], config.head_dim) if config.position_embedding == "rotary" else None
     x, _ = jax.lax.scan(_layer(config, constrain, mask, rotary), x, params["layers"])
