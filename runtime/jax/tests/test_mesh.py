@@ -5,8 +5,8 @@ does not divide the model is refused with the dimension named, and length bucket
 import jax
 import numpy as np
 import pytest
-
 from helpers import random_rows, write_random_v2
+
 from strand_jax.checkpoint import load_model
 from strand_jax.embedder import Embedder
 from strand_jax.pooling import PoolingRule
@@ -29,7 +29,16 @@ def rows():
 def embedder_for(model, spec, **kwargs):
     config, params = model
     devices = jax.devices()[: spec.size]
-    return Embedder(config, params, spec, per_device_batch=2, rule=PoolingRule("mean", include_cls=False), max_length=64, devices=devices, **kwargs)
+    return Embedder(
+        config,
+        params,
+        spec,
+        per_device_batch=2,
+        rule=PoolingRule("mean", include_cls=False),
+        max_length=64,
+        devices=devices,
+        **kwargs,
+    )
 
 
 def test_eight_cpu_devices_are_available():
@@ -49,7 +58,14 @@ def test_every_mesh_gives_the_same_vectors(model, rows):
 def test_each_device_holds_the_shard_its_logical_axes_imply(model, spec):
     config, _ = model
     embedder = embedder_for(model, spec)
-    h, n, d, f, L, v = config.hidden_size, config.num_heads, config.head_dim, config.ffn_size, config.num_layers, config.vocab_size
+    h, n, d, f, L, v = (
+        config.hidden_size,
+        config.num_heads,
+        config.head_dim,
+        config.ffn_size,
+        config.num_layers,
+        config.vocab_size,
+    )
     expected = {
         ("embed", "word"): (v, h // spec.fsdp),
         ("layers", "query", "kernel"): (L, h // spec.fsdp, n // spec.tp, d),

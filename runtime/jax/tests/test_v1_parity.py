@@ -40,7 +40,9 @@ def build_esm(seed: int, token_dropout: bool) -> transformers.EsmModel:
             elif name.endswith("bias"):
                 p.copy_(0.1 * torch.randn_like(p))
             else:
-                p.copy_(torch.randn_like(p) / (p.shape[-1] ** 0.5 if p.dim() == 2 and "embeddings" not in name else 1.0))
+                p.copy_(
+                    torch.randn_like(p) / (p.shape[-1] ** 0.5 if p.dim() == 2 and "embeddings" not in name else 1.0)
+                )
     return model
 
 
@@ -83,7 +85,7 @@ def test_pytorch_model_bin_of_a_masked_lm_is_read_without_torch(tmp_path):
     masked_lm["lm_head.dense.weight"] = torch.zeros(64, 64)
     (tmp_path / "model.safetensors").unlink()
     torch.save(masked_lm, tmp_path / "pytorch_model.bin")
-    config, from_bin = load_model(tmp_path)
+    _, from_bin = load_model(tmp_path)
     _, from_safetensors = load_model_from_state(tmp_path, safetensors_state)
     for a, b in zip(leaves(from_bin), leaves(from_safetensors), strict=True):
         np.testing.assert_array_equal(a, b)

@@ -83,7 +83,9 @@ def test_v2_matches_transformers_esm_with_rotary_and_swiglu(tmp_path):
     ids[1, 17:], mask[1, 17:] = 1, 0
     ids[2, 40:], mask[2, 40:] = 1, 0
     with torch.no_grad():
-        expected = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).last_hidden_state.numpy()
+        expected = model(
+            input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)
+        ).last_hidden_state.numpy()
     config, params = load_model(tmp_path)
     assert (config.family, config.position_embedding, config.glu, config.ffn_bias) == ("v2", "rotary", True, False)
     ours = np.asarray(encode(params, ids.astype(np.int32), mask.astype(np.int32), config))

@@ -39,7 +39,9 @@ def vector_table(ids: list[str], vectors: np.ndarray) -> pa.Table:
     dim = vectors.shape[1]
     flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), type=pa.float32())
     vector_type = pa.list_(pa.field("item", pa.float32(), nullable=False), dim)
-    return pa.table({"id": pa.array(ids, type=pa.utf8()), "vector": pa.FixedSizeListArray.from_arrays(flat, type=vector_type)})
+    return pa.table(
+        {"id": pa.array(ids, type=pa.utf8()), "vector": pa.FixedSizeListArray.from_arrays(flat, type=vector_type)}
+    )
 
 
 def write_vector_shard(path: str | Path, ids: list[str], vectors: np.ndarray) -> None:

@@ -20,12 +20,16 @@ from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m strand_jax", description="Strand's JAX runtime for Nucleotide Transformer")
+    parser = argparse.ArgumentParser(
+        prog="python -m strand_jax", description="Strand's JAX runtime for Nucleotide Transformer"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     facts = commands.add_parser("facts", help="print the model facts of a Hugging Face folder as JSON")
     facts.add_argument("--model", required=True, help="folder with config.json")
     embed = commands.add_parser("embed", help="embed token shards into vector shards")
-    embed.add_argument("--model", required=True, help="Hugging Face folder: config.json + model.safetensors or pytorch_model.bin")
+    embed.add_argument(
+        "--model", required=True, help="Hugging Face folder: config.json + model.safetensors or pytorch_model.bin"
+    )
     embed.add_argument("--tokens", required=True, nargs="+", help="token shards (Arrow IPC files with id, tokens)")
     embed.add_argument("--out", required=True, help="folder for the vector shards (created)")
     embed.add_argument("--mesh", default="1,1,1", help="data,fsdp,tp (default 1,1,1)")
@@ -35,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     embed.add_argument("--include-cls", action=argparse.BooleanOptionalAction, default=True)
     embed.add_argument("--normalize", action="store_true")
     embed.add_argument("--pad-id", type=int, default=1, help="the tokenizer's pad id (tokens artifact meta pad_id)")
-    embed.add_argument("--prefix", type=int, default=1, help="leading special tokens per row (tokens artifact meta prefix)")
+    embed.add_argument(
+        "--prefix", type=int, default=1, help="leading special tokens per row (tokens artifact meta prefix)"
+    )
     embed.add_argument("--max-length", type=int, help="longest row expected; sets the last length bucket")
     embed.add_argument("--host-devices", type=int, help="on CPU, split the host into N XLA devices (sets XLA_FLAGS)")
     return parser

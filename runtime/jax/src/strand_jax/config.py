@@ -98,7 +98,9 @@ def read_model_config(folder: str | Path) -> ModelConfig:
     try:
         raw = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ModelConfigError(f"{path} not found: a Hugging Face model folder has config.json beside its weights") from None
+        raise ModelConfigError(
+            f"{path} not found: a Hugging Face model folder has config.json beside its weights"
+        ) from None
     except json.JSONDecodeError as error:
         raise ModelConfigError(f"{path} is not valid JSON: {error}") from None
     if not isinstance(raw, dict):

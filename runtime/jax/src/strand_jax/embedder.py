@@ -36,7 +36,7 @@ class Embedder:
         mesh: MeshSpec,
         per_device_batch: int,
         precision: str = "fp32",
-        rule: PoolingRule = PoolingRule(),
+        rule: PoolingRule | None = None,
         max_length: int | None = None,
         devices: list | None = None,
     ):
@@ -51,10 +51,14 @@ class Embedder:
         self.mesh = make_mesh(mesh, devices)
         self.precision = precision
         self.dtype = PRECISIONS[precision]
-        self.rule = rule
+        self.rule = rule = rule or PoolingRule()
         self.batch_size = per_device_batch * mesh.data * mesh.fsdp
         # Absolute positions stop at the table's end: ESM numbers real tokens from pad_id + 1.
-        limit = config.max_positions - config.pad_token_id - 1 if config.position_embedding == "absolute" else config.max_positions
+        limit = (
+            config.max_positions - config.pad_token_id - 1
+            if config.position_embedding == "absolute"
+            else config.max_positions
+        )
         self.max_length = min(max_length or limit, limit)
         self.buckets = buckets_for(self.max_length)
         self.param_shardings = param_shardings(self.mesh, config)
@@ -69,7 +73,9 @@ class Embedder:
             hidden = encode(params, input_ids, attention_mask, config, self.dtype, constrain)
             return pool(hidden, attention_mask, rule)
 
-        self._jitted = jax.jit(forward, in_shardings=(self.param_shardings, self.inputs, self.inputs), out_shardings=self.inputs)
+        self._jitted = jax.jit(
+            forward, in_shardings=(self.param_shardings, self.inputs, self.inputs), out_shardings=self.inputs
+        )
 
     def _program(self, width: int):
         key = (self.batch_size, width)

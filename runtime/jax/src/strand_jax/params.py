@@ -60,7 +60,10 @@ def params_from_state(state: dict[str, np.ndarray], config: ModelConfig, dtype=n
         return _stack(per_layer)
 
     def attention_in(prefix: str) -> dict:
-        return {"kernel": take(f"{prefix}.weight", (h, h)).T.reshape(h, n, d), "bias": take(f"{prefix}.bias", (h,)).reshape(n, d)}
+        return {
+            "kernel": take(f"{prefix}.weight", (h, h)).T.reshape(h, n, d),
+            "bias": take(f"{prefix}.bias", (h,)).reshape(n, d),
+        }
 
     def layer(p: str) -> dict:
         out = {
@@ -98,17 +101,24 @@ def params_from_state(state: dict[str, np.ndarray], config: ModelConfig, dtype=n
     unknown = sorted(set(s) - used)
     if unknown:
         more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
-        raise CheckpointError(f"weights have keys this {config.family} encoder does not use: {', '.join(unknown[:3])}{more}")
+        raise CheckpointError(
+            f"weights have keys this {config.family} encoder does not use: {', '.join(unknown[:3])}{more}"
+        )
     return _cast(params, dtype)
 
 
 def _stack(trees: list[dict]) -> dict:
     first = trees[0]
-    return {k: _stack([t[k] for t in trees]) if isinstance(first[k], dict) else np.stack([t[k] for t in trees]) for k in first}
+    return {
+        k: _stack([t[k] for t in trees]) if isinstance(first[k], dict) else np.stack([t[k] for t in trees])
+        for k in first
+    }
 
 
 def _cast(tree: dict, dtype) -> dict:
-    return {k: _cast(v, dtype) if isinstance(v, dict) else np.ascontiguousarray(v, dtype=dtype) for k, v in tree.items()}
+    return {
+        k: _cast(v, dtype) if isinstance(v, dict) else np.ascontiguousarray(v, dtype=dtype) for k, v in tree.items()
+    }
 
 
 def param_axes(config: ModelConfig) -> dict:

@@ -78,7 +78,9 @@ def logical_to_spec(axes: tuple[str | None, ...]) -> PartitionSpec:
 def check_mesh_fits(config: ModelConfig, spec: MeshSpec, devices: int | None = None) -> None:
     """Raises MeshError naming the axis and the dimension it does not divide."""
     if devices is not None and spec.size != devices:
-        raise MeshError(f"mesh data={spec.data} fsdp={spec.fsdp} tp={spec.tp} needs {spec.size} devices, {devices} are available")
+        raise MeshError(
+            f"mesh data={spec.data} fsdp={spec.fsdp} tp={spec.tp} needs {spec.size} devices, {devices} are available"
+        )
     if config.num_heads % spec.tp != 0:
         raise MeshError(f"tp={spec.tp} does not divide the model's {config.num_heads} attention heads")
     if config.ffn_size % spec.tp != 0:
@@ -90,7 +92,9 @@ def check_mesh_fits(config: ModelConfig, spec: MeshSpec, devices: int | None = N
 def make_mesh(spec: MeshSpec, devices: list | None = None) -> Mesh:
     devices = list(jax.devices()) if devices is None else devices
     if spec.size != len(devices):
-        raise MeshError(f"mesh data={spec.data} fsdp={spec.fsdp} tp={spec.tp} needs {spec.size} devices, {len(devices)} are available")
+        raise MeshError(
+            f"mesh data={spec.data} fsdp={spec.fsdp} tp={spec.tp} needs {spec.size} devices, {len(devices)} are available"
+        )
     return Mesh(np.array(devices).reshape(spec.data, spec.fsdp, spec.tp), MESH_AXES)
 
 

@@ -65,7 +65,9 @@ class _Unpickler(pickle.Unpickler):
             return _rebuild_parameter
         if module == "torch" and name in STORAGE_DTYPES:
             return _StorageType(name)
-        raise TorchPickleError(f"pytorch_model.bin holds a {module}.{name}, not only tensors; convert it to model.safetensors")
+        raise TorchPickleError(
+            f"pytorch_model.bin holds a {module}.{name}, not only tensors; convert it to model.safetensors"
+        )
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) >= 3 and pid[0] == "storage" and isinstance(pid[1], _StorageType)):
@@ -80,7 +82,9 @@ class _Unpickler(pickle.Unpickler):
 def read_torch_state_dict(path: str | Path) -> dict[str, np.ndarray]:
     path = Path(path)
     if not zipfile.is_zipfile(path):
-        raise TorchPickleError(f"{path} is not a torch zip checkpoint (saved before torch 1.6?); convert it to model.safetensors")
+        raise TorchPickleError(
+            f"{path} is not a torch zip checkpoint (saved before torch 1.6?); convert it to model.safetensors"
+        )
     with zipfile.ZipFile(path) as archive:
         pickles = [n for n in archive.namelist() if n.endswith("data.pkl")]
         if len(pickles) != 1:
