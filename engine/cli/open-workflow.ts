@@ -2,22 +2,15 @@
 // built-in steps, print diagnostics (text or JSON), and open its state directory.
 import { resolve } from 'node:path';
 import { builtinSteps } from '../../steps/index.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatDiagnostics } from '../diagnostics/format-diagnostic.js';
 import { StrandState } from '../store/strand-state.js';
-import { loadWorkflow } from '../workflow/load-workflow.js';
-import type { Workflow } from '../workflow/workflow.js';
-import type { LoadedRecipe } from '../recipes/recipe.js';
+import { loadWorkflow, type CheckedWorkflow } from '../load/load-workflow.js';
 import type { CliIo } from './command.js';
 import { flag, has, keyValues, UsageError, type ParsedArgs } from './parse-args.js';
 
-export interface OpenedWorkflow {
-  workflow: Workflow;
+/** A checked workflow (its warnings printed already, unless the command prints JSON) and its state directory. */
+export interface OpenedWorkflow extends CheckedWorkflow {
   state: StrandState;
-  /** Recipes the workflow uses, by locked path. */
-  recipes: Map<string, LoadedRecipe>;
-  /** Warnings from loading it (printed already, unless the command prints JSON). */
-  diagnostics: Diagnostic[];
 }
 
 export function stateFor(args: ParsedArgs, io: CliIo): StrandState {
@@ -28,11 +21,13 @@ export async function openWorkflow(args: ParsedArgs, io: CliIo, options: { ignor
   const file = args.positionals[0];
   if (file === undefined) throw new UsageError('missing workflow FILE');
   const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides: keyValues(args, 'param'), env: io.env, workdir: io.cwd, ...options });
-  if (loaded.workflow === undefined) {
-    if (has(args, 'json')) io.stdout(JSON.stringify({ ok: false, diagnostics: loaded.diagnostics }, null, 2) + '\n');
-    else io.stderr(formatDiagnostics(loaded.diagnostics, (f) => loaded.texts.get(f)) + '\n');
+  if (!loaded.ok) {
+    const { diagnostics, texts } = loaded.error;
+    if (has(args, 'json')) io.stdout(JSON.stringify({ ok: false, diagnostics }, null, 2) + '\n');
+    else io.stderr(formatDiagnostics(diagnostics, (f) => texts.get(f)) + '\n');
     return undefined;
   }
-  if (loaded.diagnostics.length > 0 && !has(args, 'json')) io.stderr(formatDiagnostics(loaded.diagnostics, (f) => loaded.texts.get(f)) + '\n');
-  return { workflow: loaded.workflow, state: stateFor(args, io), recipes: loaded.recipes, diagnostics: loaded.diagnostics };
+  const checked = loaded.value;
+  if (checked.diagnostics.length > 0 && !has(args, 'json')) io.stderr(formatDiagnostics(checked.diagnostics, (f) => checked.texts.get(f)) + '\n');
+  return { ...checked, state: stateFor(args, io) };
 }

@@ -33,7 +33,9 @@ export interface PlacementEstimate {
   /** `activations` and `total` are absent when the model's layers or hidden size are unknown. */
   memory: { parameters: number; activations?: number; optimizer: number; total?: number; limit: number };
   flopsPerSequence: number;
-  /** Whole-step estimates when the number of sequences is known. */
+  /** A training step (6 FLOPs per parameter and token, and training's utilisation) rather than inference. */
+  training: boolean;
+  /** Whole-step estimates when the number of sequences is known (`estimateRunTime`). */
   sequences?: number;
   seconds?: number;
   chipHours?: number;
@@ -51,7 +53,6 @@ export interface EstimateInput {
   training: boolean;
   /** Trained parameters when only adapters train (LoRA); all parameters otherwise. */
   trainedParameters?: number;
-  sequences?: number;
 }
 
 function gib(bytes: number): string {
@@ -124,14 +125,14 @@ export function estimatePlacement(input: EstimateInput): PlacementEstimate {
     });
   }
   const flopsPerSequence = (input.training ? 6 : 2) * input.model.parameters * input.tokens;
-  const estimate: PlacementEstimate = { mesh, perDeviceBatch, globalBatch: perDeviceBatch * replicas, memory, flopsPerSequence, problems };
-  if (input.sequences !== undefined && input.placement.flopsPerDevice > 0) {
-    const seconds = (input.sequences * flopsPerSequence) / (input.placement.flopsPerDevice * devices * UTILISATION[input.training ? 'training' : 'inference']);
-    const hours = seconds / 3600;
-    estimate.sequences = input.sequences;
-    estimate.seconds = seconds;
-    estimate.chipHours = hours * input.placement.chips;
-    estimate.cost = { onDemand: hours * input.placement.pricePerHour.onDemand, spot: hours * input.placement.pricePerHour.spot };
-  }
-  return estimate;
+  return { mesh, perDeviceBatch, globalBatch: perDeviceBatch * replicas, memory, flopsPerSequence, training: input.training, problems };
+}
+
+/** The estimate with the whole step's time and cost for `sequences` sequences (unchanged on a device without a FLOP rate). */
+export function estimateRunTime(estimate: PlacementEstimate, placement: Placement, sequences: number): PlacementEstimate {
+  if (placement.flopsPerDevice <= 0) return estimate;
+  const devices = placement.devices;
+  const seconds = (sequences * estimate.flopsPerSequence) / (placement.flopsPerDevice * devices * UTILISATION[estimate.training ? 'training' : 'inference']);
+  const hours = seconds / 3600;
+  return { ...estimate, sequences, seconds, chipHours: hours * placement.chips, cost: { onDemand: hours * placement.pricePerHour.onDemand, spot: hours * placement.pricePerHour.spot } };
 }

@@ -31,7 +31,6 @@ export interface PlaceOptions {
   cpu: { cores: number; memoryBytes: number };
   /** What the model file a step names says, when it names one. */
   modelFactsOf(step: Workflow['steps'][number]): ModelFactsOfStep | undefined;
-  sequencesOf?(step: string): number | undefined;
 }
 
 const PROBLEM_PATH = { 'mesh-device-mismatch': 'mesh', 'mesh-heads-mismatch': 'mesh', 'batch-mesh-mismatch': 'batch', 'memory-exceeded': 'batch' } as const;
@@ -68,7 +67,6 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
       plans.set(step.id, { placement, facts, unknown });
       continue;
     }
-    const sequences = options.sequencesOf?.(step.id);
     const estimate = estimatePlacement({
       placement,
       ...(spec.mesh ? { mesh: spec.mesh } : {}),
@@ -78,7 +76,6 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
       tokens: spec.tokens ?? 1000,
       training: step.plugin.id.startsWith('finetune/'),
       ...(spec.modelFacts?.trained_parameters !== undefined ? { trainedParameters: spec.modelFacts.trained_parameters } : {}),
-      ...(sequences !== undefined ? { sequences } : {}),
     });
     plans.set(step.id, { placement, facts, ...(unknown.length > 0 ? { unknown } : {}), estimate });
     if (source) {

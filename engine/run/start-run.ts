@@ -18,7 +18,7 @@ export interface StartRunOptions {
   /** The state directory, locked for this process. */
   held: HeldState;
   workflow: Workflow;
-  /** Steps to run on a remote device (from `placeRemoteSteps`). */
+  /** Steps to run on a remote device (from `runnableRemoteTargets`). */
   remote: ReadonlyMap<string, RemoteTarget>;
   /** Where the run is shown. It receives redacted events and is closed when the run ends. */
   view: RunEventSink;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadDeviceCatalog, resolvePlacement, type Placement } from '../../engine/devices/device-catalog.js';
-import { estimatePlacement } from '../../engine/devices/estimate-placement.js';
+import { estimatePlacement, estimateRunTime } from '../../engine/devices/estimate-placement.js';
 
 const catalog = loadDeviceCatalog();
 const cpu = { cores: 2, memoryBytes: 24 * 2 ** 30 };
@@ -39,7 +39,7 @@ describe('placement estimates', () => {
   const base = { placement: v3, batch: { global: 64 } as const, precision: 'bf16' as const, model: NT_2_5B, tokens: 1000, training: false };
 
   it('matches the NT-2.5B on v3-8 anchor (45,000-80,000 sequences of 1,000 tokens per hour)', () => {
-    const e = estimatePlacement({ ...base, sequences: 60_000 });
+    const e = estimateRunTime(estimatePlacement(base), v3, 60_000);
     const perHour = 60_000 / (e.seconds! / 3600);
     expect(perHour).toBeGreaterThanOrEqual(45_000);
     expect(perHour).toBeLessThanOrEqual(80_000);

@@ -3,8 +3,8 @@ import { planRun, type PlanEntry } from '../../plan/plan-run.js';
 import { describeReason } from '../../plan/rerun-reason.js';
 import { redact } from '../../events/redact.js';
 import { planRows } from '../../tui/plan-rows.js';
-import { describePlacement, placeWorkflow, type StepPlacementPlan } from '../../devices/place-workflow.js';
-import { placeOptions } from '../../workflow/load-workflow.js';
+import { estimateRunTime } from '../../devices/estimate-placement.js';
+import { describePlacement, type StepPlacementPlan } from '../../devices/place-workflow.js';
 import type { ArtifactManifest } from '../../plan/step-record.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
@@ -70,7 +70,13 @@ export const planCommand: Command = {
       if (manifest === undefined || !state.objects.has(manifest)) return undefined;
       return state.objects.getJson<ArtifactManifest>(manifest).shards.reduce((n, s) => n + s.rows, 0);
     };
-    const { plans } = placeWorkflow(workflow, undefined, placeOptions(io.cwd, sequencesOf));
+    // Loading placed every step; what the cache knows of their inputs adds time and cost.
+    const plans = new Map(
+      [...opened.plans].map(([step, plan]): [string, StepPlacementPlan] => {
+        const sequences = plan.estimate && sequencesOf(step);
+        return [step, plan.estimate && sequences !== undefined ? { ...plan, estimate: estimateRunTime(plan.estimate, plan.placement, sequences) } : plan];
+      }),
+    );
     state.files.save();
     const interactive = io.isTTY && !has(args, 'json') && !has(args, 'plain') && !has(args, 'check');
     if (interactive) {

@@ -2,14 +2,13 @@
 // flags and terminal call for (plain lines, JSON lines or the live view), and stop gracefully on the
 // first Ctrl-C, at once on the second.
 import { availableParallelism } from 'node:os';
-import { builtinSteps } from '../../../steps/index.js';
 import { jsonLinesSink } from '../../events/json-lines-sink.js';
 import { plainSink } from '../../events/plain-sink.js';
 import type { RunEventSink } from '../../events/run-event-sink.js';
 import type { LoadedRecipe } from '../../recipes/recipe.js';
 import { readLock, writeLock } from '../../recipes/recipe-lock.js';
 import { holdState } from '../../run/hold-state.js';
-import { placeRemoteSteps } from '../../run/place-remote-steps.js';
+import { runnableRemoteTargets } from '../../run/runnable-remote-targets.js';
 import { startRun } from '../../run/start-run.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, JOBS_FLAG, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type CliIo, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
@@ -43,7 +42,7 @@ export const runCommand: Command = {
     const opened = await openWorkflow(args, io);
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state } = opened;
-    const remote = placeRemoteSteps(workflow, io.cwd, builtinSteps);
+    const remote = runnableRemoteTargets(opened.remote);
     if (!remote.ok) {
       io.stderr(`${remote.error}\n`);
       return EXIT_FAILED;

@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { builtinSteps } from '../../../steps/index.js';
+import { loadWorkflow, type CheckedWorkflow } from '../../load/load-workflow.js';
 import { formatDiagnostics } from '../../diagnostics/format-diagnostic.js';
 import { combineSinks } from '../../events/combine-sinks.js';
 import { plainSink } from '../../events/plain-sink.js';
@@ -11,12 +12,11 @@ import type { RunEventSink } from '../../events/run-event-sink.js';
 import { planRun } from '../../plan/plan-run.js';
 import { describeReason } from '../../plan/rerun-reason.js';
 import { holdState } from '../../run/hold-state.js';
-import { placeRemoteSteps } from '../../run/place-remote-steps.js';
+import { runnableRemoteTargets } from '../../run/runnable-remote-targets.js';
 import { startRun } from '../../run/start-run.js';
 import { globFiles } from '../../util/glob-files.js';
 import { watchFiles } from '../../watch/file-watcher.js';
 import { WatchLoop } from '../../watch/watch-loop.js';
-import { loadWorkflow } from '../../workflow/load-workflow.js';
 import { pathParams } from '../../workflow/path-params.js';
 import type { Workflow } from '../../workflow/workflow.js';
 import { EXIT_FAILED, EXIT_OK, JOBS_FLAG, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
@@ -51,20 +51,23 @@ export const watchCommand: Command = {
     if (held.value.note !== undefined) io.stderr(`${held.value.note}\n`);
     let texts = new Map<string, string>();
     let secrets: string[] = [];
-    let recipeFiles: string[] = [];
     const print = (text: string): void => io.stdout(redact(text, secrets) + '\n');
     const watcher = await watchFiles((changed) => loop.changed(changed));
-    const loop: WatchLoop = new WatchLoop({
+    const loop: WatchLoop<CheckedWorkflow> = new WatchLoop<CheckedWorkflow>({
       load: async () => {
         const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides, env: io.env, workdir: io.cwd });
-        texts = loaded.texts;
-        if (loaded.workflow) recipeFiles = [...loaded.recipes.values()].map((r) => r.file);
-        if (loaded.workflow) secrets = loaded.workflow.secrets;
-        return loaded;
+        if (!loaded.ok) {
+          texts = loaded.error.texts;
+          return { diagnostics: loaded.error.diagnostics };
+        }
+        texts = loaded.value.texts;
+        secrets = loaded.value.workflow.secrets;
+        return { workflow: loaded.value, diagnostics: loaded.value.diagnostics };
       },
-      plan: (workflow) => planRun(workflow, state),
-      run: async (workflow, signal, onStepStarted) => {
-        const remote = placeRemoteSteps(workflow, io.cwd, builtinSteps);
+      plan: (checked) => planRun(checked.workflow, state),
+      run: async (checked, signal, onStepStarted) => {
+        const { workflow } = checked;
+        const remote = runnableRemoteTargets(checked.remote);
         if (!remote.ok) {
           print(remote.error);
           return 'failed';
@@ -79,7 +82,7 @@ export const watchCommand: Command = {
         if (!run.ok) print(run.error);
         return run.ok ? run.value : 'failed';
       },
-      filesOf: (workflow) => watchedFiles(file, workflow, io.cwd, recipeFiles),
+      filesOf: (checked) => watchedFiles(file, checked?.workflow, io.cwd, [...(checked?.recipes.values() ?? [])].map((r) => r.file)),
       watch: (files) => watcher.set(files),
       report: (message) => {
         switch (message.kind) {
