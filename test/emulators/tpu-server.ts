@@ -99,8 +99,11 @@ export class TpuServer extends LocalHttpServer {
   /** Resolves once every host process started so far has exited. */
   hostsExited(): Promise<void> {
     return new Promise((resolve) => {
-      const check = (): boolean => this.hostProcesses.every((p) => p.exitCode !== null || p.signalCode !== null) && (resolve(), true);
-      if (!check()) this.exitWaiters.push(() => void check());
+      const check = (): void => {
+        if (this.hostProcesses.every((p) => p.exitCode !== null || p.signalCode !== null)) resolve();
+        else this.exitWaiters.push(check); // woken at the next exit
+      };
+      check();
     });
   }
 
