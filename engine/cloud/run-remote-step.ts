@@ -198,6 +198,7 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
         const now = await tpu.get(nodeId);
         const lost = now === undefined ? 'DELETED' : LOST_STATES.has(now.state) ? now.state : now.queuedResource && LOST_STATES.has(now.queuedResource.state) ? now.queuedResource.state : undefined;
         if (lost !== undefined) {
+          await collect(); // what landed between this poll's collect and the node's loss
           log(`${nodeId} was ${lost} with ${remaining().length} shards to do; recreating it`);
           break;
         }

@@ -4,7 +4,8 @@
 // partial chunks), alt=media downloads with x-goog-hash, metadata, list with prefix and pageToken, delete,
 // and ifGenerationMatch preconditions (412). md5Hash and crc32c are computed here independently of the
 // client (which deletes an upload and fails when they disagree). Faults can be injected: error statuses
-// (429, 503) for matching requests, and a resumable upload whose connection drops after some bytes.
+// (429, 503) for matching requests, and a resumable upload whose connection drops after some bytes. Writes
+// can be held, to freeze a writer at a known point.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalHttpServer, readBody } from './local-http-server.js';
@@ -70,6 +71,9 @@ export class GcsServer extends LocalHttpServer {
   private sessionCount = 0;
   /** Called after each successful object write (tests use it to act at a known point). */
   onWrite: (bucket: string, name: string) => void = () => {};
+  private readonly holds: ((name: string, bytes: Buffer) => boolean)[] = [];
+  /** Writes held so far (by name). */
+  readonly held: string[] = [];
 
   createBucket(name: string): void {
     this.buckets.set(name, new Map());
@@ -77,6 +81,14 @@ export class GcsServer extends LocalHttpServer {
 
   inject(fault: GcsFault): void {
     this.faults.push(fault);
+  }
+
+  /**
+   * From now on, a write for which `matches` holds is neither stored nor answered: its writer waits, as a
+   * host frozen just before that write would (until it is killed, or the server stops).
+   */
+  holdWrites(matches: (name: string, bytes: Buffer) => boolean): void {
+    this.holds.push(matches);
   }
 
   /** Injected faults not yet triggered. */
@@ -208,6 +220,10 @@ export class GcsServer extends LocalHttpServer {
     respond: (status: number, body?: unknown) => void,
     error: (status: number, message: string, reason: string) => void,
   ): void {
+    if (this.holds.some((matches) => matches(name, bytes))) {
+      this.held.push(name);
+      return;
+    }
     const bucket = this.buckets.get(bucketName)!;
     const existing = bucket.get(name);
     if (precondition !== null && Number(precondition) !== (existing?.generation ?? 0)) {
