@@ -9,6 +9,7 @@ import { readModelFacts, type ModelFacts } from '../devices/onnx-model-facts.js'
 import { placeWorkflow, type PlaceOptions } from '../devices/place-workflow.js';
 import { expandRecipes } from '../recipes/expand-recipes.js';
 import { loadRecipe } from '../recipes/load-recipe.js';
+import { recipePaths } from '../recipes/recipe-paths.js';
 import { isRecipeRef, type LoadedRecipe } from '../recipes/recipe.js';
 import { LOCK_FILE, lockPath, readLock, type RecipeLock } from '../recipes/recipe-lock.js';
 import { recipeSearchPath, resolveRecipe } from '../recipes/resolve-recipe.js';
@@ -202,7 +203,7 @@ function withRecipesExpanded(
     Object.entries((plugins.get(uses)?.with.properties ?? {}) as Record<string, { 'x-strand-path'?: string }>)
       .filter(([, p]) => p['x-strand-path'] !== undefined)
       .map(([k]) => k);
-  const expansion = expandRecipes(source, byRef, { workdir: options.workdir, workflowFile: file, allowPaths: allowPathsOf(root), pathKeysOf });
+  const expansion = expandRecipes(source, byRef, { paths: recipePaths(options.workdir, file, allowPathsOf(root)), pathKeysOf });
   diagnostics.push(...expansion.diagnostics);
   return { source: expansion.source, callSites };
 }
