@@ -9,7 +9,14 @@
 // and needs, goes straight to the recipe step that produces it.
 import { errorAt, warningAt, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { expressionsIn, findExpressions, formatStepOutput, locateExpression, parseReference, resolveParams } from '../workflow/expressions.js';
+import {
+  expressionsIn,
+  findExpressions,
+  formatStepOutput,
+  locateExpression,
+  parseReference,
+  resolveParams,
+} from '../workflow/expressions.js';
 import type { PortWire } from '../workflow/workflow.js';
 import type { YamlPath, YamlSource } from '../workflow/yaml-source.js';
 import type { RecipePaths } from './recipe-paths.js';
@@ -51,7 +58,12 @@ export function expandRecipes(source: YamlSource, recipes: ReadonlyMap<string, L
     const recipe = isRecord(step) && typeof step.uses === 'string' && isRecipeRef(step.uses) ? recipes.get(step.uses) : undefined;
     if (recipe !== undefined) calls.set(id, recipe);
   }
-  const context: Context = { source, options, diagnostics, outputs: new Map([...calls].map(([id, recipe]) => [id, callOutputs(id, recipe, diagnostics)])) };
+  const context: Context = {
+    source,
+    options,
+    diagnostics,
+    outputs: new Map([...calls].map(([id, recipe]) => [id, callOutputs(id, recipe, diagnostics)])),
+  };
   const origins = new Map<string, { recipe: LoadedRecipe; inner: string }>();
   const expanded: Record<string, unknown> = {};
   for (const [id, step] of Object.entries(steps)) {
@@ -81,7 +93,14 @@ function callOutputs(id: string, recipe: LoadedRecipe, diagnostics: Diagnostic[]
   for (const [name, ref] of Object.entries(spec.outputs)) {
     const expression = parseReference(ref);
     if (expression?.kind !== 'step-output' || !Object.hasOwn(spec.steps, expression.step)) {
-      diagnostics.push(errorAt('bad-expression', recipe.source.locate(['outputs', name]), `output "${name}" of recipe ${spec.name} must be \${{ steps.ID.outputs.PORT }} of one of its steps`, `its steps: ${Object.keys(spec.steps).join(', ')}`));
+      diagnostics.push(
+        errorAt(
+          'bad-expression',
+          recipe.source.locate(['outputs', name]),
+          `output "${name}" of recipe ${spec.name} must be \${{ steps.ID.outputs.PORT }} of one of its steps`,
+          `its steps: ${Object.keys(spec.steps).join(', ')}`,
+        ),
+      );
       continue;
     }
     outputs[name] = { step: `${id}.${expression.step}`, port: expression.port };
@@ -94,16 +113,22 @@ function redirected(step: RawStep, outputs: CallOutputs): RawStep {
   return {
     ...step,
     ...(Array.isArray(step.needs) ? { needs: redirectNeeds(step.needs, outputs) } : {}),
-    ...(isRecord(step.inputs) ? { inputs: Object.fromEntries(Object.entries(step.inputs).map(([port, ref]) => [port, redirectReference(ref, outputs)])) } : {}),
+    ...(isRecord(step.inputs)
+      ? { inputs: Object.fromEntries(Object.entries(step.inputs).map(([port, ref]) => [port, redirectReference(ref, outputs)])) }
+      : {}),
   };
 }
 
 /** A need on a calling step becomes needs on the recipe steps that produce its outputs. */
 function redirectNeeds(needs: readonly unknown[], outputs: CallOutputs): unknown[] {
-  return [...new Set(needs.flatMap((need) => {
-    const call = typeof need === 'string' ? outputs.get(need) : undefined;
-    return call ? Object.values(call).map((output) => output.step) : [need];
-  }))];
+  return [
+    ...new Set(
+      needs.flatMap((need) => {
+        const call = typeof need === 'string' ? outputs.get(need) : undefined;
+        return call ? Object.values(call).map((output) => output.step) : [need];
+      }),
+    ),
+  ];
 }
 
 /** A reference to a calling step's output becomes one to the recipe step that produces it; others stay as written. */
@@ -120,13 +145,28 @@ function callParams(id: string, call: RawStep, recipe: LoadedRecipe, { source, d
   for (const key of Object.keys(callWith)) {
     if (!Object.hasOwn(spec.params, key)) {
       const suggestion = didYouMean(key, Object.keys(spec.params));
-      diagnostics.push(errorAt('unknown-key', source.locate(['steps', id, 'with', key], 'key'), `recipe ${spec.name} has no param "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `its params: ${Object.keys(spec.params).join(', ') || 'none'}`));
+      diagnostics.push(
+        errorAt(
+          'unknown-key',
+          source.locate(['steps', id, 'with', key], 'key'),
+          `recipe ${spec.name} has no param "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+          `its params: ${Object.keys(spec.params).join(', ') || 'none'}`,
+        ),
+      );
     }
   }
   const values: Record<string, unknown> = {};
   for (const [name, param] of Object.entries(spec.params)) {
     const value = callWith[name] ?? param.default;
-    if (value === undefined) diagnostics.push(errorAt('missing-param', source.locate(['steps', id], 'key'), `recipe ${spec.name} needs param "${name}" (${param.type})`, `add it under with:, e.g. with: { ${name}: ... }`));
+    if (value === undefined)
+      diagnostics.push(
+        errorAt(
+          'missing-param',
+          source.locate(['steps', id], 'key'),
+          `recipe ${spec.name} needs param "${name}" (${param.type})`,
+          `add it under with:, e.g. with: { ${name}: ... }`,
+        ),
+      );
     else values[name] = value;
   }
   return values;
@@ -146,7 +186,14 @@ function expandCall(id: string, call: RawStep, recipe: LoadedRecipe, context: Co
     for (const { path, match } of expressionsIn(raw.with, ['steps', inner, 'with'])) {
       if (match.expression?.kind === 'param' && !Object.hasOwn(spec.params, match.expression.name)) {
         broken.add(String(path[3]));
-        diagnostics.push(errorAt('unknown-param', locateExpression(recipe.source, path, match), `recipe ${spec.name} has no param "${match.expression.name}"`, `declare it under params: in ${recipe.source.file}`));
+        diagnostics.push(
+          errorAt(
+            'unknown-param',
+            locateExpression(recipe.source, path, match),
+            `recipe ${spec.name} has no param "${match.expression.name}"`,
+            `declare it under params: in ${recipe.source.file}`,
+          ),
+        );
       }
     }
     const pathKeys = options.pathKeysOf(raw.uses);
@@ -155,14 +202,31 @@ function expandCall(id: string, call: RawStep, recipe: LoadedRecipe, context: Co
       Object.entries(raw.with ?? {})
         .filter(([key]) => !broken.has(key))
         .map(([key, value]) => {
-          if (!pathKeys.includes(key) || typeof value !== 'string' || findExpressions(value).length > 0) return [key, resolveParams(value, values)];
+          if (!pathKeys.includes(key) || typeof value !== 'string' || findExpressions(value).length > 0)
+            return [key, resolveParams(value, values)];
           const rebased = options.paths.dataPath(recipe.file, value);
-          if (!rebased.inside) diagnostics.push(errorAt('path-escapes-workspace', locate(['steps', inner, 'with', key]), `recipe ${spec.name} reaches ${value}, outside its folder and the workflow's`, 'add the folder to allow_paths: in the workflow if you trust this recipe'));
+          if (!rebased.inside)
+            diagnostics.push(
+              errorAt(
+                'path-escapes-workspace',
+                locate(['steps', inner, 'with', key]),
+                `recipe ${spec.name} reaches ${value}, outside its folder and the workflow's`,
+                'add the folder to allow_paths: in the workflow if you trust this recipe',
+              ),
+            );
           return [key, rebased.path];
         }),
     );
     const needs: unknown[] = (raw.needs ?? []).map((need, i) => {
-      if (!Object.hasOwn(spec.steps, need)) diagnostics.push(errorAt('unknown-step', locate(['steps', inner, 'needs', i]), `recipe step "${inner}" needs "${need}", which is not a step of recipe ${spec.name}`, `its steps: ${Object.keys(spec.steps).join(', ')}`));
+      if (!Object.hasOwn(spec.steps, need))
+        diagnostics.push(
+          errorAt(
+            'unknown-step',
+            locate(['steps', inner, 'needs', i]),
+            `recipe step "${inner}" needs "${need}", which is not a step of recipe ${spec.name}`,
+            `its steps: ${Object.keys(spec.steps).join(', ')}`,
+          ),
+        );
       return `${id}.${need}`;
     });
     const inputs: Record<string, unknown> = {};
@@ -170,7 +234,14 @@ function expandCall(id: string, call: RawStep, recipe: LoadedRecipe, context: Co
       const expression = parseReference(ref);
       if (expression?.kind === 'recipe-input') {
         if (!Object.hasOwn(spec.inputs, expression.port)) {
-          diagnostics.push(errorAt('bad-expression', locate(['steps', inner, 'inputs', port]), `recipe ${spec.name} has no input "${expression.port}"`, `declare it under inputs: in ${recipe.source.file}`));
+          diagnostics.push(
+            errorAt(
+              'bad-expression',
+              locate(['steps', inner, 'inputs', port]),
+              `recipe ${spec.name} has no input "${expression.port}"`,
+              `declare it under inputs: in ${recipe.source.file}`,
+            ),
+          );
         } else if (callInputs[expression.port] !== undefined) inputs[port] = redirectReference(callInputs[expression.port], outputs);
         else needs.push(...callNeeds.filter((need) => !needs.includes(need)));
       } else if (expression?.kind === 'step-output') {
@@ -180,9 +251,23 @@ function expandCall(id: string, call: RawStep, recipe: LoadedRecipe, context: Co
     let uses = raw.uses;
     if (/^\.{1,2}\//.test(uses)) {
       uses = options.paths.pluginPath(recipe.file, raw.uses);
-      diagnostics.push(warningAt('recipe-runs-code', locate(['steps', inner, 'uses']), `recipe ${spec.name} runs local code: ${raw.uses}`, 'read the plugin before you run this recipe'));
+      diagnostics.push(
+        warningAt(
+          'recipe-runs-code',
+          locate(['steps', inner, 'uses']),
+          `recipe ${spec.name} runs local code: ${raw.uses}`,
+          'read the plugin before you run this recipe',
+        ),
+      );
     } else if (isRecipeRef(uses)) {
-      diagnostics.push(errorAt('unknown-plugin', locate(['steps', inner, 'uses']), 'a recipe cannot use another recipe', 'copy its steps into this recipe'));
+      diagnostics.push(
+        errorAt(
+          'unknown-plugin',
+          locate(['steps', inner, 'uses']),
+          'a recipe cannot use another recipe',
+          'copy its steps into this recipe',
+        ),
+      );
     }
     steps[inner] = { uses, ...(needs.length ? { needs } : {}), with: withValue, ...(Object.keys(inputs).length ? { inputs } : {}) };
   }

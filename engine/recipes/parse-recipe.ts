@@ -16,6 +16,13 @@ export function parseRecipe(ref: string, file: string, label: string, text: stri
   const diagnostics = checkAgainstSchema(parsed.source, RECIPE_SCHEMA, parsed.source.value);
   if (diagnostics.length > 0) return { diagnostics };
   const raw = parsed.source.value as Partial<RecipeSpec>;
-  const spec: RecipeSpec = { name: raw.name!, params: raw.params ?? {}, inputs: raw.inputs ?? {}, outputs: raw.outputs ?? {}, steps: raw.steps!, ...(raw.description ? { description: raw.description } : {}) };
+  const spec: RecipeSpec = {
+    name: raw.name!,
+    params: raw.params ?? {},
+    inputs: raw.inputs ?? {},
+    outputs: raw.outputs ?? {},
+    steps: raw.steps!,
+    ...(raw.description ? { description: raw.description } : {}),
+  };
   return { recipe: { ref, file, digest: sha256(text), source: parsed.source, spec }, diagnostics: [] };
 }

@@ -41,15 +41,21 @@ function recipe(ref: string, text: string): LoadedRecipe {
 
 function expand(flow: string, recipes: Record<string, string> = { './lib/seqs.yaml': SEQS, './tokens.yaml': TOKENS }) {
   const loaded = new Map(Object.entries(recipes).map(([ref, text]) => [ref, recipe(ref, text)]));
-  return expandRecipes(yamlSource(flow), loaded, { paths: recipePaths('/p', 'flow.yaml', []), pathKeysOf: (uses) => (uses === 'test/make-seqs' ? ['file'] : []) });
+  return expandRecipes(yamlSource(flow), loaded, {
+    paths: recipePaths('/p', 'flow.yaml', []),
+    pathKeysOf: (uses) => (uses === 'test/make-seqs' ? ['file'] : []),
+  });
 }
 
 const steps = (expansion: ReturnType<typeof expand>) => (expansion.source.value as { steps: Record<string, unknown> }).steps;
-const problems = (expansion: ReturnType<typeof expand>) => expansion.diagnostics.map((d) => `${d.location.file}:${d.location.line}:${d.location.column} ${d.code} ${d.message}`);
+const problems = (expansion: ReturnType<typeof expand>) =>
+  expansion.diagnostics.map((d) => `${d.location.file}:${d.location.line}:${d.location.column} ${d.code} ${d.message}`);
 
 describe('expandRecipes', () => {
   it('expands a call into namespaced steps with its params, its needs and paths relative to the project', () => {
-    const expansion = expand('version: 1\nname: f\nsteps:\n  src: { uses: ./lib/seqs.yaml, with: { n: 5 } }\n  a: { uses: ./tokens.yaml, needs: [src], with: { k: "${{ params.k }}" } }\n');
+    const expansion = expand(
+      'version: 1\nname: f\nsteps:\n  src: { uses: ./lib/seqs.yaml, with: { n: 5 } }\n  a: { uses: ./tokens.yaml, needs: [src], with: { k: "${{ params.k }}" } }\n',
+    );
     expect(expansion.diagnostics).toEqual([]);
     expect(steps(expansion)).toEqual({
       'src.make': { uses: 'test/make-seqs', with: { n: 5, file: 'lib/data.fa' } },
@@ -84,7 +90,9 @@ steps:
   });
 
   it('reports problems at their place in the recipe or in the call', () => {
-    const tokens = TOKENS.replace('"${{ params.k }}"', '"${{ params.kk }}"').replace('"${{ steps.tok.outputs.tokens }}"', '"${{ steps.tok.outputs.tokens }} "').replace('inputs.sequences }}', 'inputs.seqs }}');
+    const tokens = TOKENS.replace('"${{ params.k }}"', '"${{ params.kk }}"')
+      .replace('"${{ steps.tok.outputs.tokens }}"', '"${{ steps.tok.outputs.tokens }} "')
+      .replace('inputs.sequences }}', 'inputs.seqs }}');
     const expansion = expand('version: 1\nname: f\nsteps:\n  a: { uses: ./tokens.yaml, with: { kay: 1 } }\n', { './tokens.yaml': tokens });
     expect(problems(expansion)).toEqual([
       'tokens.yaml:9:11 bad-expression output "tokens" of recipe tokens must be ${{ steps.ID.outputs.PORT }} of one of its steps',
@@ -96,8 +104,12 @@ steps:
     expect(steps(expansion)).toEqual({ 'a.tok': { uses: 'test/tokens', with: {} } });
   });
 
-  it('refuses a recipe path that escapes the recipe\'s folder and the workflow\'s', () => {
-    const expansion = expand('version: 1\nname: f\nsteps:\n  src: { uses: ./lib/seqs.yaml }\n', { './lib/seqs.yaml': SEQS.replace('file: data.fa', 'file: ../../x.fa') });
-    expect(problems(expansion)).toEqual(["lib/seqs.yaml:10:69 path-escapes-workspace recipe seqs reaches ../../x.fa, outside its folder and the workflow's"]);
+  it("refuses a recipe path that escapes the recipe's folder and the workflow's", () => {
+    const expansion = expand('version: 1\nname: f\nsteps:\n  src: { uses: ./lib/seqs.yaml }\n', {
+      './lib/seqs.yaml': SEQS.replace('file: data.fa', 'file: ../../x.fa'),
+    });
+    expect(problems(expansion)).toEqual([
+      "lib/seqs.yaml:10:69 path-escapes-workspace recipe seqs reaches ../../x.fa, outside its folder and the workflow's",
+    ]);
   });
 });

@@ -1,16 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expressionsIn, findExpressions, formatStepOutput, locateExpression, parseReference, resolveParams, substituteParams } from '../../engine/workflow/expressions.js';
+import {
+  expressionsIn,
+  findExpressions,
+  formatStepOutput,
+  locateExpression,
+  parseReference,
+  resolveParams,
+  substituteParams,
+} from '../../engine/workflow/expressions.js';
 import { yamlSource } from '../helpers/fake-source.js';
 
 describe('expressions', () => {
   it('parses the three forms and flags others', () => {
-    expect(findExpressions('${{ params.a }}-${{ steps.s.outputs.p }}-${{ inputs.i }}-${{ nope }}').map((m) => m.expression ?? null)).toEqual([
-      { kind: 'param', name: 'a' },
-      { kind: 'step-output', step: 's', port: 'p' },
-      { kind: 'recipe-input', port: 'i' },
-      null,
-    ]);
+    expect(
+      findExpressions('${{ params.a }}-${{ steps.s.outputs.p }}-${{ inputs.i }}-${{ nope }}').map((m) => m.expression ?? null),
+    ).toEqual([{ kind: 'param', name: 'a' }, { kind: 'step-output', step: 's', port: 'p' }, { kind: 'recipe-input', port: 'i' }, null]);
     expect(findExpressions('x ${{ params.a').map((m) => m.source)).toEqual(['${{ params.a']);
   });
 
@@ -33,12 +38,18 @@ describe('expressions', () => {
   });
 
   it('keeps the type of a whole-string param and interpolates otherwise', () => {
-    expect(resolveParams({ k: '${{ params.k }}', p: 'data/${{ params.k }}.fa', list: ['${{ params.b }}'] }, { k: 6, b: true })).toEqual({ k: 6, p: 'data/6.fa', list: [true] });
+    expect(resolveParams({ k: '${{ params.k }}', p: 'data/${{ params.k }}.fa', list: ['${{ params.b }}'] }, { k: 6, b: true })).toEqual({
+      k: 6,
+      p: 'data/6.fa',
+      list: [true],
+    });
     expect(substituteParams('${{ params.opts }}', { opts: { a: 1 } })).toEqual({ a: 1 });
   });
 
   it('leaves unknown params, other expressions and unclosed text as written', () => {
-    expect(substituteParams('${{ params.x }}/${{ params.k }}/${{ steps.s.outputs.p }}/${{ params.k', { k: 2 })).toBe('${{ params.x }}/2/${{ steps.s.outputs.p }}/${{ params.k');
+    expect(substituteParams('${{ params.x }}/${{ params.k }}/${{ steps.s.outputs.p }}/${{ params.k', { k: 2 })).toBe(
+      '${{ params.x }}/2/${{ steps.s.outputs.p }}/${{ params.k',
+    );
     expect(substituteParams('${{params.k}}${{ params.k }}', { k: 'ab' })).toBe('abab');
     expect(substituteParams('plain', { k: 1 })).toBe('plain');
   });
