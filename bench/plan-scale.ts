@@ -27,7 +27,8 @@ function parents(i: number): number[] {
   return [...new Set([base + (i % WIDTH), base + ((i + 1) % WIDTH)])];
 }
 
-function strandWorkflow(n: number): string {
+/** A workflow of `n` no-op steps in layers of 100, each step wired to two of the layer before. */
+export function strandWorkflow(n: number): string {
   const lines = ['version: 1', `name: scale${n}`, 'steps:'];
   for (let i = 0; i < n; i++) {
     const p = parents(i);

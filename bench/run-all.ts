@@ -8,8 +8,9 @@ import { dataParallel } from './data-parallel.js';
 import { pipeline } from './pipeline.js';
 import { planScale } from './plan-scale.js';
 import { taxonomyEval } from './taxonomy-eval.js';
+import { yamlParse } from './yaml-parse.js';
 
-const benches: Record<string, () => Promise<BenchResult>> = { 'plan-scale': planScale, pipeline, 'data-parallel': dataParallel, taxonomy: taxonomyEval };
+const benches: Record<string, () => Promise<BenchResult>> = { 'plan-scale': planScale, pipeline, 'data-parallel': dataParallel, taxonomy: taxonomyEval, 'yaml-parse': yamlParse };
 
 function format(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toFixed(3);
