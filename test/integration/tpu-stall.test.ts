@@ -6,14 +6,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { builtinSteps } from '../../steps/index.js';
 import { cloudSettings } from '../../engine/cloud/cloud-settings.js';
-import { resolveRemoteTargets } from '../../engine/cloud/remote-target.js';
 import { runRemoteStep } from '../../engine/cloud/run-remote-step.js';
-import { placeWorkflow } from '../../engine/devices/place-workflow.js';
-import { formatPlainEvent } from '../../engine/events/plain-sink.js';
+import { plainSink } from '../../engine/events/plain-sink.js';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import { runWorkflow } from '../../engine/run/run-workflow.js';
 import { StrandState } from '../../engine/store/strand-state.js';
-import { loadWorkflow, placeOptions } from '../../engine/workflow/load-workflow.js';
+import { loadWorkflow } from '../../engine/load/load-workflow.js';
 import { GcsServer } from '../emulators/gcs-server.js';
 import { TpuServer } from '../emulators/tpu-server.js';
 import { copyFromRepo, removeProjects, writeProject } from '../helpers/project.js';
@@ -46,9 +44,10 @@ describe('remote step stall', () => {
   it('fails, and deletes the node, when its hosts stay silent for stall_minutes', async () => {
     const root = writeProject({ 'flow.yaml': FLOW });
     copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
-    const { workflow, diagnostics } = await loadWorkflow(join(root, 'flow.yaml'), { builtins: builtinSteps, workdir: root });
-    expect(diagnostics).toEqual([]);
-    const { targets } = resolveRemoteTargets(workflow!, placeWorkflow(workflow!, undefined, placeOptions(root)).plans, builtinSteps);
+    const loaded = await loadWorkflow(join(root, 'flow.yaml'), { builtins: builtinSteps, workdir: root });
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.error.diagnostics));
+    expect(loaded.value.diagnostics).toEqual([]);
+    const { workflow, remote: { targets } } = loaded.value;
     const state = new StrandState(join(root, '.strand'), root);
     const settings = cloudSettings({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_TPU_EMULATOR_HOST: tpu.endpoint });
 
@@ -61,12 +60,14 @@ describe('remote step stall', () => {
       if (event.kind === 'step-log' && event.message.includes('is READY')) void tpu.hostsExited().then(() => (clock += 30 * 60_000 + 1));
     };
     const status = await runWorkflow({
-      workflow: workflow!, state, emit, signal: new AbortController().signal, jobs: 2, now, runId: 'stall',
-      remote: { steps: new Set(targets.keys()), execute: (step, unit) => runRemoteStep({ step, ...unit, workflowName: workflow!.name, target: targets.get(step.id)!, objects: state.objects, workdir: root, settings, emit, now }) },
+      workflow: workflow, state, emit, signal: new AbortController().signal, jobs: 2, now, runId: 'stall',
+      remote: { steps: new Set(targets.keys()), execute: (step, unit) => runRemoteStep({ step, ...unit, workflowName: workflow.name, target: targets.get(step.id)!, objects: state.objects, workdir: root, settings, emit, now }) },
     });
 
     expect(status).toBe('failed');
-    const failed = events.filter((e) => e.kind === 'step-failed').map((e) => formatPlainEvent(e));
+    const failed: string[] = [];
+    const sink = plainSink((text) => failed.push(text));
+    for (const event of events.filter((e) => e.kind === 'step-failed')) sink.onEvent(event);
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatch(/FAILED +embed: no shard finished and no host reported on strand-[0-9a-f]{12}-1 for 30 min \(2 of 2 hosts silent\)/);
     expect(failed[0]).toContain("hint: check the hosts' startup-script output");
