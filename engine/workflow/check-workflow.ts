@@ -144,10 +144,10 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
       placement: {
         ...(typeof raw.on === 'string' ? { on: raw.on } : {}),
         ...(isRecord(raw.mesh) ? { mesh: raw.mesh } : {}),
-        ...(raw.batch !== undefined ? { batch: raw.batch as StepPlacement['batch'] } : {}),
+        ...(raw.batch !== undefined ? { batch: raw.batch as NonNullable<StepPlacement['batch']> } : {}),
         ...(raw.precision === 'fp32' || raw.precision === 'bf16' ? { precision: raw.precision } : {}),
         ...(typeof raw.tokens === 'number' ? { tokens: raw.tokens } : {}),
-        ...(isRecord(raw.model_facts) ? { modelFacts: raw.model_facts as StepPlacement['modelFacts'] } : {}),
+        ...(isRecord(raw.model_facts) ? { modelFacts: raw.model_facts as NonNullable<StepPlacement['modelFacts']> } : {}),
       },
     };
   });
