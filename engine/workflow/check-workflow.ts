@@ -147,7 +147,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
         ...(raw.batch !== undefined ? { batch: raw.batch as NonNullable<StepPlacement['batch']> } : {}),
         ...(raw.precision === 'fp32' || raw.precision === 'bf16' ? { precision: raw.precision } : {}),
         ...(typeof raw.tokens === 'number' ? { tokens: raw.tokens } : {}),
-        ...(isRecord(raw.model_facts) ? { modelFacts: raw.model_facts as NonNullable<StepPlacement['modelFacts']> } : {}),
+        ...(isRecord(raw.model_facts) ? { modelFacts: raw.model_facts } : {}),
       },
     };
   });

@@ -122,7 +122,7 @@ function pairOf(map: YAMLMap, key: string): Pair | undefined {
   let index = pairIndexes.get(map);
   if (index === undefined) {
     index = new Map();
-    for (const pair of map.items) if (isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair as Pair);
+    for (const pair of map.items) if (isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair);
     pairIndexes.set(map, index);
   }
   return index.get(key);
@@ -136,7 +136,7 @@ function findNode(doc: Document, path: YamlPath, target: 'key' | 'value'): Node 
     const segment = path[i];
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = pairOf(node as YAMLMap, String(segment));
+      const pair = pairOf(node, String(segment));
       if (pair === undefined) return best;
       if (last && target === 'key') return pair.key as Node;
       node = pair.value ?? pair.key;

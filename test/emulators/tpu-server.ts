@@ -154,8 +154,8 @@ export class TpuServer extends LocalHttpServer {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
-      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
       child.on('exit', (code, signal) => {
         this.hostExits.push({ node: node.name.split('/').pop()!, host, code, signal, output });
         for (const wake of this.exitWaiters.splice(0)) wake();
