@@ -31,6 +31,8 @@ export interface PlacementEstimate {
   globalBatch: number;
   memory: { parameters: number; activations: number; optimizer: number; total: number; limit: number };
   flopsPerSequence: number;
+  /** Seconds per sequence at the catalog's utilisation, when the device's peak FLOP/s is known. */
+  secondsPerSequence?: number;
   /** Whole-step estimates when the number of sequences is known. */
   sequences?: number;
   seconds?: number;
@@ -107,8 +109,9 @@ export function estimatePlacement(input: EstimateInput): PlacementEstimate {
   }
   const flopsPerSequence = (input.training ? 6 : 2) * input.model.parameters * input.tokens;
   const estimate: PlacementEstimate = { mesh, perDeviceBatch, globalBatch: perDeviceBatch * replicas, memory, flopsPerSequence, problems };
-  if (input.sequences !== undefined && input.placement.flopsPerDevice > 0) {
-    const seconds = (input.sequences * flopsPerSequence) / (input.placement.flopsPerDevice * devices * UTILISATION[input.training ? 'training' : 'inference']);
+  if (input.placement.flopsPerDevice > 0) estimate.secondsPerSequence = flopsPerSequence / (input.placement.flopsPerDevice * devices * UTILISATION[input.training ? 'training' : 'inference']);
+  if (input.sequences !== undefined && estimate.secondsPerSequence !== undefined) {
+    const seconds = input.sequences * estimate.secondsPerSequence;
     const hours = seconds / 3600;
     estimate.sequences = input.sequences;
     estimate.seconds = seconds;
