@@ -4,6 +4,9 @@ import { availableParallelism } from 'node:os';
 import { formatPlainEvent } from '../../events/plain-sink.js';
 import { redact, type RunEvent } from '../../events/run-event.js';
 import { newRunId, openJournal } from '../../run/journal.js';
+import { plannedSteps } from '../../run/planned-steps.js';
+import { startResourceSampler } from '../../run/resource-sampler.js';
+import { DEFAULT_LEVEL, MAP_LIMIT, writeReport } from '../../report/write-report.js';
 import { builtinSteps } from '../../../steps/index.js';
 import { cloudSettings } from '../../cloud/cloud-settings.js';
 import { resolveRemoteTargets } from '../../cloud/remote-target.js';
@@ -30,11 +33,14 @@ function pinNewRecipes(recipes: Map<string, LoadedRecipe>, workdir: string): voi
   writeLock(workdir, lock);
 }
 
+/** How often a run samples the engine's memory and CPU into its journal. */
+const RESOURCE_SAMPLE_MS = 500;
+
 export const runCommand: Command = {
   name: 'run',
-  usage: 'strand run FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json | --plain]',
+  usage: 'strand run FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json | --plain] [--report]',
   summary: 'Run the steps that are not cached; resume interrupted steps from their last completed shard.',
-  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, JOBS_FLAG],
+  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, JOBS_FLAG, { name: 'report', description: 'write the run\'s HTML report at the end (as `strand report`)' }],
   async run(args, io) {
     const opened = await openWorkflow(args, io);
     if (opened === undefined) return EXIT_FAILED;
@@ -92,7 +98,15 @@ export const runCommand: Command = {
     try {
       const execute: RemoteExecutor = async (step, unit) =>
         (await import('../../cloud/run-remote-step.js')).runRemoteStep({ step, ...unit, workflowName: workflow.name, target: remote.targets.get(step.id)!, objects: state.objects, workdir: state.workdir, settings: cloudSettings(io.env), emit, now: () => new Date() });
-      const status = await runWorkflow({ workflow, state, emit, signal: controller.signal, jobs, now: () => new Date(), runId, remote: { steps: new Set(remote.targets.keys()), execute } });
+      emit(plannedSteps(workflow, plans, new Date().toISOString()));
+      const sampler = startResourceSampler(emit, RESOURCE_SAMPLE_MS);
+      const status = await runWorkflow({ workflow, state, emit: sampler.emit, signal: controller.signal, jobs, now: () => new Date(), runId, remote: { steps: new Set(remote.targets.keys()), execute } });
+      sampler.stop();
+      if (has(args, 'report')) {
+        const written = await writeReport(state, { runId, level: DEFAULT_LEVEL, limit: MAP_LIMIT });
+        if (written.ok) emit({ kind: 'report-written', path: written.value.path, time: new Date().toISOString() });
+        else io.stderr(`error: no report: ${written.error}\n`);
+      }
       if (journalError !== undefined) {
         io.stderr(`error: cannot write the run journal in ${state.layout.runs}: ${journalError.message}\nhint: free space (or use another --state-dir), then run again: completed work is kept\n`);
         return EXIT_FAILED;
