@@ -34,6 +34,8 @@ const PALETTE = ['#4477aa', '#ee6677', '#228833', '#ccbb44', '#66ccee', '#aa3377
 
 const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
 const base = { animation: false, grid: { left: 70, right: 30, top: 40, bottom: 50, containLabel: true } };
+/** Hover text from each data item's prepared `tip`, kept inside the chart and wrapped. */
+const tipTooltip = { trigger: 'item', formatter: 'tip', confine: true, extraCssText: 'max-width: 460px; white-space: normal;' };
 
 function timeline(model: ReportModel): ChartSpec {
   const steps = model.steps;
@@ -61,7 +63,7 @@ function timeline(model: ReportModel): ChartSpec {
     height: Math.max(220, 60 + 36 * steps.length),
     option: {
       ...base,
-      tooltip: { trigger: 'item', formatter: 'tip' },
+      tooltip: tipTooltip,
       legend: { top: 0, data: [...outcomes, 'shard computed', 'shard resumed', ...(attempts.length ? ['attempt'] : []), ...(preempted.length ? ['preempted'] : [])] },
       xAxis: { type: 'value', name: 'seconds since the run started', nameLocation: 'middle', nameGap: 28, min: 0 },
       yAxis: { type: 'category', data: categories, inverse: true },
@@ -169,7 +171,7 @@ function map(model: ReportModel): ChartSpec[] {
       option: {
         ...base,
         grid: { left: 60, right: 200, top: 30, bottom: 50 },
-        tooltip: { trigger: 'item', formatter: 'tip' },
+        tooltip: tipTooltip,
         legend: { type: 'scroll', orient: 'vertical', right: 0, top: 20, bottom: 20 },
         xAxis: { type: 'value', name: `PC1 (${pct(m.explainedVariance[0])} of variance)`, nameLocation: 'middle', nameGap: 28, scale: true },
         yAxis: { type: 'value', name: `PC2 (${pct(m.explainedVariance[1])})`, nameLocation: 'middle', nameGap: 45, scale: true },
@@ -194,7 +196,7 @@ function graph(model: ReportModel): ChartSpec {
     height: Math.max(200, 90 * rows + 60),
     option: {
       animation: false,
-      tooltip: { trigger: 'item', formatter: 'tip' },
+      tooltip: tipTooltip,
       grid: { left: 20, right: 20, top: 20, bottom: 20 },
       xAxis: { type: 'value', min: -0.5, max: columns - 0.5, axisLine: hidden, axisTick: hidden, axisLabel: hidden, splitLine: hidden },
       yAxis: { type: 'value', min: -0.5, max: rows - 0.5, inverse: true, axisLine: hidden, axisTick: hidden, axisLabel: hidden, splitLine: hidden },

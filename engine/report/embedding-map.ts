@@ -42,8 +42,10 @@ function project(rows: readonly SampledVector[]): { xy: [number, number][]; expl
   // PCA needs at least two distinct vectors; fewer put every point at the origin.
   if (rows.length < 3) return { xy: rows.map(() => [0, 0]), explained: [0, 0] };
   const data = rows.map((r) => Array.from(r.vector));
-  const pca = new PCA(data, { method: 'NIPALS', nCompNIPALS: 2, center: true, scale: false });
-  const projected = pca.predict(data, { nComponents: 2 }).to2DArray();
+  // A 1-dimensional embedding has one component; the map then spreads its points along x alone.
+  const components = Math.min(2, data[0]!.length);
+  const pca = new PCA(data, { method: 'NIPALS', nCompNIPALS: components, center: true, scale: false });
+  const projected = pca.predict(data, { nComponents: components }).to2DArray();
   // ml-pca's explained variance with NIPALS is relative to the computed components only; against the
   // whole variance instead: the scores' sum of squares over the centred data's.
   const dim = data[0]!.length;
@@ -52,5 +54,6 @@ function project(rows: readonly SampledVector[]): { xy: [number, number][]; expl
   let total = 0;
   for (const row of data) for (let j = 0; j < dim; j++) total += (row[j]! - mean[j]!) ** 2;
   const share = (k: number): number => (total > 0 ? projected.reduce((sum, p) => sum + (p[k] ?? 0) ** 2, 0) / total : 0);
-  return { xy: projected.map((p) => [round(p[0] ?? 0), round(p[1] ?? 0)]), explained: [round(share(0)), round(share(1))] };
+  const finite = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) ? round(v) : 0);
+  return { xy: projected.map((p) => [finite(p[0]), finite(p[1])]), explained: [finite(share(0)), finite(share(1))] };
 }

@@ -82,7 +82,7 @@ function history(model: ReportModel): string {
     .filter((s) => s.resumed.length > 0)
     .map((s) => {
       const prior = model.history.filter((h) => h.step === s.step);
-      const from = prior.map((p) => `run <code>${escapeHtml(p.runId)}</code> ${p.outcome}${p.message ? `: ${escapeHtml(p.message)}` : ''} after ${p.completed.length} unit${p.completed.length === 1 ? '' : 's'}`).join('; ');
+      const from = prior.map((p) => `run <code>${escapeHtml(p.runId)}</code> ${p.outcome}${p.message ? `: ${escapeHtml(p.message)}` : ''} (${p.completed.length} unit${p.completed.length === 1 ? '' : 's'} completed there)`).join('; ');
       return `<div class="banner resume" data-resumed="${escapeHtml(s.step)}"><b>${escapeHtml(s.step)} resumed</b>${from ? ` from ${from}` : ''}.<br>Not recomputed (${s.resumed.length}): <span class="units">${s.resumed.map((u) => escapeHtml(u.unit)).join(', ')}</span><br>Computed in this run (${s.done.length}): <span class="units">${s.done.map((u) => escapeHtml(u.unit)).join(', ') || 'none'}</span></div>`;
     });
   return [...failures, ...resumes].join('\n');
