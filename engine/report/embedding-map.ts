@@ -1,7 +1,8 @@
-// Owns the 2-D map of a run's embeddings: a PCA (ml-pca, NIPALS for the first two components only,
-// so thousands of vectors of thousands of dimensions project in well under a second) of the sampled
-// vectors, each point with its taxon at the colour level, its lineage and the novel-candidate flag.
+// Owns the 2-D map of a run's embeddings: a PCA (ml-pca, from the covariance matrix) of the sampled
+// vectors — of their random-projection sketch when they are wider than SKETCH_DIMENSIONS — each point
+// with its taxon at the colour level, its lineage and the novel-candidate flag.
 import { PCA } from 'ml-pca';
+import { SKETCH_DIMENSIONS, sketchVectors } from './sketch-vectors.js';
 import type { EmbeddingMap, MapPoint } from './report-model.js';
 import type { SampledVector } from './embedding-sample.js';
 
@@ -31,7 +32,7 @@ export function embeddingMap(input: EmbeddingMapInput): EmbeddingMap {
     const lineage = facts ? input.levels.map((l) => facts.levels[l] ?? '?').join(' › ') : '(no lineage)';
     return { id: row.id, x: coordinates.xy[i]![0], y: coordinates.xy[i]![1], taxon: facts?.levels[input.level] ?? null, lineage, novel: facts?.novel ?? false };
   });
-  return { step: input.step, method: 'pca', level: input.level, total: input.total, sampled: rows.length, limit: input.limit, dim, explainedVariance: coordinates.explained, points };
+  return { step: input.step, method: 'pca', level: input.level, total: input.total, sampled: rows.length, limit: input.limit, dim, ...(dim > SKETCH_DIMENSIONS ? { sketchedTo: SKETCH_DIMENSIONS } : {}), explainedVariance: coordinates.explained, points };
 }
 
 function round(value: number): number {
@@ -41,13 +42,14 @@ function round(value: number): number {
 function project(rows: readonly SampledVector[]): { xy: [number, number][]; explained: [number, number] } {
   // PCA needs at least two distinct vectors; fewer put every point at the origin.
   if (rows.length < 3) return { xy: rows.map(() => [0, 0]), explained: [0, 0] };
-  const data = rows.map((r) => Array.from(r.vector));
+  const width = rows[0]!.vector.length;
+  const data = width > SKETCH_DIMENSIONS ? sketchVectors(rows.map((r) => r.vector), width, SKETCH_DIMENSIONS) : rows.map((r) => Array.from(r.vector));
   // A 1-dimensional embedding has one component; the map then spreads its points along x alone.
   const components = Math.min(2, data[0]!.length);
-  const pca = new PCA(data, { method: 'NIPALS', nCompNIPALS: components, center: true, scale: false });
+  const pca = new PCA(data, { method: 'covarianceMatrix', center: true, scale: false });
   const projected = pca.predict(data, { nComponents: components }).to2DArray();
-  // ml-pca's explained variance with NIPALS is relative to the computed components only; against the
-  // whole variance instead: the scores' sum of squares over the centred data's.
+  // Each component's share of the whole variance (of the sketch, when sketched): the scores' sum of
+  // squares over the centred data's.
   const dim = data[0]!.length;
   const mean = new Float64Array(dim);
   for (const row of data) for (let j = 0; j < dim; j++) mean[j]! += row[j]! / data.length;

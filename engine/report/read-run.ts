@@ -7,6 +7,7 @@ import type { RunEvent } from '../events/run-event.js';
 import { journalPath, listRuns, readJournal } from '../run/journal.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import type { StrandState } from '../store/strand-state.js';
+import { readText, readVectors } from '../../steps/arrow-columns.js';
 import { arrow } from '../util/arrow.js';
 import { fail, ok, type Result } from '../util/result.js';
 import type { RunFacts } from './build-report-model.js';
@@ -101,9 +102,9 @@ function readMap(state: StrandState, outputs: readonly Output[], options: ReadRu
   }
   const sample = new EmbeddingSample(options.limit);
   for (const table of tablesOf(state, chosen.manifest)) {
-    const ids = table.getChild('id')!.toArray() as string[];
-    const vectors = table.getChild('vector')!;
-    ids.forEach((id, i) => sample.add(id, Float32Array.from(vectors.get(i) as Iterable<number>)));
+    const ids = readText(table, 'id');
+    const { flat, dim } = readVectors(table, 'vector');
+    ids.forEach((id, i) => sample.add(id, flat.slice(i * dim, (i + 1) * dim)));
   }
   const rows = sample.rows();
   const lineage = readLineage(state, outputs, new Set(rows.map((r) => r.id)));

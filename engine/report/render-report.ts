@@ -105,7 +105,7 @@ export function renderReport(model: ReportModel, library: ChartLibrary): string 
   };
   const run = model.run;
   const mapIntro = model.map
-    ? `<p class="meta">${model.map.sampled === model.map.total ? `all ${model.map.total} vectors` : `a sample of ${model.map.sampled} of ${model.map.total} vectors (the ${model.map.limit} ids with the smallest SHA-256)`}, ${model.map.dim} dimensions, projected on the first two principal components.</p>`
+    ? `<p class="meta">${model.map.sampled === model.map.total ? `all ${model.map.total} vectors` : `a sample of ${model.map.sampled} of ${model.map.total} vectors (the ${model.map.limit} ids with the smallest SHA-256)`}, ${model.map.dim} dimensions${model.map.sketchedTo !== undefined ? ` (sketched to ${model.map.sketchedTo} by a seeded random projection)` : ''}, projected on the first two principal components.</p>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -88,6 +88,9 @@ export interface EmbeddingMap {
   sampled: number;
   limit: number;
   dim: number;
+  /** Set when the vectors were randomly projected to this many dimensions before the PCA. */
+  sketchedTo?: number;
+  /** Each component's share of the variance (of the sketch, when sketched). */
   explainedVariance: [number, number];
   points: MapPoint[];
 }
