@@ -142,6 +142,7 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
     await collect(); // what the previous node finished before it was deleted
     const todo = remaining();
     log(`creating ${target.label} node ${nodeId} for ${todo.length} of ${shardCount} shards (attempt ${attempt})`);
+    emit({ kind: 'step-attempt', step: step.id, attempt, node: nodeId, shards: todo.length, time: time() });
     let keepNode = false;
     try {
       const node = await tpu.create(
@@ -200,6 +201,7 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
         if (lost !== undefined) {
           await collect(); // what landed between this poll's collect and the node's loss
           log(`${nodeId} was ${lost} with ${remaining().length} shards to do; recreating it`);
+          emit({ kind: 'step-preempted', step: step.id, attempt, node: nodeId, state: lost, time: time() });
           break;
         }
         await pause(settings.pollMs);

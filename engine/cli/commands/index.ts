@@ -5,6 +5,7 @@ import { graphCommand } from './graph.js';
 import { lockCommand } from './lock.js';
 import { planCommand } from './plan.js';
 import { recipeCommand } from './recipe.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { runsCommand } from './runs.js';
 import { schemaCommand } from './schema.js';
@@ -24,6 +25,7 @@ export const commands: readonly Command[] = [
   graphCommand,
   cacheCommand,
   runsCommand,
+  reportCommand,
   schemaCommand,
   stepsCommand,
   tokenizeCommand,
