@@ -80,7 +80,7 @@ describe('startRun', () => {
     held.release();
     expect(run.ok).toBe(false);
     expect(!run.ok && run.error).toMatch(/^error: cannot write the run journal in .*runs: EISDIR.*\nhint: free space/);
-    expect(view.events.map((e) => e.kind)).toEqual(['run-started', 'step-blocked', 'run-finished']);
+    expect(view.events.map((e) => e.kind).filter((kind) => kind !== 'resource-sample')).toEqual(['run-planned', 'run-started', 'step-blocked', 'run-finished']);
     expect(view.events.at(-1)).toMatchObject({ status: 'interrupted' });
     expect(view.closed()).toBe(true);
   });
