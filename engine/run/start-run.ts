@@ -9,6 +9,10 @@ import type { EmitRunEvent } from '../events/run-event.js';
 import type { RunEventSink } from '../events/run-event-sink.js';
 import { fail, ok, type Result } from '../util/result.js';
 import type { Workflow } from '../workflow/workflow.js';
+import { placeWorkflow } from '../devices/place-workflow.js';
+import { runPlacement } from '../devices/run-placement.js';
+import type { RunPlacement } from '../index.js';
+import { placeOptions } from '../workflow/load-workflow.js';
 import type { HeldState } from './hold-state.js';
 import { newRunId, openJournal } from './journal.js';
 import { journalSink } from './journal-sink.js';
@@ -27,6 +31,17 @@ export interface StartRunOptions {
   jobs: number;
   env: Record<string, string | undefined>;
   now: () => Date;
+}
+
+/** Each step's placement, as `strand plan` shows it (the model files were read by validation: cached). */
+function placementsOf(workflow: Workflow, workdir: string): Map<string, RunPlacement> {
+  const { plans } = placeWorkflow(workflow, undefined, placeOptions(workdir));
+  const placements = new Map<string, RunPlacement>();
+  for (const step of workflow.steps) {
+    const plan = plans.get(step.id);
+    if (plan !== undefined) placements.set(step.id, runPlacement(step, plan, step.placement.on === undefined ? undefined : workflow.devices[step.placement.on]));
+  }
+  return placements;
 }
 
 /** The run's status, or why it could not be completed safely (the journal could not be written). */
@@ -50,7 +65,7 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
     const execute: RemoteExecutor = async (step, unit) =>
       (await import('../cloud/run-remote-step.js')).runRemoteStep({ step, ...unit, workflowName: workflow.name, target: remote.get(step.id)!, objects: state.objects, workdir: state.workdir, settings: cloudSettings(env), emit, now });
     const signal = AbortSignal.any([options.signal, journalStop.signal]);
-    status = await runWorkflow({ workflow, state, emit, signal, jobs: options.jobs, now, runId, remote: { steps: new Set(remote.keys()), execute } });
+    status = await runWorkflow({ workflow, state, emit, signal, jobs: options.jobs, now, runId, remote: { steps: new Set(remote.keys()), execute }, placements: placementsOf(workflow, state.workdir) });
   } finally {
     await opened.close();
   }

@@ -1,11 +1,11 @@
 // Owns loading a workflow from disk: read the file, parse it, load the local plugins it names, check it,
 // and check that the input files its params name exist. The I/O edge around the pure `checkWorkflow`.
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { isInside } from '../util/is-inside.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { loadDeviceCatalog } from '../devices/device-catalog.js';
-import { readModelFacts, type ModelFactsReading } from '../devices/onnx-model-facts.js';
+import { configPathOf, isFolder, readModelFacts, type ModelFactsReading } from '../devices/onnx-model-facts.js';
 import { placeWorkflow, type PlaceOptions } from '../devices/place-workflow.js';
 import { expandRecipes } from '../recipes/expand-recipes.js';
 import { loadRecipe } from '../recipes/load-recipe.js';
@@ -90,9 +90,9 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
         if (direction === 'output' && !allowed.some((dir) => isInside(resolve(options.workdir, path), dir))) {
           diagnostics.push(errorAt('path-escapes-workspace', source.locate(['steps', step.id, 'with', key]), `step "${step.id}" would write ${path}, outside the project (${options.workdir})`, 'write under the project, or list the folder under allow_paths: if you mean it'));
         }
-        if (direction === 'input' && globFiles(path, options.workdir).length === 0) {
+        if (direction === 'input' && globFiles(path, options.workdir).length === 0 && !(format === 'model' && isFolder(resolve(options.workdir, path)))) {
           diagnostics.push(errorAt('file-not-found', source.locate(['steps', step.id, 'with', key]), `step "${step.id}": no file matches ${key}: ${path} (relative to ${options.workdir})`, 'paths in with: are relative to the directory you run strand from'));
-        } else if (direction === 'input' && format === 'onnx') {
+        } else if (direction === 'input' && format !== undefined) {
           const listed = onnxModelFiles(resolve(options.workdir, path));
           // An undecodable file is reported by the step that loads it, with onnxruntime's reason.
           for (const problem of 'error' in listed ? [] : listed.problems) {
@@ -133,7 +133,7 @@ function stampOf(path: string): string {
 }
 
 function modelFactsOf(path: string): ModelFactsReading {
-  const stamp = `${stampOf(path)}/${stampOf(join(dirname(path), 'config.json'))}`;
+  const stamp = `${stampOf(path)}/${stampOf(configPathOf(path))}`;
   const known = modelFactsByFile.get(path);
   if (known?.stamp === stamp) return known.reading;
   const reading = readModelFacts(path);
@@ -147,7 +147,7 @@ export function placeOptions(workdir: string, sequencesOf?: (step: string) => nu
     catalog: loadDeviceCatalog(),
     cpu: { cores: availableParallelism(), memoryBytes: totalmem() },
     modelFactsOf: (step) => {
-      const model = pathParams(step).find((p) => p.direction === 'input' && p.format === 'onnx');
+      const model = pathParams(step).find((p) => p.direction === 'input' && p.format !== undefined);
       if (model === undefined) return undefined;
       return { param: model.key, path: model.path, reading: modelFactsOf(resolve(workdir, model.path)) };
     },
