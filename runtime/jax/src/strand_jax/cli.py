@@ -62,8 +62,10 @@ def _fail(message: str) -> int:
 def _exit_when_stdin_closes() -> None:
     import threading
 
+    # os.read on the descriptor, not sys.stdin: a daemon thread blocked inside a buffered reader's lock
+    # aborts the interpreter at shutdown.
     def watch() -> None:
-        while sys.stdin.buffer.read(4096):
+        while os.read(0, 4096):
             pass
         os._exit(3)
 
