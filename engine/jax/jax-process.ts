@@ -117,7 +117,7 @@ export async function runJaxEmbed(job: JaxEmbedJob, options: JaxRunOptions): Pro
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr = (stderr + chunk).slice(-65536)));
   let queue = Promise.resolve();
-  let failure: unknown;
+  let failure: Error | undefined;
   let summary: JaxEmbedSummary | undefined;
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
@@ -135,7 +135,7 @@ export async function runJaxEmbed(job: JaxEmbedJob, options: JaxRunOptions): Pro
       try {
         await options.onShard(done);
       } catch (error) {
-        failure = error;
+        failure = error instanceof Error ? error : new Error(String(error));
         child.kill('SIGTERM');
       }
     });

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { arrow, runJaxEmbed, type JaxEmbedSummary, type StepContext, type StepSummary } from '../../engine/index.js';
+import { readTokenLists } from '../arrow-columns.js';
 import type { TokenizerFacts } from '../tokenize/token-shards.js';
 import { poolingRule } from './embed-onnx-shards.js';
 import type { PoolingParams } from './embed-params.js';
@@ -34,7 +35,7 @@ export async function embedShardsWithJax<P extends object>(ctx: StepContext<P>, 
       const files: string[] = [];
       for (const index of todo) {
         const table = await input.readShard(index);
-        tokens += table.getChild('length')?.toArray().reduce((n: number, l: number) => n + l, 0) ?? 0;
+        tokens += readTokenLists(table, 'tokens').reduce((n, r) => n + r.length, 0);
         const file = join(scratch, 'tokens', `${String(index).padStart(6, '0')}.arrow`);
         writeFileSync(file, arrow.tableToIPC(table, 'file'));
         files.push(file);
@@ -62,7 +63,7 @@ export async function embedShardsWithJax<P extends object>(ctx: StepContext<P>, 
           signal: ctx.signal,
           env: process.env,
           onShard: async (done) => {
-            await output.shard(todo[done.index]!, async () => arrow.tableFromIPC(readFileSync(done.file)));
+            await output.shard(todo[done.index]!, () => Promise.resolve(arrow.tableFromIPC(readFileSync(done.file))));
             sequences += done.sequences;
             ctx.progress({ done: ++finished, total: input.shardCount, unit: 'shards', counters: { sequences, tokens } });
           },
@@ -70,7 +71,7 @@ export async function embedShardsWithJax<P extends object>(ctx: StepContext<P>, 
       );
       dim = summary.dim;
     } catch (error) {
-      if (ctx.signal.aborted && (error as Error).name === 'AbortError') return { sequences };
+      if ((error as Error).name === 'AbortError') return { sequences }; // stopped by ctx.signal: the run ends interrupted
       throw error;
     } finally {
       rmSync(scratch, { recursive: true, force: true });
@@ -83,6 +84,6 @@ export async function embedShardsWithJax<P extends object>(ctx: StepContext<P>, 
     tokens,
     runtime: 'jax',
     mesh: `${placement.mesh.data}x${placement.mesh.fsdp}x${placement.mesh.tp}`,
-    ...(summary !== undefined ? { devices: summary.devices, platform: summary.platform, compilations: summary.compilations, buckets: compiled.map((c) => c.bucket).join(','), compile_seconds: summary.compile_seconds } : {}),
+    ...(summary !== undefined ? { devices: summary.devices, platform: summary.platform, compilations: summary.compilations, buckets: compiled.map((c) => c.bucket).join(','), compile_seconds: summary.compile_seconds, compile_seconds_by_bucket: compiled.map((c) => `${c.bucket}:${c.seconds}`).join(',') } : {}),
   };
 }

@@ -50,8 +50,8 @@ function vectors(path: string): Map<string, Float32Array> {
   const table = arrow.tableFromIPC(readFileSync(path));
   const out = new Map<string, Float32Array>();
   for (let i = 0; i < table.numRows; i++) {
-    const row = table.get(i)!;
-    out.set(String(row.id), Float32Array.from(row.vector.toArray() as Float32Array));
+    const row = table.get(i) as unknown as { id: string; vector: { toArray(): Float32Array } };
+    out.set(row.id, Float32Array.from(row.vector.toArray()));
   }
   return out;
 }
