@@ -47,6 +47,7 @@ export function resolveRemoteTargets(workflow: Workflow, plans: ReadonlyMap<stri
     if (device === undefined || device.kind === 'cpu') continue;
     const where = `step "${step.id}" (on: ${name})`;
     if (device.kind === 'gpu') {
+      if (step.plugin.runtimes?.includes('jax')) continue; // JAX with the CUDA plugin on this machine's GPUs (embed/nt)
       problems.push(`${where}: this version has no GPU executor; \`strand plan\` checks GPU placements, and the step can run here without on:`);
       continue;
     }

@@ -10,6 +10,8 @@ import type { RunEventSink } from '../events/run-event-sink.js';
 import { fail, ok, type Result } from '../util/result.js';
 import type { StepPlacementPlan } from '../devices/place-workflow.js';
 import type { Workflow } from '../workflow/workflow.js';
+import { runPlacement } from '../devices/run-placement.js';
+import type { RunPlacement } from '../index.js';
 import type { HeldState } from './hold-state.js';
 import { newRunId, openJournal } from './journal.js';
 import { journalSink } from './journal-sink.js';
@@ -39,6 +41,16 @@ export interface StartRunOptions {
   now: () => Date;
 }
 
+/** Each step's placement as loading planned it, in the form its step context shows it. */
+function placementsOf(workflow: Workflow, plans: ReadonlyMap<string, StepPlacementPlan>): Map<string, RunPlacement> {
+  const placements = new Map<string, RunPlacement>();
+  for (const step of workflow.steps) {
+    const plan = plans.get(step.id);
+    if (plan !== undefined) placements.set(step.id, runPlacement(step, plan, step.placement.on === undefined ? undefined : workflow.devices[step.placement.on]));
+  }
+  return placements;
+}
+
 /** The run's status, or why it could not be completed safely (the journal could not be written). */
 export async function startRun(options: StartRunOptions): Promise<Result<RunStatus, string>> {
   const { held, workflow, remote, env, now } = options;
@@ -64,7 +76,7 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
     const signal = AbortSignal.any([options.signal, journalStop.signal]);
     emit(plannedSteps(workflow, options.plans, now().toISOString()));
     try {
-      status = await runWorkflow({ workflow, state, emit, signal, jobs: options.jobs, now, runId, remote: { steps: new Set(remote.keys()), execute } });
+      status = await runWorkflow({ workflow, state, emit, signal, jobs: options.jobs, now, runId, remote: { steps: new Set(remote.keys()), execute }, placements: placementsOf(workflow, options.plans) });
     } finally {
       sampler.stop();
     }

@@ -5,16 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
-UV_VERSION=0.13.8
-uv=uv
-if ! command -v uv >/dev/null 2>&1 || [[ "$(uv --version | cut -d' ' -f2)" != "$UV_VERSION" ]]; then
-  tools="$here/.tools/uv-$UV_VERSION"
-  if [[ ! -x "$tools/bin/uv" ]]; then
-    python3 -m pip install --quiet --disable-pip-version-check --target "$tools" "uv==$UV_VERSION"
-  fi
-  uv="$tools/bin/uv"
-  export PYTHONPATH="$tools${PYTHONPATH:+:$PYTHONPATH}"
-fi
+source "$here/find-uv.sh"
 "$uv" sync --frozen --quiet
 "$uv" run --frozen --no-sync ruff check .
 "$uv" run --frozen --no-sync ruff format --check .

@@ -1,6 +1,7 @@
 // Owns the command table: one list serves dispatch, `--help` and the README's CLI reference.
 import type { Command } from '../command.js';
 import { cacheCommand } from './cache.js';
+import { doctorCommand } from './doctor.js';
 import { graphCommand } from './graph.js';
 import { lockCommand } from './lock.js';
 import { planCommand } from './plan.js';
@@ -27,6 +28,7 @@ export const commands: readonly Command[] = [
   runsCommand,
   reportCommand,
   schemaCommand,
+  doctorCommand,
   stepsCommand,
   tokenizeCommand,
   searchCommand,
