@@ -3,19 +3,19 @@
 // creates a node whose startup script — the one a stock TPU VM gets — fetches the bundle and runs
 // `python -m strand_jax worker` on every host (JAX CPU devices standing in for TPU cores: 4 per host of a
 // v4-16). The vectors collected are compared byte for byte with `python -m strand_jax embed` run locally on
-// 8 devices with the same mesh. `embed/nt` is not a built-in yet, so the step is declared here through the
-// public API with the shape it has (a model folder param, tokens in, embeddings out, shard-parallel); its
-// run() is never called: the hosts run the Python program. Nothing here reaches Google Cloud.
+// 8 devices with the same mesh. `embed/nt` is not a built-in yet, so the step is test/helpers' plugin of
+// its shape (a model folder param, tokens in, embeddings out, shard-parallel), declared through the public
+// API; its run() is never called: the hosts run the Python program. Nothing here reaches Google Cloud.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cloudSettings } from '../../engine/cloud/cloud-settings.js';
+import { UV_VERSION } from '../../engine/cloud/jax-startup-script.js';
 import type { RemoteTarget } from '../../engine/cloud/remote-target.js';
 import { runRemoteStep } from '../../engine/cloud/run-remote-step.js';
 import type { JobSpec, ShardMarker, WorkerReport } from '../../engine/cloud/worker-contract.js';
 import type { RunEvent } from '../../engine/events/run-event.js';
-import { defineStep, StepError } from '../../engine/index.js';
 import type { ArtifactManifest, StepRecord } from '../../engine/plan/step-record.js';
 import { CheckpointLog } from '../../engine/store/checkpoint-log.js';
 import { ObjectStore } from '../../engine/store/object-store.js';
@@ -23,19 +23,9 @@ import { sha256, type Sha256Hex } from '../../engine/util/sha256.js';
 import type { StepSpec } from '../../engine/workflow/workflow.js';
 import { GcsServer } from '../emulators/gcs-server.js';
 import { TpuServer } from '../emulators/tpu-server.js';
-import { jaxPython } from '../helpers/jax-runtime.js';
+import { JAX_RUNTIME, jaxPython } from '../helpers/jax-runtime.js';
+import { ntEmbedShape } from '../helpers/test-plugins.js';
 import { copyFromRepo, removeProjects, runCli, waitFor, writeProject } from '../helpers/project.js';
-
-const ntEmbed = defineStep<{ model: string }>({
-  id: 'embed/nt',
-  version: '1',
-  description: 'NT embeddings from a Hugging Face model folder (JAX)',
-  with: { required: ['model'], properties: { model: { type: 'string', 'x-strand-path': 'input' } } },
-  inputs: { tokens: { type: 'tokens' } },
-  shardParallel: { shardsFrom: 'tokens' },
-  outputs: { embeddings: { type: 'embeddings' } },
-  run: () => Promise.reject(new StepError('runs on the JAX worker in this test')),
-});
 
 const MESH = { data: 2, fsdp: 2, tp: 2 };
 const PER_DEVICE = 4;
@@ -96,7 +86,7 @@ function target(spot: boolean): RemoteTarget {
 }
 
 async function runOnSlice(project: ReturnType<typeof tokenizedProject>, spot: boolean) {
-  const step: StepSpec = { id: 'embed', uses: 'embed/nt', plugin: ntEmbed, needs: ['tokens'], with: { model: 'models/tiny-nt' }, params: { model: 'models/tiny-nt' }, keyParams: { model: 'models/tiny-nt' }, inputs: { tokens: { step: 'tokens', port: 'tokens' } }, placement: { on: 'pod' } };
+  const step: StepSpec = { id: 'embed', uses: 'embed/nt', plugin: ntEmbedShape, needs: ['tokens'], with: { model: 'models/tiny-nt' }, params: { model: 'models/tiny-nt' }, keyParams: { model: 'models/tiny-nt' }, inputs: { tokens: { step: 'tokens', port: 'tokens' } }, placement: { on: 'pod' } };
   const key = sha256(`embed-nt-${project.tokens}`);
   const checkpoints = new CheckpointLog(join(project.root, '.strand/checkpoints'), key);
   const events: RunEvent[] = [];
@@ -129,6 +119,10 @@ const bucketJson = <T>(name: string): T => JSON.parse(gcs.buckets.get('strand-te
 const markerWrites = () => gcs.writes.filter((n) => n.includes('/markers/'));
 const markers = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => bucketJson<ShardMarker>(n));
 const jobSpecs = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => bucketJson<JobSpec>(n));
+
+it('installs the uv release the runtime is developed with', () => {
+  expect(readFileSync(join(JAX_RUNTIME, 'sync-venv.sh'), 'utf8')).toContain(`UV_VERSION=${UV_VERSION}\n`);
+});
 
 describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on every host)', () => {
   it('runs embed/nt on both hosts and collects vectors byte-identical to a local run with the same mesh', async () => {
