@@ -118,21 +118,24 @@ def read_verified(bucket: Bucket, digest: str, destination: Path) -> Path:
     return destination
 
 
-def stage_model(bucket: Bucket, job: dict, folder_param: str, workdir: Path) -> Path:
-    """The model folder as staged: one `files` entry per file under it (config.json, the weights)."""
+def stage_model(bucket: Bucket, job: dict, folder_param: str, workdir: Path, weights: bool = True) -> Path:
+    """The model folder as staged: one `files` entry per file under it (config.json, the weights); with
+    weights=False only config.json (enough for the output's facts, without GBs of weights)."""
     root = posixpath.normpath(folder_param)
     folder = workdir / "model"
     folder.mkdir(parents=True, exist_ok=True)
-    found = []
-    for entry in job["files"]:
-        path = posixpath.normpath(entry["path"])
-        if posixpath.dirname(path) == root:
-            found.append(posixpath.basename(path))
-            read_verified(bucket, entry["object"], folder / posixpath.basename(path))
-    if "config.json" not in found or not any(w in found for w in WEIGHT_FILES):
+    staged = {
+        posixpath.basename(posixpath.normpath(e["path"])): e["object"]
+        for e in job["files"]
+        if posixpath.dirname(posixpath.normpath(e["path"])) == root
+    }
+    if "config.json" not in staged or not any(w in staged for w in WEIGHT_FILES):
         raise JobError(
             f"the job does not stage {folder_param}/config.json and its weights ({' or '.join(WEIGHT_FILES)})"
         )
+    for name, digest in staged.items():
+        if weights or name == "config.json":
+            read_verified(bucket, digest, folder / name)
     return folder
 
 
@@ -186,10 +189,17 @@ def run_worker(
             produced += embed_shard(bucket, job, port, shard, shards[shard], embedder, settings, workdir, index)
             log(f"worker {index}: shard {shard} done")
         if embedder is None:
-            meta = output_meta(job, settings, dim=None)
+            # Nothing left to run here (resumed): the output's facts still come from this host's report.
+            from .config import read_model_config
+
+            config = read_model_config(stage_model(bucket, job, settings.model, workdir, weights=False))
+            meta = output_meta(job, settings, dim=config.hidden_size)
         return report("ok", {port: meta})
     except (JobError, MeshError, GcsError, ValueError, OSError) as error:
         return report("failed", {}, str(error))
+    except Exception as error:
+        # Anything else (an XLA runtime error, a bug) is reported too: a silent host only stalls the engine.
+        return report("failed", {}, f"{type(error).__name__}: {error}")
 
 
 def open_embedder(bucket: Bucket, job: dict, settings: EmbedSettings, workdir: Path, devices: list | None):
@@ -217,7 +227,7 @@ def open_embedder(bucket: Bucket, job: dict, settings: EmbedSettings, workdir: P
     return embedder, output_meta(job, settings, dim=config.hidden_size)
 
 
-def output_meta(job: dict, settings: EmbedSettings, dim: int | None) -> dict:
+def output_meta(job: dict, settings: EmbedSettings, dim: int) -> dict:
     """The embeddings artifact's meta, as embed/onnx records its own (rule, tokenizer facts, dim)."""
     rule = settings.rule
     model_files = {
@@ -235,8 +245,9 @@ def output_meta(job: dict, settings: EmbedSettings, dim: int | None) -> dict:
         "normalize": rule.normalize,
         "precision": settings.precision,
         "tokenizer": job["inputs"]["tokens"]["meta"],
+        "dim": dim,
     }
-    return meta if dim is None else {**meta, "dim": dim}
+    return meta
 
 
 def embed_shard(bucket, job, port, shard, manifest_shard, embedder, settings, workdir, index) -> int:
