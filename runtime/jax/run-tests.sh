@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the JAX runtime's checks: creates or reuses runtime/jax/.venv from uv.lock (uv sync --frozen, no
-# manual pip step), then ruff check, ruff format --check and pytest. uv itself, if this pinned version is
-# not on PATH, is installed from PyPI into runtime/jax/.tools. pytest's conftest sets the 8 XLA CPU devices.
+# Runs the JAX runtime's checks: creates or reuses runtime/jax/.venv from uv.lock (sync-venv.sh: uv sync
+# --frozen, no manual pip step), then ruff check, ruff format --check and pytest. pytest's conftest sets the
+# 8 XLA CPU devices.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"

@@ -2,9 +2,11 @@
 // it as to tpu.googleapis.com. It owns nodes, queued resources and long-running operations, with integer
 // enums on the wire, a CREATING -> READY state machine, and what a TPU VM does at boot: when a node turns
 // READY it runs the node's `startup-script` once per host, as a local process (so a node of 2 hosts starts 2
-// workers). Deleting a node stops its hosts, and the delete operation completes only once every host process
-// has exited (so `hostExits` is complete when a client's delete returns). Tests inject preemption (workers
-// killed, node PREEMPTED, queued resource SUSPENDED) and errors, and can hold requests until an event.
+// workers), each seeing as many XLA CPU devices as the host has TPU devices (JAX_PLATFORMS=cpu and
+// --xla_force_host_platform_device_count: JAX CPU devices stand in for TPU cores). Deleting a node stops its
+// hosts, and the delete operation completes only once every host process has exited (so `hostExits` is
+// complete when a client's delete returns). Tests inject preemption (workers killed, node PREEMPTED, queued
+// resource SUSPENDED) and errors, and can hold requests until an event.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalHttpServer, readBody } from './local-http-server.js';
@@ -62,6 +64,16 @@ export function hostsOf(acceleratorType: string): number {
   const perChip = ['v2', 'v3', 'v4', 'v5p'].includes(m[1]!) ? 2 : 1;
   const chips = size / perChip;
   return perChip === 1 && chips <= 8 ? 1 : Math.ceil(chips / 4);
+}
+
+/** JAX devices on each host: TensorCores for v2/v3 (2 a chip), chips for v4/v5p (megacore) and v5e/v6e. */
+export function devicesPerHost(acceleratorType: string): number {
+  const m = /^(v\d+[a-z]*|v5litepod)-(\d+)$/.exec(acceleratorType);
+  const hosts = hostsOf(acceleratorType);
+  if (m === null || hosts === 0) return 0;
+  const size = Number(m[2]);
+  const devices = ['v4', 'v5p'].includes(m[1]!) ? size / 2 : size;
+  return devices / hosts;
 }
 
 export class TpuServer extends LocalHttpServer {
@@ -150,7 +162,14 @@ export class TpuServer extends LocalHttpServer {
     if (script === undefined) return;
     for (let host = 0; host < node.hosts; host++) {
       const child = spawn('bash', ['-c', script], {
-        env: { ...process.env, ...this.hostEnv, STRAND_JOB: metadata['strand-job'] ?? '', STRAND_WORKER_INDEX: String(host) },
+        env: {
+          ...process.env,
+          JAX_PLATFORMS: 'cpu',
+          XLA_FLAGS: `--xla_force_host_platform_device_count=${devicesPerHost(String(node.body.acceleratorType ?? ''))}`,
+          ...this.hostEnv,
+          STRAND_JOB: metadata['strand-job'] ?? '',
+          STRAND_WORKER_INDEX: String(host),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';

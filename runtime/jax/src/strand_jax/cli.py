@@ -1,6 +1,7 @@
 """Owns the command line the engine calls as a subprocess:
 
   python -m strand_jax facts --model DIR
+  python -m strand_jax worker        (on a TPU VM host: STRAND_JOB, STRAND_WORKER_INDEX; see worker.py)
   python -m strand_jax embed --model DIR --tokens SHARD.arrow... --out DIR --mesh 2,2,2 --per-device-batch N
                              [--precision fp32|bf16] [--pooling mean|cls|max] [--no-include-cls] [--normalize]
                              [--pad-id 1] [--prefix 1] [--max-length N] [--host-devices N] [--exit-with-stdin]
@@ -28,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     facts = commands.add_parser("facts", help="print the model facts of a Hugging Face folder as JSON")
     facts.add_argument("--model", required=True, help="folder with config.json")
+    commands.add_parser("worker", help="run this host's shards of a remote embed/nt step (worker contract)")
     embed = commands.add_parser("embed", help="embed token shards into vector shards")
     embed.add_argument(
         "--model", required=True, help="Hugging Face folder: config.json + model.safetensors or pytorch_model.bin"
@@ -76,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "exit_with_stdin", False):
         _exit_when_stdin_closes()
+    if args.command == "worker":
+        from .worker import main as worker_main
+
+        return worker_main(dict(os.environ))
     if getattr(args, "host_devices", None):
         # Must precede the first jax import; the flag only affects the CPU platform.
         flags = os.environ.get("XLA_FLAGS", "")
