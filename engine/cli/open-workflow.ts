@@ -8,6 +8,7 @@ import { loadWorkflow } from '../workflow/load-workflow.js';
 import type { Workflow } from '../workflow/workflow.js';
 import type { LoadedRecipe } from '../recipes/recipe.js';
 import type { CliIo } from './command.js';
+import { listWorkflowObjects } from './list-workflow-objects.js';
 import { flag, has, keyValues, UsageError, type ParsedArgs } from './parse-args.js';
 
 export interface OpenedWorkflow {
@@ -21,15 +22,21 @@ export function stateFor(args: ParsedArgs, io: CliIo): StrandState {
   return new StrandState(resolve(io.cwd, flag(args, 'state-dir') ?? '.strand'), io.cwd);
 }
 
-export async function openWorkflow(args: ParsedArgs, io: CliIo, options: { ignoreLock?: boolean } = {}): Promise<OpenedWorkflow | undefined> {
+/**
+ * `listObjects`: also check credentials and list the workflow's gs:// paths (commands that plan or run;
+ * `validate` stays offline).
+ */
+export async function openWorkflow(args: ParsedArgs, io: CliIo, options: { ignoreLock?: boolean; listObjects?: boolean } = {}): Promise<OpenedWorkflow | undefined> {
   const file = args.positionals[0];
   if (file === undefined) throw new UsageError('missing workflow FILE');
-  const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides: keyValues(args, 'param'), env: io.env, workdir: io.cwd, ...options });
+  const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides: keyValues(args, 'param'), env: io.env, workdir: io.cwd, ...(options.ignoreLock ? { ignoreLock: true } : {}) });
   if (loaded.workflow === undefined) {
     if (has(args, 'json')) io.stdout(JSON.stringify({ ok: false, diagnostics: loaded.diagnostics }, null, 2) + '\n');
     else io.stderr(formatDiagnostics(loaded.diagnostics, (f) => loaded.texts.get(f)) + '\n');
     return undefined;
   }
   if (loaded.diagnostics.length > 0 && !has(args, 'json')) io.stderr(formatDiagnostics(loaded.diagnostics, (f) => loaded.texts.get(f)) + '\n');
-  return { workflow: loaded.workflow, state: stateFor(args, io), recipes: loaded.recipes };
+  const state = stateFor(args, io);
+  if (options.listObjects && !(await listWorkflowObjects(loaded.workflow, state, io))) return undefined;
+  return { workflow: loaded.workflow, state, recipes: loaded.recipes };
 }

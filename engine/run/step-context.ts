@@ -2,7 +2,7 @@
 // whose shards are checkpointed (and skipped on resume), side-effect units, progress and logs.
 import { resolve } from 'node:path';
 import { arrow } from '../util/arrow.js';
-import type { ArtifactMeta, InputArtifact, OutputWriter, StepContext } from '../index.js';
+import type { ArtifactMeta, DataAccess, InputArtifact, OutputWriter, StepContext } from '../index.js';
 import type { RunEventSink } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import type { CheckpointLog } from '../store/checkpoint-log.js';
@@ -43,6 +43,7 @@ export interface StepContextParts {
   /** Where a path param points on this machine (default: relative to workdir). */
   resolvePath?: (path: string) => string;
   workers: number;
+  data: DataAccess;
   fileDigest: (path: string) => Sha256Hex | undefined;
   emit: RunEventSink;
   now: () => Date;
@@ -129,6 +130,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     signal,
     workdir: parts.workdir,
     resolvePath,
+    data: parts.data,
     input,
     output,
     once: (unit, work) => runUnit(`once:${unit}`, async () => (await work(), {})),

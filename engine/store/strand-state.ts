@@ -5,6 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import type { PlanFacts } from '../plan/decide-step.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import type { ArtifactManifest, StepRecord } from '../plan/step-record.js';
+import { isGcsUri, type ObjectSnapshot } from '../data/object-snapshot.js';
 import { globFiles, hasGlob } from '../util/glob-files.js';
 import { sha256OfValue, type Sha256Hex } from '../util/sha256.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -24,6 +25,8 @@ export class StrandState implements PlanFacts {
   readonly layout: StateLayout;
   readonly objects: ObjectStore;
   readonly files: FileDigests;
+  /** What the run knows of its gs:// paths (listed before planning); undefined when it names none. */
+  remote: ObjectSnapshot | undefined = undefined;
 
   constructor(
     root: string,
@@ -44,6 +47,7 @@ export class StrandState implements PlanFacts {
   }
 
   inputFileDigest(path: string): Sha256Hex | undefined {
+    if (isGcsUri(path)) return this.remoteDigest(path);
     const matches = globFiles(path, this.workdir);
     if (matches.length === 0) return undefined;
     if (!hasGlob(path)) return this.files.digest(matches[0]!);
@@ -51,7 +55,14 @@ export class StrandState implements PlanFacts {
   }
 
   outputDigest(path: string): Sha256Hex | undefined {
+    if (isGcsUri(path)) return this.remoteDigest(path);
     return this.files.digest(resolve(this.workdir, path));
+  }
+
+  private remoteDigest(uri: string): Sha256Hex | undefined {
+    // Planning a gs:// path that was never listed would key the step without its data: a bug.
+    if (this.remote?.versions(uri) === undefined) throw new Error(`bug: ${uri} was planned before it was listed`);
+    return this.remote.digest(uri);
   }
 
   /** Makes a step cached: its record appears, complete, under its key. Call only once outputs are durable. */

@@ -79,10 +79,13 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
   if (checked.workflow) {
     const allowed = [options.workdir, ...allowPathsOf(source.value).map((p) => resolve(options.workdir, p))];
     for (const step of checked.workflow.steps) {
-      for (const { key, path, direction } of pathParams(step)) {
+      for (const { key, path, direction, schemes } of pathParams(step)) {
         const scheme = uriScheme(path);
         if (scheme !== undefined) {
-          diagnostics.push(errorAt('unsupported-uri', source.locate(['steps', step.id, 'with', key]), `step "${step.id}": ${key}: ${path} is a ${scheme}:// URI; Strand reads and writes local paths only`, scheme === 'gs' ? 'copy the objects to a local folder (gcloud storage cp -r ...) and give its path' : 'give a local path'));
+          if (!schemes.includes(scheme)) {
+            const takes = schemes.length === 0 ? 'local paths only' : `local paths and ${schemes.map((s) => `${s}://`).join(', ')} URIs`;
+            diagnostics.push(errorAt('unsupported-uri', source.locate(['steps', step.id, 'with', key]), `step "${step.id}": ${key}: ${path} is a ${scheme}:// URI; ${step.uses} ${key} takes ${takes}`, scheme === 'gs' ? 'copy the objects to a local folder (gcloud storage cp -r ...) and give its path' : 'give a local path, or copy the data to Cloud Storage (gs://)'));
+          }
           continue;
         }
         if (direction === 'output' && !allowed.some((dir) => isInside(resolve(options.workdir, path), dir))) {

@@ -1,7 +1,7 @@
 // Owns the provenance file written beside an exported table (`<table>.strand.json`): how its vectors
-// were made (model digest, pooling, tokenizer), so `strand search` embeds queries the same way.
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../engine/index.js';
+// were made (model digest, pooling, tokenizer), so `strand search` embeds queries the same way. Beside a
+// local table or a gs:// one alike, through DataAccess.
+import type { DataAccess } from '../../engine/index.js';
 
 export interface TableProvenance {
   embeddings: Record<string, unknown>;
@@ -9,17 +9,20 @@ export interface TableProvenance {
   written_by: string;
 }
 
-export function provenancePath(tablePath: string): string {
-  return `${tablePath}.strand.json`;
+/** `<db>/<table>.strand.json`, for a db that is a local path or a gs:// URI. */
+export function provenancePath(db: string, table: string): string {
+  return `${db.replace(/\/+$/, '')}/${table}.strand.json`;
 }
 
-export function writeProvenance(tablePath: string, provenance: TableProvenance): void {
-  writeFileAtomic(provenancePath(tablePath), JSON.stringify(provenance, null, 2));
+export async function writeProvenance(data: DataAccess, db: string, table: string, provenance: TableProvenance): Promise<void> {
+  await data.writeText(provenancePath(db, table), JSON.stringify(provenance, null, 2));
 }
 
-export function readProvenance(tablePath: string): TableProvenance | undefined {
+export async function readProvenance(data: DataAccess, db: string, table: string): Promise<TableProvenance | undefined> {
+  const text = await data.readText(provenancePath(db, table));
+  if (text === undefined) return undefined;
   try {
-    return JSON.parse(readFileSync(provenancePath(tablePath), 'utf8')) as TableProvenance;
+    return JSON.parse(text) as TableProvenance;
   } catch {
     return undefined;
   }

@@ -36,7 +36,7 @@ export const runCommand: Command = {
   summary: 'Run the steps that are not cached; resume interrupted steps from their last completed shard.',
   flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, JOBS_FLAG],
   async run(args, io) {
-    const opened = await openWorkflow(args, io);
+    const opened = await openWorkflow(args, io, { listObjects: true });
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state } = opened;
     const { plans } = placeWorkflow(workflow, undefined, placeOptions(io.cwd));

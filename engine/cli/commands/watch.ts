@@ -18,6 +18,7 @@ import { loadWorkflow } from '../../workflow/load-workflow.js';
 import { pathParams } from '../../workflow/path-params.js';
 import type { Workflow } from '../../workflow/workflow.js';
 import { EXIT_FAILED, EXIT_OK, JOBS_FLAG, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
+import { listWorkflowObjects } from '../list-workflow-objects.js';
 import { stateFor } from '../open-workflow.js';
 import { keyValues, positiveInteger, UsageError } from '../parse-args.js';
 
@@ -57,6 +58,8 @@ export const watchCommand: Command = {
         texts = loaded.texts;
         if (loaded.workflow) recipeFiles = [...loaded.recipes.values()].map((r) => r.file);
         if (loaded.workflow) secrets = loaded.workflow.secrets;
+        // gs:// paths are listed on every load (a change to a local file re-reads their generations too).
+        if (loaded.workflow && !(await listWorkflowObjects(loaded.workflow, state, io))) return { diagnostics: loaded.diagnostics, texts: loaded.texts, recipes: loaded.recipes };
         return loaded;
       },
       plan: (workflow) => planRun(workflow, state),
