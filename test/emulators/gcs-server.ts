@@ -84,6 +84,8 @@ export class GcsServer extends LocalHttpServer {
   readonly auth = new GcsTokenEndpoint();
   /** Called after each successful object write (tests use it to act at a known point). */
   onWrite: (bucket: string, name: string) => void = () => {};
+  /** Called after each download (whole or ranged) is answered. */
+  onMedia: (bucket: string, name: string) => void = () => {};
 
   createBucket(name: string): void {
     this.buckets.set(name, new Map());
@@ -164,7 +166,8 @@ export class GcsServer extends LocalHttpServer {
         const session = this.sessions.get(url.searchParams.get('upload_id') ?? '');
         if (session === undefined) return error(404, 'no such upload session', 'notFound');
         const range = String(req.headers['content-range'] ?? '');
-        const rangeMatch = /^bytes (\*|(\d+)-(\d+))\/(\*|\d+)$/.exec(range);
+        // `bytes S-E/T` a chunk, `bytes S-*/T` the rest of a streamed upload (its end unknown when it started), `bytes */T` a query.
+        const rangeMatch = /^bytes (\*|(\d+)-(\d+|\*))\/(\*|\d+)$/.exec(range);
         if (rangeMatch === null) return error(400, `bad Content-Range "${range}"`, 'invalid');
         if (rangeMatch[1] !== '*') {
           const start = Number(rangeMatch[2]);
@@ -172,7 +175,8 @@ export class GcsServer extends LocalHttpServer {
           session.received.push(body);
           session.size += body.length;
         }
-        const total = rangeMatch[4] === '*' ? undefined : Number(rangeMatch[4]);
+        // A streamed rest (`S-*`) of unknown total ends the upload with its request, as GCS finalizes it.
+        const total = rangeMatch[4] === '*' ? (rangeMatch[3] === '*' ? session.size : undefined) : Number(rangeMatch[4]);
         if (total !== undefined && session.size >= total) {
           this.sessions.delete(url.searchParams.get('upload_id')!);
           const precondition = session.ifGenerationMatch === undefined ? null : String(session.ifGenerationMatch);
@@ -200,7 +204,8 @@ export class GcsServer extends LocalHttpServer {
         const served = range === undefined ? whole : whole.subarray(range.start, range.end + 1);
         const headers = { 'content-type': object.contentType, 'x-goog-hash': `crc32c=${crc32cBase64(object.bytes)},md5=${md5Base64(object.bytes)}`, 'x-goog-generation': String(object.generation), 'x-goog-stored-content-encoding': 'identity', ...(range === undefined ? {} : { 'content-range': `bytes ${range.start}-${range.end}/${object.bytes.length}` }) };
         if (fault?.kind === 'drop-media') return this.dropAfter(res, served, fault.afterBytes, headers, range === undefined ? 200 : 206);
-        return respond(range === undefined ? 200 : 206, served, headers);
+        respond(range === undefined ? 200 : 206, served, headers);
+        return this.onMedia(decodeURIComponent(m[1]!), name);
       }
       return respond(200, resource(decodeURIComponent(m[1]!), name, object));
     }
@@ -225,6 +230,7 @@ export class GcsServer extends LocalHttpServer {
 
   /** Sends the head and `afterBytes` of the body, then cuts the connection (a download dropped mid-stream). */
   private dropAfter(res: ServerResponse, body: Buffer, afterBytes: number, headers: Record<string, string>, status: number): void {
+    this.log.push({ method: 'GET', path: new URL(res.req.url ?? '/', 'http://localhost').pathname, status, bytes: Math.min(afterBytes, body.length) });
     res.writeHead(status, { ...headers, 'content-length': String(body.length) });
     res.write(body.subarray(0, Math.min(afterBytes, body.length)), () => res.socket?.destroy());
   }
