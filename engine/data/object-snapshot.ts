@@ -10,7 +10,7 @@ export function isGcsUri(path: string): boolean {
 }
 
 /** The cache-key digest of a listing: identity of every object version, in name order. */
-export function listingDigest(versions: readonly ObjectVersion[]): Sha256Hex {
+function listingDigest(versions: readonly ObjectVersion[]): Sha256Hex {
   return sha256OfValue({ kind: 'gcs-objects', objects: versions.map((v) => [v.bucket, v.name, v.generation, v.size, v.crc32c, v.md5]) });
 }
 

@@ -270,7 +270,7 @@ export function byteRange(header: string | undefined, size: number): { start: nu
   return start >= size || start > end ? 'unsatisfiable' : { start, end };
 }
 
-export function md5Base64(bytes: Uint8Array): string {
+function md5Base64(bytes: Uint8Array): string {
   return createHash('md5').update(bytes).digest('base64');
 }
 
