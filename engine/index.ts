@@ -5,6 +5,10 @@ import type { Table } from 'apache-arrow';
 export { openAtomicFile, writeFileAtomic, type AtomicFile } from './store/atomic-write.js';
 export { globFiles } from './util/glob-files.js';
 export { streamDataFile } from './data/stream-data-file.js';
+/** The external data files an ONNX model loads besides itself, and what is wrong with them. */
+export { onnxModelFiles, type OnnxModelFiles } from './onnx/onnx-model-files.js';
+export { describeExternalDataProblem, type ExternalDataFile, type ExternalDataProblem } from './onnx/external-data-files.js';
+export { writeProvenance, type TableProvenance } from './util/table-provenance.js';
 /** The apache-arrow module instance to build tables with (the one LanceDB understands). */
 export { arrow } from './util/arrow.js';
 
@@ -22,13 +26,21 @@ export interface PortSpec {
   explicit?: boolean;
 }
 
-/** A JSON Schema (draft 2020-12) object. String properties may carry `"x-strand-path": "input" | "output"`. */
+/**
+ * A JSON Schema (draft 2020-12) object. String properties may carry `"x-strand-path": "input" | "output"`,
+ * and an input may add `"x-strand-format": "onnx"`: an ONNX model, whose external data files enter the
+ * cache key and are checked at validate time, and whose facts (layers, hidden size) feed placement.
+ */
 export type JsonSchema = Record<string, unknown>;
 
 /** What a step reports when it finishes: shown in the run summary and written to the journal. */
 export type StepSummary = Record<string, number | string | boolean>;
 
-export interface StepPlugin<P = Record<string, unknown>> {
+/**
+ * A step plugin. `P` is the type of its resolved `with:` (checked against `with` before `run` is called).
+ * Any `StepPlugin<P>` is a `StepPlugin` (the default), so built-in lists need no casts.
+ */
+export interface StepPlugin<P extends object = object> {
   /** The name users write in `uses:` (`embed/onnx`), or the file path of a local plugin. */
   id: string;
   /** Part of every cache key: bump it when the step's output for the same inputs changes. */
@@ -56,7 +68,7 @@ export interface StepPlugin<P = Record<string, unknown>> {
 }
 
 /** Declare a step plugin; returns it unchanged with its types checked. */
-export function defineStep<P = Record<string, unknown>>(plugin: StepPlugin<P>): StepPlugin<P> {
+export function defineStep<P extends object = Record<string, unknown>>(plugin: StepPlugin<P>): StepPlugin<P> {
   return plugin;
 }
 
@@ -127,7 +139,7 @@ export interface ProgressUpdate {
   counters?: Record<string, number>;
 }
 
-export interface StepContext<P = Record<string, unknown>> {
+export interface StepContext<P extends object = Record<string, unknown>> {
   stepId: string;
   /** `with:` with every `${{ params.X }}` resolved. */
   params: P;
@@ -144,7 +156,10 @@ export interface StepContext<P = Record<string, unknown>> {
   resolvePath(path: string): string;
   /** Local files and gs:// objects, for path params (read `x-strand-path` params through this, not fs). */
   data: DataAccess;
-  input(port: string): InputArtifact | undefined;
+  /** A required input: always wired (validation refuses a workflow that leaves it unwired). */
+  input(port: string): InputArtifact;
+  /** An input declared `optional: true`: undefined when the workflow leaves it unwired. */
+  optionalInput(port: string): InputArtifact | undefined;
   output(port: string): OutputWriter;
   /**
    * Runs a side-effect unit (e.g. appending shard 3 to a LanceDB table) exactly once per attempt chain:

@@ -25,4 +25,4 @@ export const builtinSteps: readonly StepPlugin[] = [
   classifyTaxonomy,
   lancedbExport,
   parquetExport,
-] as unknown as readonly StepPlugin[];
+];

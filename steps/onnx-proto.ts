@@ -1,5 +1,8 @@
 // Owns encoding ONNX models (ModelProto) as protobuf bytes, field by field from onnx.proto3, so the
-// repository can build its own small models with no Python toolchain. Only what our graphs use.
+// repository can build its own small models with no Python toolchain. Only what our graphs use, plus
+// external data: tensors written to files beside the model (`model.onnx_data`, or one file per tensor),
+// as torch.onnx and optimum export models over 2 GB. The one decoder of these fields is
+// engine/onnx/decode-onnx-model.ts (the engine reads models; steps and scripts write them).
 
 const enum WireType {
   Varint = 0,
@@ -76,10 +79,12 @@ export interface Tensor {
   data: Float32Array | BigInt64Array;
 }
 
-export type AttributeValue = number | number[] | string | { ints: number[] } | { float: number };
+export type AttributeValue = number | number[] | string | { ints: number[] } | { float: number } | { tensor: Tensor };
 
 export interface Node {
   op: string;
+  /** The node's name (exporters write paths such as `/encoder/layer.0/attention/self/Reshape`); default `OP_INDEX`. */
+  name?: string;
   inputs: string[];
   outputs: string[];
   attributes?: Record<string, AttributeValue>;
@@ -100,17 +105,33 @@ export interface Graph {
   outputs: ValueInfo[];
 }
 
-function tensor(t: Tensor): ProtoWriter {
+/** Where a tensor's bytes went when they are not inside the model: TensorProto.external_data. */
+interface ExternalPlace {
+  location: string;
+  offset: number;
+  length: number;
+}
+
+function tensorBytes(t: Tensor): Uint8Array {
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+function tensor(t: Tensor, external?: ExternalPlace): ProtoWriter {
   const w = new ProtoWriter();
   for (const d of t.dims) w.int(1, d);
   w.int(2, t.type).string(8, t.name);
-  return w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  if (external === undefined) return w.bytes(9, tensorBytes(t));
+  for (const [key, value] of [['location', external.location], ['offset', String(external.offset)], ['length', String(external.length)]] as const) {
+    w.message(13, new ProtoWriter().string(1, key).string(2, value));
+  }
+  return w.int(14, 1); // data_location = EXTERNAL
 }
 
 function attribute(name: string, value: AttributeValue): ProtoWriter {
   const w = new ProtoWriter().string(1, name);
   if (typeof value === 'string') return w.bytes(4, new TextEncoder().encode(value)).int(20, 3);
   if (typeof value === 'number') return w.int(3, value).int(20, 2);
+  if (!Array.isArray(value) && 'tensor' in value) return w.message(5, tensor(value.tensor)).int(20, 4);
   if (Array.isArray(value) || 'ints' in value) {
     for (const v of Array.isArray(value) ? value : value.ints) w.int(8, v);
     return w.int(20, 7);
@@ -122,7 +143,7 @@ function node(n: Node, index: number): ProtoWriter {
   const w = new ProtoWriter();
   for (const i of n.inputs) w.string(1, i);
   for (const o of n.outputs) w.string(2, o);
-  w.string(3, `${n.op}_${index}`).string(4, n.op);
+  w.string(3, n.name ?? `${n.op}_${index}`).string(4, n.op);
   for (const [k, v] of Object.entries(n.attributes ?? {})) w.message(5, attribute(k, v));
   return w;
 }
@@ -135,10 +156,52 @@ function valueInfo(v: ValueInfo): ProtoWriter {
 }
 
 export function encodeModel(graph: Graph, opset: number, producer: string, metadata: Record<string, string> = {}): Uint8Array {
+  return encode(graph, opset, producer, metadata, new Map());
+}
+
+export interface ExternalDataLayout {
+  /** One file for every external tensor (`model.onnx_data`), or `per-tensor`: one file per tensor, named after it. */
+  location: string | 'per-tensor';
+  /** Tensors smaller than this many bytes stay inside the model (onnx's size_threshold; default 1024). */
+  threshold?: number;
+}
+
+/** Offsets in a shared data file are aligned like onnx's writer, so a runtime may map them. */
+const EXTERNAL_ALIGNMENT = 4096;
+
+/**
+ * Encodes a model whose large initializers live in external data files, as `onnx.save_model(...,
+ * save_as_external_data=True)` writes them. Returns the model bytes and each data file by its location
+ * (relative to the model's folder).
+ */
+export function encodeModelWithExternalData(graph: Graph, opset: number, producer: string, metadata: Record<string, string>, layout: ExternalDataLayout): { model: Uint8Array; files: Map<string, Uint8Array> } {
+  const threshold = layout.threshold ?? 1024;
+  const places = new Map<string, ExternalPlace>();
+  const parts = new Map<string, Uint8Array[]>();
+  const sizes = new Map<string, number>();
+  for (const t of graph.initializers) {
+    const bytes = tensorBytes(t);
+    if (bytes.length < threshold) continue;
+    const location = layout.location === 'per-tensor' ? t.name.replace(/[^A-Za-z0-9._-]/g, '_') : layout.location;
+    const end = sizes.get(location) ?? 0;
+    const offset = Math.ceil(end / EXTERNAL_ALIGNMENT) * EXTERNAL_ALIGNMENT;
+    const chunks = parts.get(location) ?? [];
+    if (offset > end) chunks.push(new Uint8Array(offset - end));
+    chunks.push(bytes);
+    parts.set(location, chunks);
+    sizes.set(location, offset + bytes.length);
+    places.set(t.name, { location, offset, length: bytes.length });
+  }
+  const files = new Map<string, Uint8Array>();
+  for (const [location, chunks] of parts) files.set(location, Buffer.concat(chunks));
+  return { model: encode(graph, opset, producer, metadata, places), files };
+}
+
+function encode(graph: Graph, opset: number, producer: string, metadata: Record<string, string>, external: ReadonlyMap<string, ExternalPlace>): Uint8Array {
   const g = new ProtoWriter();
   graph.nodes.forEach((n, i) => g.message(1, node(n, i)));
   g.string(2, graph.name);
-  for (const t of graph.initializers) g.message(5, tensor(t));
+  for (const t of graph.initializers) g.message(5, tensor(t, external.get(t.name)));
   for (const v of graph.inputs) g.message(11, valueInfo(v));
   for (const v of graph.outputs) g.message(12, valueInfo(v));
   const model = new ProtoWriter()

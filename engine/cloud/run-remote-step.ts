@@ -5,7 +5,7 @@
 // the shards without a marker. The node is deleted at the end unless the device says keep: true.
 import { resolve } from 'node:path';
 import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
-import type { RunEventSink } from '../events/run-event.js';
+import type { EmitRunEvent } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import { StepInterrupted } from '../run/step-context.js';
 import type { CheckpointLog } from '../store/checkpoint-log.js';
@@ -13,6 +13,7 @@ import { hashFile } from '../store/file-digests.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { sha256, type Sha256Hex } from '../util/sha256.js';
 import { pathParams } from '../workflow/path-params.js';
+import { onnxModelFiles } from '../onnx/onnx-model-files.js';
 import type { StepSpec } from '../workflow/workflow.js';
 import type { CloudSettings } from './cloud-settings.js';
 import { GcsBucket, parseGcsUri } from './gcs-bucket.js';
@@ -30,7 +31,7 @@ export interface RemoteStepParts {
   checkpoints: CheckpointLog;
   workdir: string;
   settings: CloudSettings;
-  emit: RunEventSink;
+  emit: EmitRunEvent;
   signal: AbortSignal;
   now: () => Date;
 }
@@ -80,6 +81,11 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
   const files: JobSpec['files'] = [];
   for (const param of pathParams(step).filter((p) => p.direction === 'input')) {
     const path = resolve(parts.workdir, param.path);
+    const data = param.format === 'onnx' ? onnxModelFiles(path) : undefined;
+    if (data !== undefined && !('error' in data) && data.files.length + data.problems.length > 0) {
+      // Workers keep staged files by digest, not beside each other: external data would not be found.
+      throw new StepError(`${param.path} keeps its weights in external data (${[...data.files.map((f) => f.location), ...data.problems.map((p) => p.location)].join(', ')}), which is not staged to remote workers yet`, 'run this step on the local machine, or export the model as one file (under 2 GB)');
+    }
     const digest = hashFile(path);
     await stage(digest, (name) => bucket.uploadFileIfAbsent(name, path));
     files.push({ path: param.path, object: digest });

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StepError, type StepPlugin } from '../index.js';
-import type { RunEventSink } from '../events/run-event.js';
+import type { EmitRunEvent } from '../events/run-event.js';
 import { createDataAccess } from '../data/data-access.js';
 import { createStepContext, type StepIo } from '../run/step-context.js';
 import { hashFile } from '../store/file-digests.js';
@@ -19,7 +19,7 @@ export interface WorkerOptions {
   /** A scratch folder for this worker's staged files. */
   workdir: string;
   storageEndpoint?: string;
-  emit: RunEventSink;
+  emit: EmitRunEvent;
   signal: AbortSignal;
   /** How often to look for the job spec before it exists (the engine writes it once the node is READY). */
   pollMs: number;

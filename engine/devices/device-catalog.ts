@@ -3,6 +3,7 @@
 // `{ kind: cpu }` — into what placement needs: devices, hosts, memory and speed per device, prices.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { fail, ok, type Result } from '../util/result.js';
 
 export interface Accelerator {
   kind: 'tpu' | 'gpu';
@@ -65,29 +66,29 @@ export function loadDeviceCatalog(): DeviceCatalog {
   return JSON.parse(readFileSync(candidates.find((p) => existsSync(p))!, 'utf8')) as DeviceCatalog;
 }
 
-/** Resolves a device declaration; a string is an error message with the valid choices. */
-export function resolvePlacement(spec: DeviceSpec, catalog: DeviceCatalog, cpu: { cores: number; memoryBytes: number }): Placement | string {
+/** Resolves a device declaration; a failure is an error message with the valid choices. */
+export function resolvePlacement(spec: DeviceSpec, catalog: DeviceCatalog, cpu: { cores: number; memoryBytes: number }): Result<Placement, string> {
   if (spec.kind === 'cpu') {
-    return { label: 'local cpu', kind: 'cpu', chips: 1, devices: cpu.cores, hosts: 1, memoryBytesPerDevice: cpu.memoryBytes / cpu.cores, flopsPerDevice: 0, pricePerHour: { onDemand: 0, spot: 0 }, spot: false };
+    return ok({ label: 'local cpu', kind: 'cpu', chips: 1, devices: cpu.cores, hosts: 1, memoryBytesPerDevice: cpu.memoryBytes / cpu.cores, flopsPerDevice: 0, pricePerHour: { onDemand: 0, spot: 0 }, spot: false });
   }
-  if (spec.type === undefined) return `a ${spec.kind} device needs type: (e.g. ${spec.kind === 'tpu' ? 'v3-8, v5litepod-8' : 'a100-80gb, h100'})`;
+  if (spec.type === undefined) return fail(`a ${spec.kind} device needs type: (e.g. ${spec.kind === 'tpu' ? 'v3-8, v5litepod-8' : 'a100-80gb, h100'})`);
   let accelerator: Accelerator | undefined;
   let chips: number;
   if (spec.kind === 'tpu') {
     const m = /^(v\d+[a-z]*|v5litepod)-(\d+)$/.exec(spec.type);
     const entry = m ? Object.entries(catalog.accelerators).find(([, a]) => a.kind === 'tpu' && a.typePrefix === m[1]) : undefined;
-    if (!m || !entry) return `unknown TPU type ${spec.type}; known: ${Object.values(catalog.accelerators).filter((a) => a.kind === 'tpu').map((a) => `${a.typePrefix}-N`).join(', ')}`;
+    if (!m || !entry) return fail(`unknown TPU type ${spec.type}; known: ${Object.values(catalog.accelerators).filter((a) => a.kind === 'tpu').map((a) => `${a.typePrefix}-N`).join(', ')}`);
     accelerator = entry[1];
     const size = Number(m[2]);
-    if (!accelerator.sliceSizes?.includes(size)) return `${spec.type} is not a valid slice; sizes for ${m[1]}: ${accelerator.sliceSizes?.join(', ')}`;
+    if (!accelerator.sliceSizes?.includes(size)) return fail(`${spec.type} is not a valid slice; sizes for ${m[1]}: ${accelerator.sliceSizes?.join(', ')}`);
     chips = accelerator.sizeCounts === 'tensorcores' ? size / 2 : size;
   } else {
     accelerator = catalog.accelerators[spec.type];
-    if (accelerator === undefined || accelerator.kind !== 'gpu') return `unknown GPU type ${spec.type}; known: ${Object.entries(catalog.accelerators).filter(([, a]) => a.kind === 'gpu').map(([k]) => k).join(', ')}`;
+    if (accelerator === undefined || accelerator.kind !== 'gpu') return fail(`unknown GPU type ${spec.type}; known: ${Object.entries(catalog.accelerators).filter(([, a]) => a.kind === 'gpu').map(([k]) => k).join(', ')}`);
     chips = spec.count ?? 1;
   }
   const devices = chips * accelerator.devicesPerChip;
-  return {
+  return ok({
     label: `${spec.kind} ${spec.type}${spec.kind === 'gpu' ? ` x${chips}` : ''}${spec.spot ? ' (spot)' : ''}`,
     kind: spec.kind,
     chips,
@@ -98,5 +99,5 @@ export function resolvePlacement(spec: DeviceSpec, catalog: DeviceCatalog, cpu: 
     pricePerHour: { onDemand: accelerator.priceOnDemand * chips, spot: accelerator.priceSpot * chips },
     spot: spec.spot === true,
     ...(accelerator.runtimeVersion !== undefined ? { runtimeVersion: accelerator.runtimeVersion } : {}),
-  };
+  });
 }

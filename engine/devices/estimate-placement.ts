@@ -1,7 +1,8 @@
 // Owns the checks and estimates made before anything runs: the mesh against the device count and the
 // model's heads, the batch against the mesh, memory per device against its limit (with 15% headroom),
-// and FLOPs, time and cost. Pure arithmetic over documented assumptions.
-import type { ModelFacts } from './onnx-model-facts.js';
+// and FLOPs, time and cost. Pure arithmetic over documented assumptions. A fact the model does not give
+// leaves its part of the estimate out (activations need layers and hidden), never counted as zero.
+import type { ModelFacts } from './model-facts.js';
 import type { Placement } from './device-catalog.js';
 
 export interface Mesh {
@@ -29,9 +30,12 @@ export interface PlacementEstimate {
   mesh: Mesh;
   perDeviceBatch: number;
   globalBatch: number;
-  memory: { parameters: number; activations: number; optimizer: number; total: number; limit: number };
+  /** `activations` and `total` are absent when the model's layers or hidden size are unknown. */
+  memory: { parameters: number; activations?: number; optimizer: number; total?: number; limit: number };
   flopsPerSequence: number;
-  /** Whole-step estimates when the number of sequences is known. */
+  /** A training step (6 FLOPs per parameter and token, and training's utilisation) rather than inference. */
+  training: boolean;
+  /** Whole-step estimates when the number of sequences is known (`estimateRunTime`). */
   sequences?: number;
   seconds?: number;
   chipHours?: number;
@@ -44,26 +48,36 @@ export interface EstimateInput {
   mesh?: Partial<Mesh>;
   batch: BatchSpec;
   precision: 'fp32' | 'bf16';
-  model: ModelFacts;
+  model: ModelFacts & { parameters: number };
   tokens: number;
   training: boolean;
   /** Trained parameters when only adapters train (LoRA); all parameters otherwise. */
   trainedParameters?: number;
-  sequences?: number;
 }
 
 function gib(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 }
 
-function memoryFor(input: EstimateInput, mesh: Mesh, perDeviceBatch: number) {
+/** Per-device batch for `batch: auto` when activations cannot be sized (the remote default). */
+export const UNSIZED_AUTO_BATCH = 8;
+
+function memoryFor(input: EstimateInput, mesh: Mesh, perDeviceBatch: number): PlacementEstimate['memory'] {
   const bytes = BYTES[input.precision]!;
   const shards = mesh.fsdp * mesh.tp;
   const frozenBytes = input.training && input.trainedParameters !== undefined ? 2 : bytes;
   const parameters = (input.model.parameters * frozenBytes) / shards;
-  const activations = perDeviceBatch * input.tokens * (input.model.hidden ?? 0) * (input.model.layers ?? 0) * bytes * ACTIVATION_FACTOR[input.training ? 'training' : 'inference'];
   const optimizer = input.training ? ((input.trainedParameters ?? input.model.parameters) * 12) / shards : 0;
-  return { parameters, activations, optimizer, total: parameters + activations + optimizer, limit: input.placement.memoryBytesPerDevice * (1 - HEADROOM) };
+  const limit = input.placement.memoryBytesPerDevice * (1 - HEADROOM);
+  const { hidden, layers } = input.model;
+  if (hidden === undefined || layers === undefined) return { parameters, optimizer, limit };
+  const activations = perDeviceBatch * input.tokens * hidden * layers * bytes * ACTIVATION_FACTOR[input.training ? 'training' : 'inference'];
+  return { parameters, activations, optimizer, total: parameters + activations + optimizer, limit };
+}
+
+/** What is known to be needed: the total, or without activations a lower bound. */
+function needed(memory: PlacementEstimate['memory']): number {
+  return memory.total ?? memory.parameters + memory.optimizer;
 }
 
 export function estimatePlacement(input: EstimateInput): PlacementEstimate {
@@ -79,10 +93,12 @@ export function estimatePlacement(input: EstimateInput): PlacementEstimate {
   }
   const replicas = mesh.data * mesh.fsdp;
   let perDeviceBatch: number;
-  if (input.batch === 'auto') {
+  if (input.batch === 'auto' && memoryFor(input, mesh, 1).total === undefined) perDeviceBatch = UNSIZED_AUTO_BATCH;
+  else if (input.batch === 'auto') {
     perDeviceBatch = 0;
     for (let b = 1; b <= 65536; b *= 2) {
-      if (memoryFor(input, mesh, b).total <= memoryFor(input, mesh, b).limit) perDeviceBatch = b;
+      const memory = memoryFor(input, mesh, b);
+      if (needed(memory) <= memory.limit) perDeviceBatch = b;
       else break;
     }
     if (perDeviceBatch === 0) perDeviceBatch = 1; // reported below as not fitting
@@ -94,26 +110,29 @@ export function estimatePlacement(input: EstimateInput): PlacementEstimate {
     }
   } else perDeviceBatch = input.batch.per_device;
   const memory = memoryFor(input, mesh, perDeviceBatch);
-  if (memory.total > memory.limit) {
+  if (needed(memory) > memory.limit) {
     const fixes = [`a smaller batch (per device ${Math.max(1, Math.floor(perDeviceBatch / 2))})`];
     if (input.precision === 'fp32') fixes.push('precision: bf16');
     if (mesh.data > 1) fixes.push(`more fsdp (e.g. mesh: { data: ${mesh.data / 2 >= 1 ? Math.floor(mesh.data / 2) : 1}, fsdp: ${mesh.fsdp * 2}, tp: ${mesh.tp} })`);
     fixes.push('a device with more memory');
     problems.push({
       code: 'memory-exceeded',
-      message: `needs ${gib(memory.total)} per device (parameters ${gib(memory.parameters)}, activations ${gib(memory.activations)}, optimizer ${gib(memory.optimizer)}), more than ${gib(memory.limit)} (${input.placement.label} with ${HEADROOM * 100}% headroom)`,
+      message:
+        memory.activations === undefined
+          ? `needs at least ${gib(needed(memory))} per device before activations (parameters ${gib(memory.parameters)}, optimizer ${gib(memory.optimizer)}), more than ${gib(memory.limit)} (${input.placement.label} with ${HEADROOM * 100}% headroom)`
+          : `needs ${gib(needed(memory))} per device (parameters ${gib(memory.parameters)}, activations ${gib(memory.activations)}, optimizer ${gib(memory.optimizer)}), more than ${gib(memory.limit)} (${input.placement.label} with ${HEADROOM * 100}% headroom)`,
       hint: `try ${fixes.join(', or ')}`,
     });
   }
   const flopsPerSequence = (input.training ? 6 : 2) * input.model.parameters * input.tokens;
-  const estimate: PlacementEstimate = { mesh, perDeviceBatch, globalBatch: perDeviceBatch * replicas, memory, flopsPerSequence, problems };
-  if (input.sequences !== undefined && input.placement.flopsPerDevice > 0) {
-    const seconds = (input.sequences * flopsPerSequence) / (input.placement.flopsPerDevice * devices * UTILISATION[input.training ? 'training' : 'inference']);
-    const hours = seconds / 3600;
-    estimate.sequences = input.sequences;
-    estimate.seconds = seconds;
-    estimate.chipHours = hours * input.placement.chips;
-    estimate.cost = { onDemand: hours * input.placement.pricePerHour.onDemand, spot: hours * input.placement.pricePerHour.spot };
-  }
-  return estimate;
+  return { mesh, perDeviceBatch, globalBatch: perDeviceBatch * replicas, memory, flopsPerSequence, training: input.training, problems };
+}
+
+/** The estimate with the whole step's time and cost for `sequences` sequences (unchanged on a device without a FLOP rate). */
+export function estimateRunTime(estimate: PlacementEstimate, placement: Placement, sequences: number): PlacementEstimate {
+  if (placement.flopsPerDevice <= 0) return estimate;
+  const devices = placement.devices;
+  const seconds = (sequences * estimate.flopsPerSequence) / (placement.flopsPerDevice * devices * UTILISATION[estimate.training ? 'training' : 'inference']);
+  const hours = seconds / 3600;
+  return { ...estimate, sequences, seconds, chipHours: hours * placement.chips, cost: { onDemand: hours * placement.pricePerHour.onDemand, spot: hours * placement.pricePerHour.spot } };
 }

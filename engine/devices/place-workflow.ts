@@ -1,24 +1,36 @@
 // Owns placing a workflow's steps before anything runs: resolve each step's device, read or take its
 // model facts, and estimate memory, time and cost; problems become located diagnostics. The file and
 // catalog reads arrive as functions, so this stays testable with inline data.
-import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { errorAt, warningAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import type { Workflow } from '../workflow/workflow.js';
 import type { YamlSource } from '../workflow/yaml-source.js';
 import { resolvePlacement, type DeviceCatalog, type Placement } from './device-catalog.js';
-import { estimatePlacement, type PlacementEstimate } from './estimate-placement.js';
-import type { ModelFacts } from './onnx-model-facts.js';
+import { estimatePlacement, UNSIZED_AUTO_BATCH, type PlacementEstimate } from './estimate-placement.js';
+import { mergeModelFacts, missingFacts, type FactName, type ModelFacts } from './model-facts.js';
+import type { ModelFactsReading } from './onnx-model-facts.js';
 
 export interface StepPlacementPlan {
   placement: Placement;
+  /** The model's facts and where each came from, when the step has a model. */
+  facts?: ModelFacts;
+  /** Facts the estimate needs that nothing gave: their part of it is left out (and a warning says so). */
+  unknown?: FactName[];
   estimate?: PlacementEstimate;
+}
+
+/** What the file a step's model param names says about the model (read at the edge). */
+export interface ModelFactsOfStep {
+  /** The `with:` key naming the model, where diagnostics point. */
+  param: string;
+  path: string;
+  reading: ModelFactsReading;
 }
 
 export interface PlaceOptions {
   catalog: DeviceCatalog;
   cpu: { cores: number; memoryBytes: number };
-  /** Facts of the model a step runs, when it has one Strand can read. */
-  modelFactsOf(step: Workflow['steps'][number]): ModelFacts | undefined;
-  sequencesOf?(step: string): number | undefined;
+  /** What the model file a step names says, when it names one. */
+  modelFactsOf(step: Workflow['steps'][number]): ModelFactsOfStep | undefined;
 }
 
 const PROBLEM_PATH = { 'mesh-device-mismatch': 'mesh', 'mesh-heads-mismatch': 'mesh', 'batch-mesh-mismatch': 'batch', 'memory-exceeded': 'batch' } as const;
@@ -26,34 +38,46 @@ const PROBLEM_PATH = { 'mesh-device-mismatch': 'mesh', 'mesh-heads-mismatch': 'm
 export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined, options: PlaceOptions): { plans: Map<string, StepPlacementPlan>; diagnostics: Diagnostic[] } {
   const plans = new Map<string, StepPlacementPlan>();
   const diagnostics: Diagnostic[] = [];
-  const local = resolvePlacement({ kind: 'cpu' }, options.catalog, options.cpu) as Placement;
+  const local = resolvePlacement({ kind: 'cpu' }, options.catalog, options.cpu);
   for (const step of workflow.steps) {
     const spec = step.placement;
     const device = spec.on === undefined ? undefined : workflow.devices[spec.on];
-    const placement = device === undefined ? local : resolvePlacement(device, options.catalog, options.cpu);
-    if (typeof placement === 'string') {
-      if (source) diagnostics.push(errorAt('invalid-value', source.locate(['devices', spec.on!, 'type']), placement, 'see the device catalog in README'));
+    const resolved = device === undefined ? local : resolvePlacement(device, options.catalog, options.cpu);
+    if (!resolved.ok) {
+      if (source) diagnostics.push(errorAt('invalid-value', source.locate(['devices', spec.on!, 'type']), resolved.error, 'see the device catalog in README'));
       continue;
     }
-    // Reading a model's facts means reading its file: only for steps placed on an accelerator.
-    const facts = placement.kind === 'cpu' ? undefined : (spec.modelFacts ?? options.modelFactsOf(step));
-    if (facts === undefined) {
+    const placement = resolved.value;
+    // Model facts matter only for steps placed on an accelerator.
+    const read = placement.kind === 'cpu' ? undefined : options.modelFactsOf(step);
+    if (placement.kind === 'cpu' || (read === undefined && spec.modelFacts === undefined)) {
       plans.set(step.id, { placement });
       continue;
     }
-    const sequences = options.sequencesOf?.(step.id);
+    const { trained_parameters: _trained, ...given } = spec.modelFacts ?? {};
+    const facts = mergeModelFacts({ from: 'model_facts', values: given }, ...(read?.reading.sources ?? []));
+    const unknown = missingFacts(facts, spec.mesh?.tp ?? 1);
+    const at: SourceLocation | undefined = source?.locate(read ? ['steps', step.id, 'with', read.param] : ['steps', step.id, 'model_facts']);
+    if (at !== undefined && read?.reading.configError) {
+      const { path, message } = read.reading.configError;
+      diagnostics.push(warningAt('model-config-unreadable', at, `step "${step.id}": ${path} is not valid JSON (${message}); its model facts were not used`, 'fix or remove it, or give the facts with model_facts:'));
+    }
+    if (at !== undefined && unknown.length > 0) diagnostics.push(unknownFactsWarning(step.id, read, unknown, spec, at));
+    if (facts.parameters === undefined) {
+      plans.set(step.id, { placement, facts, unknown });
+      continue;
+    }
     const estimate = estimatePlacement({
       placement,
       ...(spec.mesh ? { mesh: spec.mesh } : {}),
       batch: spec.batch ?? { per_device: 8 },
       precision: spec.precision ?? 'bf16',
-      model: facts,
+      model: { ...facts, parameters: facts.parameters },
       tokens: spec.tokens ?? 1000,
       training: step.plugin.id.startsWith('finetune/'),
       ...(spec.modelFacts?.trained_parameters !== undefined ? { trainedParameters: spec.modelFacts.trained_parameters } : {}),
-      ...(sequences !== undefined ? { sequences } : {}),
     });
-    plans.set(step.id, { placement, estimate });
+    plans.set(step.id, { placement, facts, ...(unknown.length > 0 ? { unknown } : {}), estimate });
     if (source) {
       for (const problem of estimate.problems) {
         const key = PROBLEM_PATH[problem.code];
@@ -62,6 +86,21 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
     }
   }
   return { plans, diagnostics };
+}
+
+const FACT_WORDS: Record<FactName, string> = { parameters: 'parameter count', layers: 'layers', hidden: 'hidden size', heads: 'attention heads', ffn: 'FFN width', vocab: 'vocabulary' };
+
+function unknownFactsWarning(step: string, read: ModelFactsOfStep | undefined, unknown: readonly FactName[], spec: Workflow['steps'][number]['placement'], at: SourceLocation): Diagnostic {
+  const words = unknown.map((n) => FACT_WORDS[n]);
+  const list = words.length === 1 ? words[0]! : `${words.slice(0, -1).join(', ')} and ${words.at(-1)!}`;
+  const looked = read === undefined ? 'the step names no model file' : read.reading.unreadable !== undefined ? `${read.path} cannot be decoded (${read.reading.unreadable})` : `${read.path} has no strand.* metadata for them, no config.json beside it gives them, and its graph does not show them`;
+  const consequences = [
+    ...(unknown.includes('parameters') ? ['there is no memory, time or cost estimate'] : []),
+    ...(unknown.includes('layers') || unknown.includes('hidden') ? [`the memory estimate leaves out activations${spec.batch === 'auto' ? ` (batch: auto cannot size the batch; it uses ${UNSIZED_AUTO_BATCH} per device)` : ''}`] : []),
+    ...(unknown.includes('heads') ? [`tp ${spec.mesh?.tp ?? 1} cannot be checked against the heads`] : []),
+  ];
+  const hint = 'add to the step model_facts: { layers: N, hidden: N, heads: N, ffn: N } (NT-2.5B: layers 32, hidden 2560, heads 20, ffn 10240), or put the export\'s config.json beside the model';
+  return warningAt('model-facts-unknown', at, `step "${step}": the model's ${list} ${unknown.length === 1 ? 'is' : 'are'} unknown (${looked}); ${consequences.join('; ')}`, hint);
 }
 
 export function describePlacement(plan: StepPlacementPlan | undefined): string {

@@ -33,6 +33,8 @@ export type DiagnosticCode =
   | 'file-not-found'
   | 'path-escapes-workspace'
   | 'unsupported-uri'
+  | 'gcs-credentials'
+  | 'gcs-listing-failed'
   | 'recipe-not-found'
   | 'recipe-changed'
   | 'lock-invalid'
@@ -41,7 +43,12 @@ export type DiagnosticCode =
   | 'mesh-device-mismatch'
   | 'mesh-heads-mismatch'
   | 'batch-mesh-mismatch'
-  | 'memory-exceeded';
+  | 'memory-exceeded'
+  | 'external-data-missing'
+  | 'external-data-escapes'
+  | 'external-data-truncated'
+  | 'model-facts-unknown'
+  | 'model-config-unreadable';
 
 export interface Diagnostic {
   severity: 'error' | 'warning';

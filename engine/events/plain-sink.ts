@@ -1,8 +1,19 @@
 // Owns the plain line-per-event view of a run (pipes, CI, `--plain`).
 import { describeReason } from '../plan/rerun-reason.js';
 import type { RunEvent } from './run-event.js';
+import type { RunEventSink } from './run-event-sink.js';
 
-export function formatPlainEvent(event: RunEvent): string | undefined {
+export function plainSink(write: (text: string) => void): RunEventSink {
+  return {
+    onEvent: (event) => {
+      const text = formatPlainEvent(event);
+      if (text !== undefined) write(`${text}\n`);
+    },
+    close: async () => {},
+  };
+}
+
+function formatPlainEvent(event: RunEvent): string | undefined {
   switch (event.kind) {
     case 'run-started':
       return `run ${event.runId}: ${event.workflow} (${event.steps.length} steps)`;

@@ -24,11 +24,5 @@ export type RunEvent = Timed &
     | { kind: 'run-finished'; status: 'ok' | 'failed' | 'interrupted'; durationMs: number }
   );
 
-export type RunEventSink = (event: RunEvent) => void;
-
-/** Removes secret values from any text before it leaves the process. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('[redacted]');
-  return out;
-}
+/** How producers (the executor, step contexts, remote and worker runs) hand an event on. */
+export type EmitRunEvent = (event: RunEvent) => void;

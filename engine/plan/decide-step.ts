@@ -1,5 +1,6 @@
 // Owns deciding whether one step is cached or must run, and why. Pure: what the store and the file
 // system know arrives through `PlanFacts`. `strand plan` and `strand run` share this decision.
+import { describeObjectProblem, type ObjectProblem } from '../store/object-problem.js';
 import type { StepSpec } from '../workflow/workflow.js';
 import { pathParams } from '../workflow/path-params.js';
 import type { Sha256Hex } from '../util/sha256.js';
@@ -13,8 +14,12 @@ export interface PlanFacts {
   previous(workflow: string, step: string): Fingerprint | undefined;
   /** Digest of the file(s) an input path (or glob) names; undefined when none exist. */
   inputFileDigest(path: string): Sha256Hex | undefined;
+  /** Digests of the external data files an ONNX model at `path` loads, by location (relative to the model). */
+  externalDataDigests(path: string): Record<string, Sha256Hex>;
   /** Digest of a file or directory written outside the store; undefined when it is gone. */
   outputDigest(path: string): Sha256Hex | undefined;
+  /** The first object of a cached result that is missing or corrupt (verified by digest), if any. */
+  entryProblem(record: StepRecord): ObjectProblem | undefined;
 }
 
 /** Input artifacts of a step: manifest digests, or the upstream step that has yet to run. */
@@ -27,10 +32,12 @@ export type StepDecision =
 export function decideStep(workflow: string, step: StepSpec, inputs: StepInputs, facts: PlanFacts): StepDecision {
   if ('pendingOn' in inputs) return { status: 'will-run', reasons: [{ kind: 'upstream-will-run', step: inputs.pendingOn }] };
   const files: Record<string, Sha256Hex> = {};
-  for (const { key, path, direction } of pathParams(step)) {
+  for (const { key, path, direction, format } of pathParams(step)) {
     if (direction !== 'input') continue;
     const digest = facts.inputFileDigest(path);
     if (digest !== undefined) files[key] = digest;
+    // New weights in model.onnx_data with model.onnx unchanged must still miss: each data file is a field.
+    if (format === 'onnx') for (const [location, data] of Object.entries(facts.externalDataDigests(path))) files[`${key}:${location}`] = data;
   }
   const fingerprint = computeFingerprint(step.plugin, step.keyParams, inputs.known, files, step.placement.precision ? { precision: step.placement.precision } : {});
   const key = fingerprintKey(fingerprint);
@@ -38,7 +45,8 @@ export function decideStep(workflow: string, step: StepSpec, inputs: StepInputs,
   if (record === undefined) {
     return { status: 'will-run', key, fingerprint, reasons: explainMiss(facts.previous(workflow, step.id), fingerprint) };
   }
-  const reasons: RerunReason[] = [];
+  const problem = facts.entryProblem(record);
+  const reasons: RerunReason[] = problem === undefined ? [] : [{ kind: 'corrupt-entry', detail: describeObjectProblem(problem) }];
   for (const output of record.external) {
     const current = facts.outputDigest(output.path);
     if (current === undefined) reasons.push({ kind: 'output-missing', path: output.path });

@@ -2,10 +2,9 @@
 // once; each is cached (verified) or run with checkpoints; a step counts as completed only once its
 // record is committed after every output is durable. Emits RunEvents; knows nothing of terminals.
 import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
-import type { RunEventSink } from '../events/run-event.js';
+import type { EmitRunEvent } from '../events/run-event.js';
 import { decideStep } from '../plan/decide-step.js';
 import { stepInputs } from '../plan/plan-run.js';
-import type { RerunReason } from '../plan/rerun-reason.js';
 import type { StepRecord } from '../plan/step-record.js';
 import { createDataAccess } from '../data/data-access.js';
 import { isGcsUri } from '../data/object-snapshot.js';
@@ -24,7 +23,7 @@ export type RemoteExecutor = (
 export interface RunOptions {
   workflow: Workflow;
   state: StrandState;
-  emit: RunEventSink;
+  emit: EmitRunEvent;
   signal: AbortSignal;
   /** Steps running at once. */
   jobs: number;
@@ -123,19 +122,11 @@ async function executeStep(
   const inputs = stepInputs(step.inputs, outputsOf);
   if ('pendingOn' in inputs) throw new Error(`bug: ${step.id} started before ${inputs.pendingOn}`);
   const decision = decideStep(workflow.name, step, inputs, state);
-  let reasons: RerunReason[];
   if (decision.status === 'cached') {
-    try {
-      state.objectsOf(decision.record, true);
-      emit({ kind: 'step-cached', step: step.id, key: decision.key, time: time() });
-      return { status: 'done', outputs: decision.record.outputs };
-    } catch (error) {
-      state.dropRecord(decision.key);
-      reasons = [{ kind: 'corrupt-entry', detail: (error as Error).message }];
-    }
-  } else {
-    reasons = decision.reasons;
+    emit({ kind: 'step-cached', step: step.id, key: decision.key, time: time() });
+    return { status: 'done', outputs: decision.record.outputs };
   }
+  const reasons = decision.reasons;
   const key = decision.key!;
   const fingerprint = decision.fingerprint!;
   const began = now().getTime();
@@ -151,7 +142,7 @@ async function executeStep(
     if (remote) {
       ({ summary, meta } = await options.remote!.execute(step, { key, inputs: inputs.known, checkpoints, signal: options.signal }));
     } else {
-      const handle = createStepContext({ step, io: localStepIo(state.objects, checkpoints, inputs.known), signal: options.signal, workdir: state.workdir, workers, data: createDataAccess(state.workdir, state.remote), fileDigest: (path) => state.files.digest(path), emit, now });
+      const handle = createStepContext({ step, io: localStepIo(state.objects, checkpoints, inputs.known), signal: options.signal, workdir: state.workdir, workers, data: createDataAccess(state.workdir, state.listing), fileDigest: (path) => state.files.digest(path), emit, now });
       summary = (await step.plugin.run(handle.context)) ?? {};
       meta = handle.meta;
       external.push(...handle.external);
@@ -162,7 +153,7 @@ async function executeStep(
       outputs[port] = state.objects.putJson(manifestFromCheckpoints(spec.type, port, checkpoints, meta.get(port) ?? {}));
     }
     // A gs:// output is known by its listing (generations), taken now that the step wrote it.
-    await state.remote?.refresh(external.filter(isGcsUri));
+    await state.listing?.refresh(external.filter(isGcsUri));
     const externalDigests = external.map((path) => {
       const digest = state.outputDigest(path);
       if (digest === undefined) throw new Error(`${step.plugin.id} recorded output ${path}, which does not exist`);

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { arrow } from '../util/arrow.js';
 import type { ArtifactMeta, DataAccess, InputArtifact, OutputWriter, StepContext } from '../index.js';
-import type { RunEventSink } from '../events/run-event.js';
+import type { EmitRunEvent } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import type { CheckpointLog } from '../store/checkpoint-log.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -45,7 +45,7 @@ export interface StepContextParts {
   workers: number;
   data: DataAccess;
   fileDigest: (path: string) => Sha256Hex | undefined;
-  emit: RunEventSink;
+  emit: EmitRunEvent;
   now: () => Date;
 }
 
@@ -75,6 +75,21 @@ export function localStepIo(objects: ObjectStore, checkpoints: CheckpointLog, in
   };
 }
 
+/** Reads an artifact's shards as Arrow tables, through `readObject` (which verifies each digest). */
+export function artifactReader(name: string, manifest: ArtifactManifest, readObject: (digest: Sha256Hex) => Promise<Uint8Array>): InputArtifact {
+  return {
+    type: manifest.type,
+    meta: manifest.meta,
+    shardCount: manifest.shards.length,
+    rows: manifest.shards.reduce((n, s) => n + s.rows, 0),
+    readShard: async (index) => {
+      const shard = manifest.shards[index];
+      if (shard === undefined) throw new RangeError(`${name} has no shard ${index}`);
+      return arrow.tableFromIPC(await readObject(shard.digest));
+    },
+  };
+}
+
 export function createStepContext(parts: StepContextParts): StepContextHandle {
   const { step, io, signal, emit } = parts;
   const time = (): string => parts.now().toISOString();
@@ -95,20 +110,13 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     return 'produced';
   };
 
-  const input = (port: string): InputArtifact | undefined => {
+  /** Reads port `port`, declared required (`optional` false) or optional: asking the wrong way is a bug. */
+  const artifact = (port: string, optional: boolean): InputArtifact | undefined => {
+    const spec = step.plugin.inputs[port];
+    if (spec === undefined) throw new Error(`${step.plugin.id} reads undeclared input "${port}"`);
+    if ((spec.optional === true) !== optional) throw new Error(`${step.plugin.id}: input "${port}" is ${optional ? 'required: read it with ctx.input()' : 'optional: read it with ctx.optionalInput()'}`);
     const manifest = io.manifest(port);
-    if (manifest === undefined) return undefined;
-    return {
-      type: manifest.type,
-      meta: manifest.meta,
-      shardCount: manifest.shards.length,
-      rows: manifest.shards.reduce((n, s) => n + s.rows, 0),
-      readShard: async (index) => {
-        const shard = manifest.shards[index];
-        if (shard === undefined) throw new RangeError(`input ${port} has no shard ${index}`);
-        return arrow.tableFromIPC(await io.readObject(shard.digest));
-      },
-    };
+    return manifest === undefined ? undefined : artifactReader(`input ${port}`, manifest, (digest) => io.readObject(digest));
   };
 
   const output = (port: string): OutputWriter => {
@@ -131,7 +139,12 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     workdir: parts.workdir,
     resolvePath,
     data: parts.data,
-    input,
+    input: (port) => {
+      const found = artifact(port, false);
+      if (found === undefined) throw new Error(`${step.plugin.id}: required input "${port}" is not wired (validation should have refused the workflow)`);
+      return found;
+    },
+    optionalInput: (port) => artifact(port, true),
     output,
     once: (unit, work) => runUnit(`once:${unit}`, async () => (await work(), {})),
     state: { save: (bytes) => io.saveState(bytes), load: () => io.loadState() },

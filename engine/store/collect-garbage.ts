@@ -31,12 +31,9 @@ export function collectGarbage(state: StrandState, maxBytes: number | undefined)
   const keptRecords: StepRecord[] = [];
   let keptBytes = 0;
   for (const record of latest) {
-    let digests: Sha256Hex[];
-    try {
-      digests = state.objectsOf(record, false);
-    } catch {
-      continue; // a record whose objects are gone is not worth keeping
-    }
+    const objects = state.objectsOf(record, false);
+    if (!objects.ok) continue; // a record whose objects are gone is not worth keeping
+    const digests = objects.value;
     const added = digests.filter((d) => !kept.has(d)).reduce((n, d) => n + (sizes.get(d) ?? 0), 0);
     if (maxBytes !== undefined && keptRecords.length > 0 && keptBytes + added > maxBytes) continue;
     keptBytes += added;

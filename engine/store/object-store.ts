@@ -3,18 +3,20 @@
 // it is deleted and reported, never returned.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fail, ok, type Result } from '../util/result.js';
 import { sha256, type Sha256Hex } from '../util/sha256.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { describeObjectProblem, type ObjectProblem } from './object-problem.js';
 
 export class CorruptObjectError extends Error {
   constructor(readonly digest: Sha256Hex) {
-    super(`store object ${digest.slice(0, 12)} is corrupt (its content does not match its digest)`);
+    super(describeObjectProblem({ kind: 'object-corrupt', digest }));
   }
 }
 
 export class MissingObjectError extends Error {
   constructor(readonly digest: Sha256Hex) {
-    super(`store object ${digest.slice(0, 12)} is missing`);
+    super(describeObjectProblem({ kind: 'object-missing', digest }));
   }
 }
 
@@ -37,19 +39,24 @@ export class ObjectStore {
     return digest;
   }
 
-  get(digest: Sha256Hex): Buffer {
-    const path = this.pathOf(digest);
+  /** The verified bytes of an object, or why there are none. Only reads: a corrupt object stays. */
+  read(digest: Sha256Hex): Result<Buffer, ObjectProblem> {
     let bytes: Buffer;
     try {
-      bytes = readFileSync(path);
+      bytes = readFileSync(this.pathOf(digest));
     } catch {
-      throw new MissingObjectError(digest);
+      return fail({ kind: 'object-missing', digest });
     }
-    if (sha256(bytes) !== digest) {
-      rmSync(path, { force: true });
-      throw new CorruptObjectError(digest);
-    }
-    return bytes;
+    return sha256(bytes) === digest ? ok(bytes) : fail({ kind: 'object-corrupt', digest });
+  }
+
+  /** The verified bytes of an object a step needs; a corrupt one is deleted (so it is recomputed) and thrown. */
+  get(digest: Sha256Hex): Buffer {
+    const read = this.read(digest);
+    if (read.ok) return read.value;
+    if (read.error.kind === 'object-missing') throw new MissingObjectError(digest);
+    this.remove(digest);
+    throw new CorruptObjectError(digest);
   }
 
   getJson<T>(digest: Sha256Hex): T {

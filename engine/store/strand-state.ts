@@ -6,10 +6,13 @@ import type { PlanFacts } from '../plan/decide-step.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import type { ArtifactManifest, StepRecord } from '../plan/step-record.js';
 import { isGcsUri, type ObjectSnapshot } from '../data/object-snapshot.js';
+import { onnxModelFiles } from '../onnx/onnx-model-files.js';
 import { globFiles, hasGlob } from '../util/glob-files.js';
+import { ok, type Result } from '../util/result.js';
 import { sha256OfValue, type Sha256Hex } from '../util/sha256.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { FileDigests } from './file-digests.js';
+import type { ObjectProblem } from './object-problem.js';
 import { ObjectStore } from './object-store.js';
 import { stateLayout, type StateLayout } from './state-dir.js';
 
@@ -25,8 +28,11 @@ export class StrandState implements PlanFacts {
   readonly layout: StateLayout;
   readonly objects: ObjectStore;
   readonly files: FileDigests;
-  /** What the run knows of its gs:// paths (listed before planning); undefined when it names none. */
-  remote: ObjectSnapshot | undefined = undefined;
+  /**
+   * What the run knows of its gs:// paths: the listing loading made (CheckedWorkflow.listing), given by the
+   * command that plans or runs; undefined when the workflow names none.
+   */
+  listing: ObjectSnapshot | undefined = undefined;
 
   constructor(
     root: string,
@@ -54,6 +60,17 @@ export class StrandState implements PlanFacts {
     return sha256OfValue(matches.map((m) => [relative(this.workdir, m), this.files.digest(m) ?? null]));
   }
 
+  externalDataDigests(path: string): Record<string, Sha256Hex> {
+    const listed = onnxModelFiles(resolve(this.workdir, path));
+    if ('error' in listed) return {}; // not decodable as ONNX: the step reports it when it loads the model
+    const digests: Record<string, Sha256Hex> = {};
+    for (const file of listed.files) {
+      const digest = this.files.digest(file.path);
+      if (digest !== undefined) digests[file.location] = digest;
+    }
+    return digests; // missing or short files are validation errors (located at the step's model line)
+  }
+
   outputDigest(path: string): Sha256Hex | undefined {
     if (isGcsUri(path)) return this.remoteDigest(path);
     return this.files.digest(resolve(this.workdir, path));
@@ -61,8 +78,8 @@ export class StrandState implements PlanFacts {
 
   private remoteDigest(uri: string): Sha256Hex | undefined {
     // Planning a gs:// path that was never listed would key the step without its data: a bug.
-    if (this.remote?.versions(uri) === undefined) throw new Error(`bug: ${uri} was planned before it was listed`);
-    return this.remote.digest(uri);
+    if (this.listing?.versions(uri) === undefined) throw new Error(`bug: ${uri} was planned before it was listed`);
+    return this.listing.digest(uri);
   }
 
   /** Makes a step cached: its record appears, complete, under its key. Call only once outputs are durable. */
@@ -83,17 +100,27 @@ export class StrandState implements PlanFacts {
       .filter((r): r is StepRecord => r !== undefined);
   }
 
-  /** Every object a record depends on: its manifests and their shards. Throws if one is missing or corrupt. */
-  objectsOf(record: StepRecord, verify: boolean): Sha256Hex[] {
+  /**
+   * Every object a record depends on: its manifests and their shards (each read and verified when
+   * `verify`), or the first one that is missing or corrupt. Only reads.
+   */
+  objectsOf(record: StepRecord, verify: boolean): Result<Sha256Hex[], ObjectProblem> {
     const digests: Sha256Hex[] = [];
     for (const manifestDigest of Object.values(record.outputs)) {
+      const bytes = this.objects.read(manifestDigest);
+      if (!bytes.ok) return bytes;
       digests.push(manifestDigest);
-      const manifest = this.objects.getJson<ArtifactManifest>(manifestDigest);
-      for (const shard of manifest.shards) {
+      for (const shard of (JSON.parse(bytes.value.toString('utf8')) as ArtifactManifest).shards) {
+        const shardBytes = verify ? this.objects.read(shard.digest) : undefined;
+        if (shardBytes?.ok === false) return shardBytes;
         digests.push(shard.digest);
-        if (verify) this.objects.get(shard.digest);
       }
     }
-    return digests;
+    return ok(digests);
+  }
+
+  entryProblem(record: StepRecord): ObjectProblem | undefined {
+    const objects = this.objectsOf(record, true);
+    return objects.ok ? undefined : objects.error;
   }
 }

@@ -29,9 +29,11 @@ export interface PlanModel {
 
 function placementFigures(plan: StepPlacementPlan | undefined): Pick<PlanRow, 'memory' | 'estimate'> {
   const e = plan?.estimate;
-  if (e === undefined) return {};
+  if (e === undefined) return plan?.unknown?.length ? { estimate: `no estimate: ${plan.unknown.join(', ')} unknown (model_facts:)` } : {};
   const cost = e.seconds !== undefined && e.cost ? `${(e.seconds / 3600).toFixed(2)} h, $${e.cost.onDemand.toFixed(2)} / $${e.cost.spot.toFixed(2)} spot` : undefined;
-  return { memory: { used: e.memory.total, limit: e.memory.limit }, ...(cost ? { estimate: cost } : {}) };
+  const unknown = plan?.unknown?.length ? `${plan.unknown.join(', ')} unknown (model_facts:)` : undefined;
+  const text = [unknown, cost].filter((t) => t !== undefined).join('; ');
+  return { ...(e.memory.total !== undefined ? { memory: { used: e.memory.total, limit: e.memory.limit } } : {}), ...(text ? { estimate: text } : {}) };
 }
 
 function show(value: unknown): string {

@@ -14,32 +14,32 @@
 //                                          running + change waiting
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { PlanEntry } from '../plan/plan-run.js';
-import type { Workflow } from '../workflow/workflow.js';
 
 export type WatchState = 'idle' | 'debouncing' | 'checking' | 'running';
 
-export interface WatchDeps {
-  load(): Promise<{ workflow?: Workflow; diagnostics: Diagnostic[] }>;
-  plan(workflow: Workflow): PlanEntry[];
+/** What the loop needs from the outside; `W` is what loading gives (a checked workflow). */
+export interface WatchDeps<W> {
+  load(): Promise<{ workflow?: W; diagnostics: Diagnostic[] }>;
+  plan(workflow: W): PlanEntry[];
   /** Runs the workflow until done or `signal` aborts; resolves when the run has stopped. */
-  run(workflow: Workflow, signal: AbortSignal, onStepStarted: (step: string, key: string) => void): Promise<string>;
+  run(workflow: W, signal: AbortSignal, onStepStarted: (step: string, key: string) => void): Promise<string>;
   /** The files to watch for this workflow (the workflow, its inputs, models, plugins, recipes). */
-  filesOf(workflow: Workflow | undefined): string[];
+  filesOf(workflow: W | undefined): string[];
   watch(files: string[]): void;
   report(message: { kind: 'invalid'; diagnostics: Diagnostic[] } | { kind: 'plan'; entries: PlanEntry[] } | { kind: 'stale'; steps: string[] } | { kind: 'change'; file: string }): void;
   setTimer(ms: number, fire: () => void): () => void;
 }
 
-export class WatchLoop {
+export class WatchLoop<W> {
   state: WatchState = 'idle';
   private cancelTimer: (() => void) | undefined;
   private changeWaiting = false;
-  private lastGood: Workflow | undefined;
+  private lastGood: W | undefined;
   private running: { controller: AbortController; keys: Map<string, string>; done: Promise<void> } | undefined;
   private closed = false;
 
   constructor(
-    private readonly deps: WatchDeps,
+    private readonly deps: WatchDeps<W>,
     private readonly debounceMs = 150,
   ) {}
 
@@ -90,7 +90,7 @@ export class WatchLoop {
     this.startRun(loaded.workflow);
   }
 
-  private startRun(workflow: Workflow): void {
+  private startRun(workflow: W): void {
     this.state = 'running';
     const controller = new AbortController();
     const keys = new Map<string, string>();

@@ -9,17 +9,19 @@ export interface PathParam {
   direction: 'input' | 'output';
   /** URI schemes the param takes besides local paths. */
   schemes: readonly string[];
+  /** `"x-strand-format": "onnx"`: an ONNX model, whose external data files are part of it. */
+  format?: 'onnx';
 }
 
 export function pathParams(step: Pick<StepSpec, 'plugin' | 'params'>): PathParam[] {
-  const properties = (step.plugin.with.properties ?? {}) as Record<string, { 'x-strand-path'?: 'input' | 'output'; 'x-strand-uri'?: string[] }>;
+  const properties = (step.plugin.with.properties ?? {}) as Record<string, { 'x-strand-path'?: 'input' | 'output'; 'x-strand-uri'?: string[]; 'x-strand-format'?: string }>;
   const found: PathParam[] = [];
   for (const [key, schema] of Object.entries(properties)) {
     const direction = schema['x-strand-path'];
     const value = step.params[key];
     if (direction === undefined || value === undefined) continue;
     for (const path of Array.isArray(value) ? value : [value]) {
-      if (typeof path === 'string') found.push({ key, path, direction, schemes: schema['x-strand-uri'] ?? [] });
+      if (typeof path === 'string') found.push({ key, path, direction, schemes: schema['x-strand-uri'] ?? [], ...(schema['x-strand-format'] === 'onnx' ? { format: 'onnx' as const } : {}) });
     }
   }
   return found;

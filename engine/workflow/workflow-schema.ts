@@ -162,11 +162,18 @@ function definitions(plugins: readonly StepPlugin[]): JsonSchema {
           precision: { enum: ['fp32', 'bf16'], description: 'Numerics: part of the cache key.' },
           tokens: { type: 'integer', minimum: 1, description: 'Tokens per sequence for estimates (default 1000).' },
           model_facts: {
-            description: 'Facts of a model Strand cannot read (a remote NT-2.5B: parameters 2.5e9, layers 32, hidden 2560, heads 20).',
+            description: 'Facts of the model for placement estimates, over what Strand reads from the ONNX file, its config.json and its graph (NT-2.5B: layers 32, hidden 2560, heads 20, ffn 10240).',
             type: 'object',
             additionalProperties: false,
-            required: ['parameters'],
-            properties: { parameters: { type: 'number', minimum: 1 }, layers: { type: 'integer', minimum: 1 }, hidden: { type: 'integer', minimum: 1 }, heads: { type: 'integer', minimum: 1 }, trained_parameters: { type: 'number', minimum: 0 } },
+            minProperties: 1,
+            properties: {
+              parameters: { type: 'number', minimum: 1, description: 'parameter count (default: the initializers of the ONNX file; else derived from layers, hidden and ffn)' },
+              layers: { type: 'integer', minimum: 1, description: 'transformer layers (HF num_hidden_layers)' },
+              hidden: { type: 'integer', minimum: 1, description: 'hidden size (HF hidden_size)' },
+              heads: { type: 'integer', minimum: 1, description: 'attention heads (HF num_attention_heads); tp must divide it' },
+              ffn: { type: 'integer', minimum: 1, description: 'feed-forward width (HF intermediate_size)' },
+              trained_parameters: { type: 'number', minimum: 0, description: 'parameters that train (LoRA adapters); default all' },
+            },
           },
         },
         ...(sorted.length === 0 ? {} : { allOf: sorted.map((plugin) => ({

@@ -26,7 +26,8 @@ export interface StepPlacement {
   batch?: { global: number } | { per_device: number } | 'auto';
   precision?: 'fp32' | 'bf16';
   tokens?: number;
-  modelFacts?: { parameters: number; layers?: number; hidden?: number; heads?: number; trained_parameters?: number };
+  /** Facts of the model, over what Strand reads from its file (`model_facts:`). */
+  modelFacts?: { parameters?: number; layers?: number; hidden?: number; heads?: number; ffn?: number; trained_parameters?: number };
 }
 
 export interface StepSpec {

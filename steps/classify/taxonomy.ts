@@ -36,7 +36,7 @@ export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_thresho
   },
   outputs: { annotated: { type: 'sequences' } },
   async run(ctx) {
-    const modelTable = await ctx.input('model')!.readShard(0);
+    const modelTable = await ctx.input('model').readShard(0);
     const onnx = modelTable.getChild('onnx')!.get(0) as Uint8Array;
     const meta = JSON.parse(String(modelTable.getChild('meta')!.get(0))) as HeadMeta;
     const novelLevel = ctx.params.novel_level ?? 'genus';
@@ -45,9 +45,9 @@ export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_thresho
     const threshold = ctx.params.novel_threshold ?? 0.8;
     const ort = await import('onnxruntime-node');
     const session = await ort.InferenceSession.create(onnx);
-    const embeddings = ctx.input('embeddings')!;
-    const metadata = ctx.input('metadata');
-    const referenceInput = ctx.input('reference');
+    const embeddings = ctx.input('embeddings');
+    const metadata = ctx.optionalInput('metadata');
+    const referenceInput = ctx.optionalInput('reference');
     const reference = referenceInput ? await readAllVectors(referenceInput) : undefined;
     const novelDistance = ctx.params.novel_distance;
     if (novelDistance !== undefined && reference === undefined) throw new StepError('novel_distance needs a reference input', 'wire it: inputs: { reference: "${{ steps.ID.outputs.embeddings }}" }');

@@ -1,7 +1,8 @@
 // Owns the `embed/onnx` step: token shards in, one pooled vector per sequence out, with provenance
-// (model digest, output, pooling rule, tokenizer) recorded on the embeddings artifact.
+// (model digest and its external data files' digests, output, pooling rule, tokenizer) recorded on the
+// embeddings artifact.
 import { availableParallelism } from 'node:os';
-import { defineStep, StepError, arrow } from '../../engine/index.js';
+import { defineStep, describeExternalDataProblem, onnxModelFiles, StepError, arrow } from '../../engine/index.js';
 import { readText, readTokenLists, textColumn, vectorColumn } from '../arrow-columns.js';
 import type { TokenizerFacts } from '../tokenize/token-shards.js';
 import { EmbedderPool } from './embedder-pool.js';
@@ -28,7 +29,7 @@ export const onnxEmbed = defineStep<OnnxEmbedParams>({
   with: {
     required: ['model'],
     properties: {
-      model: { type: 'string', 'x-strand-path': 'input', description: 'an ONNX file with inputs input_ids, attention_mask' },
+      model: { type: 'string', 'x-strand-path': 'input', 'x-strand-format': 'onnx', description: 'an ONNX file with inputs input_ids, attention_mask (with its external data files beside it, if any)' },
       output: { type: 'string', description: 'hidden-state output name (default last_hidden_state)' },
       pooling: { enum: ['mean', 'cls', 'max'], default: 'mean' },
       include_cls: { type: 'boolean', default: true, description: 'count CLS in mean/max pooling (HF model card: true; InstaDeep notebook: false)' },
@@ -44,7 +45,7 @@ export const onnxEmbed = defineStep<OnnxEmbedParams>({
   outputs: { embeddings: { type: 'embeddings' } },
   async run(ctx) {
     const p = ctx.params;
-    const input = ctx.input('tokens')!;
+    const input = ctx.input('tokens');
     const facts = input.meta as unknown as TokenizerFacts;
     const rule = { pooling: p.pooling ?? 'mean', includeCls: p.include_cls ?? true, prefix: facts.prefix, normalize: p.normalize ?? false } as const;
     if (rule.pooling === 'cls' && facts.prefix < 1) throw new StepError(`pooling: cls needs a tokenizer that puts CLS first; ${facts.tokenizer} does not`, 'use pooling: mean');
@@ -54,6 +55,12 @@ export const onnxEmbed = defineStep<OnnxEmbedParams>({
     const workers = Math.max(1, Math.min(ctx.workers, input.shardCount));
     const threads = Math.max(1, Math.floor((p.threads ?? availableParallelism()) / workers));
     const options = { threads, ...(p.output ? { output: p.output } : {}) };
+    const modelFiles = onnxModelFiles(ctx.resolvePath(p.model));
+    const problem = 'error' in modelFiles ? undefined : modelFiles.problems[0];
+    if (problem !== undefined) {
+      const { message, hint } = describeExternalDataProblem(p.model, problem);
+      throw new StepError(message, hint);
+    }
     const embedder = await OnnxEmbedder.open(ctx.resolvePath(p.model), p.model, options);
     const pool = workers > 1 ? EmbedderPool.open(workers, ctx.resolvePath(p.model), p.model, { ...options, output: embedder.output }) : undefined;
     const output = ctx.output('embeddings');
@@ -82,7 +89,9 @@ export const onnxEmbed = defineStep<OnnxEmbedParams>({
     } finally {
       await Promise.all([embedder.close(), pool?.close()]);
     }
-    output.setMeta({ kind: 'onnx', model: p.model, model_digest: ctx.fileDigest(p.model), output: embedder.output, ...rule, tokenizer: facts, ...(dim ? { dim } : {}) });
+    // The weights of an export over 2 GB are in its data files: they identify the model as much as model.onnx.
+    const dataDigests = 'error' in modelFiles ? [] : modelFiles.files.map((f) => [f.location, ctx.fileDigest(f.path) ?? null]);
+    output.setMeta({ kind: 'onnx', model: p.model, model_digest: ctx.fileDigest(p.model), ...(dataDigests.length > 0 ? { model_data_digests: Object.fromEntries(dataDigests) } : {}), output: embedder.output, ...rule, tokenizer: facts, ...(dim ? { dim } : {}) });
     return { sequences, tokens };
   },
 });

@@ -4,8 +4,7 @@
 // provenance needed to embed queries (`strand search`) is written beside the table. A gs:// uri is written
 // by LanceDB's own object store, with the storage options (endpoint, credentials) DataAccess gives.
 import type { FixedSizeList } from 'apache-arrow';
-import { defineStep, StepError } from '../../engine/index.js';
-import { writeProvenance } from './table-provenance.js';
+import { defineStep, StepError, writeProvenance } from '../../engine/index.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 
 
@@ -37,8 +36,8 @@ export const lancedbExport = defineStep<LanceParams>({
     const p = { mode: 'overwrite' as const, include_sequence: true, ann_min_rows: 10000, ...ctx.params };
     process.env.LANCEDB_LOG ??= 'error'; // LanceDB's Rust logger warns on every new table
     const lancedb = await import('@lancedb/lancedb');
-    const embeddings = ctx.input('embeddings')!;
-    const metadata = ctx.input('metadata');
+    const embeddings = ctx.input('embeddings');
+    const metadata = ctx.optionalInput('metadata');
     const location = ctx.data.lanceLocation(p.uri);
     const db = await lancedb.connect(location.uri, { storageOptions: location.storageOptions });
     const exists = async (): Promise<boolean> => (await db.tableNames()).includes(p.table);

@@ -59,8 +59,9 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
   inputs: EXPORT_INPUTS,
   outputs: {},
   async run(ctx) {
-    const embeddings = ctx.input('embeddings')!;
-    const metadata = ctx.input('metadata');
+    const embeddings = ctx.input('embeddings');
+    const metadata = ctx.optionalInput('metadata');
+    // Local: the atomic writer (openAtomicFile) behind DataAccess; gs://: an object written once and verified.
     const file = await ctx.data.createOutput(ctx.params.path);
     let rows = 0;
     try {

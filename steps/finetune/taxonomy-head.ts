@@ -49,8 +49,8 @@ interface Header {
 }
 
 async function readAll(ctx: StepContext<HeadParams>, levels: readonly string[]) {
-  const { ids, flat: x, dim } = await readAllVectors(ctx.input('embeddings')!);
-  const labelsInput = ctx.input('labels')!;
+  const { ids, flat: x, dim } = await readAllVectors(ctx.input('embeddings'));
+  const labelsInput = ctx.input('labels');
   const lineage = new Map<string, (string | null)[]>();
   for (let i = 0; i < labelsInput.shardCount; i++) {
     const table = await labelsInput.readShard(i);

@@ -37,7 +37,7 @@ export const HYGIENE_SCHEMA = {
 
 export const HYGIENE_DEFAULTS: HygieneParams = { invalid: 'error', empty: 'skip', duplicates: 'error', shard_rows: 10000 };
 
-export async function writeSequenceShards<P>(
+export async function writeSequenceShards<P extends object>(
   ctx: StepContext<P>,
   records: AsyncIterable<SourceRecord>,
   columns: readonly MetadataColumn[],

@@ -23,14 +23,13 @@ export const LENGTH_SCHEMA = {
   too_long: { enum: ['truncate', 'error', 'windows'], default: 'truncate', description: 'what to do with longer sequences' },
 } as const;
 
-export async function writeTokenShards<P>(
+export async function writeTokenShards<P extends object>(
   ctx: StepContext<P>,
   tokenize: (sequence: string) => Int32Array,
   facts: TokenizerFacts,
   policy: LengthPolicy,
 ): Promise<StepSummary> {
   const input = ctx.input('sequences');
-  if (input === undefined) throw new Error('sequences input is not wired');
   const output = ctx.output('tokens');
   let sequences = 0;
   let rows = 0;

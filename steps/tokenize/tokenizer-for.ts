@@ -1,5 +1,5 @@
-// Owns choosing a tokenizer function and its facts by name and settings: one place that the tokenize
-// steps' facts, `strand tokenize` and `strand search` agree on.
+// Owns choosing a tokenizer function and its facts by name and settings: the one place the tokenize
+// steps take them from (`strand tokenize` and `strand search` run those steps).
 import { CHAR_SPECIAL, tokenizeChar } from './char-tokenizer.js';
 import { KMER_SPECIAL, tokenizeKmer } from './kmer-tokenizer.js';
 import { NT_VOCABULARY, tokenizeNt, type NtVersion } from './nucleotide-transformer-tokenizer.js';
@@ -19,7 +19,7 @@ export function tokenizerFor(name: string, settings: { version?: unknown; k?: un
       return { tokenize: (s) => tokenizeNt(s, version), facts: { tokenizer: name, version: String(version), pad_id: vocab.pad, prefix: 1, suffix: 0, max_tokens: maxTokens ?? vocab.maxTokens } };
     }
     case 'kmer': {
-      const k = Number(String(settings.k ?? settings.version ?? 6).replace(/^k/, ''));
+      const k = Number(settings.k ?? 6);
       return { tokenize: (s) => tokenizeKmer(s, k), facts: { tokenizer: name, version: `k${k}`, pad_id: KMER_SPECIAL.pad, prefix: 1, suffix: 1, max_tokens: maxTokens ?? 512 } };
     }
     case 'char':

@@ -108,6 +108,36 @@ steps:
     expect(runCli(['cache', 'frob'], root).status).toBe(2);
   });
 
+  it('plans, runs and verifies alike when a cached object is corrupt', () => {
+    const root = project();
+    expect(runCli(['run', 'flow.yaml'], root).status).toBe(0);
+    const objectPath = (digest: string): string => join(root, '.strand/objects', digest.slice(0, 2), digest.slice(2));
+    const key = JSON.parse(runCli(['plan', 'flow.yaml', '--json'], root).stdout).steps[1].key;
+    const record = JSON.parse(readFileSync(join(root, '.strand/steps', `${key}.json`), 'utf8'));
+    const shard: string = JSON.parse(readFileSync(objectPath(record.outputs.embeddings), 'utf8')).shards[0].digest;
+    const bytes = readFileSync(objectPath(shard));
+    bytes[bytes.length - 20] ^= 0xff;
+    writeFileSync(objectPath(shard), bytes);
+    const corrupt = `cache entry is corrupt (store object ${shard.slice(0, 12)} is corrupt (its content does not match its digest))`;
+
+    const plan = runCli(['plan', 'flow.yaml'], root).stdout;
+    expect(plan).toMatch(/cached +source /);
+    expect(plan).toContain(`will run  profile  embed/kmer-profile  ${corrupt}`);
+    expect(plan).toMatch(/will run +table +export\/parquet +upstream step profile will run/);
+    const json = JSON.parse(runCli(['plan', 'flow.yaml', '--json'], root).stdout);
+    expect(json.steps[1]).toMatchObject({ status: 'will-run', key, reasons: [{ kind: 'corrupt-entry', text: corrupt }] });
+
+    expect(runCli(['cache', 'verify', '--json'], root)).toMatchObject({ status: 1, stdout: expect.stringContaining(`"corrupt": [\n    "${shard}"\n  ]`) });
+    expect(runCli(['plan', 'flow.yaml'], root).stdout).toContain(`will run  profile  embed/kmer-profile  cache entry is corrupt (store object ${shard.slice(0, 12)} is missing)`);
+
+    const events = runCli(['run', 'flow.yaml', '--json'], root).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const steps = events.filter((e) => ['step-cached', 'step-started', 'step-finished'].includes(e.kind)).map((e) => `${e.kind}:${e.step}`);
+    expect(steps).toEqual(['step-cached:source', 'step-started:profile', 'step-finished:profile', 'step-cached:table']);
+    expect(events.find((e) => e.kind === 'step-started').reasons[0].kind).toBe('corrupt-entry');
+    expect(runCli(['cache', 'verify'], root).status).toBe(0);
+    expect(runCli(['plan', 'flow.yaml', '--check'], root).status).toBe(0);
+  });
+
   it('lists steps and prints the committed schema', () => {
     const root = project();
     expect(runCli(['steps'], root).stdout).toContain('embed/onnx @1');
@@ -119,6 +149,18 @@ steps:
     const root = writeProject({ 'q.fasta': '>a desc\nATTCCGATTCCG\nATTCCG\n>b\nNNAAAAAA\n' });
     expect(runCli(['tokenize', 'q.fasta'], root).stdout).toBe('a\t3 369 369 369\nb\t3 4106 4106 6\n');
     expect(runCli(['tokenize', 'q.fasta', '--with', 'version=1', '--max-tokens', '3'], root).stdout).toBe('a\t3 367 367\nb\t3 4104 4104\n');
+  });
+
+  it('tokenizes with the steps\' own settings and reports their errors', () => {
+    const root = writeProject({ 'q.fasta': '>a\nACGTAC\n>a\nGGG\n' });
+    copyFromRepo(root, 'workflows/data/sample.parquet');
+    expect(runCli(['tokenize', 'q.fasta'], root)).toMatchObject({ status: 1, stderr: 'error: q.fasta:3 record 2: id a appears more than once\nhint: make ids unique, or set duplicates: skip to keep the first\n' });
+    expect(runCli(['tokenize', 'q.fasta', '--tokenizer', 'char', '--with', 'duplicates=skip'], root).stdout).toBe('a\t7 8 9 10 7 8 1\n');
+    expect(runCli(['tokenize', 'missing.fasta'], root)).toMatchObject({ status: 1, stderr: expect.stringContaining('error: no file matches missing.fasta') });
+    expect(runCli(['tokenize', 'q.fasta', '--tokenizer', 'kmer', '--with', 'k=9'], root)).toMatchObject({ status: 1, stderr: expect.stringContaining('error: steps.tokenize.with.k must be <= 6') });
+    const parquet = runCli(['tokenize', 'workflows/data/sample.parquet', '--with', 'sequence_column=genus', '--with', 'invalid=skip'], root);
+    expect(parquet.stdout.split('\n')).toHaveLength(1);
+    expect(parquet.stderr).toContain('no sequences to write: the input has 1000 records and all were skipped');
   });
 });
 

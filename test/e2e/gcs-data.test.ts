@@ -202,6 +202,30 @@ describe('gs:// data (local GCS server)', () => {
     expect(readdirSync(root)).not.toContain('gs:');
   });
 
+  it('refuses a gs:// input that names no object while loading, at its line (validate stays offline)', async () => {
+    put('reads/other.fasta', '>a\nACGT\n');
+    const root = writeProject({ 'flow.yaml': FASTA_FLOW(`gs://${BUCKET}/reads/*.fastq.gz`) });
+    const plan = await runCliAsync(['plan', 'flow.yaml', '--json'], root, env());
+    expect(plan.status).toBe(1);
+    const diagnostics = (JSON.parse(plan.stdout) as { diagnostics: { code: string; message: string; location: { line: number } }[] }).diagnostics;
+    expect(diagnostics).toEqual([expect.objectContaining({ code: 'file-not-found', message: `step "source": no object matches path: gs://${BUCKET}/reads/*.fastq.gz`, location: expect.objectContaining({ line: 4 }) })]);
+    const before = gcs.log.length;
+    const validate = await runCliAsync(['validate', 'flow.yaml'], root, env());
+    expect(validate.status, validate.stderr).toBe(0);
+    expect(gcs.log.length).toBe(before);
+  });
+
+  it('tokenizes a gs:// FASTA object through the same listing and reads', async () => {
+    put('reads/two.fasta', '>a\nACGTAC\n>b\nGGGCCC\n');
+    const root = writeProject({});
+    const tokens = await runCliAsync(['tokenize', `gs://${BUCKET}/reads/two.fasta`, '--tokenizer', 'kmer', '--with', 'k=3'], root, env());
+    expect(tokens.status, tokens.stderr).toBe(0);
+    expect(tokens.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['a', 'b']);
+    const missing = await runCliAsync(['tokenize', `gs://${BUCKET}/reads/none.fasta`], root, env());
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`error: step "source": no object matches path: gs://${BUCKET}/reads/none.fasta`);
+  });
+
   it('checks Application Default Credentials before any work, and never shows them', async () => {
     put('reads/sample.fasta.gz', readFileSync(join(REPO, 'workflows/data/sample.fasta.gz')));
     gcs.auth.required = true;

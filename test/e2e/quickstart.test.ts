@@ -64,5 +64,9 @@ describe('quickstart', () => {
     const [first] = JSON.parse(hit.stdout);
     expect(first.id).toBe('KY105738');
     expect(first._distance).toBeLessThan(1e-6);
+    expect(runCli(['search', 'out/quickstart.lancedb', '--sequence', 'ACGTQ'], root)).toMatchObject({
+      status: 1,
+      stderr: 'error: query.fasta:1 record 1 (id query): character "Q" at position 5 is not a nucleotide\nhint: give a DNA sequence (A, C, G, T, N or IUPAC codes)\n',
+    });
   });
 });

@@ -10,5 +10,5 @@ export const twoOutputs = defineStep({ id: 'test/two', version: '1', description
 export const sink = defineStep({ id: 'test/sink', version: '1', description: 'takes tokens', with: {}, inputs: { tokens: { type: 'tokens' } }, outputs: {}, run: noop });
 
 export const TEST_PLUGINS = new Map<string, StepPlugin>(
-  [makeSeqs, countTokens, twoOutputs, sink].map((p) => [p.id, p as unknown as StepPlugin]),
+  [makeSeqs, countTokens, twoOutputs, sink].map((p) => [p.id, p]),
 );

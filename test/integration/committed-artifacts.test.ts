@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildTinyNt } from '../../scripts/build-tiny-nt.js';
+import { buildTinyNt, buildTinyNtFolder } from '../../scripts/build-tiny-nt.js';
 import { recipeSchemaText, workflowSchemaText } from '../../engine/cli/commands/schema.js';
 import { REPO } from '../helpers/project.js';
 
@@ -16,5 +16,13 @@ describe('committed generated files', () => {
     const committed = readFileSync(join(REPO, 'models/tiny-nt.onnx'));
     expect(committed.length).toBeLessThan(5 * 1024 * 1024);
     expect(Buffer.from(buildTinyNt()).equals(committed)).toBe(true);
+  });
+
+  it('models/tiny-nt/ (the same weights as a Hugging Face folder) is rebuilt byte for byte too', () => {
+    const folder = buildTinyNtFolder();
+    expect(readFileSync(join(REPO, 'models/tiny-nt/config.json'), 'utf8')).toBe(folder['config.json']);
+    const committed = readFileSync(join(REPO, 'models/tiny-nt/model.safetensors'));
+    expect(committed.length).toBeLessThan(5 * 1024 * 1024);
+    expect(Buffer.from(folder['model.safetensors']).equals(committed)).toBe(true);
   });
 });

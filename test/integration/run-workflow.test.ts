@@ -40,7 +40,7 @@ const scale = defineStep<{ factor: number }>({
   with: { properties: { factor: { type: 'number' } } },
   inputs: { numbers: { type: 'numbers' } }, outputs: { numbers: { type: 'numbers' } },
   async run(ctx) {
-    const input = ctx.input('numbers')!;
+    const input = ctx.input('numbers');
     for (let i = 0; i < input.shardCount; i++) {
       await ctx.output('numbers').shard(i, async () => {
         produced.push(`scale:${i}`);
@@ -52,7 +52,7 @@ const scale = defineStep<{ factor: number }>({
   },
 });
 
-const PLUGINS = new Map<string, StepPlugin>([numbers, scale].map((p) => [p.id, p as unknown as StepPlugin]));
+const PLUGINS = new Map<string, StepPlugin>([numbers, scale].map((p) => [p.id, p]));
 
 function flow(shards: number, factor: number): string {
   return `version: 1

@@ -4,11 +4,11 @@ import { explainMiss } from '../../engine/plan/explain-miss.js';
 import { describeReason } from '../../engine/plan/rerun-reason.js';
 import { decideStep, type PlanFacts } from '../../engine/plan/decide-step.js';
 import type { StepRecord } from '../../engine/plan/step-record.js';
-import type { StepPlugin } from '../../engine/index.js';
+import type { ObjectProblem } from '../../engine/store/object-problem.js';
 import type { Sha256Hex } from '../../engine/util/sha256.js';
 import { countTokens, makeSeqs } from '../helpers/test-plugins.js';
 
-const plugin = countTokens as unknown as StepPlugin;
+const plugin = countTokens;
 const digest = (c: string): Sha256Hex => c.repeat(64) as Sha256Hex;
 const key = (params: Record<string, unknown>, inputs = { sequences: digest('a') }) => fingerprintKey(computeFingerprint(plugin, params, inputs, {}));
 
@@ -49,12 +49,14 @@ describe('explainMiss', () => {
 });
 
 describe('decideStep', () => {
-  const step = { id: 's', uses: 'test/make-seqs', plugin: makeSeqs as unknown as StepPlugin, needs: [], with: {}, params: { file: 'in.txt' }, keyParams: { file: 'in.txt' }, inputs: {}, placement: {} };
-  const facts = (records: Map<string, StepRecord>, files: Record<string, Sha256Hex | undefined>): PlanFacts => ({
+  const step = { id: 's', uses: 'test/make-seqs', plugin: makeSeqs, needs: [], with: {}, params: { file: 'in.txt' }, keyParams: { file: 'in.txt' }, inputs: {}, placement: {} };
+  const facts = (records: Map<string, StepRecord>, files: Record<string, Sha256Hex | undefined>, problem?: ObjectProblem): PlanFacts => ({
     record: (k) => records.get(k),
     previous: () => undefined,
     inputFileDigest: (p) => files[p],
+    externalDataDigests: () => ({}),
     outputDigest: (p) => files[p],
+    entryProblem: () => problem,
   });
 
   it('is cached when a record exists under the key and its outputs are intact', () => {
@@ -66,6 +68,24 @@ describe('decideStep', () => {
     expect(decideStep('w', step, { known: {} }, facts(records, { 'in.txt': digest('1') }))).toMatchObject({ status: 'will-run', reasons: [{ kind: 'output-missing', path: 'out/x' }] });
     expect(decideStep('w', step, { known: {} }, facts(records, { 'in.txt': digest('1'), 'out/x': digest('3') }))).toMatchObject({ status: 'will-run', reasons: [{ kind: 'output-changed', path: 'out/x' }] });
     expect(decideStep('w', step, { known: {} }, facts(records, { 'in.txt': digest('9'), 'out/x': digest('2') })).status).toBe('will-run');
+  });
+
+  it('keys an ONNX model by each external data file too, named by its location', () => {
+    const onnxPlugin = { ...makeSeqs, with: { properties: { model: { type: 'string', 'x-strand-path': 'input', 'x-strand-format': 'onnx' } } } };
+    const onnxStep = { ...step, plugin: onnxPlugin, params: { model: 'm/model.onnx' }, keyParams: { model: 'm/model.onnx' } };
+    const withData = (data: Sha256Hex): PlanFacts => ({ ...facts(new Map(), { 'm/model.onnx': digest('1') }), externalDataDigests: (p): Record<string, Sha256Hex> => (p === 'm/model.onnx' ? { 'model.onnx_data': data } : {}) });
+    const before = decideStep('w', onnxStep, { known: {} }, withData(digest('2')));
+    const after = decideStep('w', onnxStep, { known: {} }, withData(digest('3')));
+    expect(before.fingerprint?.files).toEqual({ model: digest('1'), 'model:model.onnx_data': digest('2') });
+    expect(after.key).not.toBe(before.key);
+    expect(explainMiss(before.fingerprint, after.fingerprint!).map(describeReason)).toEqual(['input file model:model.onnx_data changed']);
+  });
+
+  it('runs a step whose cached result has a corrupt object, saying so', () => {
+    const fp = computeFingerprint(step.plugin, step.keyParams, {}, { file: digest('1') });
+    const record: StepRecord = { schema: 1, key: fingerprintKey(fp), fingerprint: fp, outputs: {}, external: [], summary: {}, workflow: 'w', step: 's', durationMs: 1, finishedAt: '' };
+    const decision = decideStep('w', step, { known: {} }, facts(new Map([[record.key, record]]), { 'in.txt': digest('1') }, { kind: 'object-corrupt', digest: digest('e') }));
+    expect(decision.status === 'will-run' && decision.reasons.map(describeReason)).toEqual(['cache entry is corrupt (store object eeeeeeeeeeee is corrupt (its content does not match its digest))']);
   });
 
   it('waits on an upstream step that will run', () => {

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { loadDeviceCatalog, resolvePlacement, type Placement } from '../../engine/devices/device-catalog.js';
-import { estimatePlacement } from '../../engine/devices/estimate-placement.js';
+import { estimatePlacement, estimateRunTime } from '../../engine/devices/estimate-placement.js';
 
 const catalog = loadDeviceCatalog();
 const cpu = { cores: 2, memoryBytes: 24 * 2 ** 30 };
 const NT_2_5B = { parameters: 2.5e9, layers: 32, hidden: 2560, heads: 20 };
-const place = (spec: Parameters<typeof resolvePlacement>[0]) => resolvePlacement(spec, catalog, cpu) as Placement;
+function place(spec: Parameters<typeof resolvePlacement>[0]): Placement {
+  const resolved = resolvePlacement(spec, catalog, cpu);
+  if (!resolved.ok) throw new Error(resolved.error);
+  return resolved.value;
+}
 
 describe('device catalog', () => {
   it('counts chips and JAX devices by TPU generation', () => {
@@ -24,9 +28,9 @@ describe('device catalog', () => {
   });
 
   it('explains an unknown type or slice size', () => {
-    expect(resolvePlacement({ kind: 'tpu', type: 'v3-6' }, catalog, cpu)).toMatch(/v3-6 is not a valid slice; sizes for v3: 8, 32/);
-    expect(resolvePlacement({ kind: 'tpu', type: 'v9-8' }, catalog, cpu)).toMatch(/unknown TPU type v9-8/);
-    expect(resolvePlacement({ kind: 'gpu', type: 'k80' }, catalog, cpu)).toMatch(/unknown GPU type k80; known: a100-40gb/);
+    expect(resolvePlacement({ kind: 'tpu', type: 'v3-6' }, catalog, cpu)).toEqual({ ok: false, error: expect.stringMatching(/v3-6 is not a valid slice; sizes for v3: 8, 32/) });
+    expect(resolvePlacement({ kind: 'tpu', type: 'v9-8' }, catalog, cpu)).toEqual({ ok: false, error: expect.stringMatching(/unknown TPU type v9-8/) });
+    expect(resolvePlacement({ kind: 'gpu', type: 'k80' }, catalog, cpu)).toEqual({ ok: false, error: expect.stringMatching(/unknown GPU type k80; known: a100-40gb/) });
   });
 });
 
@@ -35,7 +39,7 @@ describe('placement estimates', () => {
   const base = { placement: v3, batch: { global: 64 } as const, precision: 'bf16' as const, model: NT_2_5B, tokens: 1000, training: false };
 
   it('matches the NT-2.5B on v3-8 anchor (45,000-80,000 sequences of 1,000 tokens per hour)', () => {
-    const e = estimatePlacement({ ...base, sequences: 60_000 });
+    const e = estimateRunTime(estimatePlacement(base), v3, 60_000);
     const perHour = 60_000 / (e.seconds! / 3600);
     expect(perHour).toBeGreaterThanOrEqual(45_000);
     expect(perHour).toBeLessThanOrEqual(80_000);

@@ -1,7 +1,6 @@
 // Owns `strand cache ls|verify|gc`: list completed step results, verify every object's digest
 // (corrupt ones are deleted so they are recomputed), and collect garbage.
 import { collectGarbage } from '../../store/collect-garbage.js';
-import { CorruptObjectError } from '../../store/object-store.js';
 import { acquireStateLock } from '../../store/state-lock.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { stateFor } from '../open-workflow.js';
@@ -37,11 +36,10 @@ export const cacheCommand: Command = {
         const { objects, temporaries } = state.objects.list();
         const corrupt: string[] = [];
         for (const { digest } of objects) {
-          try {
-            state.objects.get(digest);
-          } catch (error) {
-            if (error instanceof CorruptObjectError) corrupt.push(digest);
-            else throw error;
+          const read = state.objects.read(digest);
+          if (!read.ok && read.error.kind === 'object-corrupt') {
+            corrupt.push(digest);
+            state.objects.remove(digest);
           }
         }
         if (has(args, 'json')) io.stdout(JSON.stringify({ objects: objects.length, corrupt, temporaries: temporaries.length }, null, 2) + '\n');

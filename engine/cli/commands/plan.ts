@@ -1,10 +1,10 @@
 // Owns `strand plan FILE`: what would run and why, as text or JSON; `--check` for CI.
 import { planRun, type PlanEntry } from '../../plan/plan-run.js';
 import { describeReason } from '../../plan/rerun-reason.js';
-import { redact } from '../../events/run-event.js';
+import { redact } from '../../events/redact.js';
 import { planRows } from '../../tui/plan-rows.js';
-import { describePlacement, placeWorkflow, type StepPlacementPlan } from '../../devices/place-workflow.js';
-import { placeOptions } from '../../workflow/load-workflow.js';
+import { estimateRunTime } from '../../devices/estimate-placement.js';
+import { describePlacement, type StepPlacementPlan } from '../../devices/place-workflow.js';
 import type { ArtifactManifest } from '../../plan/step-record.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
@@ -12,9 +12,11 @@ import { has } from '../parse-args.js';
 
 function estimateText(plan: StepPlacementPlan | undefined): string {
   const e = plan?.estimate;
-  if (e === undefined) return '';
+  const unknown = plan?.unknown?.join(', ');
+  if (e === undefined) return unknown ? `no estimate: ${unknown} unknown (model_facts:)` : '';
   const gib = (b: number): string => (b / 2 ** 30).toFixed(1);
-  const parts = [`mem ${gib(e.memory.total)}/${gib(e.memory.limit)} GiB`];
+  // An estimate missing a part says so rather than counting it as zero.
+  const parts = [e.memory.total === undefined ? `mem ?/${gib(e.memory.limit)} GiB (${unknown} unknown; parameters alone ${gib(e.memory.parameters)} GiB)` : `mem ${gib(e.memory.total)}/${gib(e.memory.limit)} GiB${unknown ? ` (${unknown} unknown)` : ''}`];
   if (e.seconds !== undefined && e.cost) parts.push(`${(e.seconds / 3600).toFixed(2)} h`, `$${e.cost.onDemand.toFixed(2)} on-demand / $${e.cost.spot.toFixed(2)} spot`);
   return parts.join(', ');
 }
@@ -30,7 +32,9 @@ function toJson(entry: PlanEntry, plan: StepPlacementPlan | undefined): object {
     fingerprint: d.fingerprint ?? null,
     inputs: entry.inputs,
     needs: entry.needs,
-    placement: plan ? { device: plan.placement.label, devices: plan.placement.devices, ...(plan.estimate ? { estimate: plan.estimate } : {}) } : null,
+    placement: plan
+      ? { device: plan.placement.label, devices: plan.placement.devices, ...(plan.facts ? { facts: plan.facts } : {}), ...(plan.unknown ? { unknown: plan.unknown } : {}), ...(plan.estimate ? { estimate: plan.estimate } : {}) }
+      : null,
   };
 }
 
@@ -58,7 +62,7 @@ export const planCommand: Command = {
   async run(args, io) {
     const opened = await openWorkflow(args, io, { listObjects: true });
     if (opened === undefined) return EXIT_FAILED;
-    const { workflow, state } = opened;
+    const { workflow, state, diagnostics } = opened;
     const entries = planRun(workflow, state);
     const sequencesOf = (step: string): number | undefined => {
       const inputs = entries.find((e) => e.step === step)?.decision.fingerprint?.inputs;
@@ -66,7 +70,13 @@ export const planCommand: Command = {
       if (manifest === undefined || !state.objects.has(manifest)) return undefined;
       return state.objects.getJson<ArtifactManifest>(manifest).shards.reduce((n, s) => n + s.rows, 0);
     };
-    const { plans } = placeWorkflow(workflow, undefined, placeOptions(io.cwd, sequencesOf));
+    // Loading placed every step; what the cache knows of their inputs adds time and cost.
+    const plans = new Map(
+      [...opened.plans].map(([step, plan]): [string, StepPlacementPlan] => {
+        const sequences = plan.estimate && sequencesOf(step);
+        return [step, plan.estimate && sequences !== undefined ? { ...plan, estimate: estimateRunTime(plan.estimate, plan.placement, sequences) } : plan];
+      }),
+    );
     state.files.save();
     const interactive = io.isTTY && !has(args, 'json') && !has(args, 'plain') && !has(args, 'check');
     if (interactive) {
@@ -75,7 +85,7 @@ export const planCommand: Command = {
       return EXIT_OK;
     }
     const text = has(args, 'json')
-      ? JSON.stringify({ workflow: workflow.name, file: workflow.file, steps: entries.map((e) => toJson(e, plans.get(e.step))) }, null, 2) + '\n'
+      ? JSON.stringify({ workflow: workflow.name, file: workflow.file, steps: entries.map((e) => toJson(e, plans.get(e.step))), diagnostics }, null, 2) + '\n'
       : formatPlan(workflow.name, workflow.file, entries, plans);
     io.stdout(redact(text, workflow.secrets));
     return has(args, 'check') && entries.some((e) => e.decision.status === 'will-run') ? EXIT_FAILED : EXIT_OK;

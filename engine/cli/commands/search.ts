@@ -1,11 +1,31 @@
-// Owns `strand search URI --table T`: nearest neighbours of a sequence (embedded the way the table was
-// built, from its provenance) or of a row already in the table, with their metadata.
-import { embedQuery } from '../../../steps/embed/embed-query.js';
-import { readProvenance } from '../../../steps/export/table-provenance.js';
-import { StepError } from '../../index.js';
+// Owns `strand search URI --table T`: nearest neighbours of a sequence (embedded by the steps and
+// settings the table's provenance records) or of a row already in the table, with their metadata. The
+// table may be local or on gs:// (opened through DataAccess, credentials checked first).
+import { resolve } from 'node:path';
+import type { Float, FixedSizeList, Vector } from 'apache-arrow';
+import { builtinSteps } from '../../../steps/index.js';
+import { runScratchWorkflow } from '../../run/run-scratch-workflow.js';
+import { readProvenance } from '../../util/table-provenance.js';
+import { fail, type Result } from '../../util/result.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, type Command } from '../command.js';
 import { openDataAccess } from '../open-data-access.js';
 import { flag, has, positiveInteger, UsageError } from '../parse-args.js';
+import { EMBED_STEP, QUERY_STEP, queryWorkflow } from '../query-workflow.js';
+import { scratchFailureText } from '../scratch-failure-text.js';
+
+/** The query's vector, made by running the table's embedding steps on it; or the error text. */
+async function embedQuery(meta: Record<string, unknown>, sequence: string, cwd: string): Promise<Result<Float32Array, string>> {
+  const workflow = queryWorkflow(meta, sequence, (model) => resolve(cwd, model));
+  if (!workflow.ok) return fail(`error: ${workflow.error}\n`);
+  const embedded = await runScratchWorkflow(workflow.value, { plugins: builtinSteps, now: () => new Date() }, async (output) => {
+    const table = await output(EMBED_STEP, 'embeddings').readShard(0);
+    return Float32Array.from((table.getChild('vector') as Vector<FixedSizeList<Float>>).get(0)!);
+  });
+  if (embedded.ok) return embedded;
+  const failure = embedded.error;
+  const aboutQuery = failure.kind === 'step-failed' && failure.step === QUERY_STEP;
+  return fail(scratchFailureText(aboutQuery ? { ...failure, hint: 'give a DNA sequence (A, C, G, T, N or IUPAC codes)' } : failure));
+}
 
 export const searchCommand: Command = {
   name: 'search',
@@ -52,7 +72,12 @@ export const searchCommand: Command = {
           io.stderr(`error: ${uri}/${tableName} has no Strand provenance, so a sequence cannot be embedded the same way\nhint: search by --id, or write the table with export/lancedb\n`);
           return EXIT_FAILED;
         }
-        query = await embedQuery(provenance.embeddings, sequence!, io.cwd);
+        const embedded = await embedQuery(provenance.embeddings, sequence!, io.cwd);
+        if (!embedded.ok) {
+          io.stderr(embedded.error);
+          return EXIT_FAILED;
+        }
+        query = embedded.value;
       }
       const hits = await table.search(Array.from(query)).limit(k).toArray();
       const shown = hits.map((h) => {
@@ -68,12 +93,6 @@ export const searchCommand: Command = {
         }
       }
       return EXIT_OK;
-    } catch (error) {
-      if (error instanceof StepError) {
-        io.stderr(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
-        return EXIT_FAILED;
-      }
-      throw error;
     } finally {
       table.close();
       db.close();

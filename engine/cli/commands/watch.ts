@@ -3,22 +3,24 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { builtinSteps } from '../../../steps/index.js';
+import { gcsObjectFacts } from '../../load/gcs-object-facts.js';
+import { loadWorkflow, type CheckedWorkflow } from '../../load/load-workflow.js';
 import { formatDiagnostics } from '../../diagnostics/format-diagnostic.js';
-import { formatPlainEvent } from '../../events/plain-sink.js';
-import { redact, type RunEvent } from '../../events/run-event.js';
+import { combineSinks } from '../../events/combine-sinks.js';
+import { plainSink } from '../../events/plain-sink.js';
+import { redact } from '../../events/redact.js';
+import type { RunEventSink } from '../../events/run-event-sink.js';
 import { planRun } from '../../plan/plan-run.js';
 import { describeReason } from '../../plan/rerun-reason.js';
-import { newRunId, openJournal } from '../../run/journal.js';
-import { runWorkflow } from '../../run/run-workflow.js';
-import { acquireStateLock } from '../../store/state-lock.js';
+import { holdState } from '../../run/hold-state.js';
+import { runnableRemoteTargets } from '../../run/runnable-remote-targets.js';
+import { startRun } from '../../run/start-run.js';
 import { globFiles } from '../../util/glob-files.js';
 import { watchFiles } from '../../watch/file-watcher.js';
 import { WatchLoop } from '../../watch/watch-loop.js';
-import { loadWorkflow } from '../../workflow/load-workflow.js';
 import { pathParams } from '../../workflow/path-params.js';
 import type { Workflow } from '../../workflow/workflow.js';
 import { EXIT_FAILED, EXIT_OK, JOBS_FLAG, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
-import { listWorkflowObjects } from '../list-workflow-objects.js';
 import { stateFor } from '../open-workflow.js';
 import { keyValues, positiveInteger, UsageError } from '../parse-args.js';
 
@@ -42,44 +44,48 @@ export const watchCommand: Command = {
     const overrides = keyValues(args, 'param');
     const jobs = positiveInteger(args, 'jobs', availableParallelism());
     const state = stateFor(args, io);
-    const lock = acquireStateLock(state.layout.lock, `strand watch ${file}`, new Date());
-    if (!lock.acquired) {
-      io.stderr(`error: state directory ${state.layout.root} is in use by pid ${lock.holder.pid} (${lock.holder.command})\nhint: stop that run, or use another --state-dir\n`);
+    const held = holdState(state, `strand watch ${file}`, new Date());
+    if (!held.ok) {
+      io.stderr(`${held.error}\n`);
       return EXIT_FAILED;
     }
+    if (held.value.note !== undefined) io.stderr(`${held.value.note}\n`);
     let texts = new Map<string, string>();
     let secrets: string[] = [];
-    let recipeFiles: string[] = [];
     const print = (text: string): void => io.stdout(redact(text, secrets) + '\n');
     const watcher = await watchFiles((changed) => loop.changed(changed));
-    const loop: WatchLoop = new WatchLoop({
+    const loop: WatchLoop<CheckedWorkflow> = new WatchLoop<CheckedWorkflow>({
       load: async () => {
-        const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides, env: io.env, workdir: io.cwd });
-        texts = loaded.texts;
-        if (loaded.workflow) recipeFiles = [...loaded.recipes.values()].map((r) => r.file);
-        if (loaded.workflow) secrets = loaded.workflow.secrets;
         // gs:// paths are listed on every load (a change to a local file re-reads their generations too).
-        if (loaded.workflow && !(await listWorkflowObjects(loaded.workflow, state, io))) return { diagnostics: loaded.diagnostics, texts: loaded.texts, recipes: loaded.recipes };
-        return loaded;
+        const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides, env: io.env, workdir: io.cwd, objects: gcsObjectFacts(io.env) });
+        if (!loaded.ok) {
+          texts = loaded.error.texts;
+          return { diagnostics: loaded.error.diagnostics };
+        }
+        texts = loaded.value.texts;
+        secrets = loaded.value.workflow.secrets;
+        state.listing = loaded.value.listing;
+        return { workflow: loaded.value, diagnostics: loaded.value.diagnostics };
       },
-      plan: (workflow) => planRun(workflow, state),
-      run: async (workflow, signal, onStepStarted) => {
-        const remote = workflow.steps.filter((s) => s.placement.on !== undefined && workflow.devices[s.placement.on]?.kind !== 'cpu');
-        if (remote.length > 0) {
-          print(`error: ${remote.map((s) => `step "${s.id}" is placed on ${s.placement.on}`).join(', ')}; watch runs on this machine only\nhint: use \`strand run\` for remote devices, or remove on: while iterating`);
+      plan: (checked) => planRun(checked.workflow, state),
+      run: async (checked, signal, onStepStarted) => {
+        const { workflow } = checked;
+        const remote = runnableRemoteTargets(checked.remote);
+        if (!remote.ok) {
+          print(remote.error);
           return 'failed';
         }
-        const runId = newRunId(new Date(), process.pid);
-        const journal = openJournal(state.layout.runs, runId);
-        const emit = (event: RunEvent): void => {
-          journal(redact(JSON.stringify(event), secrets));
-          if (event.kind === 'step-started') onStepStarted(event.step, event.key);
-          const text = formatPlainEvent(event);
-          if (text !== undefined) print(text);
+        const keys: RunEventSink = {
+          onEvent: (event) => {
+            if (event.kind === 'step-started') onStepStarted(event.step, event.key);
+          },
+          close: async () => {},
         };
-        return runWorkflow({ workflow, state, emit, signal, jobs, now: () => new Date(), runId });
+        const run = await startRun({ held: held.value, workflow, remote: remote.value, view: combineSinks([keys, plainSink(io.stdout)]), signal, jobs, env: io.env, now: () => new Date() });
+        if (!run.ok) print(run.error);
+        return run.ok ? run.value : 'failed';
       },
-      filesOf: (workflow) => watchedFiles(file, workflow, io.cwd, recipeFiles),
+      filesOf: (checked) => watchedFiles(file, checked?.workflow, io.cwd, [...(checked?.recipes.values() ?? [])].map((r) => r.file)),
       watch: (files) => watcher.set(files),
       report: (message) => {
         switch (message.kind) {
@@ -120,7 +126,7 @@ export const watchCommand: Command = {
     });
     await loop.start();
     await stopped;
-    lock.release();
+    held.value.release();
     return EXIT_OK;
   },
 };

@@ -1,0 +1,56 @@
+// Owns turning a table's recorded embedding settings (the embeddings meta in its provenance) back into
+// the steps that made its vectors, run on one query: source/fasta, then embed/kmer-profile, or
+// tokenize/NAME and embed/onnx with the recorded tokenizer, model, output and pooling. Pure.
+import type { ScratchWorkflow } from '../run/run-scratch-workflow.js';
+import { fail, ok, type Result } from '../util/result.js';
+
+/** The step that reads the query; its failures are about the query text. */
+export const QUERY_STEP = 'query';
+/** The step whose `embeddings` output holds the query's one vector. */
+export const EMBED_STEP = 'embed';
+
+/** The tokenizer facts the onnx embedding records (as the tokenize steps wrote them). */
+interface RecordedTokenizer {
+  tokenizer: string;
+  version: string;
+  max_tokens: number;
+  too_long?: string;
+}
+
+function tokenizeWith(facts: RecordedTokenizer): Record<string, unknown> | undefined {
+  // A query longer than the model takes is truncated even where the table refused such sequences.
+  const length = { max_tokens: facts.max_tokens, too_long: facts.too_long === 'windows' ? 'windows' : 'truncate' };
+  switch (facts.tokenizer) {
+    case 'nucleotide-transformer':
+      return { version: Number(facts.version), ...length };
+    case 'kmer':
+      return { k: Number(facts.version.replace(/^k/, '')), ...length };
+    case 'char':
+      return length;
+    default:
+      return undefined;
+  }
+}
+
+/** `resolveModel` turns the recorded model path (relative to where the table was built) into one to open. */
+export function queryWorkflow(meta: Record<string, unknown>, sequence: string, resolveModel: (path: string) => string): Result<ScratchWorkflow, string> {
+  const files = { 'query.fasta': `>query\n${sequence}\n` };
+  const query = { uses: 'source/fasta', with: { path: 'query.fasta', empty: 'error' } };
+  if (meta.kind === 'kmer-profile') {
+    return ok({ name: 'search', files, steps: { [QUERY_STEP]: query, [EMBED_STEP]: { uses: 'embed/kmer-profile', needs: [QUERY_STEP], with: { k: meta.k, canonical: meta.canonical, normalize: meta.normalize } } } });
+  }
+  if (meta.kind !== 'onnx') return fail(`the table's vectors were made by "${String(meta.kind)}", which search cannot reproduce`);
+  const facts = meta.tokenizer as RecordedTokenizer;
+  const tokenize = tokenizeWith(facts);
+  if (tokenize === undefined) return fail(`the table's tokens were made by tokenizer "${facts.tokenizer}", which search cannot reproduce`);
+  const embed = { model: resolveModel(meta.model as string), output: meta.output, pooling: meta.pooling, include_cls: meta.includeCls, normalize: meta.normalize };
+  return ok({
+    name: 'search',
+    files,
+    steps: {
+      [QUERY_STEP]: query,
+      tokens: { uses: `tokenize/${facts.tokenizer}`, needs: [QUERY_STEP], with: tokenize },
+      [EMBED_STEP]: { uses: 'embed/onnx', needs: ['tokens'], with: embed },
+    },
+  });
+}

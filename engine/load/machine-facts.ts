@@ -1,0 +1,21 @@
+// Owns the facts about this machine and the model files that placement needs, read at the edge: the
+// device catalog, the local cores and memory, and what each step's model file (and a config.json beside
+// it) says about the model. Placement itself (engine/devices/place-workflow.ts) is pure and takes these.
+import { availableParallelism, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { loadDeviceCatalog } from '../devices/device-catalog.js';
+import { readModelFacts } from '../devices/onnx-model-facts.js';
+import type { PlaceOptions } from '../devices/place-workflow.js';
+import { pathParams } from '../workflow/path-params.js';
+
+export function localMachineFacts(workdir: string): PlaceOptions {
+  return {
+    catalog: loadDeviceCatalog(),
+    cpu: { cores: availableParallelism(), memoryBytes: totalmem() },
+    modelFactsOf: (step) => {
+      const model = pathParams(step).find((p) => p.direction === 'input' && p.format === 'onnx');
+      if (model === undefined) return undefined;
+      return { param: model.key, path: model.path, reading: readModelFacts(resolve(workdir, model.path)) };
+    },
+  };
+}

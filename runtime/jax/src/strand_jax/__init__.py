@@ -1,0 +1,1 @@
+"""Strand JAX runtime."""

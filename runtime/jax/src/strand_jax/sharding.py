@@ -1,0 +1,119 @@
+"""Owns how logical axes map onto the (data, fsdp, tp) device mesh, declared once (MaxText style).
+
+Parameters: the hidden dimension over fsdp, attention heads and the feed-forward dimension over tp,
+everything else replicated. Activations: the batch over data x fsdp, heads/ffn over tp. A mesh whose
+axes do not divide the dimensions they shard is refused before anything is placed on devices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from .config import ModelConfig
+from .params import param_axes
+
+MESH_AXES = ("data", "fsdp", "tp")
+
+LOGICAL_RULES: dict[str, str | tuple[str, ...] | None] = {
+    # parameters
+    "embed": "fsdp",
+    "heads": "tp",
+    "ffn": "tp",
+    "vocab": None,
+    "positions": None,
+    "layers": None,
+    "head_dim": None,
+    # activations
+    "act_batch": ("data", "fsdp"),
+    "act_length": None,
+    "act_embed": None,
+    "act_heads": "tp",
+    "act_ffn": "tp",
+}
+
+
+class MeshError(ValueError):
+    """The mesh does not fit the devices or the model."""
+
+
+@dataclass(frozen=True)
+class MeshSpec:
+    data: int = 1
+    fsdp: int = 1
+    tp: int = 1
+
+    @property
+    def size(self) -> int:
+        return self.data * self.fsdp * self.tp
+
+    @staticmethod
+    def parse(text: str) -> MeshSpec:
+        """'2,2,2' (data,fsdp,tp) or 'data=2,tp=4' (missing axes are 1)."""
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        try:
+            if all("=" not in p for p in parts):
+                if len(parts) != 3:
+                    raise ValueError
+                values = dict(zip(MESH_AXES, (int(p) for p in parts), strict=True))
+            else:
+                values = {k.strip(): int(v) for k, v in (p.split("=", 1) for p in parts)}
+        except ValueError:
+            raise MeshError(f'mesh "{text}" is not data,fsdp,tp (e.g. 2,2,2) or data=N,fsdp=N,tp=N') from None
+        unknown = set(values) - set(MESH_AXES)
+        if unknown:
+            raise MeshError(f"mesh has unknown axis {sorted(unknown)[0]!r}; axes are data, fsdp, tp")
+        if any(v < 1 for v in values.values()):
+            raise MeshError(f'mesh "{text}": every axis must be at least 1')
+        return MeshSpec(**values)
+
+
+def logical_to_spec(axes: tuple[str | None, ...]) -> PartitionSpec:
+    return PartitionSpec(*(None if a is None else LOGICAL_RULES[a] for a in axes))
+
+
+def check_mesh_fits(config: ModelConfig, spec: MeshSpec, devices: int | None = None) -> None:
+    """Raises MeshError naming the axis and the dimension it does not divide."""
+    if devices is not None and spec.size != devices:
+        raise MeshError(
+            f"mesh data={spec.data} fsdp={spec.fsdp} tp={spec.tp} needs {spec.size} devices, {devices} are available"
+        )
+    if config.num_heads % spec.tp != 0:
+        raise MeshError(f"tp={spec.tp} does not divide the model's {config.num_heads} attention heads")
+    if config.ffn_size % spec.tp != 0:
+        raise MeshError(f"tp={spec.tp} does not divide the model's feed-forward size {config.ffn_size}")
+    if config.hidden_size % spec.fsdp != 0:
+        raise MeshError(f"fsdp={spec.fsdp} does not divide the model's hidden size {config.hidden_size}")
+
+
+def make_mesh(spec: MeshSpec, devices: list | None = None) -> Mesh:
+    devices = list(jax.devices()) if devices is None else devices
+    if spec.size != len(devices):
+        raise MeshError(
+            f"mesh data={spec.data} fsdp={spec.fsdp} tp={spec.tp} needs {spec.size} devices, {len(devices)} are available"
+        )
+    return Mesh(np.array(devices).reshape(spec.data, spec.fsdp, spec.tp), MESH_AXES)
+
+
+def param_shardings(mesh: Mesh, config: ModelConfig) -> dict:
+    def walk(tree):
+        return {k: walk(v) if isinstance(v, dict) else NamedSharding(mesh, logical_to_spec(v)) for k, v in tree.items()}
+
+    return walk(param_axes(config))
+
+
+def batch_sharding(mesh: Mesh) -> NamedSharding:
+    """[batch, ...] inputs and pooled outputs: batch over data x fsdp, replicated over tp."""
+    return NamedSharding(mesh, logical_to_spec(("act_batch", None)))
+
+
+def activation_constraint(mesh: Mesh):
+    """The `constrain` callable the model takes: pins an activation's sharding by its logical axes."""
+
+    def constrain(x: jax.Array, axes: tuple[str | None, ...]) -> jax.Array:
+        return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, logical_to_spec(axes)))
+
+    return constrain

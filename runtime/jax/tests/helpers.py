@@ -1,0 +1,93 @@
+"""Test helpers: the repository paths, seeded random NT folders written without torch, and a tokenizer
+mirroring steps/tokenize/nucleotide-transformer-tokenizer.ts (v2 vocabulary) for the sample data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import save_file
+
+REPO = Path(__file__).resolve().parents[3]
+TINY_NT = REPO / "models" / "tiny-nt"
+TINY_ONNX = REPO / "models" / "tiny-nt.onnx"
+SAMPLE = REPO / "workflows" / "data" / "sample.parquet"
+
+
+def write_random_v2(folder: Path, seed: int, hidden=64, heads=4, ffn=128, layers=2, vocab=4107) -> Path:
+    """An NT-v2-shaped HF folder with seeded random weights (InstaDeep key names)."""
+    rng = np.random.default_rng(seed)
+    state: dict[str, np.ndarray] = {"esm.embeddings.word_embeddings.weight": rng.normal(size=(vocab, hidden))}
+
+    def norm(prefix: str) -> None:
+        state[f"{prefix}.weight"] = 1 + 0.1 * rng.normal(size=hidden)
+        state[f"{prefix}.bias"] = 0.1 * rng.normal(size=hidden)
+
+    for i in range(layers):
+        p = f"esm.encoder.layer.{i}"
+        for n in ("query", "key", "value"):
+            state[f"{p}.attention.self.{n}.weight"] = rng.normal(size=(hidden, hidden)) / np.sqrt(hidden)
+            state[f"{p}.attention.self.{n}.bias"] = 0.1 * rng.normal(size=hidden)
+        state[f"{p}.attention.output.dense.weight"] = rng.normal(size=(hidden, hidden)) / np.sqrt(hidden)
+        state[f"{p}.attention.output.dense.bias"] = 0.1 * rng.normal(size=hidden)
+        norm(f"{p}.attention.LayerNorm")
+        state[f"{p}.intermediate.dense.weight"] = rng.normal(size=(2 * ffn, hidden)) / np.sqrt(hidden)
+        state[f"{p}.output.dense.weight"] = rng.normal(size=(hidden, ffn)) / np.sqrt(ffn)
+        norm(f"{p}.LayerNorm")
+    norm("esm.encoder.emb_layer_norm_after")
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.astype(np.float32) for k, v in state.items()}, folder / "model.safetensors")
+    config = {
+        "add_bias_fnn": False,
+        "hidden_size": hidden,
+        "intermediate_size": ffn,
+        "layer_norm_eps": 1e-12,
+        "mask_token_id": 2,
+        "max_position_embeddings": 2050,
+        "num_attention_heads": heads,
+        "num_hidden_layers": layers,
+        "pad_token_id": 1,
+        "position_embedding_type": "rotary",
+        "token_dropout": False,
+        "vocab_size": vocab,
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def random_rows(seed: int, count: int, low: int, high: int, vocab: int = 4107) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(count):
+        row = rng.integers(6, vocab, size=int(rng.integers(low, high + 1))).astype(np.int32)
+        row[0] = 3  # CLS
+        rows.append(row)
+    return rows
+
+
+_BASE = {"A": 0, "T": 1, "C": 2, "G": 3}
+_V2 = {"unk": 0, "cls": 3, "kmer_base": 6, "letters": {"A": 4102, "T": 4103, "C": 4104, "G": 4105, "N": 4106}}
+
+
+def tokenize_nt_v2(sequence: str, max_tokens: int = 2048) -> np.ndarray:
+    out = [_V2["cls"]]
+    i = 0
+    while i < len(sequence):
+        if sequence[i] in _BASE:
+            end = i
+            while end < len(sequence) and sequence[end] in _BASE:
+                end += 1
+            whole = i + (end - i) // 6 * 6
+            while i < whole:
+                index = 0
+                for j in range(6):
+                    index = index * 4 + _BASE[sequence[i + j]]
+                out.append(_V2["kmer_base"] + index)
+                i += 6
+            out.extend(_V2["letters"][sequence[k]] for k in range(i, end))
+            i = end
+        else:
+            out.append(_V2["letters"]["N"] if sequence[i] == "N" else _V2["unk"])
+            i += 1
+    return np.asarray(out[:max_tokens], dtype=np.int32)

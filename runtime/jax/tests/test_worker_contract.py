@@ -1,0 +1,82 @@
+"""The worker contract's data, validated against the one JSON Schema the TypeScript side is tested against
+too (test/unit/worker-contract-schema.test.ts); layout names and the shard split as worker-contract.ts has them."""
+
+import pytest
+
+from strand_jax.worker_contract import ContractError, layout, shards_of, validate
+
+KEY = "a" * 64
+DIGEST = "b" * 64
+
+
+def job_spec(**overrides):
+    spec = {
+        "schema": 1,
+        "key": KEY,
+        "attempt": 2,
+        "root": "gs://bucket/strand",
+        "projectId": "p",
+        "workers": 2,
+        "step": {"id": "embed", "uses": "embed/onnx", "version": "1", "params": {"model": "models/tiny-nt.onnx"}},
+        "files": [{"path": "models/tiny-nt.onnx", "object": DIGEST}],
+        "inputs": {
+            "tokens": {
+                "schema": 1,
+                "type": "tokens",
+                "shards": [{"index": 0, "digest": DIGEST, "rows": 250}],
+                "meta": {"pad_id": 1},
+            }
+        },
+        "outputs": {"embeddings": "embeddings"},
+        "shards": [0, 1, 2, 3],
+        "placement": {
+            "device": "v5e-8",
+            "mesh": {"data": 2, "fsdp": 2, "tp": 2},
+            "perDeviceBatch": 16,
+            "globalBatch": 64,
+            "precision": "bf16",
+        },
+    }
+    spec.update(overrides)
+    return spec
+
+
+def test_a_job_spec_marker_and_report_as_the_engine_writes_them_are_valid():
+    validate("JobSpec", job_spec())
+    validate(
+        "ShardMarker", {"port": "embeddings", "index": 3, "object": DIGEST, "rows": 250, "attempt": 2, "worker": 1}
+    )
+    validate(
+        "WorkerReport", {"attempt": 2, "worker": 1, "status": "ok", "meta": {"embeddings": {"dim": 64}}, "produced": 2}
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (job_spec(key="nothex"), "JobSpec at key: 'nothex' does not match"),
+        (
+            job_spec(
+                placement={
+                    "device": "d",
+                    "mesh": {"data": 0, "fsdp": 1, "tp": 1},
+                    "perDeviceBatch": 1,
+                    "globalBatch": 1,
+                    "precision": "fp32",
+                }
+            ),
+            "JobSpec at placement/mesh/data: 0 is less than the minimum of 1",
+        ),
+        ({k: v for k, v in job_spec().items() if k != "shards"}, "'shards' is a required property"),
+    ],
+)
+def test_a_bad_job_spec_is_refused_with_its_path(document, message):
+    with pytest.raises(ContractError, match=message):
+        validate("JobSpec", document)
+
+
+def test_layout_and_shard_split_match_the_typescript_contract():
+    assert layout.marker(KEY, "embeddings", 7) == f"jobs/{KEY}/markers/embeddings/000007.json"
+    assert layout.report(KEY, 3, 1) == f"jobs/{KEY}/workers/0003-1.json"
+    assert layout.attempt(KEY, 12) == f"jobs/{KEY}/attempts/0012.json"
+    assert shards_of([4, 5, 6, 7, 8], 1, 2) == [5, 7]

@@ -1,0 +1,46 @@
+// The worker contract's data types (engine/cloud/worker-contract.ts) follow the one JSON Schema the Python
+// JAX worker validates against too (runtime/jax/src/strand_jax/worker_contract.schema.json).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import type { JobSpec, ShardMarker, WorkerReport } from '../../engine/cloud/worker-contract.js';
+import type { Sha256Hex } from '../../engine/util/sha256.js';
+import { REPO } from '../helpers/project.js';
+
+const schema = JSON.parse(readFileSync(join(REPO, 'runtime/jax/src/strand_jax/worker_contract.schema.json'), 'utf8')) as { $defs: Record<string, unknown> };
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+const validator = (kind: string) => ajv.compile({ $ref: `#/$defs/${kind}`, $defs: schema.$defs });
+const KEY = 'a'.repeat(64) as Sha256Hex;
+const DIGEST = 'b'.repeat(64) as Sha256Hex;
+
+const job: JobSpec = {
+  schema: 1,
+  key: KEY,
+  attempt: 2,
+  root: 'gs://bucket/strand',
+  projectId: 'p',
+  workers: 2,
+  step: { id: 'embed', uses: 'embed/onnx', version: '1', params: { model: 'models/tiny-nt.onnx' } },
+  files: [{ path: 'models/tiny-nt.onnx', object: DIGEST }],
+  inputs: { tokens: { schema: 1, type: 'tokens', shards: [{ index: 0, digest: DIGEST, rows: 250 }], meta: { pad_id: 1 } } },
+  outputs: { embeddings: 'embeddings' },
+  shards: [0, 1, 2, 3],
+  placement: { device: 'v5e-8', mesh: { data: 2, fsdp: 2, tp: 2 }, perDeviceBatch: 16, globalBatch: 64, precision: 'bf16' },
+};
+
+describe('worker contract schema', () => {
+  it('accepts a job spec, a shard marker and a worker report as the engine types them', () => {
+    const marker: ShardMarker = { port: 'embeddings', index: 3, object: DIGEST, rows: 250, attempt: 2, worker: 1 };
+    const report: WorkerReport = { attempt: 2, worker: 1, status: 'failed', message: 'boom', meta: {}, produced: 0 };
+    expect(validator('JobSpec')(job)).toBe(true);
+    expect(validator('ShardMarker')(marker)).toBe(true);
+    expect(validator('WorkerReport')(report)).toBe(true);
+  });
+
+  it('refuses a job spec whose mesh has a zero axis', () => {
+    const validate = validator('JobSpec');
+    expect(validate({ ...job, placement: { ...job.placement, mesh: { data: 0, fsdp: 1, tp: 1 } } })).toBe(false);
+    expect(validate.errors?.[0]?.instancePath).toBe('/placement/mesh/data');
+  });
+});
