@@ -9,6 +9,11 @@ export { streamDataFile } from './data/stream-data-file.js';
 export { onnxModelFiles, type OnnxModelFiles } from './onnx/onnx-model-files.js';
 export { describeExternalDataProblem, type ExternalDataFile, type ExternalDataProblem } from './onnx/external-data-files.js';
 export { writeProvenance, type TableProvenance } from './util/table-provenance.js';
+/**
+ * Runs the JAX runtime (`python -m strand_jax embed`, runtime/jax) over token shard files: one JSON line
+ * per durable vector shard, then a summary; a missing Python environment is a StepError with the setup hint.
+ */
+export { runJaxEmbed, type JaxEmbedJob, type JaxEmbedSummary, type JaxShardDone } from './jax/jax-process.js';
 /** The apache-arrow module instance to build tables with (the one LanceDB understands). */
 export { arrow } from './util/arrow.js';
 
@@ -64,6 +69,13 @@ export interface StepPlugin<P extends object = object> {
    * taking some shards. Steps without it run on the local machine only.
    */
   shardParallel?: { shardsFrom: string };
+  /**
+   * The runtimes the step can compute with, when more than one (`embed/nt`: `['onnx', 'jax']`). The device
+   * it is placed on chooses (`ctx.placement.runtime`), and the runtime and the precision then enter the
+   * cache key as `numerics` (onnxruntime and XLA round differently). Without it the step computes in the
+   * engine's process, and a device that declares `runtime: jax` refuses it at validate time.
+   */
+  runtimes?: readonly Runtime[];
   run(ctx: StepContext<P>): Promise<StepSummary | void>;
 }
 
@@ -87,6 +99,11 @@ export interface InputArtifact {
 
 /** Writes an output artifact shard by shard, each shard durable before it counts. */
 export interface OutputWriter {
+  /**
+   * Whether an earlier, interrupted attempt of this same step completed shard `index` (then `shard` will
+   * resume it without calling `produce`). For steps that hand many shards to one external process.
+   */
+  isDone(index: number): boolean;
   /**
    * Produces shard `index` unless an earlier, interrupted attempt of this same step already completed it,
    * in which case `produce` is not called (resume). Returns whether it ran.
@@ -139,8 +156,38 @@ export interface ProgressUpdate {
   counters?: Record<string, number>;
 }
 
+/**
+ * What computes a step: `onnx` is onnxruntime-node (and the engine's own code) in Strand's process; `jax`
+ * is the JAX runtime (`runtime/jax`, a Python process) on XLA devices.
+ */
+export type Runtime = 'onnx' | 'jax';
+
+/**
+ * Where and how a step computes, resolved from its device (`on:`), `mesh:`, `batch:` and `precision:`
+ * before it starts. The fields of the remote job spec's `placement` (engine/cloud/worker-contract.ts) have
+ * the same names, types and values; `kind`, `runtime` and `hostDevices` are added here.
+ */
+export interface RunPlacement {
+  /** The placement as `strand plan` shows it, e.g. `local cpu (jax, 8 host devices) mesh 2x2x2 batch 8/dev`. */
+  device: string;
+  kind: 'cpu' | 'tpu' | 'gpu';
+  /** Which runtime computes: the device's `runtime:` (kind: cpu), `jax` on tpu and gpu, for steps that list it in `runtimes`. */
+  runtime: Runtime;
+  /** data x fsdp x tp = the placement's devices (on kind: cpu with onnx, data is the number of workers). */
+  mesh: { data: number; fsdp: number; tp: number };
+  perDeviceBatch: number;
+  /** perDeviceBatch x data x fsdp. */
+  globalBatch: number;
+  /** `precision:`, else fp32 on a CPU and bf16 on an accelerator; onnxruntime always computes fp32. */
+  precision: 'fp32' | 'bf16';
+  /** kind: cpu, runtime: jax: the XLA host devices the CPU is split into (`devices:` on the device). */
+  hostDevices?: number;
+}
+
 export interface StepContext<P extends object = Record<string, unknown>> {
   stepId: string;
+  /** Where and how this step computes (read-only; see RunPlacement). */
+  placement: Readonly<RunPlacement>;
   /** `with:` with every `${{ params.X }}` resolved. */
   params: P;
   /**

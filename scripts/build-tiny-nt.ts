@@ -1,12 +1,13 @@
 // Builds the repository's small Nucleotide Transformer in two forms from the same seeded weights:
 // models/tiny-nt.onnx (for embed/onnx; inputs input_ids/attention_mask, output last_hidden_state) and
 // models/tiny-nt/ (a Hugging Face folder, config.json + model.safetensors with NT key names, for the
-// JAX runtime). The architecture is NT v2's, as InstaDeep's HF code defines it: ESM pre-LayerNorm layers,
+// JAX runtime; its model.onnx is a link to ../tiny-nt.onnx, so `embed/nt` finds both forms in one folder).
+// The architecture is NT v2's, as InstaDeep's HF code defines it: ESM pre-LayerNorm layers,
 // rotary positions (query scaled, then rotated), SwiGLU feed-forward without biases, vocabulary 4107,
 // final emb_layer_norm_after. Its vectors are not biologically meaningful: it exists so the pipelines
 // run real graphs offline. Deterministic to the byte (a test rebuilds both forms and compares).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeModel, TensorType, type Graph, type Node, type Tensor } from '../steps/onnx-proto.js';
 import { seededRandom } from '../steps/seeded-random.js';
@@ -212,5 +213,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(out, bytes);
   mkdirSync(folder, { recursive: true });
   for (const [name, content] of Object.entries(buildTinyNtFolder())) writeFileSync(join(folder, name), content);
+  rmSync(join(folder, 'model.onnx'), { force: true });
+  symlinkSync(join(relative(folder, join(out, '..')), basename(out)), join(folder, 'model.onnx'));
   console.log(`wrote ${out} (${bytes.length} bytes) and ${folder}/`);
 }

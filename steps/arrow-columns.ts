@@ -44,7 +44,7 @@ export function readTokenLists(table: Table, name: string): Int32Array[] {
   for (const data of column.data) {
     const offsets = data.valueOffsets as Int32Array;
     const values = data.children[0]!.values as Int32Array;
-    for (let i = 0; i < data.length; i++) rows.push(values.subarray(offsets[data.offset + i]!, offsets[data.offset + i + 1]!));
+    for (let i = 0; i < data.length; i++) rows.push(values.subarray(offsets[data.offset + i], offsets[data.offset + i + 1]));
   }
   return rows;
 }

@@ -3,6 +3,7 @@
 import type { StepPlugin } from '../engine/index.js';
 import { classifyTaxonomy } from './classify/taxonomy.js';
 import { kmerProfileEmbed } from './embed/kmer-profile.js';
+import { ntEmbed } from './embed/nt.js';
 import { onnxEmbed } from './embed/onnx.js';
 import { lancedbExport } from './export/lancedb.js';
 import { parquetExport } from './export/parquet.js';
@@ -20,6 +21,7 @@ export const builtinSteps: readonly StepPlugin[] = [
   kmerTokenize,
   charTokenize,
   onnxEmbed,
+  ntEmbed,
   kmerProfileEmbed,
   taxonomyHead,
   classifyTaxonomy,

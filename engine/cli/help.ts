@@ -16,6 +16,6 @@ export function overviewHelp(commands: readonly Command[]): string {
 }
 
 export function commandHelp(command: Command): string {
-  const flags = command.flags.map((f) => `  --${f.name}${f.value ? ` ${f.value}` : ''}`.padEnd(28) + f.description);
+  const flags = command.flags.map((f) => `  ${f.short ? `-${f.short}, ` : ''}--${f.name}${f.value ? ` ${f.value}` : ''}`.padEnd(28) + f.description);
   return [`usage: ${command.usage}`, '', command.summary, ...(flags.length ? ['', 'options:', ...flags] : [])].join('\n') + '\n';
 }

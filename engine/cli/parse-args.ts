@@ -5,6 +5,8 @@ export interface FlagSpec {
   /** Takes a value (`--state-dir DIR`); repeatable flags collect every value. */
   value?: string;
   repeatable?: boolean;
+  /** A one-letter alias (`o` for `-o FILE`). */
+  short?: string;
   description: string;
 }
 
@@ -19,7 +21,8 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
   const positionals: string[] = [];
   const flags = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const short = specs.find((s) => s.short !== undefined && argv[i] === `-${s.short}`);
+    const arg = short ? `--${short.name}` : argv[i]!;
     if (!arg.startsWith('--') || arg === '--') {
       positionals.push(arg);
       continue;

@@ -1,12 +1,13 @@
 // Owns deciding, before a run starts, which steps go to a remote device and with what: the node to
-// create (type, image, spot, project, zone, bucket), the worker command, and the mesh, batch and precision
+// create (type, image, spot, project, zone, bucket), which worker the hosts run (`strand worker`, or the JAX
+// worker for JAX steps, whose mesh must divide over the hosts), and the mesh, batch and precision
 // each worker is told. Steps that cannot run remotely are refused here, with the reason and the fix,
 // before anything is staged or created. Pure: the placement plans arrive as values.
 import { describePlacement, type StepPlacementPlan } from '../devices/place-workflow.js';
 import type { StepPlugin } from '../index.js';
 import type { StepSpec, Workflow } from '../workflow/workflow.js';
 import { parseGcsUri } from './gcs-bucket.js';
-import type { JobSpec } from './worker-contract.js';
+import { JAX_WORKER_STEPS, type JobSpec } from './worker-contract.js';
 
 export interface RemoteTarget {
   /** The device's name in the workflow. */
@@ -20,6 +21,11 @@ export interface RemoteTarget {
   keep: boolean;
   runtimeVersion: string;
   workerCommand: string;
+  /** What runs on the hosts: `strand worker` (Node.js on the image), or the JAX worker the startup script installs. */
+  worker: 'node' | 'jax';
+  /** Hosts of the slice and chips on each, from the catalog (the JAX startup script keeps each host's JAX alone). */
+  hosts: number;
+  chipsPerHost: number;
   maxAttempts: number;
   /** Minutes without a finished shard or a host report before the step fails (a host that never started). */
   stallMinutes: number;
@@ -47,6 +53,7 @@ export function resolveRemoteTargets(workflow: Workflow, plans: ReadonlyMap<stri
     if (device === undefined || device.kind === 'cpu') continue;
     const where = `step "${step.id}" (on: ${name})`;
     if (device.kind === 'gpu') {
+      if (step.plugin.runtimes?.includes('jax')) continue; // JAX with the CUDA plugin on this machine's GPUs (embed/nt)
       problems.push(`${where}: this version has no GPU executor; \`strand plan\` checks GPU placements, and the step can run here without on:`);
       continue;
     }
@@ -61,6 +68,13 @@ export function resolveRemoteTargets(workflow: Workflow, plans: ReadonlyMap<stri
     }
     const plan = plans.get(step.id);
     if (plan === undefined || parseGcsUri(device.bucket!) === undefined) continue; // reported by validation
+    const placement = jobPlacement(step, plan);
+    const worker = JAX_WORKER_STEPS.has(step.plugin.id) ? 'jax' : 'node';
+    const hosts = plan.placement.hosts;
+    if (worker === 'jax' && placement.mesh.data % hosts !== 0) {
+      problems.push(`${where}: mesh data=${placement.mesh.data} does not divide over the ${hosts} hosts of ${device.type}; each host runs data/${hosts} of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of ${hosts}`);
+      continue;
+    }
     targets.set(step.id, {
       name: name!,
       label: plan.placement.label,
@@ -72,9 +86,12 @@ export function resolveRemoteTargets(workflow: Workflow, plans: ReadonlyMap<stri
       keep: device.keep === true,
       runtimeVersion: device.runtime_version ?? plan.placement.runtimeVersion ?? 'tpu-ubuntu2204-base',
       workerCommand: device.worker_command ?? 'strand',
+      worker,
+      hosts,
+      chipsPerHost: Math.max(1, Math.round(plan.placement.chips / hosts)),
       maxAttempts: device.max_attempts ?? 5,
       stallMinutes: device.stall_minutes ?? 30,
-      placement: jobPlacement(step, plan),
+      placement,
     });
   }
   return { targets, problems };

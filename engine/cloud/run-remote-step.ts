@@ -3,7 +3,8 @@
 // write the attempt's job spec, follow the shard markers (collecting each finished shard into the local
 // store and checkpoint log as it lands), and on preemption delete the node and start a new attempt for
 // the shards without a marker. The node is deleted at the end unless the device says keep: true.
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { join, posix, resolve } from 'node:path';
 import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
@@ -18,8 +19,10 @@ import type { StepSpec } from '../workflow/workflow.js';
 import type { CloudSettings } from './cloud-settings.js';
 import { GcsBucket, parseGcsUri } from './gcs-bucket.js';
 import type { RemoteTarget } from './remote-target.js';
+import { modelFolderFiles } from './model-folder-files.js';
 import { LOST_STATES, MANAGED_LABEL, TpuNodes } from './tpu-nodes.js';
-import { layout, markerUnit, NODE_METADATA, startupScript, type JobSpec, type ShardMarker, type WorkerReport } from './worker-contract.js';
+import { stageWorkerLauncher } from './worker-launcher.js';
+import { layout, markerUnit, NODE_METADATA, type JobSpec, type ShardMarker, type WorkerReport } from './worker-contract.js';
 
 export interface RemoteStepParts {
   step: StepSpec;
@@ -81,6 +84,17 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
   const files: JobSpec['files'] = [];
   for (const param of pathParams(step).filter((p) => p.direction === 'input')) {
     const path = resolve(parts.workdir, param.path);
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) {
+      // A model folder: its files, each by content, named under the folder as written (the worker rebuilds it).
+      const folder = modelFolderFiles(path);
+      if ('error' in folder) throw new StepError(folder.error, 'point the step at a Hugging Face model folder');
+      for (const name of folder.names) {
+        const digest = hashFile(join(path, name));
+        await stage(digest, (object) => bucket.uploadFileIfAbsent(object, join(path, name)));
+        files.push({ path: posix.join(param.path, name), object: digest });
+      }
+      continue;
+    }
     const data = param.format === 'onnx' ? onnxModelFiles(path) : undefined;
     if (data !== undefined && !('error' in data) && data.files.length + data.problems.length > 0) {
       // Workers keep staged files by digest, not beside each other: external data would not be found.
@@ -93,6 +107,7 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
   for (const manifest of Object.values(manifests)) {
     for (const shard of manifest.shards) await stage(shard.digest, (name) => bucket.putIfAbsent(name, objects.get(shard.digest)));
   }
+  const launcher = await stageWorkerLauncher(target, bucket.location, (digest, bytes) => stage(digest, (name) => bucket.putIfAbsent(name, bytes)));
   log(`staged inputs in ${bucket.uri}`);
 
   const collectedMarkers = new Set<string>();
@@ -142,6 +157,7 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
     await collect(); // what the previous node finished before it was deleted
     const todo = remaining();
     log(`creating ${target.label} node ${nodeId} for ${todo.length} of ${shardCount} shards (attempt ${attempt})`);
+    emit({ kind: 'step-attempt', step: step.id, attempt, node: nodeId, shards: todo.length, time: time() });
     let keepNode = false;
     try {
       const node = await tpu.create(
@@ -150,7 +166,7 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
           acceleratorType: target.acceleratorType,
           runtimeVersion: target.runtimeVersion,
           spot: target.spot,
-          metadata: { [NODE_METADATA.startupScript]: startupScript(target.workerCommand), [NODE_METADATA.job]: `${bucket.uri}/${layout.attempt(key, attempt)}` },
+          metadata: { [NODE_METADATA.startupScript]: launcher, [NODE_METADATA.job]: `${bucket.uri}/${layout.attempt(key, attempt)}` },
           labels: { [MANAGED_LABEL.key]: MANAGED_LABEL.value, 'strand-workflow': labelValue(parts.workflowName), 'strand-step': labelValue(step.id), 'strand-key': key.slice(0, 16) },
         },
         signal,
@@ -198,7 +214,9 @@ export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepR
         const now = await tpu.get(nodeId);
         const lost = now === undefined ? 'DELETED' : LOST_STATES.has(now.state) ? now.state : now.queuedResource && LOST_STATES.has(now.queuedResource.state) ? now.queuedResource.state : undefined;
         if (lost !== undefined) {
+          await collect(); // what landed between this poll's collect and the node's loss
           log(`${nodeId} was ${lost} with ${remaining().length} shards to do; recreating it`);
+          emit({ kind: 'step-preempted', step: step.id, attempt, node: nodeId, state: lost, time: time() });
           break;
         }
         await pause(settings.pollMs);

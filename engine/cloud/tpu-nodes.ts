@@ -112,10 +112,10 @@ export class TpuNodes {
     const queued = node.queuedResource ? String(node.queuedResource).split('/').pop()! : undefined;
     return {
       id,
-      state: enumName(NodeState as unknown as Record<string, string>, node.state),
+      state: enumName(NodeState, node.state),
       acceleratorType: String(node.acceleratorType ?? ''),
       workers: node.networkEndpoints?.length ?? 0,
-      labels: (node.labels ?? {}) as Record<string, string>,
+      labels: (node.labels ?? {}),
       ...(queued !== undefined ? { queuedResource: { id: queued, state: queuedState ?? 'UNKNOWN' } } : {}),
       ...(node.createTime?.seconds != null ? { createTime: new Date(Number(node.createTime.seconds) * 1000).toISOString() } : {}),
     };
@@ -158,7 +158,7 @@ export class TpuNodes {
   private async queuedState(id: string): Promise<string | undefined> {
     try {
       const [queued] = await this.client.getQueuedResource({ name: this.queuedName(id) });
-      return enumName(QueuedState as unknown as Record<string, string>, queued.state?.state);
+      return enumName(QueuedState, queued.state?.state);
     } catch (error) {
       if ((error as { code?: number }).code === 5) return undefined;
       throw describeTpuError(error, `cannot read queued resource ${id}`, this.options);

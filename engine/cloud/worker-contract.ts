@@ -13,6 +13,12 @@ export const WORKER_ENV = {
   index: 'STRAND_WORKER_INDEX',
 } as const;
 
+/**
+ * Steps whose hosts run the JAX worker (`python -m strand_jax worker`, runtime/jax) instead of `strand worker`:
+ * the TPU VM needs Python, not Node.js. Every other shard-parallel built-in runs on `strand worker`.
+ */
+export const JAX_WORKER_STEPS: ReadonlySet<string> = new Set(['embed/nt']);
+
 /** Node metadata keys the engine sets. */
 export const NODE_METADATA = { job: 'strand-job', startupScript: 'startup-script' } as const;
 

@@ -27,6 +27,13 @@ export interface DeviceCatalog {
 
 export interface DeviceSpec {
   kind: 'cpu' | 'tpu' | 'gpu';
+  /**
+   * What computes steps that have more than one runtime (embed/nt): `onnx` (onnxruntime, the default on
+   * kind: cpu) or `jax`; kind: tpu and kind: gpu run JAX.
+   */
+  runtime?: 'onnx' | 'jax';
+  /** XLA host devices the CPU is split into for runtime: jax (`--xla_force_host_platform_device_count`; default 1). */
+  devices?: number;
   type?: string;
   count?: number;
   spot?: boolean;
@@ -69,7 +76,10 @@ export function loadDeviceCatalog(): DeviceCatalog {
 /** Resolves a device declaration; a failure is an error message with the valid choices. */
 export function resolvePlacement(spec: DeviceSpec, catalog: DeviceCatalog, cpu: { cores: number; memoryBytes: number }): Result<Placement, string> {
   if (spec.kind === 'cpu') {
-    return ok({ label: 'local cpu', kind: 'cpu', chips: 1, devices: cpu.cores, hosts: 1, memoryBytesPerDevice: cpu.memoryBytes / cpu.cores, flopsPerDevice: 0, pricePerHour: { onDemand: 0, spot: 0 }, spot: false });
+    // Under JAX the CPU is as many XLA devices as declared; under onnxruntime, mesh data = workers over the cores.
+    const devices = spec.runtime === 'jax' ? (spec.devices ?? 1) : cpu.cores;
+    const label = spec.runtime === 'jax' ? `local cpu (jax, ${devices} host device${devices === 1 ? '' : 's'})` : 'local cpu';
+    return ok({ label, kind: 'cpu', chips: 1, devices, hosts: 1, memoryBytesPerDevice: cpu.memoryBytes / devices, flopsPerDevice: 0, pricePerHour: { onDemand: 0, spot: 0 }, spot: false });
   }
   if (spec.type === undefined) return fail(`a ${spec.kind} device needs type: (e.g. ${spec.kind === 'tpu' ? 'v3-8, v5litepod-8' : 'a100-80gb, h100'})`);
   let accelerator: Accelerator | undefined;

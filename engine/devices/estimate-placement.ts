@@ -33,8 +33,8 @@ export interface PlacementEstimate {
   /** `activations` and `total` are absent when the model's layers or hidden size are unknown. */
   memory: { parameters: number; activations?: number; optimizer: number; total?: number; limit: number };
   flopsPerSequence: number;
-  /** A training step (6 FLOPs per parameter and token, and training's utilisation) rather than inference. */
-  training: boolean;
+  /** Seconds per sequence at the catalog's utilisation, when the device's peak FLOP/s is known. */
+  secondsPerSequence?: number;
   /** Whole-step estimates when the number of sequences is known (`estimateRunTime`). */
   sequences?: number;
   seconds?: number;
@@ -125,14 +125,15 @@ export function estimatePlacement(input: EstimateInput): PlacementEstimate {
     });
   }
   const flopsPerSequence = (input.training ? 6 : 2) * input.model.parameters * input.tokens;
-  return { mesh, perDeviceBatch, globalBatch: perDeviceBatch * replicas, memory, flopsPerSequence, training: input.training, problems };
+  const estimate: PlacementEstimate = { mesh, perDeviceBatch, globalBatch: perDeviceBatch * replicas, memory, flopsPerSequence, problems };
+  if (input.placement.flopsPerDevice > 0) estimate.secondsPerSequence = flopsPerSequence / (input.placement.flopsPerDevice * devices * UTILISATION[input.training ? 'training' : 'inference']);
+  return estimate;
 }
 
 /** The estimate with the whole step's time and cost for `sequences` sequences (unchanged on a device without a FLOP rate). */
 export function estimateRunTime(estimate: PlacementEstimate, placement: Placement, sequences: number): PlacementEstimate {
-  if (placement.flopsPerDevice <= 0) return estimate;
-  const devices = placement.devices;
-  const seconds = (sequences * estimate.flopsPerSequence) / (placement.flopsPerDevice * devices * UTILISATION[estimate.training ? 'training' : 'inference']);
+  if (estimate.secondsPerSequence === undefined) return estimate;
+  const seconds = sequences * estimate.secondsPerSequence;
   const hours = seconds / 3600;
   return { ...estimate, sequences, seconds, chipHours: hours * placement.chips, cost: { onDemand: hours * placement.pricePerHour.onDemand, spot: hours * placement.pricePerHour.spot } };
 }

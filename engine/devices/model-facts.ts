@@ -6,7 +6,7 @@ export const FACT_NAMES = ['parameters', 'layers', 'hidden', 'heads', 'ffn', 'vo
 export type FactName = (typeof FACT_NAMES)[number];
 
 /** Where a fact came from, shown in the plan so a surprising estimate can be traced. */
-export type FactSource = 'model_facts' | 'metadata' | 'config.json' | 'graph' | 'initializers' | 'derived';
+export type FactSource = 'model_facts' | 'metadata' | 'config.json' | 'weights' | 'graph' | 'initializers' | 'derived';
 
 export interface ModelFacts {
   /** Elements of all initializers (those in external data too). */

@@ -8,9 +8,16 @@ import { resolvePlacement, type DeviceCatalog, type Placement } from './device-c
 import { estimatePlacement, UNSIZED_AUTO_BATCH, type PlacementEstimate } from './estimate-placement.js';
 import { mergeModelFacts, missingFacts, type FactName, type ModelFacts } from './model-facts.js';
 import type { ModelFactsReading } from './onnx-model-facts.js';
+import { checkDeviceRuntimes, checkStepRuntime } from './check-runtimes.js';
+import { stepPrecision, stepRuntime } from './step-runtime.js';
+import type { Runtime } from '../index.js';
 
 export interface StepPlacementPlan {
   placement: Placement;
+  /** What computes the step there (step-runtime.ts). */
+  runtime: Runtime;
+  /** The effective precision: `precision:`, else fp32 on a CPU, bf16 on an accelerator; fp32 under onnxruntime. */
+  precision: 'fp32' | 'bf16';
   /** The model's facts and where each came from, when the step has a model. */
   facts?: ModelFacts;
   /** Facts the estimate needs that nothing gave: their part of it is left out (and a warning says so). */
@@ -39,6 +46,7 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
   const plans = new Map<string, StepPlacementPlan>();
   const diagnostics: Diagnostic[] = [];
   const local = resolvePlacement({ kind: 'cpu' }, options.catalog, options.cpu);
+  if (source) diagnostics.push(...checkDeviceRuntimes(workflow, source));
   for (const step of workflow.steps) {
     const spec = step.placement;
     const device = spec.on === undefined ? undefined : workflow.devices[spec.on];
@@ -48,10 +56,15 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
       continue;
     }
     const placement = resolved.value;
-    // Model facts matter only for steps placed on an accelerator.
-    const read = placement.kind === 'cpu' ? undefined : options.modelFactsOf(step);
-    if (placement.kind === 'cpu' || (read === undefined && spec.modelFacts === undefined)) {
-      plans.set(step.id, { placement });
+    const runtime = stepRuntime(step.plugin, device);
+    const precision = stepPrecision(step.plugin, spec, device);
+    // Model facts matter for steps on XLA devices (an accelerator, or the CPU under JAX), and the model's
+    // layout for steps that choose a runtime.
+    const onXla = placement.kind !== 'cpu' || runtime === 'jax';
+    const read = onXla || step.plugin.runtimes !== undefined ? options.modelFactsOf(step) : undefined;
+    if (source) diagnostics.push(...checkStepRuntime(step, workflow, read && { param: read.param, path: read.path, layout: read.reading.layout }, source));
+    if (!onXla || (read === undefined && spec.modelFacts === undefined)) {
+      plans.set(step.id, { placement, runtime, precision });
       continue;
     }
     const { trained_parameters: _trained, ...given } = spec.modelFacts ?? {};
@@ -64,28 +77,33 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
     }
     if (at !== undefined && unknown.length > 0) diagnostics.push(unknownFactsWarning(step.id, read, unknown, spec, at));
     if (facts.parameters === undefined) {
-      plans.set(step.id, { placement, facts, unknown });
+      plans.set(step.id, { placement, runtime, precision, facts, unknown });
       continue;
     }
     const estimate = estimatePlacement({
       placement,
       ...(spec.mesh ? { mesh: spec.mesh } : {}),
       batch: spec.batch ?? { per_device: 8 },
-      precision: spec.precision ?? 'bf16',
+      precision,
       model: { ...facts, parameters: facts.parameters },
       tokens: spec.tokens ?? 1000,
       training: step.plugin.id.startsWith('finetune/'),
       ...(spec.modelFacts?.trained_parameters !== undefined ? { trainedParameters: spec.modelFacts.trained_parameters } : {}),
     });
-    plans.set(step.id, { placement, facts, ...(unknown.length > 0 ? { unknown } : {}), estimate });
+    plans.set(step.id, { placement, runtime, precision, facts, ...(unknown.length > 0 ? { unknown } : {}), estimate });
     if (source) {
       for (const problem of estimate.problems) {
         const key = PROBLEM_PATH[problem.code];
-        diagnostics.push(errorAt(problem.code, source.locate(['steps', step.id, spec[key] === undefined ? 'on' : key]), `step "${step.id}": ${problem.message}`, problem.hint));
+        const hint = problem.code === 'mesh-device-mismatch' && placement.kind === 'cpu' ? `${problem.hint}, or declare devices: ${product(spec.mesh)} on device "${spec.on}"` : problem.hint;
+        diagnostics.push(errorAt(problem.code, source.locate(['steps', step.id, spec[key] === undefined ? 'on' : key]), `step "${step.id}": ${problem.message}`, hint));
       }
     }
   }
   return { plans, diagnostics };
+}
+
+function product(mesh: Workflow['steps'][number]['placement']['mesh']): number {
+  return (mesh?.data ?? 1) * (mesh?.fsdp ?? 1) * (mesh?.tp ?? 1);
 }
 
 const FACT_WORDS: Record<FactName, string> = { parameters: 'parameter count', layers: 'layers', hidden: 'hidden size', heads: 'attention heads', ffn: 'FFN width', vocab: 'vocabulary' };

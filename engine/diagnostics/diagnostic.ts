@@ -48,7 +48,10 @@ export type DiagnosticCode =
   | 'external-data-escapes'
   | 'external-data-truncated'
   | 'model-facts-unknown'
-  | 'model-config-unreadable';
+  | 'model-config-unreadable'
+  | 'runtime-unsupported'
+  | 'runtime-model-missing'
+  | 'precision-unsupported';
 
 export interface Diagnostic {
   severity: 'error' | 'warning';

@@ -39,6 +39,13 @@ function formatPlainEvent(event: RunEvent): string | undefined {
       return `  blocked   ${event.step} (${event.by} did not finish)`;
     case 'run-finished':
       return `${event.status} in ${(event.durationMs / 1000).toFixed(1)}s`;
+    case 'run-planned':
+    case 'resource-sample':
+    case 'step-attempt':
+    case 'step-preempted':
+      return undefined; // the remote executor logs attempts and preemptions as text too
+    case 'report-written':
+      return `report: ${event.path}`;
     default: {
       const unreachable: never = event;
       throw new Error(`unknown event ${JSON.stringify(unreachable)}`);

@@ -22,7 +22,66 @@ export type RunEvent = Timed &
     | { kind: 'step-interrupted'; step: string }
     | { kind: 'step-blocked'; step: string; by: string }
     | { kind: 'run-finished'; status: 'ok' | 'failed' | 'interrupted'; durationMs: number }
+    | {
+        kind: 'run-planned';
+        /** Every step in workflow order, with its wiring and placement, so a journal alone can draw the run. */
+        steps: PlannedStep[];
+      }
+    | {
+        kind: 'resource-sample';
+        /** Resident set size of the engine process (worker threads included), in bytes. */
+        rssBytes: number;
+        /** CPU time used since the previous sample over the wall time between them, in % of one core. */
+        cpuPercent: number;
+      }
+    | {
+        kind: 'step-attempt';
+        step: string;
+        /** 1 for the first node created for the step, counting up with each recreation. */
+        attempt: number;
+        /** The remote node (TPU VM) running this attempt. */
+        node: string;
+        /** Shards this attempt was given (those without a marker yet). */
+        shards: number;
+      }
+    | {
+        kind: 'step-preempted';
+        step: string;
+        attempt: number;
+        node: string;
+        /** The node or queued-resource state that ended the attempt (PREEMPTED, TERMINATED, SUSPENDED, FAILED). */
+        state: string;
+      }
+    | {
+        kind: 'report-written';
+        /** Where `strand run --report` wrote the HTML report (as given or relative to the working directory). */
+        path: string;
+      }
   );
 
 /** How producers (the executor, step contexts, remote and worker runs) hand an event on. */
 export type EmitRunEvent = (event: RunEvent) => void;
+
+/** A step as the run placed it before starting: what it uses, what feeds it, where it runs and the estimate. */
+export interface PlannedStep {
+  step: string;
+  uses: string;
+  /** Upstream steps: through an input `port`, or an ordering-only `needs` (no port). */
+  upstream: { step: string; port?: string }[];
+  device: {
+    /** `local cpu`, `v4-16 (spot)`: the catalog's label. */
+    label: string;
+    kind: 'cpu' | 'tpu' | 'gpu';
+    chips: number;
+    /** Price per hour of the whole placement at the rate it runs on (spot or on demand); 0 for the local machine. */
+    pricePerHour: number;
+  };
+  /** The plan-time estimate, for accelerator steps whose model facts are known. */
+  estimate?: {
+    /** Seconds per input sequence at the catalog's utilisation: times the sequences the step read gives its estimated time. */
+    secondsPerSequence?: number;
+    /** Absent when the model's layers or hidden size are unknown (activations cannot be sized). */
+    memoryBytesPerDevice?: number;
+    memoryLimitBytesPerDevice: number;
+  };
+}

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { errorAt, type Diagnostic, type DiagnosticCode } from '../diagnostics/diagnostic.js';
 import { describeExternalDataProblem, type ExternalDataProblem } from '../onnx/external-data-files.js';
 import { onnxModelFiles } from '../onnx/onnx-model-files.js';
+import { isFolder } from '../devices/onnx-model-facts.js';
 import { globFiles } from '../util/glob-files.js';
 import { isInside } from '../util/is-inside.js';
 import { pathParams, uriScheme } from '../workflow/path-params.js';
@@ -18,6 +19,8 @@ export interface PathFacts {
   workdir: string;
   /** Whether a file or glob names at least one existing file. */
   exists(path: string): boolean;
+  /** Whether the path is a folder (a model param may name a Hugging Face model folder). */
+  isFolder(path: string): boolean;
   /** Problems with an ONNX model's external data files (none for a model that cannot be decoded: its step says why). */
   externalDataProblems(path: string): ExternalDataProblem[];
 }
@@ -26,6 +29,7 @@ export function localPathFacts(workdir: string): PathFacts {
   return {
     workdir,
     exists: (path) => globFiles(path, workdir).length > 0,
+    isFolder: (path) => isFolder(resolve(workdir, path)),
     externalDataProblems: (path) => {
       const listed = onnxModelFiles(resolve(workdir, path));
       return 'error' in listed ? [] : listed.problems;
@@ -55,9 +59,9 @@ export function checkPathParams(workflow: Workflow, source: YamlSource, facts: P
         diagnostics.push(errorAt('path-escapes-workspace', at, `step "${step.id}" would write ${path}, outside the project (${facts.workdir})`, 'write under the project, or list the folder under allow_paths: if you mean it'));
       }
       if (direction !== 'input') continue;
-      if (!facts.exists(path)) {
+      if (!facts.exists(path) && !(format === 'model' && facts.isFolder(path))) {
         diagnostics.push(errorAt('file-not-found', at, `step "${step.id}": no file matches ${key}: ${path} (relative to ${facts.workdir})`, 'paths in with: are relative to the directory you run strand from'));
-      } else if (format === 'onnx') {
+      } else if (format !== undefined) {
         for (const problem of facts.externalDataProblems(path)) {
           const { message, hint } = describeExternalDataProblem(path, problem);
           diagnostics.push(errorAt(EXTERNAL_DATA_CODE[problem.kind], at, `step "${step.id}": ${message}`, hint));

@@ -7,6 +7,7 @@ import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/di
 import type { StepPlugin } from '../index.js';
 import { expandRecipes } from '../recipes/expand-recipes.js';
 import { loadRecipe } from '../recipes/load-recipe.js';
+import { recipePaths } from '../recipes/recipe-paths.js';
 import { isRecipeRef, type LoadedRecipe } from '../recipes/recipe.js';
 import { LOCK_FILE, lockPath, readLock, type RecipeLock } from '../recipes/recipe-lock.js';
 import { recipeSearchPath, resolveRecipe } from '../recipes/resolve-recipe.js';
@@ -78,7 +79,7 @@ export function expandWorkflowRecipes(source: YamlSource, context: RecipeContext
     Object.entries((context.plugins.get(id)?.with.properties ?? {}) as Record<string, { 'x-strand-path'?: string }>)
       .filter(([, p]) => p['x-strand-path'] !== undefined)
       .map(([k]) => k);
-  const expansion = expandRecipes(source, byRef, { workdir: context.workdir, workflowFile: context.file, allowPaths: allowPathsOf(root), pathKeysOf });
+  const expansion = expandRecipes(source, byRef, { paths: recipePaths(context.workdir, context.file, allowPathsOf(root)), pathKeysOf });
   return ok({ ...expanded, source: expansion.source, diagnostics: [...expanded.diagnostics, ...expansion.diagnostics] });
 }
 

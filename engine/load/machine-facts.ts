@@ -13,7 +13,7 @@ export function localMachineFacts(workdir: string): PlaceOptions {
     catalog: loadDeviceCatalog(),
     cpu: { cores: availableParallelism(), memoryBytes: totalmem() },
     modelFactsOf: (step) => {
-      const model = pathParams(step).find((p) => p.direction === 'input' && p.format === 'onnx');
+      const model = pathParams(step).find((p) => p.direction === 'input' && p.format !== undefined);
       if (model === undefined) return undefined;
       return { param: model.key, path: model.path, reading: readModelFacts(resolve(workdir, model.path)) };
     },

@@ -1,7 +1,8 @@
 // Owns deciding whether one step is cached or must run, and why. Pure: what the store and the file
 // system know arrives through `PlanFacts`. `strand plan` and `strand run` share this decision.
 import { describeObjectProblem, type ObjectProblem } from '../store/object-problem.js';
-import type { StepSpec } from '../workflow/workflow.js';
+import type { StepSpec, Workflow } from '../workflow/workflow.js';
+import { placementNumerics } from '../devices/step-runtime.js';
 import { pathParams } from '../workflow/path-params.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import { explainMiss } from './explain-miss.js';
@@ -29,7 +30,8 @@ export type StepDecision =
   | { status: 'cached'; key: Sha256Hex; fingerprint: Fingerprint; record: StepRecord }
   | { status: 'will-run'; reasons: RerunReason[]; key?: Sha256Hex; fingerprint?: Fingerprint };
 
-export function decideStep(workflow: string, step: StepSpec, inputs: StepInputs, facts: PlanFacts): StepDecision {
+/** `workflow` gives the history's name and the devices (a step's device decides its runtime, part of the key). */
+export function decideStep(workflow: Pick<Workflow, 'name' | 'devices'>, step: StepSpec, inputs: StepInputs, facts: PlanFacts): StepDecision {
   if ('pendingOn' in inputs) return { status: 'will-run', reasons: [{ kind: 'upstream-will-run', step: inputs.pendingOn }] };
   const files: Record<string, Sha256Hex> = {};
   for (const { key, path, direction, format } of pathParams(step)) {
@@ -37,13 +39,14 @@ export function decideStep(workflow: string, step: StepSpec, inputs: StepInputs,
     const digest = facts.inputFileDigest(path);
     if (digest !== undefined) files[key] = digest;
     // New weights in model.onnx_data with model.onnx unchanged must still miss: each data file is a field.
-    if (format === 'onnx') for (const [location, data] of Object.entries(facts.externalDataDigests(path))) files[`${key}:${location}`] = data;
+    if (format !== undefined) for (const [location, data] of Object.entries(facts.externalDataDigests(path))) files[`${key}:${location}`] = data;
   }
-  const fingerprint = computeFingerprint(step.plugin, step.keyParams, inputs.known, files, step.placement.precision ? { precision: step.placement.precision } : {});
+  const device = step.placement.on === undefined ? undefined : workflow.devices[step.placement.on];
+  const fingerprint = computeFingerprint(step.plugin, step.keyParams, inputs.known, files, placementNumerics(step.plugin, step.placement, device));
   const key = fingerprintKey(fingerprint);
   const record = facts.record(key);
   if (record === undefined) {
-    return { status: 'will-run', key, fingerprint, reasons: explainMiss(facts.previous(workflow, step.id), fingerprint) };
+    return { status: 'will-run', key, fingerprint, reasons: explainMiss(facts.previous(workflow.name, step.id), fingerprint) };
   }
   const problem = facts.entryProblem(record);
   const reasons: RerunReason[] = problem === undefined ? [] : [{ kind: 'corrupt-entry', detail: describeObjectProblem(problem) }];

@@ -1,7 +1,7 @@
 // Owns executing a checked workflow: steps start when their upstream steps are done, up to `jobs` at
 // once; each is cached (verified) or run with checkpoints; a step counts as completed only once its
 // record is committed after every output is durable. Emits RunEvents; knows nothing of terminals.
-import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
+import { StepError, type ArtifactMeta, type RunPlacement, type StepSummary } from '../index.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import { decideStep } from '../plan/decide-step.js';
 import { stepInputs } from '../plan/plan-run.js';
@@ -31,6 +31,8 @@ export interface RunOptions {
   runId: string;
   /** Steps placed on a remote device, and how to run them there. */
   remote?: { steps: ReadonlySet<string>; execute: RemoteExecutor };
+  /** Where each step computes (`ctx.placement`); a step without one runs on the local CPU under onnxruntime. */
+  placements?: ReadonlyMap<string, RunPlacement>;
 }
 
 export type RunStatus = 'ok' | 'failed' | 'interrupted';
@@ -121,7 +123,7 @@ async function executeStep(
   const time = (): string => now().toISOString();
   const inputs = stepInputs(step.inputs, outputsOf);
   if ('pendingOn' in inputs) throw new Error(`bug: ${step.id} started before ${inputs.pendingOn}`);
-  const decision = decideStep(workflow.name, step, inputs, state);
+  const decision = decideStep(workflow, step, inputs, state);
   if (decision.status === 'cached') {
     emit({ kind: 'step-cached', step: step.id, key: decision.key, time: time() });
     return { status: 'done', outputs: decision.record.outputs };
@@ -142,7 +144,7 @@ async function executeStep(
     if (remote) {
       ({ summary, meta } = await options.remote!.execute(step, { key, inputs: inputs.known, checkpoints, signal: options.signal }));
     } else {
-      const handle = createStepContext({ step, io: localStepIo(state.objects, checkpoints, inputs.known), signal: options.signal, workdir: state.workdir, workers, data: createDataAccess(state.workdir, state.listing), fileDigest: (path) => state.files.digest(path), emit, now });
+      const handle = createStepContext({ step, io: localStepIo(state.objects, checkpoints, inputs.known), signal: options.signal, workdir: state.workdir, workers, data: createDataAccess(state.workdir, state.listing), ...(options.placements?.has(step.id) ? { placement: options.placements.get(step.id)! } : {}), fileDigest: (path) => state.files.digest(path), emit, now });
       summary = (await step.plugin.run(handle.context)) ?? {};
       meta = handle.meta;
       external.push(...handle.external);

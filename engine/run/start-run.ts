@@ -8,16 +8,28 @@ import { redactSink } from '../events/redact-sink.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import type { RunEventSink } from '../events/run-event-sink.js';
 import { fail, ok, type Result } from '../util/result.js';
+import type { StepPlacementPlan } from '../devices/place-workflow.js';
 import type { Workflow } from '../workflow/workflow.js';
+import { runPlacement } from '../devices/run-placement.js';
+import type { RunPlacement } from '../index.js';
 import type { HeldState } from './hold-state.js';
 import { newRunId, openJournal } from './journal.js';
 import { journalSink } from './journal-sink.js';
+import { plannedSteps } from './planned-steps.js';
+import { startResourceSampler } from './resource-sampler.js';
 import { runWorkflow, type RemoteExecutor, type RunStatus } from './run-workflow.js';
+
+/** How often a run samples the engine's memory and CPU into its journal (and before each step's start and end). */
+const RESOURCE_SAMPLE_MS = 500;
 
 export interface StartRunOptions {
   /** The state directory, locked for this process. */
   held: HeldState;
   workflow: Workflow;
+  /** Where loading placed each step: journaled as the run's `run-planned` event, for reports. */
+  plans: ReadonlyMap<string, StepPlacementPlan>;
+  /** Write the run's HTML report at the end (its path is shown as a `report-written` event). */
+  report: boolean;
   /** Steps to run on a remote device (from `runnableRemoteTargets`). */
   remote: ReadonlyMap<string, RemoteTarget>;
   /** Where the run is shown. It receives redacted events and is closed when the run ends. */
@@ -29,12 +41,23 @@ export interface StartRunOptions {
   now: () => Date;
 }
 
+/** Each step's placement as loading planned it, in the form its step context shows it. */
+function placementsOf(workflow: Workflow, plans: ReadonlyMap<string, StepPlacementPlan>): Map<string, RunPlacement> {
+  const placements = new Map<string, RunPlacement>();
+  for (const step of workflow.steps) {
+    const plan = plans.get(step.id);
+    if (plan !== undefined) placements.set(step.id, runPlacement(step, plan, step.placement.on === undefined ? undefined : workflow.devices[step.placement.on]));
+  }
+  return placements;
+}
+
 /** The run's status, or why it could not be completed safely (the journal could not be written). */
 export async function startRun(options: StartRunOptions): Promise<Result<RunStatus, string>> {
   const { held, workflow, remote, env, now } = options;
   const { state } = held;
   const journalStop = new AbortController();
   let journalError: Error | undefined;
+  let reportError: string | undefined;
   const runId = newRunId(now(), process.pid);
   // Until the journal is open, the view is all there is to close (opening it can fail: a read-only state).
   let opened = options.view;
@@ -46,14 +69,26 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
     });
     const sink = redactSink(workflow.secrets, combineSinks([journal, options.view]));
     opened = sink;
-    const emit: EmitRunEvent = (event) => sink.onEvent(event);
+    const sampler = startResourceSampler((event) => sink.onEvent(event), RESOURCE_SAMPLE_MS);
+    const emit: EmitRunEvent = sampler.emit;
     const execute: RemoteExecutor = async (step, unit) =>
       (await import('../cloud/run-remote-step.js')).runRemoteStep({ step, ...unit, workflowName: workflow.name, target: remote.get(step.id)!, objects: state.objects, workdir: state.workdir, settings: cloudSettings(env), emit, now });
     const signal = AbortSignal.any([options.signal, journalStop.signal]);
-    status = await runWorkflow({ workflow, state, emit, signal, jobs: options.jobs, now, runId, remote: { steps: new Set(remote.keys()), execute } });
+    emit(plannedSteps(workflow, options.plans, now().toISOString()));
+    try {
+      status = await runWorkflow({ workflow, state, emit, signal, jobs: options.jobs, now, runId, remote: { steps: new Set(remote.keys()), execute }, placements: placementsOf(workflow, options.plans) });
+    } finally {
+      sampler.stop();
+    }
+    if (options.report) {
+      const { DEFAULT_LEVEL, MAP_LIMIT, writeReport } = await import('../report/write-report.js');
+      const written = await writeReport(state, { runId, level: DEFAULT_LEVEL, limit: MAP_LIMIT });
+      if (written.ok) emit({ kind: 'report-written', path: written.value.path, time: now().toISOString() });
+      else reportError = `error: no report: ${written.error}`;
+    }
   } finally {
     await opened.close();
   }
   if (journalError !== undefined) return fail(`error: cannot write the run journal in ${state.layout.runs}: ${journalError.message}\nhint: free space (or use another --state-dir), then run again: completed work is kept`);
-  return ok(status);
+  return reportError === undefined ? ok(status) : fail(reportError);
 }

@@ -2,7 +2,8 @@
 // whose shards are checkpointed (and skipped on resume), side-effect units, progress and logs.
 import { resolve } from 'node:path';
 import { arrow } from '../util/arrow.js';
-import type { ArtifactMeta, DataAccess, InputArtifact, OutputWriter, StepContext } from '../index.js';
+import type { ArtifactMeta, DataAccess, InputArtifact, OutputWriter, RunPlacement, StepContext } from '../index.js';
+import { localPlacement } from '../devices/run-placement.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import type { CheckpointLog } from '../store/checkpoint-log.js';
@@ -44,6 +45,8 @@ export interface StepContextParts {
   resolvePath?: (path: string) => string;
   workers: number;
   data: DataAccess;
+  /** Where and how the step computes (default: the local CPU under onnxruntime with `workers` workers). */
+  placement?: RunPlacement;
   fileDigest: (path: string) => Sha256Hex | undefined;
   emit: EmitRunEvent;
   now: () => Date;
@@ -122,6 +125,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
   const output = (port: string): OutputWriter => {
     if (step.plugin.outputs[port] === undefined) throw new Error(`${step.plugin.id} writes undeclared output "${port}"`);
     return {
+      isDone: (index) => io.unitStatus(`output:${port}:${index}`) !== 'todo',
       shard: (index, produce) =>
         runUnit(`output:${port}:${index}`, async () => {
           const table = await produce();
@@ -135,6 +139,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     stepId: step.id,
     params: step.params,
     workers: parts.workers,
+    placement: Object.freeze({ ...(parts.placement ?? localPlacement(parts.workers)) }),
     signal,
     workdir: parts.workdir,
     resolvePath,

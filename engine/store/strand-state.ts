@@ -1,6 +1,6 @@
 // Owns a state directory as a whole: step records and "latest" pointers beside the object store and
 // file digests. It answers the planner's questions (PlanFacts) from disk.
-import { readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, existsSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { PlanFacts } from '../plan/decide-step.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
@@ -54,6 +54,8 @@ export class StrandState implements PlanFacts {
 
   inputFileDigest(path: string): Sha256Hex | undefined {
     if (isGcsUri(path)) return this.remoteDigest(path);
+    // A model folder (x-strand-format: model) is digested whole: names and contents.
+    if (!hasGlob(path) && statSync(resolve(this.workdir, path), { throwIfNoEntry: false })?.isDirectory()) return this.files.digest(resolve(this.workdir, path));
     const matches = globFiles(path, this.workdir);
     if (matches.length === 0) return undefined;
     if (!hasGlob(path)) return this.files.digest(matches[0]!);

@@ -71,6 +71,7 @@ export function RunView({ state, width, outputs }: { state: RunState; width: num
           {outputs.map((o) => (
             <Text key={o}>{fit(`output: ${o}`, width)}</Text>
           ))}
+          {state.report !== undefined ? <Text>{fit(`report: ${state.report}`, width)}</Text> : null}
         </Box>
       ) : null}
     </Box>

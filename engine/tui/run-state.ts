@@ -25,6 +25,8 @@ export interface RunState {
   steps: StepProgress[];
   logs: string[];
   finished?: { status: string; durationMs: number };
+  /** Where the run's HTML report was written (`strand run --report`). */
+  report?: string;
 }
 
 export const EMPTY_RUN: RunState = { workflow: '', runId: '', steps: [], logs: [] };
@@ -67,6 +69,13 @@ export function reduceRun(state: RunState, event: RunEvent): RunState {
       return state;
     case 'run-finished':
       return { ...state, finished: { status: event.status, durationMs: event.durationMs } };
+    case 'report-written':
+      return { ...state, report: event.path };
+    case 'run-planned':
+    case 'resource-sample':
+    case 'step-attempt':
+    case 'step-preempted':
+      return state;
     default: {
       const unreachable: never = event;
       throw new Error(`unknown event ${JSON.stringify(unreachable)}`);

@@ -6,7 +6,7 @@ import { findCycle } from '../graph/find-cycle.js';
 import { topoSort } from '../graph/topo-sort.js';
 import type { StepPlugin } from '../index.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { findExpressions, resolveParams } from './expressions.js';
+import { expressionsIn, locateExpression, resolveParams } from './expressions.js';
 import { resolveParamValues } from './param-values.js';
 import { checkAgainstSchema } from './schema-diagnostics.js';
 import type { ParamSpec, StepPlacement, StepSpec, Workflow } from './workflow.js';
@@ -28,22 +28,6 @@ type RawStep = { uses?: unknown; needs?: unknown; with?: unknown; inputs?: unkno
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** Every string inside a value with its path, for expression checks. */
-export function stringsIn(value: unknown, path: YamlPath): { path: YamlPath; text: string }[] {
-  if (typeof value === 'string') return [{ path, text: value }];
-  if (Array.isArray(value)) return value.flatMap((v, i) => stringsIn(v, [...path, i]));
-  if (isRecord(value)) return Object.entries(value).flatMap(([k, v]) => stringsIn(v, [...path, k]));
-  return [];
-}
-
-/** Narrows a location from a whole scalar to the expression inside it. */
-export function locateInString(source: YamlSource, path: YamlPath, needle: string) {
-  const location = source.locate(path);
-  const line = source.text.split(/\r?\n/)[location.line - 1] ?? '';
-  const index = line.indexOf(needle, location.column - 1);
-  return index === -1 ? location : { ...location, column: index + 1, length: needle.length };
 }
 
 /** The document with `with:` params substituted (unknown params stay as written, reported elsewhere). */
@@ -106,19 +90,17 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
         diagnostics.push(errorAt('unknown-step', source.locate(['steps', id, 'needs', i]), `step "${id}" needs "${need}", which is not a step${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `steps in this workflow: ${stepIds.join(', ')}`));
       } else addEdge(id, need, ['steps', id, 'needs', i]);
     });
-    for (const { path, text } of stringsIn(step.with, ['steps', id, 'with'])) {
-      for (const match of findExpressions(text)) {
-        const location = locateInString(source, path, match.source);
-        if (match.expression === undefined) {
-          diagnostics.push(errorAt('bad-expression', location, `bad expression ${match.source}`, 'write ${{ params.NAME }}; step outputs are wired with inputs: or needs:'));
-        } else if (match.expression.kind === 'recipe-input') {
-          diagnostics.push(errorAt('bad-expression', location, `${match.source} is only meaningful inside a recipe's inputs:`, 'write ${{ params.NAME }}'));
-        } else if (match.expression.kind === 'step-output') {
-          diagnostics.push(errorAt('bad-expression', location, `${match.source} cannot be used in with:`, `step outputs are artifacts: wire them under inputs:, e.g. inputs: { PORT: "${match.source}" }`));
-        } else if (!(match.expression.name in paramSpecs)) {
-          const suggestion = didYouMean(match.expression.name, Object.keys(paramSpecs));
-          diagnostics.push(errorAt('unknown-param', location, `unknown param "${match.expression.name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `declare it under params:, e.g. params: { ${match.expression.name}: { type: string } }`));
-        }
+    for (const { path, match } of expressionsIn(step.with, ['steps', id, 'with'])) {
+      const location = locateExpression(source, path, match);
+      if (match.expression === undefined) {
+        diagnostics.push(errorAt('bad-expression', location, `bad expression ${match.source}`, 'write ${{ params.NAME }}; step outputs are wired with inputs: or needs:'));
+      } else if (match.expression.kind === 'recipe-input') {
+        diagnostics.push(errorAt('bad-expression', location, `${match.source} is only meaningful inside a recipe's inputs:`, 'write ${{ params.NAME }}'));
+      } else if (match.expression.kind === 'step-output') {
+        diagnostics.push(errorAt('bad-expression', location, `${match.source} cannot be used in with:`, `step outputs are artifacts: wire them under inputs:, e.g. inputs: { PORT: "${match.source}" }`));
+      } else if (!Object.hasOwn(paramSpecs, match.expression.name)) {
+        const suggestion = didYouMean(match.expression.name, Object.keys(paramSpecs));
+        diagnostics.push(errorAt('unknown-param', location, `unknown param "${match.expression.name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `declare it under params:, e.g. params: { ${match.expression.name}: { type: string } }`));
       }
     }
   }
@@ -162,10 +144,10 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
       placement: {
         ...(typeof raw.on === 'string' ? { on: raw.on } : {}),
         ...(isRecord(raw.mesh) ? { mesh: raw.mesh } : {}),
-        ...(raw.batch !== undefined ? { batch: raw.batch as StepPlacement['batch'] } : {}),
+        ...(raw.batch !== undefined ? { batch: raw.batch as NonNullable<StepPlacement['batch']> } : {}),
         ...(raw.precision === 'fp32' || raw.precision === 'bf16' ? { precision: raw.precision } : {}),
         ...(typeof raw.tokens === 'number' ? { tokens: raw.tokens } : {}),
-        ...(isRecord(raw.model_facts) ? { modelFacts: raw.model_facts as StepPlacement['modelFacts'] } : {}),
+        ...(isRecord(raw.model_facts) ? { modelFacts: raw.model_facts } : {}),
       },
     };
   });

@@ -1,5 +1,11 @@
-// Owns `${{ }}` expressions: finding them in strings, parsing the two forms
-// (`params.NAME`, `steps.ID.outputs.PORT`) and substituting parameter values.
+// Owns `${{ }}` expressions, the one place that knows their syntax: finding them in strings (and in
+// every string of a value), parsing their forms (`params.NAME`, `steps.ID.outputs.PORT`, a recipe's
+// `inputs.PORT`), reading a string that is exactly one reference, writing a step-output reference
+// back as text, and substituting parameter values.
+import type { SourceLocation } from '../diagnostics/diagnostic.js';
+import { mapStrings } from './map-strings.js';
+import type { PortWire } from './workflow.js';
+import type { YamlPath, YamlSource } from './yaml-source.js';
 
 export type Expression =
   | { kind: 'param'; name: string }
@@ -21,20 +27,20 @@ const PARAM = /^params\.([A-Za-z_][A-Za-z0-9_-]*)$/;
 const STEP_OUTPUT = /^steps\.([A-Za-z_][A-Za-z0-9_.-]*?)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)$/;
 const RECIPE_INPUT = /^inputs\.([A-Za-z_][A-Za-z0-9_-]*)$/;
 
+function parseBody(body: string): Expression | undefined {
+  const param = PARAM.exec(body);
+  if (param) return { kind: 'param', name: param[1]! };
+  const step = STEP_OUTPUT.exec(body);
+  if (step) return { kind: 'step-output', step: step[1]!, port: step[2]! };
+  const input = RECIPE_INPUT.exec(body);
+  return input ? { kind: 'recipe-input', port: input[1]! } : undefined;
+}
+
+/** Every `${{ }}` in `text`, in order; an unclosed `${{` is a last match without an expression. */
 export function findExpressions(text: string): ExpressionMatch[] {
   const matches: ExpressionMatch[] = [];
   for (const m of text.matchAll(EXPRESSION)) {
-    const body = m[1]!.trim();
-    const param = PARAM.exec(body);
-    const step = STEP_OUTPUT.exec(body);
-    const input = RECIPE_INPUT.exec(body);
-    const expression: Expression | undefined = param
-      ? { kind: 'param', name: param[1]! }
-      : step
-        ? { kind: 'step-output', step: step[1]!, port: step[2]! }
-        : input
-          ? { kind: 'recipe-input', port: input[1]! }
-          : undefined;
+    const expression = parseBody(m[1]!.trim());
     matches.push({ offset: m.index, length: m[0].length, source: m[0], ...(expression ? { expression } : {}) });
   }
   const unclosed = text.indexOf('${{', matches.length ? matches[matches.length - 1]!.offset + 3 : 0);
@@ -44,28 +50,55 @@ export function findExpressions(text: string): ExpressionMatch[] {
   return matches;
 }
 
+/** Every expression in every string inside `value`, with the YAML path of its string (`path` is where `value` sits). */
+export function expressionsIn(value: unknown, path: YamlPath): { path: YamlPath; match: ExpressionMatch }[] {
+  const found: { path: YamlPath; match: ExpressionMatch }[] = [];
+  mapStrings(value, (text, at) => found.push(...findExpressions(text).map((match) => ({ path: at, match }))), path);
+  return found;
+}
+
+/** The expression `value` is when it is a string of exactly one (`"${{ steps.a.outputs.b }}"`, not `"x${{ … }}"`). */
+export function parseReference(value: unknown): Expression | undefined {
+  return typeof value === 'string' ? wholeExpression(value, findExpressions(value)) : undefined;
+}
+
+function wholeExpression(text: string, matches: ExpressionMatch[]): Expression | undefined {
+  return matches.length === 1 && matches[0]!.length === text.length ? matches[0]!.expression : undefined;
+}
+
+/** The text of a reference to a step output, as a workflow writes it under `inputs:`. */
+export function formatStepOutput(wire: PortWire): string {
+  return `\${{ steps.${wire.step}.outputs.${wire.port} }}`;
+}
+
+/** Narrows the location of the string at `path` to one expression inside it. */
+export function locateExpression(source: YamlSource, path: YamlPath, match: ExpressionMatch): SourceLocation {
+  const location = source.locate(path);
+  const line = source.text.split(/\r?\n/)[location.line - 1] ?? '';
+  const index = line.indexOf(match.source, location.column - 1);
+  return index === -1 ? location : { ...location, column: index + 1, length: match.source.length };
+}
+
 /**
  * Substitutes params in a string. A string that is exactly one expression keeps the param's type
- * (`${{ params.k }}` with k = 6 gives the number 6); otherwise values are interpolated as text.
+ * (`${{ params.k }}` with k = 6 gives the number 6); otherwise values are interpolated as text. A param
+ * without a value stays as written (reported elsewhere).
  */
-export function substituteParams(text: string, values: Record<string, string | number | boolean>): unknown {
+export function substituteParams(text: string, values: Readonly<Record<string, unknown>>): unknown {
   const matches = findExpressions(text);
-  const only = matches[0];
-  if (matches.length === 1 && only?.expression?.kind === 'param' && only.length === text.length && only.expression.name in values) {
-    return values[only.expression.name];
+  const only = wholeExpression(text, matches);
+  if (only?.kind === 'param' && Object.hasOwn(values, only.name)) return values[only.name];
+  let result = '';
+  let end = 0;
+  for (const { offset, length, expression } of matches) {
+    if (expression?.kind !== 'param' || !Object.hasOwn(values, expression.name)) continue;
+    result += text.slice(end, offset) + String(values[expression.name]);
+    end = offset + length;
   }
-  return text.replace(EXPRESSION, (whole, body: string) => {
-    const param = PARAM.exec(body.trim());
-    return param && param[1]! in values ? String(values[param[1]!]) : whole;
-  });
+  return end === 0 ? text : result + text.slice(end);
 }
 
 /** Applies `substituteParams` to every string inside a JSON-like value. */
-export function resolveParams(value: unknown, values: Record<string, string | number | boolean>): unknown {
-  if (typeof value === 'string') return substituteParams(value, values);
-  if (Array.isArray(value)) return value.map((v) => resolveParams(v, values));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveParams(v, values)]));
-  }
-  return value;
+export function resolveParams(value: unknown, values: Readonly<Record<string, unknown>>): unknown {
+  return mapStrings(value, (text) => substituteParams(text, values));
 }

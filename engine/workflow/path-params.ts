@@ -9,8 +9,12 @@ export interface PathParam {
   direction: 'input' | 'output';
   /** URI schemes the param takes besides local paths. */
   schemes: readonly string[];
-  /** `"x-strand-format": "onnx"`: an ONNX model, whose external data files are part of it. */
-  format?: 'onnx';
+  /**
+   * `"x-strand-format": "onnx"`: an ONNX model, whose external data files are part of it. `"model"`: an
+   * ONNX file or a model folder (Hugging Face layout: config.json, model.safetensors or pytorch_model.bin,
+   * perhaps model.onnx), whose model.onnx, if any, counts as an ONNX model.
+   */
+  format?: 'onnx' | 'model';
 }
 
 export function pathParams(step: Pick<StepSpec, 'plugin' | 'params'>): PathParam[] {
@@ -21,7 +25,7 @@ export function pathParams(step: Pick<StepSpec, 'plugin' | 'params'>): PathParam
     const value = step.params[key];
     if (direction === undefined || value === undefined) continue;
     for (const path of Array.isArray(value) ? value : [value]) {
-      if (typeof path === 'string') found.push({ key, path, direction, schemes: schema['x-strand-uri'] ?? [], ...(schema['x-strand-format'] === 'onnx' ? { format: 'onnx' as const } : {}) });
+      if (typeof path === 'string') found.push({ key, path, direction, schemes: schema['x-strand-uri'] ?? [], ...(schema['x-strand-format'] === 'onnx' || schema['x-strand-format'] === 'model' ? { format: schema['x-strand-format'] } : {}) });
     }
   }
   return found;

@@ -3,7 +3,7 @@
 import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import type { StepPlugin } from '../index.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { findExpressions } from './expressions.js';
+import { formatStepOutput, parseReference } from './expressions.js';
 import type { PortWire } from './workflow.js';
 import type { YamlSource } from './yaml-source.js';
 
@@ -29,8 +29,7 @@ export function wirePorts(
         diagnostics.push(errorAt('unknown-port', source.locate(['steps', id, 'inputs', port], 'key'), `${plugin.id} has no input "${port}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `inputs of ${plugin.id}: ${Object.keys(plugin.inputs).join(', ') || 'none'}`));
         continue;
       }
-      const matches = typeof ref === 'string' ? findExpressions(ref) : [];
-      const expression = matches.length === 1 && matches[0]!.length === (ref as string).length ? matches[0]!.expression : undefined;
+      const expression = parseReference(ref);
       if (expression?.kind !== 'step-output') {
         diagnostics.push(errorAt('bad-expression', location(), `input "${port}" must be one reference to a step output`, 'write ${{ steps.ID.outputs.PORT }}'));
         continue;
@@ -67,7 +66,7 @@ export function wirePorts(
       if (candidates.length === 1) wires[port] = candidates[0]!;
       else if (candidates.length > 1) {
         diagnostics.push({
-          ...errorAt('ambiguous-input', source.locate(['steps', id, 'needs']), `input "${port}" (${spec.type}) of step "${id}" could come from ${candidates.map((c) => `${c.step}.${c.port}`).join(' or ')}`, `choose one: inputs: { ${port}: "\${{ steps.${candidates[0]!.step}.outputs.${candidates[0]!.port} }}" }`),
+          ...errorAt('ambiguous-input', source.locate(['steps', id, 'needs']), `input "${port}" (${spec.type}) of step "${id}" could come from ${candidates.map((c) => `${c.step}.${c.port}`).join(' or ')}`, `choose one: inputs: { ${port}: "${formatStepOutput(candidates[0]!)}" }`),
           related: candidates.map((c) => ({ message: `candidate ${c.step}.${c.port}`, location: source.locate(['steps', c.step], 'key') })),
         });
       } else if (spec.optional !== true && needs.every((need) => plugins.has(need))) {

@@ -97,6 +97,8 @@ function definitions(plugins: readonly StepPlugin[]): JsonSchema {
         required: ['kind'],
         properties: {
           kind: { enum: ['cpu', 'tpu', 'gpu'] },
+          runtime: { enum: ['onnx', 'jax'], description: 'what computes steps with more than one runtime (embed/nt): onnx (default on cpu) or jax (tpu and gpu always run jax)' },
+          devices: { type: 'integer', minimum: 1, description: 'kind: cpu, runtime: jax: XLA host devices the CPU is split into (default 1)' },
           type: { type: 'string', description: 'TPU slice (v3-8, v4-32, v5litepod-8, v5p-8, v6e-8) or GPU (a100-40gb, a100-80gb, h100, h200)' },
           count: { type: 'integer', minimum: 1, description: 'GPUs' },
           spot: { type: 'boolean' },

@@ -29,7 +29,7 @@ parentPort!.on('message', async (request: EmbedRequest | 'close') => {
   }
   try {
     const embedder = await opening;
-    const rows = Array.from({ length: request.offsets.length - 1 }, (_, i) => request.flat.subarray(request.offsets[i]!, request.offsets[i + 1]!));
+    const rows = Array.from({ length: request.offsets.length - 1 }, (_, i) => request.flat.subarray(request.offsets[i], request.offsets[i + 1]));
     const { flat, dim } = await embedder.embed(rows, request.padId, request.batchSize, request.rule, request.bucket);
     parentPort!.postMessage({ id: request.id, flat, dim } satisfies EmbedReply, [flat.buffer as ArrayBuffer]);
   } catch (error) {

@@ -88,7 +88,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
           // Row groups of at most ROW_GROUP rows: the writer's per-value JS arrays stay small.
           for (let start = 0; start < table.numRows; start += ROW_GROUP) {
             const slice = table.slice(start, start + ROW_GROUP);
-            parquet.write({ columnData: columnData(slice) as never, rowGroupSize: slice.numRows });
+            parquet.write({ columnData: columnData(slice), rowGroupSize: slice.numRows });
             await flushBytes();
           }
         }

@@ -14,7 +14,7 @@ export function tokenizerFor(name: string, settings: { version?: unknown; k?: un
   const maxTokens = typeof settings.max_tokens === 'number' ? settings.max_tokens : undefined;
   switch (name) {
     case 'nucleotide-transformer': {
-      const version = (Number(settings.version ?? 2) === 1 ? 1 : 2) as NtVersion;
+      const version: NtVersion = Number(settings.version ?? 2) === 1 ? 1 : 2;
       const vocab = NT_VOCABULARY[version];
       return { tokenize: (s) => tokenizeNt(s, version), facts: { tokenizer: name, version: String(version), pad_id: vocab.pad, prefix: 1, suffix: 0, max_tokens: maxTokens ?? vocab.maxTokens } };
     }

@@ -116,7 +116,7 @@ steps:
     const record = JSON.parse(readFileSync(join(root, '.strand/steps', `${key}.json`), 'utf8'));
     const shard: string = JSON.parse(readFileSync(objectPath(record.outputs.embeddings), 'utf8')).shards[0].digest;
     const bytes = readFileSync(objectPath(shard));
-    bytes[bytes.length - 20] ^= 0xff;
+    bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0xff;
     writeFileSync(objectPath(shard), bytes);
     const corrupt = `cache entry is corrupt (store object ${shard.slice(0, 12)} is corrupt (its content does not match its digest))`;
 

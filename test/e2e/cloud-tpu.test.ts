@@ -48,6 +48,8 @@ function project(on: string, device?: string): string {
 const env = () => ({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_TPU_EMULATOR_HOST: tpu.endpoint });
 const markerWrites = () => gcs.writes.filter((n) => n.includes('/markers/'));
 const markers = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => JSON.parse(gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as ShardMarker);
+/** A marker written by a host of the first attempt. */
+const firstAttemptMarkers = (name: string, bytes: Buffer): boolean => name.includes('/markers/') && (JSON.parse(bytes.toString()) as ShardMarker).attempt === 1;
 const jobSpecs = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => JSON.parse(gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as JobSpec);
 
 function localVectors(): Buffer {
@@ -61,12 +63,15 @@ describe('Cloud TPU executor (local servers)', () => {
     const root = project(ON_POD);
     gcs.inject({ kind: 'status', status: 503, method: 'GET', pathIncludes: '/o', times: 2 });
     gcs.inject({ kind: 'status', status: 429, method: 'POST', pathIncludes: '/upload/', times: 1 });
+    // A worker exits just after its report, which is when the engine deletes the node: the delete waits for
+    // the hosts to have exited, so their exit codes are theirs, not the deletion's.
+    tpu.hold({ method: 'DELETE', pathIncludes: '/nodes/' }, () => tpu.hostsExited());
     const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 is READY with 2 hosts/);
     expect(tpu.events).toEqual([expect.stringMatching(/^create strand-/), expect.stringMatching(/^ready /), expect.stringMatching(/^delete /)]);
-    expect(tpu.hostExits.map((h) => [h.host, h.code])).toEqual(expect.arrayContaining([[0, 0], [1, 0]]));
+    expect(tpu.hostExits.map((h) => [h.host, h.code]).sort()).toEqual([[0, 0], [1, 0]]);
     expect(markerWrites()).toHaveLength(10);
     expect(new Set(markerWrites()).size).toBe(10);
     expect(gcs.log.map((r) => r.status)).toEqual(expect.arrayContaining([503, 429]));
@@ -82,17 +87,18 @@ describe('Cloud TPU executor (local servers)', () => {
 
   it('recreates a preempted spot node and runs only the shards without a marker', async () => {
     const root = project(ON_POD, DEVICE(', spot: true'));
-    let preempted = 0;
+    // At the third marker the first attempt's hosts freeze (their next marker is held), then the node is
+    // preempted: exactly three shards finished on it.
     gcs.onWrite = (_bucket, name) => {
-      if (name.includes('/markers/') && markerWrites().length === 3 && preempted++ === 0) {
-        const node = [...tpu.nodes.values()][0]!.name.split('/').pop()!;
-        tpu.preempt(node);
+      if (name.includes('/markers/') && markerWrites().length === 3 && tpu.events.every((e) => !e.startsWith('preempt'))) {
+        gcs.holdWrites(firstAttemptMarkers);
+        tpu.preempt([...tpu.nodes.values()][0]!.name.split('/').pop()!);
       }
     };
     const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/was (PREEMPTED|SUSPENDED) with \d+ shards to do; recreating it/);
+    expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 was PREEMPTED with 7 shards to do; recreating it/);
     expect(tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
     expect(tpu.events.filter((e) => e.startsWith('preempt'))).toHaveLength(1);
     expect(tpu.nodes.size + tpu.queued.size).toBe(0);
@@ -100,7 +106,7 @@ describe('Cloud TPU executor (local servers)', () => {
     expect(first!.shards).toHaveLength(10);
     // the second attempt ran exactly the shards the first left without a marker: nothing lost, nothing twice
     const byFirst = markers().filter((m) => m.attempt === 1).map((m) => m.index);
-    expect(byFirst.length).toBeGreaterThanOrEqual(3);
+    expect(byFirst).toHaveLength(3);
     expect(second!.shards).toEqual(first!.shards.filter((i) => !byFirst.includes(i)));
     expect(markers().filter((m) => m.attempt === 2).map((m) => m.index).sort((a, b) => a - b)).toEqual(second!.shards);
     expect(markerWrites()).toHaveLength(10);
@@ -111,8 +117,13 @@ describe('Cloud TPU executor (local servers)', () => {
   it('resumes after the engine is killed: the node it left is deleted, finished shards are not run again', async () => {
     const root = project(ON_POD);
     const engine = startCli(['run', 'flow.yaml', '--plain'], root, env());
+    // At the second marker the engine is killed and the hosts it leaves freeze (their next marker is held):
+    // exactly two shards finished on the first node.
     gcs.onWrite = (_bucket, name) => {
-      if (name.includes('/markers/') && markerWrites().length === 2) engine.kill('SIGKILL');
+      if (name.includes('/markers/') && markerWrites().length === 2) {
+        gcs.holdWrites(firstAttemptMarkers);
+        engine.kill('SIGKILL');
+      }
     };
     expect(await exited(engine)).toBe(null);
     const left = [...tpu.nodes.keys()].map((n) => n.split('/').pop());
@@ -124,20 +135,11 @@ describe('Cloud TPU executor (local servers)', () => {
     expect(new Set(markerWrites()).size).toBe(10);
     expect(markerWrites()).toHaveLength(10);
     const [first, second] = jobSpecs();
-    // Depending on how far the orphaned workers got, a second node ran exactly what had no marker, or none was needed.
     const byFirst = markers().filter((m) => m.attempt === 1).map((m) => m.index);
-    expect(second?.shards ?? []).toEqual(first!.shards.filter((i) => !byFirst.includes(i)));
+    expect(byFirst).toHaveLength(2);
+    expect(second!.shards).toEqual(first!.shards.filter((i) => !byFirst.includes(i)));
+    expect(markers().filter((m) => m.attempt === 2).map((m) => m.index).sort((a, b) => a - b)).toEqual(second!.shards);
     expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
-  });
-
-  it('fails, and deletes the node, when its hosts never start a worker', async () => {
-    const root = project(ON_POD, DEVICE(', stall_minutes: 0.02').replace(`worker_command: "${process.execPath} ${CLI}"`, 'worker_command: "true"'));
-    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
-    expect(run.status).toBe(1);
-    expect(run.stdout).toMatch(/FAILED +embed: no shard finished and no host reported on strand-[0-9a-f]{12}-1 for 0.02 min \(2 of 2 hosts silent\)/);
-    expect(run.stdout).toContain('hint: check the hosts\' startup-script output');
-    expect(tpu.nodes.size).toBe(0);
-    expect(tpu.hostExits.map((h) => h.code)).toEqual([0, 0]);
   });
 
   it('keeps a node with keep: true, and lists and deletes it with strand tpu', async () => {

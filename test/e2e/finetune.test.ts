@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import { journalPath, listRuns, readJournal } from '../../engine/run/journal.js';
-import { copyFromRepo, exited, removeProjects, runCli, startCli, waitFor, writeProject } from '../helpers/project.js';
+import { killAt } from '../helpers/journal-gate.js';
+import { copyFromRepo, exited, removeProjects, runCli, startCli, writeProject } from '../helpers/project.js';
 
 let reference: string;
 beforeAll(() => {
@@ -60,19 +61,26 @@ describe('finetune/taxonomy-head and classify/taxonomy', () => {
     expect(rows[1]!.nearest_reference_distance).toBeGreaterThan(0.5);
   });
 
-  it('resumes a killed training from its checkpoint to exactly the uninterrupted weights', async () => {
+  // The run is killed by SIGKILL at a known line of its journal: just after the log of the checkpoint at
+  // step 50, or between the durable checkpoint at step 100 and its log line (the journal then says 50,
+  // the checkpoint log 100: resumption must trust the checkpoint).
+  it.each([
+    ['after', 50],
+    ['before', 100],
+  ] as const)('resumes a training killed %s the log of its checkpoint at step %i from exactly that step, to the uninterrupted weights', async (when, checkpoint) => {
     const referenceHead = readFileSync(join(reference, 'out/taxonomy-head.onnx'));
 
     const root = project();
-    const child = startCli(ARGS, root);
-    await waitFor(() => (logs(root)[0] ?? []).some((m) => m === 'checkpoint at step 50'), 'the checkpoint at step 50');
-    child.kill('SIGKILL');
-    await exited(child);
+    const at = { kind: 'step-log', step: 'head', message: `checkpoint at step ${checkpoint}` } as const;
+    const child = startCli(ARGS, root, killAt(root, { at, when, signal: 'SIGKILL' }));
+    expect(await exited(child)).toBe(null);
+    expect(child.signalCode).toBe('SIGKILL');
+    const killed = logs(root)[0]!;
+    expect(killed.filter((m) => m.startsWith('checkpoint at step'))).toEqual(['checkpoint at step 50']); // in both cases
+
     const resumed = runCli(ARGS, root);
     expect(resumed.status).toBe(0);
-    const resumedFrom = Number(/resuming training from step (\d+)/.exec(logs(root)[1]!.join('\n'))?.[1]);
-    expect(resumedFrom).toBeGreaterThanOrEqual(50);
-    expect(resumedFrom).toBeLessThan(120);
+    expect(logs(root)[1]!.filter((m) => m.startsWith('resuming'))).toEqual([`resuming training from step ${checkpoint} of 120`]);
     expect(readFileSync(join(root, 'out/taxonomy-head.onnx')).equals(referenceHead)).toBe(true);
   });
 

@@ -8,7 +8,7 @@
 // fails when they disagree). The XML API that LanceDB's object store speaks is in gcs-xml-api.ts, and an
 // STS token endpoint for Application Default Credentials in gcs-token-endpoint.ts. Faults can be injected:
 // error statuses (429, 503) for matching requests, a resumable upload or a download whose connection drops
-// after some bytes, and a corrupted download.
+// after some bytes, and a corrupted download. Writes can be held, to freeze a writer at a known point.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleXmlApi } from './gcs-xml-api.js';
@@ -86,6 +86,9 @@ export class GcsServer extends LocalHttpServer {
   onWrite: (bucket: string, name: string) => void = () => {};
   /** Called after each download (whole or ranged) is answered. */
   onMedia: (bucket: string, name: string) => void = () => {};
+  private readonly holds: ((name: string, bytes: Buffer) => boolean)[] = [];
+  /** Writes held so far (by name). */
+  readonly held: string[] = [];
 
   createBucket(name: string): void {
     this.buckets.set(name, new Map());
@@ -93,6 +96,14 @@ export class GcsServer extends LocalHttpServer {
 
   inject(fault: GcsFault): void {
     this.faults.push(fault);
+  }
+
+  /**
+   * From now on, a write for which `matches` holds is neither stored nor answered: its writer waits, as a
+   * host frozen just before that write would (until it is killed, or the server stops).
+   */
+  holdWrites(matches: (name: string, bytes: Buffer) => boolean): void {
+    this.holds.push(matches);
   }
 
   /** Injected faults not yet triggered. */
@@ -255,6 +266,10 @@ export class GcsServer extends LocalHttpServer {
     respond: (status: number, body?: unknown) => void,
     error: (status: number, message: string, reason: string) => void,
   ): void {
+    if (this.holds.some((matches) => matches(name, bytes))) {
+      this.held.push(name);
+      return;
+    }
     const object = this.put(bucketName, name, bytes, String(metadata.contentType ?? 'application/octet-stream'), (metadata.metadata ?? {}) as Record<string, string>, precondition);
     if (object === 'precondition-failed') return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
     respond(200, resource(bucketName, name, object));

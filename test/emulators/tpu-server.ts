@@ -2,7 +2,11 @@
 // it as to tpu.googleapis.com. It owns nodes, queued resources and long-running operations, with integer
 // enums on the wire, a CREATING -> READY state machine, and what a TPU VM does at boot: when a node turns
 // READY it runs the node's `startup-script` once per host, as a local process (so a node of 2 hosts starts 2
-// workers). Tests inject preemption (workers killed, node PREEMPTED, queued resource SUSPENDED) and errors.
+// workers), each seeing as many XLA CPU devices as the host has TPU devices (JAX_PLATFORMS=cpu and
+// --xla_force_host_platform_device_count: JAX CPU devices stand in for TPU cores). Deleting a node stops its
+// hosts, and the delete operation completes only once every host process has exited (so `hostExits` is
+// complete when a client's delete returns). Tests inject preemption (workers killed, node PREEMPTED, queued
+// resource SUSPENDED) and errors, and can hold requests until an event.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalHttpServer, readBody } from './local-http-server.js';
@@ -30,6 +34,8 @@ interface Operation {
   name: string;
   /** Polls left before it completes. */
   pollsLeft: number;
+  /** Whether it may complete yet (it stays running until then, whatever the polls). */
+  ready?: () => boolean;
   complete: () => Record<string, unknown> | { error: { code: number; message: string } };
   result?: Record<string, unknown>;
 }
@@ -60,6 +66,16 @@ export function hostsOf(acceleratorType: string): number {
   return perChip === 1 && chips <= 8 ? 1 : Math.ceil(chips / 4);
 }
 
+/** JAX devices on each host: TensorCores for v2/v3 (2 a chip), chips for v4/v5p (megacore) and v5e/v6e. */
+export function devicesPerHost(acceleratorType: string): number {
+  const m = /^(v\d+[a-z]*|v5litepod)-(\d+)$/.exec(acceleratorType);
+  const hosts = hostsOf(acceleratorType);
+  if (m === null || hosts === 0) return 0;
+  const size = Number(m[2]);
+  const devices = ['v4', 'v5p'].includes(m[1]!) ? size / 2 : size;
+  return devices / hosts;
+}
+
 export class TpuServer extends LocalHttpServer {
   readonly nodes = new Map<string, EmulatedNode>();
   readonly queued = new Map<string, EmulatedQueued>();
@@ -68,6 +84,9 @@ export class TpuServer extends LocalHttpServer {
   readonly events: string[] = [];
   readonly hostExits: HostExit[] = [];
   private readonly faults: TpuFault[] = [];
+  private readonly holds: { method: string; pathIncludes: string; until: () => Promise<unknown> }[] = [];
+  private readonly hostProcesses: ChildProcess[] = [];
+  private readonly exitWaiters: (() => void)[] = [];
   private operationCount = 0;
 
   /** @param hostEnv environment added to every host process (e.g. the GCS server's address). */
@@ -84,6 +103,22 @@ export class TpuServer extends LocalHttpServer {
     this.faults.push(fault);
   }
 
+  /** Requests matching `method` and `pathIncludes` are handled only once `until()` resolves (called when one arrives). */
+  hold(route: { method: string; pathIncludes: string }, until: () => Promise<unknown>): void {
+    this.holds.push({ ...route, until });
+  }
+
+  /** Resolves once every host process started so far has exited. */
+  hostsExited(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.hostProcesses.every((p) => p.exitCode !== null || p.signalCode !== null)) resolve();
+        else this.exitWaiters.push(check); // woken at the next exit
+      };
+      check();
+    });
+  }
+
   /** Preempts a node as Google does: its hosts stop at once, the node is PREEMPTED, its queued resource SUSPENDED. */
   preempt(nodeId: string): void {
     const node = [...this.nodes.values()].find((n) => n.name.endsWith(`/nodes/${nodeId}`));
@@ -98,9 +133,13 @@ export class TpuServer extends LocalHttpServer {
     for (const p of node.processes) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   }
 
-  private newOperation(parent: string, complete: Operation['complete'], polls = 1): Record<string, unknown> {
+  private hostsDown(node: EmulatedNode): boolean {
+    return node.processes.every((p) => p.exitCode !== null || p.signalCode !== null);
+  }
+
+  private newOperation(parent: string, complete: Operation['complete'], polls = 1, ready?: () => boolean): Record<string, unknown> {
     const name = `${parent}/operations/operation-${++this.operationCount}`;
-    this.operations.set(name, { name, pollsLeft: polls, complete });
+    this.operations.set(name, { name, pollsLeft: polls, complete, ...(ready ? { ready } : {}) });
     return { name, done: false, metadata: { '@type': 'type.googleapis.com/google.cloud.tpu.v2.OperationMetadata', verb: 'create', target: parent } };
   }
 
@@ -123,14 +162,25 @@ export class TpuServer extends LocalHttpServer {
     if (script === undefined) return;
     for (let host = 0; host < node.hosts; host++) {
       const child = spawn('bash', ['-c', script], {
-        env: { ...process.env, ...this.hostEnv, STRAND_JOB: metadata['strand-job'] ?? '', STRAND_WORKER_INDEX: String(host) },
+        env: {
+          ...process.env,
+          JAX_PLATFORMS: 'cpu',
+          XLA_FLAGS: `--xla_force_host_platform_device_count=${devicesPerHost(String(node.body.acceleratorType ?? ''))}`,
+          ...this.hostEnv,
+          STRAND_JOB: metadata['strand-job'] ?? '',
+          STRAND_WORKER_INDEX: String(host),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
-      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-      child.on('exit', (code, signal) => this.hostExits.push({ node: node.name.split('/').pop()!, host, code, signal, output }));
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      child.on('exit', (code, signal) => {
+        this.hostExits.push({ node: node.name.split('/').pop()!, host, code, signal, output });
+        for (const wake of this.exitWaiters.splice(0)) wake();
+      });
       node.processes.push(child);
+      this.hostProcesses.push(child);
     }
   }
 
@@ -149,6 +199,7 @@ export class TpuServer extends LocalHttpServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = decodeURIComponent(url.pathname);
     const body = (await readBody(req)).toString('utf8');
+    for (const hold of this.holds) if (hold.method === req.method && path.includes(hold.pathIncludes)) await hold.until();
     const send = (status: number, json: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(json));
@@ -163,7 +214,7 @@ export class TpuServer extends LocalHttpServer {
     if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/operations\/[^/]+$/.exec(path)) && req.method === 'GET') {
       const operation = this.operations.get(path.slice(4));
       if (operation === undefined) return fail(404, 'NOT_FOUND', `operation ${path} not found`);
-      if (operation.result === undefined && --operation.pollsLeft <= 0) operation.result = operation.complete();
+      if (operation.result === undefined && --operation.pollsLeft <= 0 && (operation.ready?.() ?? true)) operation.result = operation.complete();
       if (operation.result === undefined) return send(200, { name: operation.name, done: false });
       return send(200, { name: operation.name, done: true, ...operation.result });
     }
@@ -182,7 +233,8 @@ export class TpuServer extends LocalHttpServer {
       if (req.method === 'GET') return send(200, this.nodeJson(node));
       if (req.method === 'DELETE') {
         node.state = 'DELETING';
-        return send(200, this.newOperation(m[1]!, () => this.removeNode(node)));
+        this.killHosts(node);
+        return send(200, this.newOperation(m[1]!, () => this.removeNode(node), 1, () => this.hostsDown(node)));
       }
     }
     if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/queuedResources$/.exec(path))) {
@@ -212,11 +264,12 @@ export class TpuServer extends LocalHttpServer {
       if (req.method === 'DELETE') {
         const node = this.nodes.get(queued.nodeName);
         if (node !== undefined && url.searchParams.get('force') !== 'true') return fail(400, 'FAILED_PRECONDITION', 'queued resource still has a node; delete it or pass force');
+        if (node !== undefined) this.killHosts(node);
         return send(200, this.newOperation(m[1]!, () => {
           if (node !== undefined) this.removeNode(node);
           this.queued.delete(queued.name);
           return { response: { '@type': 'type.googleapis.com/google.protobuf.Empty' } };
-        }));
+        }, 1, () => node === undefined || this.hostsDown(node)));
       }
     }
     return fail(404, 'NOT_FOUND', `no route for ${req.method} ${path}`);

@@ -47,8 +47,11 @@ export function startCli(args: string[], cwd: string, env: Record<string, string
   return spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Resolves once `condition` holds, checking whenever the event loop is idle; fails after `limitMs`. */
-export async function waitFor(condition: () => boolean, what: string, limitMs = 60_000): Promise<void> {
+/**
+ * Resolves once `condition` holds (a state another process reaches: a journal line, a screen), checking
+ * every 25 ms. `limitMs` only turns a hang into a message; it stays within the test timeout.
+ */
+export async function waitFor(condition: () => boolean, what: string, limitMs = 240_000): Promise<void> {
   const started = Date.now();
   while (!condition()) {
     if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`);

@@ -1,5 +1,5 @@
 // Files the repository commits that its own code generates must match what the code generates now.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildTinyNt, buildTinyNtFolder } from '../../scripts/build-tiny-nt.js';
@@ -24,5 +24,9 @@ describe('committed generated files', () => {
     const committed = readFileSync(join(REPO, 'models/tiny-nt/model.safetensors'));
     expect(committed.length).toBeLessThan(5 * 1024 * 1024);
     expect(Buffer.from(folder['model.safetensors']).equals(committed)).toBe(true);
+  });
+
+  it('models/tiny-nt/model.onnx links to the ONNX form, so embed/nt runs the folder on either runtime', () => {
+    expect(readlinkSync(join(REPO, 'models/tiny-nt/model.onnx'))).toBe('../tiny-nt.onnx');
   });
 });

@@ -19,7 +19,7 @@ const repeat = defineStep<{ times: number }>({
   with: { properties: { times: { type: 'integer', minimum: 1 } } },
   inputs: { lines: { type: 'lines' } }, outputs: { lines: { type: 'lines' } },
   async run(ctx) {
-    const input = ctx.input('lines')!;
+    const input = ctx.input('lines');
     const text = (await input.readShard(0)).getChild('line')!.toArray() as string[];
     if (text.includes('stop')) throw new StepError('found "stop"', 'remove the line');
     await ctx.output('lines').shard(0, async () => new arrow.Table({ line: arrow.vectorFromArray(text.map((t) => t.repeat(ctx.params.times)), new arrow.Utf8()) }));

@@ -60,7 +60,7 @@ describe('startRun', () => {
     const { state, workflow } = setUp();
     const held = hold(state);
     const view = collector();
-    const run = await startRun({ held, workflow, remote: new Map(), view: view.sink, signal: new AbortController().signal, jobs: 1, env: {}, now: () => NOW });
+    const run = await startRun({ plans: new Map(), report: false, held, workflow, remote: new Map(), view: view.sink, signal: new AbortController().signal, jobs: 1, env: {}, now: () => NOW });
     held.release();
     expect(run).toEqual({ ok: true, value: 'ok' });
     expect(view.closed()).toBe(true);
@@ -76,11 +76,11 @@ describe('startRun', () => {
     mkdirSync(journalPath(state.layout.runs, newRunId(NOW, process.pid)), { recursive: true }); // appending to a directory fails
     const held = hold(state);
     const view = collector();
-    const run = await startRun({ held, workflow, remote: new Map(), view: view.sink, signal: new AbortController().signal, jobs: 1, env: {}, now: () => NOW });
+    const run = await startRun({ plans: new Map(), report: false, held, workflow, remote: new Map(), view: view.sink, signal: new AbortController().signal, jobs: 1, env: {}, now: () => NOW });
     held.release();
     expect(run.ok).toBe(false);
     expect(!run.ok && run.error).toMatch(/^error: cannot write the run journal in .*runs: EISDIR.*\nhint: free space/);
-    expect(view.events.map((e) => e.kind)).toEqual(['run-started', 'step-blocked', 'run-finished']);
+    expect(view.events.map((e) => e.kind).filter((kind) => kind !== 'resource-sample')).toEqual(['run-planned', 'run-started', 'step-blocked', 'run-finished']);
     expect(view.events.at(-1)).toMatchObject({ status: 'interrupted' });
     expect(view.closed()).toBe(true);
   });
@@ -90,7 +90,7 @@ describe('startRun', () => {
     const held = hold(state);
     writeFileSync(state.layout.runs, 'not a folder');
     const view = collector();
-    await expect(startRun({ held, workflow, remote: new Map(), view: view.sink, signal: new AbortController().signal, jobs: 1, env: {}, now: () => NOW })).rejects.toThrow(/EEXIST|ENOTDIR/);
+    await expect(startRun({ plans: new Map(), report: false, held, workflow, remote: new Map(), view: view.sink, signal: new AbortController().signal, jobs: 1, env: {}, now: () => NOW })).rejects.toThrow(/EEXIST|ENOTDIR/);
     held.release();
     expect(view.events).toEqual([]);
     expect(view.closed()).toBe(true);

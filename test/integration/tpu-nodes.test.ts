@@ -1,10 +1,9 @@
 // The TPU adapter through the official v2 client (REST) against the local TPU server (test/emulators).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TpuNodes } from '../../engine/cloud/tpu-nodes.js';
-import { waitFor } from '../helpers/project.js';
 import { TpuServer } from '../emulators/tpu-server.js';
 
 let server: TpuServer;
@@ -35,8 +34,9 @@ describe('TPU adapter', () => {
   it('creates a node, waits for READY, reads its hosts, and runs the startup script on each', async () => {
     const node = await tpu.create(request('n1', false), never);
     expect(node).toMatchObject({ id: 'n1', state: 'READY', acceleratorType: 'v4-16', workers: 2 });
-    await waitFor(() => existsSync(join(dir, 'n1-1')), 'both hosts');
+    await server.hostsExited();
     expect(readFileSync(join(dir, 'n1-0'), 'utf8')).toBe('host 0\n');
+    expect(readFileSync(join(dir, 'n1-1'), 'utf8')).toBe('host 1\n');
     expect((await tpu.list()).map((n) => n.id)).toEqual(['n1']);
     await tpu.delete('n1');
     expect(await tpu.get('n1')).toBeUndefined();

@@ -1,17 +1,20 @@
 // Crash-resume soak: the full pipeline (Parquet -> NT tokens -> ONNX -> LanceDB, 10 shards) as a child
-// process, stopped at seeded random moments by SIGKILL (or SIGINT), resumed each time until it
-// completes; and a run that fills its disk. Each ends with a table equal to an uninterrupted run's,
-// a store that verifies clean, and no completed shard computed twice. STRAND_SOAK_KILLS=300 for the long run.
+// process, stopped by SIGKILL (or SIGINT) at known lines of its journal — after a shard's line, between a
+// shard's durable checkpoint and its line, between a step's committed record and its line, before the
+// run's last line — and resumed each time until it completes; and a run that fills its disk. Each ends
+// with a table equal to an uninterrupted run's, a store that verifies clean, and no completed shard
+// computed twice. STRAND_SOAK_EVERY_POINT=1 for the long run: a SIGKILL before and after every line of
+// an uninterrupted run's journal, each in a fresh project.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import { journalPath, listRuns, readJournal } from '../../engine/run/journal.js';
-import { seededRandom } from '../../steps/seeded-random.js';
+import { isEvent, killAt, type EventMatch, type KillPoint } from '../helpers/journal-gate.js';
 import { copyFromRepo, exited, removeProjects, runCli, startCli, writeProject } from '../helpers/project.js';
 
-const KILLS = Number(process.env.STRAND_SOAK_KILLS ?? 5);
+const EVERY_POINT = process.env.STRAND_SOAK_EVERY_POINT === '1';
 
 const FLOW = `version: 1
 name: soak
@@ -64,46 +67,77 @@ async function expectLikeReference(root: string, reference: Awaited<ReturnType<t
 }
 
 let reference: Awaited<ReturnType<typeof tableRows>>;
+let referenceJournal: RunEvent[];
 
 beforeAll(async () => {
   const root = project();
   expect(runCli(['run', 'flow.yaml'], root).status).toBe(0);
   reference = await tableRows(root);
+  referenceJournal = journals(root)[0]!;
 });
 afterAll(removeProjects);
 
-async function soak(signal: 'SIGKILL' | 'SIGINT', seed: number): Promise<{ root: string; stops: number }> {
+const kill = (at: EventMatch, when: KillPoint['when']): KillPoint => ({ at, when, signal: 'SIGKILL' });
+const interrupt = (at: EventMatch): KillPoint => ({ at, when: 'after', signal: 'SIGINT' });
+
+/** In pipeline order: each is still ahead of the run that follows the stop at the one before. */
+const KILL_POINTS: KillPoint[] = [
+  kill({ kind: 'shard-done', step: 'source', unit: 'output:sequences:3' }, 'after'),
+  kill({ kind: 'shard-done', step: 'tokens', unit: 'output:tokens:6' }, 'before'), // checkpointed, not journaled
+  kill({ kind: 'step-finished', step: 'tokens' }, 'before'), // record committed, not journaled
+  kill({ kind: 'shard-done', step: 'embed', unit: 'output:embeddings:4' }, 'after'),
+  kill({ kind: 'shard-done', step: 'vectors', unit: 'once:write-shard-7' }, 'before'), // rows in LanceDB, unit not journaled
+  kill({ kind: 'shard-done', step: 'vectors', unit: 'once:indexes' }, 'before'),
+  kill({ kind: 'run-finished' }, 'before'),
+];
+
+const INTERRUPT_POINTS: KillPoint[] = [
+  interrupt({ kind: 'shard-done', step: 'source', unit: 'output:sequences:3' }),
+  interrupt({ kind: 'step-started', step: 'embed' }),
+  interrupt({ kind: 'shard-done', step: 'embed', unit: 'output:embeddings:6' }),
+  interrupt({ kind: 'shard-done', step: 'vectors', unit: 'once:write-shard-2' }),
+];
+
+/** A SIGKILL just before and just after each line of an uninterrupted run's journal. */
+function everyPoint(events: RunEvent[]): KillPoint[] {
+  const identity = ['kind', 'step', 'unit', 'message', 'done', 'status'];
+  return events.flatMap((e) => {
+    const at = Object.fromEntries(Object.entries(e).filter(([k]) => identity.includes(k))) as EventMatch;
+    return [kill(at, 'before'), kill(at, 'after')];
+  });
+}
+
+/** Runs the pipeline in one project, stopped at each point in turn, then once to completion. */
+async function soak(points: readonly KillPoint[]): Promise<string> {
   const root = project();
-  const next = seededRandom(seed);
-  let stops = 0;
-  for (;;) {
-    const child = startCli(['run', 'flow.yaml'], root);
-    if (stops < KILLS) {
-      const delay = 100 + next() * 1500;
-      const timer = setTimeout(() => child.kill(signal), delay);
-      const code = await exited(child);
-      clearTimeout(timer);
-      if (code === 0) break;
-      stops++;
+  for (const point of points) {
+    const earlier = journals(root).length;
+    const child = startCli(['run', 'flow.yaml'], root, killAt(root, point));
+    const code = await exited(child);
+    const stopped = journals(root).slice(earlier)[0] ?? []; // none when stopped before its first line
+    if (point.signal === 'SIGKILL') {
+      expect(child.signalCode).toBe('SIGKILL');
+      if (point.when === 'after') expect(isEvent(stopped.at(-1)!, point.at)).toBe(true);
+      else expect(stopped.filter((e) => isEvent(e, point.at))).toEqual([]);
     } else {
-      expect(await exited(child)).toBe(0);
-      break;
+      expect(code).toBe(130);
+      expect(stopped.filter((e) => isEvent(e, point.at))).toHaveLength(1);
+      expect(stopped.at(-1)).toMatchObject({ kind: 'run-finished', status: 'interrupted' });
     }
   }
-  return { root, stops };
+  expect(runCli(['run', 'flow.yaml'], root).status).toBe(0);
+  return root;
 }
 
 describe('crash-resume soak', () => {
-  it(`survives ${KILLS} SIGKILLs at random moments`, async () => {
-    const { root, stops } = await soak('SIGKILL', 11);
-    expect(stops).toBeGreaterThan(0);
-    await expectLikeReference(root, reference);
-  });
+  it(`survives SIGKILL at ${EVERY_POINT ? 'every line of the journal' : `${KILL_POINTS.length} known points`}`, async () => {
+    for (const points of EVERY_POINT ? everyPoint(referenceJournal).map((p) => [p]) : [KILL_POINTS]) {
+      await expectLikeReference(await soak(points), reference);
+    }
+  }, EVERY_POINT ? 3_600_000 : undefined);
 
-  it(`survives ${KILLS} Ctrl-C (SIGINT) stops at random moments`, async () => {
-    const { root, stops } = await soak('SIGINT', 23);
-    expect(stops).toBeGreaterThan(0);
-    await expectLikeReference(root, reference);
+  it(`survives ${INTERRUPT_POINTS.length} Ctrl-C (SIGINT) stops at known points`, async () => {
+    await expectLikeReference(await soak(INTERRUPT_POINTS), reference);
   });
 
   it('stops cleanly on a full disk and completes once there is room', async () => {

@@ -2,6 +2,7 @@ import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { PlanView } from '../../engine/tui/PlanView.js';
 import type { PlanModel } from '../../engine/tui/plan-rows.js';
+import { press, readingKeys, stoppedReadingKeys } from '../helpers/ink-input.js';
 
 const model: PlanModel = {
   name: 'quickstart',
@@ -12,8 +13,6 @@ const model: PlanModel = {
   ],
   totals: '2 steps: 1 will run, 1 cached',
 };
-
-const tick = () => new Promise((r) => setTimeout(r, 30));
 
 describe('PlanView', () => {
   it('shows each step with status, reason and placement, and the totals', () => {
@@ -28,32 +27,25 @@ describe('PlanView', () => {
   });
 
   it('moves with the arrow keys and opens details with Enter', async () => {
-    const { lastFrame, stdin } = render(<PlanView model={model} width={100} />);
-    await tick();
-    stdin.write('\u001B[B'); // down
-    await tick();
-    stdin.write('\r');
-    await tick();
-    const frame = lastFrame()!;
+    const app = render(<PlanView model={model} width={100} />);
+    await readingKeys(app);
+    await press(app, '\u001B[B', (f) => f.includes('› will run  embed')); // down
+    const frame = await press(app, '\r', (f) => f.includes('embed (embed/onnx)'));
     expect(frame).toContain('› will run  embed');
-    expect(frame).toContain('embed (embed/onnx)');
     expect(frame).toContain('with.pooling: mean');
     expect(frame).toContain('cache key: abc123');
-    stdin.write('k');
-    await tick();
-    expect(lastFrame()).toContain('source (source/parquet)');
+    expect(await press(app, 'k', (f) => f.includes('› cached    source'))).toContain('source (source/parquet)');
   });
 
   it('quits on q', async () => {
     const app = render(<PlanView model={model} width={100} />);
-    await tick();
+    await readingKeys(app);
     app.stdin.write('q');
-    await tick();
-    const frame = app.lastFrame();
+    await stoppedReadingKeys(app);
+    const frames = app.frames.length;
     app.stdin.write('j');
-    await tick();
-    expect(app.lastFrame()).toBe(frame);
-    expect(frame).toContain('› cached    source');
+    expect(app.frames).toHaveLength(frames);
+    expect(app.lastFrame()).toContain('› cached    source');
   });
 
   it('cuts lines to the terminal width', () => {

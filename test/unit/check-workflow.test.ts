@@ -99,6 +99,10 @@ steps:
     ]);
   });
 
+  it('reports a param named like an Object property as unknown', () => {
+    expect(problems(VALID.replace('"${{ params.n }}"', '"${{ params.toString }}"'))).toEqual(['6:45 unknown-param unknown param "toString"']);
+  });
+
   it('collects every problem in one pass and formats them as file:line:column', () => {
     const text = VALID.replace('needs: [seqs]', 'need: [seqs]').replace('k: 6', 'k: six');
     const { diagnostics } = check(text);

@@ -10,6 +10,7 @@ import { countTokens, makeSeqs } from '../helpers/test-plugins.js';
 
 const plugin = countTokens;
 const digest = (c: string): Sha256Hex => c.repeat(64) as Sha256Hex;
+const W = { name: 'w', devices: {} };
 const key = (params: Record<string, unknown>, inputs = { sequences: digest('a') }) => fingerprintKey(computeFingerprint(plugin, params, inputs, {}));
 
 describe('cache keys', () => {
@@ -64,18 +65,18 @@ describe('decideStep', () => {
     const k = fingerprintKey(fp);
     const record: StepRecord = { schema: 1, key: k, fingerprint: fp, outputs: {}, external: [{ path: 'out/x', digest: digest('2') }], summary: {}, workflow: 'w', step: 's', durationMs: 1, finishedAt: '' };
     const records = new Map([[k, record]]);
-    expect(decideStep('w', step, { known: {} }, facts(records, { 'in.txt': digest('1'), 'out/x': digest('2') })).status).toBe('cached');
-    expect(decideStep('w', step, { known: {} }, facts(records, { 'in.txt': digest('1') }))).toMatchObject({ status: 'will-run', reasons: [{ kind: 'output-missing', path: 'out/x' }] });
-    expect(decideStep('w', step, { known: {} }, facts(records, { 'in.txt': digest('1'), 'out/x': digest('3') }))).toMatchObject({ status: 'will-run', reasons: [{ kind: 'output-changed', path: 'out/x' }] });
-    expect(decideStep('w', step, { known: {} }, facts(records, { 'in.txt': digest('9'), 'out/x': digest('2') })).status).toBe('will-run');
+    expect(decideStep(W, step, { known: {} }, facts(records, { 'in.txt': digest('1'), 'out/x': digest('2') })).status).toBe('cached');
+    expect(decideStep(W, step, { known: {} }, facts(records, { 'in.txt': digest('1') }))).toMatchObject({ status: 'will-run', reasons: [{ kind: 'output-missing', path: 'out/x' }] });
+    expect(decideStep(W, step, { known: {} }, facts(records, { 'in.txt': digest('1'), 'out/x': digest('3') }))).toMatchObject({ status: 'will-run', reasons: [{ kind: 'output-changed', path: 'out/x' }] });
+    expect(decideStep(W, step, { known: {} }, facts(records, { 'in.txt': digest('9'), 'out/x': digest('2') })).status).toBe('will-run');
   });
 
   it('keys an ONNX model by each external data file too, named by its location', () => {
     const onnxPlugin = { ...makeSeqs, with: { properties: { model: { type: 'string', 'x-strand-path': 'input', 'x-strand-format': 'onnx' } } } };
     const onnxStep = { ...step, plugin: onnxPlugin, params: { model: 'm/model.onnx' }, keyParams: { model: 'm/model.onnx' } };
     const withData = (data: Sha256Hex): PlanFacts => ({ ...facts(new Map(), { 'm/model.onnx': digest('1') }), externalDataDigests: (p): Record<string, Sha256Hex> => (p === 'm/model.onnx' ? { 'model.onnx_data': data } : {}) });
-    const before = decideStep('w', onnxStep, { known: {} }, withData(digest('2')));
-    const after = decideStep('w', onnxStep, { known: {} }, withData(digest('3')));
+    const before = decideStep(W, onnxStep, { known: {} }, withData(digest('2')));
+    const after = decideStep(W, onnxStep, { known: {} }, withData(digest('3')));
     expect(before.fingerprint?.files).toEqual({ model: digest('1'), 'model:model.onnx_data': digest('2') });
     expect(after.key).not.toBe(before.key);
     expect(explainMiss(before.fingerprint, after.fingerprint!).map(describeReason)).toEqual(['input file model:model.onnx_data changed']);
@@ -84,11 +85,11 @@ describe('decideStep', () => {
   it('runs a step whose cached result has a corrupt object, saying so', () => {
     const fp = computeFingerprint(step.plugin, step.keyParams, {}, { file: digest('1') });
     const record: StepRecord = { schema: 1, key: fingerprintKey(fp), fingerprint: fp, outputs: {}, external: [], summary: {}, workflow: 'w', step: 's', durationMs: 1, finishedAt: '' };
-    const decision = decideStep('w', step, { known: {} }, facts(new Map([[record.key, record]]), { 'in.txt': digest('1') }, { kind: 'object-corrupt', digest: digest('e') }));
+    const decision = decideStep(W, step, { known: {} }, facts(new Map([[record.key, record]]), { 'in.txt': digest('1') }, { kind: 'object-corrupt', digest: digest('e') }));
     expect(decision.status === 'will-run' && decision.reasons.map(describeReason)).toEqual(['cache entry is corrupt (store object eeeeeeeeeeee is corrupt (its content does not match its digest))']);
   });
 
   it('waits on an upstream step that will run', () => {
-    expect(decideStep('w', step, { pendingOn: 'up' }, facts(new Map(), {}))).toEqual({ status: 'will-run', reasons: [{ kind: 'upstream-will-run', step: 'up' }] });
+    expect(decideStep(W, step, { pendingOn: 'up' }, facts(new Map(), {}))).toEqual({ status: 'will-run', reasons: [{ kind: 'upstream-will-run', step: 'up' }] });
   });
 });

@@ -6,7 +6,11 @@ import { loadDeviceCatalog } from '../../engine/devices/device-catalog.js';
 import { placeWorkflow } from '../../engine/devices/place-workflow.js';
 import { checkWorkflow } from '../../engine/workflow/check-workflow.js';
 import { builtinSteps } from '../../steps/index.js';
+import { bundleManifest } from '../../engine/cloud/jax-runtime-bundle.js';
+import { jaxStartupScript } from '../../engine/cloud/jax-startup-script.js';
+import type { Sha256Hex } from '../../engine/util/sha256.js';
 import { yamlSource } from '../helpers/fake-source.js';
+import { ntEmbedShape } from '../helpers/test-plugins.js';
 
 function targets(devices: string, embedPlacement: string, trainOn = '') {
   const text = `version: 1
@@ -47,6 +51,58 @@ describe('remote targets', () => {
     expect(targets(POD, '', ', on: pod').problems).toEqual([expect.stringContaining('step "head" (on: pod): finetune/taxonomy-head runs on the local machine only; remote devices run the built-in shard-parallel steps (tokenize/nucleotide-transformer')]);
     expect(targets('  gpus: { kind: gpu, type: h100, count: 8 }', ', on: gpus').problems).toEqual([expect.stringContaining('this version has no GPU executor')]);
     expect(targets('  pod: { kind: tpu, type: v4-8, zone: z }', ', on: pod').problems).toEqual(['device "pod" needs project:, bucket: to run profile on Cloud TPU (e.g. project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand)']);
+  });
+});
+
+function ntTargets(type: string, mesh: string) {
+  const text = `version: 1
+name: remote
+devices:
+  pod: { kind: tpu, type: ${type}, project: p, zone: z, bucket: gs://bkt/strand }
+steps:
+  source: { uses: source/parquet, with: { path: in.parquet } }
+  tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }
+  embed: { uses: embed/nt, needs: [tokens], with: { model: models/nt }, on: pod, mesh: ${mesh} }
+`;
+  const plugins = [...builtinSteps, ntEmbedShape];
+  const { workflow, diagnostics } = checkWorkflow({ source: yamlSource(text), plugins: new Map(plugins.map((p) => [p.id, p])), overrides: {}, env: {} });
+  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  const { plans } = placeWorkflow(workflow!, undefined, { catalog: loadDeviceCatalog(), cpu: { cores: 2, memoryBytes: 2 ** 34 }, modelFactsOf: () => undefined });
+  return resolveRemoteTargets(workflow!, plans, plugins);
+}
+
+describe('JAX steps on a TPU slice', () => {
+  it('run on the JAX worker, the node steps on strand worker', () => {
+    const { targets: found, problems } = ntTargets('v4-16', '{ data: 2, fsdp: 2, tp: 2 }');
+    expect(problems).toEqual([]);
+    expect(found.get('embed')).toMatchObject({ worker: 'jax', hosts: 2, chipsPerHost: 4, placement: { mesh: { data: 2, fsdp: 2, tp: 2 } } });
+    expect(targets(POD, ', on: pod, mesh: { data: 8 }').targets.get('profile')).toMatchObject({ worker: 'node', hosts: 1 });
+  });
+
+  it('refuse a mesh whose data axis does not divide over the hosts, before anything starts', () => {
+    expect(ntTargets('v4-16', '{ data: 1, fsdp: 8 }').problems).toEqual(['step "embed" (on: pod): mesh data=1 does not divide over the 2 hosts of v4-16; each host runs data/2 of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of 2']);
+  });
+
+  it('fetch the runtime by content, check every file, and run the Python worker', () => {
+    const manifest = 'e'.repeat(64) as Sha256Hex;
+    const one = jaxStartupScript({ bucket: { bucket: 'bkt', prefix: 'a/strand' }, manifest, hosts: 1, chipsPerHost: 8 });
+    expect(one).toContain(`manifest=${manifest}`);
+    expect(one).toContain("objects='/storage/v1/b/bkt/o/a%2Fstrand%2Fobjects%2F'");
+    expect(one).toContain('echo "$1  $2" | sha256sum -c --quiet -');
+    expect(one).toContain('--require-hashes --no-deps -r requirements-tpu.txt');
+    expect(one).not.toContain('node');
+    expect(one).not.toContain('TPU_PROCESS_BOUNDS');
+    expect(one.trimEnd().split('\n').pop()).toBe('exec "$python" -m strand_jax worker');
+    const two = jaxStartupScript({ bucket: { bucket: 'bkt', prefix: '' }, manifest, hosts: 2, chipsPerHost: 4 });
+    expect(two).toContain('export TPU_CHIPS_PER_PROCESS_BOUNDS=2,2,1 TPU_PROCESS_BOUNDS=1,1,1');
+    expect(two).toContain('export TPU_VISIBLE_CHIPS=0,1,2,3 CLOUD_TPU_TASK_ID=0');
+  });
+
+  it('list the bundle in sha256sum format, sorted, and refuse a path that leaves its folder', () => {
+    const a = 'a'.repeat(64) as Sha256Hex;
+    const b = 'b'.repeat(64) as Sha256Hex;
+    expect(bundleManifest([{ path: 'src/strand_jax/x.py', digest: b }, { path: 'requirements-tpu.txt', digest: a }])).toBe(`${a}  requirements-tpu.txt\n${b}  src/strand_jax/x.py\n`);
+    expect(() => bundleManifest([{ path: '../etc/passwd', digest: a }])).toThrow('unsafe bundle path ../etc/passwd');
   });
 });
 

@@ -103,7 +103,7 @@ describe('labels, splits and metrics', () => {
     const a = splitExamples(keys, 0.25, 1);
     expect(splitExamples(keys, 0.25, 1)).toEqual(a);
     const valGroups = new Set(a.val.map((i) => keys[i]));
-    expect(a.train.some((i) => valGroups.has(keys[i]!))).toBe(false);
+    expect(a.train.some((i) => valGroups.has(keys[i]))).toBe(false);
     expect(valGroups.size).toBeGreaterThan(0);
   });
 

@@ -1,10 +1,12 @@
 // Owns the command table: one list serves dispatch, `--help` and the README's CLI reference.
 import type { Command } from '../command.js';
 import { cacheCommand } from './cache.js';
+import { doctorCommand } from './doctor.js';
 import { graphCommand } from './graph.js';
 import { lockCommand } from './lock.js';
 import { planCommand } from './plan.js';
 import { recipeCommand } from './recipe.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { runsCommand } from './runs.js';
 import { schemaCommand } from './schema.js';
@@ -24,7 +26,9 @@ export const commands: readonly Command[] = [
   graphCommand,
   cacheCommand,
   runsCommand,
+  reportCommand,
   schemaCommand,
+  doctorCommand,
   stepsCommand,
   tokenizeCommand,
   searchCommand,

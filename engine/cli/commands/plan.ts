@@ -46,7 +46,7 @@ export function formatPlan(name: string, file: string, entries: readonly PlanEnt
     const d = entry.decision;
     const why = d.status === 'will-run' ? d.reasons.map(describeReason).join('; ') : '';
     const plan = plans.get(entry.step);
-    const placed = plan && plan.placement.kind !== 'cpu' ? `  [${describePlacement(plan)}; ${estimateText(plan)}]` : '';
+    const placed = plan && (plan.placement.kind !== 'cpu' || plan.runtime === 'jax') ? `  [${describePlacement(plan)}; ${estimateText(plan)}]` : '';
     lines.push(`  ${d.status === 'cached' ? 'cached  ' : 'will run'}  ${entry.step.padEnd(width)}  ${entry.uses.padEnd(usesWidth)}  ${why}${placed}`.trimEnd());
   }
   const running = entries.filter((e) => e.decision.status === 'will-run').length;

@@ -35,9 +35,9 @@ async function chooseView(args: ParsedArgs, io: CliIo): Promise<RunEventSink> {
 
 export const runCommand: Command = {
   name: 'run',
-  usage: 'strand run FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json | --plain]',
+  usage: 'strand run FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json | --plain] [--report]',
   summary: 'Run the steps that are not cached; resume interrupted steps from their last completed shard.',
-  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, JOBS_FLAG],
+  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, JOBS_FLAG, { name: 'report', description: "write the run's HTML report at the end (as `strand report`)" }],
   async run(args, io) {
     const opened = await openWorkflow(args, io, { listObjects: true });
     if (opened === undefined) return EXIT_FAILED;
@@ -71,7 +71,7 @@ export const runCommand: Command = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const run = await startRun({ held: held.value, workflow, remote: remote.value, view, signal: controller.signal, jobs, env: io.env, now: () => new Date() });
+      const run = await startRun({ held: held.value, workflow, plans: opened.plans, report: has(args, 'report'), remote: remote.value, view, signal: controller.signal, jobs, env: io.env, now: () => new Date() });
       if (!run.ok) {
         io.stderr(`${run.error}\n`);
         return EXIT_FAILED;

@@ -81,7 +81,7 @@ export const watchCommand: Command = {
           },
           close: async () => {},
         };
-        const run = await startRun({ held: held.value, workflow, remote: remote.value, view: combineSinks([keys, plainSink(io.stdout)]), signal, jobs, env: io.env, now: () => new Date() });
+        const run = await startRun({ held: held.value, workflow, plans: checked.plans, report: false, remote: remote.value, view: combineSinks([keys, plainSink(io.stdout)]), signal, jobs, env: io.env, now: () => new Date() });
         if (!run.ok) print(run.error);
         return run.ok ? run.value : 'failed';
       },

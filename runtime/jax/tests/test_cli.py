@@ -46,8 +46,14 @@ def test_embed_writes_vector_shards_equal_to_an_in_process_run(tmp_path):
     placement = ["--mesh", "2,2,2", "--per-device-batch", "3", "--host-devices", "8"]
     done = run_cli("embed", "--model", str(TINY_NT), "--tokens", *shards, "--out", str(out), *placement)
     assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    *progress, summary = [json.loads(line) for line in done.stdout.strip().splitlines()]
+    # One line per shard as it becomes durable, so the engine can record it before the next one starts.
+    assert progress == [
+        {"kind": "shard-done", "index": i, "file": str(out / f"00000{i}.arrow"), "sequences": n}
+        for i, n in ((0, 14), (1, 15))
+    ]
     assert summary["kind"] == "embed-summary" and summary["devices"] == 8 and summary["global_batch"] == 12
+    assert [c["bucket"] for c in summary["compiled"]] == summary["buckets"]
     assert (summary["sequences"], summary["rows"], summary["dim"]) == (29, 30, 64)
     assert summary["compilations"] == len(summary["buckets"]) == 3  # 32, 64, 90
 
@@ -60,6 +66,26 @@ def test_embed_writes_vector_shards_equal_to_an_in_process_run(tmp_path):
     np.testing.assert_allclose(vectors[3], (expected[3] + expected[4]) / 2, atol=1e-5)
     np.testing.assert_allclose(np.delete(vectors, 3, axis=0), np.delete(expected[:15], [3, 4], axis=0), atol=1e-5)
     assert read_token_shard(tmp_path / "000001.arrow")[0] == ids[15:]
+
+
+def test_exits_when_stdin_closes_so_a_killed_engine_leaves_no_orphan(tmp_path):
+    tokens = tmp_path / "t.arrow"
+    write_token_shard(tokens, ["a"], random_rows(seed=43, count=1, low=5, high=5))
+    args = [
+        "embed",
+        "--model",
+        str(TINY_NT),
+        "--tokens",
+        str(tokens),
+        "--out",
+        str(tmp_path / "o"),
+        "--exit-with-stdin",
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    done = subprocess.run(
+        [sys.executable, "-m", "strand_jax", *args], stdin=subprocess.DEVNULL, capture_output=True, env=env, check=False
+    )
+    assert done.returncode == 3
 
 
 def test_facts_prints_the_model_facts():

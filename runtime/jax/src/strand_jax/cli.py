@@ -1,12 +1,15 @@
 """Owns the command line the engine calls as a subprocess:
 
   python -m strand_jax facts --model DIR
+  python -m strand_jax worker        (on a TPU VM host: STRAND_JOB, STRAND_WORKER_INDEX; see worker.py)
   python -m strand_jax embed --model DIR --tokens SHARD.arrow... --out DIR --mesh 2,2,2 --per-device-batch N
                              [--precision fp32|bf16] [--pooling mean|cls|max] [--no-include-cls] [--normalize]
-                             [--pad-id 1] [--prefix 1] [--max-length N] [--host-devices N]
+                             [--pad-id 1] [--prefix 1] [--max-length N] [--host-devices N] [--exit-with-stdin]
 
-`embed` writes one vector shard per token shard (same file name) into --out and prints one JSON line
-summary on stdout. Exit codes: 0 ok, 1 failure (bad model, data or mesh: message on stderr), 2 usage.
+`embed` writes one vector shard per token shard (same file name) into --out, printing one JSON line
+`{"kind": "shard-done", "index", "file", "sequences"}` on stdout as each is durable (so the engine records it
+before the next one starts: a killed run resumes after it), and one JSON summary as the last line.
+Exit codes: 0 ok, 1 failure (bad model, data or mesh: message on stderr), 2 usage.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     facts = commands.add_parser("facts", help="print the model facts of a Hugging Face folder as JSON")
     facts.add_argument("--model", required=True, help="folder with config.json")
+    commands.add_parser("worker", help="run this host's shards of a remote embed/nt step (worker contract)")
     embed = commands.add_parser("embed", help="embed token shards into vector shards")
     embed.add_argument(
         "--model", required=True, help="Hugging Face folder: config.json + model.safetensors or pytorch_model.bin"
@@ -44,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     embed.add_argument("--max-length", type=int, help="longest row expected; sets the last length bucket")
     embed.add_argument("--host-devices", type=int, help="on CPU, split the host into N XLA devices (sets XLA_FLAGS)")
+    embed.add_argument(
+        "--exit-with-stdin",
+        action="store_true",
+        help="exit when stdin closes (the engine holds it open: a killed engine leaves no orphan)",
+    )
     return parser
 
 
@@ -52,8 +61,27 @@ def _fail(message: str) -> int:
     return 1
 
 
+def _exit_when_stdin_closes() -> None:
+    import threading
+
+    # os.read on the descriptor, not sys.stdin: a daemon thread blocked inside a buffered reader's lock
+    # aborts the interpreter at shutdown.
+    def watch() -> None:
+        while os.read(0, 4096):
+            pass
+        os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "exit_with_stdin", False):
+        _exit_when_stdin_closes()
+    if args.command == "worker":
+        from .worker import main as worker_main
+
+        return worker_main(dict(os.environ))
     if getattr(args, "host_devices", None):
         # Must precede the first jax import; the flag only affects the CPU platform.
         flags = os.environ.get("XLA_FLAGS", "")
@@ -94,10 +122,12 @@ def _embed(args, load_model) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sequences = rows_total = tokens = 0
-    for path, ids, rows in shards:
+    for index, (path, ids, rows) in enumerate(shards):
         vectors = embedder.embed(rows)
         merged_ids, merged = merge_windows(ids, vectors, rule.normalize)
         write_vector_shard(out / path.name, merged_ids, merged)
+        done = {"kind": "shard-done", "index": index, "file": str(out / path.name), "sequences": len(merged_ids)}
+        print(json.dumps(done, sort_keys=True), flush=True)
         sequences += len(merged_ids)
         rows_total += len(rows)
         tokens += int(sum(len(r) for r in rows))
@@ -116,6 +146,10 @@ def _embed(args, load_model) -> int:
         "buckets": list(embedder.buckets),
         "compilations": embedder.stats.programs,
         "compile_seconds": round(embedder.stats.seconds, 3),
+        "compiled": [
+            {"bucket": width, "seconds": round(seconds, 3)}
+            for (_, width), seconds in zip(embedder.stats.shapes, embedder.stats.times, strict=True)
+        ],
         "seconds": round(time.perf_counter() - started, 3),
         "shards": [str(out / p.name) for p, _, _ in shards],
     }

@@ -26,6 +26,8 @@ class CompileStats:
     programs: int = 0
     seconds: float = 0.0
     shapes: list[tuple[int, int]] = field(default_factory=list)
+    # Seconds spent compiling each shape, in the order of `shapes`.
+    times: list[float] = field(default_factory=list)
 
 
 class Embedder:
@@ -83,8 +85,10 @@ class Embedder:
             started = time.perf_counter()
             shape = jax.ShapeDtypeStruct(key, jnp.int32)
             self.compiled[key] = self._jitted.lower(self.params, shape, shape).compile()
+            elapsed = time.perf_counter() - started
             self.stats.programs += 1
-            self.stats.seconds += time.perf_counter() - started
+            self.stats.seconds += elapsed
+            self.stats.times.append(elapsed)
             self.stats.shapes.append(key)
         return self.compiled[key]
 

@@ -1,0 +1,35 @@
+// Owns the placement a step computes with (`ctx.placement`, and the remote job spec's `placement`): the
+// mesh, the per-device and global batch, the precision and the runtime, from its placement plan. Pure.
+import type { RunPlacement } from '../index.js';
+import type { StepSpec } from '../workflow/workflow.js';
+import type { DeviceSpec } from './device-catalog.js';
+import { describePlacement, type StepPlacementPlan } from './place-workflow.js';
+
+/** Per-device batch when neither `batch:` nor an estimate gives one. */
+export const DEFAULT_PER_DEVICE_BATCH = 8;
+
+/** A step run without a placement plan: the local CPU, onnxruntime, `workers` data-parallel workers. */
+export function localPlacement(workers = 1): RunPlacement {
+  return { device: 'local cpu', kind: 'cpu', runtime: 'onnx', mesh: { data: workers, fsdp: 1, tp: 1 }, perDeviceBatch: DEFAULT_PER_DEVICE_BATCH, globalBatch: DEFAULT_PER_DEVICE_BATCH * workers, precision: 'fp32' };
+}
+
+export function runPlacement(step: Pick<StepSpec, 'placement'>, plan: StepPlacementPlan, device: DeviceSpec | undefined): RunPlacement {
+  const estimate = plan.estimate;
+  const spec = step.placement;
+  const onnxCpu = plan.placement.kind === 'cpu' && plan.runtime === 'onnx';
+  // onnxruntime on the CPU: mesh data is the number of workers (default 1), whatever the cores.
+  const mesh = estimate?.mesh ?? { data: spec.mesh?.data ?? (onnxCpu ? 1 : plan.placement.devices), fsdp: spec.mesh?.fsdp ?? 1, tp: spec.mesh?.tp ?? 1 };
+  const batch = spec.batch;
+  const replicas = mesh.data * mesh.fsdp;
+  const perDeviceBatch = estimate?.perDeviceBatch ?? (batch !== undefined && batch !== 'auto' ? ('per_device' in batch ? batch.per_device : Math.max(1, Math.floor(batch.global / replicas))) : DEFAULT_PER_DEVICE_BATCH);
+  return {
+    device: describePlacement(plan),
+    kind: plan.placement.kind,
+    runtime: plan.runtime,
+    mesh,
+    perDeviceBatch,
+    globalBatch: estimate?.globalBatch ?? perDeviceBatch * replicas,
+    precision: plan.precision,
+    ...(plan.placement.kind === 'cpu' && plan.runtime === 'jax' ? { hostDevices: device?.devices ?? 1 } : {}),
+  };
+}

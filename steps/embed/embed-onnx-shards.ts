@@ -1,0 +1,74 @@
+// Owns embedding token shards with onnxruntime inside a step: N data-parallel workers take shards as they
+// free up, each output shard is one pooled vector per sequence (windows averaged), and the provenance
+// (model digest and its external data files' digests, output, pooling rule, tokenizer) goes on the
+// embeddings artifact. The one implementation behind embed/onnx and embed/nt on runtime onnx.
+import { availableParallelism } from 'node:os';
+import { describeExternalDataProblem, onnxModelFiles, StepError, arrow, type StepContext, type StepSummary } from '../../engine/index.js';
+import { readText, readTokenLists, textColumn, vectorColumn } from '../arrow-columns.js';
+import type { TokenizerFacts } from '../tokenize/token-shards.js';
+import type { OnnxExecutionParams, PoolingParams } from './embed-params.js';
+import { EmbedderPool } from './embedder-pool.js';
+import { OnnxEmbedder } from './onnx-embedder.js';
+import { mergeWindows, type PoolingRule } from './pooling.js';
+
+const { Table } = arrow;
+
+/** The pooling rule of a step's params and its tokens; CLS pooling needs a tokenizer that puts CLS first. */
+export function poolingRule(p: PoolingParams, facts: TokenizerFacts): PoolingRule {
+  const rule = { pooling: p.pooling ?? 'mean', includeCls: p.include_cls ?? true, prefix: facts.prefix, normalize: p.normalize ?? false } as const;
+  if (rule.pooling === 'cls' && facts.prefix < 1) throw new StepError(`pooling: cls needs a tokenizer that puts CLS first; ${facts.tokenizer} does not`, 'use pooling: mean');
+  return rule;
+}
+
+/**
+ * @param model the ONNX file as the workflow names it (for messages and provenance), relative to the workdir
+ */
+export async function embedShardsWithOnnx<P extends object>(ctx: StepContext<P>, p: PoolingParams & OnnxExecutionParams, model: string): Promise<StepSummary> {
+  const input = ctx.input('tokens');
+  const facts = input.meta as unknown as TokenizerFacts;
+  const rule = poolingRule(p, facts);
+  // N data-parallel workers (worker threads, each with its own session and floor(threads / N) threads)
+  // take the next shard when free. A shard's vectors do not depend on which worker made it. The session
+  // opened here also checks the model and names its output.
+  const workers = Math.max(1, Math.min(ctx.workers, input.shardCount));
+  const threads = Math.max(1, Math.floor((p.threads ?? availableParallelism()) / workers));
+  const options = { threads, ...(p.output ? { output: p.output } : {}) };
+  const modelFiles = onnxModelFiles(ctx.resolvePath(model));
+  const problem = 'error' in modelFiles ? undefined : modelFiles.problems[0];
+  if (problem !== undefined) {
+    const { message, hint } = describeExternalDataProblem(model, problem);
+    throw new StepError(message, hint);
+  }
+  const embedder = await OnnxEmbedder.open(ctx.resolvePath(model), model, options);
+  const pool = workers > 1 ? EmbedderPool.open(workers, ctx.resolvePath(model), model, { ...options, output: embedder.output }) : undefined;
+  const output = ctx.output('embeddings');
+  let sequences = 0;
+  let tokens = 0;
+  let dim = 0;
+  let next = 0;
+  let finished = 0;
+  const work = async (): Promise<void> => {
+    for (let index = next++; index < input.shardCount && !ctx.signal.aborted; index = next++) {
+      await output.shard(index, async () => {
+        const table = await input.readShard(index);
+        const rows = readTokenLists(table, 'tokens');
+        const embedded = await (pool ?? embedder).embed(rows, facts.pad_id, p.batch_size ?? 32, rule, p.bucket ?? true);
+        dim = embedded.dim;
+        const merged = mergeWindows(readText(table, 'id'), embedded.flat, dim, rule.normalize);
+        sequences += merged.ids.length;
+        tokens += rows.reduce((n, r) => n + r.length, 0);
+        return new Table({ id: textColumn(merged.ids), vector: vectorColumn(merged.flat, dim) });
+      });
+      ctx.progress({ done: ++finished, total: input.shardCount, unit: 'shards', counters: { sequences, tokens } });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: workers }, work));
+  } finally {
+    await Promise.all([embedder.close(), pool?.close()]);
+  }
+  // The weights of an export over 2 GB are in its data files: they identify the model as much as model.onnx.
+  const dataDigests = 'error' in modelFiles ? [] : modelFiles.files.map((f) => [f.location, ctx.fileDigest(f.path) ?? null]);
+  output.setMeta({ kind: 'onnx', model, model_digest: ctx.fileDigest(model), ...(dataDigests.length > 0 ? { model_data_digests: Object.fromEntries(dataDigests) } : {}), output: embedder.output, ...rule, tokenizer: facts, ...(dim ? { dim } : {}) });
+  return { sequences, tokens };
+}

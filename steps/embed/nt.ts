@@ -1,0 +1,46 @@
+// Owns the `embed/nt` step: Nucleotide Transformer embeddings from a model folder, computed by the
+// runtime of the device the step is placed on — onnxruntime (the folder's model.onnx, or an .onnx path)
+// or JAX on XLA devices (the folder's config.json and weights, runtime/jax). Moving the step is changing
+// `on:`; the runtime and precision are part of the cache key, the mesh and batch are not.
+import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { defineStep } from '../../engine/index.js';
+import { embedShardsWithJax } from './embed-jax-shards.js';
+import { embedShardsWithOnnx } from './embed-onnx-shards.js';
+import { ONNX_EXECUTION_KEYS, ONNX_EXECUTION_SCHEMA, POOLING_SCHEMA, type OnnxExecutionParams, type PoolingParams } from './embed-params.js';
+
+export interface NtEmbedParams extends PoolingParams, Omit<OnnxExecutionParams, 'output'> {
+  model: string;
+}
+
+export const ntEmbed = defineStep<NtEmbedParams>({
+  id: 'embed/nt',
+  version: '1',
+  description: 'Embed token shards with a Nucleotide Transformer model folder, on the runtime of its device (onnxruntime, or JAX on a mesh).',
+  with: {
+    required: ['model'],
+    properties: {
+      model: {
+        type: 'string',
+        'x-strand-path': 'input',
+        'x-strand-format': 'model',
+        description: 'a Hugging Face model folder (config.json + model.safetensors or pytorch_model.bin, for JAX; model.onnx, for onnxruntime) or an .onnx file',
+      },
+      ...POOLING_SCHEMA,
+      ...ONNX_EXECUTION_SCHEMA,
+    },
+  },
+  execution: ONNX_EXECUTION_KEYS,
+  runtimes: ['onnx', 'jax'],
+  inputs: { tokens: { type: 'tokens' } },
+  shardParallel: { shardsFrom: 'tokens' },
+  outputs: { embeddings: { type: 'embeddings' } },
+  async run(ctx) {
+    const p = ctx.params;
+    if (ctx.placement.runtime === 'jax') return embedShardsWithJax(ctx, p, p.model);
+    // Validation checked that the folder has a model.onnx (runtime-model-missing).
+    const file = statSync(ctx.resolvePath(p.model)).isDirectory() ? join(p.model, 'model.onnx') : p.model;
+    const summary = await embedShardsWithOnnx(ctx, p, file);
+    return { ...summary, runtime: 'onnx' };
+  },
+});

@@ -1,0 +1,164 @@
+// A JAX step (`embed/nt`) on a Cloud TPU slice, against the local GCS and TPU servers: the engine's remote
+// executor (runRemoteStep) stages the model folder, the token shards and the runtime bundle by content and
+// creates a node whose startup script — the one a stock TPU VM gets — fetches the bundle and runs
+// `python -m strand_jax worker` on every host (JAX CPU devices standing in for TPU cores: 4 per host of a
+// v4-16). The vectors collected are compared byte for byte with `python -m strand_jax embed` run locally on
+// 8 devices with the same mesh. `embed/nt` is not a built-in yet, so the step is test/helpers' plugin of
+// its shape (a model folder param, tokens in, embeddings out, shard-parallel), declared through the public
+// API; its run() is never called: the hosts run the Python program. Nothing here reaches Google Cloud.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cloudSettings } from '../../engine/cloud/cloud-settings.js';
+import { UV_VERSION } from '../../engine/cloud/jax-startup-script.js';
+import type { RemoteTarget } from '../../engine/cloud/remote-target.js';
+import { runRemoteStep } from '../../engine/cloud/run-remote-step.js';
+import type { JobSpec, ShardMarker, WorkerReport } from '../../engine/cloud/worker-contract.js';
+import type { RunEvent } from '../../engine/events/run-event.js';
+import type { ArtifactManifest, StepRecord } from '../../engine/plan/step-record.js';
+import { CheckpointLog } from '../../engine/store/checkpoint-log.js';
+import { ObjectStore } from '../../engine/store/object-store.js';
+import { sha256, type Sha256Hex } from '../../engine/util/sha256.js';
+import type { StepSpec } from '../../engine/workflow/workflow.js';
+import { GcsServer } from '../emulators/gcs-server.js';
+import { TpuServer } from '../emulators/tpu-server.js';
+import { JAX_RUNTIME, jaxPython } from '../helpers/jax-runtime.js';
+import { ntEmbedShape } from '../helpers/test-plugins.js';
+import { copyFromRepo, removeProjects, runCli, waitFor, writeProject } from '../helpers/project.js';
+
+const MESH = { data: 2, fsdp: 2, tp: 2 };
+const PER_DEVICE = 4;
+let python: string;
+let gcs: GcsServer;
+let tpu: TpuServer;
+
+beforeAll(() => {
+  python = jaxPython();
+});
+beforeEach(async () => {
+  gcs = await new GcsServer().start();
+  gcs.createBucket('strand-test');
+  tpu = await new TpuServer({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_RUNTIME_PYTHON: python }).start();
+});
+afterEach(async () => {
+  await tpu.stop();
+  await gcs.stop();
+  removeProjects();
+});
+
+/** A project whose tokenize step has run locally: the tokens artifact in its store, and the model folder. */
+function tokenizedProject(): { root: string; objects: ObjectStore; tokens: Sha256Hex } {
+  const root = writeProject({
+    'flow.yaml': `version: 1
+name: tpu-jax
+steps:
+  source: { uses: source/parquet, with: { path: workflows/data/sample.parquet, shard_rows: 125 } }
+  tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2 } }
+`,
+  });
+  copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt');
+  expect(runCli(['run', 'flow.yaml', '--plain'], root).status).toBe(0);
+  const steps = join(root, '.strand/steps');
+  const record = readdirSync(steps).map((n) => JSON.parse(readFileSync(join(steps, n), 'utf8')) as StepRecord).find((r) => r.step === 'tokens')!;
+  return { root, objects: new ObjectStore(join(root, '.strand/objects')), tokens: record.outputs.tokens! };
+}
+
+function target(spot: boolean): RemoteTarget {
+  return {
+    name: 'pod',
+    label: 'tpu v4-16',
+    acceleratorType: 'v4-16',
+    project: 'test-project',
+    zone: 'us-central2-b',
+    bucket: 'gs://strand-test/strand',
+    spot,
+    keep: false,
+    runtimeVersion: 'tpu-ubuntu2204-base',
+    workerCommand: 'strand',
+    worker: 'jax',
+    hosts: 2,
+    chipsPerHost: 4,
+    maxAttempts: 3,
+    stallMinutes: 5,
+    placement: { device: 'tpu v4-16', mesh: MESH, perDeviceBatch: PER_DEVICE, globalBatch: PER_DEVICE * MESH.data * MESH.fsdp, precision: 'fp32' },
+  };
+}
+
+async function runOnSlice(project: ReturnType<typeof tokenizedProject>, spot: boolean) {
+  const step: StepSpec = { id: 'embed', uses: 'embed/nt', plugin: ntEmbedShape, needs: ['tokens'], with: { model: 'models/tiny-nt' }, params: { model: 'models/tiny-nt' }, keyParams: { model: 'models/tiny-nt' }, inputs: { tokens: { step: 'tokens', port: 'tokens' } }, placement: { on: 'pod' } };
+  const key = sha256(`embed-nt-${project.tokens}`);
+  const checkpoints = new CheckpointLog(join(project.root, '.strand/checkpoints'), key);
+  const events: RunEvent[] = [];
+  const env = { STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_TPU_EMULATOR_HOST: tpu.endpoint };
+  const result = await runRemoteStep({ step, key, workflowName: 'tpu-jax', target: target(spot), inputs: { tokens: project.tokens }, objects: project.objects, checkpoints, workdir: project.root, settings: cloudSettings(env), emit: (e) => events.push(e), signal: new AbortController().signal, now: () => new Date() });
+  const manifest = project.objects.getJson<ArtifactManifest>(project.tokens);
+  const collected = manifest.shards.map((s) => checkpoints.entries.get(`output:embeddings:${s.index}`)?.digest);
+  return { result, events, collected };
+}
+
+/** The oracle: the same program in one local process on 8 CPU devices, mesh 2x2x2, the same batch and last bucket. */
+function localVectorDigests(project: ReturnType<typeof tokenizedProject>): Sha256Hex[] {
+  const manifest = project.objects.getJson<ArtifactManifest>(project.tokens);
+  const dir = join(project.root, 'local-tokens');
+  mkdirSync(dir, { recursive: true });
+  const shards = manifest.shards.map((s) => {
+    const path = join(dir, `${String(s.index).padStart(6, '0')}.arrow`);
+    writeFileSync(path, project.objects.get(s.digest));
+    return path;
+  });
+  const out = join(project.root, 'local-vectors');
+  const mesh = `${MESH.data},${MESH.fsdp},${MESH.tp}`;
+  const run = spawnSync(python, ['-m', 'strand_jax', 'embed', '--model', join(project.root, 'models/tiny-nt'), '--tokens', ...shards, '--out', out, '--mesh', mesh, '--per-device-batch', String(PER_DEVICE), '--host-devices', '8', '--max-length', String(manifest.meta.max_tokens)], { encoding: 'utf8', env: { ...process.env, JAX_PLATFORMS: 'cpu', XLA_FLAGS: '' } });
+  expect(run.stderr).not.toMatch(/^error:/m);
+  expect(run.status).toBe(0);
+  return shards.map((p) => sha256(readFileSync(join(out, p.split('/').pop()!))));
+}
+
+const bucketJson = <T>(name: string): T => JSON.parse(gcs.buckets.get('strand-test')!.get(name)!.bytes.toString()) as T;
+const markerWrites = () => gcs.writes.filter((n) => n.includes('/markers/'));
+const markers = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => bucketJson<ShardMarker>(n));
+const jobSpecs = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => bucketJson<JobSpec>(n));
+
+it('installs the uv release the runtime is developed with', () => {
+  expect(readFileSync(join(JAX_RUNTIME, 'find-uv.sh'), 'utf8')).toContain(`UV_VERSION=${UV_VERSION}\n`);
+});
+
+describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on every host)', () => {
+  it('runs embed/nt on both hosts and collects vectors byte-identical to a local run with the same mesh', async () => {
+    const project = tokenizedProject();
+    const { result, collected } = await runOnSlice(project, false);
+    const reports = gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/workers/')).map((n) => bucketJson<WorkerReport>(n));
+    expect(reports.map((r) => [r.worker, r.status, r.produced])).toEqual([[0, 'ok', 4], [1, 'ok', 4]]);
+    // The hosts ran the strand_jax staged in the bucket (a host still exiting when the node is deleted is killed).
+    await waitFor(() => tpu.hostExits.length === 2, 'both hosts to exit');
+    for (const host of tpu.hostExits) expect(host.output).toMatch(/strand: running the staged strand_jax \(manifest [0-9a-f]{64}\)/);
+    expect(tpu.events).toEqual([expect.stringMatching(/^create strand-/), expect.stringMatching(/^ready /), expect.stringMatching(/^delete /)]);
+    expect(jobSpecs()).toMatchObject([{ attempt: 1, workers: 2, step: { uses: 'embed/nt' }, files: [{ path: 'models/tiny-nt/config.json' }, { path: 'models/tiny-nt/model.safetensors' }] }]);
+    expect(new Set(markerWrites()).size).toBe(8);
+    expect(markerWrites()).toHaveLength(8);
+    expect(new Set(markers().map((m) => m.worker))).toEqual(new Set([0, 1]));
+    expect(result.meta.get('embeddings')).toMatchObject({ kind: 'jax', dim: 64, precision: 'fp32', pooling: 'mean' });
+    expect(collected).toEqual(localVectorDigests(project));
+  }, 600_000);
+
+  it('recreates a preempted spot node and runs only the shards without a marker, on the Python worker', async () => {
+    const project = tokenizedProject();
+    let preempted = 0;
+    gcs.onWrite = (_bucket, name) => {
+      if (name.includes('/markers/') && markerWrites().length === 2 && preempted++ === 0) tpu.preempt([...tpu.nodes.values()][0]!.name.split('/').pop()!);
+    };
+    const { events, collected } = await runOnSlice(project, true);
+    expect(events.some((e) => e.kind === 'step-log' && /was (PREEMPTED|SUSPENDED) with \d+ shards to do; recreating it/.test(e.message))).toBe(true);
+    expect(tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
+    expect(tpu.nodes.size + tpu.queued.size).toBe(0);
+    const [first, second] = jobSpecs();
+    const byFirst = markers().filter((m) => m.attempt === 1).map((m) => m.index);
+    expect(byFirst.length).toBeGreaterThanOrEqual(2);
+    expect(second!.shards).toEqual(first!.shards.filter((i) => !byFirst.includes(i)));
+    expect(markers().filter((m) => m.attempt === 2).map((m) => m.index).sort((a, b) => a - b)).toEqual(second!.shards);
+    expect(markerWrites()).toHaveLength(8);
+    expect(new Set(markerWrites()).size).toBe(8);
+    expect(collected).toEqual(localVectorDigests(project));
+  }, 600_000);
+});

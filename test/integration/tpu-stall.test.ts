@@ -1,0 +1,77 @@
+// A remote step whose hosts never report, run in this process against the local GCS and TPU servers with
+// a clock the test moves: once both hosts have exited without a word, the clock passes stall_minutes
+// (the default, 30) and the engine's next poll must fail the step and delete the node. No real timeout
+// decides the outcome.
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { builtinSteps } from '../../steps/index.js';
+import { cloudSettings } from '../../engine/cloud/cloud-settings.js';
+import { runRemoteStep } from '../../engine/cloud/run-remote-step.js';
+import { plainSink } from '../../engine/events/plain-sink.js';
+import type { RunEvent } from '../../engine/events/run-event.js';
+import { runWorkflow } from '../../engine/run/run-workflow.js';
+import { StrandState } from '../../engine/store/strand-state.js';
+import { loadWorkflow } from '../../engine/load/load-workflow.js';
+import { GcsServer } from '../emulators/gcs-server.js';
+import { TpuServer } from '../emulators/tpu-server.js';
+import { copyFromRepo, removeProjects, writeProject } from '../helpers/project.js';
+
+let gcs: GcsServer;
+let tpu: TpuServer;
+
+beforeEach(async () => {
+  gcs = await new GcsServer().start();
+  gcs.createBucket('strand-test');
+  tpu = await new TpuServer({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint }).start();
+});
+afterEach(async () => {
+  await tpu.stop();
+  await gcs.stop();
+  removeProjects();
+});
+
+const FLOW = `version: 1
+name: tpu-embed
+devices:
+  pod: { kind: tpu, type: v4-16, project: test-project, zone: us-central2-b, bucket: gs://strand-test/strand, worker_command: "true" }
+steps:
+  source: { uses: source/parquet, with: { path: workflows/data/sample.parquet, shard_rows: 100 } }
+  tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2 } }
+  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }, on: pod, mesh: { data: 8 }, batch: { per_device: 4 } }
+`;
+
+describe('remote step stall', () => {
+  it('fails, and deletes the node, when its hosts stay silent for stall_minutes', async () => {
+    const root = writeProject({ 'flow.yaml': FLOW });
+    copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
+    const loaded = await loadWorkflow(join(root, 'flow.yaml'), { builtins: builtinSteps, workdir: root });
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.error.diagnostics));
+    expect(loaded.value.diagnostics).toEqual([]);
+    const { workflow, remote: { targets } } = loaded.value;
+    const state = new StrandState(join(root, '.strand'), root);
+    const settings = cloudSettings({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_TPU_EMULATOR_HOST: tpu.endpoint });
+
+    let clock = Date.UTC(2026, 0, 1);
+    const now = (): Date => new Date(clock);
+    const events: RunEvent[] = [];
+    const emit = (event: RunEvent): void => {
+      events.push(event);
+      // The engine starts its stall clock as it logs that the node is READY.
+      if (event.kind === 'step-log' && event.message.includes('is READY')) void tpu.hostsExited().then(() => (clock += 30 * 60_000 + 1));
+    };
+    const status = await runWorkflow({
+      workflow: workflow, state, emit, signal: new AbortController().signal, jobs: 2, now, runId: 'stall',
+      remote: { steps: new Set(targets.keys()), execute: (step, unit) => runRemoteStep({ step, ...unit, workflowName: workflow.name, target: targets.get(step.id)!, objects: state.objects, workdir: root, settings, emit, now }) },
+    });
+
+    expect(status).toBe('failed');
+    const failed: string[] = [];
+    const sink = plainSink((text) => failed.push(text));
+    for (const event of events.filter((e) => e.kind === 'step-failed')) sink.onEvent(event);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatch(/FAILED +embed: no shard finished and no host reported on strand-[0-9a-f]{12}-1 for 30 min \(2 of 2 hosts silent\)/);
+    expect(failed[0]).toContain("hint: check the hosts' startup-script output");
+    expect(tpu.nodes.size).toBe(0);
+    expect(tpu.hostExits.map((h) => h.code)).toEqual([0, 0]);
+  });
+});

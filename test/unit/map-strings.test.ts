@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { mapStrings } from '../../engine/workflow/map-strings.js';
+
+describe('mapStrings', () => {
+  it('visits every string with its path and copies everything else', () => {
+    const seen: unknown[] = [];
+    const value = { a: 'x', b: [1, 'y', { c: 'z' }], d: null, e: true };
+    const mapped = mapStrings(value, (text, path) => (seen.push([text, path]), text.toUpperCase()), ['steps', 's', 'with']);
+    expect(mapped).toEqual({ a: 'X', b: [1, 'Y', { c: 'Z' }], d: null, e: true });
+    expect(seen).toEqual([
+      ['x', ['steps', 's', 'with', 'a']],
+      ['y', ['steps', 's', 'with', 'b', 1]],
+      ['z', ['steps', 's', 'with', 'b', 2, 'c']],
+    ]);
+    expect(value.a).toBe('x');
+  });
+
+  it('visits a bare string at the root path', () => {
+    expect(mapStrings('a', (text, path) => [text, path])).toEqual(['a', []]);
+  });
+});
