@@ -1,6 +1,6 @@
 // Owns what the benchmarks share: timing (median of repeats), temporary projects, running the built
 // CLI as a child with its peak memory, and making bigger Parquet inputs from the shipped sample.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -40,12 +40,35 @@ export function copyIn(root: string, ...paths: string[]): void {
 }
 
 /** Runs the CLI in `cwd`; returns wall time and the child's peak resident memory. */
-export function runStrand(args: string[], cwd: string): { ms: number; maxRssMiB: number; status: number | null; stdout: string; stderr: string } {
+export interface StrandRun {
+  ms: number;
+  maxRssMiB: number;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function strandRun(ms: number, status: number | null, stdout: string, stderr: string): StrandRun {
+  const rss = /STRAND_BENCH_MAXRSS_KB=(\d+)/.exec(stderr);
+  return { ms, maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN, status, stdout, stderr };
+}
+
+export function runStrand(args: string[], cwd: string): StrandRun {
   const start = performance.now();
   const r = spawnSync(process.execPath, [MEASURE, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
-  const ms = performance.now() - start;
-  const rss = /STRAND_BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr);
-  return { ms, maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN, status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return strandRun(performance.now() - start, r.status, r.stdout, r.stderr);
+}
+
+/** runStrand without blocking this process (a local server in it must keep answering the child). */
+export async function runStrandAsync(args: string[], cwd: string, env: Record<string, string>): Promise<StrandRun> {
+  const start = performance.now();
+  const child = spawn(process.execPath, [MEASURE, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const status = await new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return strandRun(performance.now() - start, status, stdout, stderr);
 }
 
 /** Writes the shipped 1,000-record sample repeated `times` times (ids made unique) to `path`. */

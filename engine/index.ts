@@ -4,6 +4,7 @@ import type { Table } from 'apache-arrow';
 
 export { openAtomicFile, writeFileAtomic, type AtomicFile } from './store/atomic-write.js';
 export { globFiles } from './util/glob-files.js';
+export { streamDataFile } from './data/stream-data-file.js';
 /** The external data files an ONNX model loads besides itself, and what is wrong with them. */
 export { onnxModelFiles, type OnnxModelFiles } from './onnx/onnx-model-files.js';
 export { describeExternalDataProblem, type ExternalDataFile, type ExternalDataProblem } from './onnx/external-data-files.js';
@@ -112,6 +113,41 @@ export interface OutputWriter {
   setMeta(meta: ArtifactMeta): void;
 }
 
+/** A file a step reads: a local file, or one gs:// object at the generation the plan listed. */
+export interface DataFile {
+  /** How messages name it: the path relative to the workdir, or `gs://bucket/name`. */
+  label: string;
+  size: number;
+  /**
+   * Bytes [start, end): a ranged read. For gs://, a dropped connection is retried; an object that changed
+   * since the plan, or that comes back short, fails with a StepError naming it.
+   */
+  read(start: number, end: number): Promise<Uint8Array>;
+}
+
+/** A file or object being written: it appears under its name, complete, only on `commit`. */
+export interface DataOutput {
+  write(bytes: Uint8Array): Promise<void>;
+  /** Local: fsync and rename. gs://: finish the upload (ifGenerationMatch: 0) and verify size and crc32c. */
+  commit(): Promise<void>;
+  /** Leave nothing under the name. */
+  abort(): void;
+}
+
+/** Where a step's data lives — local paths or gs:// URIs — behind one interface. */
+export interface DataAccess {
+  /** The files a path or glob names (gs://: the objects the plan listed, at those generations), sorted. */
+  inputFiles(path: string): Promise<DataFile[]>;
+  /** A file to write (gs://: an object written once, never replacing one). */
+  createOutput(path: string): Promise<DataOutput>;
+  /** A small side file (a table's provenance); undefined when absent. */
+  readText(path: string): Promise<string | undefined>;
+  /** Replaces a small side file atomically (gs://: only if nobody changed it since it was read). */
+  writeText(path: string, text: string): Promise<void>;
+  /** Where LanceDB opens a table directory, and the storage options (endpoint, credentials) it needs. */
+  lanceLocation(path: string): { uri: string; storageOptions: Record<string, string> };
+}
+
 export interface ProgressUpdate {
   done: number;
   total?: number;
@@ -165,6 +201,8 @@ export interface StepContext<P extends object = Record<string, unknown>> {
   workdir: string;
   /** An absolute path for a path param. */
   resolvePath(path: string): string;
+  /** Local files and gs:// objects, for path params (read `x-strand-path` params through this, not fs). */
+  data: DataAccess;
   /** A required input: always wired (validation refuses a workflow that leaves it unwired). */
   input(port: string): InputArtifact;
   /** An input declared `optional: true`: undefined when the workflow leaves it unwired. */

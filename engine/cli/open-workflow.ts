@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { builtinSteps } from '../../steps/index.js';
 import { formatDiagnostics } from '../diagnostics/format-diagnostic.js';
 import { StrandState } from '../store/strand-state.js';
+import { gcsObjectFacts } from '../load/gcs-object-facts.js';
 import { loadWorkflow, type CheckedWorkflow } from '../load/load-workflow.js';
 import type { CliIo } from './command.js';
 import { flag, has, keyValues, UsageError, type ParsedArgs } from './parse-args.js';
@@ -17,10 +18,21 @@ export function stateFor(args: ParsedArgs, io: CliIo): StrandState {
   return new StrandState(resolve(io.cwd, flag(args, 'state-dir') ?? '.strand'), io.cwd);
 }
 
-export async function openWorkflow(args: ParsedArgs, io: CliIo, options: { ignoreLock?: boolean } = {}): Promise<OpenedWorkflow | undefined> {
+/**
+ * `listObjects`: loading also checks credentials and lists the workflow's gs:// paths (commands that plan
+ * or run; `validate` stays offline), and the state is given the listing.
+ */
+export async function openWorkflow(args: ParsedArgs, io: CliIo, options: { ignoreLock?: boolean; listObjects?: boolean } = {}): Promise<OpenedWorkflow | undefined> {
   const file = args.positionals[0];
   if (file === undefined) throw new UsageError('missing workflow FILE');
-  const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides: keyValues(args, 'param'), env: io.env, workdir: io.cwd, ...options });
+  const loaded = await loadWorkflow(file, {
+    builtins: builtinSteps,
+    overrides: keyValues(args, 'param'),
+    env: io.env,
+    workdir: io.cwd,
+    ...(options.ignoreLock ? { ignoreLock: true } : {}),
+    ...(options.listObjects ? { objects: gcsObjectFacts(io.env) } : {}),
+  });
   if (!loaded.ok) {
     const { diagnostics, texts } = loaded.error;
     if (has(args, 'json')) io.stdout(JSON.stringify({ ok: false, diagnostics }, null, 2) + '\n');
@@ -29,5 +41,7 @@ export async function openWorkflow(args: ParsedArgs, io: CliIo, options: { ignor
   }
   const checked = loaded.value;
   if (checked.diagnostics.length > 0 && !has(args, 'json')) io.stderr(formatDiagnostics(checked.diagnostics, (f) => checked.texts.get(f)) + '\n');
-  return { ...checked, state: stateFor(args, io) };
+  const state = stateFor(args, io);
+  state.listing = checked.listing;
+  return { ...checked, state };
 }

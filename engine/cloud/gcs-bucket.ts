@@ -2,8 +2,10 @@
 // `gs://bucket/prefix` root, written only if absent (ifGenerationMatch: 0, so a retried or repeated write
 // never replaces what another writer finished), read back with the client's checksum validation, listed
 // and deleted. Transient errors (429, 5xx, dropped connections) are retried by the client with backoff.
+// (Workflow data — gs:// inputs and outputs — goes through gcs-objects.ts.)
 import { statSync } from 'node:fs';
-import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
+import type { Storage } from '@google-cloud/storage';
+import { createStorage } from './storage-client.js';
 
 export interface GcsOptions {
   projectId: string;
@@ -41,12 +43,7 @@ export class GcsBucket {
     readonly location: GcsLocation,
     options: GcsOptions,
   ) {
-    this.storage = new Storage({
-      projectId: options.projectId,
-      ...(options.apiEndpoint !== undefined ? { apiEndpoint: options.apiEndpoint } : {}),
-      // Every write Strand makes carries a precondition, so retrying any request is safe.
-      retryOptions: { autoRetry: true, maxRetries: 6, retryDelayMultiplier: 2, maxRetryDelay: 32, idempotencyStrategy: IdempotencyStrategy.RetryAlways },
-    });
+    this.storage = createStorage(options);
     this.resumableAbove = options.resumableAboveBytes ?? 8 * 2 ** 20;
     this.chunkBytes = options.chunkBytes;
   }

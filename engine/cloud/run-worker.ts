@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StepError, type StepPlugin } from '../index.js';
 import type { EmitRunEvent } from '../events/run-event.js';
+import { createDataAccess } from '../data/data-access.js';
 import { createStepContext, type StepIo } from '../run/step-context.js';
 import { hashFile } from '../store/file-digests.js';
 import { sha256, type Sha256Hex } from '../util/sha256.js';
@@ -115,6 +116,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       workdir: options.workdir,
       resolvePath: (path) => local.get(path)?.path ?? resolve(options.workdir, path),
       workers: 1,
+      // Remote steps are shard-parallel transforms of store artifacts; their files are staged (resolvePath).
+      data: createDataAccess(options.workdir, undefined),
       fileDigest: (path) => [...local.values()].find((f) => f.path === path)?.digest,
       emit: options.emit,
       now: () => new Date(),

@@ -33,6 +33,8 @@ export type DiagnosticCode =
   | 'file-not-found'
   | 'path-escapes-workspace'
   | 'unsupported-uri'
+  | 'gcs-credentials'
+  | 'gcs-listing-failed'
   | 'recipe-not-found'
   | 'recipe-changed'
   | 'lock-invalid'

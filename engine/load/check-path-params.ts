@@ -1,7 +1,8 @@
 // Owns the path stage of loading: every `with:` param that names a file is checked against the disk
-// before anything runs — a URI Strand cannot use, an output outside the project, an input that matches
-// no file, an ONNX model whose external data is missing or short. The disk is reached through
-// `PathFacts`, so the checks are the same for any file system that can answer them.
+// before anything runs — a URI the param does not take (`x-strand-uri` names the schemes it does), an
+// output outside the project, an input that matches no file, an ONNX model whose external data is missing
+// or short. The disk is reached through `PathFacts`, so the checks are the same for any file system that
+// can answer them; gs:// paths a param takes are checked by the listing stage (list-gcs-objects).
 import { resolve } from 'node:path';
 import { errorAt, type Diagnostic, type DiagnosticCode } from '../diagnostics/diagnostic.js';
 import { describeExternalDataProblem, type ExternalDataProblem } from '../onnx/external-data-files.js';
@@ -43,11 +44,15 @@ export function checkPathParams(workflow: Workflow, source: YamlSource, facts: P
   const diagnostics: Diagnostic[] = [];
   const allowed = [facts.workdir, ...allowPaths.map((p) => resolve(facts.workdir, p))];
   for (const step of workflow.steps) {
-    for (const { key, path, direction, format } of pathParams(step)) {
+    for (const { key, path, direction, format, schemes } of pathParams(step)) {
       const at = source.locate(['steps', step.id, 'with', key]);
       const scheme = uriScheme(path);
       if (scheme !== undefined) {
-        diagnostics.push(errorAt('unsupported-uri', at, `step "${step.id}": ${key}: ${path} is a ${scheme}:// URI; Strand reads and writes local paths only`, scheme === 'gs' ? 'copy the objects to a local folder (gcloud storage cp -r ...) and give its path' : 'give a local path'));
+        // A URI the param takes (`x-strand-uri`) is checked by listing it (list-gcs-objects), not here.
+        if (!schemes.includes(scheme)) {
+          const takes = schemes.length === 0 ? 'local paths only' : `local paths and ${schemes.map((s) => `${s}://`).join(', ')} URIs`;
+          diagnostics.push(errorAt('unsupported-uri', at, `step "${step.id}": ${key}: ${path} is a ${scheme}:// URI; ${step.uses} ${key} takes ${takes}`, scheme === 'gs' ? 'copy the objects to a local folder (gcloud storage cp -r ...) and give its path' : 'give a local path, or copy the data to Cloud Storage (gs://)'));
+        }
         continue;
       }
       if (direction === 'output' && !allowed.some((dir) => isInside(resolve(facts.workdir, path), dir))) {

@@ -1,11 +1,14 @@
 // Owns loading a workflow: one staged pipeline, each stage its own module —
 //   read (read-workflow-source) → recipes (expand-workflow-recipes) → plugins (load-local-plugins)
-//   → check (the pure checkWorkflow) → paths (check-path-params) → place (placeWorkflow + remote targets)
-// — giving a `CheckedWorkflow` that carries everything commands need (placement plans and remote targets
-// included), so no command places again. The file system and the machine reach the stages as facts.
+//   → check (the pure checkWorkflow) → paths (check-path-params) → objects (list-gcs-objects)
+//   → place (placeWorkflow + remote targets)
+// — giving a `CheckedWorkflow` that carries everything commands need (placement plans, remote targets and
+// the gs:// listing included), so no command places or lists again. The file system, Cloud Storage and the
+// machine reach the stages as facts.
 import type { RemoteTarget } from '../cloud/remote-target.js';
 import { resolveRemoteTargets } from '../cloud/remote-target.js';
 import { placeWorkflow, type PlaceOptions, type StepPlacementPlan } from '../devices/place-workflow.js';
+import type { ObjectSnapshot } from '../data/object-snapshot.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { StepPlugin } from '../index.js';
 import type { LoadedRecipe } from '../recipes/recipe.js';
@@ -15,6 +18,7 @@ import type { Workflow } from '../workflow/workflow.js';
 import type { YamlSource } from '../workflow/yaml-source.js';
 import { checkPathParams, localPathFacts, type PathFacts } from './check-path-params.js';
 import { allowPathsOf, expandWorkflowRecipes, withCallSite } from './expand-workflow-recipes.js';
+import { listGcsObjects, type ObjectFacts } from './list-gcs-objects.js';
 import { loadLocalPlugins } from './load-local-plugins.js';
 import { localMachineFacts } from './machine-facts.js';
 import { readWorkflowSource } from './read-workflow-source.js';
@@ -31,6 +35,11 @@ export interface LoadOptions {
   paths?: PathFacts;
   /** The machine and model files as placement sees them (default: this machine's). */
   machine?: PlaceOptions;
+  /**
+   * Cloud Storage as the listing stage sees it (gcsObjectFacts for commands that plan or run). Absent: gs://
+   * paths are checked for their scheme only and never listed, so `validate` stays offline.
+   */
+  objects?: ObjectFacts;
 }
 
 /** A workflow that passed every check, with what loading learnt about it. */
@@ -47,6 +56,8 @@ export interface CheckedWorkflow {
   plans: ReadonlyMap<string, StepPlacementPlan>;
   /** Steps that run on a remote device; `problems` are steps placed where this version cannot run them. */
   remote: { targets: ReadonlyMap<string, RemoteTarget>; problems: string[] };
+  /** Every gs:// path the workflow names, as listed before planning; undefined when it names none or was not listed. */
+  listing: ObjectSnapshot | undefined;
 }
 
 /** Why a load failed: every problem found, sorted by place, and the texts to frame them. */
@@ -79,9 +90,17 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
   diagnostics.push(...checkPathParams(workflow, source, options.paths ?? localPathFacts(options.workdir), allowPathsOf(source.value)));
   if (failed()) return fail({ diagnostics: located(), texts });
 
+  let listing: ObjectSnapshot | undefined;
+  if (options.objects !== undefined) {
+    const listed = await listGcsObjects(workflow, source, options.objects);
+    if (!listed.ok) diagnostics.push(...listed.error);
+    else listing = listed.value;
+    if (failed()) return fail({ diagnostics: located(), texts });
+  }
+
   const placed = placeWorkflow(workflow, source, options.machine ?? localMachineFacts(options.workdir));
   diagnostics.push(...placed.diagnostics);
   if (failed()) return fail({ diagnostics: located(), texts });
   const remote = resolveRemoteTargets(workflow, placed.plans, options.builtins);
-  return ok({ workflow, source, diagnostics: located(), texts, recipes, plans: placed.plans, remote });
+  return ok({ workflow, source, diagnostics: located(), texts, recipes, plans: placed.plans, remote, listing });
 }

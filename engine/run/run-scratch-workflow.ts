@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { InputArtifact, StepPlugin } from '../index.js';
+import { listGcsObjects, type ObjectFacts } from '../load/list-gcs-objects.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import { StrandState } from '../store/strand-state.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -32,6 +33,8 @@ export interface ScratchOptions {
   plugins: readonly StepPlugin[];
   /** Where relative paths in params resolve (default: the scratch directory, where `files` are). */
   workdir?: string;
+  /** Cloud Storage, for a workflow naming gs:// paths (listed before the run, as loading does). */
+  objects?: ObjectFacts;
   now: () => Date;
 }
 
@@ -49,12 +52,16 @@ export async function runScratchWorkflow<T>(
   read: (output: ScratchOutput) => Promise<T>,
 ): Promise<Result<T, ScratchFailure>> {
   const parsed = parseYamlSource(`<${workflow.name}>`, JSON.stringify({ version: 1, name: workflow.name, steps: workflow.steps }));
-  const checked = parsed.source && checkWorkflow({ source: parsed.source, plugins: new Map(options.plugins.map((p) => [p.id, p])) });
-  if (checked?.workflow === undefined) return fail({ kind: 'invalid-workflow', diagnostics: checked?.diagnostics ?? parsed.diagnostics });
+  const source = parsed.source;
+  const checked = source && checkWorkflow({ source, plugins: new Map(options.plugins.map((p) => [p.id, p])) });
+  if (source === undefined || checked?.workflow === undefined) return fail({ kind: 'invalid-workflow', diagnostics: checked?.diagnostics ?? parsed.diagnostics });
+  const listed = options.objects === undefined ? undefined : await listGcsObjects(checked.workflow, source, options.objects);
+  if (listed?.ok === false) return fail({ kind: 'invalid-workflow', diagnostics: listed.error });
   const dir = mkdtempSync(join(tmpdir(), 'strand-scratch-'));
   try {
     for (const [name, text] of Object.entries(workflow.files ?? {})) writeFileSync(join(dir, name), text);
     const state = new StrandState(join(dir, 'state'), options.workdir ?? dir);
+    state.listing = listed?.value;
     const keys = new Map<string, Sha256Hex>();
     let failure: ScratchFailure | undefined;
     const status = await runWorkflow({

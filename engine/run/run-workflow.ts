@@ -6,6 +6,8 @@ import type { EmitRunEvent } from '../events/run-event.js';
 import { decideStep } from '../plan/decide-step.js';
 import { stepInputs } from '../plan/plan-run.js';
 import type { StepRecord } from '../plan/step-record.js';
+import { createDataAccess } from '../data/data-access.js';
+import { isGcsUri } from '../data/object-snapshot.js';
 import { CheckpointLog } from '../store/checkpoint-log.js';
 import type { StrandState } from '../store/strand-state.js';
 import type { Sha256Hex } from '../util/sha256.js';
@@ -142,7 +144,7 @@ async function executeStep(
     if (remote) {
       ({ summary, meta } = await options.remote!.execute(step, { key, inputs: inputs.known, checkpoints, signal: options.signal }));
     } else {
-      const handle = createStepContext({ step, io: localStepIo(state.objects, checkpoints, inputs.known), signal: options.signal, workdir: state.workdir, workers, ...(options.placements?.has(step.id) ? { placement: options.placements.get(step.id)! } : {}), fileDigest: (path) => state.files.digest(path), emit, now });
+      const handle = createStepContext({ step, io: localStepIo(state.objects, checkpoints, inputs.known), signal: options.signal, workdir: state.workdir, workers, data: createDataAccess(state.workdir, state.listing), ...(options.placements?.has(step.id) ? { placement: options.placements.get(step.id)! } : {}), fileDigest: (path) => state.files.digest(path), emit, now });
       summary = (await step.plugin.run(handle.context)) ?? {};
       meta = handle.meta;
       external.push(...handle.external);
@@ -152,6 +154,8 @@ async function executeStep(
     for (const [port, spec] of Object.entries(step.plugin.outputs)) {
       outputs[port] = state.objects.putJson(manifestFromCheckpoints(spec.type, port, checkpoints, meta.get(port) ?? {}));
     }
+    // A gs:// output is known by its listing (generations), taken now that the step wrote it.
+    await state.listing?.refresh(external.filter(isGcsUri));
     const externalDigests = external.map((path) => {
       const digest = state.outputDigest(path);
       if (digest === undefined) throw new Error(`${step.plugin.id} recorded output ${path}, which does not exist`);

@@ -2,7 +2,7 @@
 // whose shards are checkpointed (and skipped on resume), side-effect units, progress and logs.
 import { resolve } from 'node:path';
 import { arrow } from '../util/arrow.js';
-import type { ArtifactMeta, InputArtifact, OutputWriter, RunPlacement, StepContext } from '../index.js';
+import type { ArtifactMeta, DataAccess, InputArtifact, OutputWriter, RunPlacement, StepContext } from '../index.js';
 import { localPlacement } from '../devices/run-placement.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
@@ -44,6 +44,7 @@ export interface StepContextParts {
   /** Where a path param points on this machine (default: relative to workdir). */
   resolvePath?: (path: string) => string;
   workers: number;
+  data: DataAccess;
   /** Where and how the step computes (default: the local CPU under onnxruntime with `workers` workers). */
   placement?: RunPlacement;
   fileDigest: (path: string) => Sha256Hex | undefined;
@@ -142,6 +143,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     signal,
     workdir: parts.workdir,
     resolvePath,
+    data: parts.data,
     input: (port) => {
       const found = artifact(port, false);
       if (found === undefined) throw new Error(`${step.plugin.id}: required input "${port}" is not wired (validation should have refused the workflow)`);

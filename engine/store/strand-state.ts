@@ -5,6 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import type { PlanFacts } from '../plan/decide-step.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import type { ArtifactManifest, StepRecord } from '../plan/step-record.js';
+import { isGcsUri, type ObjectSnapshot } from '../data/object-snapshot.js';
 import { onnxModelFiles } from '../onnx/onnx-model-files.js';
 import { globFiles, hasGlob } from '../util/glob-files.js';
 import { ok, type Result } from '../util/result.js';
@@ -27,6 +28,11 @@ export class StrandState implements PlanFacts {
   readonly layout: StateLayout;
   readonly objects: ObjectStore;
   readonly files: FileDigests;
+  /**
+   * What the run knows of its gs:// paths: the listing loading made (CheckedWorkflow.listing), given by the
+   * command that plans or runs; undefined when the workflow names none.
+   */
+  listing: ObjectSnapshot | undefined = undefined;
 
   constructor(
     root: string,
@@ -47,6 +53,7 @@ export class StrandState implements PlanFacts {
   }
 
   inputFileDigest(path: string): Sha256Hex | undefined {
+    if (isGcsUri(path)) return this.remoteDigest(path);
     // A model folder (x-strand-format: model) is digested whole: names and contents.
     if (!hasGlob(path) && statSync(resolve(this.workdir, path), { throwIfNoEntry: false })?.isDirectory()) return this.files.digest(resolve(this.workdir, path));
     const matches = globFiles(path, this.workdir);
@@ -67,7 +74,14 @@ export class StrandState implements PlanFacts {
   }
 
   outputDigest(path: string): Sha256Hex | undefined {
+    if (isGcsUri(path)) return this.remoteDigest(path);
     return this.files.digest(resolve(this.workdir, path));
+  }
+
+  private remoteDigest(uri: string): Sha256Hex | undefined {
+    // Planning a gs:// path that was never listed would key the step without its data: a bug.
+    if (this.listing?.versions(uri) === undefined) throw new Error(`bug: ${uri} was planned before it was listed`);
+    return this.listing.digest(uri);
   }
 
   /** Makes a step cached: its record appears, complete, under its key. Call only once outputs are durable. */

@@ -1,5 +1,6 @@
 // Owns expanding a path that may hold glob wildcards (`*`, `?`, `**`) into the sorted list of
-// matching files. Node 20 has no fs.glob, and the patterns users write for inputs are simple.
+// matching files (the same patterns match object names in gs:// listings). Node 20 has no fs.glob, and the
+// patterns users write for inputs are simple.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 
@@ -7,7 +8,8 @@ export function hasGlob(pattern: string): boolean {
   return /[*?]/.test(pattern);
 }
 
-function globToRegExp(pattern: string): RegExp {
+/** A matcher for slash-separated names (`*` within a segment, `?` one character, `**` across segments). */
+export function globToRegExp(pattern: string): RegExp {
   let out = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;

@@ -1,8 +1,8 @@
 // Owns the provenance file written beside an exported table (`<table>.strand.json`): how its vectors
 // were made (model digest, pooling, tokenizer), so `strand search` embeds queries the same way. The
-// engine owns the format because an export step writes it and a CLI verb reads it.
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../store/atomic-write.js';
+// engine owns the format because an export step writes it and a CLI verb reads it. Beside a local table
+// or a gs:// one alike, through DataAccess.
+import type { DataAccess } from '../index.js';
 
 export interface TableProvenance {
   /** The `meta` of the embeddings artifact the table holds (what the embed step recorded). */
@@ -11,18 +11,21 @@ export interface TableProvenance {
   written_by: string;
 }
 
-export function provenancePath(tablePath: string): string {
-  return `${tablePath}.strand.json`;
+/** `<db>/<table>.strand.json`, for a db that is a local path or a gs:// URI. */
+export function provenancePath(db: string, table: string): string {
+  return `${db.replace(/\/+$/, '')}/${table}.strand.json`;
 }
 
-/** Writes the provenance of the table at `tablePath` beside it, atomically. */
-export function writeProvenance(tablePath: string, provenance: TableProvenance): void {
-  writeFileAtomic(provenancePath(tablePath), JSON.stringify(provenance, null, 2));
+/** Writes the provenance of table `table` in the LanceDB directory `db` beside it, atomically. */
+export async function writeProvenance(data: DataAccess, db: string, table: string, provenance: TableProvenance): Promise<void> {
+  await data.writeText(provenancePath(db, table), JSON.stringify(provenance, null, 2));
 }
 
-export function readProvenance(tablePath: string): TableProvenance | undefined {
+export async function readProvenance(data: DataAccess, db: string, table: string): Promise<TableProvenance | undefined> {
+  const text = await data.readText(provenancePath(db, table));
+  if (text === undefined) return undefined;
   try {
-    return JSON.parse(readFileSync(provenancePath(tablePath), 'utf8')) as TableProvenance;
+    return JSON.parse(text) as TableProvenance;
   } catch {
     return undefined;
   }

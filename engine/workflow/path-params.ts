@@ -1,11 +1,14 @@
-// Owns finding the `with:` params that name files, from the plugin schema's `x-strand-path` marks, and
-// telling a URI (gs://bucket/x) from a local path.
+// Owns finding the `with:` params that name files, from the plugin schema's `x-strand-path` marks (and
+// `x-strand-uri`: the URI schemes a param also takes, such as `["gs"]`), and telling a URI (gs://bucket/x)
+// from a local path.
 import type { StepSpec } from './workflow.js';
 
 export interface PathParam {
   key: string;
   path: string;
   direction: 'input' | 'output';
+  /** URI schemes the param takes besides local paths. */
+  schemes: readonly string[];
   /**
    * `"x-strand-format": "onnx"`: an ONNX model, whose external data files are part of it. `"model"`: an
    * ONNX file or a model folder (Hugging Face layout: config.json, model.safetensors or pytorch_model.bin,
@@ -15,14 +18,14 @@ export interface PathParam {
 }
 
 export function pathParams(step: Pick<StepSpec, 'plugin' | 'params'>): PathParam[] {
-  const properties = (step.plugin.with.properties ?? {}) as Record<string, { 'x-strand-path'?: 'input' | 'output'; 'x-strand-format'?: string }>;
+  const properties = (step.plugin.with.properties ?? {}) as Record<string, { 'x-strand-path'?: 'input' | 'output'; 'x-strand-uri'?: string[]; 'x-strand-format'?: string }>;
   const found: PathParam[] = [];
   for (const [key, schema] of Object.entries(properties)) {
     const direction = schema['x-strand-path'];
     const value = step.params[key];
     if (direction === undefined || value === undefined) continue;
     for (const path of Array.isArray(value) ? value : [value]) {
-      if (typeof path === 'string') found.push({ key, path, direction, ...(schema['x-strand-format'] === 'onnx' || schema['x-strand-format'] === 'model' ? { format: schema['x-strand-format'] } : {}) });
+      if (typeof path === 'string') found.push({ key, path, direction, schemes: schema['x-strand-uri'] ?? [], ...(schema['x-strand-format'] === 'onnx' || schema['x-strand-format'] === 'model' ? { format: schema['x-strand-format'] } : {}) });
     }
   }
   return found;

@@ -1,8 +1,8 @@
 // Owns the `export/lancedb` step: embeddings (and sequence metadata) into a real LanceDB table. Each
 // shard is one commit, idempotent across resume (the first creates or overwrites the table, the others
 // merge on id), so a crash at any point never loses or duplicates rows. Indexes come last, and the
-// provenance needed to embed queries (`strand search`) is written beside the table.
-import { join } from 'node:path';
+// provenance needed to embed queries (`strand search`) is written beside the table. A gs:// uri is written
+// by LanceDB's own object store, with the storage options (endpoint, credentials) DataAccess gives.
 import type { FixedSizeList } from 'apache-arrow';
 import { defineStep, StepError, writeProvenance } from '../../engine/index.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
@@ -23,7 +23,7 @@ export const lancedbExport = defineStep<LanceParams>({
   with: {
     required: ['uri', 'table'],
     properties: {
-      uri: { type: 'string', 'x-strand-path': 'output', description: 'LanceDB directory (e.g. out/vectors.lancedb)' },
+      uri: { type: 'string', 'x-strand-path': 'output', 'x-strand-uri': ['gs'], description: 'LanceDB directory (out/vectors.lancedb, or gs://bucket/vectors.lancedb)' },
       table: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
       mode: { enum: ['create', 'overwrite', 'append'], default: 'overwrite', description: 'create fails if the table exists' },
       include_sequence: { type: 'boolean', default: true, description: 'store the sequence text beside the vector' },
@@ -38,8 +38,8 @@ export const lancedbExport = defineStep<LanceParams>({
     const lancedb = await import('@lancedb/lancedb');
     const embeddings = ctx.input('embeddings');
     const metadata = ctx.optionalInput('metadata');
-    const uri = ctx.resolvePath(p.uri);
-    const db = await lancedb.connect(uri);
+    const location = ctx.data.lanceLocation(p.uri);
+    const db = await lancedb.connect(location.uri, { storageOptions: location.storageOptions });
     const exists = async (): Promise<boolean> => (await db.tableNames()).includes(p.table);
     const dim = embeddings.meta.dim as number | undefined;
     if ((p.mode === 'append' || p.mode === 'create') && (await exists())) {
@@ -79,7 +79,7 @@ export const lancedbExport = defineStep<LanceParams>({
       }
     });
     table.close();
-    writeProvenance(join(uri, p.table), { embeddings: embeddings.meta, rows, written_by: `${ctx.stepId} (export/lancedb@1)` });
+    await writeProvenance(ctx.data, p.uri, p.table, { embeddings: embeddings.meta, rows, written_by: `${ctx.stepId} (export/lancedb@1)` });
     db.close();
     ctx.recordExternalOutput(p.uri);
     return { rows, ann_index: rows >= p.ann_min_rows };

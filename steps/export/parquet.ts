@@ -1,9 +1,10 @@
 // Owns the `export/parquet` step: vectors and metadata into one Parquet file (row groups of up to 1,000 rows,
 // vectors as a LIST<FLOAT> column, written as they come) or an Arrow IPC file (assembled in memory), written
-// through the engine's atomic writer, so a half-written file never takes the final name.
+// through the engine's DataOutput: locally the atomic writer, on gs:// one object written once
+// (ifGenerationMatch: 0) and verified — a half-written file never takes the final name.
 import type { RecordBatch, Table } from 'apache-arrow';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import { defineStep, arrow, openAtomicFile } from '../../engine/index.js';
+import { defineStep, arrow } from '../../engine/index.js';
 import { readText, readVectors } from '../arrow-columns.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 
@@ -50,7 +51,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
   with: {
     required: ['path'],
     properties: {
-      path: { type: 'string', 'x-strand-path': 'output' },
+      path: { type: 'string', 'x-strand-path': 'output', 'x-strand-uri': ['gs'], description: 'a file, or a gs://bucket/name object (written once: never replaces one)' },
       format: { enum: ['parquet', 'arrow'], default: 'parquet' },
       include_sequence: { type: 'boolean', default: true },
     },
@@ -60,15 +61,17 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
   async run(ctx) {
     const embeddings = ctx.input('embeddings');
     const metadata = ctx.optionalInput('metadata');
-    const file = openAtomicFile(ctx.resolvePath(ctx.params.path));
+    // Local: the atomic writer (openAtomicFile) behind DataAccess; gs://: an object written once and verified.
+    const file = await ctx.data.createOutput(ctx.params.path);
     let rows = 0;
     try {
       const format = ctx.params.format ?? 'parquet';
       let parquet: ParquetWriter | undefined;
       const bytes = new ByteWriter();
       const arrowBatches: RecordBatch[] = [];
-      const flushBytes = (): void => {
-        file.write(new Uint8Array(bytes.buffer, 0, bytes.index));
+      const flushBytes = async (): Promise<void> => {
+        // A copy: the writer reuses its buffer, and an upload may still hold the chunk.
+        await file.write(new Uint8Array(bytes.buffer, 0, bytes.index).slice());
         bytes.index = 0;
       };
       for (let index = 0; index < embeddings.shardCount; index++) {
@@ -86,17 +89,17 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
           for (let start = 0; start < table.numRows; start += ROW_GROUP) {
             const slice = table.slice(start, start + ROW_GROUP);
             parquet.write({ columnData: columnData(slice), rowGroupSize: slice.numRows });
-            flushBytes();
+            await flushBytes();
           }
         }
         ctx.progress({ done: index + 1, total: embeddings.shardCount, unit: 'shards' });
       }
-      if (arrowBatches.length > 0) file.write(arrow.tableToIPC(new arrow.Table(arrowBatches), 'file'));
+      if (arrowBatches.length > 0) await file.write(arrow.tableToIPC(new arrow.Table(arrowBatches), 'file'));
       if (parquet) {
         parquet.finish();
-        flushBytes();
+        await flushBytes();
       }
-      file.commit();
+      await file.commit();
     } catch (error) {
       file.abort();
       throw error;

@@ -1,9 +1,11 @@
-// Owns streaming records out of FASTA and FASTQ files, plain or gzip (detected by magic bytes), with
-// errors that name the file and line of a malformed record. Reads line by line: memory stays bounded.
+// Owns streaming records out of FASTA and FASTQ files — a local path, or a DataFile (a local file or a
+// gs:// object, streamed by ranged reads) — plain or gzip (detected by magic bytes), with errors that name
+// the file and line of a malformed record. Reads line by line: memory stays bounded.
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
-import { StepError } from '../../engine/index.js';
+import { StepError, streamDataFile, type DataFile } from '../../engine/index.js';
 
 export interface FastaRecord {
   header: string;
@@ -11,22 +13,25 @@ export interface FastaRecord {
   line: number;
 }
 
-function isGzip(path: string): boolean {
-  const fd = openSync(path, 'r');
+async function firstBytes(input: string | DataFile): Promise<Uint8Array> {
+  if (typeof input !== 'string') return input.read(0, 2);
+  const fd = openSync(input, 'r');
   try {
     const magic = Buffer.alloc(2);
-    return readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    return magic.subarray(0, readSync(fd, magic, 0, 2, 0));
   } finally {
     closeSync(fd);
   }
 }
 
-export async function* readFastaRecords(path: string, label: string): AsyncGenerator<FastaRecord> {
-  const raw = createReadStream(path);
-  const stream = isGzip(path) ? raw.pipe(createGunzip()) : raw;
+/** Records of a local file (`input` a path) or of a DataFile (its own label names it). */
+export async function* readFastaRecords(input: string | DataFile, label = typeof input === 'string' ? input : input.label): AsyncGenerator<FastaRecord> {
+  const magic = await firstBytes(input);
+  const raw = typeof input === 'string' ? createReadStream(input) : Readable.from(streamDataFile(input));
+  const stream = magic[0] === 0x1f && magic[1] === 0x8b ? raw.pipe(createGunzip()) : raw;
   const failure: { error?: Error } = {};
   stream.on('error', (error: Error) => (failure.error = error));
-  raw.on('error', (error) => (failure.error = error));
+  raw.on('error', (error: Error) => (failure.error = error));
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let lineNo = 0;
   let header: string | undefined;
@@ -73,6 +78,8 @@ export async function* readFastaRecords(path: string, label: string): AsyncGener
     if (error instanceof StepError) throw error;
     failure.error = error as Error;
   }
+  // A gs:// object that changed or came back short says so itself, by name.
+  if (failure.error instanceof StepError) throw failure.error;
   if (failure.error) {
     throw new StepError(`${label}: cannot read (${failure.error.message}) after line ${lineNo}`, 'the file is truncated or corrupt: re-export or re-download it');
   }

@@ -1,8 +1,7 @@
 // Owns the `source/fasta` step: FASTA/FASTQ files (plain or gzip, a path or glob) into `sequences`
 // shards, with the lineage from UNITE-style headers, a regex, or a taxonomy TSV joined by id.
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
-import { defineStep, globFiles, StepError } from '../../engine/index.js';
+import { defineStep, StepError } from '../../engine/index.js';
 import { readFastaRecords } from './fasta-records.js';
 import { headerId, parseRegexLineage, parseUniteLineage, RANKS } from './lineage.js';
 import { HYGIENE_DEFAULTS, HYGIENE_SCHEMA, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
@@ -32,7 +31,7 @@ export const fastaSource = defineStep<FastaParams>({
   with: {
     required: ['path'],
     properties: {
-      path: { type: 'string', 'x-strand-path': 'input', description: 'a file or glob (*.fasta.gz)' },
+      path: { type: 'string', 'x-strand-path': 'input', 'x-strand-uri': ['gs'], description: 'a file or glob (*.fasta.gz, gs://bucket/reads/*.fastq.gz)' },
       lineage: { enum: ['none', 'unite', 'regex'], default: 'none', description: 'parse the lineage from headers' },
       lineage_regex: { type: 'string', description: 'with lineage: regex — named groups become columns' },
       taxonomy: { type: 'string', 'x-strand-path': 'input', description: 'a TSV joined by id (first column)' },
@@ -43,7 +42,7 @@ export const fastaSource = defineStep<FastaParams>({
   outputs: { sequences: { type: 'sequences' } },
   async run(ctx) {
     const p = { ...HYGIENE_DEFAULTS, lineage: 'none' as const, ...ctx.params };
-    const files = globFiles(p.path, ctx.workdir);
+    const files = await ctx.data.inputFiles(p.path);
     if (files.length === 0) throw new StepError(`no file matches ${p.path}`, 'check the path (relative to where you run strand)');
     let pattern: RegExp | undefined;
     if (p.lineage === 'regex') {
@@ -59,9 +58,9 @@ export const fastaSource = defineStep<FastaParams>({
     const columns: MetadataColumn[] = [...lineageColumns, ...(taxonomy?.columns ?? [])].map((name) => ({ name, kind: 'text' }));
     async function* records(): AsyncGenerator<SourceRecord> {
       for (const file of files) {
-        const label = relative(ctx.workdir, file);
+        const label = file.label;
         let n = 0;
-        for await (const record of readFastaRecords(file, label)) {
+        for await (const record of readFastaRecords(file)) {
           n++;
           const id = headerId(record.header);
           const metadata: Record<string, string | null> =
@@ -74,6 +73,6 @@ export const fastaSource = defineStep<FastaParams>({
         }
       }
     }
-    return writeSequenceShards(ctx, records(), columns, p, { source: 'fasta', files: files.map((f) => relative(ctx.workdir, f)) });
+    return writeSequenceShards(ctx, records(), columns, p, { source: 'fasta', files: files.map((f) => f.label) });
   },
 });

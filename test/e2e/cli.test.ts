@@ -44,7 +44,7 @@ describe('strand CLI', () => {
     expect(json.diagnostics.map((d: { code: string }) => d.code)).toEqual(['invalid-value', 'unknown-step']);
   });
 
-  it('refuses gs:// and other URIs at validate time, located, and writes nothing', () => {
+  it('takes gs:// where a step reads or writes Cloud Storage, refuses other URIs at validate time, located, and writes nothing', () => {
     const flow = `version: 1
 name: uris
 steps:
@@ -52,18 +52,22 @@ steps:
   profile: { uses: embed/kmer-profile, needs: [source], with: { k: 3 } }
   vectors: { uses: export/lancedb, needs: [profile, source], with: { uri: gs://my-bucket/vec.lancedb, table: t } }
   copy: { uses: export/parquet, needs: [profile, source], with: { path: s3://other/p.parquet } }
+  reads: { uses: source/fasta, with: { path: gs://my-bucket/a.fasta.gz, taxonomy: gs://my-bucket/tax.tsv } }
 `;
     const root = project({ 'uris.yaml': flow });
     for (const verb of ['validate', 'run']) {
       const refused = runCli([verb, 'uris.yaml'], root);
       expect(refused.status, verb).toBe(1);
-      expect(refused.stderr).toContain('uris.yaml:4:49: error: step "source": path: gs://my-bucket/its/*.parquet is a gs:// URI; Strand reads and writes local paths only [unsupported-uri]');
-      expect(refused.stderr).toContain('uris.yaml:6:75: error: step "vectors": uri: gs://my-bucket/vec.lancedb is a gs:// URI');
-      expect(refused.stderr).toContain('uris.yaml:7:73: error: step "copy": path: s3://other/p.parquet is a s3:// URI');
+      const errors = refused.stderr.split('\n').filter((l) => l.includes(': error: '));
+      expect(errors).toEqual([
+        'uris.yaml:7:73: error: step "copy": path: s3://other/p.parquet is a s3:// URI; export/parquet path takes local paths and gs:// URIs [unsupported-uri]',
+        'uris.yaml:8:83: error: step "reads": taxonomy: gs://my-bucket/tax.tsv is a gs:// URI; source/fasta taxonomy takes local paths only [unsupported-uri]',
+      ]);
       expect(refused.stderr).toContain('hint: copy the objects to a local folder');
     }
     expect(existsSync(join(root, 'gs:'))).toBe(false);
     expect(existsSync(join(root, 's3:'))).toBe(false);
+    expect(existsSync(join(root, '.strand', 'runs'))).toBe(false);
   });
 
   it('explains reruns in plan, as text and JSON', () => {

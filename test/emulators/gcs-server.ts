@@ -1,13 +1,18 @@
 // A local Google Cloud Storage JSON API server for tests: the official @google-cloud/storage client talks
 // to it over HTTP exactly as it talks to storage.googleapis.com. It owns buckets of objects in memory and
 // speaks the parts of the wire protocol Strand uses: multipart and resumable uploads (308 with Range for
-// partial chunks), alt=media downloads with x-goog-hash, metadata, list with prefix and pageToken, delete,
-// and ifGenerationMatch preconditions (412). md5Hash and crc32c are computed here independently of the
-// client (which deletes an upload and fails when they disagree). Faults can be injected: error statuses
-// (429, 503) for matching requests, and a resumable upload whose connection drops after some bytes. Writes
-// can be held, to freeze a writer at a known point.
+// partial chunks), alt=media downloads with x-goog-hash and ranged reads (`Range` → 206, as GCS answers),
+// a download of a `generation` that is no longer live → 404 (a bucket without versioning), metadata, list
+// with prefix and pageToken (pages of at most `pageSize`), delete, and ifGenerationMatch preconditions
+// (412). md5Hash and crc32c are computed here independently of the client (which deletes an upload and
+// fails when they disagree). The XML API that LanceDB's object store speaks is in gcs-xml-api.ts, and an
+// STS token endpoint for Application Default Credentials in gcs-token-endpoint.ts. Faults can be injected:
+// error statuses (429, 503) for matching requests, a resumable upload or a download whose connection drops
+// after some bytes, and a corrupted download. Writes can be held, to freeze a writer at a known point.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleXmlApi } from './gcs-xml-api.js';
+import { GcsTokenEndpoint } from './gcs-token-endpoint.js';
 import { LocalHttpServer, readBody } from './local-http-server.js';
 
 export interface StoredObject {
@@ -32,6 +37,8 @@ export type GcsFault =
   | { kind: 'status'; status: 429 | 500 | 503; method?: string; pathIncludes?: string; times: number }
   /** Cuts the connection of the next resumable chunk upload after `afterBytes` of its body arrived (or at its end). */
   | { kind: 'drop-resumable'; afterBytes: number; times: number }
+  /** Cuts the connection of the next download after sending `afterBytes` of its body. */
+  | { kind: 'drop-media'; afterBytes: number; times: number }
   /** Serves the next download with one byte flipped, under the hashes of the true bytes. */
   | { kind: 'corrupt-media'; times: number };
 
@@ -39,6 +46,8 @@ export interface GcsRequestLog {
   method: string;
   path: string;
   status: number;
+  /** Body bytes sent for a download (the whole object, or the requested range). */
+  bytes?: number;
 }
 
 const CRC32C_TABLE = (() => {
@@ -69,8 +78,14 @@ export class GcsServer extends LocalHttpServer {
   private readonly sessions = new Map<string, ResumableSession>();
   private generation = 1;
   private sessionCount = 0;
+  /** The most objects one list page holds (GCS: 1,000). */
+  pageSize = 1000;
+  /** When set, every request must carry `Authorization: Bearer` with a token this endpoint issued (401 otherwise). */
+  readonly auth = new GcsTokenEndpoint();
   /** Called after each successful object write (tests use it to act at a known point). */
   onWrite: (bucket: string, name: string) => void = () => {};
+  /** Called after each download (whole or ranged) is answered. */
+  onMedia: (bucket: string, name: string) => void = () => {};
   private readonly holds: ((name: string, bytes: Buffer) => boolean)[] = [];
   /** Writes held so far (by name). */
   readonly held: string[] = [];
@@ -103,7 +118,7 @@ export class GcsServer extends LocalHttpServer {
   private takeFault(req: IncomingMessage, path: string): GcsFault | undefined {
     const index = this.faults.findIndex((f) => {
       if (f.kind === 'drop-resumable') return req.method === 'PUT' && path.includes('/upload/') && req.headers['content-range']?.startsWith('bytes */') !== true;
-      if (f.kind === 'corrupt-media') return req.method === 'GET' && req.url?.includes('alt=media') === true;
+      if (f.kind === 'corrupt-media' || f.kind === 'drop-media') return req.method === 'GET' && req.url?.includes('alt=media') === true;
       return (f.method === undefined || f.method === req.method) && (f.pathIncludes === undefined || path.includes(f.pathIncludes));
     });
     if (index < 0) return undefined;
@@ -116,9 +131,9 @@ export class GcsServer extends LocalHttpServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const respond = (status: number, body?: unknown, headers: Record<string, string> = {}): void => {
-      this.log.push({ method: req.method ?? '', path, status });
+      this.log.push({ method: req.method ?? '', path, status, ...(Buffer.isBuffer(body) ? { bytes: body.length } : {}) });
       const payload = body === undefined ? '' : Buffer.isBuffer(body) ? body : JSON.stringify(body);
-      res.writeHead(status, { ...(Buffer.isBuffer(body) ? {} : body === undefined ? {} : { 'content-type': 'application/json' }), ...headers });
+      res.writeHead(status, { ...(Buffer.isBuffer(body) ? {} : body === undefined ? {} : { 'content-type': 'application/json' }), 'content-length': String(Buffer.byteLength(payload)), ...headers });
       res.end(payload);
     };
     const error = (status: number, message: string, reason: string): void => respond(status, { error: { code: status, message, errors: [{ message, domain: 'global', reason }] } });
@@ -135,6 +150,8 @@ export class GcsServer extends LocalHttpServer {
       return;
     }
     const body = await readBody(req);
+    if (path === GcsTokenEndpoint.path) return this.auth.issue(body, respond);
+    if (!this.auth.allows(req)) return error(401, 'Invalid Credentials', 'authError');
     if (fault?.kind === 'status') return error(fault.status, fault.status === 429 ? 'rate limit exceeded' : 'backend error', fault.status === 429 ? 'rateLimitExceeded' : 'backendError');
 
     let m: RegExpExecArray | null;
@@ -160,7 +177,8 @@ export class GcsServer extends LocalHttpServer {
         const session = this.sessions.get(url.searchParams.get('upload_id') ?? '');
         if (session === undefined) return error(404, 'no such upload session', 'notFound');
         const range = String(req.headers['content-range'] ?? '');
-        const rangeMatch = /^bytes (\*|(\d+)-(\d+))\/(\*|\d+)$/.exec(range);
+        // `bytes S-E/T` a chunk, `bytes S-*/T` the rest of a streamed upload (its end unknown when it started), `bytes */T` a query.
+        const rangeMatch = /^bytes (\*|(\d+)-(\d+|\*))\/(\*|\d+)$/.exec(range);
         if (rangeMatch === null) return error(400, `bad Content-Range "${range}"`, 'invalid');
         if (rangeMatch[1] !== '*') {
           const start = Number(rangeMatch[2]);
@@ -168,7 +186,8 @@ export class GcsServer extends LocalHttpServer {
           session.received.push(body);
           session.size += body.length;
         }
-        const total = rangeMatch[4] === '*' ? undefined : Number(rangeMatch[4]);
+        // A streamed rest (`S-*`) of unknown total ends the upload with its request, as GCS finalizes it.
+        const total = rangeMatch[4] === '*' ? (rangeMatch[3] === '*' ? session.size : undefined) : Number(rangeMatch[4]);
         if (total !== undefined && session.size >= total) {
           this.sessions.delete(url.searchParams.get('upload_id')!);
           const precondition = session.ifGenerationMatch === undefined ? null : String(session.ifGenerationMatch);
@@ -187,9 +206,17 @@ export class GcsServer extends LocalHttpServer {
         bucket.delete(name);
         return respond(204);
       }
+      const generation = url.searchParams.get('generation');
+      if (generation !== null && Number(generation) !== object.generation) return error(404, `No such object: ${decodeURIComponent(m[1]!)}/${name}#${generation}`, 'notFound');
       if (url.searchParams.get('alt') === 'media') {
-        const served = fault?.kind === 'corrupt-media' ? Buffer.from(object.bytes.map((b, i) => (i === 0 ? b ^ 1 : b))) : object.bytes;
-        return respond(200, served, { 'content-type': object.contentType, 'x-goog-hash': `crc32c=${crc32cBase64(object.bytes)},md5=${md5Base64(object.bytes)}`, 'x-goog-generation': String(object.generation), 'x-goog-stored-content-encoding': 'identity' });
+        const range = byteRange(req.headers.range, object.bytes.length);
+        if (range === 'unsatisfiable') return error(416, 'The requested range cannot be satisfied.', 'requestedRangeNotSatisfiable');
+        const whole = fault?.kind === 'corrupt-media' ? Buffer.from(object.bytes.map((b, i) => (i === 0 ? b ^ 1 : b))) : object.bytes;
+        const served = range === undefined ? whole : whole.subarray(range.start, range.end + 1);
+        const headers = { 'content-type': object.contentType, 'x-goog-hash': `crc32c=${crc32cBase64(object.bytes)},md5=${md5Base64(object.bytes)}`, 'x-goog-generation': String(object.generation), 'x-goog-stored-content-encoding': 'identity', ...(range === undefined ? {} : { 'content-range': `bytes ${range.start}-${range.end}/${object.bytes.length}` }) };
+        if (fault?.kind === 'drop-media') return this.dropAfter(res, served, fault.afterBytes, headers, range === undefined ? 200 : 206);
+        respond(range === undefined ? 200 : 206, served, headers);
+        return this.onMedia(decodeURIComponent(m[1]!), name);
       }
       return respond(200, resource(decodeURIComponent(m[1]!), name, object));
     }
@@ -199,7 +226,7 @@ export class GcsServer extends LocalHttpServer {
       if (bucket === undefined) return error(404, `bucket ${bucketName} not found`, 'notFound');
       const names = this.objectNames(bucketName, url.searchParams.get('prefix') ?? '');
       const start = Number(url.searchParams.get('pageToken') ?? 0);
-      const size = Number(url.searchParams.get('maxResults') ?? 1000);
+      const size = Math.min(this.pageSize, Number(url.searchParams.get('maxResults') ?? this.pageSize));
       const page = names.slice(start, start + size);
       return respond(200, { kind: 'storage#objects', items: page.map((n) => resource(bucketName, n, bucket.get(n)!)), ...(start + size < names.length ? { nextPageToken: String(start + size) } : {}) });
     }
@@ -208,7 +235,26 @@ export class GcsServer extends LocalHttpServer {
       if (!this.buckets.has(name)) return error(404, `bucket ${name} not found`, 'notFound');
       return respond(200, { kind: 'storage#bucket', id: name, name, location: 'US-CENTRAL1' });
     }
+    if (!path.startsWith('/storage/') && !path.startsWith('/upload/')) return handleXmlApi(this, req, url, body, respond);
     return error(404, `no route for ${req.method} ${path}`, 'notFound');
+  }
+
+  /** Sends the head and `afterBytes` of the body, then cuts the connection (a download dropped mid-stream). */
+  private dropAfter(res: ServerResponse, body: Buffer, afterBytes: number, headers: Record<string, string>, status: number): void {
+    this.log.push({ method: 'GET', path: new URL(res.req.url ?? '/', 'http://localhost').pathname, status, bytes: Math.min(afterBytes, body.length) });
+    res.writeHead(status, { ...headers, 'content-length': String(body.length) });
+    res.write(body.subarray(0, Math.min(afterBytes, body.length)), () => res.socket?.destroy());
+  }
+
+  /** Stores an object unless `ifGenerationMatch` (a generation, 0 = absent) disagrees; the object, or 'precondition-failed'. The caller answers, then calls onWrite. */
+  put(bucketName: string, name: string, bytes: Buffer, contentType: string, metadata: Record<string, string>, ifGenerationMatch: string | null): StoredObject | 'precondition-failed' {
+    const bucket = this.buckets.get(bucketName)!;
+    const existing = bucket.get(name);
+    if (ifGenerationMatch !== null && Number(ifGenerationMatch) !== (existing?.generation ?? 0)) return 'precondition-failed';
+    const object: StoredObject = { bytes, generation: ++this.generation, contentType, metadata, updated: new Date(0).toISOString() };
+    bucket.set(name, object);
+    this.writes.push(name);
+    return object;
   }
 
   private store(
@@ -224,17 +270,19 @@ export class GcsServer extends LocalHttpServer {
       this.held.push(name);
       return;
     }
-    const bucket = this.buckets.get(bucketName)!;
-    const existing = bucket.get(name);
-    if (precondition !== null && Number(precondition) !== (existing?.generation ?? 0)) {
-      return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
-    }
-    const object: StoredObject = { bytes, generation: ++this.generation, contentType: String(metadata.contentType ?? 'application/octet-stream'), metadata: (metadata.metadata ?? {}) as Record<string, string>, updated: new Date(0).toISOString() };
-    bucket.set(name, object);
-    this.writes.push(name);
+    const object = this.put(bucketName, name, bytes, String(metadata.contentType ?? 'application/octet-stream'), (metadata.metadata ?? {}) as Record<string, string>, precondition);
+    if (object === 'precondition-failed') return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
     respond(200, resource(bucketName, name, object));
     this.onWrite(bucketName, name);
   }
+}
+
+/** The range a `Range: bytes=S-E` (or `S-`, or `-N`) header asks of an object of `size` bytes, inclusive. */
+export function byteRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header ?? '');
+  if (m === null) return undefined;
+  const [start, end] = m[1] === '' ? [Math.max(0, size - Number(m[2])), size - 1] : [Number(m[1]), m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)];
+  return start >= size || start > end ? 'unsatisfiable' : { start, end };
 }
 
 function md5Base64(bytes: Uint8Array): string {

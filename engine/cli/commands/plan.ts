@@ -60,7 +60,7 @@ export const planCommand: Command = {
   summary: 'Show, per step in order, whether it is cached or will run and why (interactive on a terminal).',
   flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, { name: 'check', description: 'exit 1 if anything would run' }],
   async run(args, io) {
-    const opened = await openWorkflow(args, io);
+    const opened = await openWorkflow(args, io, { listObjects: true });
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state, diagnostics } = opened;
     const entries = planRun(workflow, state);

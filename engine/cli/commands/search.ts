@@ -1,12 +1,14 @@
 // Owns `strand search URI --table T`: nearest neighbours of a sequence (embedded by the steps and
-// settings the table's provenance records) or of a row already in the table, with their metadata.
-import { join, resolve } from 'node:path';
+// settings the table's provenance records) or of a row already in the table, with their metadata. The
+// table may be local or on gs:// (opened through DataAccess, credentials checked first).
+import { resolve } from 'node:path';
 import type { Float, FixedSizeList, Vector } from 'apache-arrow';
 import { builtinSteps } from '../../../steps/index.js';
 import { runScratchWorkflow } from '../../run/run-scratch-workflow.js';
 import { readProvenance } from '../../util/table-provenance.js';
 import { fail, type Result } from '../../util/result.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, type Command } from '../command.js';
+import { openDataAccess } from '../open-data-access.js';
 import { flag, has, positiveInteger, UsageError } from '../parse-args.js';
 import { EMBED_STEP, QUERY_STEP, queryWorkflow } from '../query-workflow.js';
 import { scratchFailureText } from '../scratch-failure-text.js';
@@ -38,7 +40,7 @@ export const searchCommand: Command = {
   ],
   async run(args, io) {
     const uri = args.positionals[0];
-    if (uri === undefined) throw new UsageError('missing URI (the LanceDB directory, e.g. out/quickstart.lancedb)');
+    if (uri === undefined) throw new UsageError('missing URI (the LanceDB directory, e.g. out/quickstart.lancedb or gs://bucket/vectors.lancedb)');
     const tableName = flag(args, 'table') ?? 'sequences';
     const sequence = flag(args, 'sequence');
     const id = flag(args, 'id');
@@ -46,7 +48,10 @@ export const searchCommand: Command = {
     const k = positiveInteger(args, 'k', 10);
     process.env.LANCEDB_LOG ??= 'error';
     const lancedb = await import('@lancedb/lancedb');
-    const db = await lancedb.connect(resolve(io.cwd, uri));
+    const data = await openDataAccess(uri, io);
+    if (data === undefined) return EXIT_FAILED;
+    const location = data.lanceLocation(uri);
+    const db = await lancedb.connect(location.uri, { storageOptions: location.storageOptions });
     if (!(await db.tableNames()).includes(tableName)) {
       io.stderr(`error: no table "${tableName}" in ${uri}\nhint: tables there: ${(await db.tableNames()).join(', ') || 'none'}\n`);
       return EXIT_FAILED;
@@ -62,7 +67,7 @@ export const searchCommand: Command = {
         }
         query = Float32Array.from(rows[0].vector as ArrayLike<number>);
       } else {
-        const provenance = readProvenance(join(resolve(io.cwd, uri), tableName));
+        const provenance = await readProvenance(data, uri, tableName);
         if (provenance === undefined) {
           io.stderr(`error: ${uri}/${tableName} has no Strand provenance, so a sequence cannot be embedded the same way\nhint: search by --id, or write the table with export/lancedb\n`);
           return EXIT_FAILED;

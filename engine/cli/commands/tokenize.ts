@@ -1,8 +1,9 @@
 // Owns `strand tokenize FILE`: print each record's id, a tab and its token ids, for checking a
 // tokenizer by eye and against other tools. It runs the real steps — source/fasta or source/parquet,
-// then tokenize/NAME — so it prints what a workflow would feed a model.
+// then tokenize/NAME — so it prints what a workflow would feed a model (a gs:// FILE included).
 import type { Int32, List, Utf8, Vector } from 'apache-arrow';
 import { builtinSteps } from '../../../steps/index.js';
+import { gcsObjectFacts } from '../../load/gcs-object-facts.js';
 import { runScratchWorkflow } from '../../run/run-scratch-workflow.js';
 import { EXIT_FAILED, EXIT_OK, type Command } from '../command.js';
 import { flag, keyValues, positiveInteger, UsageError } from '../parse-args.js';
@@ -39,7 +40,7 @@ export const tokenizeCommand: Command = {
         tokenize: { uses: tokenizer.id, needs: ['source'], with: { ...Object.fromEntries(settings.filter(([k]) => !isSourceKey(k))), ...maxTokens } },
       },
     };
-    const printed = await runScratchWorkflow(workflow, { plugins: builtinSteps, workdir: io.cwd, now: () => new Date() }, async (output) => {
+    const printed = await runScratchWorkflow(workflow, { plugins: builtinSteps, workdir: io.cwd, objects: gcsObjectFacts(io.env), now: () => new Date() }, async (output) => {
       const tokens = output('tokenize', 'tokens');
       for (let index = 0; index < tokens.shardCount; index++) {
         const table = await tokens.readShard(index);

@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { builtinSteps } from '../../../steps/index.js';
+import { gcsObjectFacts } from '../../load/gcs-object-facts.js';
 import { loadWorkflow, type CheckedWorkflow } from '../../load/load-workflow.js';
 import { formatDiagnostics } from '../../diagnostics/format-diagnostic.js';
 import { combineSinks } from '../../events/combine-sinks.js';
@@ -55,13 +56,15 @@ export const watchCommand: Command = {
     const watcher = await watchFiles((changed) => loop.changed(changed));
     const loop: WatchLoop<CheckedWorkflow> = new WatchLoop<CheckedWorkflow>({
       load: async () => {
-        const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides, env: io.env, workdir: io.cwd });
+        // gs:// paths are listed on every load (a change to a local file re-reads their generations too).
+        const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides, env: io.env, workdir: io.cwd, objects: gcsObjectFacts(io.env) });
         if (!loaded.ok) {
           texts = loaded.error.texts;
           return { diagnostics: loaded.error.diagnostics };
         }
         texts = loaded.value.texts;
         secrets = loaded.value.workflow.secrets;
+        state.listing = loaded.value.listing;
         return { workflow: loaded.value, diagnostics: loaded.value.diagnostics };
       },
       plan: (checked) => planRun(checked.workflow, state),

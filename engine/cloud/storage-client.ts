@@ -1,0 +1,22 @@
+// Owns constructing the official @google-cloud/storage client the same way everywhere: Google Cloud or a
+// local server speaking its JSON API, credentials from Application Default Credentials, and retries of
+// 429, 5xx and dropped connections with exponential backoff.
+import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
+
+export interface StorageClientOptions {
+  projectId?: string;
+  /** `http://host:port` of a server that speaks the GCS JSON API (tests); unset = Google Cloud. */
+  apiEndpoint?: string;
+  /** Send ADC tokens to `apiEndpoint` too (Google Cloud always gets them). */
+  authenticateEndpoint?: boolean;
+}
+
+export function createStorage(options: StorageClientOptions): Storage {
+  return new Storage({
+    ...(options.projectId !== undefined ? { projectId: options.projectId } : {}),
+    ...(options.apiEndpoint !== undefined ? { apiEndpoint: options.apiEndpoint, useAuthWithCustomEndpoint: options.authenticateEndpoint === true } : {}),
+    // Every write Strand makes carries a precondition and every read names a generation, so retrying any
+    // request is safe.
+    retryOptions: { autoRetry: true, maxRetries: 6, retryDelayMultiplier: 2, maxRetryDelay: 32, idempotencyStrategy: IdempotencyStrategy.RetryAlways },
+  });
+}
