@@ -55,12 +55,6 @@ export function resolveRemoteTargets(workflow: Workflow, plans: ReadonlyMap<stri
       problems.push(`${where}: ${step.plugin.id} runs on the local machine only; remote devices run the built-in shard-parallel steps (${builtins.filter((p) => p.shardParallel).map((p) => p.id).join(', ')})`);
       continue;
     }
-    // The hosts run Strand's Node.js worker, which computes with onnxruntime, while the key of a step with a
-    // JAX runtime says jax: refused until the Python worker of the worker contract runs such steps.
-    if (step.plugin.runtimes?.includes('jax')) {
-      problems.push(`${where}: ${step.plugin.id} on a TPU needs the JAX worker, which this version does not start yet; run it here on a device with kind: cpu, runtime: jax`);
-      continue;
-    }
     const missing = (['project', 'zone', 'bucket'] as const).filter((k) => !device[k]);
     if (missing.length > 0) {
       problems.push(`device "${name}" needs ${missing.map((k) => `${k}:`).join(', ')} to run ${step.id} on Cloud TPU (e.g. project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand)`);

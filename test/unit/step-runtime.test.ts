@@ -104,14 +104,6 @@ describe('step runtime', () => {
     ]);
   });
 
-  it('refuses embed/nt on a TPU slice until the JAX worker runs it there (the key would say jax)', () => {
-    const pod = '  pod: { kind: tpu, type: v3-8, project: p, zone: z, bucket: gs://bkt/s }';
-    const { workflow, placed } = load(pod, '{ uses: embed/nt, needs: [tokens], with: { model: nt }, on: pod }');
-    expect(resolveRemoteTargets(workflow, placed.plans, builtinSteps).problems).toEqual([
-      'step "embed" (on: pod): embed/nt on a TPU needs the JAX worker, which this version does not start yet; run it here on a device with kind: cpu, runtime: jax',
-    ]);
-  });
-
   it('gives ctx.placement the remote job spec\'s placement fields, with the same values', () => {
     const pod = '  pod: { kind: tpu, type: v3-8, project: p, zone: z, bucket: gs://bkt/s }';
     const { workflow, step, device, placed } = load(pod, '{ uses: embed/onnx, needs: [tokens], with: { model: nt.onnx }, on: pod, mesh: { data: 4, fsdp: 2 }, batch: { global: 64 } }', { onnx: 'nt.onnx' });
