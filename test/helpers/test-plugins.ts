@@ -13,17 +13,6 @@ export const sink = defineStep({ id: 'test/sink', version: '1', description: 'ta
  * `embed/nt` as the JAX steps' hosts see it (a model folder param, tokens in, embeddings out, shard-parallel)
  * until the built-in lands: its run() is never called in the cloud tests, the hosts run the Python worker.
  */
-export const ntEmbedShape = defineStep<{ model: string }>({
-  id: 'embed/nt',
-  version: '1',
-  description: 'NT embeddings from a Hugging Face model folder (JAX)',
-  with: { required: ['model'], properties: { model: { type: 'string', 'x-strand-path': 'input' } } },
-  inputs: { tokens: { type: 'tokens' } },
-  shardParallel: { shardsFrom: 'tokens' },
-  outputs: { embeddings: { type: 'embeddings' } },
-  run: noop,
-});
-
 export const TEST_PLUGINS = new Map<string, StepPlugin>(
   [makeSeqs, countTokens, twoOutputs, sink].map((p) => [p.id, p]),
 );

@@ -24,7 +24,7 @@ import type { StepSpec } from '../../engine/workflow/workflow.js';
 import { GcsServer } from '../emulators/gcs-server.js';
 import { TpuServer } from '../emulators/tpu-server.js';
 import { JAX_RUNTIME, jaxPython } from '../helpers/jax-runtime.js';
-import { ntEmbedShape } from '../helpers/test-plugins.js';
+import { ntEmbed } from '../../steps/embed/nt.js';
 import { copyFromRepo, removeProjects, runCli, waitFor, writeProject } from '../helpers/project.js';
 
 const MESH = { data: 2, fsdp: 2, tp: 2 };
@@ -86,7 +86,7 @@ function target(spot: boolean): RemoteTarget {
 }
 
 async function runOnSlice(project: ReturnType<typeof tokenizedProject>, spot: boolean) {
-  const step: StepSpec = { id: 'embed', uses: 'embed/nt', plugin: ntEmbedShape, needs: ['tokens'], with: { model: 'models/tiny-nt' }, params: { model: 'models/tiny-nt' }, keyParams: { model: 'models/tiny-nt' }, inputs: { tokens: { step: 'tokens', port: 'tokens' } }, placement: { on: 'pod' } };
+  const step: StepSpec = { id: 'embed', uses: 'embed/nt', plugin: ntEmbed, needs: ['tokens'], with: { model: 'models/tiny-nt' }, params: { model: 'models/tiny-nt' }, keyParams: { model: 'models/tiny-nt' }, inputs: { tokens: { step: 'tokens', port: 'tokens' } }, placement: { on: 'pod' } };
   const key = sha256(`embed-nt-${project.tokens}`);
   const checkpoints = new CheckpointLog(join(project.root, '.strand/checkpoints'), key);
   const events: RunEvent[] = [];

@@ -10,7 +10,6 @@ import { bundleManifest } from '../../engine/cloud/jax-runtime-bundle.js';
 import { jaxStartupScript } from '../../engine/cloud/jax-startup-script.js';
 import type { Sha256Hex } from '../../engine/util/sha256.js';
 import { yamlSource } from '../helpers/fake-source.js';
-import { ntEmbedShape } from '../helpers/test-plugins.js';
 
 function targets(devices: string, embedPlacement: string, trainOn = '') {
   const text = `version: 1
@@ -64,7 +63,7 @@ steps:
   tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }
   embed: { uses: embed/nt, needs: [tokens], with: { model: models/nt }, on: pod, mesh: ${mesh} }
 `;
-  const plugins = [...builtinSteps, ntEmbedShape];
+  const plugins = builtinSteps;
   const { workflow, diagnostics } = checkWorkflow({ source: yamlSource(text), plugins: new Map(plugins.map((p) => [p.id, p])), overrides: {}, env: {} });
   expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   const { plans } = placeWorkflow(workflow!, undefined, { catalog: loadDeviceCatalog(), cpu: { cores: 2, memoryBytes: 2 ** 34 }, modelFactsOf: () => undefined });
