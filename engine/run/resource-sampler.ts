@@ -27,6 +27,7 @@ export function resourceSample(previous: ResourceReading, current: ResourceReadi
 export interface ResourceSampler {
   /** The run's sink, taking a sample before a step's start or end, the run's end, or an event past the interval. */
   emit: EmitRunEvent;
+  /** No more samples: events emitted after this (a report written once the run ended) pass straight through. */
   stop(): void;
 }
 
@@ -42,11 +43,15 @@ export function startResourceSampler(emit: EmitRunEvent, intervalMs: number, rea
   };
   const timer = setInterval(sample, intervalMs);
   timer.unref();
+  let stopped = false;
   return {
     emit: (event) => {
-      if (BOUNDARIES.has(event.kind) || Date.now() - previous.atMs >= intervalMs) sample();
+      if (!stopped && (BOUNDARIES.has(event.kind) || Date.now() - previous.atMs >= intervalMs)) sample();
       emit(event);
     },
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }

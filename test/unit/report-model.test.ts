@@ -161,6 +161,16 @@ describe('resource samples', () => {
     sampler.stop();
     expect(seen.map((e) => (e.kind === 'resource-sample' ? `sample ${e.rssBytes}` : e.kind))).toEqual(['sample 20', 'step-started', 'step-log', 'sample 30', 'step-finished']);
   });
+
+  it('takes no sample once stopped, so a report built at the end has every sample its run journals', () => {
+    // Readings from long ago: every event is past the interval, and would take a sample while running.
+    const seen: RunEvent[] = [];
+    const sampler = startResourceSampler((e) => seen.push(e), 3_600_000, () => ({ rssBytes: 1, cpuMicros: 0, atMs: 0 }));
+    sampler.emit({ kind: 'step-log', step: 'a', message: 'running', time: at(0) });
+    sampler.stop();
+    sampler.emit({ kind: 'report-written', path: 'r.html', time: at(1) });
+    expect(seen.map((e) => e.kind)).toEqual(['resource-sample', 'step-log', 'report-written']);
+  });
 });
 
 describe('charts and page', () => {
