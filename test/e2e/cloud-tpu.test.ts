@@ -4,25 +4,13 @@
 // collects the shards. Nothing here reaches Google Cloud.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { JobSpec, ShardMarker } from '../../engine/cloud/worker-contract.js';
-import { GcsServer } from '../emulators/gcs-server.js';
-import { TpuServer } from '../emulators/tpu-server.js';
+import { useLocalCloud } from '../helpers/local-cloud.js';
 import { CLI, copyFromRepo, exited, removeProjects, runCli, runCliAsync, startCli, writeProject } from '../helpers/project.js';
 
-let gcs: GcsServer;
-let tpu: TpuServer;
-
-beforeEach(async () => {
-  gcs = await new GcsServer().start();
-  gcs.createBucket('strand-test');
-  tpu = await new TpuServer({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint }).start();
-});
-afterEach(async () => {
-  await tpu.stop();
-  await gcs.stop();
-  removeProjects();
-});
+const cloud = useLocalCloud();
+afterEach(removeProjects);
 
 const DEVICE = (extra = '') =>
   `{ kind: tpu, type: v4-16, project: test-project, zone: us-central2-b, bucket: gs://strand-test/strand, worker_command: "${process.execPath} ${CLI}"${extra} }`;
@@ -45,12 +33,12 @@ function project(on: string, device?: string): string {
   return root;
 }
 
-const env = () => ({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_TPU_EMULATOR_HOST: tpu.endpoint });
-const markerWrites = () => gcs.writes.filter((n) => n.includes('/markers/'));
-const markers = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => JSON.parse(gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as ShardMarker);
+const env = () => cloud.env();
+const markerWrites = () => cloud.gcs.writes.filter((n) => n.includes('/markers/'));
+const markers = () => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as ShardMarker);
 /** A marker written by a host of the first attempt. */
 const firstAttemptMarkers = (name: string, bytes: Buffer): boolean => name.includes('/markers/') && (JSON.parse(bytes.toString()) as ShardMarker).attempt === 1;
-const jobSpecs = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => JSON.parse(gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as JobSpec);
+const jobSpecs = () => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as JobSpec);
 
 function localVectors(): Buffer {
   const root = project('');
@@ -61,47 +49,47 @@ function localVectors(): Buffer {
 describe('Cloud TPU executor (local servers)', () => {
   it('runs a step across the hosts of a slice and collects vectors identical to a local run', async () => {
     const root = project(ON_POD);
-    gcs.inject({ kind: 'status', status: 503, method: 'GET', pathIncludes: '/o', times: 2 });
-    gcs.inject({ kind: 'status', status: 429, method: 'POST', pathIncludes: '/upload/', times: 1 });
+    cloud.gcs.inject({ kind: 'status', status: 503, method: 'GET', pathIncludes: '/o', times: 2 });
+    cloud.gcs.inject({ kind: 'status', status: 429, method: 'POST', pathIncludes: '/upload/', times: 1 });
     // A worker exits just after its report, which is when the engine deletes the node: the delete waits for
     // the hosts to have exited, so their exit codes are theirs, not the deletion's.
-    tpu.hold({ method: 'DELETE', pathIncludes: '/nodes/' }, () => tpu.hostsExited());
+    cloud.tpu.hold({ method: 'DELETE', pathIncludes: '/nodes/' }, () => cloud.tpu.hostsExited());
     const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 is READY with 2 hosts/);
-    expect(tpu.events).toEqual([expect.stringMatching(/^create strand-/), expect.stringMatching(/^ready /), expect.stringMatching(/^delete /)]);
-    expect(tpu.hostExits.map((h) => [h.host, h.code]).sort()).toEqual([[0, 0], [1, 0]]);
+    expect(cloud.tpu.events).toEqual([expect.stringMatching(/^create strand-/), expect.stringMatching(/^ready /), expect.stringMatching(/^delete /)]);
+    expect(cloud.tpu.hostExits.map((h) => [h.host, h.code]).sort()).toEqual([[0, 0], [1, 0]]);
     expect(markerWrites()).toHaveLength(10);
     expect(new Set(markerWrites()).size).toBe(10);
-    expect(gcs.log.map((r) => r.status)).toEqual(expect.arrayContaining([503, 429]));
-    expect(gcs.pendingFaults).toBe(0);
+    expect(cloud.gcs.log.map((r) => r.status)).toEqual(expect.arrayContaining([503, 429]));
+    expect(cloud.gcs.pendingFaults).toBe(0);
     const [job] = jobSpecs();
     expect(job).toMatchObject({ attempt: 1, workers: 2, shards: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], placement: { mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 4, globalBatch: 32 } });
     expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
 
     const again = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
     expect(again.status).toBe(0);
-    expect(tpu.events).toHaveLength(3); // cached: no node created
+    expect(cloud.tpu.events).toHaveLength(3); // cached: no node created
   });
 
   it('recreates a preempted spot node and runs only the shards without a marker', async () => {
     const root = project(ON_POD, DEVICE(', spot: true'));
     // At the third marker the first attempt's hosts freeze (their next marker is held), then the node is
     // preempted: exactly three shards finished on it.
-    gcs.onWrite = (_bucket, name) => {
-      if (name.includes('/markers/') && markerWrites().length === 3 && tpu.events.every((e) => !e.startsWith('preempt'))) {
-        gcs.holdWrites(firstAttemptMarkers);
-        tpu.preempt([...tpu.nodes.values()][0]!.name.split('/').pop()!);
+    cloud.gcs.onWrite = (_bucket, name) => {
+      if (name.includes('/markers/') && markerWrites().length === 3 && cloud.tpu.events.every((e) => !e.startsWith('preempt'))) {
+        cloud.gcs.holdWrites(firstAttemptMarkers);
+        cloud.tpu.preempt([...cloud.tpu.nodes.values()][0]!.name.split('/').pop()!);
       }
     };
     const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 was PREEMPTED with 7 shards to do; recreating it/);
-    expect(tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
-    expect(tpu.events.filter((e) => e.startsWith('preempt'))).toHaveLength(1);
-    expect(tpu.nodes.size + tpu.queued.size).toBe(0);
+    expect(cloud.tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
+    expect(cloud.tpu.events.filter((e) => e.startsWith('preempt'))).toHaveLength(1);
+    expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
     const [first, second] = jobSpecs();
     expect(first!.shards).toHaveLength(10);
     // the second attempt ran exactly the shards the first left without a marker: nothing lost, nothing twice
@@ -119,19 +107,19 @@ describe('Cloud TPU executor (local servers)', () => {
     const engine = startCli(['run', 'flow.yaml', '--plain'], root, env());
     // At the second marker the engine is killed and the hosts it leaves freeze (their next marker is held):
     // exactly two shards finished on the first node.
-    gcs.onWrite = (_bucket, name) => {
+    cloud.gcs.onWrite = (_bucket, name) => {
       if (name.includes('/markers/') && markerWrites().length === 2) {
-        gcs.holdWrites(firstAttemptMarkers);
+        cloud.gcs.holdWrites(firstAttemptMarkers);
         engine.kill('SIGKILL');
       }
     };
     expect(await exited(engine)).toBe(null);
-    const left = [...tpu.nodes.keys()].map((n) => n.split('/').pop());
+    const left = [...cloud.tpu.nodes.keys()].map((n) => n.split('/').pop());
     expect(left).toHaveLength(1);
     const resumed = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
     expect(resumed.status).toBe(0);
     expect(resumed.stdout).toContain(`deleting TPU ${left[0]}, left by an earlier run`);
-    expect(tpu.nodes.size).toBe(0);
+    expect(cloud.tpu.nodes.size).toBe(0);
     expect(new Set(markerWrites()).size).toBe(10);
     expect(markerWrites()).toHaveLength(10);
     const [first, second] = jobSpecs();
@@ -150,7 +138,7 @@ describe('Cloud TPU executor (local servers)', () => {
     const node = list.stdout.split(' ')[0]!;
     expect(JSON.parse((await runCliAsync(['tpu', 'status', 'flow.yaml', node, '--json'], root, env())).stdout)[0]).toMatchObject({ id: node, state: 'READY', workers: 2 });
     expect((await runCliAsync(['tpu', 'delete', 'flow.yaml', node], root, env())).stdout).toBe(`deleted ${node} (test-project/us-central2-b)\n`);
-    expect(tpu.nodes.size).toBe(0);
+    expect(cloud.tpu.nodes.size).toBe(0);
     expect((await runCliAsync(['tpu', 'status', 'flow.yaml', node], root, env())).stderr).toContain(`error: no node "${node}" created by Strand`);
   });
 
@@ -159,11 +147,11 @@ describe('Cloud TPU executor (local servers)', () => {
     const missing = await runCliAsync(['run', 'flow.yaml', '--plain'], noBucket, env());
     expect(missing.status).toBe(1);
     expect(missing.stdout).toContain('bucket no-such-bucket (device pod) does not exist or is not readable');
-    tpu.inject({ method: 'POST', pathIncludes: '/nodes', status: 429, grpcStatus: 'RESOURCE_EXHAUSTED', message: 'Quota TPUV4PodPerProjectPerZoneForTPUAPI exhausted' });
+    cloud.tpu.inject({ method: 'POST', pathIncludes: '/nodes', status: 429, grpcStatus: 'RESOURCE_EXHAUSTED', message: 'Quota TPUV4PodPerProjectPerZoneForTPUAPI exhausted' });
     const quota = await runCliAsync(['run', 'flow.yaml', '--plain'], project(ON_POD), env());
     expect(quota.status).toBe(1);
     expect(quota.stdout).toContain('quota or capacity exhausted in us-central2-b');
-    expect(tpu.nodes.size).toBe(0);
+    expect(cloud.tpu.nodes.size).toBe(0);
     const incomplete = await runCliAsync(['run', 'flow.yaml'], project(ON_POD, '{ kind: tpu, type: v4-16 }'), env());
     expect(incomplete.stderr).toContain('error: device "pod" needs project:, zone:, bucket: to run embed on Cloud TPU');
   });
