@@ -20,6 +20,7 @@
 //     running        no marker and no report for stall_minutes; a host reports failed; every host reported
 //                    ok but shards have no marker; the run is stopped (interrupted: finished shards kept)
 import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
+import type { ObjectSnapshot } from '../data/object-snapshot.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import { StepInterrupted } from '../run/step-context.js';
@@ -43,6 +44,8 @@ export interface RemoteStepParts {
   objects: ObjectStore;
   checkpoints: CheckpointLog;
   workdir: string;
+  /** The gs:// paths the plan listed (the step's gs:// path params are read by the hosts at these versions). */
+  listing: ObjectSnapshot | undefined;
   services: RemoteServices;
   emit: EmitRunEvent;
   signal: AbortSignal;
@@ -153,8 +156,8 @@ class RemoteStepMachine {
   }
 
   private async stage(): Promise<RemoteState> {
-    const { step, objects, workdir, target, services } = this.parts;
-    const staged = await stageRemoteInputs(step, this.manifests, { bucket: services.bucket, objects, workdir, target });
+    const { step, objects, workdir, target, services, listing } = this.parts;
+    const staged = await stageRemoteInputs(step, this.manifests, { bucket: services.bucket, objects, workdir, target, listing });
     this.log(`staged inputs in ${services.bucket.uri}`);
     return { kind: 'resuming', staged };
   }

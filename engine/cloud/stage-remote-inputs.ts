@@ -1,7 +1,8 @@
 // Owns staging a remote step's inputs in the device's bucket by content (objects/SHA256, skipping what a
-// previous run staged): the files its path params name (a model folder file by file, as written, so the
-// worker rebuilds it), the shards of its input artifacts, and what the hosts' launcher fetches. The job
-// spec's `files` list comes from here.
+// previous run staged): the local files its path params name (a model folder file by file, as written, so
+// the worker rebuilds it), the shards of its input artifacts, and what the hosts' launcher fetches. A
+// gs:// path param is not staged: the job names the object versions the plan listed, and the hosts read
+// them from their bucket themselves (checked by generation and checksum). The job spec's `files` come from here.
 import { statSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import { StepError } from '../index.js';
@@ -10,13 +11,15 @@ import type { ArtifactManifest } from '../plan/step-record.js';
 import { hashFile } from '../store/file-digests.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Sha256Hex } from '../util/sha256.js';
-import { pathParams } from '../workflow/path-params.js';
+import { isGcsUri, type ObjectSnapshot } from '../data/object-snapshot.js';
+import { pathParams, type PathParam } from '../workflow/path-params.js';
 import type { StepSpec } from '../workflow/workflow.js';
-import { modelFolderFiles } from './model-folder-files.js';
+import { parseGcsUri } from './gcs-bucket.js';
+import { chooseModelFolderFiles, modelFolderFiles } from './model-folder-files.js';
 import type { RemoteTarget } from './remote-target.js';
 import type { StagingBucket } from './remote-services.js';
 import { stageWorkerLauncher } from './worker-launcher.js';
-import { layout, type JobSpec } from './worker-contract.js';
+import { layout, type JobSpec, type ObjectFile } from './worker-contract.js';
 
 export interface StagedInputs {
   files: JobSpec['files'];
@@ -27,7 +30,7 @@ export interface StagedInputs {
 export async function stageRemoteInputs(
   step: StepSpec,
   manifests: Readonly<Record<string, ArtifactManifest>>,
-  parts: { bucket: StagingBucket; objects: ObjectStore; workdir: string; target: RemoteTarget },
+  parts: { bucket: StagingBucket; objects: ObjectStore; workdir: string; target: RemoteTarget; listing: ObjectSnapshot | undefined },
 ): Promise<StagedInputs> {
   const { bucket, objects } = parts;
   const staged = new Set(await bucket.list('objects/'));
@@ -37,6 +40,10 @@ export async function stageRemoteInputs(
   };
   const files: JobSpec['files'] = [];
   for (const param of pathParams(step).filter((p) => p.direction === 'input')) {
+    if (isGcsUri(param.path)) {
+      files.push(...objectFiles(param, parts.listing));
+      continue;
+    }
     const path = resolve(parts.workdir, param.path);
     if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) {
       // A model folder: its files, each by content, named under the folder as written (the worker rebuilds it).
@@ -63,4 +70,22 @@ export async function stageRemoteInputs(
   }
   const launcher = await stageWorkerLauncher(parts.target, bucket.location, (digest, bytes) => stage(digest, (name) => bucket.putIfAbsent(name, bytes)));
   return { files, launcher };
+}
+
+/** The objects a gs:// path param names, at the versions the plan listed: the object, or a model folder's files. */
+function objectFiles(param: PathParam, listing: ObjectSnapshot | undefined): ObjectFile[] {
+  const versions = listing?.versions(param.path) ?? [];
+  const location = parseGcsUri(param.path);
+  if (location === undefined || versions.length === 0) throw new StepError(`${param.path} was not listed before the run`, 'run the step with strand run (which lists every gs:// path before it starts)');
+  const exact = versions.find((v) => v.name === location.prefix);
+  if (exact !== undefined) return [{ path: param.path, gcs: exact }];
+  if (param.format !== 'model') throw new StepError(`${param.path} names no object (only objects under it)`, 'give the object itself');
+  const byName = new Map(versions.map((v) => [v.name.slice(location.prefix.length + 1), v]));
+  const folder = param.path.replace(/\/+$/, '');
+  const chosen = chooseModelFolderFiles(folder, (name) => byName.has(name));
+  if ('error' in chosen) throw new StepError(chosen.error, 'point the step at a Hugging Face model folder');
+  return chosen.names.flatMap((name) => {
+    const version = byName.get(name);
+    return version === undefined ? [] : [{ path: `${folder}/${name}`, gcs: version }];
+  });
 }

@@ -74,7 +74,7 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
     const execute: RemoteExecutor = async (step, unit) => {
       const [{ runRemoteStep }, { cloudServices }] = await Promise.all([import('../cloud/run-remote-step.js'), import('../cloud/remote-services.js')]);
       const target = remote.get(step.id)!;
-      return runRemoteStep({ step, ...unit, workflowName: workflow.name, target, objects: state.objects, workdir: state.workdir, services: cloudServices(target, cloudSettings(env), now), emit });
+      return runRemoteStep({ step, ...unit, workflowName: workflow.name, target, objects: state.objects, workdir: state.workdir, listing: state.listing, services: cloudServices(target, cloudSettings(env), now), emit });
     };
     const signal = AbortSignal.any([options.signal, journalStop.signal]);
     emit(plannedSteps(workflow, options.plans, now().toISOString()));

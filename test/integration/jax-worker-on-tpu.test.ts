@@ -80,7 +80,7 @@ async function runOnSlice(project: ReturnType<typeof tokenizedProject>, spot: bo
   const checkpoints = new CheckpointLog(join(project.root, '.strand/checkpoints'), key);
   const events: RunEvent[] = [];
   const remote = target(spot);
-  const result = await runRemoteStep({ step, key, workflowName: 'tpu-jax', target: remote, inputs: { tokens: project.tokens }, objects: project.objects, checkpoints, workdir: project.root, services: cloudServices(remote, cloud.settings(), () => new Date()), emit: (e) => events.push(e), signal: new AbortController().signal });
+  const result = await runRemoteStep({ step, key, workflowName: 'tpu-jax', target: remote, inputs: { tokens: project.tokens }, objects: project.objects, checkpoints, workdir: project.root, listing: undefined, services: cloudServices(remote, cloud.settings(), () => new Date()), emit: (e) => events.push(e), signal: new AbortController().signal });
   const manifest = project.objects.getJson<ArtifactManifest>(project.tokens);
   const collected = manifest.shards.map((s) => checkpoints.entries.get(`output:embeddings:${s.index}`)?.digest);
   return { result, events, collected };

@@ -48,7 +48,7 @@ describe('remote step stall', () => {
     };
     const status = await runWorkflow({
       workflow: workflow, state, emit, signal: new AbortController().signal, jobs: 2, now, runId: 'stall',
-      remote: { steps: new Set(targets.keys()), execute: (step, unit) => runRemoteStep({ step, ...unit, workflowName: workflow.name, target: targets.get(step.id)!, objects: state.objects, workdir: root, services: cloudServices(targets.get(step.id)!, cloud.settings(), now), emit }) },
+      remote: { steps: new Set(targets.keys()), execute: (step, unit) => runRemoteStep({ step, ...unit, workflowName: workflow.name, target: targets.get(step.id)!, objects: state.objects, workdir: root, listing: state.listing, services: cloudServices(targets.get(step.id)!, cloud.settings(), now), emit }) },
     });
 
     expect(status).toBe('failed');

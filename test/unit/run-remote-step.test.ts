@@ -151,7 +151,7 @@ async function run(options: { target?: RemoteTarget; signal?: AbortSignal } = {}
   const events: RunEvent[] = [];
   const checkpoints = new CheckpointLog(join(dir, 'checkpoints'), KEY);
   const result = runRemoteStep({
-    step, key: KEY, workflowName: 'flow', target: options.target ?? target(), inputs, objects, checkpoints, workdir: dir,
+    step, key: KEY, workflowName: 'flow', target: options.target ?? target(), inputs, objects, checkpoints, workdir: dir, listing: undefined,
     services: { bucket, nodes, clock, pollMs: POLL_MS }, emit: (e) => events.push(e), signal: options.signal ?? new AbortController().signal,
     onState: (s) => states.push(s.kind),
   });
