@@ -3,11 +3,12 @@
 // server boots the node's startup script on every host (real `strand worker` processes), and the engine
 // collects the shards. Nothing here reaches Google Cloud.
 import { readFileSync } from 'node:fs';
+import { sha256 } from '../../engine/util/sha256.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobSpec, ShardMarker } from '../../engine/cloud/worker-contract.js';
-import { useLocalCloud } from '../helpers/local-cloud.js';
-import { CLI, copyFromRepo, exited, removeProjects, runCli, runCliAsync, startCli, writeProject } from '../helpers/project.js';
+import { TEST_BUCKET, useLocalCloud } from '../helpers/local-cloud.js';
+import { CLI, copyFromRepo, exited, REPO, removeProjects, runCli, runCliAsync, startCli, writeProject } from '../helpers/project.js';
 
 const cloud = useLocalCloud();
 afterEach(removeProjects);
@@ -15,25 +16,26 @@ afterEach(removeProjects);
 const DEVICE = (extra = '') =>
   `{ kind: tpu, type: v4-16, project: test-project, zone: us-central2-b, bucket: gs://strand-test/strand, worker_command: "${process.execPath} ${CLI}"${extra} }`;
 
-const FLOW = (on: string, device = DEVICE()) => `version: 1
+const FLOW = (on: string, device = DEVICE(), model = 'models/tiny-nt.onnx') => `version: 1
 name: tpu-embed
 devices:
   pod: ${device}
 steps:
   source: { uses: source/parquet, with: { path: workflows/data/sample.parquet, shard_rows: 100 } }
   tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2 } }
-  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }${on} }
+  embed: { uses: embed/onnx, needs: [tokens], with: { model: ${model} }${on} }
   vectors: { uses: export/parquet, needs: [embed], with: { path: out/vectors.parquet } }
 `;
 const ON_POD = ', on: pod, mesh: { data: 8 }, batch: { per_device: 4 }';
 
-function project(on: string, device?: string): string {
-  const root = writeProject({ 'flow.yaml': FLOW(on, device) });
+function project(on: string, device?: string, model?: string): string {
+  const root = writeProject({ 'flow.yaml': FLOW(on, device, model) });
   copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
   return root;
 }
 
-const env = () => cloud.env();
+// METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
+const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
 const markerWrites = () => cloud.gcs.writes.filter((n) => n.includes('/markers/'));
 const markers = () => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as ShardMarker);
 /** A marker written by a host of the first attempt. */
@@ -154,5 +156,54 @@ describe('Cloud TPU executor (local servers)', () => {
     expect(cloud.tpu.nodes.size).toBe(0);
     const incomplete = await runCliAsync(['run', 'flow.yaml'], project(ON_POD, '{ kind: tpu, type: v4-16 }'), env());
     expect(incomplete.stderr).toContain('error: device "pod" needs project:, zone:, bucket: to run embed on Cloud TPU');
+  });
+
+  describe('a gs:// model param', () => {
+    const MODEL = 'models/tiny-nt.onnx';
+    const bytes = (): Buffer => readFileSync(join(REPO, MODEL));
+    const putModel = (content: Buffer) => cloud.gcs.put(TEST_BUCKET, MODEL, content, 'application/octet-stream', {}, null);
+    const modelReads = () => cloud.gcs.log.filter((r) => r.method === 'GET' && decodeURIComponent(r.path).endsWith(`/o/${MODEL}`) && r.bytes !== undefined);
+
+    it('is read by the hosts from its bucket, never staged by the engine, and gives the vectors of a local model', async () => {
+      putModel(bytes());
+      const root = project(ON_POD, DEVICE(), `gs://${TEST_BUCKET}/${MODEL}`);
+      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+      expect(run.status).toBe(0);
+      // The one warning: placement does not read a gs:// model for its facts (model_facts: gives them).
+      expect(run.stderr).toMatch(/cannot be decoded \(it is a gs:\/\/ object, which only the hosts read\)\).* \[model-facts-unknown\]/);
+      expect(run.stderr).toContain('0 errors, 1 warning');
+      // Nothing the engine (or anyone) wrote holds the model's bytes: it stays where the workflow keeps it.
+      const stored = cloud.gcs.buckets.get(TEST_BUCKET)!;
+      expect(cloud.gcs.writes).not.toContain(`strand/objects/${sha256(bytes())}`);
+      expect([...stored].filter(([, o]) => o.bytes.equals(bytes())).map(([name]) => name)).toEqual([MODEL]);
+      // Each of the 2 hosts read it whole, at the planned generation.
+      expect(modelReads().reduce((n, r) => n + r.bytes!, 0)).toBe(2 * bytes().length);
+      const [job] = jobSpecs();
+      expect(job!.files).toEqual([{ path: `gs://${TEST_BUCKET}/${MODEL}`, gcs: expect.objectContaining({ bucket: TEST_BUCKET, name: MODEL, size: bytes().length, md5: expect.any(String), crc32c: expect.any(String) }) }]);
+      expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
+    });
+
+    it('stops the step, naming the object, when it changes between the plan and the hosts reading it', async () => {
+      putModel(bytes());
+      // The new version lands as the engine writes the job spec, before any host can read the model.
+      cloud.gcs.onWrite = (_bucket, name) => {
+        if (name.includes('/attempts/') && cloud.gcs.writes.filter((n) => n === MODEL).length === 1) putModel(Buffer.concat([bytes(), Buffer.from('changed')]));
+      };
+      const root = project(ON_POD, DEVICE(), `gs://${TEST_BUCKET}/${MODEL}`);
+      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+      expect(run.status).toBe(1);
+      expect(run.stdout).toMatch(new RegExp(`FAILED +embed: worker \\d on strand-[0-9a-f]{12}-1 failed: gs://${TEST_BUCKET}/${MODEL} changed after the plan: generation \\d+ was planned, \\d+ is there now`));
+      expect(markerWrites()).toEqual([]);
+      expect(cloud.tpu.nodes.size).toBe(0);
+    });
+
+    it('is refused, at its line, for a step that runs on this machine', async () => {
+      putModel(bytes());
+      const root = project('', DEVICE(), `gs://${TEST_BUCKET}/${MODEL}`);
+      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`flow.yaml:8:`);
+      expect(run.stderr).toContain(`error: step "embed": model: gs://${TEST_BUCKET}/${MODEL} is read by the hosts of a remote device, and this step runs on this machine`);
+    });
   });
 });
