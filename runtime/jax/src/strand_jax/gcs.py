@@ -207,7 +207,9 @@ class GcsClient:
         uri = f"gs://{bucket}/{name}"
         if current is None:
             return GcsError(f"{uri} was deleted after the plan (it was generation {generation})", 404)
-        return GcsError(f"{uri} changed after the plan: generation {generation} was planned, {current} is there now", 404)
+        return GcsError(
+            f"{uri} changed after the plan: generation {generation} was planned, {current} is there now", 404
+        )
 
     def put_if_absent(self, bucket: str, name: str, data: bytes, content_type: str = "application/octet-stream") -> str:
         """Writes the object unless one exists: 'written', or 'exists' (its content is the caller's to judge)."""
