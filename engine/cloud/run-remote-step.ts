@@ -5,14 +5,14 @@
 // node and start a new attempt for the shards without a marker. The bucket, the TPU API and the clock
 // reach it through `RemoteServices` (remote-services.ts).
 //
-//   checking ──► staging ──► resuming ──── every shard collected and the last attempt reported ok ────► done
+//   checking ──► staging ──► resuming ── every shard collected, the last attempt reported ok ─────────► done
 //                               │ shards to do                                                          ▲
 //                               ▼                                                                       │
-//   ┌──────────────────────► creating ──► waiting-ready ──► running ──► finished ── keep: true: keep ───┤
-//   │ attempt + 1             │  ▲ poll        │  ▲ poll        │  ▲ poll      │       else: delete ────┘
-//   │                         │  └─────────────┘  └─────────────┘  └──────────┘ all hosts reported ok
-//   │                         │ attempts used up: fail               │ node PREEMPTED, DELETED, …
-//   └──── delete the node ◄── lost ◄───────────────────────────────────┘ (collect what landed first)
+//   ┌──────────────────────► creating ──► waiting-ready ──► running ──► finished ── keep: true ─────────┤
+//   │ attempt + 1               │          ↺ poll until     ↺ poll     (every host      └─ else: delete ─┘
+//   │                           │            READY            │        reported ok)
+//   │        attempts used up:  ▼ fail                        │ node PREEMPTED, TERMINATED, DELETED, …
+//   └──── delete the node ◄──────────────── lost ◄────────────┘ (what landed before is collected first)
 //
 //   Failures (each deletes the node, except in creating before a node was asked for):
 //     creating       max_attempts nodes were lost; the TPU API refuses (quota, permission)
