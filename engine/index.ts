@@ -35,6 +35,9 @@ export interface PortSpec {
  * A JSON Schema (draft 2020-12) object. String properties may carry `"x-strand-path": "input" | "output"`,
  * and an input may add `"x-strand-format": "onnx"`: an ONNX model, whose external data files enter the
  * cache key and are checked at validate time, and whose facts (layers, hidden size) feed placement.
+ * `"x-strand-uri": ["gs"]`: the param also takes gs:// URIs (read through `ctx.data`);
+ * `"x-strand-uri-remote": ["gs"]`: it takes them only when the step runs on a remote device, whose hosts
+ * read the objects themselves (the engine never stages them).
  */
 export type JsonSchema = Record<string, unknown>;
 

@@ -1,14 +1,18 @@
 // Owns workflow data on Cloud Storage through the official client: listing what a `gs://` path or glob
 // names (every page), each object by version (generation, size, crc32c, md5 — the cache key is made of
 // these, never of a download); ranged reads of exactly the planned generation (a changed object stops the
-// read by name; a dropped connection or a short answer is retried, then named as truncated); and objects
-// written once (ifGenerationMatch: 0), streamed, then verified against the crc32c computed while writing.
+// read by name; a dropped connection or a short answer is retried, then named as truncated), a whole
+// version downloaded to a file and checked against its listed checksums; and objects written once
+// (ifGenerationMatch: 0), streamed, then verified against the crc32c computed while writing.
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { CRC32C, type Storage } from '@google-cloud/storage';
 import { StepError } from '../index.js';
 import { globToRegExp, hasGlob } from '../util/glob-files.js';
 import type { CloudSettings } from './cloud-settings.js';
+import type { Sha256Hex } from '../util/sha256.js';
 import { parseGcsUri } from './gcs-bucket.js';
 import { createStorage } from './storage-client.js';
 
@@ -29,6 +33,9 @@ export function objectUri(version: Pick<ObjectVersion, 'bucket' | 'name'>): stri
 const PROJECT_PLACEHOLDER = 'strand-objects';
 
 const GOOGLE_STORAGE = 'https://storage.googleapis.com';
+
+/** Bytes per ranged read when a whole object is downloaded. */
+const DOWNLOAD_CHUNK = 8 * 2 ** 20;
 
 /** How many times a read that failed, dropped or came back short is tried before the object is called truncated. */
 const READ_ATTEMPTS = 6;
@@ -139,6 +146,33 @@ export class GcsObjects {
       `${objectUri(version)} is truncated: bytes ${start}..${start + want} of ${version.size} came back as ${got} bytes after ${READ_ATTEMPTS} tries`,
       'the object is shorter than its listing says, or the connection keeps dropping: check it with `gcloud storage objects describe`',
     );
+  }
+
+  /**
+   * Downloads exactly `version` to `destination` by ranged reads (each retried as `read` does; another
+   * generation stops it, named), checks the bytes against the crc32c (else the md5) the listing gave, and
+   * resolves with their SHA-256.
+   */
+  async download(version: ObjectVersion, destination: string): Promise<Sha256Hex> {
+    const crc = new CRC32C();
+    const md5 = createHash('md5');
+    const sha = createHash('sha256');
+    const fd = openSync(destination, 'w');
+    try {
+      for (let start = 0; start < version.size; start += DOWNLOAD_CHUNK) {
+        const bytes = await this.read(version, start, start + DOWNLOAD_CHUNK);
+        crc.update(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        md5.update(bytes);
+        sha.update(bytes);
+        for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    const [kind, expected, got] = version.crc32c !== null ? ['crc32c', version.crc32c, crc.toString()] : ['md5', version.md5, md5.digest('base64')];
+    if (expected !== null && got !== expected) throw new StepError(`${objectUri(version)} (generation ${version.generation}) does not match its listed ${kind} (${expected}; read ${got})`, 'the object or the connection is corrupt: check it with `gcloud storage objects describe`, then run again');
+    return sha.digest('hex') as Sha256Hex;
   }
 
   /** Why a pinned generation is gone: the object changed or was deleted since the plan. */

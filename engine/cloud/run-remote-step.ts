@@ -1,28 +1,39 @@
-// Owns running one shard-parallel step on a Cloud TPU slice: check access, stage the step's inputs and
-// files by content in the device's bucket, create a node whose startup script starts a worker per host,
-// write the attempt's job spec, follow the shard markers (collecting each finished shard into the local
-// store and checkpoint log as it lands), and on preemption delete the node and start a new attempt for
-// the shards without a marker. The node is deleted at the end unless the device says keep: true.
-import { statSync } from 'node:fs';
-import { join, posix, resolve } from 'node:path';
+// Owns running one shard-parallel step on a Cloud TPU slice, as an explicit state machine: check access,
+// stage the step's inputs by content in the device's bucket, create a node whose startup script starts a
+// worker per host, write the attempt's job spec once it is READY, follow the shard markers (collecting
+// each finished shard into the local store and checkpoint log as it lands), and on preemption delete the
+// node and start a new attempt for the shards without a marker. The bucket, the TPU API and the clock
+// reach it through `RemoteServices` (remote-services.ts).
+//
+//   checking ──► staging ──► resuming ── every shard collected, the last attempt reported ok ─────────► done
+//                               │ shards to do                                                          ▲
+//                               ▼                                                                       │
+//   ┌──────────────────────► creating ──► waiting-ready ──► running ──► finished ── keep: true ─────────┤
+//   │ attempt + 1               │          ↺ poll until     ↺ poll     (every host      └─ else: delete ─┘
+//   │                           │            READY            │        reported ok)
+//   │        attempts used up:  ▼ fail                        │ node PREEMPTED, TERMINATED, DELETED, …
+//   └──── delete the node ◄──────────────── lost ◄────────────┘ (what landed before is collected first)
+//
+//   Failures (each deletes the node, except in creating before a node was asked for):
+//     creating       max_attempts nodes were lost; the TPU API refuses (quota, permission)
+//     waiting-ready  the node is lost before READY; the run is stopped
+//     running        no marker and no report for stall_minutes; a host reports failed; every host reported
+//                    ok but shards have no marker; the run is stopped (interrupted: finished shards kept)
 import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
+import type { ObjectSnapshot } from '../data/object-snapshot.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import { StepInterrupted } from '../run/step-context.js';
 import type { CheckpointLog } from '../store/checkpoint-log.js';
-import { hashFile } from '../store/file-digests.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { sha256, type Sha256Hex } from '../util/sha256.js';
-import { pathParams } from '../workflow/path-params.js';
-import { onnxModelFiles } from '../onnx/onnx-model-files.js';
+import type { Sha256Hex } from '../util/sha256.js';
 import type { StepSpec } from '../workflow/workflow.js';
-import type { CloudSettings } from './cloud-settings.js';
-import { GcsBucket, parseGcsUri } from './gcs-bucket.js';
 import type { RemoteTarget } from './remote-target.js';
-import { modelFolderFiles } from './model-folder-files.js';
-import { LOST_STATES, MANAGED_LABEL, TpuNodes } from './tpu-nodes.js';
-import { stageWorkerLauncher } from './worker-launcher.js';
-import { layout, markerUnit, NODE_METADATA, type JobSpec, type ShardMarker, type WorkerReport } from './worker-contract.js';
+import type { RemoteServices } from './remote-services.js';
+import { ShardCollector } from './shard-collector.js';
+import { stageRemoteInputs, type StagedInputs } from './stage-remote-inputs.js';
+import { isReady, lostState, MANAGED_LABEL, type TpuNode } from './tpu-nodes.js';
+import { layout, NODE_METADATA, type JobSpec } from './worker-contract.js';
 
 export interface RemoteStepParts {
   step: StepSpec;
@@ -33,10 +44,13 @@ export interface RemoteStepParts {
   objects: ObjectStore;
   checkpoints: CheckpointLog;
   workdir: string;
-  settings: CloudSettings;
+  /** The gs:// paths the plan listed (the step's gs:// path params are read by the hosts at these versions). */
+  listing: ObjectSnapshot | undefined;
+  services: RemoteServices;
   emit: EmitRunEvent;
   signal: AbortSignal;
-  now: () => Date;
+  /** Told each state the executor enters (a new kind; polls that stay in a state are not repeated). */
+  onState?: (state: RemoteState) => void;
 }
 
 export interface RemoteStepResult {
@@ -44,190 +58,245 @@ export interface RemoteStepResult {
   summary: StepSummary;
 }
 
+type Meta = Map<string, ArtifactMeta>;
+
+export type RemoteState =
+  | { kind: 'checking' }
+  | { kind: 'staging' }
+  | { kind: 'resuming'; staged: StagedInputs }
+  | { kind: 'creating'; attempt: number; staged: StagedInputs }
+  | { kind: 'waiting-ready'; attempt: number; nodeId: string; todo: number[]; staged: StagedInputs }
+  | { kind: 'running'; attempt: number; node: TpuNode; lastProgress: number; reported: number; staged: StagedInputs }
+  | { kind: 'lost'; attempt: number; nodeId: string; state: string; staged: StagedInputs }
+  | { kind: 'finished'; attempt: number; nodeId: string; meta: Meta }
+  | { kind: 'done'; meta: Meta; attempts: number };
+
 /** A GCP label value: lowercase letters, digits, - and _, at most 63 characters. */
 function labelValue(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
 }
 
-export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepResult> {
-  const { step, key, target, objects, checkpoints, settings, emit, signal } = parts;
-  const time = (): string => parts.now().toISOString();
-  const log = (message: string): void => emit({ kind: 'step-log', step: step.id, message, time: time() });
-  const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-  const bucket = new GcsBucket(parseGcsUri(target.bucket)!, { projectId: target.project, ...(settings.storageEndpoint ? { apiEndpoint: settings.storageEndpoint } : {}) });
-  const tpu = new TpuNodes({ project: target.project, zone: target.zone, pollMs: settings.pollMs, ...(settings.tpuEndpoint ? { emulator: settings.tpuEndpoint } : {}) });
+class RemoteStepMachine {
+  private readonly manifests: Record<string, ArtifactManifest>;
+  private readonly shardCount: number;
+  readonly collector: ShardCollector;
+  /** The attempt number of this run's first node (attempts of earlier runs keep their numbers). */
+  private firstAttempt = 1;
 
-  if (!(await bucket.exists())) throw new StepError(`bucket ${bucket.location.bucket} (device ${target.name}) does not exist or is not readable`, `create it (gcloud storage buckets create gs://${bucket.location.bucket} --location=REGION) or fix bucket: in device ${target.name}`);
-  try {
-    await tpu.checkAccess();
-  } catch (error) {
-    throw new StepError((error as Error).message);
+  constructor(private readonly parts: RemoteStepParts) {
+    const { step, objects } = parts;
+    this.manifests = Object.fromEntries(Object.entries(parts.inputs).map(([port, digest]) => [port, objects.getJson<ArtifactManifest>(digest)]));
+    const from = step.plugin.shardParallel?.shardsFrom;
+    const shards = from === undefined ? undefined : this.manifests[from];
+    if (shards === undefined) throw new Error(`bug: ${step.id} runs remotely without its shard-parallel input`);
+    this.shardCount = shards.shards.length;
+    this.collector = new ShardCollector({ stepId: step.id, key: parts.key, shardCount: this.shardCount, ports: Object.keys(step.plugin.outputs), bucket: parts.services.bucket, objects, checkpoints: parts.checkpoints, emit: parts.emit, time: () => this.time() });
   }
 
-  const manifests: Record<string, ArtifactManifest> = Object.fromEntries(Object.entries(parts.inputs).map(([port, digest]) => [port, objects.getJson<ArtifactManifest>(digest)]));
-  const shardCount = manifests[step.plugin.shardParallel!.shardsFrom]!.shards.length;
-  const ports = Object.keys(step.plugin.outputs);
-  const unit = (port: string, index: number): string => `output:${port}:${index}`;
-  const isCollected = (port: string, index: number): boolean => {
-    const entry = checkpoints.entries.get(unit(port, index));
-    return entry?.digest !== undefined && objects.has(entry.digest);
-  };
-  const remaining = (): number[] => Array.from({ length: shardCount }, (_, i) => i).filter((i) => ports.some((p) => !isCollected(p, i)));
-  for (let i = 0; i < shardCount; i++) if (ports.every((p) => isCollected(p, i))) for (const p of ports) emit({ kind: 'shard-resumed', step: step.id, unit: unit(p, i), time: time() });
+  private time(): string {
+    return this.parts.services.clock.now().toISOString();
+  }
 
-  // Staging by content: what a previous run staged is not sent again.
-  const staged = new Set(await bucket.list('objects/'));
-  const stage = async (digest: Sha256Hex, upload: (name: string) => Promise<unknown>): Promise<void> => {
-    if (!staged.has(layout.object(digest))) await upload(layout.object(digest));
-    staged.add(layout.object(digest));
-  };
-  const files: JobSpec['files'] = [];
-  for (const param of pathParams(step).filter((p) => p.direction === 'input')) {
-    const path = resolve(parts.workdir, param.path);
-    if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) {
-      // A model folder: its files, each by content, named under the folder as written (the worker rebuilds it).
-      const folder = modelFolderFiles(path);
-      if ('error' in folder) throw new StepError(folder.error, 'point the step at a Hugging Face model folder');
-      for (const name of folder.names) {
-        const digest = hashFile(join(path, name));
-        await stage(digest, (object) => bucket.uploadFileIfAbsent(object, join(path, name)));
-        files.push({ path: posix.join(param.path, name), object: digest });
+  private log(message: string): void {
+    this.parts.emit({ kind: 'step-log', step: this.parts.step.id, message, time: this.time() });
+  }
+
+  private nodeId(attempt: number): string {
+    return `strand-${this.parts.key.slice(0, 12)}-${attempt}`;
+  }
+
+  /** The node a state holds, which a failure in it must delete. */
+  nodeOf(state: RemoteState): string | undefined {
+    if (state.kind === 'running') return state.node.id;
+    return 'nodeId' in state ? state.nodeId : undefined;
+  }
+
+  async deleteNode(nodeId: string): Promise<void> {
+    await this.parts.services.nodes.delete(nodeId);
+    this.log(`deleted ${nodeId}`);
+  }
+
+  /** Performs what `state` does; resolves with the state it leads to. */
+  async next(state: Exclude<RemoteState, { kind: 'done' }>): Promise<RemoteState> {
+    switch (state.kind) {
+      case 'checking':
+        return this.check();
+      case 'staging':
+        return this.stage();
+      case 'resuming':
+        return this.resume(state);
+      case 'creating':
+        return this.create(state);
+      case 'waiting-ready':
+        return this.waitReady(state);
+      case 'running':
+        return this.poll(state);
+      case 'lost':
+        return this.recreate(state);
+      case 'finished':
+        return this.finish(state);
+      default: {
+        const unknown: never = state;
+        throw new Error(`unknown state ${JSON.stringify(unknown)}`);
       }
-      continue;
     }
-    const data = param.format === 'onnx' ? onnxModelFiles(path) : undefined;
-    if (data !== undefined && !('error' in data) && data.files.length + data.problems.length > 0) {
-      // Workers keep staged files by digest, not beside each other: external data would not be found.
-      throw new StepError(`${param.path} keeps its weights in external data (${[...data.files.map((f) => f.location), ...data.problems.map((p) => p.location)].join(', ')}), which is not staged to remote workers yet`, 'run this step on the local machine, or export the model as one file (under 2 GB)');
-    }
-    const digest = hashFile(path);
-    await stage(digest, (name) => bucket.uploadFileIfAbsent(name, path));
-    files.push({ path: param.path, object: digest });
-  }
-  for (const manifest of Object.values(manifests)) {
-    for (const shard of manifest.shards) await stage(shard.digest, (name) => bucket.putIfAbsent(name, objects.get(shard.digest)));
-  }
-  const launcher = await stageWorkerLauncher(target, bucket.location, (digest, bytes) => stage(digest, (name) => bucket.putIfAbsent(name, bytes)));
-  log(`staged inputs in ${bucket.uri}`);
-
-  const collectedMarkers = new Set<string>();
-  /** Collects newly finished shards; resolves with how many landed. */
-  const collect = async (): Promise<number> => {
-    let landed = 0;
-    for (const name of await bucket.list(layout.markers(key))) {
-      const at = markerUnit(key, name);
-      if (collectedMarkers.has(name) || at === undefined) continue;
-      collectedMarkers.add(name);
-      if (isCollected(at.port, at.index)) continue;
-      const marker = (await bucket.getJson<ShardMarker>(name))!;
-      const bytes = await bucket.get(layout.object(marker.object));
-      if (bytes === undefined || sha256(bytes) !== marker.object) throw new StepError(`shard ${at.index} of ${step.id} in ${bucket.uri} is missing or does not match its marker`, `delete ${bucket.uri}/${name} and run again`);
-      objects.put(bytes);
-      checkpoints.record({ unit: unit(at.port, at.index), digest: marker.object, rows: marker.rows });
-      emit({ kind: 'shard-done', step: step.id, unit: unit(at.port, at.index), rows: marker.rows, time: time() });
-      landed++;
-    }
-    emit({ kind: 'step-progress', step: step.id, done: shardCount - remaining().length, total: shardCount, unit: 'shards', time: time() });
-    return landed;
-  };
-  const reportsOf = async (attempt: number): Promise<WorkerReport[]> => {
-    const names = await bucket.list(layout.reports(key, attempt));
-    return Promise.all(names.map(async (n) => (await bucket.getJson<WorkerReport>(n))!));
-  };
-
-  // Nodes left by an engine that was killed: their finished shards are kept (markers), the nodes go.
-  for (const node of await tpu.list()) {
-    if (node.labels['strand-key'] !== key.slice(0, 16)) continue;
-    log(`deleting TPU ${node.id}, left by an earlier run (${node.state})`);
-    await tpu.delete(node.id);
   }
 
-  const firstAttempt = (await bucket.list(layout.attempts(key))).length + 1;
-  let meta: Map<string, ArtifactMeta> | undefined;
-  let attempt = firstAttempt;
-  await collect();
-  // A run that stopped after every shard landed still needs the workers' output metadata.
-  if (remaining().length === 0 && firstAttempt > 1) {
-    const ok = (await reportsOf(firstAttempt - 1)).find((r) => r.status === 'ok');
-    if (ok !== undefined) meta = new Map(Object.entries(ok.meta));
-  }
-  for (; meta === undefined; attempt++) {
-    if (attempt - firstAttempt >= target.maxAttempts) throw new StepError(`${step.id}: the TPU was lost ${target.maxAttempts} times; ${remaining().length} of ${shardCount} shards are still to do`, 'run again to continue from the finished shards, or raise max_attempts / use spot: false');
-    const nodeId = `strand-${key.slice(0, 12)}-${attempt}`;
-    await collect(); // what the previous node finished before it was deleted
-    const todo = remaining();
-    log(`creating ${target.label} node ${nodeId} for ${todo.length} of ${shardCount} shards (attempt ${attempt})`);
-    emit({ kind: 'step-attempt', step: step.id, attempt, node: nodeId, shards: todo.length, time: time() });
-    let keepNode = false;
+  private async check(): Promise<RemoteState> {
+    const { bucket, nodes } = this.parts.services;
+    const { target } = this.parts;
+    if (!(await bucket.exists())) throw new StepError(`bucket ${bucket.location.bucket} (device ${target.name}) does not exist or is not readable`, `create it (gcloud storage buckets create gs://${bucket.location.bucket} --location=REGION) or fix bucket: in device ${target.name}`);
     try {
-      const node = await tpu.create(
-        {
-          id: nodeId,
-          acceleratorType: target.acceleratorType,
-          runtimeVersion: target.runtimeVersion,
-          spot: target.spot,
-          metadata: { [NODE_METADATA.startupScript]: launcher, [NODE_METADATA.job]: `${bucket.uri}/${layout.attempt(key, attempt)}` },
-          labels: { [MANAGED_LABEL.key]: MANAGED_LABEL.value, 'strand-workflow': labelValue(parts.workflowName), 'strand-step': labelValue(step.id), 'strand-key': key.slice(0, 16) },
-        },
-        signal,
-      );
+      await nodes.checkAccess();
+    } catch (error) {
+      throw new StepError((error as Error).message);
+    }
+    this.collector.announceResumed();
+    return { kind: 'staging' };
+  }
+
+  private async stage(): Promise<RemoteState> {
+    const { step, objects, workdir, target, services, listing } = this.parts;
+    const staged = await stageRemoteInputs(step, this.manifests, { bucket: services.bucket, objects, workdir, target, listing });
+    this.log(`staged inputs in ${services.bucket.uri}`);
+    return { kind: 'resuming', staged };
+  }
+
+  /** Nodes left by an engine that was killed go (their finished shards stay: markers); then what is left to do. */
+  private async resume({ staged }: { staged: StagedInputs }): Promise<RemoteState> {
+    const { key, services } = this.parts;
+    for (const node of await services.nodes.list()) {
+      if (node.labels['strand-key'] !== key.slice(0, 16)) continue;
+      this.log(`deleting TPU ${node.id}, left by an earlier run (${node.state})`);
+      await services.nodes.delete(node.id);
+    }
+    this.firstAttempt = (await services.bucket.list(layout.attempts(key))).length + 1;
+    await this.collector.collect();
+    // A run that stopped after every shard landed still needs the workers' output metadata.
+    if (this.collector.remaining().length === 0 && this.firstAttempt > 1) {
+      const ok = (await this.collector.reports(this.firstAttempt - 1)).find((r) => r.status === 'ok');
+      if (ok !== undefined) return { kind: 'done', meta: new Map(Object.entries(ok.meta)), attempts: 0 };
+    }
+    return { kind: 'creating', attempt: this.firstAttempt, staged };
+  }
+
+  private async create({ attempt, staged }: Extract<RemoteState, { kind: 'creating' }>): Promise<RemoteState> {
+    const { step, key, target, services, emit } = this.parts;
+    if (attempt - this.firstAttempt >= target.maxAttempts) throw new StepError(`${step.id}: the TPU was lost ${target.maxAttempts} times; ${this.collector.remaining().length} of ${this.shardCount} shards are still to do`, 'run again to continue from the finished shards, or raise max_attempts / use spot: false');
+    const nodeId = this.nodeId(attempt);
+    await this.collector.collect(); // what the previous node finished before it was deleted
+    const todo = this.collector.remaining();
+    this.log(`creating ${target.label} node ${nodeId} for ${todo.length} of ${this.shardCount} shards (attempt ${attempt})`);
+    emit({ kind: 'step-attempt', step: step.id, attempt, node: nodeId, shards: todo.length, time: this.time() });
+    try {
+      await services.nodes.create({
+        id: nodeId,
+        acceleratorType: target.acceleratorType,
+        runtimeVersion: target.runtimeVersion,
+        spot: target.spot,
+        metadata: { [NODE_METADATA.startupScript]: staged.launcher, [NODE_METADATA.job]: `${services.bucket.uri}/${layout.attempt(key, attempt)}` },
+        labels: { [MANAGED_LABEL.key]: MANAGED_LABEL.value, 'strand-workflow': labelValue(this.parts.workflowName), 'strand-step': labelValue(step.id), 'strand-key': key.slice(0, 16) },
+      });
+    } catch (error) {
+      await this.deleteNode(nodeId); // a refused create may still have left a node or a queued resource
+      throw error;
+    }
+    return { kind: 'waiting-ready', attempt, nodeId, todo, staged };
+  }
+
+  private async waitReady(state: Extract<RemoteState, { kind: 'waiting-ready' }>): Promise<RemoteState> {
+    const { step, key, target, services, signal } = this.parts;
+    const { attempt, nodeId, todo, staged } = state;
+    const node = await services.nodes.get(nodeId);
+    if (node !== undefined && isReady(node)) {
       const job: JobSpec = {
         schema: 1,
         key,
         attempt,
-        root: bucket.uri,
+        root: services.bucket.uri,
         projectId: target.project,
         workers: node.workers,
         step: { id: step.id, uses: step.plugin.id, version: step.plugin.version, params: step.params },
-        files,
-        inputs: manifests,
+        files: staged.files,
+        inputs: this.manifests,
         outputs: Object.fromEntries(Object.entries(step.plugin.outputs).map(([p, s]) => [p, s.type])),
         shards: todo,
         placement: target.placement,
       };
-      await bucket.putJsonIfAbsent(layout.attempt(key, attempt), job);
-      log(`${nodeId} is READY with ${node.workers} host${node.workers === 1 ? '' : 's'}; following shard markers`);
-      let lastProgress = parts.now().getTime();
-      let reported = 0;
-      for (;;) {
-        if (signal.aborted) throw new StepInterrupted();
-        const landed = await collect();
-        const reports = await reportsOf(attempt);
-        if (landed > 0 || reports.length > reported) lastProgress = parts.now().getTime();
-        reported = reports.length;
-        const stalledMs = parts.now().getTime() - lastProgress;
-        if (stalledMs > target.stallMinutes * 60_000) {
-          throw new StepError(
-            `no shard finished and no host reported on ${nodeId} for ${target.stallMinutes} min (${node.workers - reports.length} of ${node.workers} hosts silent)`,
-            `check the hosts' startup-script output (gcloud compute tpus tpu-vm get-serial-port-output ${nodeId} --zone ${target.zone}), worker_command and the image; finished shards are kept, so run again after the fix`,
-          );
-        }
-        const failed = reports.find((r) => r.status === 'failed');
-        if (failed !== undefined) throw new StepError(`worker ${failed.worker} on ${nodeId} failed: ${failed.message ?? 'no message'}`);
-        if (reports.length === node.workers) {
-          await collect();
-          if (remaining().length > 0) throw new StepError(`the workers on ${nodeId} finished, but shards ${remaining().join(', ')} have no marker`);
-          meta = new Map(Object.entries(reports[0]!.meta));
-          keepNode = target.keep;
-          break;
-        }
-        const now = await tpu.get(nodeId);
-        const lost = now === undefined ? 'DELETED' : LOST_STATES.has(now.state) ? now.state : now.queuedResource && LOST_STATES.has(now.queuedResource.state) ? now.queuedResource.state : undefined;
-        if (lost !== undefined) {
-          await collect(); // what landed between this poll's collect and the node's loss
-          log(`${nodeId} was ${lost} with ${remaining().length} shards to do; recreating it`);
-          emit({ kind: 'step-preempted', step: step.id, attempt, node: nodeId, state: lost, time: time() });
-          break;
-        }
-        await pause(settings.pollMs);
-      }
-    } finally {
-      if (!keepNode) {
-        await tpu.delete(nodeId);
-        log(`deleted ${nodeId}`);
-      } else log(`kept ${nodeId} (keep: true); delete it with \`strand tpu delete\``);
+      await services.bucket.putJsonIfAbsent(layout.attempt(key, attempt), job);
+      this.log(`${nodeId} is READY with ${node.workers} host${node.workers === 1 ? '' : 's'}; following shard markers`);
+      return { kind: 'running', attempt, node, lastProgress: services.clock.now().getTime(), reported: 0, staged };
     }
+    const lost = node === undefined ? undefined : lostState(node);
+    if (lost !== undefined) throw new Error(`TPU ${nodeId} went ${lost} before it was ready`);
+    if (signal.aborted) throw new Error(`stopped while TPU ${nodeId} was being created`);
+    await services.clock.sleep(services.pollMs);
+    return state;
   }
-  const rows = Array.from({ length: shardCount }, (_, i) => checkpoints.entries.get(unit(ports[0]!, i))?.rows ?? 0).reduce((a, b) => a + b, 0);
-  return { meta, summary: { device: target.label, shards: shardCount, rows, attempts: attempt - firstAttempt } };
+
+  private async poll(state: Extract<RemoteState, { kind: 'running' }>): Promise<RemoteState> {
+    const { target, services, signal } = this.parts;
+    const { attempt, node, staged } = state;
+    if (signal.aborted) throw new StepInterrupted();
+    const landed = await this.collector.collect();
+    const reports = await this.collector.reports(attempt);
+    const lastProgress = landed > 0 || reports.length > state.reported ? services.clock.now().getTime() : state.lastProgress;
+    if (services.clock.now().getTime() - lastProgress > target.stallMinutes * 60_000) {
+      throw new StepError(
+        `no shard finished and no host reported on ${node.id} for ${target.stallMinutes} min (${node.workers - reports.length} of ${node.workers} hosts silent)`,
+        `check the hosts' startup-script output (gcloud compute tpus tpu-vm get-serial-port-output ${node.id} --zone ${target.zone}), worker_command and the image; finished shards are kept, so run again after the fix`,
+      );
+    }
+    const failed = reports.find((r) => r.status === 'failed');
+    if (failed !== undefined) throw new StepError(`worker ${failed.worker} on ${node.id} failed: ${failed.message ?? 'no message'}`);
+    const first = reports[0];
+    if (reports.length === node.workers && first !== undefined) {
+      await this.collector.collect();
+      const missing = this.collector.remaining();
+      if (missing.length > 0) throw new StepError(`the workers on ${node.id} finished, but shards ${missing.join(', ')} have no marker`);
+      return { kind: 'finished', attempt, nodeId: node.id, meta: new Map(Object.entries(first.meta)) };
+    }
+    const current = await services.nodes.get(node.id);
+    const lost = current === undefined ? 'DELETED' : lostState(current);
+    if (lost !== undefined) return { kind: 'lost', attempt, nodeId: node.id, state: lost, staged };
+    await services.clock.sleep(services.pollMs);
+    return { ...state, lastProgress, reported: reports.length };
+  }
+
+  private async recreate({ attempt, nodeId, state, staged }: Extract<RemoteState, { kind: 'lost' }>): Promise<RemoteState> {
+    const { step, emit } = this.parts;
+    await this.collector.collect(); // what landed between the last poll's collect and the node's loss
+    this.log(`${nodeId} was ${state} with ${this.collector.remaining().length} shards to do; recreating it`);
+    emit({ kind: 'step-preempted', step: step.id, attempt, node: nodeId, state, time: this.time() });
+    await this.deleteNode(nodeId);
+    return { kind: 'creating', attempt: attempt + 1, staged };
+  }
+
+  private async finish({ attempt, nodeId, meta }: Extract<RemoteState, { kind: 'finished' }>): Promise<RemoteState> {
+    if (this.parts.target.keep) this.log(`kept ${nodeId} (keep: true); delete it with \`strand tpu delete\``);
+    else await this.deleteNode(nodeId);
+    return { kind: 'done', meta, attempts: attempt - this.firstAttempt + 1 };
+  }
+
+  summary(attempts: number): StepSummary {
+    return { device: this.parts.target.label, shards: this.shardCount, rows: this.collector.rows(), attempts };
+  }
+}
+
+export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepResult> {
+  const machine = new RemoteStepMachine(parts);
+  let state: RemoteState = { kind: 'checking' };
+  parts.onState?.(state);
+  while (state.kind !== 'done') {
+    const from: RemoteState = state;
+    try {
+      state = await machine.next(from);
+    } catch (error) {
+      const nodeId = machine.nodeOf(from);
+      if (nodeId !== undefined) await machine.deleteNode(nodeId);
+      throw error;
+    }
+    if (state.kind !== from.kind) parts.onState?.(state);
+  }
+  return { meta: state.meta, summary: machine.summary(state.attempts) };
 }

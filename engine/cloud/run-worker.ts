@@ -1,5 +1,6 @@
 // Owns what one host of a remote device does (`strand worker`, started by the node's startup script): read
-// its attempt's job spec, stage the step's files, run the step's plugin over its share of the shards with
+// its attempt's job spec, fetch the step's files (staged ones from the device's bucket; gs:// ones from
+// their own bucket, at the planned generation), run the step's plugin over its share of the shards with
 // inputs read from and outputs written to Cloud Storage, write a marker per finished shard, then a report.
 // A shard counts as done only once its marker exists, and a marker is written only after its object.
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { createStepContext, type StepIo } from '../run/step-context.js';
 import { hashFile } from '../store/file-digests.js';
 import { sha256, type Sha256Hex } from '../util/sha256.js';
 import { GcsBucket, parseGcsUri } from './gcs-bucket.js';
-import { layout, shardsOf, WORKER_ENV, type JobSpec, type ShardMarker, type WorkerReport } from './worker-contract.js';
+import { GcsObjects, objectUri } from './gcs-objects.js';
+import { layout, shardsOf, WORKER_ENV, type JobFile, type JobSpec, type ShardMarker, type WorkerReport } from './worker-contract.js';
 
 export interface WorkerOptions {
   env: Record<string, string | undefined>;
@@ -32,6 +34,27 @@ async function readVerified(bucket: GcsBucket, digest: Sha256Hex): Promise<Buffe
   if (bytes === undefined) throw new Error(`staged object ${digest} is missing from ${bucket.uri}`);
   if (sha256(bytes) !== digest) throw new Error(`staged object ${digest} in ${bucket.uri} does not match its digest`);
   return bytes;
+}
+
+/**
+ * A file of the job on this host: a staged one from objects/ (SHA-256 checked), or a gs:// one read from its
+ * own bucket at the planned generation (checksum checked). Kept under `dir` by what identifies it.
+ */
+async function fetchFile(file: JobFile, dir: string, bucket: GcsBucket, objects: GcsObjects): Promise<{ path: string; digest: Sha256Hex }> {
+  if ('object' in file) {
+    const path = join(dir, file.object);
+    if (!existsSync(path)) {
+      await bucket.downloadFile(layout.object(file.object), `${path}.part`);
+      if (hashFile(`${path}.part`) !== file.object) throw new Error(`staged file ${file.path} (${file.object}) in ${bucket.uri} does not match its digest`);
+      renameSync(`${path}.part`, path);
+    }
+    return { path, digest: file.object };
+  }
+  const path = join(dir, sha256(`${objectUri(file.gcs)}#${file.gcs.generation}`));
+  if (existsSync(path)) return { path, digest: hashFile(path) };
+  const digest = await objects.download(file.gcs, `${path}.part`);
+  renameSync(`${path}.part`, path);
+  return { path, digest };
 }
 
 async function waitForJob(options: WorkerOptions, jobUri: string): Promise<JobSpec> {
@@ -67,15 +90,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
 
     const local = new Map<string, { path: string; digest: Sha256Hex }>();
     mkdirSync(join(options.workdir, 'files'), { recursive: true });
-    for (const file of job.files) {
-      const path = join(options.workdir, 'files', file.object);
-      if (!existsSync(path)) {
-        await bucket.downloadFile(layout.object(file.object), `${path}.part`);
-        if (hashFile(`${path}.part`) !== file.object) throw new Error(`staged file ${file.path} (${file.object}) in ${bucket.uri} does not match its digest`);
-        renameSync(`${path}.part`, path);
-      }
-      local.set(file.path, { path, digest: file.object });
-    }
+    const objects = new GcsObjects({ ...(options.storageEndpoint ? { storageEndpoint: options.storageEndpoint } : {}), authenticate: options.storageEndpoint === undefined });
+    for (const file of job.files) local.set(file.path, await fetchFile(file, join(options.workdir, 'files'), bucket, objects));
     const mine = new Set(shardsOf(job.shards, index, job.workers));
     const done = new Set(await bucket.list(layout.markers(job.key)));
     const unitShard = (unit: string): { port: string; index: number } => {

@@ -1,10 +1,12 @@
 // Owns Strand's use of the Cloud TPU API through the official client (`v2` of @google-cloud/tpu; its
-// default export is v1): create a node (or, for spot capacity, a queued resource holding one), wait for
-// READY, read its workers from networkEndpoints, follow its state, list the nodes Strand created, delete.
+// default export is v1): create a node (or, for spot capacity, a queued resource holding one), read its
+// state and workers (networkEndpoints), list the nodes Strand created, delete. Waiting for READY is the
+// remote executor's (run-remote-step.ts), on its clock.
 // Enum fields arrive as numbers (REST with enum-encoding=int, and in long-running operation results) or
 // names; both are normalised to names here.
 import { protos, v2 } from '@google-cloud/tpu';
 import { PassThroughClient } from 'google-auth-library';
+import type { CloudSettings } from './cloud-settings.js';
 
 const NodeState = protos.google.cloud.tpu.v2.Node.State;
 const QueuedState = protos.google.cloud.tpu.v2.QueuedResourceState.State;
@@ -21,8 +23,6 @@ export interface TpuLocation {
 export interface TpuOptions extends TpuLocation {
   /** `http://host:port` of a server speaking the TPU v2 REST API (tests); unset = Google Cloud. */
   emulator?: string;
-  /** How often states are polled while waiting. */
-  pollMs: number;
 }
 
 export interface TpuNode {
@@ -49,6 +49,17 @@ export interface NodeRequest {
 /** States after which a node will not run its workers again. */
 export const LOST_STATES: ReadonlySet<string> = new Set(['PREEMPTED', 'TERMINATED', 'STOPPED', 'STOPPING', 'DELETING', 'SUSPENDED', 'SUSPENDING', 'FAILED']);
 
+/** The state that says the node (or the queued resource holding it) is lost, if it is. */
+export function lostState(node: Pick<TpuNode, 'state' | 'queuedResource'>): string | undefined {
+  if (LOST_STATES.has(node.state)) return node.state;
+  return node.queuedResource !== undefined && LOST_STATES.has(node.queuedResource.state) ? node.queuedResource.state : undefined;
+}
+
+/** Whether the node can run its workers: READY, and its queued resource (spot) ACTIVE. */
+export function isReady(node: Pick<TpuNode, 'state' | 'queuedResource'>): boolean {
+  return node.state === 'READY' && (node.queuedResource === undefined || node.queuedResource.state === 'ACTIVE');
+}
+
 function enumName(values: Record<string | number, string | number>, value: unknown): string {
   return typeof value === 'number' ? String(values[value] ?? value) : String(value ?? 'STATE_UNSPECIFIED');
 }
@@ -71,6 +82,11 @@ export function describeTpuError(error: unknown, what: string, location: TpuLoca
   }
 }
 
+/** The TPU client for a project and zone, connected where the settings say (Google Cloud or a local server). */
+export function tpuNodes(location: TpuLocation, settings: Pick<CloudSettings, 'tpuEndpoint'>): TpuNodes {
+  return new TpuNodes({ ...location, ...(settings.tpuEndpoint ? { emulator: settings.tpuEndpoint } : {}) });
+}
+
 export class TpuNodes {
   private readonly client: v2.TpuClient;
   readonly parent: string;
@@ -91,10 +107,6 @@ export class TpuNodes {
 
   private queuedName(id: string): string {
     return `${this.parent}/queuedResources/${id}`;
-  }
-
-  private wait(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms));
   }
 
   /** Fails with a clear message when credentials, project or zone are wrong, before anything is created. */
@@ -121,8 +133,8 @@ export class TpuNodes {
     };
   }
 
-  /** Creates the node (spot: through a queued resource) and resolves once it is READY. */
-  async create(request: NodeRequest, signal: AbortSignal): Promise<TpuNode> {
+  /** Creates the node (spot: through a queued resource); resolves once the create is accepted (not READY: see `isReady`). */
+  async create(request: NodeRequest): Promise<void> {
     const node: NodeMessage = {
       acceleratorType: request.acceleratorType,
       runtimeVersion: request.runtimeVersion,
@@ -144,14 +156,6 @@ export class TpuNodes {
       }
     } catch (error) {
       throw describeTpuError(error, `cannot create TPU ${request.acceleratorType} ${request.id}`, this.options);
-    }
-    for (;;) {
-      const current = await this.get(request.id);
-      if (current?.state === 'READY' && (current.queuedResource === undefined || current.queuedResource.state === 'ACTIVE')) return current;
-      const lost = current === undefined ? undefined : LOST_STATES.has(current.state) ? current.state : current.queuedResource !== undefined && LOST_STATES.has(current.queuedResource.state) ? current.queuedResource.state : undefined;
-      if (lost !== undefined) throw new Error(`TPU ${request.id} went ${lost} before it was ready`);
-      if (signal.aborted) throw new Error(`stopped while TPU ${request.id} was being created`);
-      await this.wait(this.options.pollMs);
     }
   }
 

@@ -4,6 +4,7 @@
 // takes. Pure: a JAX payload for NT on TPU can implement the same contract without Strand's code.
 import type { ArtifactManifest } from '../plan/step-record.js';
 import type { Sha256Hex } from '../util/sha256.js';
+import type { ObjectVersion } from './gcs-objects.js';
 
 /** Environment variables every worker process starts with. */
 export const WORKER_ENV = {
@@ -40,8 +41,8 @@ export interface JobSpec {
   /** Hosts of this attempt's node (the length of its networkEndpoints). */
   workers: number;
   step: JobStep;
-  /** Files the step reads (path params), as written in the workflow, staged by content. */
-  files: { path: string; object: Sha256Hex }[];
+  /** Files the step reads (path params), by the path written in the workflow: staged, or read from Cloud Storage by the hosts. */
+  files: JobFile[];
   /** Input manifests; their shards are objects under objects/. */
   inputs: Record<string, ArtifactManifest>;
   /** Output ports and their types. */
@@ -50,6 +51,23 @@ export interface JobSpec {
   shards: number[];
   placement: { device: string; mesh: { data: number; fsdp: number; tp: number }; perDeviceBatch: number; globalBatch: number; precision: string };
 }
+
+/** A file the engine staged by content (objects/SHA256 under the root). */
+export interface StagedFile {
+  path: string;
+  object: Sha256Hex;
+}
+
+/**
+ * A file the hosts read from Cloud Storage themselves (a gs:// path param): the object version the plan
+ * listed. Hosts read exactly this generation and check its crc32c or md5; another generation stops the step.
+ */
+export interface ObjectFile {
+  path: string;
+  gcs: ObjectVersion;
+}
+
+export type JobFile = StagedFile | ObjectFile;
 
 /** Written by a worker for every output shard it completed, after the shard's object is durable. */
 export interface ShardMarker {

@@ -33,6 +33,7 @@ export type DiagnosticCode =
   | 'file-not-found'
   | 'path-escapes-workspace'
   | 'unsupported-uri'
+  | 'uri-needs-remote-device'
   | 'gcs-credentials'
   | 'gcs-listing-failed'
   | 'recipe-not-found'

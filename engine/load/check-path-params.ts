@@ -10,7 +10,7 @@ import { onnxModelFiles } from '../onnx/onnx-model-files.js';
 import { isFolder } from '../devices/onnx-model-facts.js';
 import { globFiles } from '../util/glob-files.js';
 import { isInside } from '../util/is-inside.js';
-import { pathParams, uriScheme } from '../workflow/path-params.js';
+import { pathParams, takesScheme, uriScheme } from '../workflow/path-params.js';
 import type { Workflow } from '../workflow/workflow.js';
 import type { YamlSource } from '../workflow/yaml-source.js';
 
@@ -44,12 +44,13 @@ export function checkPathParams(workflow: Workflow, source: YamlSource, facts: P
   const diagnostics: Diagnostic[] = [];
   const allowed = [facts.workdir, ...allowPaths.map((p) => resolve(facts.workdir, p))];
   for (const step of workflow.steps) {
-    for (const { key, path, direction, format, schemes } of pathParams(step)) {
+    for (const param of pathParams(step)) {
+      const { key, path, direction, format, schemes } = param;
       const at = source.locate(['steps', step.id, 'with', key]);
       const scheme = uriScheme(path);
       if (scheme !== undefined) {
-        // A URI the param takes (`x-strand-uri`) is checked by listing it (list-gcs-objects), not here.
-        if (!schemes.includes(scheme)) {
+        // A URI the param takes (`x-strand-uri`, `x-strand-uri-remote`) is checked by listing it (list-gcs-objects), not here.
+        if (!takesScheme(param, scheme)) {
           const takes = schemes.length === 0 ? 'local paths only' : `local paths and ${schemes.map((s) => `${s}://`).join(', ')} URIs`;
           diagnostics.push(errorAt('unsupported-uri', at, `step "${step.id}": ${key}: ${path} is a ${scheme}:// URI; ${step.uses} ${key} takes ${takes}`, scheme === 'gs' ? 'copy the objects to a local folder (gcloud storage cp -r ...) and give its path' : 'give a local path, or copy the data to Cloud Storage (gs://)'));
         }

@@ -8,7 +8,7 @@ import type { CredentialProblem } from '../cloud/check-credentials.js';
 import { isGcsUri, type ObjectSnapshot } from '../data/object-snapshot.js';
 import { StepError } from '../index.js';
 import { fail, ok, type Result } from '../util/result.js';
-import { pathParams } from '../workflow/path-params.js';
+import { pathParams, takesScheme } from '../workflow/path-params.js';
 import type { Workflow } from '../workflow/workflow.js';
 import type { YamlSource } from '../workflow/yaml-source.js';
 
@@ -21,7 +21,7 @@ export interface ObjectFacts {
 /** The listing (undefined when the workflow names no gs:// path), or why nothing may start. */
 export async function listGcsObjects(workflow: Workflow, source: YamlSource, facts: ObjectFacts): Promise<Result<ObjectSnapshot | undefined, Diagnostic[]>> {
   // Only params that take gs:// (the path stage has refused the others already).
-  const params = workflow.steps.flatMap((step) => pathParams(step).filter((p) => isGcsUri(p.path) && p.schemes.includes('gs')).map((p) => ({ ...p, step: step.id })));
+  const params = workflow.steps.flatMap((step) => pathParams(step).filter((p) => isGcsUri(p.path) && takesScheme(p, 'gs')).map((p) => ({ ...p, step: step.id })));
   const first = params[0];
   if (first === undefined) return ok(undefined);
   const at = (p: { step: string; key: string }) => source.locate(['steps', p.step, 'with', p.key]);

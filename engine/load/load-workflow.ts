@@ -1,7 +1,7 @@
 // Owns loading a workflow: one staged pipeline, each stage its own module —
 //   read (read-workflow-source) → recipes (expand-workflow-recipes) → plugins (load-local-plugins)
 //   → check (the pure checkWorkflow) → paths (check-path-params) → objects (list-gcs-objects)
-//   → place (placeWorkflow + remote targets)
+//   → place (placeWorkflow + remote targets, and URIs only remote hosts read: check-remote-uris)
 // — giving a `CheckedWorkflow` that carries everything commands need (placement plans, remote targets and
 // the gs:// listing included), so no command places or lists again. The file system, Cloud Storage and the
 // machine reach the stages as facts.
@@ -17,6 +17,7 @@ import { checkWorkflow } from '../workflow/check-workflow.js';
 import type { Workflow } from '../workflow/workflow.js';
 import type { YamlSource } from '../workflow/yaml-source.js';
 import { checkPathParams, localPathFacts, type PathFacts } from './check-path-params.js';
+import { checkRemoteUris } from './check-remote-uris.js';
 import { allowPathsOf, expandWorkflowRecipes, withCallSite } from './expand-workflow-recipes.js';
 import { listGcsObjects, type ObjectFacts } from './list-gcs-objects.js';
 import { loadLocalPlugins } from './load-local-plugins.js';
@@ -102,5 +103,7 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
   diagnostics.push(...placed.diagnostics);
   if (failed()) return fail({ diagnostics: located(), texts });
   const remote = resolveRemoteTargets(workflow, placed.plans, options.builtins);
+  diagnostics.push(...checkRemoteUris(workflow, source, new Set(remote.targets.keys())));
+  if (failed()) return fail({ diagnostics: located(), texts });
   return ok({ workflow, source, diagnostics: located(), texts, recipes, plans: placed.plans, remote, listing });
 }

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { loadDeviceCatalog } from '../devices/device-catalog.js';
 import { readModelFacts } from '../devices/onnx-model-facts.js';
 import type { PlaceOptions } from '../devices/place-workflow.js';
+import { isGcsUri } from '../data/object-snapshot.js';
 import { pathParams } from '../workflow/path-params.js';
 
 export function localMachineFacts(workdir: string): PlaceOptions {
@@ -15,6 +16,8 @@ export function localMachineFacts(workdir: string): PlaceOptions {
     modelFactsOf: (step) => {
       const model = pathParams(step).find((p) => p.direction === 'input' && p.format !== undefined);
       if (model === undefined) return undefined;
+      // A gs:// model is read by the hosts of a remote device, not here: its facts come from model_facts:.
+      if (isGcsUri(model.path)) return { param: model.key, path: model.path, reading: { sources: [], layout: {}, unreadable: 'it is a gs:// object, which only the hosts read' } };
       return { param: model.key, path: model.path, reading: readModelFacts(resolve(workdir, model.path)) };
     },
   };

@@ -71,8 +71,11 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
     opened = sink;
     const sampler = startResourceSampler((event) => sink.onEvent(event), RESOURCE_SAMPLE_MS);
     const emit: EmitRunEvent = sampler.emit;
-    const execute: RemoteExecutor = async (step, unit) =>
-      (await import('../cloud/run-remote-step.js')).runRemoteStep({ step, ...unit, workflowName: workflow.name, target: remote.get(step.id)!, objects: state.objects, workdir: state.workdir, settings: cloudSettings(env), emit, now });
+    const execute: RemoteExecutor = async (step, unit) => {
+      const [{ runRemoteStep }, { cloudServices }] = await Promise.all([import('../cloud/run-remote-step.js'), import('../cloud/remote-services.js')]);
+      const target = remote.get(step.id)!;
+      return runRemoteStep({ step, ...unit, workflowName: workflow.name, target, objects: state.objects, workdir: state.workdir, listing: state.listing, services: cloudServices(target, cloudSettings(env), now), emit });
+    };
     const signal = AbortSignal.any([options.signal, journalStop.signal]);
     emit(plannedSteps(workflow, options.plans, now().toISOString()));
     try {

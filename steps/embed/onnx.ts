@@ -15,7 +15,7 @@ export const onnxEmbed = defineStep<OnnxEmbedParams>({
   with: {
     required: ['model'],
     properties: {
-      model: { type: 'string', 'x-strand-path': 'input', 'x-strand-format': 'onnx', description: 'an ONNX file with inputs input_ids, attention_mask (with its external data files beside it, if any)' },
+      model: { type: 'string', 'x-strand-path': 'input', 'x-strand-format': 'onnx', 'x-strand-uri-remote': ['gs'], description: 'an ONNX file with inputs input_ids, attention_mask (with its external data files beside it, if any); on a TPU device also gs://bucket/model.onnx, read by the hosts' },
       output: { type: 'string', description: 'hidden-state output name (default last_hidden_state)' },
       ...POOLING_SCHEMA,
       ...ONNX_EXECUTION_SCHEMA,

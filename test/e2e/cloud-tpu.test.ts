@@ -3,54 +3,44 @@
 // server boots the node's startup script on every host (real `strand worker` processes), and the engine
 // collects the shards. Nothing here reaches Google Cloud.
 import { readFileSync } from 'node:fs';
+import { sha256 } from '../../engine/util/sha256.js';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { JobSpec, ShardMarker } from '../../engine/cloud/worker-contract.js';
-import { GcsServer } from '../emulators/gcs-server.js';
-import { TpuServer } from '../emulators/tpu-server.js';
-import { CLI, copyFromRepo, exited, removeProjects, runCli, runCliAsync, startCli, writeProject } from '../helpers/project.js';
+import { TEST_BUCKET, useLocalCloud } from '../helpers/local-cloud.js';
+import { CLI, copyFromRepo, exited, REPO, removeProjects, runCli, runCliAsync, startCli, writeProject } from '../helpers/project.js';
 
-let gcs: GcsServer;
-let tpu: TpuServer;
-
-beforeEach(async () => {
-  gcs = await new GcsServer().start();
-  gcs.createBucket('strand-test');
-  tpu = await new TpuServer({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint }).start();
-});
-afterEach(async () => {
-  await tpu.stop();
-  await gcs.stop();
-  removeProjects();
-});
+const cloud = useLocalCloud();
+afterEach(removeProjects);
 
 const DEVICE = (extra = '') =>
   `{ kind: tpu, type: v4-16, project: test-project, zone: us-central2-b, bucket: gs://strand-test/strand, worker_command: "${process.execPath} ${CLI}"${extra} }`;
 
-const FLOW = (on: string, device = DEVICE()) => `version: 1
+const FLOW = (on: string, device = DEVICE(), model = 'models/tiny-nt.onnx') => `version: 1
 name: tpu-embed
 devices:
   pod: ${device}
 steps:
   source: { uses: source/parquet, with: { path: workflows/data/sample.parquet, shard_rows: 100 } }
   tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2 } }
-  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }${on} }
+  embed: { uses: embed/onnx, needs: [tokens], with: { model: ${model} }${on} }
   vectors: { uses: export/parquet, needs: [embed], with: { path: out/vectors.parquet } }
 `;
 const ON_POD = ', on: pod, mesh: { data: 8 }, batch: { per_device: 4 }';
 
-function project(on: string, device?: string): string {
-  const root = writeProject({ 'flow.yaml': FLOW(on, device) });
+function project(on: string, device?: string, model?: string): string {
+  const root = writeProject({ 'flow.yaml': FLOW(on, device, model) });
   copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
   return root;
 }
 
-const env = () => ({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_TPU_EMULATOR_HOST: tpu.endpoint });
-const markerWrites = () => gcs.writes.filter((n) => n.includes('/markers/'));
-const markers = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => JSON.parse(gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as ShardMarker);
+// METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
+const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
+const markerWrites = () => cloud.gcs.writes.filter((n) => n.includes('/markers/'));
+const markers = () => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as ShardMarker);
 /** A marker written by a host of the first attempt. */
 const firstAttemptMarkers = (name: string, bytes: Buffer): boolean => name.includes('/markers/') && (JSON.parse(bytes.toString()) as ShardMarker).attempt === 1;
-const jobSpecs = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => JSON.parse(gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as JobSpec);
+const jobSpecs = () => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as JobSpec);
 
 function localVectors(): Buffer {
   const root = project('');
@@ -61,47 +51,47 @@ function localVectors(): Buffer {
 describe('Cloud TPU executor (local servers)', () => {
   it('runs a step across the hosts of a slice and collects vectors identical to a local run', async () => {
     const root = project(ON_POD);
-    gcs.inject({ kind: 'status', status: 503, method: 'GET', pathIncludes: '/o', times: 2 });
-    gcs.inject({ kind: 'status', status: 429, method: 'POST', pathIncludes: '/upload/', times: 1 });
+    cloud.gcs.inject({ kind: 'status', status: 503, method: 'GET', pathIncludes: '/o', times: 2 });
+    cloud.gcs.inject({ kind: 'status', status: 429, method: 'POST', pathIncludes: '/upload/', times: 1 });
     // A worker exits just after its report, which is when the engine deletes the node: the delete waits for
     // the hosts to have exited, so their exit codes are theirs, not the deletion's.
-    tpu.hold({ method: 'DELETE', pathIncludes: '/nodes/' }, () => tpu.hostsExited());
+    cloud.tpu.hold({ method: 'DELETE', pathIncludes: '/nodes/' }, () => cloud.tpu.hostsExited());
     const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 is READY with 2 hosts/);
-    expect(tpu.events).toEqual([expect.stringMatching(/^create strand-/), expect.stringMatching(/^ready /), expect.stringMatching(/^delete /)]);
-    expect(tpu.hostExits.map((h) => [h.host, h.code]).sort()).toEqual([[0, 0], [1, 0]]);
+    expect(cloud.tpu.events).toEqual([expect.stringMatching(/^create strand-/), expect.stringMatching(/^ready /), expect.stringMatching(/^delete /)]);
+    expect(cloud.tpu.hostExits.map((h) => [h.host, h.code]).sort()).toEqual([[0, 0], [1, 0]]);
     expect(markerWrites()).toHaveLength(10);
     expect(new Set(markerWrites()).size).toBe(10);
-    expect(gcs.log.map((r) => r.status)).toEqual(expect.arrayContaining([503, 429]));
-    expect(gcs.pendingFaults).toBe(0);
+    expect(cloud.gcs.log.map((r) => r.status)).toEqual(expect.arrayContaining([503, 429]));
+    expect(cloud.gcs.pendingFaults).toBe(0);
     const [job] = jobSpecs();
     expect(job).toMatchObject({ attempt: 1, workers: 2, shards: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], placement: { mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 4, globalBatch: 32 } });
     expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
 
     const again = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
     expect(again.status).toBe(0);
-    expect(tpu.events).toHaveLength(3); // cached: no node created
+    expect(cloud.tpu.events).toHaveLength(3); // cached: no node created
   });
 
   it('recreates a preempted spot node and runs only the shards without a marker', async () => {
     const root = project(ON_POD, DEVICE(', spot: true'));
     // At the third marker the first attempt's hosts freeze (their next marker is held), then the node is
     // preempted: exactly three shards finished on it.
-    gcs.onWrite = (_bucket, name) => {
-      if (name.includes('/markers/') && markerWrites().length === 3 && tpu.events.every((e) => !e.startsWith('preempt'))) {
-        gcs.holdWrites(firstAttemptMarkers);
-        tpu.preempt([...tpu.nodes.values()][0]!.name.split('/').pop()!);
+    cloud.gcs.onWrite = (_bucket, name) => {
+      if (name.includes('/markers/') && markerWrites().length === 3 && cloud.tpu.events.every((e) => !e.startsWith('preempt'))) {
+        cloud.gcs.holdWrites(firstAttemptMarkers);
+        cloud.tpu.preempt([...cloud.tpu.nodes.values()][0]!.name.split('/').pop()!);
       }
     };
     const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 was PREEMPTED with 7 shards to do; recreating it/);
-    expect(tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
-    expect(tpu.events.filter((e) => e.startsWith('preempt'))).toHaveLength(1);
-    expect(tpu.nodes.size + tpu.queued.size).toBe(0);
+    expect(cloud.tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
+    expect(cloud.tpu.events.filter((e) => e.startsWith('preempt'))).toHaveLength(1);
+    expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
     const [first, second] = jobSpecs();
     expect(first!.shards).toHaveLength(10);
     // the second attempt ran exactly the shards the first left without a marker: nothing lost, nothing twice
@@ -119,19 +109,19 @@ describe('Cloud TPU executor (local servers)', () => {
     const engine = startCli(['run', 'flow.yaml', '--plain'], root, env());
     // At the second marker the engine is killed and the hosts it leaves freeze (their next marker is held):
     // exactly two shards finished on the first node.
-    gcs.onWrite = (_bucket, name) => {
+    cloud.gcs.onWrite = (_bucket, name) => {
       if (name.includes('/markers/') && markerWrites().length === 2) {
-        gcs.holdWrites(firstAttemptMarkers);
+        cloud.gcs.holdWrites(firstAttemptMarkers);
         engine.kill('SIGKILL');
       }
     };
     expect(await exited(engine)).toBe(null);
-    const left = [...tpu.nodes.keys()].map((n) => n.split('/').pop());
+    const left = [...cloud.tpu.nodes.keys()].map((n) => n.split('/').pop());
     expect(left).toHaveLength(1);
     const resumed = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
     expect(resumed.status).toBe(0);
     expect(resumed.stdout).toContain(`deleting TPU ${left[0]}, left by an earlier run`);
-    expect(tpu.nodes.size).toBe(0);
+    expect(cloud.tpu.nodes.size).toBe(0);
     expect(new Set(markerWrites()).size).toBe(10);
     expect(markerWrites()).toHaveLength(10);
     const [first, second] = jobSpecs();
@@ -150,7 +140,7 @@ describe('Cloud TPU executor (local servers)', () => {
     const node = list.stdout.split(' ')[0]!;
     expect(JSON.parse((await runCliAsync(['tpu', 'status', 'flow.yaml', node, '--json'], root, env())).stdout)[0]).toMatchObject({ id: node, state: 'READY', workers: 2 });
     expect((await runCliAsync(['tpu', 'delete', 'flow.yaml', node], root, env())).stdout).toBe(`deleted ${node} (test-project/us-central2-b)\n`);
-    expect(tpu.nodes.size).toBe(0);
+    expect(cloud.tpu.nodes.size).toBe(0);
     expect((await runCliAsync(['tpu', 'status', 'flow.yaml', node], root, env())).stderr).toContain(`error: no node "${node}" created by Strand`);
   });
 
@@ -159,12 +149,61 @@ describe('Cloud TPU executor (local servers)', () => {
     const missing = await runCliAsync(['run', 'flow.yaml', '--plain'], noBucket, env());
     expect(missing.status).toBe(1);
     expect(missing.stdout).toContain('bucket no-such-bucket (device pod) does not exist or is not readable');
-    tpu.inject({ method: 'POST', pathIncludes: '/nodes', status: 429, grpcStatus: 'RESOURCE_EXHAUSTED', message: 'Quota TPUV4PodPerProjectPerZoneForTPUAPI exhausted' });
+    cloud.tpu.inject({ method: 'POST', pathIncludes: '/nodes', status: 429, grpcStatus: 'RESOURCE_EXHAUSTED', message: 'Quota TPUV4PodPerProjectPerZoneForTPUAPI exhausted' });
     const quota = await runCliAsync(['run', 'flow.yaml', '--plain'], project(ON_POD), env());
     expect(quota.status).toBe(1);
     expect(quota.stdout).toContain('quota or capacity exhausted in us-central2-b');
-    expect(tpu.nodes.size).toBe(0);
+    expect(cloud.tpu.nodes.size).toBe(0);
     const incomplete = await runCliAsync(['run', 'flow.yaml'], project(ON_POD, '{ kind: tpu, type: v4-16 }'), env());
     expect(incomplete.stderr).toContain('error: device "pod" needs project:, zone:, bucket: to run embed on Cloud TPU');
+  });
+
+  describe('a gs:// model param', () => {
+    const MODEL = 'models/tiny-nt.onnx';
+    const bytes = (): Buffer => readFileSync(join(REPO, MODEL));
+    const putModel = (content: Buffer) => cloud.gcs.put(TEST_BUCKET, MODEL, content, 'application/octet-stream', {}, null);
+    const modelReads = () => cloud.gcs.log.filter((r) => r.method === 'GET' && decodeURIComponent(r.path).endsWith(`/o/${MODEL}`) && r.bytes !== undefined);
+
+    it('is read by the hosts from its bucket, never staged by the engine, and gives the vectors of a local model', async () => {
+      putModel(bytes());
+      const root = project(ON_POD, DEVICE(), `gs://${TEST_BUCKET}/${MODEL}`);
+      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+      expect(run.status).toBe(0);
+      // The one warning: placement does not read a gs:// model for its facts (model_facts: gives them).
+      expect(run.stderr).toMatch(/cannot be decoded \(it is a gs:\/\/ object, which only the hosts read\)\).* \[model-facts-unknown\]/);
+      expect(run.stderr).toContain('0 errors, 1 warning');
+      // Nothing the engine (or anyone) wrote holds the model's bytes: it stays where the workflow keeps it.
+      const stored = cloud.gcs.buckets.get(TEST_BUCKET)!;
+      expect(cloud.gcs.writes).not.toContain(`strand/objects/${sha256(bytes())}`);
+      expect([...stored].filter(([, o]) => o.bytes.equals(bytes())).map(([name]) => name)).toEqual([MODEL]);
+      // Each of the 2 hosts read it whole, at the planned generation.
+      expect(modelReads().reduce((n, r) => n + r.bytes!, 0)).toBe(2 * bytes().length);
+      const [job] = jobSpecs();
+      expect(job!.files).toEqual([{ path: `gs://${TEST_BUCKET}/${MODEL}`, gcs: expect.objectContaining({ bucket: TEST_BUCKET, name: MODEL, size: bytes().length, md5: expect.any(String), crc32c: expect.any(String) }) }]);
+      expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
+    });
+
+    it('stops the step, naming the object, when it changes between the plan and the hosts reading it', async () => {
+      putModel(bytes());
+      // The new version lands as the engine writes the job spec, before any host can read the model.
+      cloud.gcs.onWrite = (_bucket, name) => {
+        if (name.includes('/attempts/') && cloud.gcs.writes.filter((n) => n === MODEL).length === 1) putModel(Buffer.concat([bytes(), Buffer.from('changed')]));
+      };
+      const root = project(ON_POD, DEVICE(), `gs://${TEST_BUCKET}/${MODEL}`);
+      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+      expect(run.status).toBe(1);
+      expect(run.stdout).toMatch(new RegExp(`FAILED +embed: worker \\d on strand-[0-9a-f]{12}-1 failed: gs://${TEST_BUCKET}/${MODEL} changed after the plan: generation \\d+ was planned, \\d+ is there now`));
+      expect(markerWrites()).toEqual([]);
+      expect(cloud.tpu.nodes.size).toBe(0);
+    });
+
+    it('is refused, at its line, for a step that runs on this machine', async () => {
+      putModel(bytes());
+      const root = project('', DEVICE(), `gs://${TEST_BUCKET}/${MODEL}`);
+      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`flow.yaml:8:`);
+      expect(run.stderr).toContain(`error: step "embed": model: gs://${TEST_BUCKET}/${MODEL} is read by the hosts of a remote device, and this step runs on this machine`);
+    });
   });
 });

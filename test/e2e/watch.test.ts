@@ -1,10 +1,11 @@
 // `strand watch` as a child process, with the workflow edited on disk the way editors save.
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import { journalPath, listRuns, readJournal } from '../../engine/run/journal.js';
-import { copyFromRepo, exited, removeProjects, startCli, waitFor, writeProject } from '../helpers/project.js';
+import { GcsServer } from '../emulators/gcs-server.js';
+import { copyFromRepo, exited, REPO, removeProjects, startCli, waitFor, writeProject } from '../helpers/project.js';
 
 afterEach(removeProjects);
 
@@ -22,6 +23,15 @@ function saveAtomically(path: string, text: string): void {
   renameSync(`${path}.swp`, path);
 }
 
+/** The runs' journals of a project, and a condition: at least n runs have finished. */
+function journals(root: string) {
+  const runs = (): RunEvent[][] => listRuns(join(root, '.strand/runs')).map((id) => readJournal(journalPath(join(root, '.strand/runs'), id)));
+  const finished = (n: number) => () => runs().filter((r) => r.some((e) => e.kind === 'run-finished')).length >= n;
+  return { runs, finished };
+}
+
+const started = (events: RunEvent[]) => events.filter((e) => e.kind === 'step-started').map((e) => (e as { step: string }).step);
+
 describe('strand watch', () => {
   it('re-runs only affected steps on an edit and keeps the last good plan on an invalid one', async () => {
     const root = writeProject({ 'flow.yaml': flow(3) });
@@ -30,9 +40,7 @@ describe('strand watch', () => {
     const child = startCli(['watch', 'flow.yaml'], root);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const runs = (): RunEvent[][] => listRuns(join(root, '.strand/runs')).map((id) => readJournal(journalPath(join(root, '.strand/runs'), id)));
-    const finished = (n: number) => () => runs().filter((r) => r.some((e) => e.kind === 'run-finished')).length >= n;
-    const started = (events: RunEvent[]) => events.filter((e) => e.kind === 'step-started').map((e) => (e as { step: string }).step);
+    const { runs, finished } = journals(root);
 
     await waitFor(finished(1), 'the first run');
     expect(started(runs()[0]!)).toEqual(['source', 'profile', 'table']);
@@ -53,4 +61,34 @@ describe('strand watch', () => {
     child.kill('SIGINT');
     expect(await exited(child)).toBe(0);
   });
+
+  it('notices a gs:// input replaced in its bucket by polling its generation, and re-runs what that changes', async () => {
+    const gcs = await new GcsServer().start();
+    try {
+      gcs.createBucket('strand-data');
+      const sample = readFileSync(join(REPO, 'workflows/data/sample.parquet'));
+      const put = () => gcs.put('strand-data', 'its/a.parquet', sample, 'application/octet-stream', {}, null);
+      put();
+      const root = writeProject({ 'flow.yaml': flow(3).replace('path: data.parquet', 'path: gs://strand-data/its/a.parquet') });
+      const child = startCli(['watch', 'flow.yaml', '--poll-gcs', '1'], root, { STRAND_GCS_EMULATOR_HOST: gcs.endpoint, METADATA_SERVER_DETECTION: 'none' });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      const { runs, finished } = journals(root);
+      await waitFor(finished(1), 'the first run');
+      expect(started(runs()[0]!)).toEqual(['source', 'profile', 'table']);
+
+      // The same bytes as a new generation: the source's key changes; what it produces does not.
+      put();
+      await waitFor(finished(2), 'the run after the object changed');
+      expect(out).toContain('changed: gs://strand-data/its/a.parquet');
+      expect(out).toContain('will run: source (input file path changed)');
+      expect(started(runs()[1]!)).toEqual(['source']);
+
+      child.kill('SIGINT');
+      expect(await exited(child)).toBe(0);
+    } finally {
+      await gcs.stop();
+    }
+  });
 });
+

@@ -9,8 +9,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cloudSettings } from '../../engine/cloud/cloud-settings.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { GcsObjects } from '../../engine/cloud/gcs-objects.js';
+import { cloudServices } from '../../engine/cloud/remote-services.js';
+import { ObjectSnapshot } from '../../engine/data/object-snapshot.js';
 import { UV_VERSION } from '../../engine/cloud/jax-startup-script.js';
 import type { RemoteTarget } from '../../engine/cloud/remote-target.js';
 import { runRemoteStep } from '../../engine/cloud/run-remote-step.js';
@@ -21,31 +23,20 @@ import { CheckpointLog } from '../../engine/store/checkpoint-log.js';
 import { ObjectStore } from '../../engine/store/object-store.js';
 import { sha256, type Sha256Hex } from '../../engine/util/sha256.js';
 import type { StepSpec } from '../../engine/workflow/workflow.js';
-import { GcsServer } from '../emulators/gcs-server.js';
-import { TpuServer } from '../emulators/tpu-server.js';
+import { TEST_BUCKET, useLocalCloud } from '../helpers/local-cloud.js';
 import { JAX_RUNTIME, jaxPython } from '../helpers/jax-runtime.js';
 import { ntEmbed } from '../../steps/embed/nt.js';
-import { copyFromRepo, removeProjects, runCli, waitFor, writeProject } from '../helpers/project.js';
+import { copyFromRepo, REPO, removeProjects, runCli, waitFor, writeProject } from '../helpers/project.js';
 
 const MESH = { data: 2, fsdp: 2, tp: 2 };
 const PER_DEVICE = 4;
 let python: string;
-let gcs: GcsServer;
-let tpu: TpuServer;
 
 beforeAll(() => {
   python = jaxPython();
 });
-beforeEach(async () => {
-  gcs = await new GcsServer().start();
-  gcs.createBucket('strand-test');
-  tpu = await new TpuServer({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_RUNTIME_PYTHON: python }).start();
-});
-afterEach(async () => {
-  await tpu.stop();
-  await gcs.stop();
-  removeProjects();
-});
+const cloud = useLocalCloud(() => ({ STRAND_RUNTIME_PYTHON: python }));
+afterEach(removeProjects);
 
 /** A project whose tokenize step has run locally: the tokens artifact in its store, and the model folder. */
 function tokenizedProject(): { root: string; objects: ObjectStore; tokens: Sha256Hex } {
@@ -85,15 +76,18 @@ function target(spot: boolean): RemoteTarget {
   };
 }
 
-async function runOnSlice(project: ReturnType<typeof tokenizedProject>, spot: boolean) {
-  const step: StepSpec = { id: 'embed', uses: 'embed/nt', plugin: ntEmbed, needs: ['tokens'], with: { model: 'models/tiny-nt' }, params: { model: 'models/tiny-nt' }, keyParams: { model: 'models/tiny-nt' }, inputs: { tokens: { step: 'tokens', port: 'tokens' } }, placement: { on: 'pod' } };
+/** `model` may be a gs:// folder: it is listed first, as loading lists it, and the hosts read it there. */
+async function runOnSlice(project: ReturnType<typeof tokenizedProject>, spot: boolean, model = 'models/tiny-nt') {
+  const step: StepSpec = { id: 'embed', uses: 'embed/nt', plugin: ntEmbed, needs: ['tokens'], with: { model }, params: { model }, keyParams: { model }, inputs: { tokens: { step: 'tokens', port: 'tokens' } }, placement: { on: 'pod' } };
+  const listing = model.startsWith('gs://') ? new ObjectSnapshot(new GcsObjects(cloud.settings())) : undefined;
+  await listing?.refresh([model]);
   const key = sha256(`embed-nt-${project.tokens}`);
   const checkpoints = new CheckpointLog(join(project.root, '.strand/checkpoints'), key);
   const events: RunEvent[] = [];
-  const env = { STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_TPU_EMULATOR_HOST: tpu.endpoint };
-  const result = await runRemoteStep({ step, key, workflowName: 'tpu-jax', target: target(spot), inputs: { tokens: project.tokens }, objects: project.objects, checkpoints, workdir: project.root, settings: cloudSettings(env), emit: (e) => events.push(e), signal: new AbortController().signal, now: () => new Date() });
+  const remote = target(spot);
+  const result = runRemoteStep({ step, key, workflowName: 'tpu-jax', target: remote, inputs: { tokens: project.tokens }, objects: project.objects, checkpoints, workdir: project.root, listing, services: cloudServices(remote, cloud.settings(), () => new Date()), emit: (e) => events.push(e), signal: new AbortController().signal });
   const manifest = project.objects.getJson<ArtifactManifest>(project.tokens);
-  const collected = manifest.shards.map((s) => checkpoints.entries.get(`output:embeddings:${s.index}`)?.digest);
+  const collected = () => manifest.shards.map((s) => checkpoints.entries.get(`output:embeddings:${s.index}`)?.digest);
   return { result, events, collected };
 }
 
@@ -115,10 +109,10 @@ function localVectorDigests(project: ReturnType<typeof tokenizedProject>): Sha25
   return shards.map((p) => sha256(readFileSync(join(out, p.split('/').pop()!))));
 }
 
-const bucketJson = <T>(name: string): T => JSON.parse(gcs.buckets.get('strand-test')!.get(name)!.bytes.toString()) as T;
-const markerWrites = () => gcs.writes.filter((n) => n.includes('/markers/'));
-const markers = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => bucketJson<ShardMarker>(n));
-const jobSpecs = () => gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => bucketJson<JobSpec>(n));
+const bucketJson = <T>(name: string): T => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(name)!.bytes.toString()) as T;
+const markerWrites = () => cloud.gcs.writes.filter((n) => n.includes('/markers/'));
+const markers = () => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => bucketJson<ShardMarker>(n));
+const jobSpecs = () => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => bucketJson<JobSpec>(n));
 
 it('installs the uv release the runtime is developed with', () => {
   expect(readFileSync(join(JAX_RUNTIME, 'find-uv.sh'), 'utf8')).toContain(`UV_VERSION=${UV_VERSION}\n`);
@@ -127,31 +121,33 @@ it('installs the uv release the runtime is developed with', () => {
 describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on every host)', () => {
   it('runs embed/nt on both hosts and collects vectors byte-identical to a local run with the same mesh', async () => {
     const project = tokenizedProject();
-    const { result, collected } = await runOnSlice(project, false);
-    const reports = gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/workers/')).map((n) => bucketJson<WorkerReport>(n));
+    const run = await runOnSlice(project, false);
+    const result = await run.result;
+    const reports = cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/workers/')).map((n) => bucketJson<WorkerReport>(n));
     expect(reports.map((r) => [r.worker, r.status, r.produced])).toEqual([[0, 'ok', 4], [1, 'ok', 4]]);
     // The hosts ran the strand_jax staged in the bucket (a host still exiting when the node is deleted is killed).
-    await waitFor(() => tpu.hostExits.length === 2, 'both hosts to exit');
-    for (const host of tpu.hostExits) expect(host.output).toMatch(/strand: running the staged strand_jax \(manifest [0-9a-f]{64}\)/);
-    expect(tpu.events).toEqual([expect.stringMatching(/^create strand-/), expect.stringMatching(/^ready /), expect.stringMatching(/^delete /)]);
+    await waitFor(() => cloud.tpu.hostExits.length === 2, 'both hosts to exit');
+    for (const host of cloud.tpu.hostExits) expect(host.output).toMatch(/strand: running the staged strand_jax \(manifest [0-9a-f]{64}\)/);
+    expect(cloud.tpu.events).toEqual([expect.stringMatching(/^create strand-/), expect.stringMatching(/^ready /), expect.stringMatching(/^delete /)]);
     expect(jobSpecs()).toMatchObject([{ attempt: 1, workers: 2, step: { uses: 'embed/nt' }, files: [{ path: 'models/tiny-nt/config.json' }, { path: 'models/tiny-nt/model.safetensors' }] }]);
     expect(new Set(markerWrites()).size).toBe(8);
     expect(markerWrites()).toHaveLength(8);
     expect(new Set(markers().map((m) => m.worker))).toEqual(new Set([0, 1]));
     expect(result.meta.get('embeddings')).toMatchObject({ kind: 'jax', dim: 64, precision: 'fp32', pooling: 'mean' });
-    expect(collected).toEqual(localVectorDigests(project));
+    expect(run.collected()).toEqual(localVectorDigests(project));
   }, 600_000);
 
   it('recreates a preempted spot node and runs only the shards without a marker, on the Python worker', async () => {
     const project = tokenizedProject();
     let preempted = 0;
-    gcs.onWrite = (_bucket, name) => {
-      if (name.includes('/markers/') && markerWrites().length === 2 && preempted++ === 0) tpu.preempt([...tpu.nodes.values()][0]!.name.split('/').pop()!);
+    cloud.gcs.onWrite = (_bucket, name) => {
+      if (name.includes('/markers/') && markerWrites().length === 2 && preempted++ === 0) cloud.tpu.preempt([...cloud.tpu.nodes.values()][0]!.name.split('/').pop()!);
     };
-    const { events, collected } = await runOnSlice(project, true);
+    const { result, events, collected } = await runOnSlice(project, true);
+    await result;
     expect(events.some((e) => e.kind === 'step-log' && /was (PREEMPTED|SUSPENDED) with \d+ shards to do; recreating it/.test(e.message))).toBe(true);
-    expect(tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
-    expect(tpu.nodes.size + tpu.queued.size).toBe(0);
+    expect(cloud.tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
+    expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
     const [first, second] = jobSpecs();
     const byFirst = markers().filter((m) => m.attempt === 1).map((m) => m.index);
     expect(byFirst.length).toBeGreaterThanOrEqual(2);
@@ -159,6 +155,50 @@ describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on e
     expect(markers().filter((m) => m.attempt === 2).map((m) => m.index).sort((a, b) => a - b)).toEqual(second!.shards);
     expect(markerWrites()).toHaveLength(8);
     expect(new Set(markerWrites()).size).toBe(8);
-    expect(collected).toEqual(localVectorDigests(project));
+    expect(collected()).toEqual(localVectorDigests(project));
   }, 600_000);
+
+  describe('with the model folder on Cloud Storage', () => {
+    const FOLDER = 'models/tiny-nt';
+    const files = ['config.json', 'model.safetensors', 'model.onnx'];
+    const bytesOf = (name: string): Buffer => readFileSync(join(REPO, FOLDER, name));
+    const put = (name: string, bytes: Buffer) => cloud.gcs.put(TEST_BUCKET, `${FOLDER}/${name}`, bytes, 'application/octet-stream', {}, null);
+
+    it('reads config.json and the weights on the hosts, stages none of it, and embeds as from a local folder', async () => {
+      for (const name of files) put(name, bytesOf(name));
+      const project = tokenizedProject();
+      const run = await runOnSlice(project, false, `gs://${TEST_BUCKET}/${FOLDER}`);
+      const result = await run.result;
+      expect(result.meta.get('embeddings')).toMatchObject({ kind: 'jax', dim: 64 });
+      expect(jobSpecs()[0]!.files).toEqual([
+        { path: `gs://${TEST_BUCKET}/${FOLDER}/config.json`, gcs: expect.objectContaining({ name: `${FOLDER}/config.json`, md5: expect.any(String) }) },
+        { path: `gs://${TEST_BUCKET}/${FOLDER}/model.safetensors`, gcs: expect.objectContaining({ name: `${FOLDER}/model.safetensors`, md5: expect.any(String) }) },
+      ]);
+      // The engine staged no byte of the model: no object other than the originals holds a model file.
+      const stored = [...cloud.gcs.buckets.get(TEST_BUCKET)!];
+      for (const name of files) expect(stored.filter(([, o]) => o.bytes.equals(bytesOf(name))).map(([n]) => n)).toEqual([`${FOLDER}/${name}`]);
+      // Both hosts read the weights whole from the folder (and config.json); model.onnx is not for JAX.
+      const reads = (name: string) => cloud.gcs.log.filter((r) => r.method === 'GET' && decodeURIComponent(r.path).endsWith(`/o/${FOLDER}/${name}`) && r.bytes !== undefined).reduce((n, r) => n + r.bytes!, 0);
+      expect(reads('model.safetensors')).toBe(2 * bytesOf('model.safetensors').length);
+      expect(reads('model.onnx')).toBe(0);
+      expect(run.collected()).toEqual(localVectorDigests(project));
+    }, 600_000);
+
+    it('stops the step, naming the object, when a model file changes between the plan and the hosts reading it', async () => {
+      for (const name of files) put(name, bytesOf(name));
+      const project = tokenizedProject();
+      // The new version lands as the engine writes the job spec, before any host can read the folder.
+      let changed = false;
+      cloud.gcs.onWrite = (_bucket, name) => {
+        if (name.includes('/attempts/') && !changed) {
+          changed = true;
+          put('model.safetensors', Buffer.concat([bytesOf('model.safetensors'), Buffer.from('x')]));
+        }
+      };
+      const run = await runOnSlice(project, false, `gs://${TEST_BUCKET}/${FOLDER}`);
+      await expect(run.result).rejects.toThrow(new RegExp(`^worker \\d on strand-[0-9a-f]{12}-1 failed: gs://${TEST_BUCKET}/${FOLDER}/model.safetensors changed after the plan: generation \\d+ was planned, \\d+ is there now$`));
+      expect(markerWrites()).toEqual([]);
+      expect(cloud.tpu.nodes.size).toBe(0);
+    }, 600_000);
+  });
 });

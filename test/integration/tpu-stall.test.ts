@@ -3,32 +3,20 @@
 // (the default, 30) and the engine's next poll must fail the step and delete the node. No real timeout
 // decides the outcome.
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { builtinSteps } from '../../steps/index.js';
-import { cloudSettings } from '../../engine/cloud/cloud-settings.js';
+import { cloudServices } from '../../engine/cloud/remote-services.js';
 import { runRemoteStep } from '../../engine/cloud/run-remote-step.js';
 import { plainSink } from '../../engine/events/plain-sink.js';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import { runWorkflow } from '../../engine/run/run-workflow.js';
 import { StrandState } from '../../engine/store/strand-state.js';
 import { loadWorkflow } from '../../engine/load/load-workflow.js';
-import { GcsServer } from '../emulators/gcs-server.js';
-import { TpuServer } from '../emulators/tpu-server.js';
+import { useLocalCloud } from '../helpers/local-cloud.js';
 import { copyFromRepo, removeProjects, writeProject } from '../helpers/project.js';
 
-let gcs: GcsServer;
-let tpu: TpuServer;
-
-beforeEach(async () => {
-  gcs = await new GcsServer().start();
-  gcs.createBucket('strand-test');
-  tpu = await new TpuServer({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint }).start();
-});
-afterEach(async () => {
-  await tpu.stop();
-  await gcs.stop();
-  removeProjects();
-});
+const cloud = useLocalCloud();
+afterEach(removeProjects);
 
 const FLOW = `version: 1
 name: tpu-embed
@@ -49,7 +37,6 @@ describe('remote step stall', () => {
     expect(loaded.value.diagnostics).toEqual([]);
     const { workflow, remote: { targets } } = loaded.value;
     const state = new StrandState(join(root, '.strand'), root);
-    const settings = cloudSettings({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_TPU_EMULATOR_HOST: tpu.endpoint });
 
     let clock = Date.UTC(2026, 0, 1);
     const now = (): Date => new Date(clock);
@@ -57,11 +44,11 @@ describe('remote step stall', () => {
     const emit = (event: RunEvent): void => {
       events.push(event);
       // The engine starts its stall clock as it logs that the node is READY.
-      if (event.kind === 'step-log' && event.message.includes('is READY')) void tpu.hostsExited().then(() => (clock += 30 * 60_000 + 1));
+      if (event.kind === 'step-log' && event.message.includes('is READY')) void cloud.tpu.hostsExited().then(() => (clock += 30 * 60_000 + 1));
     };
     const status = await runWorkflow({
       workflow: workflow, state, emit, signal: new AbortController().signal, jobs: 2, now, runId: 'stall',
-      remote: { steps: new Set(targets.keys()), execute: (step, unit) => runRemoteStep({ step, ...unit, workflowName: workflow.name, target: targets.get(step.id)!, objects: state.objects, workdir: root, settings, emit, now }) },
+      remote: { steps: new Set(targets.keys()), execute: (step, unit) => runRemoteStep({ step, ...unit, workflowName: workflow.name, target: targets.get(step.id)!, objects: state.objects, workdir: root, listing: state.listing, services: cloudServices(targets.get(step.id)!, cloud.settings(), now), emit }) },
     });
 
     expect(status).toBe('failed');
@@ -71,7 +58,7 @@ describe('remote step stall', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatch(/FAILED +embed: no shard finished and no host reported on strand-[0-9a-f]{12}-1 for 30 min \(2 of 2 hosts silent\)/);
     expect(failed[0]).toContain("hint: check the hosts' startup-script output");
-    expect(tpu.nodes.size).toBe(0);
-    expect(tpu.hostExits.map((h) => h.code)).toEqual([0, 0]);
+    expect(cloud.tpu.nodes.size).toBe(0);
+    expect(cloud.tpu.hostExits.map((h) => h.code)).toEqual([0, 0]);
   });
 });

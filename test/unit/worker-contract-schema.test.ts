@@ -43,4 +43,13 @@ describe('worker contract schema', () => {
     expect(validate({ ...job, placement: { ...job.placement, mesh: { data: 0, fsdp: 1, tp: 1 } } })).toBe(false);
     expect(validate.errors?.[0]?.instancePath).toBe('/placement/mesh/data');
   });
+
+  it('accepts a file the hosts read from Cloud Storage by version, and refuses one without a generation number', () => {
+    const validate = validator('JobSpec');
+    const version = { bucket: 'models', name: 'nt/model.safetensors', generation: '1712', size: 5, crc32c: 'AAAAAA==', md5: null };
+    const withObject: JobSpec = { ...job, files: [{ path: 'gs://models/nt/model.safetensors', gcs: version }] };
+    expect(validate(withObject)).toBe(true);
+    expect(validate({ ...withObject, files: [{ path: 'gs://models/nt/model.safetensors', gcs: { ...version, generation: 'latest' } }] })).toBe(false);
+  });
 });
+

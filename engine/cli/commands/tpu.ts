@@ -23,7 +23,7 @@ export const tpuCommand: Command = {
     const opened = await openWorkflow({ ...args, positionals: file === undefined ? [] : [file] }, io);
     if (opened === undefined) return EXIT_FAILED;
     const { cloudSettings } = await import('../../cloud/cloud-settings.js');
-    const { TpuNodes } = await import('../../cloud/tpu-nodes.js');
+    const { tpuNodes } = await import('../../cloud/tpu-nodes.js');
     const settings = cloudSettings(io.env);
     const places = new Map<string, { project: string; zone: string }>();
     for (const device of Object.values(opened.workflow.devices)) {
@@ -33,10 +33,10 @@ export const tpuCommand: Command = {
       io.stderr(`error: ${file} declares no TPU device with project: and zone:\nhint: strand tpu looks for nodes where the workflow's TPU devices run\n`);
       return EXIT_FAILED;
     }
-    const found: { node: TpuNode; where: string; client: InstanceType<typeof TpuNodes> }[] = [];
+    const found: { node: TpuNode; where: string; client: ReturnType<typeof tpuNodes> }[] = [];
     try {
       for (const [where, place] of places) {
-        const client = new TpuNodes({ ...place, pollMs: settings.pollMs, ...(settings.tpuEndpoint ? { emulator: settings.tpuEndpoint } : {}) });
+        const client = tpuNodes(place, settings);
         for (const node of await client.list()) found.push({ node, where, client });
       }
       const chosen = action === 'list' || has(args, 'all') ? found : found.filter((f) => f.node.id === nodeId);

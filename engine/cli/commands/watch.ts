@@ -1,5 +1,6 @@
 // Owns `strand watch FILE`: check, plan and run, then again whenever the workflow, its local inputs,
-// models or plugins change; only steps whose cache keys changed run. Ctrl-C stops cleanly.
+// models or plugins change (chokidar), or one of its gs:// inputs (polled: Cloud Storage sends no events);
+// only steps whose cache keys changed run. Ctrl-C stops cleanly.
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { builtinSteps } from '../../../steps/index.js';
@@ -16,9 +17,13 @@ import { holdState } from '../../run/hold-state.js';
 import { runnableRemoteTargets } from '../../run/runnable-remote-targets.js';
 import { startRun } from '../../run/start-run.js';
 import { globFiles } from '../../util/glob-files.js';
+import { cloudSettings } from '../../cloud/cloud-settings.js';
+import { GcsObjects } from '../../cloud/gcs-objects.js';
+import { isGcsUri, ObjectSnapshot } from '../../data/object-snapshot.js';
 import { watchFiles } from '../../watch/file-watcher.js';
+import { ObjectPoller } from '../../watch/object-poller.js';
 import { WatchLoop } from '../../watch/watch-loop.js';
-import { pathParams } from '../../workflow/path-params.js';
+import { pathParams, takesScheme } from '../../workflow/path-params.js';
 import type { Workflow } from '../../workflow/workflow.js';
 import { EXIT_FAILED, EXIT_OK, JOBS_FLAG, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { stateFor } from '../open-workflow.js';
@@ -28,21 +33,29 @@ export function watchedFiles(file: string, workflow: Workflow | undefined, workd
   const files = new Set([resolve(workdir, file), ...recipeFiles]);
   for (const step of workflow?.steps ?? []) {
     if (/^\.{1,2}\//.test(step.uses)) files.add(resolve(dirname(resolve(workdir, file)), step.uses));
-    for (const p of pathParams(step)) if (p.direction === 'input') globFiles(p.path, workdir).forEach((f) => files.add(f));
+    for (const p of pathParams(step)) {
+      if (p.direction !== 'input') continue;
+      if (isGcsUri(p.path)) {
+        if (takesScheme(p, 'gs')) files.add(p.path);
+      } else globFiles(p.path, workdir).forEach((f) => files.add(f));
+    }
   }
   return [...files];
 }
 
+const POLL_GCS_DEFAULT_S = 60;
+
 export const watchCommand: Command = {
   name: 'watch',
-  usage: 'strand watch FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N]',
-  summary: 'Run, then re-run what changed whenever the workflow, its recipes or its local files change.',
-  flags: [PARAM_FLAG, STATE_DIR_FLAG, JOBS_FLAG],
+  usage: 'strand watch FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--poll-gcs SECONDS]',
+  summary: 'Run, then re-run what changed whenever the workflow, its recipes, its local files or its gs:// inputs change.',
+  flags: [PARAM_FLAG, STATE_DIR_FLAG, JOBS_FLAG, { name: 'poll-gcs', value: 'SECONDS', description: `how often gs:// inputs are listed again to notice a changed object (default ${POLL_GCS_DEFAULT_S})` }],
   async run(args, io) {
     const file = args.positionals[0];
     if (file === undefined) throw new UsageError('missing workflow FILE');
     const overrides = keyValues(args, 'param');
     const jobs = positiveInteger(args, 'jobs', availableParallelism());
+    const pollGcsMs = positiveInteger(args, 'poll-gcs', POLL_GCS_DEFAULT_S) * 1000;
     const state = stateFor(args, io);
     const held = holdState(state, `strand watch ${file}`, new Date());
     if (!held.ok) {
@@ -54,6 +67,23 @@ export const watchCommand: Command = {
     let secrets: string[] = [];
     const print = (text: string): void => io.stdout(redact(text, secrets) + '\n');
     const watcher = await watchFiles((changed) => loop.changed(changed));
+    let objects: GcsObjects | undefined;
+    const poller = new ObjectPoller(
+      {
+        digest: async (uri) => {
+          const snapshot = new ObjectSnapshot((objects ??= new GcsObjects(cloudSettings(io.env))));
+          await snapshot.refresh([uri]);
+          return snapshot.digest(uri);
+        },
+        setTimer: (ms, fire) => {
+          const timer = setTimeout(fire, ms);
+          return () => clearTimeout(timer);
+        },
+        onChange: (uri) => loop.changed(uri),
+        onError: (uri, error) => print(`could not list ${uri} (tried again in ${pollGcsMs / 1000} s): ${error.message}`),
+      },
+      pollGcsMs,
+    );
     const loop: WatchLoop<CheckedWorkflow> = new WatchLoop<CheckedWorkflow>({
       load: async () => {
         // gs:// paths are listed on every load (a change to a local file re-reads their generations too).
@@ -86,7 +116,11 @@ export const watchCommand: Command = {
         return run.ok ? run.value : 'failed';
       },
       filesOf: (checked) => watchedFiles(file, checked?.workflow, io.cwd, [...(checked?.recipes.values() ?? [])].map((r) => r.file)),
-      watch: (files) => watcher.set(files),
+      watch: (files) => {
+        watcher.set(files.filter((f) => !isGcsUri(f)));
+        // Against the listing the last good load planned with.
+        poller.set(new Map(files.filter(isGcsUri).map((uri) => [uri, state.listing?.digest(uri)])));
+      },
       report: (message) => {
         switch (message.kind) {
           case 'change':
@@ -116,6 +150,7 @@ export const watchCommand: Command = {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
         print('stopping…');
+        poller.close();
         void loop
           .close()
           .then(() => watcher.close())

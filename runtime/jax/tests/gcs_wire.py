@@ -1,7 +1,8 @@
 """An in-process server for the part of the GCS JSON API wire protocol the worker speaks, as storage.googleapis.com
 answers it (and as test/emulators/gcs-server.ts does for the Node client): `alt=media` downloads with
 `x-goog-hash`, multipart uploads with `ifGenerationMatch` (412 when it does not hold), object lists with
-`prefix` and `pageToken` (small pages, so paging is exercised). Faults can be injected: error statuses for
+`prefix` and `pageToken` (small pages, so paging is exercised), and generations (a read of another one is
+404, as GCS answers it). Faults can be injected: error statuses for
 matching requests, and a download served with one byte flipped under the true bytes' hashes.
 """
 
@@ -37,6 +38,15 @@ class GcsWire:
     page_size: int = 3
     on_write: Callable[[str], None] = lambda name: None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Object generations by (bucket, name); an object put straight into `objects` is generation 1.
+    generations: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def replace(self, bucket: str, name: str, data: bytes) -> int:
+        """Writes a new version of an object (as another writer would); returns its generation."""
+        with self.lock:
+            self.objects[(bucket, name)] = data
+            self.generations[(bucket, name)] = self.generations.get((bucket, name), 1) + 1
+            return self.generations[(bucket, name)]
 
     def names(self, bucket: str, prefix: str = "") -> list[str]:
         return sorted(n for b, n in self.objects if b == bucket and n.startswith(prefix))
@@ -98,10 +108,11 @@ class GcsWire:
                     return self._answer(200, {"items": [{"name": n} for n in page], **more})
                 name = urllib.parse.unquote("/".join(parts[6:]))
                 data = wire.objects.get((bucket, name))
-                if data is None:
+                generation = wire.generations.get((bucket, name), 1)
+                if data is None or query.get("generation", str(generation)) != str(generation):
                     return self._error(404, f"No such object: {bucket}/{name}")
                 if query.get("alt") != "media":
-                    return self._answer(200, {"name": name, "size": str(len(data))})
+                    return self._answer(200, {"name": name, "size": str(len(data)), "generation": str(generation)})
                 md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
                 served = data
                 if wire.corrupt_downloads > 0 and data:

@@ -16,7 +16,7 @@ from test_cli import write_token_shard
 from strand_jax.arrow_shards import read_token_shard, write_vector_shard
 from strand_jax.checkpoint import load_model
 from strand_jax.embedder import Embedder
-from strand_jax.gcs import Backoff, GcsClient
+from strand_jax.gcs import Backoff, GcsClient, md5_of
 from strand_jax.pooling import PoolingRule
 from strand_jax.sharding import MeshSpec
 from strand_jax.worker import host_mesh, run_worker
@@ -210,3 +210,27 @@ def test_a_job_it_cannot_run_is_a_failed_report_saying_why(slice_, tmp_path):
 def test_the_mesh_is_divided_over_hosts_along_data():
     assert host_mesh({"data": 8, "fsdp": 1, "tp": 1}, 2) == MeshSpec(4, 1, 1)
     assert host_mesh({"data": 2, "fsdp": 2, "tp": 2}, 2) == MeshSpec(1, 2, 2)
+
+
+def test_a_gs_model_folder_is_read_at_the_planned_generation_and_a_replaced_one_fails_the_report(slice_, tmp_path):
+    # The model in its own bucket, as the plan listed it (generation 1), not staged under the job's root.
+    slice_.wire.buckets.add("models")
+    files = []
+    for name in ("config.json", "model.safetensors"):
+        data = (TINY_NT / name).read_bytes()
+        slice_.wire.objects[("models", f"nt/{name}")] = data
+        version = {"bucket": "models", "name": f"nt/{name}", "generation": "1", "size": len(data)}
+        files.append({"path": f"gs://models/nt/{name}", "gcs": {**version, "crc32c": None, "md5": md5_of(data)}})
+    step = {**slice_.job["step"], "params": {"model": "gs://models/nt"}}
+    slice_.write_job(files=files, step=step)
+    ok = slice_.run(0, tmp_path)
+    assert (ok["status"], ok["produced"]) == ("ok", 2)
+    assert ok["meta"]["embeddings"]["model_digests"]["model.safetensors"] == "gs://models/nt/model.safetensors#1"
+
+    generation = slice_.wire.replace("models", "nt/model.safetensors", b"other weights")
+    failed = slice_.run(1, tmp_path)
+    assert failed["status"] == "failed"
+    assert failed["message"] == (
+        f"gs://models/nt/model.safetensors changed after the plan: generation 1 was planned, {generation} is there now"
+    )
+    assert sorted(slice_.markers()) == [0, 2]

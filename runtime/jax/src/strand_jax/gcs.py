@@ -1,7 +1,8 @@
 """Owns the worker's use of Cloud Storage: a small client of the GCS JSON API over urllib (no Google client
 library on the TPU VM). It does what `engine/cloud/gcs-bucket.ts` does through @google-cloud/storage, for
 the calls a worker makes: read an object (`alt=media`, checked against the md5 in `x-goog-hash`), stream a
-large one to a file, write one only if absent (multipart upload with `ifGenerationMatch=0`; 412 means
+large one to a file (or exactly the generation a plan listed, checked against the md5 it listed), write
+one only if absent (multipart upload with `ifGenerationMatch=0`; 412 means
 another writer finished first), and list names under a prefix (every page). 429, 5xx and dropped
 connections are retried with exponential backoff; every write carries a precondition, so retrying is safe.
 
@@ -161,30 +162,54 @@ class GcsClient:
         data = self.get(bucket, name)
         return None if data is None else json.loads(data)
 
-    def download_file(self, bucket: str, name: str, destination: Path, chunk: int = 8 << 20) -> str:
+    def download_file(
+        self,
+        bucket: str,
+        name: str,
+        destination: Path,
+        chunk: int = 8 << 20,
+        generation: str | None = None,
+        md5: str | None = None,
+    ) -> str:
         """Streams an object to `destination` (md5 checked, read again if it does not match); returns its
-        SHA-256 hex, computed on the way."""
+        SHA-256 hex, computed on the way. With `generation`, exactly that version (another one is an error
+        naming both), checked against `md5` (what the plan listed) rather than what the server says."""
         delays = self.backoff.delays()
+        query = {"alt": "media", **({"generation": generation} if generation is not None else {})}
         while True:
-            response = self._send("GET", self._object_url(bucket, name, alt="media"))
+            response = self._send("GET", self._object_url(bucket, name, **query))
             with response:
                 if response.status == 404:
+                    if generation is not None:
+                        raise self._changed(bucket, name, generation)
                     raise GcsError(f"gs://{bucket}/{name} does not exist", 404)
-                md5, sha = hashlib.md5(), hashlib.sha256()
+                digest, sha = hashlib.md5(), hashlib.sha256()
                 with open(destination, "wb") as sink:
                     while block := response.read(chunk):
-                        md5.update(block)
+                        digest.update(block)
                         sha.update(block)
                         sink.write(block)
                     sink.flush()
                     os.fsync(sink.fileno())
-                expected = _goog_hash(response.headers.get("x-goog-hash"), "md5")
-            if expected is None or base64.b64encode(md5.digest()).decode() == expected:
+                expected = md5 or _goog_hash(response.headers.get("x-goog-hash"), "md5")
+            if expected is None or base64.b64encode(digest.digest()).decode() == expected:
                 return sha.hexdigest()
             delay = next(delays, None)
             if delay is None:
                 raise GcsError(f"gs://{bucket}/{name}: downloaded bytes do not match the md5 the server reports")
             self.backoff.sleep(delay)
+
+    def _changed(self, bucket: str, name: str, generation: str) -> GcsError:
+        """Why a planned generation is gone: the object changed or was deleted since the plan."""
+        response = self._send("GET", self._object_url(bucket, name))
+        with response:
+            current = None if response.status == 404 else json.load(response).get("generation")
+        uri = f"gs://{bucket}/{name}"
+        if current is None:
+            return GcsError(f"{uri} was deleted after the plan (it was generation {generation})", 404)
+        return GcsError(
+            f"{uri} changed after the plan: generation {generation} was planned, {current} is there now", 404
+        )
 
     def put_if_absent(self, bucket: str, name: str, data: bytes, content_type: str = "application/octet-stream") -> str:
         """Writes the object unless one exists: 'written', or 'exists' (its content is the caller's to judge)."""

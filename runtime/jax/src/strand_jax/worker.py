@@ -1,7 +1,8 @@
 """Owns what one host of a TPU slice does for an `embed/nt` step (`python -m strand_jax worker`, started by
 the node's startup script): the same contract as `engine/cloud/run-worker.ts`. Read the attempt's job spec
 from `STRAND_JOB` (waiting until the engine has written it), validate it against the one schema, take
-`shards_of(shards, STRAND_WORKER_INDEX, workers)`, skip shards that already have a marker, and for each
+`shards_of(shards, STRAND_WORKER_INDEX, workers)`, fetch the model (staged by the engine, or a gs:// folder read
+from its bucket at the planned generation), skip shards that already have a marker, and for each
 other shard: download its token shard (SHA-256 checked), embed it on this host's devices, write the vector
 shard to `objects/SHA256` and only then its marker, both only if absent. Last, the host's report.
 
@@ -118,24 +119,62 @@ def read_verified(bucket: Bucket, digest: str, destination: Path) -> Path:
     return destination
 
 
-def stage_model(bucket: Bucket, job: dict, folder_param: str, workdir: Path, weights: bool = True) -> Path:
-    """The model folder as staged: one `files` entry per file under it (config.json, the weights); with
-    weights=False only config.json (enough for the output's facts, without GBs of weights)."""
+def fetch_file(bucket: Bucket, entry: dict, destination: Path) -> Path:
+    """A job file on this host: a staged one from objects/ (SHA-256 checked), or a gs:// one read from its own
+    bucket at exactly the generation the plan listed, checked against the md5 it listed."""
+    if "object" in entry:
+        return read_verified(bucket, entry["object"], destination)
+    version = entry["gcs"]
+    uri = f"gs://{version['bucket']}/{version['name']}"
+    if not destination.exists():
+        if version["md5"] is None:
+            raise JobError(
+                f"{uri} has no md5 (a composite object), which is what this worker checks objects by; "
+                "rewrite it as one object (gcloud storage cp), or stage the model from a local folder"
+            )
+        part = destination.with_name(f"{destination.name}.part")
+        try:
+            bucket.client.download_file(
+                version["bucket"], version["name"], part, generation=version["generation"], md5=version["md5"]
+            )
+        except GcsError as error:
+            raise JobError(str(error)) from None
+        part.replace(destination)
+    return destination
+
+
+def file_identity(entry: dict) -> str:
+    """What names a job file's content: its staged digest, or the object version the plan listed."""
+    if "object" in entry:
+        return entry["object"]
+    version = entry["gcs"]
+    return f"gs://{version['bucket']}/{version['name']}#{version['generation']}"
+
+
+def model_entries(job: dict, folder_param: str) -> dict[str, dict]:
+    """The job's files under the model folder, by file name (config.json, the weights)."""
     root = posixpath.normpath(folder_param)
-    folder = workdir / "model"
-    folder.mkdir(parents=True, exist_ok=True)
-    staged = {
-        posixpath.basename(posixpath.normpath(e["path"])): e["object"]
+    return {
+        posixpath.basename(posixpath.normpath(e["path"])): e
         for e in job["files"]
         if posixpath.dirname(posixpath.normpath(e["path"])) == root
     }
-    if "config.json" not in staged or not any(w in staged for w in WEIGHT_FILES):
+
+
+def stage_model(bucket: Bucket, job: dict, folder_param: str, workdir: Path, weights: bool = True) -> Path:
+    """The model folder as the job lists it: one `files` entry per file under it (config.json, the weights),
+    staged or on Cloud Storage; with weights=False only config.json (enough for the output's facts, without GBs
+    of weights)."""
+    folder = workdir / "model"
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = model_entries(job, folder_param)
+    if "config.json" not in entries or not any(w in entries for w in WEIGHT_FILES):
         raise JobError(
             f"the job does not stage {folder_param}/config.json and its weights ({' or '.join(WEIGHT_FILES)})"
         )
-    for name, digest in staged.items():
+    for name, entry in entries.items():
         if weights or name == "config.json":
-            read_verified(bucket, digest, folder / name)
+            fetch_file(bucket, entry, folder / name)
     return folder
 
 
@@ -230,11 +269,7 @@ def open_embedder(bucket: Bucket, job: dict, settings: EmbedSettings, workdir: P
 def output_meta(job: dict, settings: EmbedSettings, dim: int) -> dict:
     """The embeddings artifact's meta, as embed/onnx records its own (rule, tokenizer facts, dim)."""
     rule = settings.rule
-    model_files = {
-        posixpath.basename(f["path"]): f["object"]
-        for f in job["files"]
-        if posixpath.dirname(posixpath.normpath(f["path"])) == posixpath.normpath(settings.model)
-    }
+    model_files = {name: file_identity(entry) for name, entry in model_entries(job, settings.model).items()}
     meta = {
         "kind": "jax",
         "model": settings.model,

@@ -1,0 +1,82 @@
+// Owns bringing a remote step's finished shards home: which output shards are collected (a checkpoint
+// entry whose object is in the local store), reading new shard markers from the device's bucket, fetching
+// and verifying each marked object into the store and checkpoint log as it lands, and the workers' reports.
+import { StepError } from '../index.js';
+import type { EmitRunEvent } from '../events/run-event.js';
+import type { CheckpointLog } from '../store/checkpoint-log.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { sha256 } from '../util/sha256.js';
+import type { StagingBucket } from './remote-services.js';
+import { layout, markerUnit, type ShardMarker, type WorkerReport } from './worker-contract.js';
+
+export interface ShardCollectorParts {
+  stepId: string;
+  key: string;
+  shardCount: number;
+  ports: readonly string[];
+  bucket: StagingBucket;
+  objects: ObjectStore;
+  checkpoints: CheckpointLog;
+  emit: EmitRunEvent;
+  time: () => string;
+}
+
+const unitOf = (port: string, index: number): string => `output:${port}:${index}`;
+
+export class ShardCollector {
+  private readonly seenMarkers = new Set<string>();
+
+  constructor(private readonly parts: ShardCollectorParts) {}
+
+  private isCollected(port: string, index: number): boolean {
+    const entry = this.parts.checkpoints.entries.get(unitOf(port, index));
+    return entry?.digest !== undefined && this.parts.objects.has(entry.digest);
+  }
+
+  /** Shard indices some output of which is not collected yet. */
+  remaining(): number[] {
+    return Array.from({ length: this.parts.shardCount }, (_, i) => i).filter((i) => this.parts.ports.some((p) => !this.isCollected(p, i)));
+  }
+
+  /** Emits `shard-resumed` for every shard a previous run collected whole. */
+  announceResumed(): void {
+    const { stepId, ports, shardCount, emit, time } = this.parts;
+    for (let i = 0; i < shardCount; i++) if (ports.every((p) => this.isCollected(p, i))) for (const p of ports) emit({ kind: 'shard-resumed', step: stepId, unit: unitOf(p, i), time: time() });
+  }
+
+  /** Collects newly finished shards; resolves with how many landed. */
+  async collect(): Promise<number> {
+    const { stepId, key, bucket, objects, checkpoints, emit, time, shardCount } = this.parts;
+    let landed = 0;
+    for (const name of await bucket.list(layout.markers(key))) {
+      const at = markerUnit(key, name);
+      if (this.seenMarkers.has(name) || at === undefined) continue;
+      this.seenMarkers.add(name);
+      if (this.isCollected(at.port, at.index)) continue;
+      const marker = await bucket.getJson<ShardMarker>(name);
+      const bytes = marker === undefined ? undefined : await bucket.get(layout.object(marker.object));
+      if (marker === undefined || bytes === undefined || sha256(bytes) !== marker.object) throw new StepError(`shard ${at.index} of ${stepId} in ${bucket.uri} is missing or does not match its marker`, `delete ${bucket.uri}/${name} and run again`);
+      objects.put(bytes);
+      checkpoints.record({ unit: unitOf(at.port, at.index), digest: marker.object, rows: marker.rows });
+      emit({ kind: 'shard-done', step: stepId, unit: unitOf(at.port, at.index), rows: marker.rows, time: time() });
+      landed++;
+    }
+    emit({ kind: 'step-progress', step: stepId, done: shardCount - this.remaining().length, total: shardCount, unit: 'shards', time: time() });
+    return landed;
+  }
+
+  /** The reports the hosts of `attempt` wrote so far. */
+  async reports(attempt: number): Promise<WorkerReport[]> {
+    const { bucket, key } = this.parts;
+    const names = await bucket.list(layout.reports(key, attempt));
+    const reports = await Promise.all(names.map((name) => bucket.getJson<WorkerReport>(name)));
+    return reports.filter((r): r is WorkerReport => r !== undefined);
+  }
+
+  /** Rows of the first output port, over every shard collected. */
+  rows(): number {
+    const first = this.parts.ports[0];
+    if (first === undefined) return 0;
+    return Array.from({ length: this.parts.shardCount }, (_, i) => this.parts.checkpoints.entries.get(unitOf(first, i))?.rows ?? 0).reduce((a, b) => a + b, 0);
+  }
+}

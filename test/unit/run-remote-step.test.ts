@@ -1,0 +1,282 @@
+// The remote executor's state machine (engine/cloud/run-remote-step.ts) driven without servers: the
+// bucket and the TPU API are in-memory doubles of its small interfaces (remote-services.ts), the clock
+// is moved by the executor's own waits, and the hosts are a script the test runs at each wait. The local
+// store and checkpoint log are the engine's own, in a temp folder.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RemoteClock, NodeService, StagingBucket } from '../../engine/cloud/remote-services.js';
+import type { RemoteTarget } from '../../engine/cloud/remote-target.js';
+import { runRemoteStep, type RemoteState } from '../../engine/cloud/run-remote-step.js';
+import type { NodeRequest, TpuNode } from '../../engine/cloud/tpu-nodes.js';
+import { layout, type JobSpec, type ShardMarker, type WorkerReport } from '../../engine/cloud/worker-contract.js';
+import type { RunEvent } from '../../engine/events/run-event.js';
+import type { ArtifactManifest } from '../../engine/plan/step-record.js';
+import { StepInterrupted } from '../../engine/run/step-context.js';
+import { CheckpointLog } from '../../engine/store/checkpoint-log.js';
+import { ObjectStore } from '../../engine/store/object-store.js';
+import { sha256, type Sha256Hex } from '../../engine/util/sha256.js';
+import type { StepSpec } from '../../engine/workflow/workflow.js';
+import { charTokenize } from '../../steps/tokenize/char.js';
+
+const KEY = sha256('remote-step-machine');
+const NODE = (attempt: number): string => `strand-${KEY.slice(0, 12)}-${attempt}`;
+const POLL_MS = 10_000;
+const SHARDS = 4;
+
+class MemoryBucket implements StagingBucket {
+  readonly location = { bucket: 'b', prefix: 'strand' };
+  readonly uri = 'gs://b/strand';
+  readonly objects = new Map<string, Buffer>();
+  readonly writes: string[] = [];
+
+  exists = async (): Promise<boolean> => true;
+  list = async (prefix: string): Promise<string[]> => [...this.objects.keys()].filter((n) => n.startsWith(prefix)).sort();
+  get = async (name: string): Promise<Buffer | undefined> => this.objects.get(name);
+  getJson = async <T,>(name: string): Promise<T | undefined> => {
+    const bytes = this.objects.get(name);
+    return bytes === undefined ? undefined : (JSON.parse(bytes.toString()) as T);
+  };
+  putIfAbsent = async (name: string, bytes: Uint8Array): Promise<'written' | 'exists'> => {
+    if (this.objects.has(name)) return 'exists';
+    this.objects.set(name, Buffer.from(bytes));
+    this.writes.push(name);
+    return 'written';
+  };
+  putJsonIfAbsent = (name: string, value: unknown): Promise<'written' | 'exists'> => this.putIfAbsent(name, Buffer.from(JSON.stringify(value)));
+  uploadFileIfAbsent = async (): Promise<'written' | 'exists'> => {
+    throw new Error('this step stages no files');
+  };
+  job(attempt: number): JobSpec | undefined {
+    const bytes = this.objects.get(layout.attempt(KEY, attempt));
+    return bytes === undefined ? undefined : (JSON.parse(bytes.toString()) as JobSpec);
+  }
+}
+
+class MemoryNodes implements NodeService {
+  readonly nodes = new Map<string, TpuNode>();
+  readonly calls: string[] = [];
+  /** Looks at a new node before it is READY. */
+  readyAfter = 2;
+  private readonly looks = new Map<string, number>();
+
+  checkAccess = async (): Promise<void> => {};
+  list = async (): Promise<TpuNode[]> => [...this.nodes.values()];
+  create = async (request: NodeRequest): Promise<void> => {
+    this.calls.push(`create ${request.id}`);
+    this.nodes.set(request.id, { id: request.id, state: 'CREATING', acceleratorType: request.acceleratorType, workers: 0, labels: request.labels });
+  };
+  get = async (id: string): Promise<TpuNode | undefined> => {
+    const node = this.nodes.get(id);
+    const looks = (this.looks.get(id) ?? 0) + 1;
+    this.looks.set(id, looks);
+    if (node?.state === 'CREATING' && looks > this.readyAfter) Object.assign(node, { state: 'READY', workers: 2 });
+    return node === undefined ? undefined : { ...node };
+  };
+  delete = async (id: string): Promise<void> => {
+    if (this.nodes.delete(id)) this.calls.push(`delete ${id}`);
+  };
+  preempt(id: string): void {
+    const node = this.nodes.get(id);
+    if (node !== undefined) node.state = 'PREEMPTED';
+  }
+}
+
+/** A clock that moves only when the executor waits; `onWait` plays the hosts at each wait. */
+class StepClock implements RemoteClock {
+  time = Date.UTC(2026, 0, 1);
+  onWait: () => Promise<void> = async () => {};
+  now = (): Date => new Date(this.time);
+  sleep = async (ms: number): Promise<void> => {
+    this.time += ms;
+    await this.onWait();
+  };
+}
+
+/** What a host does for a shard: its vector bytes, an object by digest, then its marker. */
+async function finishShard(bucket: MemoryBucket, job: JobSpec, index: number, worker: number): Promise<void> {
+  const bytes = Buffer.from(`tokens of shard ${index}`);
+  await bucket.putIfAbsent(layout.object(sha256(bytes)), bytes);
+  const marker: ShardMarker = { port: 'tokens', index, object: sha256(bytes), rows: 10 + index, attempt: job.attempt, worker };
+  await bucket.putJsonIfAbsent(layout.marker(KEY, 'tokens', index), marker);
+}
+
+async function report(bucket: MemoryBucket, job: JobSpec, worker: number, status: WorkerReport['status'] = 'ok', message?: string): Promise<void> {
+  const value: WorkerReport = { attempt: job.attempt, worker, status, meta: status === 'ok' ? { tokens: { vocab: 'char' } } : {}, produced: 0, ...(message ? { message } : {}) };
+  await bucket.putJsonIfAbsent(layout.report(KEY, job.attempt, worker), value);
+}
+
+/** Both hosts run every shard of the job they find, then report ok. */
+const healthyHosts = (bucket: MemoryBucket) => async (attempt: number) => {
+  const job = bucket.job(attempt);
+  if (job === undefined || bucket.objects.has(layout.report(KEY, attempt, 0))) return;
+  for (const [position, index] of job.shards.entries()) await finishShard(bucket, job, index, position % 2);
+  await report(bucket, job, 0);
+  await report(bucket, job, 1);
+};
+
+let dir: string;
+let objects: ObjectStore;
+let bucket: MemoryBucket;
+let nodes: MemoryNodes;
+let clock: StepClock;
+let inputs: Record<string, Sha256Hex>;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'strand-remote-'));
+  objects = new ObjectStore(join(dir, 'objects'));
+  const shards = Array.from({ length: SHARDS }, (_, index) => ({ index, digest: objects.put(`sequences ${index}`), rows: 10 + index }));
+  const manifest: ArtifactManifest = { schema: 1, type: 'sequences', shards, meta: {} };
+  inputs = { sequences: objects.putJson(manifest) };
+  bucket = new MemoryBucket();
+  nodes = new MemoryNodes();
+  clock = new StepClock();
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const step: StepSpec = { id: 'tokens', uses: 'tokenize/char', plugin: charTokenize, needs: ['source'], with: {}, params: {}, keyParams: {}, inputs: { sequences: { step: 'source', port: 'sequences' } }, placement: { on: 'pod' } };
+
+function target(extra: Partial<RemoteTarget> = {}): RemoteTarget {
+  return {
+    name: 'pod', label: 'tpu v4-16', acceleratorType: 'v4-16', project: 'p', zone: 'us-central2-b', bucket: 'gs://b/strand', spot: true, keep: false,
+    runtimeVersion: 'tpu-ubuntu2204-base', workerCommand: 'strand', worker: 'node', hosts: 2, chipsPerHost: 4, maxAttempts: 3, stallMinutes: 30,
+    placement: { device: 'tpu v4-16', mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 4, globalBatch: 32, precision: 'bf16' },
+    ...extra,
+  };
+}
+
+async function run(options: { target?: RemoteTarget; signal?: AbortSignal } = {}) {
+  const states: RemoteState['kind'][] = [];
+  const events: RunEvent[] = [];
+  const checkpoints = new CheckpointLog(join(dir, 'checkpoints'), KEY);
+  const result = runRemoteStep({
+    step, key: KEY, workflowName: 'flow', target: options.target ?? target(), inputs, objects, checkpoints, workdir: dir, listing: undefined,
+    services: { bucket, nodes, clock, pollMs: POLL_MS }, emit: (e) => events.push(e), signal: options.signal ?? new AbortController().signal,
+    onState: (s) => states.push(s.kind),
+  });
+  return { result, states, events, checkpoints, logs: () => events.flatMap((e) => (e.kind === 'step-log' ? [e.message] : [])) };
+}
+
+describe('remote step state machine', () => {
+  it('creates a node, waits for READY, follows the hosts to the end and deletes the node', async () => {
+    clock.onWait = async () => healthyHosts(bucket)(1);
+    const { result, states, checkpoints, logs } = await run();
+    const done = await result;
+    expect(states).toEqual(['checking', 'staging', 'resuming', 'creating', 'waiting-ready', 'running', 'finished', 'done']);
+    expect(nodes.calls).toEqual([`create ${NODE(1)}`, `delete ${NODE(1)}`]);
+    // The job spec is written only once the node is READY, with the hosts it has.
+    expect(bucket.job(1)).toMatchObject({ attempt: 1, workers: 2, shards: [0, 1, 2, 3], inputs: { sequences: { shards: expect.any(Array) } } });
+    expect(done.meta.get('tokens')).toEqual({ vocab: 'char' });
+    expect(done.summary).toEqual({ device: 'tpu v4-16', shards: 4, rows: 10 + 11 + 12 + 13, attempts: 1 });
+    expect([...checkpoints.entries.keys()].sort()).toEqual(['output:tokens:0', 'output:tokens:1', 'output:tokens:2', 'output:tokens:3']);
+    expect(logs()).toContain(`${NODE(1)} is READY with 2 hosts; following shard markers`);
+    // Every input shard was staged by content.
+    expect(bucket.writes.filter((n) => n.startsWith('objects/')).length).toBeGreaterThanOrEqual(SHARDS);
+  });
+
+  it('recreates a preempted node for exactly the shards without a marker', async () => {
+    clock.onWait = async () => {
+      const first = bucket.job(1);
+      if (first !== undefined && bucket.job(2) === undefined && nodes.nodes.get(NODE(1))?.state === 'READY') {
+        await finishShard(bucket, first, 0, 0);
+        await finishShard(bucket, first, 2, 0);
+        nodes.preempt(NODE(1));
+      }
+      await healthyHosts(bucket)(2);
+    };
+    const { result, states, events } = await run();
+    const done = await result;
+    expect(states).toEqual(['checking', 'staging', 'resuming', 'creating', 'waiting-ready', 'running', 'lost', 'creating', 'waiting-ready', 'running', 'finished', 'done']);
+    expect(nodes.calls).toEqual([`create ${NODE(1)}`, `delete ${NODE(1)}`, `create ${NODE(2)}`, `delete ${NODE(2)}`]);
+    expect(bucket.job(2)?.shards).toEqual([1, 3]);
+    expect(events.filter((e) => e.kind === 'step-preempted')).toMatchObject([{ attempt: 1, node: NODE(1), state: 'PREEMPTED' }]);
+    expect(done.summary.attempts).toBe(2);
+  });
+
+  it('fails once max_attempts nodes were lost, naming what is left', async () => {
+    clock.onWait = async () => {
+      for (const node of nodes.nodes.values()) if (node.state === 'READY') nodes.preempt(node.id);
+    };
+    const { result, states } = await run({ target: target({ maxAttempts: 2 }) });
+    await expect(result).rejects.toThrow('tokens: the TPU was lost 2 times; 4 of 4 shards are still to do');
+    expect(states.filter((s) => s === 'lost')).toHaveLength(2);
+    expect(nodes.nodes.size).toBe(0);
+  });
+
+  it('fails a node whose hosts stay silent for stall_minutes, and deletes it', async () => {
+    const { result, states } = await run();
+    await expect(result).rejects.toThrow(`no shard finished and no host reported on ${NODE(1)} for 30 min (2 of 2 hosts silent)`);
+    expect(states.at(-1)).toBe('running');
+    expect(nodes.calls).toEqual([`create ${NODE(1)}`, `delete ${NODE(1)}`]);
+  });
+
+  it('holds off the stall while shards keep landing', async () => {
+    let next = 0;
+    // One shard every 20 minutes: slower than stall_minutes in total, never silent for 30.
+    clock.onWait = async () => {
+      const job = bucket.job(1);
+      if (job === undefined || next >= SHARDS || clock.time % (20 * 60_000) >= POLL_MS) return;
+      await finishShard(bucket, job, next++, 0);
+      if (next === SHARDS) for (const worker of [0, 1]) await report(bucket, job, worker);
+    };
+    const { result } = await run();
+    expect((await result).summary.shards).toBe(SHARDS);
+    expect(clock.time - Date.UTC(2026, 0, 1)).toBeGreaterThan(60 * 60_000);
+  });
+
+  it('fails with the message of a host that reports failed, and deletes the node', async () => {
+    clock.onWait = async () => {
+      const job = bucket.job(1);
+      if (job !== undefined) await report(bucket, job, 1, 'failed', 'no space left on device');
+    };
+    const { result } = await run();
+    await expect(result).rejects.toThrow(`worker 1 on ${NODE(1)} failed: no space left on device`);
+    expect(nodes.nodes.size).toBe(0);
+  });
+
+  it('keeps the node with keep: true', async () => {
+    clock.onWait = async () => healthyHosts(bucket)(1);
+    const { result, logs } = await run({ target: target({ keep: true }) });
+    await result;
+    expect(nodes.calls).toEqual([`create ${NODE(1)}`]);
+    expect(logs()).toContain(`kept ${NODE(1)} (keep: true); delete it with \`strand tpu delete\``);
+  });
+
+  it('stops when the run is stopped while the hosts work, deleting the node; finished shards stay marked in the bucket', async () => {
+    const stop = new AbortController();
+    clock.onWait = async () => {
+      const job = bucket.job(1);
+      if (job === undefined) return;
+      await finishShard(bucket, job, 0, 0);
+      stop.abort();
+    };
+    const { result, checkpoints } = await run({ signal: stop.signal });
+    await expect(result).rejects.toBeInstanceOf(StepInterrupted);
+    expect(nodes.nodes.size).toBe(0);
+    expect(checkpoints.entries.size).toBe(0);
+    expect(bucket.objects.has(layout.marker(KEY, 'tokens', 0))).toBe(true); // the next run collects it
+  });
+
+  it('resumes: deletes the node a killed engine left, and ends without a node when every shard has landed', async () => {
+    clock.onWait = async () => healthyHosts(bucket)(1);
+    await (await run({ target: target({ keep: true }) })).result;
+    expect(nodes.nodes.size).toBe(1); // as a killed engine leaves it
+    const again = await run();
+    const done = await again.result;
+    expect(again.states).toEqual(['checking', 'staging', 'resuming', 'done']);
+    expect(again.logs()).toContain(`deleting TPU ${NODE(1)}, left by an earlier run (READY)`);
+    expect(nodes.nodes.size).toBe(0);
+    expect(again.events.filter((e) => e.kind === 'shard-resumed')).toHaveLength(SHARDS);
+    expect(done).toMatchObject({ meta: new Map([['tokens', { vocab: 'char' }]]), summary: { attempts: 0 } });
+  });
+
+  it('fails a node lost before it is READY, and deletes it', async () => {
+    nodes.readyAfter = Infinity;
+    clock.onWait = async () => nodes.preempt(NODE(1));
+    const { result, states } = await run();
+    await expect(result).rejects.toThrow(`TPU ${NODE(1)} went PREEMPTED before it was ready`);
+    expect(states.at(-1)).toBe('waiting-ready');
+    expect(nodes.nodes.size).toBe(0);
+  });
+});
