@@ -216,7 +216,7 @@ def build_train_program(
         metrics = {
             "loss": loss / examples,
             "level_loss": sums / jnp.maximum(counts, 1.0),
-            "grad_norm": optax.global_norm(grads),
+            "grad_norm": optax.tree.norm(grads),
             "lr": learning_rate_schedule(train)(state["step"]),
         }
         return new, metrics
