@@ -8,6 +8,7 @@ import json
 import jax
 import numpy as np
 import pyarrow as pa
+import pytest
 from helpers import TINY_NT
 from safetensors.numpy import load_file
 
@@ -145,10 +146,8 @@ def test_training_lowers_the_loss_and_a_resumed_run_ends_byte_identical(tmp_path
         if event["kind"] == "checkpoint":
             raise Stop
 
-    try:
+    with pytest.raises(Stop):
         Trainer(first, stop_at_checkpoint).run()
-    except Stop:
-        pass
     assert partial[-1] == {
         "kind": "checkpoint",
         "step": 4,
