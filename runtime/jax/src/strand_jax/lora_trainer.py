@@ -227,6 +227,8 @@ class Trainer:
                     "step": step,
                     "total": total,
                     "loss": record["loss"],
+                    # Real tokens trained on in this attempt (the engine's rate counter).
+                    "tokens": tokens_done,
                     "tokens_per_second": rate,
                     "eta_seconds": eta,
                 }
