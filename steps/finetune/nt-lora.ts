@@ -203,6 +203,8 @@ export const ntLora = defineStep<NtLoraParams>({
         steps: Number(summary.steps),
         global_batch: Number(summary.global_batch),
         trainable_parameters: Number(summary.trainable_parameters),
+        loss_first: Number(Number(summary.loss_first).toFixed(4)),
+        loss_last: Number(Number(summary.loss_last).toFixed(4)),
         mesh: `${placement.mesh.data}x${placement.mesh.fsdp}x${placement.mesh.tp}`,
         ...(genus ? { val_genus_accuracy: Number(genus.accuracy.toFixed(4)) } : {}),
       };

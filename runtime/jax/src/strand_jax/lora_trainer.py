@@ -286,6 +286,9 @@ class Trainer:
             "length": self.length,
             "global_batch": self.program.global_batch,
             "trainable_parameters": self.trainable_parameters,
+            # Mean training loss of the first and the last five steps (of the whole run, resumed or not).
+            "loss_first": float(np.mean([r["loss"] for r in history["steps"][:5]])),
+            "loss_last": float(np.mean([r["loss"] for r in history["steps"][-5:]])),
             "base_parameters": base_parameters,
             "memory_per_device": self.memory_per_device,
             "devices": len(jax.devices()),
