@@ -154,6 +154,8 @@ export interface ProgressUpdate {
   unit: string;
   /** Extra counters for rates (e.g. tokens). */
   counters?: Record<string, number>;
+  /** Latest values shown as they are, not as rates (e.g. a training loss). */
+  values?: Record<string, number>;
 }
 
 /**

@@ -216,7 +216,7 @@ export const ntLora = defineStep<NtLoraParams>({
 
 async function onTrainerEvent(ctx: StepContext<NtLoraParams>, event: JaxEvent, evals: LoraEval[]): Promise<void> {
   if (event.kind === 'train-progress') {
-    ctx.progress({ done: Number(event.step), total: Number(event.total), unit: 'steps', counters: { tokens: Number(event.tokens) } });
+    ctx.progress({ done: Number(event.step), total: Number(event.total), unit: 'steps', counters: { tokens: Number(event.tokens) }, values: { loss: Number(event.loss) } });
   } else if (event.kind === 'eval') {
     const evaluation = event as unknown as LoraEval;
     evals.push(evaluation);
