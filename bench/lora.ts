@@ -4,7 +4,8 @@
 // training loss at the start and the end; genus accuracy of LoRA + head against taxonomy-head on the frozen
 // base model's vectors and against the 1-NN baseline on 5-mer profiles, on the same split. Then the
 // trainable fraction of LoRA r=16 on NT-2.5B shapes and train steps/s on 1, 2, 4, 8 XLA CPU devices
-// (runtime/jax/bench/lora.py). With a real NT folder: STRAND_LORA_MODEL=PATH npm run bench lora.
+// (runtime/jax/bench/lora.py), and the NT-2.5B train step's per-device memory as XLA:CPU compiles it from
+// shapes (not a TPU's: that is the compile pre-flight's, with libtpu). With a real NT folder: STRAND_LORA_MODEL=PATH npm run bench lora.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,6 +84,8 @@ export async function loraBench(): Promise<BenchResult> {
     { label: 'NT-2.5B r=16 query/value: trainable fraction', value: 100 * fraction.qv.fraction_of_base, unit: '%' },
     { label: 'NT-2.5B r=16 query/key/value/output: trainable fraction', value: 100 * fraction.qkvo.fraction_of_base, unit: '%' },
   );
+  const memory = python(['memory']) as { meshes: { mesh: string; per_device_gib: number }[] };
+  for (const m of memory.meshes) result.figures.push({ label: `NT-2.5B train step (r=16 q/v, bf16, remat, 4 x 256 tokens/device), XLA:CPU memory per device, mesh ${m.mesh}`, value: m.per_device_gib, unit: 'GiB' });
   let one: number | undefined;
   for (const devices of [1, 2, 4, 8]) {
     const r = python(['steps', String(devices)]) as { steps_per_second: number };

@@ -4,6 +4,11 @@ batch 16 / N so the global batch is the same 16 rows of 128 tokens, grad_accum 1
 
   runtime/jax/.venv/bin/python runtime/jax/bench/lora.py fraction
   runtime/jax/.venv/bin/python runtime/jax/bench/lora.py steps DEVICES       (one process per device count)
+  runtime/jax/.venv/bin/python runtime/jax/bench/lora.py memory              (NT-2.5B train step, 8 CPU devices)
+
+`memory` compiles the NT-2.5B train step (r=16 query/value, bf16, remat full, per-device batch 4 x 256 tokens)
+from shapes alone on 8 XLA *CPU* devices and reports XLA:CPU's memory analysis per device: the CPU backend's
+figure, not a TPU's (that needs libtpu's deviceless compile: the compile pre-flight).
 
 Prints one JSON line. Step time is the median of 5 steps after 2 warm-up steps (compilation excluded).
 """
@@ -87,6 +92,34 @@ def steps(devices: int) -> dict:
     return {"kind": "steps", "devices": devices, "seconds_per_step": seconds, "steps_per_second": 1 / seconds}
 
 
+def memory() -> dict:
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
+    os.environ["JAX_PLATFORMS"] = "cpu"
+    from strand_jax.config import parse_model_config
+    from strand_jax.lora import LoraSettings
+    from strand_jax.sharding import MeshSpec, make_mesh
+    from strand_jax.taxonomy_head import HeadSpec
+    from strand_jax.train_step import TrainSettings, build_train_program
+
+    config = parse_model_config(NT_2_5B)
+    out = {"kind": "memory", "meshes": []}
+    for spec in (MeshSpec(1, 8, 1), MeshSpec(1, 4, 2)):
+        program = build_train_program(
+            config,
+            LoraSettings(),
+            TrainSettings(total_steps=1000, precision="bf16"),
+            HeadSpec(2560, 128, (2, 10, 30, 60, 150, 400, 900), (2.0, 1.8, 1.5, 1.2, 1.0, 0.8, 0.6)),
+            make_mesh(spec),
+            4,
+            256,
+        )
+        m = program.step.lower(*program.abstract_args()).compile().memory_analysis()
+        total = m.argument_size_in_bytes + m.output_size_in_bytes - m.alias_size_in_bytes + m.temp_size_in_bytes
+        out["meshes"].append({"mesh": f"{spec.data}x{spec.fsdp}x{spec.tp}", "per_device_gib": total / 2**30})
+    return out
+
+
 if __name__ == "__main__":
     what = sys.argv[1]
-    print(json.dumps(fraction() if what == "fraction" else steps(int(sys.argv[2]))))
+    result = {"fraction": fraction, "memory": memory}.get(what)
+    print(json.dumps(result() if result else steps(int(sys.argv[2]))))
