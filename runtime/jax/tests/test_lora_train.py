@@ -153,6 +153,10 @@ def test_training_lowers_the_loss_and_a_resumed_run_ends_byte_identical(tmp_path
         "step": 4,
         "dir": str((tmp_path / "stopped" / "checkpoints" / "4").resolve()),
     }
+    # A save cut short leaves Orbax's temporary folder: never taken as a checkpoint.
+    torn = tmp_path / "stopped" / "checkpoints" / "8.orbax-checkpoint-tmp-1"
+    (torn / "state").mkdir(parents=True)
+    (torn / "state" / "junk").write_bytes(b"half")
     resumed_events = []
     resumed = Trainer({**first, "resume": first["checkpoints"]}, resumed_events.append).run()
     assert [e["step"] for e in resumed_events if e["kind"] == "train-progress"] == list(range(5, 11))
