@@ -37,6 +37,7 @@ export interface NtLoraParams extends LabelParams {
   schedule?: 'cosine' | 'linear' | 'constant';
   epochs?: number;
   steps?: number;
+  batch_size?: number;
   grad_accum?: number;
   remat?: 'none' | 'full' | 'dots';
   eval_every?: number;
@@ -93,7 +94,8 @@ export const ntLora = defineStep<NtLoraParams>({
       schedule: { enum: ['cosine', 'linear', 'constant'], default: 'cosine', description: 'after warmup: cosine or linear decay to 0, or constant' },
       epochs: { type: 'integer', minimum: 1, default: 10 },
       steps: { type: 'integer', minimum: 1, description: 'optimizer steps (instead of epochs)' },
-      grad_accum: { type: 'integer', minimum: 1, default: 1, description: 'micro-batches per optimizer step; the global batch is batch: x data x fsdp x grad_accum' },
+      batch_size: { type: 'integer', minimum: 1, default: 32, description: 'examples per optimizer step (the global batch); each device takes batch_size / (data x fsdp x grad_accum), so the mesh regroups the same batches and is not in the cache key' },
+      grad_accum: { type: 'integer', minimum: 1, default: 1, description: 'micro-batches per optimizer step (the batch is split into this many, for memory)' },
       remat: { enum: ['none', 'full', 'dots'], default: 'full', description: 'gradient checkpointing of each layer: full recomputes it, dots keeps matmul outputs, none keeps everything' },
       eval_every: { type: 'integer', minimum: 1, description: 'steps between evaluations (default: once per epoch, and at the end)' },
       checkpoint_every_steps: { type: 'integer', minimum: 1, default: 500, description: 'steps between checkpoints (execution setting)' },
@@ -116,6 +118,7 @@ export const ntLora = defineStep<NtLoraParams>({
     const groupBy = p.group_by ?? 'none';
     const split = trainingSplit(ids, columns, levels, groupBy, p.val_fraction ?? 0.2, seed);
     const placement = ctx.placement;
+    const perDeviceBatch = perDeviceBatchOf(p.batch_size ?? 32, placement.mesh, p.grad_accum ?? 1);
     const scratch = mkdtempSync(join(tmpdir(), 'strand-lora-'));
     try {
       writeFileSync(join(scratch, 'examples.arrow'), arrow.tableToIPC(examplesTable(ids, rows, new Set(split.val), labels.labels), 'file'));
@@ -134,7 +137,7 @@ export const ntLora = defineStep<NtLoraParams>({
         tensorboard: p.tensorboard !== undefined ? ctx.resolvePath(p.tensorboard) : join(scratch, 'tensorboard'),
         ...(saved !== undefined ? { resume: join(scratch, 'resume') } : {}),
         mesh: placement.mesh,
-        per_device_batch: placement.perDeviceBatch,
+        per_device_batch: perDeviceBatch,
         levels,
         classes: labels.classes,
         weights,
@@ -213,6 +216,13 @@ export const ntLora = defineStep<NtLoraParams>({
     }
   },
 });
+
+/** batch_size / (data x fsdp x grad_accum): refused when it does not divide, naming the sizes that would. */
+function perDeviceBatchOf(batchSize: number, mesh: { data: number; fsdp: number }, gradAccum: number): number {
+  const ways = mesh.data * mesh.fsdp * gradAccum;
+  if (batchSize % ways !== 0) throw new StepError(`batch_size ${batchSize} does not split over data ${mesh.data} x fsdp ${mesh.fsdp} x grad_accum ${gradAccum} = ${ways}`, `use a multiple of ${ways} (e.g. ${Math.max(1, Math.round(batchSize / ways)) * ways}), or another mesh or grad_accum`);
+  return batchSize / ways;
+}
 
 async function onTrainerEvent(ctx: StepContext<NtLoraParams>, event: JaxEvent, evals: LoraEval[]): Promise<void> {
   if (event.kind === 'train-progress') {
