@@ -7,6 +7,7 @@ import { ntEmbed } from './embed/nt.js';
 import { onnxEmbed } from './embed/onnx.js';
 import { lancedbExport } from './export/lancedb.js';
 import { parquetExport } from './export/parquet.js';
+import { ntLora } from './finetune/nt-lora.js';
 import { taxonomyHead } from './finetune/taxonomy-head.js';
 import { fastaSource } from './source/fasta.js';
 import { parquetSource } from './source/parquet.js';
@@ -24,6 +25,7 @@ export const builtinSteps: readonly StepPlugin[] = [
   ntEmbed,
   kmerProfileEmbed,
   taxonomyHead,
+  ntLora,
   classifyTaxonomy,
   lancedbExport,
   parquetExport,

@@ -58,6 +58,8 @@ export interface JaxEmbedJob {
   maxLength?: number;
   /** kind: cpu: split the host into this many XLA devices (and force the CPU platform). */
   hostDevices?: number;
+  /** A peft LoRA folder applied to the encoder (fine-tuned embeddings). */
+  adapters?: string;
 }
 
 export interface JaxShardDone {
@@ -94,9 +96,15 @@ export function embedArgs(job: JaxEmbedJob): string[] {
     '--precision', job.precision, '--pooling', job.pooling, job.includeCls ? '--include-cls' : '--no-include-cls',
     ...(job.normalize ? ['--normalize'] : []), '--pad-id', String(job.padId), '--prefix', String(job.prefix),
     ...(job.maxLength !== undefined ? ['--max-length', String(job.maxLength)] : []),
+    ...(job.adapters !== undefined ? ['--adapters', job.adapters] : []),
     ...(job.hostDevices !== undefined ? ['--host-devices', String(job.hostDevices)] : []),
     '--exit-with-stdin',
   ];
+}
+
+/** `python -m strand_jax train-lora`: the job is a JSON file (runtime/jax/src/strand_jax/lora_trainer.py). */
+export function trainLoraArgs(jobFile: string, hostDevices: number | undefined): string[] {
+  return ['-m', 'strand_jax', 'train-lora', '--job', jobFile, ...(hostDevices !== undefined ? ['--host-devices', String(hostDevices)] : []), '--exit-with-stdin'];
 }
 
 export interface JaxRunOptions {
@@ -111,29 +119,59 @@ export interface JaxRunOptions {
  * message and a hint), or an AbortError when `signal` stopped it (shards reported so far are complete).
  */
 export async function runJaxEmbed(job: JaxEmbedJob, options: JaxRunOptions): Promise<JaxEmbedSummary> {
+  const summary = await runJaxProcess(embedArgs(job), job.hostDevices, {
+    signal: options.signal,
+    env: options.env,
+    summaryKind: 'embed-summary',
+    onEvent: async (event) => {
+      if (event.kind === 'shard-done') await options.onShard(event as unknown as JaxShardDone);
+    },
+  });
+  return summary as unknown as JaxEmbedSummary;
+}
+
+/** One JSON line the runtime printed (README "How the engine calls it"). */
+export type JaxEvent = { kind?: string } & Record<string, unknown>;
+
+export interface JaxProcessOptions {
+  signal: AbortSignal;
+  env: Record<string, string | undefined>;
+  /** The `kind` of the last line, the command's summary. */
+  summaryKind: string;
+  /** Called for each other line, one at a time, in order; a throw stops the process. */
+  onEvent(event: JaxEvent): Promise<void>;
+}
+
+/**
+ * Runs `python ARGS` with the runtime on its path (`--host-devices`: the CPU split into that many XLA devices).
+ * Resolves with the summary line; rejects with a StepError (the runtime's message and a hint), or an
+ * AbortError when `signal` stopped it (events handled so far stand).
+ */
+export async function runJaxProcess(args: string[], hostDevices: number | undefined, options: JaxProcessOptions): Promise<JaxEvent> {
   const found = findPython(options.env);
   if ('error' in found) throw new StepError(found.error, found.hint);
-  const child = spawn(found.python, embedArgs(job), { env: pythonEnv(options.env, job.hostDevices !== undefined ? 'cpu' : undefined), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(found.python, args, { env: pythonEnv(options.env, hostDevices !== undefined ? 'cpu' : undefined), stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr = (stderr + chunk).slice(-65536)));
   let queue = Promise.resolve();
   let failure: Error | undefined;
-  let summary: JaxEmbedSummary | undefined;
+  let summary: JaxEvent | undefined;
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
-    let parsed: { kind?: string } & Record<string, unknown>;
+    let parsed: JaxEvent;
     try {
-      parsed = JSON.parse(line) as typeof parsed;
+      parsed = JSON.parse(line) as JaxEvent;
     } catch {
       return; // a library's stray print: not ours
     }
-    if (parsed.kind === 'embed-summary') summary = parsed as unknown as JaxEmbedSummary;
-    if (parsed.kind !== 'shard-done') return;
-    const done = parsed as unknown as JaxShardDone;
+    if (parsed.kind === options.summaryKind) {
+      summary = parsed;
+      return;
+    }
     queue = queue.then(async () => {
       if (failure !== undefined) return;
       try {
-        await options.onShard(done);
+        await options.onEvent(parsed);
       } catch (error) {
         failure = error instanceof Error ? error : new Error(String(error));
         child.kill('SIGTERM');

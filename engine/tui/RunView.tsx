@@ -16,9 +16,10 @@ const MARK: Record<StepProgress['status'], { text: string; color: string }> = {
 };
 
 function rateText(s: StepProgress): string {
-  const parts = Object.entries(s.rates)
+  const values = Object.entries(s.values ?? {}).map(([name, v]) => `${name} ${Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(4)}`);
+  const parts = [...values, ...Object.entries(s.rates)
     .filter(([unit]) => unit !== 'shards')
-    .map(([unit, rate]) => `${rate >= 100 ? rate.toFixed(0) : rate.toFixed(1)} ${unit}/s`);
+    .map(([unit, rate]) => `${rate >= 100 ? rate.toFixed(0) : rate.toFixed(1)} ${unit}/s`)];
   if (s.etaSeconds !== undefined) parts.push(`ETA ${Math.ceil(s.etaSeconds)}s`);
   return parts.join('  ');
 }

@@ -12,6 +12,8 @@ export interface StepProgress {
   unit: string;
   /** Per second, over the step's run so far. */
   rates: Record<string, number>;
+  /** The latest values the step reported as they are (e.g. loss). */
+  values?: Record<string, number>;
   etaSeconds?: number;
   startedAt?: number;
   durationMs?: number;
@@ -52,7 +54,7 @@ export function reduceRun(state: RunState, event: RunEvent): RunState {
         const rates = seconds > 0 ? Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, v / seconds])) : {};
         const rate = rates[event.unit];
         const eta = event.total !== undefined && rate !== undefined && rate > 0 ? (event.total - event.done) / rate : undefined;
-        return { ...s, done: event.done, unit: event.unit, rates, ...(event.total !== undefined ? { total: event.total } : {}), ...(eta !== undefined ? { etaSeconds: eta } : {}) };
+        return { ...s, done: event.done, unit: event.unit, rates, ...(event.values !== undefined ? { values: event.values } : {}), ...(event.total !== undefined ? { total: event.total } : {}), ...(eta !== undefined ? { etaSeconds: eta } : {}) };
       });
     case 'step-finished':
       return update(state, event.step, (s) => ({ ...s, status: 'done', durationMs: event.durationMs, summary: event.summary }));

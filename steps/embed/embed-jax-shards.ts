@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { arrow, runJaxEmbed, type JaxEmbedSummary, type StepContext, type StepSummary } from '../../engine/index.js';
 import { readTokenLists } from '../arrow-columns.js';
 import type { TokenizerFacts } from '../tokenize/token-shards.js';
+import { unpackDirectory } from '../finetune/directory-bytes.js';
 import { poolingRule } from './embed-onnx-shards.js';
 import type { PoolingParams } from './embed-params.js';
 
@@ -32,6 +33,8 @@ export async function embedShardsWithJax<P extends object>(ctx: StepContext<P>, 
     const scratch = mkdtempSync(join(tmpdir(), 'strand-jax-'));
     try {
       mkdirSync(join(scratch, 'tokens'));
+      const adapters = ctx.optionalInput('adapters');
+      if (adapters !== undefined) unpackDirectory((await adapters.readShard(0)).getChild('peft')!.get(0) as Uint8Array, join(scratch, 'adapters'));
       const files: string[] = [];
       for (const index of todo) {
         const table = await input.readShard(index);
@@ -58,6 +61,7 @@ export async function embedShardsWithJax<P extends object>(ctx: StepContext<P>, 
           // must not depend on which other shards an attempt happens to run.
           maxLength: facts.max_tokens,
           ...(placement.hostDevices !== undefined ? { hostDevices: placement.hostDevices } : {}),
+          ...(adapters !== undefined ? { adapters: join(scratch, 'adapters') } : {}),
         },
         {
           signal: ctx.signal,
@@ -77,7 +81,8 @@ export async function embedShardsWithJax<P extends object>(ctx: StepContext<P>, 
       rmSync(scratch, { recursive: true, force: true });
     }
   }
-  output.setMeta({ kind: 'nt-jax', model, model_digest: ctx.fileDigest(model), runtime: 'jax', precision: placement.precision, ...rule, tokenizer: facts, ...(dim !== undefined ? { dim } : {}) });
+  const adapterMeta = ctx.optionalInput('adapters')?.meta;
+  output.setMeta({ kind: 'nt-jax', model, model_digest: ctx.fileDigest(model), ...(adapterMeta !== undefined ? { adapters: adapterMeta } : {}), runtime: 'jax', precision: placement.precision, ...rule, tokenizer: facts, ...(dim !== undefined ? { dim } : {}) });
   const compiled = summary?.compiled ?? [];
   return {
     sequences,

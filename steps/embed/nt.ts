@@ -4,7 +4,7 @@
 // `on:`; the runtime and precision are part of the cache key, the mesh and batch are not.
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
-import { defineStep } from '../../engine/index.js';
+import { defineStep, StepError } from '../../engine/index.js';
 import { embedShardsWithJax } from './embed-jax-shards.js';
 import { embedShardsWithOnnx } from './embed-onnx-shards.js';
 import { ONNX_EXECUTION_KEYS, ONNX_EXECUTION_SCHEMA, POOLING_SCHEMA, type OnnxExecutionParams, type PoolingParams } from './embed-params.js';
@@ -33,12 +33,13 @@ export const ntEmbed = defineStep<NtEmbedParams>({
   },
   execution: ONNX_EXECUTION_KEYS,
   runtimes: ['onnx', 'jax'],
-  inputs: { tokens: { type: 'tokens' } },
+  inputs: { tokens: { type: 'tokens' }, adapters: { type: 'adapters', optional: true, description: 'LoRA adapters from finetune/nt-lora (JAX only): fine-tuned embeddings' } },
   shardParallel: { shardsFrom: 'tokens' },
   outputs: { embeddings: { type: 'embeddings' } },
   async run(ctx) {
     const p = ctx.params;
     if (ctx.placement.runtime === 'jax') return embedShardsWithJax(ctx, p, p.model);
+    if (ctx.optionalInput('adapters') !== undefined) throw new StepError('LoRA adapters are applied by the JAX runtime; this step runs onnxruntime', 'place the step on a device with runtime: jax (e.g. { kind: cpu, runtime: jax, devices: 8 })');
     // Validation checked that the folder has a model.onnx (runtime-model-missing).
     const file = statSync(ctx.resolvePath(p.model)).isDirectory() ? join(p.model, 'model.onnx') : p.model;
     const summary = await embedShardsWithOnnx(ctx, p, file);

@@ -1,5 +1,8 @@
 // Owns exporting a trained taxonomy head as an ONNX graph (input `embedding` [batch, dim], one output
-// `prob_<level>` [batch, classes] per level), so classification runs in onnxruntime like every model.
+// `prob_<level>` [batch, classes] per level), so classification runs in onnxruntime like every model, and
+// the `model` artifact classify/taxonomy reads: one row with the graph and its label maps as JSON.
+import type { Table } from 'apache-arrow';
+import { arrow } from '../../engine/index.js';
 import { encodeModel, TensorType, type Node, type Tensor } from '../onnx-proto.js';
 import type { HeadLayout } from './head-model.js';
 
@@ -38,4 +41,9 @@ export function headToOnnx(layout: HeadLayout, params: Float64Array, levels: rea
     17,
     'strand/finetune/taxonomy-head',
   );
+}
+
+/** The `model` artifact's one row: `onnx` (the graph) and `meta` (levels, classes, paths, dim, ...). */
+export function headModelTable(onnx: Uint8Array, meta: object): Table {
+  return new arrow.Table({ onnx: arrow.vectorFromArray([onnx], new arrow.Binary()), meta: arrow.vectorFromArray([JSON.stringify(meta)], new arrow.Utf8()) });
 }

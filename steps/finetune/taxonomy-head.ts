@@ -2,30 +2,26 @@
 // shared hidden layer) on embeddings, with a weighted cross-entropy, AdamW, linear warmup and cosine
 // decay; checkpoint every N steps and resume bit for bit; report per-level accuracy and macro-F1 per
 // epoch (and a 1-NN baseline on the same split); output the head as ONNX with its label maps.
-import { defineStep, StepError, arrow, type StepContext, writeFileAtomic } from '../../engine/index.js';
-import { readAllVectors, readText } from '../arrow-columns.js';
+import { defineStep, arrow, type StepContext, writeFileAtomic } from '../../engine/index.js';
+import { readAllVectors } from '../arrow-columns.js';
 import { accuracyAndMacroF1 } from './classification-metrics.js';
 import { adamwStep, decayMask, forward, headLayout, initParams, learningRate, lossAndGradients, nonzeroIndices } from './head-model.js';
-import { headToOnnx } from './head-onnx.js';
+import { headModelTable, headToOnnx } from './head-onnx.js';
 import { nearestNeighbours } from './nearest-neighbour.js';
-import { splitExamples } from './split.js';
-import { buildLabels, DEFAULT_LEVEL_WEIGHTS, DEFAULT_LEVELS, knownPaths } from './taxonomy-labels.js';
+import { readLineage } from './read-lineage.js';
+import { trainingSplit } from './split.js';
+import { LABEL_PARAMS_SCHEMA, levelWeights, type LabelParams } from './label-params.js';
+import { buildLabels, knownPaths } from './taxonomy-labels.js';
 import { decodeTrainingState, encodeTrainingState } from './training-state.js';
 import { seededRandom, seededShuffle } from '../seeded-random.js';
 
-export interface HeadParams {
-  levels?: string[];
-  weights?: Record<string, number>;
-  keep_placeholders?: boolean;
-  val_fraction?: number;
-  group_by?: 'none' | 'species' | 'genus' | 'family';
+export interface HeadParams extends LabelParams {
   hidden?: number;
   epochs?: number;
   batch_size?: number;
   lr?: number;
   weight_decay?: number;
   warmup_steps?: number;
-  seed?: number;
   checkpoint_every?: number;
   baseline?: boolean;
   model_path?: string;
@@ -50,18 +46,7 @@ interface Header {
 
 async function readAll(ctx: StepContext<HeadParams>, levels: readonly string[]) {
   const { ids, flat: x, dim } = await readAllVectors(ctx.input('embeddings'));
-  const labelsInput = ctx.input('labels');
-  const lineage = new Map<string, (string | null)[]>();
-  for (let i = 0; i < labelsInput.shardCount; i++) {
-    const table = await labelsInput.readShard(i);
-    const missing = levels.filter((l) => table.getChild(l) === null);
-    if (missing.length > 0) throw new StepError(`the labels input has no column ${missing.join(', ')}`, 'give the source lineage columns (lineage: unite, a taxonomy TSV, or Parquet columns), or set levels:');
-    const rowIds = readText(table, 'id');
-    const columns = levels.map((l) => readText(table, l));
-    rowIds.forEach((id, r) => lineage.set(id, columns.map((c) => c[r] ?? null)));
-  }
-  const columns = levels.map((_, l) => ids.map((id) => lineage.get(id)?.[l] ?? null));
-  return { ids, x, dim, columns };
+  return { ids, x, dim, columns: await readLineage(ctx.input('labels'), ids, levels) };
 }
 
 export const taxonomyHead = defineStep<HeadParams>({
@@ -70,18 +55,13 @@ export const taxonomyHead = defineStep<HeadParams>({
   description: 'Train a hierarchical taxonomy head (one classifier per level) on embeddings; export it as ONNX.',
   with: {
     properties: {
-      levels: { type: 'array', items: { type: 'string' }, default: [...DEFAULT_LEVELS] },
-      weights: { type: 'object', additionalProperties: { type: 'number', minimum: 0 }, description: 'loss weight per level (default kingdom 2.0 ... species 0.6)' },
-      keep_placeholders: { type: 'boolean', default: false, description: 'keep labels such as Genus_sp or Incertae_sedis (masked by default)' },
-      val_fraction: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2 },
-      group_by: { enum: ['none', 'species', 'genus', 'family'], default: 'none', description: 'hold out whole taxa in validation' },
+      ...LABEL_PARAMS_SCHEMA,
       hidden: { type: 'integer', minimum: 0, default: 128, description: 'shared hidden layer width; 0 for linear classifiers' },
       epochs: { type: 'integer', minimum: 1, default: 20 },
       batch_size: { type: 'integer', minimum: 1, default: 64 },
       lr: { type: 'number', exclusiveMinimum: 0, default: 0.01, description: 'peak learning rate' },
       weight_decay: { type: 'number', minimum: 0, default: 0.01 },
       warmup_steps: { type: 'integer', minimum: 0, description: 'linear warmup steps (default: 10% of all steps), then cosine decay' },
-      seed: { type: 'integer', default: 1 },
       checkpoint_every: { type: 'integer', minimum: 1, default: 50, description: 'steps between checkpoints (execution setting)' },
       baseline: { type: 'boolean', default: true, description: 'also score a 1-nearest-neighbour baseline on the same split' },
       model_path: { type: 'string', 'x-strand-path': 'output', description: 'also write the head as an ONNX file (labels beside it)' },
@@ -93,17 +73,12 @@ export const taxonomyHead = defineStep<HeadParams>({
   outputs: { model: { type: 'model' }, metrics: { type: 'metrics' } },
   async run(ctx) {
     const p = ctx.params;
-    const levels = p.levels ?? [...DEFAULT_LEVELS];
-    const weights = levels.map((l) => p.weights?.[l] ?? DEFAULT_LEVEL_WEIGHTS[l] ?? 1);
+    const { levels, weights } = levelWeights(p);
     const seed = p.seed ?? 1;
     const { ids, x, dim, columns } = await readAll(ctx, levels);
     const labels = buildLabels(levels, columns, p.keep_placeholders ?? false);
     const groupBy = p.group_by ?? 'none';
-    const groupLevel = levels.indexOf(groupBy);
-    if (groupBy !== 'none' && groupLevel < 0) throw new StepError(`group_by: ${groupBy} is not one of the levels`, `levels: ${levels.join(', ')}`);
-    const keys = groupBy === 'none' ? ids : columns[groupLevel]!;
-    const { train, val } = splitExamples(keys, p.val_fraction ?? 0.2, seed);
-    if (train.length === 0 || val.length === 0) throw new StepError(`the split leaves ${train.length} training and ${val.length} validation examples`, 'use more data or another val_fraction');
+    const { train, val } = trainingSplit(ids, columns, levels, groupBy, p.val_fraction ?? 0.2, seed);
 
     const layout = headLayout({ dim, hidden: p.hidden ?? 128, classes: labels.classes.map((c) => Math.max(1, c.length)) });
     const batchSize = p.batch_size ?? 64;
@@ -167,7 +142,7 @@ export const taxonomyHead = defineStep<HeadParams>({
     }
     const onnx = headToOnnx(layout, state.params, levels);
     const meta = { levels, classes: labels.classes, paths: knownPaths(labels.labels, train), dim, hidden: layout.shape.hidden, weights, split: { val_fraction: p.val_fraction ?? 0.2, group_by: groupBy, seed } };
-    await ctx.output('model').shard(0, async () => new arrow.Table({ onnx: arrow.vectorFromArray([onnx], new arrow.Binary()), meta: arrow.vectorFromArray([JSON.stringify(meta)], new arrow.Utf8()) }));
+    await ctx.output('model').shard(0, async () => headModelTable(onnx, meta));
     await ctx.output('metrics').shard(0, async () =>
       new arrow.Table({
         epoch: arrow.vectorFromArray(metrics.map((m) => m.epoch), new arrow.Int32()),

@@ -48,4 +48,14 @@ describe('RunView', () => {
     expect(frame).toContain('FAILED   embed  model has no output x');
     expect(frame).toContain('embed: model has no output x (hint: choose one)');
   });
+
+  it('shows a training step\'s latest loss beside its rates and ETA', () => {
+    const training: RunEvent[] = [
+      ...events.slice(0, 4),
+      { kind: 'step-started', step: 'embed', key: 'k3', reasons: [{ kind: 'no-previous-result' }], time: t(2) },
+      { kind: 'step-progress', step: 'embed', done: 20, total: 100, unit: 'steps', counters: { tokens: 40000 }, values: { loss: 1.23456 }, time: t(12) },
+    ];
+    const frame = render(<RunView state={training.reduce(reduceRun, EMPTY_RUN)} width={120} outputs={[]} />).lastFrame()!;
+    expect(frame).toContain('20/100 steps  loss 1.235  2.0 steps/s  4000 tokens/s  ETA 40s');
+  });
 });

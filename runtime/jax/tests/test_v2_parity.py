@@ -13,22 +13,12 @@ import numpy as np
 import torch
 import transformers
 from safetensors.torch import save_file
-from torch import nn
+from torch_nt import patch_swiglu
 
 from strand_jax.checkpoint import load_model
 from strand_jax.model import encode
 
 TOLERANCE = 1e-4
-
-
-class SwiGLU(nn.Module):
-    def __init__(self, hidden: int, ffn: int):
-        super().__init__()
-        self.dense = nn.Linear(hidden, 2 * ffn, bias=False)
-
-    def forward(self, x):
-        gate, up = self.dense(x).chunk(2, dim=-1)
-        return nn.functional.silu(gate) * up
 
 
 def build_nt_v2(seed: int, hidden=64, heads=4, ffn=96, layers=3) -> transformers.EsmModel:
@@ -49,10 +39,7 @@ def build_nt_v2(seed: int, hidden=64, heads=4, ffn=96, layers=3) -> transformers
         hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
     )
-    model = transformers.EsmModel(config, add_pooling_layer=False)
-    for layer in model.encoder.layer:
-        layer.intermediate = SwiGLU(hidden, ffn)
-        layer.output.dense = nn.Linear(ffn, hidden, bias=False)
+    model = patch_swiglu(transformers.EsmModel(config, add_pooling_layer=False))
     with torch.no_grad():
         for name, p in model.named_parameters():
             if "LayerNorm" in name or "layer_norm" in name:

@@ -1,8 +1,10 @@
 """Owns the command line the engine calls as a subprocess:
 
   python -m strand_jax facts --model DIR
+  python -m strand_jax train-lora --job JOB.json [--host-devices N] [--exit-with-stdin]   (lora_trainer.py)
   python -m strand_jax worker        (on a TPU VM host: STRAND_JOB, STRAND_WORKER_INDEX; see worker.py)
   python -m strand_jax embed --model DIR --tokens SHARD.arrow... --out DIR --mesh 2,2,2 --per-device-batch N
+                             [--adapters PEFT_DIR]
                              [--precision fp32|bf16] [--pooling mean|cls|max] [--no-include-cls] [--normalize]
                              [--pad-id 1] [--prefix 1] [--max-length N] [--host-devices N] [--exit-with-stdin]
 
@@ -30,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     facts = commands.add_parser("facts", help="print the model facts of a Hugging Face folder as JSON")
     facts.add_argument("--model", required=True, help="folder with config.json")
     commands.add_parser("worker", help="run this host's shards of a remote embed/nt step (worker contract)")
+    train = commands.add_parser(
+        "train-lora", help="LoRA fine-tuning with the taxonomy head (a job file; lora_trainer.py)"
+    )
+    train.add_argument("--job", required=True, help="the job, as JSON (written by the finetune/nt-lora step)")
+    train.add_argument("--host-devices", type=int, help="on CPU, split the host into N XLA devices (sets XLA_FLAGS)")
+    train.add_argument("--exit-with-stdin", action="store_true", help="exit when stdin closes")
     embed = commands.add_parser("embed", help="embed token shards into vector shards")
     embed.add_argument(
         "--model", required=True, help="Hugging Face folder: config.json + model.safetensors or pytorch_model.bin"
@@ -46,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     embed.add_argument(
         "--prefix", type=int, default=1, help="leading special tokens per row (tokens artifact meta prefix)"
     )
+    embed.add_argument("--adapters", help="a peft LoRA folder (adapter_config.json + adapter_model.safetensors)")
     embed.add_argument("--max-length", type=int, help="longest row expected; sets the last length bucket")
     embed.add_argument("--host-devices", type=int, help="on CPU, split the host into N XLA devices (sets XLA_FLAGS)")
     embed.add_argument(
@@ -96,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "facts":
             print(json.dumps(model_facts(args.model), sort_keys=True))
             return 0
+        if args.command == "train-lora":
+            from .lora_trainer import main as train_main
+
+            return train_main(args.job)
         return _embed(args, load_model)
     except (ModelConfigError, CheckpointError, MeshError, ValueError, OSError) as error:
         return _fail(str(error))
@@ -118,7 +131,14 @@ def _embed(args, load_model) -> int:
     if args.pad_id != config.pad_token_id:
         return _fail(f"tokens are padded with {args.pad_id}, the model's pad_token_id is {config.pad_token_id}")
     longest = max((len(r) for _, _, rows in shards for r in rows), default=1)
-    embedder = Embedder(config, params, spec, args.per_device_batch, args.precision, rule, args.max_length or longest)
+    adapters = None
+    if args.adapters:
+        from .export_peft import read_peft_adapters
+
+        adapters = read_peft_adapters(args.adapters, config)
+    embedder = Embedder(
+        config, params, spec, args.per_device_batch, args.precision, rule, args.max_length or longest, adapters=adapters
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sequences = rows_total = tokens = 0

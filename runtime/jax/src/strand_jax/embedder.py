@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
 from .config import ModelConfig
 from .length_buckets import buckets_for, plan_batches
+from .lora import LoraApply, LoraSettings
 from .model import encode
 from .pooling import PoolingRule, pool
 from .sharding import MeshSpec, activation_constraint, batch_sharding, check_mesh_fits, make_mesh, param_shardings
@@ -41,6 +43,7 @@ class Embedder:
         rule: PoolingRule | None = None,
         max_length: int | None = None,
         devices: list | None = None,
+        adapters: tuple[dict, LoraSettings] | None = None,
     ):
         if precision not in PRECISIONS:
             raise ValueError(f'precision "{precision}" is not one of {", ".join(PRECISIONS)}')
@@ -70,13 +73,19 @@ class Embedder:
         self.stats = CompileStats()
 
         constrain = activation_constraint(self.mesh)
+        # LoRA adapters (fine-tuned embeddings): small, so replicated on every device, in the compute dtype.
+        replicated = NamedSharding(self.mesh, PartitionSpec())
+        self.adapters = {} if adapters is None else jax.device_put(_cast(adapters[0], self.dtype), replicated)
+        lora = None if adapters is None else LoraApply(adapters[1].scale)
 
-        def forward(params, input_ids, attention_mask):
-            hidden = encode(params, input_ids, attention_mask, config, self.dtype, constrain)
+        def forward(params, lora_adapters, input_ids, attention_mask):
+            hidden = encode(params, input_ids, attention_mask, config, self.dtype, constrain, lora_adapters, lora)
             return pool(hidden, attention_mask, rule)
 
         self._jitted = jax.jit(
-            forward, in_shardings=(self.param_shardings, self.inputs, self.inputs), out_shardings=self.inputs
+            forward,
+            in_shardings=(self.param_shardings, replicated, self.inputs, self.inputs),
+            out_shardings=self.inputs,
         )
 
     def _program(self, width: int):
@@ -84,7 +93,7 @@ class Embedder:
         if key not in self.compiled:
             started = time.perf_counter()
             shape = jax.ShapeDtypeStruct(key, jnp.int32)
-            self.compiled[key] = self._jitted.lower(self.params, shape, shape).compile()
+            self.compiled[key] = self._jitted.lower(self.params, self.adapters, shape, shape).compile()
             elapsed = time.perf_counter() - started
             self.stats.programs += 1
             self.stats.seconds += elapsed
@@ -103,7 +112,7 @@ class Embedder:
             program = self._program(batch.input_ids.shape[1])
             ids = jax.device_put(batch.input_ids, self.inputs)
             mask = jax.device_put(batch.attention_mask, self.inputs)
-            pooled = np.asarray(program(self.params, ids, mask))
+            pooled = np.asarray(program(self.params, self.adapters, ids, mask))
             real = batch.rows >= 0
             out[batch.rows[real]] = pooled[real]
         return out

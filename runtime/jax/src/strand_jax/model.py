@@ -7,7 +7,9 @@ dropout rescales embeddings at inference, padded embeddings are zeroed, a final 
 
 Parameters are a nested dict of arrays (layers stacked on a leading axis and run with `lax.scan`); their
 layout and logical axes are declared in `params.py` and `sharding.py`, not here. `constrain` lets the
-caller pin activation shardings by logical axis without the model knowing about meshes.
+caller pin activation shardings by logical axis without the model knowing about meshes. LoRA adapters
+(`lora.py`), when given, are added to the projections they target inside this same forward, and `remat`
+wraps each layer in `jax.checkpoint` for training.
 """
 
 from __future__ import annotations
@@ -19,8 +21,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from .config import ModelConfig
+from .lora import LoraApply
 
 Constrain = Callable[[jax.Array, tuple[str | None, ...]], jax.Array]
+
+# Rematerialisation in training: "none" keeps every activation, "full" recomputes each layer in the
+# backward pass, "dots" keeps only the matmul outputs without batch dimensions (jax's policy of that name).
+REMAT_POLICIES = {
+    "none": None,
+    "full": jax.checkpoint_policies.nothing_saveable,
+    "dots": jax.checkpoint_policies.dots_with_no_batch_dims_saveable,
+}
 
 # ESM's token dropout masks 15% of tokens and replaces 80% of those with <mask> during training.
 MASK_RATIO_TRAIN = 0.15 * 0.8
@@ -96,14 +107,21 @@ def _dense(x: jax.Array, p: dict, spec: str) -> jax.Array:
     return y + p["bias"].astype(x.dtype) if "bias" in p else y
 
 
-def _layer(config: ModelConfig, constrain: Constrain, mask: jax.Array, rotary: tuple | None):
+def _layer(config: ModelConfig, constrain: Constrain, mask: jax.Array, rotary: tuple | None, lora: LoraApply | None):
     eps = config.layer_norm_eps
 
-    def step(x: jax.Array, p: dict) -> tuple[jax.Array, None]:
+    def step(x: jax.Array, xs: tuple) -> tuple[jax.Array, None]:
+        p, adapters, key = xs
+
+        def adapted(target: str, y: jax.Array, inputs: jax.Array) -> jax.Array:
+            if lora is None or target not in adapters:
+                return y
+            return y + lora.delta(target, inputs, adapters[target], key)
+
         h = layer_norm(x, p["attn_norm"]["scale"], p["attn_norm"]["bias"], eps)
-        q = _dense(h, p["query"], "bld,dnh->blnh") * (config.head_dim**-0.5)
-        k = _dense(h, p["key"], "bld,dnh->blnh")
-        v = _dense(h, p["value"], "bld,dnh->blnh")
+        q = adapted("query", _dense(h, p["query"], "bld,dnh->blnh"), h) * (config.head_dim**-0.5)
+        k = adapted("key", _dense(h, p["key"], "bld,dnh->blnh"), h)
+        v = adapted("value", _dense(h, p["value"], "bld,dnh->blnh"), h)
         if rotary is not None:
             q, k = apply_rotary(q, *rotary), apply_rotary(k, *rotary)
         q, k, v = (constrain(t, ("act_batch", "act_length", "act_heads", None)) for t in (q, k, v))
@@ -111,19 +129,23 @@ def _layer(config: ModelConfig, constrain: Constrain, mask: jax.Array, rotary: t
         scores = jnp.where(mask[:, None, None, :], scores, jnp.finfo(jnp.float32).min)
         probs = jax.nn.softmax(scores, axis=-1).astype(x.dtype)
         context = jnp.einsum("bnlm,bmnh->blnh", probs, v)
-        x = x + _dense(context, p["out"], "blnh,nhd->bld")
+        x = x + adapted("attention_output", _dense(context, p["out"], "blnh,nhd->bld"), context)
         x = constrain(x, ("act_batch", "act_length", "act_embed"))
 
         h = layer_norm(x, p["ffn_norm"]["scale"], p["ffn_norm"]["bias"], eps)
         if config.glu:
             gate = _dense(h, p["wi_gate"], "bld,df->blf")
             up = _dense(h, p["wi_up"], "bld,df->blf")
+            if lora is not None and "intermediate" in adapters:
+                # One adapter over both halves, as peft adapts the single intermediate Linear.
+                both = adapted("intermediate", jnp.concatenate([gate, up], axis=-1), h)
+                gate, up = jnp.split(both, 2, axis=-1)
             u = jax.nn.silu(gate) * up
         else:
             # ESM's GELU is the exact (erf) one.
-            u = jax.nn.gelu(_dense(h, p["wi"], "bld,df->blf"), approximate=False)
+            u = jax.nn.gelu(adapted("intermediate", _dense(h, p["wi"], "bld,df->blf"), h), approximate=False)
         u = constrain(u, ("act_batch", "act_length", "act_ffn"))
-        x = x + _dense(u, p["wo"], "blf,fd->bld")
+        x = x + adapted("output", _dense(u, p["wo"], "blf,fd->bld"), u)
         return constrain(x, ("act_batch", "act_length", "act_embed")), None
 
     return step
@@ -136,12 +158,23 @@ def encode(
     config: ModelConfig,
     dtype=jnp.float32,
     constrain: Constrain = _no_constraint,
+    adapters: dict | None = None,
+    lora: LoraApply | None = None,
+    dropout_key: jax.Array | None = None,
+    remat: str = "none",
 ) -> jax.Array:
-    """Last hidden state [batch, length, hidden] in `dtype` (after the final LayerNorm)."""
+    """Last hidden state [batch, length, hidden] in `dtype` (after the final LayerNorm).
+
+    `adapters` (stacked over layers, `lora.init_adapters`) with `lora` add LoRA to the projections they target;
+    `dropout_key` switches LoRA dropout on (training); `remat` is one of REMAT_POLICIES."""
     mask = attention_mask.astype(bool)
     x = embed_tokens(params, input_ids, attention_mask, config, dtype, constrain)
     x = constrain(x, ("act_batch", "act_length", "act_embed"))
     rotary = rotary_tables(input_ids.shape[1], config.head_dim) if config.position_embedding == "rotary" else None
-    x, _ = jax.lax.scan(_layer(config, constrain, mask, rotary), x, params["layers"])
+    step = _layer(config, constrain, mask, rotary, lora if adapters else None)
+    if remat != "none":
+        step = jax.checkpoint(step, policy=REMAT_POLICIES[remat])
+    keys = None if dropout_key is None else jax.random.split(dropout_key, config.num_layers)
+    x, _ = jax.lax.scan(step, x, (params["layers"], adapters or {}, keys))
     final = params["final_norm"]
     return layer_norm(x, final["scale"], final["bias"], config.layer_norm_eps)

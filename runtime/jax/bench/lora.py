@@ -1,0 +1,125 @@
+"""bench/lora (Python half): the trainable fraction of LoRA on NT shapes, computed from the shapes alone, and
+train steps per second of the tiny NT (models/tiny-nt) on 1, 2, 4 and 8 XLA CPU devices (mesh data=N, per-device
+batch 16 / N so the global batch is the same 16 rows of 128 tokens, grad_accum 1, remat full, fp32).
+
+  runtime/jax/.venv/bin/python runtime/jax/bench/lora.py fraction
+  runtime/jax/.venv/bin/python runtime/jax/bench/lora.py steps DEVICES       (one process per device count)
+  runtime/jax/.venv/bin/python runtime/jax/bench/lora.py memory              (NT-2.5B train step, 8 CPU devices)
+
+`memory` compiles the NT-2.5B train step (r=16 query/value, bf16, remat full, per-device batch 4 x 256 tokens)
+from shapes alone on 8 XLA *CPU* devices and reports XLA:CPU's memory analysis per device: the CPU backend's
+figure, not a TPU's (that needs libtpu's deviceless compile: the compile pre-flight).
+
+Prints one JSON line. Step time is the median of 5 steps after 2 warm-up steps (compilation excluded).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+
+# InstaDeepAI/nucleotide-transformer-2.5b-multi-species config.json (v1: learned positions, GELU with biases).
+NT_2_5B = {
+    "vocab_size": 4105,
+    "hidden_size": 2560,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 20,
+    "intermediate_size": 10240,
+    "max_position_embeddings": 1002,
+    "pad_token_id": 1,
+    "mask_token_id": 2,
+    "position_embedding_type": "absolute",
+    "token_dropout": True,
+}
+
+
+def fraction() -> dict:
+    from strand_jax.config import parse_model_config
+    from strand_jax.lora import LoraSettings, adapter_parameter_count
+
+    config = parse_model_config(NT_2_5B)
+    out = {"kind": "fraction", "base_parameters": config.parameter_count}
+    for name, targets in (("qv", ("query", "value")), ("qkvo", ("query", "key", "value", "attention_output"))):
+        lora = adapter_parameter_count(config, LoraSettings(rank=16, targets=targets))
+        out[name] = {"adapters": lora, "fraction_of_base": lora / config.parameter_count}
+    return out
+
+
+def steps(devices: int) -> dict:
+    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    os.environ["JAX_PLATFORMS"] = "cpu"
+    import time
+
+    import jax
+    import numpy as np
+
+    from strand_jax.checkpoint import load_model
+    from strand_jax.lora import LoraSettings
+    from strand_jax.sharding import MeshSpec, make_mesh
+    from strand_jax.taxonomy_head import HeadSpec
+    from strand_jax.train_step import TrainSettings, build_train_program
+
+    config, params = load_model(REPO / "models" / "tiny-nt")
+    program = build_train_program(
+        config,
+        LoraSettings(),
+        TrainSettings(total_steps=100, warmup_steps=2),
+        HeadSpec(config.hidden_size, 128, (2, 10, 20, 40, 80, 120, 160), (2.0, 1.8, 1.5, 1.2, 1.0, 0.8, 0.6)),
+        make_mesh(MeshSpec(data=devices)),
+        16 // devices,
+        128,
+    )
+    base = jax.device_put(params, program.base_shardings)
+    state = program.init_state()
+    rng = np.random.default_rng(0)
+    ids = rng.integers(6, 4000, size=(1, 16, 128)).astype(np.int32)
+    labels = rng.integers(0, 2, size=(1, 16, 7)).astype(np.int32)
+    batch = jax.device_put(
+        {"input_ids": ids, "attention_mask": np.ones_like(ids), "labels": labels}, program.batch_sharding
+    )
+    times = []
+    for i in range(7):
+        started = time.perf_counter()
+        state, metrics = program.step(base, state, batch)
+        jax.block_until_ready(metrics["loss"])
+        if i >= 2:
+            times.append(time.perf_counter() - started)
+    seconds = float(np.median(times))
+    return {"kind": "steps", "devices": devices, "seconds_per_step": seconds, "steps_per_second": 1 / seconds}
+
+
+def memory() -> dict:
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
+    os.environ["JAX_PLATFORMS"] = "cpu"
+    from strand_jax.config import parse_model_config
+    from strand_jax.lora import LoraSettings
+    from strand_jax.sharding import MeshSpec, make_mesh
+    from strand_jax.taxonomy_head import HeadSpec
+    from strand_jax.train_step import TrainSettings, build_train_program
+
+    config = parse_model_config(NT_2_5B)
+    out = {"kind": "memory", "meshes": []}
+    for spec in (MeshSpec(1, 8, 1), MeshSpec(1, 4, 2)):
+        program = build_train_program(
+            config,
+            LoraSettings(),
+            TrainSettings(total_steps=1000, precision="bf16"),
+            HeadSpec(2560, 128, (2, 10, 30, 60, 150, 400, 900), (2.0, 1.8, 1.5, 1.2, 1.0, 0.8, 0.6)),
+            make_mesh(spec),
+            4,
+            256,
+        )
+        m = program.step.lower(*program.abstract_args()).compile().memory_analysis()
+        total = m.argument_size_in_bytes + m.output_size_in_bytes - m.alias_size_in_bytes + m.temp_size_in_bytes
+        out["meshes"].append({"mesh": f"{spec.data}x{spec.fsdp}x{spec.tp}", "per_device_gib": total / 2**30})
+    return out
+
+
+if __name__ == "__main__":
+    what = sys.argv[1]
+    result = {"fraction": fraction, "memory": memory}.get(what)
+    print(json.dumps(result() if result else steps(int(sys.argv[2]))))
