@@ -44,7 +44,7 @@ function columnData(table: Table): { name: string; data: unknown[] }[] {
   });
 }
 
-export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'arrow'; include_sequence?: boolean }>({
+export const parquetExport = defineStep<{ path: string; format: 'parquet' | 'arrow'; include_sequence: boolean }>({
   id: 'export/parquet',
   version: '1',
   description: 'Write vectors and metadata to a Parquet (or Arrow IPC) file.',
@@ -65,7 +65,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
     const file = await ctx.data.createOutput(ctx.params.path);
     let rows = 0;
     try {
-      const format = ctx.params.format ?? 'parquet';
+      const format = ctx.params.format;
       let parquet: ParquetWriter | undefined;
       const bytes = new ByteWriter();
       const arrowBatches: RecordBatch[] = [];
@@ -79,7 +79,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
           file.abort();
           return;
         }
-        const table = await exportShard(embeddings, metadata, index, ctx.params.include_sequence ?? true);
+        const table = await exportShard(embeddings, metadata, index, ctx.params.include_sequence);
         rows += table.numRows;
         if (format === 'arrow') {
           arrowBatches.push(...table.batches);

@@ -14,20 +14,20 @@ import { decodeTrainingState, encodeTrainingState } from './training-state.js';
 import { seededRandom, seededShuffle } from '../seeded-random.js';
 
 export interface HeadParams {
-  levels?: string[];
+  levels: string[];
   weights?: Record<string, number>;
-  keep_placeholders?: boolean;
-  val_fraction?: number;
-  group_by?: 'none' | 'species' | 'genus' | 'family';
-  hidden?: number;
-  epochs?: number;
-  batch_size?: number;
-  lr?: number;
-  weight_decay?: number;
+  keep_placeholders: boolean;
+  val_fraction: number;
+  group_by: 'none' | 'species' | 'genus' | 'family';
+  hidden: number;
+  epochs: number;
+  batch_size: number;
+  lr: number;
+  weight_decay: number;
   warmup_steps?: number;
-  seed?: number;
-  checkpoint_every?: number;
-  baseline?: boolean;
+  seed: number;
+  checkpoint_every: number;
+  baseline: boolean;
   model_path?: string;
   metrics_path?: string;
 }
@@ -93,22 +93,22 @@ export const taxonomyHead = defineStep<HeadParams>({
   outputs: { model: { type: 'model' }, metrics: { type: 'metrics' } },
   async run(ctx) {
     const p = ctx.params;
-    const levels = p.levels ?? [...DEFAULT_LEVELS];
+    const levels = p.levels;
     const weights = levels.map((l) => p.weights?.[l] ?? DEFAULT_LEVEL_WEIGHTS[l] ?? 1);
-    const seed = p.seed ?? 1;
+    const seed = p.seed;
     const { ids, x, dim, columns } = await readAll(ctx, levels);
-    const labels = buildLabels(levels, columns, p.keep_placeholders ?? false);
-    const groupBy = p.group_by ?? 'none';
+    const labels = buildLabels(levels, columns, p.keep_placeholders);
+    const groupBy = p.group_by;
     const groupLevel = levels.indexOf(groupBy);
     if (groupBy !== 'none' && groupLevel < 0) throw new StepError(`group_by: ${groupBy} is not one of the levels`, `levels: ${levels.join(', ')}`);
     const keys = groupBy === 'none' ? ids : columns[groupLevel]!;
-    const { train, val } = splitExamples(keys, p.val_fraction ?? 0.2, seed);
+    const { train, val } = splitExamples(keys, p.val_fraction, seed);
     if (train.length === 0 || val.length === 0) throw new StepError(`the split leaves ${train.length} training and ${val.length} validation examples`, 'use more data or another val_fraction');
 
-    const layout = headLayout({ dim, hidden: p.hidden ?? 128, classes: labels.classes.map((c) => Math.max(1, c.length)) });
-    const batchSize = p.batch_size ?? 64;
+    const layout = headLayout({ dim, hidden: p.hidden, classes: labels.classes.map((c) => Math.max(1, c.length)) });
+    const batchSize = p.batch_size;
     const stepsPerEpoch = Math.ceil(train.length / batchSize);
-    const epochs = p.epochs ?? 20;
+    const epochs = p.epochs;
     const total = stepsPerEpoch * epochs;
     const decay = decayMask(layout);
     const restored = ctx.state.load();
@@ -138,7 +138,7 @@ export const taxonomyHead = defineStep<HeadParams>({
       const within = state.step % stepsPerEpoch;
       const batch = perm.slice(within * batchSize, (within + 1) * batchSize);
       const loss = lossAndGradients(layout, state.params, x, labels.labels, batch, weights, grads, nonzero);
-      adamwStep(state.params, grads, adam, learningRate(state.step + 1, p.lr ?? 0.01, p.warmup_steps ?? Math.ceil(total / 10), total), p.weight_decay ?? 0.01, decay);
+      adamwStep(state.params, grads, adam, learningRate(state.step + 1, p.lr, p.warmup_steps ?? Math.ceil(total / 10), total), p.weight_decay, decay);
       state.step++;
       state.header.lossSum += loss;
       state.header.lossCount++;
@@ -150,7 +150,7 @@ export const taxonomyHead = defineStep<HeadParams>({
         ctx.log(`epoch ${epoch + 1}/${epochs}: loss ${rows[0]!.loss!.toFixed(4)}; ${rows.map((r) => `${r.level} ${(100 * r.accuracy).toFixed(1)}%`).join(', ')}`);
       }
       ctx.progress({ done: state.step, total, unit: 'steps', counters: { examples: state.step * batchSize } });
-      if (state.step % (p.checkpoint_every ?? 50) === 0 || state.step === total || ctx.signal.aborted) {
+      if (state.step % p.checkpoint_every === 0 || state.step === total || ctx.signal.aborted) {
         ctx.state.save(encodeTrainingState({ ...state, m: adam.m, v: adam.v }));
         ctx.log(`checkpoint at step ${state.step}`);
       }
@@ -158,7 +158,7 @@ export const taxonomyHead = defineStep<HeadParams>({
     }
 
     const metrics = [...state.header.metrics];
-    if (p.baseline ?? true) {
+    if (p.baseline) {
       const nn = nearestNeighbours({ flat: x, dim, rows: val }, { flat: x, dim, rows: train });
       levels.forEach((level, l) => {
         const m = accuracyAndMacroF1(nn.map((n) => labels.labels[l]![n.index]!), val.map((e) => labels.labels[l]![e]!), labels.classes[l]!.length);
@@ -166,7 +166,7 @@ export const taxonomyHead = defineStep<HeadParams>({
       });
     }
     const onnx = headToOnnx(layout, state.params, levels);
-    const meta = { levels, classes: labels.classes, paths: knownPaths(labels.labels, train), dim, hidden: layout.shape.hidden, weights, split: { val_fraction: p.val_fraction ?? 0.2, group_by: groupBy, seed } };
+    const meta = { levels, classes: labels.classes, paths: knownPaths(labels.labels, train), dim, hidden: layout.shape.hidden, weights, split: { val_fraction: p.val_fraction, group_by: groupBy, seed } };
     await ctx.output('model').shard(0, async () => new arrow.Table({ onnx: arrow.vectorFromArray([onnx], new arrow.Binary()), meta: arrow.vectorFromArray([JSON.stringify(meta)], new arrow.Utf8()) }));
     await ctx.output('metrics').shard(0, async () =>
       new arrow.Table({

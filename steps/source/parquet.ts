@@ -2,12 +2,12 @@
 // read one row group at a time by ranged reads (memory bounded by the row group, whatever the file size).
 import { defineStep, StepError } from '../../engine/index.js';
 import { openParquet, readRowGroups } from './parquet-row-groups.js';
-import { HYGIENE_DEFAULTS, HYGIENE_SCHEMA, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
+import { HYGIENE_SCHEMA, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
 
 interface ParquetParams extends HygieneParams {
   path: string;
-  id_column?: string;
-  sequence_column?: string;
+  id_column: string;
+  sequence_column: string;
   /** Columns passed through; default every other column. */
   metadata?: string[];
 }
@@ -38,7 +38,7 @@ export const parquetSource = defineStep<ParquetParams>({
   inputs: {},
   outputs: { sequences: { type: 'sequences' } },
   async run(ctx) {
-    const p = { ...HYGIENE_DEFAULTS, id_column: 'id', sequence_column: 'sequence', ...ctx.params };
+    const p = ctx.params;
     const files = await ctx.data.inputFiles(p.path);
     if (files.length === 0) throw new StepError(`no file matches ${p.path}`, 'check the path (relative to where you run strand)');
     const first = await openParquet(files[0]!);

@@ -35,8 +35,6 @@ export const HYGIENE_SCHEMA = {
   shard_rows: { type: 'integer', minimum: 1, default: 10000, description: 'records per shard (the unit of resume)' },
 } as const;
 
-export const HYGIENE_DEFAULTS: HygieneParams = { invalid: 'error', empty: 'skip', duplicates: 'error', shard_rows: 10000 };
-
 export async function writeSequenceShards<P extends object>(
   ctx: StepContext<P>,
   records: AsyncIterable<SourceRecord>,
