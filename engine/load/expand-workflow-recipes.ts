@@ -36,7 +36,7 @@ export interface ExpandedSource {
 }
 
 export function expandWorkflowRecipes(source: YamlSource, context: RecipeContext): Result<ExpandedSource, Diagnostic[]> {
-  const root = source.value as { steps?: Record<string, { uses?: unknown }>; allow_paths?: unknown } | null;
+  const root = source.value as { steps?: Record<string, { uses?: unknown } | null>; allow_paths?: unknown } | null;
   const uses = Object.entries(root?.steps && typeof root.steps === 'object' ? root.steps : {}).filter(
     (entry): entry is [string, { uses: string }] => typeof entry[1]?.uses === 'string' && isRecipeRef(entry[1].uses),
   );

@@ -35,6 +35,7 @@ const BOUNDARIES = new Set<RunEvent['kind']>(['step-started', 'step-finished', '
 
 export function startResourceSampler(emit: EmitRunEvent, intervalMs: number, read: () => ResourceReading = readProcessResources): ResourceSampler {
   let previous = read();
+  let stopped = false;
   const sample = (): void => {
     const current = read();
     emit(resourceSample(previous, current));
@@ -44,9 +45,14 @@ export function startResourceSampler(emit: EmitRunEvent, intervalMs: number, rea
   timer.unref();
   return {
     emit: (event) => {
-      if (BOUNDARIES.has(event.kind) || Date.now() - previous.atMs >= intervalMs) sample();
+      if (!stopped && (BOUNDARIES.has(event.kind) || Date.now() - previous.atMs >= intervalMs)) sample();
       emit(event);
     },
-    stop: () => clearInterval(timer),
+    // Events after the run (`report-written`) pass through unsampled: the report, built before them, has
+    // every sample the journal has.
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }

@@ -18,7 +18,10 @@ function toCell(value: unknown): string | number | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'number' || typeof value === 'string') return value;
-  return String(value);
+  // Timestamps come back as Date, nested and list columns as objects: text that does not depend on the locale.
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object') return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+  return typeof value === 'boolean' ? String(value) : null;
 }
 
 export const parquetSource = defineStep<ParquetParams>({
@@ -58,7 +61,7 @@ export const parquetSource = defineStep<ParquetParams>({
             const sequence = row[p.sequence_column];
             if (typeof sequence !== 'string') throw new StepError(`${label} row ${rowStart + i + 1}: column ${p.sequence_column} is not text`, 'point sequence_column at a string column');
             if (id === null || id === undefined) throw new StepError(`${label} row ${rowStart + i + 1}: the id is empty`, 'every record needs an id');
-            yield { id: String(id), sequence, metadata: Object.fromEntries(wanted.map((c) => [c, toCell(row[c])])), where: `${label} row ${rowStart + i + 1}` };
+            yield { id: String(toCell(id)), sequence, metadata: Object.fromEntries(wanted.map((c) => [c, toCell(row[c])])), where: `${label} row ${rowStart + i + 1}` };
           }
         }
       }

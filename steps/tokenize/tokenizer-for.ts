@@ -6,7 +6,7 @@ import { NT_VOCABULARY, tokenizeNt, type NtVersion } from './nucleotide-transfor
 import type { TokenizerFacts } from './token-shards.js';
 
 export interface Tokenizer {
-  tokenize(sequence: string): Int32Array;
+  tokenize: (sequence: string) => Int32Array;
   facts: TokenizerFacts;
 }
 

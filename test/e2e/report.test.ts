@@ -26,7 +26,7 @@ function journalPoints(events: RunEvent[]): Record<string, number> {
   const expected: Record<string, number> = {
     timeline: count(events, 'step-started', 'step-cached') + count(events, 'shard-done', 'shard-resumed', 'step-attempt', 'step-preempted'),
     resources: 2 * count(events, 'resource-sample'),
-    graph: steps.kind === 'run-started' ? steps.steps.length : 0,
+    graph: steps.steps.length,
   };
   for (const e of events) {
     if (e.kind !== 'step-progress') continue;
