@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { defineStep, StepError } from '../../engine/index.js';
 import { readFastaRecords } from './fasta-records.js';
 import { headerId, parseRegexLineage, parseUniteLineage, RANKS } from './lineage.js';
-import { HYGIENE_SCHEMA, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
+import { HYGIENE_SCHEMA, sourceFiles, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
 
 interface FastaParams extends HygieneParams {
   path: string;
@@ -42,8 +42,7 @@ export const fastaSource = defineStep<FastaParams>({
   outputs: { sequences: { type: 'sequences' } },
   async run(ctx) {
     const p = ctx.params;
-    const files = await ctx.data.inputFiles(p.path);
-    if (files.length === 0) throw new StepError(`no file matches ${p.path}`, 'check the path (relative to where you run strand)');
+    const files = await sourceFiles(ctx, p.path);
     let pattern: RegExp | undefined;
     if (p.lineage === 'regex') {
       if (p.lineage_regex === undefined) throw new StepError('lineage: regex needs lineage_regex', 'e.g. lineage_regex: "g__(?<genus>[^;]+);s__(?<species>[^|]+)"');

@@ -2,7 +2,7 @@
 // read one row group at a time by ranged reads (memory bounded by the row group, whatever the file size).
 import { defineStep, StepError } from '../../engine/index.js';
 import { openParquet, readRowGroups } from './parquet-row-groups.js';
-import { HYGIENE_SCHEMA, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
+import { HYGIENE_SCHEMA, sourceFiles, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
 
 interface ParquetParams extends HygieneParams {
   path: string;
@@ -42,9 +42,8 @@ export const parquetSource = defineStep<ParquetParams>({
   outputs: { sequences: { type: 'sequences' } },
   async run(ctx) {
     const p = ctx.params;
-    const files = await ctx.data.inputFiles(p.path);
-    if (files.length === 0) throw new StepError(`no file matches ${p.path}`, 'check the path (relative to where you run strand)');
-    const first = await openParquet(files[0]!);
+    const files = await sourceFiles(ctx, p.path);
+    const first = await openParquet(files[0]);
     const wanted = p.metadata ?? first.columns.map((c) => c.name).filter((n) => n !== p.id_column && n !== p.sequence_column);
     const columns: MetadataColumn[] = wanted.map((name) => ({ name, kind: NUMERIC.has(first.columns.find((c) => c.name === name)?.type ?? '') ? 'number' : 'text' }));
     async function* records(): AsyncGenerator<SourceRecord> {
