@@ -37,6 +37,8 @@ export interface MetricRow {
   model: 'head' | '1-nn';
   level: string;
   loss: number | null;
+  /** The learning rate of the epoch's last step (warmup, then cosine decay); null for the 1-NN baseline. */
+  lr: number | null;
   accuracy: number;
   macro_f1: number;
   examples: number;
@@ -66,7 +68,7 @@ async function readAll(ctx: StepContext<HeadParams>, levels: readonly string[]) 
 
 export const taxonomyHead = defineStep<HeadParams>({
   id: 'finetune/taxonomy-head',
-  version: '1',
+  version: '2', // 2: the metrics carry the learning rate (`lr`)
   description: 'Train a hierarchical taxonomy head (one classifier per level) on embeddings; export it as ONNX.',
   with: {
     properties: {
@@ -110,6 +112,7 @@ export const taxonomyHead = defineStep<HeadParams>({
     const stepsPerEpoch = Math.ceil(train.length / batchSize);
     const epochs = p.epochs;
     const total = stepsPerEpoch * epochs;
+    const warmup = p.warmup_steps ?? Math.ceil(total / 10);
     const decay = decayMask(layout);
     const restored = ctx.state.load();
     const state = restored
@@ -119,12 +122,12 @@ export const taxonomyHead = defineStep<HeadParams>({
     const adam = { step: state.step, m: state.m, v: state.v };
     const grads = new Float64Array(layout.size);
     const nonzero = nonzeroIndices(x, dim, ids.length);
-    const evaluate = (epoch: number): MetricRow[] => {
+    const evaluate = (epoch: number, lr: number): MetricRow[] => {
       const predicted = levels.map(() => new Int32Array(val.length));
       val.forEach((e, i) => forward(layout, state.params, x, e * dim, nonzero[e]).probs.forEach((pr, l) => (predicted[l]![i] = argmax(pr))));
       return levels.map((level, l) => {
         const m = accuracyAndMacroF1(predicted[l]!, val.map((e) => labels.labels[l]![e]!), labels.classes[l]!.length);
-        return { epoch, model: 'head' as const, level, loss: state.header.lossSum / Math.max(1, state.header.lossCount), accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count };
+        return { epoch, model: 'head' as const, level, loss: state.header.lossSum / Math.max(1, state.header.lossCount), lr, accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count };
       });
     };
     let perm: number[] = [];
@@ -138,12 +141,13 @@ export const taxonomyHead = defineStep<HeadParams>({
       const within = state.step % stepsPerEpoch;
       const batch = perm.slice(within * batchSize, (within + 1) * batchSize);
       const loss = lossAndGradients(layout, state.params, x, labels.labels, batch, weights, grads, nonzero);
-      adamwStep(state.params, grads, adam, learningRate(state.step + 1, p.lr, p.warmup_steps ?? Math.ceil(total / 10), total), p.weight_decay, decay);
+      const lr = learningRate(state.step + 1, p.lr, warmup, total);
+      adamwStep(state.params, grads, adam, lr, p.weight_decay, decay);
       state.step++;
       state.header.lossSum += loss;
       state.header.lossCount++;
       if (state.step % stepsPerEpoch === 0) {
-        const rows = evaluate(epoch + 1);
+        const rows = evaluate(epoch + 1, lr);
         state.header.metrics.push(...rows);
         state.header.lossSum = 0;
         state.header.lossCount = 0;
@@ -162,7 +166,7 @@ export const taxonomyHead = defineStep<HeadParams>({
       const nn = nearestNeighbours({ flat: x, dim, rows: val }, { flat: x, dim, rows: train });
       levels.forEach((level, l) => {
         const m = accuracyAndMacroF1(nn.map((n) => labels.labels[l]![n.index]!), val.map((e) => labels.labels[l]![e]!), labels.classes[l]!.length);
-        metrics.push({ epoch: epochs, model: '1-nn', level, loss: null, accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count });
+        metrics.push({ epoch: epochs, model: '1-nn', level, loss: null, lr: null, accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count });
       });
     }
     const onnx = headToOnnx(layout, state.params, levels);
@@ -174,6 +178,7 @@ export const taxonomyHead = defineStep<HeadParams>({
         model: arrow.vectorFromArray(metrics.map((m) => m.model), new arrow.Utf8()),
         level: arrow.vectorFromArray(metrics.map((m) => m.level), new arrow.Utf8()),
         loss: arrow.vectorFromArray(metrics.map((m) => m.loss), new arrow.Float64()),
+        lr: arrow.vectorFromArray(metrics.map((m) => m.lr), new arrow.Float64()),
         accuracy: arrow.vectorFromArray(metrics.map((m) => m.accuracy), new arrow.Float64()),
         macro_f1: arrow.vectorFromArray(metrics.map((m) => m.macro_f1), new arrow.Float64()),
         examples: arrow.vectorFromArray(metrics.map((m) => m.examples), new arrow.Int32()),
