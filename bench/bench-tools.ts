@@ -17,7 +17,7 @@ export function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-export async function timeIt(fn: () => Promise<unknown> | unknown, repeats = 3): Promise<number> {
+export async function timeIt(fn: () => unknown, repeats = 3): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const start = performance.now();

@@ -79,6 +79,8 @@ export interface StepPlugin<P extends object = object> {
    * engine's process, and a device that declares `runtime: jax` refuses it at validate time.
    */
   runtimes?: readonly Runtime[];
+  // A step that has nothing to report simply returns: `void` is the plain way to say so in a plugin's type.
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
   run(ctx: StepContext<P>): Promise<StepSummary | void>;
 }
 

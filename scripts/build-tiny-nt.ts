@@ -9,9 +9,10 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeModel, TensorType, type Graph, type Node, type Tensor } from '../steps/onnx-proto.js';
+import { encodeModel, TensorType, type Node } from '../steps/onnx-proto.js';
 import { seededRandom } from '../steps/seeded-random.js';
 import { encodeSafetensors, type NamedTensor } from './encode-safetensors.js';
+import { encoderGraph, graphParts } from './onnx-graph-builder.js';
 
 export interface EncoderShape {
   vocab: number;
@@ -106,13 +107,12 @@ export function buildTinyNt(shape: EncoderShape = TINY_NT): Uint8Array {
   const { hidden, heads, layers, ffn } = shape;
   const headDim = hidden / heads;
   const weights = new Map(tinyNtWeights(shape).map((t) => [t.name, t]));
-  const initializers: Tensor[] = [];
-  const nodes: Node[] = [];
+  const parts = graphParts();
+  const { nodes, ints } = parts;
   const used = (name: string): string => {
     const t = weights.get(name);
     if (t === undefined) throw new Error(`no weight ${name}`);
-    initializers.push({ name, dims: t.dims, type: TensorType.FLOAT, data: t.data });
-    return name;
+    return parts.floats(name, t.dims, t.data);
   };
   // ONNX MatMul takes [in, out]: the graph holds the transpose of each torch-layout weight.
   const transposed = (name: string): string => {
@@ -120,17 +120,9 @@ export function buildTinyNt(shape: EncoderShape = TINY_NT): Uint8Array {
     const [rows, cols] = t.dims as [number, number];
     const data = new Float32Array(t.data.length);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[c * rows + r] = t.data[r * cols + c]!;
-    initializers.push({ name: `${name}.T`, dims: [cols, rows], type: TensorType.FLOAT, data });
-    return `${name}.T`;
+    return parts.floats(`${name}.T`, [cols, rows], data);
   };
-  const constant = (name: string, dims: number[], values: number[] | Float32Array): string => {
-    initializers.push({ name, dims, type: TensorType.FLOAT, data: Float32Array.from(values) });
-    return name;
-  };
-  const ints = (name: string, dims: number[], values: number[]): string => {
-    initializers.push({ name, dims, type: TensorType.INT64, data: BigInt64Array.from(values.map(BigInt)) });
-    return name;
-  };
+  const constant = parts.floats;
   let counter = 0;
   const op = (type: string, inputs: string[], attributes?: Node['attributes']): string => {
     const out = `${type.toLowerCase()}_${counter++}`;
@@ -184,17 +176,7 @@ export function buildTinyNt(shape: EncoderShape = TINY_NT): Uint8Array {
   const final = 'esm.encoder.emb_layer_norm_after';
   nodes.push({ op: 'LayerNormalization', inputs: [x, used(`${final}.weight`), used(`${final}.bias`)], outputs: ['last_hidden_state'], attributes: { axis: -1, epsilon: { float: LAYER_NORM_EPS } } });
 
-  const graph: Graph = {
-    name: 'tiny-nt',
-    nodes,
-    initializers,
-    inputs: [
-      { name: 'input_ids', type: TensorType.INT64, shape: ['batch', 'sequence'] },
-      { name: 'attention_mask', type: TensorType.INT64, shape: ['batch', 'sequence'] },
-    ],
-    outputs: [{ name: 'last_hidden_state', type: TensorType.FLOAT, shape: ['batch', 'sequence', hidden] }],
-  };
-  return encodeModel(graph, 17, 'strand/scripts/build-tiny-nt', {
+  return encodeModel(encoderGraph('tiny-nt', parts, hidden, ['batch', 'sequence']), 17, 'strand/scripts/build-tiny-nt', {
     'strand.tokenizer': 'nucleotide-transformer',
     'strand.tokenizer_version': '2',
     'strand.architecture': 'nucleotide-transformer-v2',

@@ -161,7 +161,7 @@ export function encodeModel(graph: Graph, opset: number, producer: string, metad
 
 export interface ExternalDataLayout {
   /** One file for every external tensor (`model.onnx_data`), or `per-tensor`: one file per tensor, named after it. */
-  location: string | 'per-tensor';
+  location: string;
   /** Tensors smaller than this many bytes stay inside the model (onnx's size_threshold; default 1024). */
   threshold?: number;
 }

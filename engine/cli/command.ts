@@ -3,8 +3,8 @@
 import type { FlagSpec, ParsedArgs } from './parse-args.js';
 
 export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
   cwd: string;
   env: Record<string, string | undefined>;
   /** Both stdin and stdout are a terminal, outside CI: interactive views are possible. */

@@ -53,6 +53,8 @@ const io: CliIo = {
   cwd: process.cwd(),
   env: process.env,
   // CI services set CI even when they allocate a terminal: they get plain output, as a pipe would.
+  // isTTY is undefined (not false, whatever @types/node says) when the stream is not a terminal.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
   isTTY: process.stdout.isTTY === true && process.stdin.isTTY === true && !['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false'),
 };
 

@@ -16,7 +16,7 @@ export interface CredentialProblem {
 function describe(error: unknown, file: string | undefined): string {
   const e = error as { code?: unknown; response?: { status?: unknown; data?: { error?: unknown } } };
   const where = file === undefined ? 'Application Default Credentials' : `the credentials in ${file} (GOOGLE_APPLICATION_CREDENTIALS)`;
-  if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') return `${where}: the file cannot be read (${String(e.code)})`;
+  if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') return `${where}: the file cannot be read (${e.code})`;
   if (error instanceof SyntaxError) return `${where}: the file is not valid JSON`;
   if (typeof e.response?.status === 'number') {
     const reason = typeof e.response.data?.error === 'string' ? ` ${e.response.data.error}` : '';

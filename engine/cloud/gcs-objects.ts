@@ -98,7 +98,7 @@ export class GcsObjects {
         const [files, next] = await this.storage.bucket(location.bucket).getFiles({ prefix, autoPaginate: false, maxResults: this.pageSize, ...(pageToken ? { pageToken } : {}) });
         for (const file of files) {
           const name = file.name;
-          if (matcher ? matcher.test(name) : name === path || name.startsWith(`${path}/`) || path === '') found.push(versionOf(location.bucket, file.metadata as Record<string, unknown>));
+          if (matcher ? matcher.test(name) : name === path || name.startsWith(`${path}/`) || path === '') found.push(versionOf(location.bucket, file.metadata));
         }
         pageToken = (next as { pageToken?: string } | null)?.pageToken;
       } while (pageToken);
@@ -244,7 +244,7 @@ export class GcsObjects {
         await Promise.race([once(stream, 'finish'), once(stream, 'error')]).catch(() => undefined);
         rethrow();
         const [metadata] = await file.getMetadata();
-        const written = versionOf(location.bucket, metadata as Record<string, unknown>);
+        const written = versionOf(location.bucket, metadata);
         if (written.size !== size || written.crc32c !== crc.toString()) {
           throw new StepError(`${uri} does not match what was written (${written.size} bytes, crc32c ${written.crc32c}; expected ${size} bytes, crc32c ${crc.toString()})`, 'delete the object and run again');
         }

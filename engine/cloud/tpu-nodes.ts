@@ -61,7 +61,7 @@ export function isReady(node: Pick<TpuNode, 'state' | 'queuedResource'>): boolea
 }
 
 function enumName(values: Record<string | number, string | number>, value: unknown): string {
-  return typeof value === 'number' ? String(values[value] ?? value) : String(value ?? 'STATE_UNSPECIFIED');
+  return typeof value === 'number' ? String(values[value] ?? value) : typeof value === 'string' ? value : 'STATE_UNSPECIFIED';
 }
 
 /** A Google API error as a message a user can act on. */
@@ -120,12 +120,12 @@ export class TpuNodes {
   }
 
   private toNode(node: NodeMessage, queuedState?: string): TpuNode {
-    const id = String(node.name ?? '').split('/').pop()!;
-    const queued = node.queuedResource ? String(node.queuedResource).split('/').pop()! : undefined;
+    const id = (node.name ?? '').split('/').pop()!;
+    const queued = node.queuedResource ? node.queuedResource.split('/').pop()! : undefined;
     return {
       id,
       state: enumName(NodeState, node.state),
-      acceleratorType: String(node.acceleratorType ?? ''),
+      acceleratorType: node.acceleratorType ?? '',
       workers: node.networkEndpoints?.length ?? 0,
       labels: (node.labels ?? {}),
       ...(queued !== undefined ? { queuedResource: { id: queued, state: queuedState ?? 'UNKNOWN' } } : {}),
@@ -182,7 +182,7 @@ export class TpuNodes {
       const queuedState = await this.queuedState(id);
       return queuedState === undefined ? undefined : { id, state: 'CREATING', acceleratorType: '', workers: 0, labels: {}, queuedResource: { id, state: queuedState } };
     }
-    const queued = node.queuedResource ? String(node.queuedResource).split('/').pop()! : undefined;
+    const queued = node.queuedResource ? node.queuedResource.split('/').pop()! : undefined;
     return this.toNode(node, queued === undefined ? undefined : await this.queuedState(queued));
   }
 

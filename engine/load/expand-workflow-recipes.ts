@@ -12,6 +12,7 @@ import { isRecipeRef, type LoadedRecipe } from '../recipes/recipe.js';
 import { LOCK_FILE, lockPath, readLock, type RecipeLock } from '../recipes/recipe-lock.js';
 import { recipeSearchPath, resolveRecipe } from '../recipes/resolve-recipe.js';
 import { ok, type Result } from '../util/result.js';
+import { uriScheme } from '../workflow/path-params.js';
 import type { YamlSource } from '../workflow/yaml-source.js';
 
 export interface RecipeContext {
@@ -36,7 +37,7 @@ export interface ExpandedSource {
 }
 
 export function expandWorkflowRecipes(source: YamlSource, context: RecipeContext): Result<ExpandedSource, Diagnostic[]> {
-  const root = source.value as { steps?: Record<string, { uses?: unknown }>; allow_paths?: unknown } | null;
+  const root = source.value as { steps?: Record<string, { uses?: unknown } | null>; allow_paths?: unknown } | null;
   const uses = Object.entries(root?.steps && typeof root.steps === 'object' ? root.steps : {}).filter(
     (entry): entry is [string, { uses: string }] => typeof entry[1]?.uses === 'string' && isRecipeRef(entry[1].uses),
   );
@@ -48,6 +49,15 @@ export function expandWorkflowRecipes(source: YamlSource, context: RecipeContext
   const byRef = new Map<string, LoadedRecipe>();
   for (const [id, step] of uses) {
     const where = source.locate(['steps', id, 'uses']);
+    const scheme = uriScheme(step.uses);
+    if (scheme !== undefined) {
+      // Loading reads recipes from the project only: a recipe in a bucket would need credentials to
+      // validate, a generation pin in strand.lock, and trust in the code its local plugins would run.
+      expanded.diagnostics.push(
+        errorAt('unsupported-uri', where, `recipe ${step.uses} is a ${scheme}:// URI; recipes are read from files in the project`, `copy it in (${scheme === 'gs' ? `gcloud storage cp ${step.uses} recipes/` : 'download it into recipes/'}) and write uses: ./recipes/${step.uses.split('/').pop() ?? 'NAME.yaml'}; strand.lock then pins it by digest`),
+      );
+      continue;
+    }
     const path = resolveRecipe(step.uses, context.file, context.workdir, context.env);
     if (path === undefined) {
       const hint = step.uses.startsWith('recipe:') ? `searched: ${recipeSearchPath(context.workdir, context.env).join(', ')} (STRAND_RECIPE_PATH adds folders)` : 'a recipe path is relative to the workflow file';

@@ -16,7 +16,7 @@ export interface LoadedPlugins {
 
 export async function loadLocalPlugins(file: string, source: YamlSource, builtins: readonly StepPlugin[]): Promise<LoadedPlugins> {
   const loaded: LoadedPlugins = { plugins: new Map(builtins.map((p) => [p.id, p])), failed: new Set(), diagnostics: [] };
-  const steps = (source.value as { steps?: Record<string, { uses?: unknown }> } | null)?.steps;
+  const steps = (source.value as { steps?: Record<string, { uses?: unknown } | null> } | null)?.steps;
   for (const [id, step] of Object.entries(steps && typeof steps === 'object' ? steps : {})) {
     const uses = step?.uses;
     if (typeof uses !== 'string') continue;

@@ -150,7 +150,7 @@ class ModelDecoder {
     let raw: [number, number] | undefined;
     const intData: bigint[] = [];
     const entries: Record<string, string> = {};
-    let external = false;
+    let external = false as boolean; // set inside the field callback
     r.fields(from, to, (field, wire, value, a, b) => {
       if (field === 1) dims.push(...r.integers(wire, value, a, b).map(signed));
       else if (field === 2 && wire === 0) dataType = Number(value);

@@ -11,7 +11,9 @@ function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): st
 
 export function explainMiss(previous: Fingerprint | undefined, current: Fingerprint): RerunReason[] {
   if (previous === undefined) return [{ kind: 'no-previous-result' }];
-  if (previous.schema !== current.schema) return [{ kind: 'fingerprint-layout-changed' }];
+  // Read from the store: a record written by an older Strand can carry another layout than the type says.
+  const previousSchema: number = previous.schema;
+  if (previousSchema !== current.schema) return [{ kind: 'fingerprint-layout-changed' }];
   const reasons: RerunReason[] = [];
   if (previous.plugin !== current.plugin || previous.pluginVersion !== current.pluginVersion) {
     reasons.push({ kind: 'plugin-changed', from: `${previous.plugin}@${previous.pluginVersion}`, to: `${current.plugin}@${current.pluginVersion}` });

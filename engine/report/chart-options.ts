@@ -77,7 +77,7 @@ function rates(model: ReportModel): ChartSpec[] {
   return counters.map((counter) => {
     const series = model.steps
       .filter((s) => (s.rates[counter]?.length ?? 0) > 0)
-      .map((s) => ({ id: `${s.step}`, name: s.step, type: 'line', showSymbol: true, symbolSize: 5, data: s.rates[counter]!.map((p) => [round(p.t), round(p.perSecond, 1)]) }));
+      .map((s) => ({ id: s.step, name: s.step, type: 'line', showSymbol: true, symbolSize: 5, data: s.rates[counter]!.map((p) => [round(p.t), round(p.perSecond, 1)]) }));
     return {
       id: `rate-${counter}`,
       title: `${counter}/s over time (since each step started)`,

@@ -50,7 +50,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunStatus> {
 
   const outcomes = new Map<string, StepOutcome>();
   const running = new Map<string, Promise<void>>();
-  let stopLaunching = false;
+  let stopLaunching = false as boolean; // set when an outcome settles
   const pending = [...workflow.steps];
 
   while (pending.length > 0 || running.size > 0) {
@@ -173,7 +173,9 @@ async function executeStep(
       return { status: 'interrupted' };
     }
     const hint = error instanceof StepError ? error.hint : systemHint(error as NodeJS.ErrnoException);
-    const message = error instanceof StepError ? error.message : `${(error as Error).message ?? String(error)}`;
+    // Any object with a message (an Error from another realm too), else the thrown value itself.
+    const thrown = (error as { message?: unknown } | null)?.message;
+    const message = typeof thrown === 'string' ? thrown : String(error);
     emit({ kind: 'step-failed', step: step.id, message, ...(hint !== undefined ? { hint } : {}), time: time() });
     return { status: 'failed' };
   }

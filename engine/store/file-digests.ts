@@ -69,7 +69,7 @@ export class FileDigests {
 
   save(): void {
     if (!this.dirty) return;
-    for (const path of Object.keys(this.entries)) if (!existsSync(path)) delete this.entries[path];
+    this.entries = Object.fromEntries(Object.entries(this.entries).filter(([path]) => existsSync(path)));
     writeFileAtomic(this.cachePath, JSON.stringify(this.entries));
     this.dirty = false;
   }

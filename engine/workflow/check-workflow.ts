@@ -7,6 +7,7 @@ import { topoSort } from '../graph/topo-sort.js';
 import type { StepPlugin } from '../index.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { expressionsIn, locateExpression, resolveParams } from './expressions.js';
+import { withParamDefaults } from './param-defaults.js';
 import { resolveParamValues } from './param-values.js';
 import { checkAgainstSchema } from './schema-diagnostics.js';
 import type { ParamSpec, StepPlacement, StepSpec, Workflow } from './workflow.js';
@@ -138,7 +139,9 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
       plugin: stepPlugins.get(id)!,
       needs: (raw.needs as string[] | undefined) ?? [],
       with: withValue,
-      params: resolveParams(withValue, params.values) as Record<string, unknown>,
+      params: withParamDefaults(stepPlugins.get(id)!.with, resolveParams(withValue, params.values) as Record<string, unknown>),
+      // The key keeps `with:` as written, without the schema's defaults: filling them in here would change
+      // every existing cache key; a changed default comes with a new plugin version, which is in the key.
       keyParams: resolveParams(withValue, keyValues) as Record<string, unknown>,
       inputs: wiring.inputs[id] ?? {},
       placement: {

@@ -11,13 +11,14 @@ type RawStep = { needs?: unknown; inputs?: unknown };
 
 export function wirePorts(
   source: YamlSource,
-  rawSteps: Record<string, RawStep>,
+  rawSteps: Readonly<Record<string, RawStep | null>>,
   plugins: ReadonlyMap<string, StepPlugin>,
 ): { inputs: Record<string, Record<string, PortWire>>; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const inputs: Record<string, Record<string, PortWire>> = {};
   for (const [id, step] of Object.entries(rawSteps)) {
     const plugin = plugins.get(id);
+    // YAML can hold anything where a step is expected (reported by the schema check).
     if (plugin === undefined || step === null || typeof step !== 'object') continue;
     const wires: Record<string, PortWire> = {};
     const explicit = (step.inputs !== null && typeof step.inputs === 'object' ? step.inputs : {}) as Record<string, unknown>;

@@ -37,9 +37,9 @@ export interface StepSpec {
   needs: string[];
   /** `with:` as written, expressions unresolved. */
   with: Record<string, unknown>;
-  /** `with:` after `${{ params.X }}` substitution. */
+  /** `with:` after `${{ params.X }}` substitution, with the plugin schema's defaults filled in. */
   params: Record<string, unknown>;
-  /** `with:` as it enters the cache key: secrets replaced by `[secret:NAME]`. */
+  /** `with:` as it enters the cache key: secrets replaced by `[secret:NAME]`, no schema defaults (as written). */
   keyParams: Record<string, unknown>;
   inputs: Record<string, PortWire>;
   placement: StepPlacement;

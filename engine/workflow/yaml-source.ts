@@ -34,7 +34,7 @@ const ALIAS = /(^|[\s[{,:-])\*[^\s,\]}]/m;
 
 interface PositionedDocument {
   doc: Document;
-  at(offset: number, length: number): SourceLocation;
+  at: (offset: number, length: number) => SourceLocation;
 }
 
 function positioned(file: string, text: string): PositionedDocument {

@@ -15,7 +15,7 @@ interface HeadMeta {
   dim: number;
 }
 
-export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_threshold?: number; novel_distance?: number; batch_size?: number }>({
+export const classifyTaxonomy = defineStep<{ novel_level: string; novel_threshold: number; novel_distance?: number; batch_size: number }>({
   id: 'classify/taxonomy',
   version: '1',
   description: 'Predict a lineage with per-level confidence from a trained taxonomy head; flag novel candidates.',
@@ -39,10 +39,10 @@ export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_thresho
     const modelTable = await ctx.input('model').readShard(0);
     const onnx = modelTable.getChild('onnx')!.get(0) as Uint8Array;
     const meta = JSON.parse(String(modelTable.getChild('meta')!.get(0))) as HeadMeta;
-    const novelLevel = ctx.params.novel_level ?? 'genus';
+    const novelLevel = ctx.params.novel_level;
     const novelIndex = meta.levels.indexOf(novelLevel);
     if (novelIndex < 0) throw new StepError(`novel_level ${novelLevel} is not a level of the head`, `levels: ${meta.levels.join(', ')}`);
-    const threshold = ctx.params.novel_threshold ?? 0.8;
+    const threshold = ctx.params.novel_threshold;
     const ort = await import('onnxruntime-node');
     const session = await ort.InferenceSession.create(onnx);
     const embeddings = ctx.input('embeddings');
@@ -64,7 +64,7 @@ export const classifyTaxonomy = defineStep<{ novel_level?: string; novel_thresho
           const confidence = meta.levels.map(() => [] as number[]);
           const flags: boolean[] = [];
           const nearest = reference ? nearestNeighbours({ flat, dim }, reference).map((n) => n.distance) : undefined;
-          const batch = ctx.params.batch_size ?? 256;
+          const batch = ctx.params.batch_size;
           for (let start = 0; start < ids.length; start += batch) {
             const rows = Math.min(batch, ids.length - start);
             const out = await session.run({ embedding: new ort.Tensor('float32', flat.slice(start * dim, (start + rows) * dim), [rows, dim]) });

@@ -15,7 +15,7 @@ const { Table } = arrow;
 
 /** The pooling rule of a step's params and its tokens; CLS pooling needs a tokenizer that puts CLS first. */
 export function poolingRule(p: PoolingParams, facts: TokenizerFacts): PoolingRule {
-  const rule = { pooling: p.pooling ?? 'mean', includeCls: p.include_cls ?? true, prefix: facts.prefix, normalize: p.normalize ?? false } as const;
+  const rule = { pooling: p.pooling, includeCls: p.include_cls, prefix: facts.prefix, normalize: p.normalize } as const;
   if (rule.pooling === 'cls' && facts.prefix < 1) throw new StepError(`pooling: cls needs a tokenizer that puts CLS first; ${facts.tokenizer} does not`, 'use pooling: mean');
   return rule;
 }
@@ -52,7 +52,7 @@ export async function embedShardsWithOnnx<P extends object>(ctx: StepContext<P>,
       await output.shard(index, async () => {
         const table = await input.readShard(index);
         const rows = readTokenLists(table, 'tokens');
-        const embedded = await (pool ?? embedder).embed(rows, facts.pad_id, p.batch_size ?? 32, rule, p.bucket ?? true);
+        const embedded = await (pool ?? embedder).embed(rows, facts.pad_id, p.batch_size, rule, p.bucket);
         dim = embedded.dim;
         const merged = mergeWindows(readText(table, 'id'), embedded.flat, dim, rule.normalize);
         sequences += merged.ids.length;

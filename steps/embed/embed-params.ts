@@ -4,17 +4,17 @@
 import type { Pooling } from './pooling.js';
 
 export interface PoolingParams {
-  pooling?: Pooling;
-  include_cls?: boolean;
-  normalize?: boolean;
+  pooling: Pooling;
+  include_cls: boolean;
+  normalize: boolean;
 }
 
 /** onnxruntime execution settings (not in the cache key). */
 export interface OnnxExecutionParams {
   output?: string;
-  batch_size?: number;
+  batch_size: number;
   threads?: number;
-  bucket?: boolean;
+  bucket: boolean;
 }
 
 export const POOLING_SCHEMA = {

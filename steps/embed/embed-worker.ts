@@ -21,9 +21,11 @@ export type EmbedReply = { id: number; flat: Float32Array; dim: number } | { id:
 const { model, label, threads, output } = workerData as { model: string; label: string; threads: number; output?: string };
 const opening = OnnxEmbedder.open(model, label, { threads, ...(output ? { output } : {}) });
 
-parentPort!.on('message', async (request: EmbedRequest | 'close') => {
+// Never rejects: a failed request is answered with its error, and a session that failed to open (already
+// answered that way) has nothing to close.
+async function handle(request: EmbedRequest | 'close'): Promise<void> {
   if (request === 'close') {
-    await (await opening).close();
+    await opening.then((embedder) => embedder.close(), () => undefined);
     parentPort!.close();
     return;
   }
@@ -36,4 +38,6 @@ parentPort!.on('message', async (request: EmbedRequest | 'close') => {
     const hint = error instanceof StepError ? error.hint : undefined;
     parentPort!.postMessage({ id: request.id, error: { message: (error as Error).message, ...(hint ? { hint } : {}) } } satisfies EmbedReply);
   }
-});
+}
+
+parentPort!.on('message', (request: EmbedRequest | 'close') => void handle(request));

@@ -7,9 +7,9 @@ import { kmerProfile, type ProfileNorm } from './kmer-profile-vector.js';
 const { Table } = arrow;
 
 export interface KmerProfileParams {
-  k?: number;
-  canonical?: boolean;
-  normalize?: ProfileNorm;
+  k: number;
+  canonical: boolean;
+  normalize: ProfileNorm;
 }
 
 export const kmerProfileEmbed = defineStep<KmerProfileParams>({
@@ -27,9 +27,9 @@ export const kmerProfileEmbed = defineStep<KmerProfileParams>({
   shardParallel: { shardsFrom: 'sequences' },
   outputs: { embeddings: { type: 'embeddings' } },
   async run(ctx) {
-    const k = ctx.params.k ?? 4;
-    const canonical = ctx.params.canonical ?? false;
-    const norm = ctx.params.normalize ?? 'l2';
+    const k = ctx.params.k;
+    const canonical = ctx.params.canonical;
+    const norm = ctx.params.normalize;
     const input = ctx.input('sequences');
     const output = ctx.output('embeddings');
     const dim = 4 ** k;

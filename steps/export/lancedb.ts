@@ -11,9 +11,9 @@ import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 export interface LanceParams {
   uri: string;
   table: string;
-  mode?: 'create' | 'overwrite' | 'append';
-  include_sequence?: boolean;
-  ann_min_rows?: number;
+  mode: 'create' | 'overwrite' | 'append';
+  include_sequence: boolean;
+  ann_min_rows: number;
 }
 
 export const lancedbExport = defineStep<LanceParams>({
@@ -33,7 +33,7 @@ export const lancedbExport = defineStep<LanceParams>({
   inputs: EXPORT_INPUTS,
   outputs: {},
   async run(ctx) {
-    const p = { mode: 'overwrite' as const, include_sequence: true, ann_min_rows: 10000, ...ctx.params };
+    const p = ctx.params;
     process.env.LANCEDB_LOG ??= 'error'; // LanceDB's Rust logger warns on every new table
     const lancedb = await import('@lancedb/lancedb');
     const embeddings = ctx.input('embeddings');

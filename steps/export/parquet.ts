@@ -40,11 +40,11 @@ function columnData(table: Table): { name: string; data: unknown[] }[] {
     }
     if (String(field.type) === 'Utf8') return { name: field.name, data: readText(table, field.name) };
     if (String(field.type) === 'Bool') return { name: field.name, data: Array.from(table.getChild(field.name)!.toArray() as ArrayLike<boolean | null>) };
-    return { name: field.name, data: Array.from(table.getChild(field.name)!.toArray() as ArrayLike<number | null>, (v) => (v === null ? null : Number(v))) };
+    return { name: field.name, data: Array.from(table.getChild(field.name)!.toArray() as ArrayLike<number | bigint | null>, (v) => (v === null ? null : Number(v))) };
   });
 }
 
-export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'arrow'; include_sequence?: boolean }>({
+export const parquetExport = defineStep<{ path: string; format: 'parquet' | 'arrow'; include_sequence: boolean }>({
   id: 'export/parquet',
   version: '1',
   description: 'Write vectors and metadata to a Parquet (or Arrow IPC) file.',
@@ -65,7 +65,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
     const file = await ctx.data.createOutput(ctx.params.path);
     let rows = 0;
     try {
-      const format = ctx.params.format ?? 'parquet';
+      const format = ctx.params.format;
       let parquet: ParquetWriter | undefined;
       const bytes = new ByteWriter();
       const arrowBatches: RecordBatch[] = [];
@@ -79,7 +79,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
           file.abort();
           return;
         }
-        const table = await exportShard(embeddings, metadata, index, ctx.params.include_sequence ?? true);
+        const table = await exportShard(embeddings, metadata, index, ctx.params.include_sequence);
         rows += table.numRows;
         if (format === 'arrow') {
           arrowBatches.push(...table.batches);
@@ -88,7 +88,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
           // Row groups of at most ROW_GROUP rows: the writer's per-value JS arrays stay small.
           for (let start = 0; start < table.numRows; start += ROW_GROUP) {
             const slice = table.slice(start, start + ROW_GROUP);
-            parquet.write({ columnData: columnData(slice), rowGroupSize: slice.numRows });
+            await parquet.write({ columnData: columnData(slice), rowGroupSize: slice.numRows });
             await flushBytes();
           }
         }
@@ -96,7 +96,7 @@ export const parquetExport = defineStep<{ path: string; format?: 'parquet' | 'ar
       }
       if (arrowBatches.length > 0) await file.write(arrow.tableToIPC(new arrow.Table(arrowBatches), 'file'));
       if (parquet) {
-        parquet.finish();
+        await parquet.finish();
         await flushBytes();
       }
       await file.commit();

@@ -4,13 +4,14 @@
 import type { GroupBy } from './split.js';
 import { DEFAULT_LEVEL_WEIGHTS, DEFAULT_LEVELS } from './taxonomy-labels.js';
 
+/** As the step receives them: every param with a schema default is filled in (engine/workflow/param-defaults.ts). */
 export interface LabelParams {
-  levels?: string[];
+  levels: string[];
   weights?: Record<string, number>;
-  keep_placeholders?: boolean;
-  val_fraction?: number;
-  group_by?: GroupBy;
-  seed?: number;
+  keep_placeholders: boolean;
+  val_fraction: number;
+  group_by: GroupBy;
+  seed: number;
 }
 
 export const LABEL_PARAMS_SCHEMA = {
@@ -24,6 +25,6 @@ export const LABEL_PARAMS_SCHEMA = {
 
 /** The levels and their loss weights, with the defaults. */
 export function levelWeights(p: LabelParams): { levels: string[]; weights: number[] } {
-  const levels = p.levels ?? [...DEFAULT_LEVELS];
+  const levels = p.levels;
   return { levels, weights: levels.map((l) => p.weights?.[l] ?? DEFAULT_LEVEL_WEIGHTS[l] ?? 1) };
 }

@@ -16,14 +16,14 @@ import { decodeTrainingState, encodeTrainingState } from './training-state.js';
 import { seededRandom, seededShuffle } from '../seeded-random.js';
 
 export interface HeadParams extends LabelParams {
-  hidden?: number;
-  epochs?: number;
-  batch_size?: number;
-  lr?: number;
-  weight_decay?: number;
+  hidden: number;
+  epochs: number;
+  batch_size: number;
+  lr: number;
+  weight_decay: number;
   warmup_steps?: number;
-  checkpoint_every?: number;
-  baseline?: boolean;
+  checkpoint_every: number;
+  baseline: boolean;
   model_path?: string;
   metrics_path?: string;
 }
@@ -33,6 +33,8 @@ export interface MetricRow {
   model: 'head' | '1-nn';
   level: string;
   loss: number | null;
+  /** The learning rate of the epoch's last step (warmup, then cosine decay); null for the 1-NN baseline. */
+  lr: number | null;
   accuracy: number;
   macro_f1: number;
   examples: number;
@@ -51,7 +53,7 @@ async function readAll(ctx: StepContext<HeadParams>, levels: readonly string[]) 
 
 export const taxonomyHead = defineStep<HeadParams>({
   id: 'finetune/taxonomy-head',
-  version: '1',
+  version: '2', // 2: the metrics carry the learning rate (`lr`)
   description: 'Train a hierarchical taxonomy head (one classifier per level) on embeddings; export it as ONNX.',
   with: {
     properties: {
@@ -74,17 +76,18 @@ export const taxonomyHead = defineStep<HeadParams>({
   async run(ctx) {
     const p = ctx.params;
     const { levels, weights } = levelWeights(p);
-    const seed = p.seed ?? 1;
+    const seed = p.seed;
     const { ids, x, dim, columns } = await readAll(ctx, levels);
-    const labels = buildLabels(levels, columns, p.keep_placeholders ?? false);
-    const groupBy = p.group_by ?? 'none';
-    const { train, val } = trainingSplit(ids, columns, levels, groupBy, p.val_fraction ?? 0.2, seed);
+    const labels = buildLabels(levels, columns, p.keep_placeholders);
+    const groupBy = p.group_by;
+    const { train, val } = trainingSplit(ids, columns, levels, groupBy, p.val_fraction, seed);
 
-    const layout = headLayout({ dim, hidden: p.hidden ?? 128, classes: labels.classes.map((c) => Math.max(1, c.length)) });
-    const batchSize = p.batch_size ?? 64;
+    const layout = headLayout({ dim, hidden: p.hidden, classes: labels.classes.map((c) => Math.max(1, c.length)) });
+    const batchSize = p.batch_size;
     const stepsPerEpoch = Math.ceil(train.length / batchSize);
-    const epochs = p.epochs ?? 20;
+    const epochs = p.epochs;
     const total = stepsPerEpoch * epochs;
+    const warmup = p.warmup_steps ?? Math.ceil(total / 10);
     const decay = decayMask(layout);
     const restored = ctx.state.load();
     const state = restored
@@ -94,12 +97,12 @@ export const taxonomyHead = defineStep<HeadParams>({
     const adam = { step: state.step, m: state.m, v: state.v };
     const grads = new Float64Array(layout.size);
     const nonzero = nonzeroIndices(x, dim, ids.length);
-    const evaluate = (epoch: number): MetricRow[] => {
+    const evaluate = (epoch: number, lr: number): MetricRow[] => {
       const predicted = levels.map(() => new Int32Array(val.length));
       val.forEach((e, i) => forward(layout, state.params, x, e * dim, nonzero[e]).probs.forEach((pr, l) => (predicted[l]![i] = argmax(pr))));
       return levels.map((level, l) => {
         const m = accuracyAndMacroF1(predicted[l]!, val.map((e) => labels.labels[l]![e]!), labels.classes[l]!.length);
-        return { epoch, model: 'head' as const, level, loss: state.header.lossSum / Math.max(1, state.header.lossCount), accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count };
+        return { epoch, model: 'head' as const, level, loss: state.header.lossSum / Math.max(1, state.header.lossCount), lr, accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count };
       });
     };
     let perm: number[] = [];
@@ -113,19 +116,20 @@ export const taxonomyHead = defineStep<HeadParams>({
       const within = state.step % stepsPerEpoch;
       const batch = perm.slice(within * batchSize, (within + 1) * batchSize);
       const loss = lossAndGradients(layout, state.params, x, labels.labels, batch, weights, grads, nonzero);
-      adamwStep(state.params, grads, adam, learningRate(state.step + 1, p.lr ?? 0.01, p.warmup_steps ?? Math.ceil(total / 10), total), p.weight_decay ?? 0.01, decay);
+      const lr = learningRate(state.step + 1, p.lr, warmup, total);
+      adamwStep(state.params, grads, adam, lr, p.weight_decay, decay);
       state.step++;
       state.header.lossSum += loss;
       state.header.lossCount++;
       if (state.step % stepsPerEpoch === 0) {
-        const rows = evaluate(epoch + 1);
+        const rows = evaluate(epoch + 1, lr);
         state.header.metrics.push(...rows);
         state.header.lossSum = 0;
         state.header.lossCount = 0;
         ctx.log(`epoch ${epoch + 1}/${epochs}: loss ${rows[0]!.loss!.toFixed(4)}; ${rows.map((r) => `${r.level} ${(100 * r.accuracy).toFixed(1)}%`).join(', ')}`);
       }
       ctx.progress({ done: state.step, total, unit: 'steps', counters: { examples: state.step * batchSize } });
-      if (state.step % (p.checkpoint_every ?? 50) === 0 || state.step === total || ctx.signal.aborted) {
+      if (state.step % p.checkpoint_every === 0 || state.step === total || ctx.signal.aborted) {
         ctx.state.save(encodeTrainingState({ ...state, m: adam.m, v: adam.v }));
         ctx.log(`checkpoint at step ${state.step}`);
       }
@@ -133,15 +137,15 @@ export const taxonomyHead = defineStep<HeadParams>({
     }
 
     const metrics = [...state.header.metrics];
-    if (p.baseline ?? true) {
+    if (p.baseline) {
       const nn = nearestNeighbours({ flat: x, dim, rows: val }, { flat: x, dim, rows: train });
       levels.forEach((level, l) => {
         const m = accuracyAndMacroF1(nn.map((n) => labels.labels[l]![n.index]!), val.map((e) => labels.labels[l]![e]!), labels.classes[l]!.length);
-        metrics.push({ epoch: epochs, model: '1-nn', level, loss: null, accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count });
+        metrics.push({ epoch: epochs, model: '1-nn', level, loss: null, lr: null, accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count });
       });
     }
     const onnx = headToOnnx(layout, state.params, levels);
-    const meta = { levels, classes: labels.classes, paths: knownPaths(labels.labels, train), dim, hidden: layout.shape.hidden, weights, split: { val_fraction: p.val_fraction ?? 0.2, group_by: groupBy, seed } };
+    const meta = { levels, classes: labels.classes, paths: knownPaths(labels.labels, train), dim, hidden: layout.shape.hidden, weights, split: { val_fraction: p.val_fraction, group_by: groupBy, seed } };
     await ctx.output('model').shard(0, async () => headModelTable(onnx, meta));
     await ctx.output('metrics').shard(0, async () =>
       new arrow.Table({
@@ -149,6 +153,7 @@ export const taxonomyHead = defineStep<HeadParams>({
         model: arrow.vectorFromArray(metrics.map((m) => m.model), new arrow.Utf8()),
         level: arrow.vectorFromArray(metrics.map((m) => m.level), new arrow.Utf8()),
         loss: arrow.vectorFromArray(metrics.map((m) => m.loss), new arrow.Float64()),
+        lr: arrow.vectorFromArray(metrics.map((m) => m.lr), new arrow.Float64()),
         accuracy: arrow.vectorFromArray(metrics.map((m) => m.accuracy), new arrow.Float64()),
         macro_f1: arrow.vectorFromArray(metrics.map((m) => m.macro_f1), new arrow.Float64()),
         examples: arrow.vectorFromArray(metrics.map((m) => m.examples), new arrow.Int32()),

@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { defineStep, StepError } from '../../engine/index.js';
 import { readFastaRecords } from './fasta-records.js';
 import { headerId, parseRegexLineage, parseUniteLineage, RANKS } from './lineage.js';
-import { HYGIENE_DEFAULTS, HYGIENE_SCHEMA, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
+import { HYGIENE_SCHEMA, sourceFiles, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
 
 interface FastaParams extends HygieneParams {
   path: string;
-  lineage?: 'none' | 'unite' | 'regex';
+  lineage: 'none' | 'unite' | 'regex';
   lineage_regex?: string;
   taxonomy?: string;
 }
@@ -41,9 +41,8 @@ export const fastaSource = defineStep<FastaParams>({
   inputs: {},
   outputs: { sequences: { type: 'sequences' } },
   async run(ctx) {
-    const p = { ...HYGIENE_DEFAULTS, lineage: 'none' as const, ...ctx.params };
-    const files = await ctx.data.inputFiles(p.path);
-    if (files.length === 0) throw new StepError(`no file matches ${p.path}`, 'check the path (relative to where you run strand)');
+    const p = ctx.params;
+    const files = await sourceFiles(ctx, p.path);
     let pattern: RegExp | undefined;
     if (p.lineage === 'regex') {
       if (p.lineage_regex === undefined) throw new StepError('lineage: regex needs lineage_regex', 'e.g. lineage_regex: "g__(?<genus>[^;]+);s__(?<species>[^|]+)"');

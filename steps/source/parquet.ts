@@ -2,12 +2,12 @@
 // read one row group at a time by ranged reads (memory bounded by the row group, whatever the file size).
 import { defineStep, StepError } from '../../engine/index.js';
 import { openParquet, readRowGroups } from './parquet-row-groups.js';
-import { HYGIENE_DEFAULTS, HYGIENE_SCHEMA, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
+import { HYGIENE_SCHEMA, sourceFiles, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
 
 interface ParquetParams extends HygieneParams {
   path: string;
-  id_column?: string;
-  sequence_column?: string;
+  id_column: string;
+  sequence_column: string;
   /** Columns passed through; default every other column. */
   metadata?: string[];
 }
@@ -18,7 +18,10 @@ function toCell(value: unknown): string | number | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'number' || typeof value === 'string') return value;
-  return String(value);
+  // Timestamps come back as Date, nested and list columns as objects: text that does not depend on the locale.
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object') return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+  return typeof value === 'boolean' ? String(value) : null;
 }
 
 export const parquetSource = defineStep<ParquetParams>({
@@ -38,10 +41,9 @@ export const parquetSource = defineStep<ParquetParams>({
   inputs: {},
   outputs: { sequences: { type: 'sequences' } },
   async run(ctx) {
-    const p = { ...HYGIENE_DEFAULTS, id_column: 'id', sequence_column: 'sequence', ...ctx.params };
-    const files = await ctx.data.inputFiles(p.path);
-    if (files.length === 0) throw new StepError(`no file matches ${p.path}`, 'check the path (relative to where you run strand)');
-    const first = await openParquet(files[0]!);
+    const p = ctx.params;
+    const files = await sourceFiles(ctx, p.path);
+    const first = await openParquet(files[0]);
     const wanted = p.metadata ?? first.columns.map((c) => c.name).filter((n) => n !== p.id_column && n !== p.sequence_column);
     const columns: MetadataColumn[] = wanted.map((name) => ({ name, kind: NUMERIC.has(first.columns.find((c) => c.name === name)?.type ?? '') ? 'number' : 'text' }));
     async function* records(): AsyncGenerator<SourceRecord> {
@@ -58,7 +60,7 @@ export const parquetSource = defineStep<ParquetParams>({
             const sequence = row[p.sequence_column];
             if (typeof sequence !== 'string') throw new StepError(`${label} row ${rowStart + i + 1}: column ${p.sequence_column} is not text`, 'point sequence_column at a string column');
             if (id === null || id === undefined) throw new StepError(`${label} row ${rowStart + i + 1}: the id is empty`, 'every record needs an id');
-            yield { id: String(id), sequence, metadata: Object.fromEntries(wanted.map((c) => [c, toCell(row[c])])), where: `${label} row ${rowStart + i + 1}` };
+            yield { id: String(toCell(id)), sequence, metadata: Object.fromEntries(wanted.map((c) => [c, toCell(row[c])])), where: `${label} row ${rowStart + i + 1}` };
           }
         }
       }

@@ -1,7 +1,7 @@
 // Owns what every source step shares: applying the sequence hygiene, empty and duplicate-id policies
 // to a stream of records, and writing them as `sequences` shards of `shard_rows` records (id, sequence,
 // metadata columns) with bounded memory; resumed shards are not rewritten.
-import { StepError, type StepContext, type StepSummary, arrow } from '../../engine/index.js';
+import { StepError, type DataFile, type StepContext, type StepSummary, arrow } from '../../engine/index.js';
 import { numberColumn, textColumn } from '../arrow-columns.js';
 import { cleanSequence, type InvalidPolicy } from './sequence-hygiene.js';
 
@@ -35,7 +35,12 @@ export const HYGIENE_SCHEMA = {
   shard_rows: { type: 'integer', minimum: 1, default: 10000, description: 'records per shard (the unit of resume)' },
 } as const;
 
-export const HYGIENE_DEFAULTS: HygieneParams = { invalid: 'error', empty: 'skip', duplicates: 'error', shard_rows: 10000 };
+/** The files a source's `path` (a file, a glob or a gs:// prefix glob) names; none is the user's error. */
+export async function sourceFiles<P extends object>(ctx: StepContext<P>, path: string): Promise<[DataFile, ...DataFile[]]> {
+  const [first, ...rest] = await ctx.data.inputFiles(path);
+  if (first === undefined) throw new StepError(`no file matches ${path}`, 'check the path (relative to where you run strand)');
+  return [first, ...rest];
+}
 
 export async function writeSequenceShards<P extends object>(
   ctx: StepContext<P>,

@@ -4,7 +4,7 @@ import type { LengthPolicy } from './length-policy.js';
 import { LENGTH_SCHEMA, writeTokenShards } from './token-shards.js';
 import { tokenizerFor } from './tokenizer-for.js';
 
-export const charTokenize = defineStep<{ max_tokens?: number; too_long?: LengthPolicy }>({
+export const charTokenize = defineStep<{ max_tokens?: number; too_long: LengthPolicy }>({
   id: 'tokenize/char',
   version: '1',
   description: 'Character-level tokens with the HyenaDNA vocabulary.',
@@ -13,7 +13,7 @@ export const charTokenize = defineStep<{ max_tokens?: number; too_long?: LengthP
   shardParallel: { shardsFrom: 'sequences' },
   outputs: { tokens: { type: 'tokens' } },
   async run(ctx) {
-    const tokenizer = tokenizerFor('char', ctx.params);
-    return writeTokenShards(ctx, tokenizer.tokenize, tokenizer.facts, ctx.params.too_long ?? 'truncate');
+    const tokenizer = tokenizerFor({ ...ctx.params, name: 'char' });
+    return writeTokenShards(ctx, tokenizer.tokenize, tokenizer.facts, ctx.params.too_long);
   },
 });

@@ -4,7 +4,7 @@ import type { LengthPolicy } from './length-policy.js';
 import { LENGTH_SCHEMA, writeTokenShards } from './token-shards.js';
 import { tokenizerFor } from './tokenizer-for.js';
 
-export const kmerTokenize = defineStep<{ k?: number; max_tokens?: number; too_long?: LengthPolicy }>({
+export const kmerTokenize = defineStep<{ k: number; max_tokens?: number; too_long: LengthPolicy }>({
   id: 'tokenize/kmer',
   version: '1',
   description: 'Overlapping k-mer tokens with the DNABERT vocabulary layout.',
@@ -13,7 +13,7 @@ export const kmerTokenize = defineStep<{ k?: number; max_tokens?: number; too_lo
   shardParallel: { shardsFrom: 'sequences' },
   outputs: { tokens: { type: 'tokens' } },
   async run(ctx) {
-    const tokenizer = tokenizerFor('kmer', ctx.params);
-    return writeTokenShards(ctx, tokenizer.tokenize, tokenizer.facts, ctx.params.too_long ?? 'truncate');
+    const tokenizer = tokenizerFor({ ...ctx.params, name: 'kmer' });
+    return writeTokenShards(ctx, tokenizer.tokenize, tokenizer.facts, ctx.params.too_long);
   },
 });

@@ -4,7 +4,7 @@ import type { LengthPolicy } from './length-policy.js';
 import { LENGTH_SCHEMA, writeTokenShards } from './token-shards.js';
 import { tokenizerFor } from './tokenizer-for.js';
 
-export const ntTokenize = defineStep<{ version?: 1 | 2; max_tokens?: number; too_long?: LengthPolicy }>({
+export const ntTokenize = defineStep<{ version: 1 | 2; max_tokens?: number; too_long: LengthPolicy }>({
   id: 'tokenize/nucleotide-transformer',
   version: '1',
   description: 'Nucleotide Transformer 6-mer tokens (v1: 500M/2.5B models, v2: 50M-500M models).',
@@ -18,7 +18,7 @@ export const ntTokenize = defineStep<{ version?: 1 | 2; max_tokens?: number; too
   shardParallel: { shardsFrom: 'sequences' },
   outputs: { tokens: { type: 'tokens' } },
   async run(ctx) {
-    const tokenizer = tokenizerFor('nucleotide-transformer', ctx.params);
-    return writeTokenShards(ctx, tokenizer.tokenize, tokenizer.facts, ctx.params.too_long ?? 'truncate');
+    const tokenizer = tokenizerFor({ ...ctx.params, name: 'nucleotide-transformer' });
+    return writeTokenShards(ctx, tokenizer.tokenize, tokenizer.facts, ctx.params.too_long);
   },
 });

@@ -6,25 +6,33 @@ import { NT_VOCABULARY, tokenizeNt, type NtVersion } from './nucleotide-transfor
 import type { TokenizerFacts } from './token-shards.js';
 
 export interface Tokenizer {
-  tokenize(sequence: string): Int32Array;
+  tokenize: (sequence: string) => Int32Array;
   facts: TokenizerFacts;
 }
 
-export function tokenizerFor(name: string, settings: { version?: unknown; k?: unknown; max_tokens?: unknown }): Tokenizer {
-  const maxTokens = typeof settings.max_tokens === 'number' ? settings.max_tokens : undefined;
-  switch (name) {
+/** A tokenizer and the settings its step's `with:` gives it (schema defaults filled in). */
+export type TokenizerSettings =
+  | { name: 'nucleotide-transformer'; version: NtVersion; max_tokens?: number }
+  | { name: 'kmer'; k: number; max_tokens?: number }
+  | { name: 'char'; max_tokens?: number };
+
+export function tokenizerFor(settings: TokenizerSettings): Tokenizer {
+  const { name, max_tokens: maxTokens } = settings;
+  switch (settings.name) {
     case 'nucleotide-transformer': {
-      const version: NtVersion = Number(settings.version ?? 2) === 1 ? 1 : 2;
+      const version = settings.version;
       const vocab = NT_VOCABULARY[version];
       return { tokenize: (s) => tokenizeNt(s, version), facts: { tokenizer: name, version: String(version), pad_id: vocab.pad, prefix: 1, suffix: 0, max_tokens: maxTokens ?? vocab.maxTokens } };
     }
     case 'kmer': {
-      const k = Number(settings.k ?? 6);
+      const k = settings.k;
       return { tokenize: (s) => tokenizeKmer(s, k), facts: { tokenizer: name, version: `k${k}`, pad_id: KMER_SPECIAL.pad, prefix: 1, suffix: 1, max_tokens: maxTokens ?? 512 } };
     }
     case 'char':
       return { tokenize: tokenizeChar, facts: { tokenizer: name, version: '1', pad_id: CHAR_SPECIAL.pad, prefix: 0, suffix: 1, max_tokens: maxTokens ?? 32768 } };
-    default:
-      throw new Error(`unknown tokenizer ${name}`);
+    default: {
+      const unknown: never = settings;
+      throw new Error(`unknown tokenizer ${JSON.stringify(unknown)}`);
+    }
   }
 }

@@ -226,6 +226,54 @@ describe('gs:// data (local GCS server)', () => {
     expect(missing.stderr).toContain(`error: step "source": no object matches path: gs://${BUCKET}/reads/none.fasta`);
   });
 
+  it('passes gs:// paths in recipes through untouched: written in the recipe, and given as recipe params', async () => {
+    put('reads/sample.fasta.gz', readFileSync(join(REPO, 'workflows/data/sample.fasta.gz')));
+    const recipe = `kind: recipe
+version: 1
+name: bucket-profile
+params:
+  out: { type: string, description: where the vectors go }
+outputs:
+  embeddings: "\${{ steps.profile.outputs.embeddings }}"
+steps:
+  source: { uses: source/fasta, with: { path: "gs://${BUCKET}/reads/*.fasta.gz", shard_rows: 100 } }
+  profile: { uses: embed/kmer-profile, needs: [source], with: { k: 3 } }
+  written: { uses: export/parquet, needs: [profile, source], with: { path: "gs://${BUCKET}/out/from-recipe.parquet", include_sequence: false } }
+  given: { uses: export/parquet, needs: [profile, source], with: { path: "\${{ params.out }}", include_sequence: false } }
+`;
+    const flow = `version: 1
+name: gcs-recipe
+steps:
+  vectors: { uses: ./recipes/bucket-profile.yaml, with: { out: "gs://${BUCKET}/out/from-param.parquet" } }
+`;
+    const root = writeProject({ 'flow.yaml': flow, 'recipes/bucket-profile.yaml': recipe });
+    const run = await runCliAsync(['run', 'flow.yaml', '--json'], root, env());
+    expect(run.status, run.stderr).toBe(0);
+    expect(summaryOf(run.stdout, 'vectors.source')).toMatchObject({ records: 300, written: 300 });
+    for (const name of ['out/from-recipe.parquet', 'out/from-param.parquet']) {
+      const ids = (await parquetReadObjects({ file: toArrayBuffer(object(name)!.bytes), columns: ['id'] })).map((r) => r.id);
+      expect(ids).toEqual(sample.map((r) => r.id));
+    }
+    expect(readdirSync(join(root, 'recipes'))).toEqual(['bucket-profile.yaml']);
+    expect(readdirSync(root)).not.toContain('gs:');
+  });
+
+  it('refuses a recipe stored in a bucket at its uses: line, saying how to bring it into the project', async () => {
+    const root = writeProject({ 'flow.yaml': `version: 1\nname: bucket-recipe\nsteps:\n  embed: { uses: "gs://${BUCKET}/recipes/nt-embed.yaml" }\n` });
+    const before = gcs.log.length;
+    const validate = await runCliAsync(['validate', 'flow.yaml', '--json'], root, env());
+    expect(validate.status).toBe(1);
+    expect(JSON.parse(validate.stdout).diagnostics).toEqual([
+      expect.objectContaining({
+        code: 'unsupported-uri',
+        message: `recipe gs://${BUCKET}/recipes/nt-embed.yaml is a gs:// URI; recipes are read from files in the project`,
+        hint: `copy it in (gcloud storage cp gs://${BUCKET}/recipes/nt-embed.yaml recipes/) and write uses: ./recipes/nt-embed.yaml; strand.lock then pins it by digest`,
+        location: expect.objectContaining({ file: 'flow.yaml', line: 4 }),
+      }),
+    ]);
+    expect(gcs.log.length).toBe(before);
+  });
+
   it('checks Application Default Credentials before any work, and never shows them', async () => {
     put('reads/sample.fasta.gz', readFileSync(join(REPO, 'workflows/data/sample.fasta.gz')));
     gcs.auth.required = true;

@@ -73,7 +73,7 @@ describe('embed/onnx with external data', () => {
 const GPU = 'devices:\n  gpu: { kind: gpu, type: a100-80gb, count: 1 }\n';
 const ON_GPU = '    on: gpu\n    batch: { per_device: 8 }\n';
 
-function planOf(root: string): { embed: { placement: Record<string, any> }; diagnostics: { code: string; severity: string; message: string; location: { line: number } }[]; stderr: string; text: string } {
+function planOf(root: string): { embed: { placement: { facts: unknown; unknown?: string[]; estimate: { memory: Record<string, number> } } }; diagnostics: { code: string; severity: string; message: string; location: { line: number } }[]; stderr: string; text: string } {
   const json = runCli(['plan', 'flow.yaml', '--json'], root);
   expect(json.status).toBe(0);
   const plan = JSON.parse(json.stdout);

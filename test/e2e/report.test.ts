@@ -26,7 +26,7 @@ function journalPoints(events: RunEvent[]): Record<string, number> {
   const expected: Record<string, number> = {
     timeline: count(events, 'step-started', 'step-cached') + count(events, 'shard-done', 'shard-resumed', 'step-attempt', 'step-preempted'),
     resources: 2 * count(events, 'resource-sample'),
-    graph: steps.kind === 'run-started' ? steps.steps.length : 0,
+    graph: steps.steps.length,
   };
   for (const e of events) {
     if (e.kind !== 'step-progress') continue;
@@ -73,7 +73,7 @@ describe('run reports in a browser', () => {
     const made = runCli(['report', '-o', 'taxonomy.html', '--color-by', 'order', '--sample', '200'], root);
     expect(made.stdout).toMatch(/^report: taxonomy.html \(\d+ KB\)\n$/);
     const [{ events }] = journals(root) as [{ runId: string; events: RunEvent[] }];
-    const metrics = (JSON.parse(readFileSync(join(root, 'out/taxonomy-metrics.json'), 'utf8')) as { metrics: { epoch: number; model: string; loss: number | null; accuracy: number; macro_f1: number }[] }).metrics;
+    const metrics = (JSON.parse(readFileSync(join(root, 'out/taxonomy-metrics.json'), 'utf8')) as { metrics: { epoch: number; model: string; loss: number | null; lr: number | null; accuracy: number; macro_f1: number }[] }).metrics;
 
     const report = await openReport(join(root, 'taxonomy.html'));
     try {
@@ -88,8 +88,17 @@ describe('run reports in a browser', () => {
         'metric-head-loss': new Set(metrics.filter((m) => m.loss !== null).map((m) => m.epoch)).size,
         'metric-head-accuracy': metrics.length,
         'metric-head-macro_f1': metrics.length,
+        // The learning rate, like the loss, is one value per epoch: one curve, one point per epoch.
+        'metric-head-lr': new Set(metrics.filter((m) => m.lr !== null).map((m) => m.epoch)).size,
         map: 200,
       });
+      const drawnLr = await report.page.evaluate<[number, number][]>(`echarts.getInstanceByDom(document.getElementById('chart-metric-head-lr')).getOption().series.flatMap((s) => s.data)`);
+      const perEpoch = [...new Map(metrics.filter((m) => m.lr !== null).map((m) => [m.epoch, m.lr!])).entries()];
+      expect(drawnLr.map(([epoch]) => epoch)).toEqual(perEpoch.map(([epoch]) => epoch));
+      drawnLr.forEach(([, lr], i) => expect(lr).toBeCloseTo(perEpoch[i]![1], 5));
+      // Warmup then cosine decay: the peak is inside the run and the last epoch's rate is below it.
+      const rates = perEpoch.map(([, lr]) => lr);
+      expect(Math.max(...rates)).toBeGreaterThan(rates.at(-1)!);
       const novel = events.find((e) => e.kind === 'step-finished' && e.step === 'classify');
       expect(novel).toMatchObject({ summary: { novel_candidates: expect.any(Number) } });
       const triangles = await report.page.evaluate<number>(`echarts.getInstanceByDom(document.getElementById('chart-map')).getOption().series.flatMap((s) => s.data).filter((d) => d.symbol === 'triangle').length`);

@@ -170,13 +170,13 @@ export class GcsServer extends LocalHttpServer {
         const name = url.searchParams.get('name') ?? String(metadata.name);
         if (precondition === '0' && this.buckets.get(bucket)!.has(name)) return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
         const id = `session-${++this.sessionCount}`;
-        this.sessions.set(id, { bucket, name, ...(precondition !== null ? { ifGenerationMatch: Number(precondition) } : {}), contentType: String(metadata.contentType ?? 'application/octet-stream'), metadata: (metadata.metadata ?? {}) as Record<string, string>, received: [], size: 0 });
+        this.sessions.set(id, { bucket, name, ...(precondition !== null ? { ifGenerationMatch: Number(precondition) } : {}), contentType: typeof metadata.contentType === 'string' ? metadata.contentType : 'application/octet-stream', metadata: (metadata.metadata ?? {}) as Record<string, string>, received: [], size: 0 });
         return respond(200, undefined, { location: `${this.endpoint}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&upload_id=${id}` });
       }
       if (req.method === 'PUT' && type === 'resumable') {
         const session = this.sessions.get(url.searchParams.get('upload_id') ?? '');
         if (session === undefined) return error(404, 'no such upload session', 'notFound');
-        const range = String(req.headers['content-range'] ?? '');
+        const range = req.headers['content-range'] ?? '';
         // `bytes S-E/T` a chunk, `bytes S-*/T` the rest of a streamed upload (its end unknown when it started), `bytes */T` a query.
         const rangeMatch = /^bytes (\*|(\d+)-(\d+|\*))\/(\*|\d+)$/.exec(range);
         if (rangeMatch === null) return error(400, `bad Content-Range "${range}"`, 'invalid');
@@ -270,7 +270,7 @@ export class GcsServer extends LocalHttpServer {
       this.held.push(name);
       return;
     }
-    const object = this.put(bucketName, name, bytes, String(metadata.contentType ?? 'application/octet-stream'), (metadata.metadata ?? {}) as Record<string, string>, precondition);
+    const object = this.put(bucketName, name, bytes, typeof metadata.contentType === 'string' ? metadata.contentType : 'application/octet-stream', (metadata.metadata ?? {}) as Record<string, string>, precondition);
     if (object === 'precondition-failed') return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
     respond(200, resource(bucketName, name, object));
     this.onWrite(bucketName, name);

@@ -80,7 +80,7 @@ export function handleXmlApi(server: GcsServer, req: IncomingMessage, url: URL, 
       if (from === undefined) return fail(404, 'NoSuchKey');
       bytes = from.bytes;
     }
-    const object = server.put(bucketName, name, bytes, String(req.headers['content-type'] ?? 'application/octet-stream'), {}, precondition);
+    const object = server.put(bucketName, name, bytes, req.headers['content-type'] ?? 'application/octet-stream', {}, precondition);
     if (object === 'precondition-failed') return fail(412, 'PreconditionFailed');
     respond(200, undefined, { etag: etagOf(bytes), 'x-goog-generation': String(object.generation) });
     server.onWrite(bucketName, name);
@@ -128,7 +128,7 @@ function list(server: GcsServer, bucketName: string, query: URLSearchParams, res
     }
   }
   // The token is the last name returned, so the next page starts after it.
-  const token = next === undefined ? '' : `<NextContinuationToken>${escapeXml(server.objectNames(bucketName, prefix).filter((n) => n < next!).pop() ?? '')}</NextContinuationToken>`;
+  const token = next === undefined ? '' : `<NextContinuationToken>${escapeXml(server.objectNames(bucketName, prefix).filter((n) => n < next).pop() ?? '')}</NextContinuationToken>`;
   const common = [...prefixes].map((p) => `<CommonPrefixes><Prefix>${escapeXml(p)}</Prefix></CommonPrefixes>`).join('');
   respond(200, xml(`<ListBucketResult><Name>${escapeXml(bucketName)}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${contents.length + prefixes.size}</KeyCount><MaxKeys>${max}</MaxKeys><IsTruncated>${next !== undefined}</IsTruncated>${contents.join('')}${common}${token}</ListBucketResult>`), { 'content-type': 'application/xml' });
 }

@@ -165,7 +165,7 @@ export class TpuServer extends LocalHttpServer {
         env: {
           ...process.env,
           JAX_PLATFORMS: 'cpu',
-          XLA_FLAGS: `--xla_force_host_platform_device_count=${devicesPerHost(String(node.body.acceleratorType ?? ''))}`,
+          XLA_FLAGS: `--xla_force_host_platform_device_count=${devicesPerHost(typeof node.body.acceleratorType === 'string' ? node.body.acceleratorType : '')}`,
           ...this.hostEnv,
           STRAND_JOB: metadata['strand-job'] ?? '',
           STRAND_WORKER_INDEX: String(host),
@@ -185,7 +185,7 @@ export class TpuServer extends LocalHttpServer {
   }
 
   private createNode(parent: string, id: string, body: Record<string, unknown>, queuedResource?: string): EmulatedNode | string {
-    const hosts = hostsOf(String(body.acceleratorType ?? ''));
+    const hosts = hostsOf(typeof body.acceleratorType === 'string' ? body.acceleratorType : '');
     if (hosts === 0) return `unknown accelerator type "${String(body.acceleratorType)}"`;
     const name = `${parent}/nodes/${id}`;
     if (this.nodes.has(name)) return `node ${id} already exists`;
@@ -211,7 +211,7 @@ export class TpuServer extends LocalHttpServer {
       return fail(fault!.status, fault!.grpcStatus, fault!.message);
     }
     let m: RegExpExecArray | null;
-    if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/operations\/[^/]+$/.exec(path)) && req.method === 'GET') {
+    if (/^\/v2\/projects\/[^/]+\/locations\/[^/]+\/operations\/[^/]+$/.test(path) && req.method === 'GET') {
       const operation = this.operations.get(path.slice(4));
       if (operation === undefined) return fail(404, 'NOT_FOUND', `operation ${path} not found`);
       if (operation.result === undefined && --operation.pollsLeft <= 0 && (operation.ready?.() ?? true)) operation.result = operation.complete();

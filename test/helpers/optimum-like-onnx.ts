@@ -3,7 +3,8 @@
 // keeping their `esm.encoder.layer.N.` names, nodes named `/esm/encoder/layer.N/...`, and the attention
 // Reshape built by Concat(Unsqueeze(batch), Unsqueeze(length), Constant[heads], Constant[head size]).
 // It really runs in onnxruntime; weights are seeded, so a different seed means different vectors.
-import { encodeModel, encodeModelWithExternalData, TensorType, type ExternalDataLayout, type Graph, type Node, type Tensor } from '../../steps/onnx-proto.js';
+import { encoderGraph, graphParts } from '../../scripts/onnx-graph-builder.js';
+import { encodeModel, encodeModelWithExternalData, TensorType, type ExternalDataLayout, type Graph, type Node } from '../../steps/onnx-proto.js';
 import { seededRandom } from '../../steps/seeded-random.js';
 
 export interface EncoderShape {
@@ -20,20 +21,13 @@ export const SMALL_ESM: EncoderShape = { vocab: 4107, hidden: 32, heads: 4, laye
 export function optimumLikeGraph(shape: EncoderShape = SMALL_ESM): Graph {
   const { vocab, hidden, heads, layers, ffn } = shape;
   const random = seededRandom(shape.seed);
-  const initializers: Tensor[] = [];
-  const nodes: Node[] = [];
+  const parts = graphParts();
+  const { nodes } = parts;
   let matmuls = 0;
   let counter = 0;
-  const floats = (name: string, dims: number[], amplitude: number, fill?: number): string => {
-    const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < data.length; i++) data[i] = fill ?? (random() * 2 - 1) * amplitude;
-    initializers.push({ name, dims, type: TensorType.FLOAT, data });
-    return name;
-  };
-  const ints = (name: string, values: number[], dims: number[] = [values.length]): string => {
-    initializers.push({ name, dims, type: TensorType.INT64, data: BigInt64Array.from(values.map(BigInt)) });
-    return name;
-  };
+  const floats = (name: string, dims: number[], amplitude: number, fill?: number): string =>
+    parts.floats(name, dims, Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => fill ?? (random() * 2 - 1) * amplitude));
+  const ints = (name: string, values: number[], dims: number[] = [values.length]): string => parts.ints(name, dims, values);
   const op = (type: string, scope: string, inputs: string[], attributes?: Node['attributes']): string => {
     const name = `${scope}/${type}_${counter++}`;
     const out = `${name}_output_0`;
@@ -67,16 +61,7 @@ export function optimumLikeGraph(shape: EncoderShape = SMALL_ESM): Graph {
     x = op('Add', `/esm/encoder/layer.${l}/output`, [x, linear(f, `/esm/encoder/layer.${l}/output/dense`, `${name}.output.dense.bias`, ffn, hidden)]);
   }
   nodes.push({ op: 'LayerNormalization', name: '/esm/encoder/emb_layer_norm_after/LayerNormalization', inputs: [x, floats('esm.encoder.emb_layer_norm_after.weight', [hidden], 0, 1), floats('esm.encoder.emb_layer_norm_after.bias', [hidden], 0, 0)], outputs: ['last_hidden_state'], attributes: { axis: -1, epsilon: { float: 1e-5 } } });
-  return {
-    name: 'main_graph',
-    nodes,
-    initializers,
-    inputs: [
-      { name: 'input_ids', type: TensorType.INT64, shape: ['batch_size', 'sequence_length'] },
-      { name: 'attention_mask', type: TensorType.INT64, shape: ['batch_size', 'sequence_length'] },
-    ],
-    outputs: [{ name: 'last_hidden_state', type: TensorType.FLOAT, shape: ['batch_size', 'sequence_length', hidden] }],
-  };
+  return encoderGraph('main_graph', parts, hidden, ['batch_size', 'sequence_length']);
 }
 
 const PRODUCER = 'pytorch';
@@ -92,25 +77,14 @@ export function optimumLikeExport(layout: ExternalDataLayout, shape: EncoderShap
 
 /** A model whose graph shows no transformer shape: one anonymous projection of the token ids. */
 export function shapelessModel(hidden = 8): Uint8Array {
-  const graph: Graph = {
-    name: 'main_graph',
-    nodes: [
-      { op: 'Cast', inputs: ['input_ids'], outputs: ['ids'], attributes: { to: TensorType.FLOAT } },
-      { op: 'Unsqueeze', inputs: ['ids', 'axes'], outputs: ['column'] },
-      { op: 'MatMul', inputs: ['column', 'w0'], outputs: ['projected'] },
-      { op: 'Cast', inputs: ['attention_mask'], outputs: ['mask'], attributes: { to: TensorType.FLOAT } },
-      { op: 'Unsqueeze', inputs: ['mask', 'axes'], outputs: ['mask3'] },
-      { op: 'Mul', inputs: ['projected', 'mask3'], outputs: ['last_hidden_state'] },
-    ],
-    initializers: [
-      { name: 'w0', dims: [1, hidden], type: TensorType.FLOAT, data: Float32Array.from({ length: hidden }, (_, i) => (i + 1) / hidden) },
-      { name: 'axes', dims: [1], type: TensorType.INT64, data: BigInt64Array.from([2n]) },
-    ],
-    inputs: [
-      { name: 'input_ids', type: TensorType.INT64, shape: ['batch', 'sequence'] },
-      { name: 'attention_mask', type: TensorType.INT64, shape: ['batch', 'sequence'] },
-    ],
-    outputs: [{ name: 'last_hidden_state', type: TensorType.FLOAT, shape: ['batch', 'sequence', hidden] }],
-  };
-  return encodeModel(graph, 17, PRODUCER);
+  const parts = graphParts();
+  parts.nodes.push(
+    { op: 'Cast', inputs: ['input_ids'], outputs: ['ids'], attributes: { to: TensorType.FLOAT } },
+    { op: 'Unsqueeze', inputs: ['ids', 'axes'], outputs: ['column'] },
+    { op: 'MatMul', inputs: ['column', parts.floats('w0', [1, hidden], Array.from({ length: hidden }, (_, i) => (i + 1) / hidden))], outputs: ['projected'] },
+    { op: 'Cast', inputs: ['attention_mask'], outputs: ['mask'], attributes: { to: TensorType.FLOAT } },
+    { op: 'Unsqueeze', inputs: ['mask', parts.ints('axes', [1], [2])], outputs: ['mask3'] },
+    { op: 'Mul', inputs: ['projected', 'mask3'], outputs: ['last_hidden_state'] },
+  );
+  return encodeModel(encoderGraph('main_graph', parts, hidden, ['batch', 'sequence']), 17, PRODUCER);
 }

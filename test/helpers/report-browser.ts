@@ -46,8 +46,12 @@ export async function openReport(file: string): Promise<OpenedReport> {
   const requests: string[] = [];
   await context.route('**/*', (route) => (route.request().url() === url ? route.continue() : (requests.push(route.request().url()), route.abort())));
   const page = await context.newPage();
-  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-  page.on('pageerror', (e) => void errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => {
+    errors.push(e.message);
+  });
   await page.goto(url);
   await page.waitForSelector('body[data-charts-ready]');
   return {

@@ -42,7 +42,7 @@ describe('runScratchWorkflow', () => {
 
   it('returns the problems of a workflow that does not check, running nothing', async () => {
     const result = await runScratchWorkflow(workflow('ab\n', 0), options, async () => 'ran');
-    expect(result.ok === false && result.error).toMatchObject({ kind: 'invalid-workflow', diagnostics: [{ code: 'invalid-value', message: 'steps.twice.with.times must be >= 1' }] });
+    expect(!result.ok && result.error).toMatchObject({ kind: 'invalid-workflow', diagnostics: [{ code: 'invalid-value', message: 'steps.twice.with.times must be >= 1' }] });
   });
 
   it('returns the failed step with its message and hint', async () => {

@@ -162,14 +162,16 @@ describe('resource samples', () => {
     expect(seen.map((e) => (e.kind === 'resource-sample' ? `sample ${e.rssBytes}` : e.kind))).toEqual(['sample 20', 'step-started', 'step-log', 'sample 30', 'step-finished']);
   });
 
-  it('takes no sample once stopped, so a report built at the end has every sample its run journals', () => {
-    // Readings from long ago: every event is past the interval, and would take a sample while running.
+  it('passes events after stop through unsampled, so a report built at the end has every sample', () => {
+    const readings: ResourceReading[] = [0, 1].map((i) => ({ rssBytes: 10 * (i + 1), cpuMicros: 0, atMs: 0 }));
     const seen: RunEvent[] = [];
-    const sampler = startResourceSampler((e) => seen.push(e), 3_600_000, () => ({ rssBytes: 1, cpuMicros: 0, atMs: 0 }));
-    sampler.emit({ kind: 'step-log', step: 'a', message: 'running', time: at(0) });
+    // An interval of 0: any event would be past it, and so sampled, while the sampler runs.
+    const sampler = startResourceSampler((e) => seen.push(e), 0, () => readings.shift()!);
+    sampler.emit({ kind: 'step-log', step: 'a', message: 'hi', time: at(0) });
     sampler.stop();
     sampler.emit({ kind: 'report-written', path: 'r.html', time: at(1) });
-    expect(seen.map((e) => e.kind)).toEqual(['resource-sample', 'step-log', 'report-written']);
+    sampler.emit({ kind: 'run-finished', status: 'ok', durationMs: 1, time: at(1) });
+    expect(seen.map((e) => e.kind)).toEqual(['resource-sample', 'step-log', 'report-written', 'run-finished']);
   });
 });
 

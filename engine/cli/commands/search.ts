@@ -65,7 +65,7 @@ export const searchCommand: Command = {
           io.stderr(`error: no row with id ${id} in ${tableName}\n`);
           return EXIT_FAILED;
         }
-        query = Float32Array.from(rows[0].vector as ArrayLike<number>);
+        query = Float32Array.from((rows[0] as { vector: ArrayLike<number> }).vector);
       } else {
         const provenance = await readProvenance(data, uri, tableName);
         if (provenance === undefined) {
@@ -88,7 +88,7 @@ export const searchCommand: Command = {
       else {
         for (const hit of shown) {
           const { id: hitId, _distance, ...meta } = hit;
-          const info = Object.values(meta).filter((v) => v !== null && v !== undefined).join(' ');
+          const info = Object.values(meta).filter((v) => v !== null && v !== undefined).map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean))).join(' ');
           io.stdout(`${Number(_distance).toFixed(4)}  ${String(hitId)}  ${info}\n`);
         }
       }

@@ -4,7 +4,7 @@ import { EXIT_FAILED, EXIT_OK, JSON_FLAG, type Command } from '../command.js';
 import { has } from '../parse-args.js';
 
 function describeParams(schema: Record<string, unknown>): string[] {
-  const properties = (schema.properties ?? {}) as Record<string, { type?: unknown; default?: unknown; description?: string; enum?: unknown[] }>;
+  const properties = (schema.properties ?? {}) as Record<string, { type?: string | string[]; default?: unknown; description?: string; enum?: unknown[] }>;
   const required = new Set((schema.required as string[] | undefined) ?? []);
   return Object.entries(properties).map(([name, p]) => {
     const type = p.enum ? p.enum.map((v) => JSON.stringify(v)).join('|') : String(p.type ?? 'any');
@@ -26,7 +26,7 @@ export const stepsCommand: Command = {
       return EXIT_FAILED;
     }
     if (has(args, 'json')) {
-      io.stdout(JSON.stringify(chosen.map(({ run: _run, ...rest }) => rest), null, 2) + '\n');
+      io.stdout(JSON.stringify(chosen.map((step) => ({ ...step, run: undefined })), null, 2) + '\n');
       return EXIT_OK;
     }
     for (const step of chosen) {

@@ -30,7 +30,8 @@ export const tokenizeCommand: Command = {
     if (tokenizer === undefined) throw new UsageError(`unknown tokenizer "${name}"`);
     const source = stepNamed(/\.parquet$/i.test(file) ? 'source/parquet' : 'source/fasta')!;
     const settings = Object.entries(keyValues(args, 'with')).map(([k, v]) => [k, /^\d+$/.test(v) ? Number(v) : v] as const);
-    const isSourceKey = (key: string): boolean => key in ((source.with.properties ?? {}) as object);
+    const sourceKeys = Object.keys(source.with.properties ?? {});
+    const isSourceKey = (key: string): boolean => sourceKeys.includes(key);
     const maxTokens = flag(args, 'max-tokens') === undefined ? {} : { max_tokens: positiveInteger(args, 'max-tokens', 0) };
     const workflow = {
       name: 'tokenize',

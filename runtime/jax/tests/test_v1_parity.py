@@ -6,7 +6,6 @@ biases, emb_layer_norm_after) with seeded random weights built here and saved by
 import numpy as np
 import pytest
 import torch
-import transformers
 
 from strand_jax.checkpoint import load_model, read_state_dict
 from strand_jax.model import encode
@@ -14,36 +13,16 @@ from strand_jax.model import encode
 TOLERANCE = 1e-4
 
 
-def build_esm(seed: int, token_dropout: bool) -> transformers.EsmModel:
-    torch.manual_seed(seed)
-    config = transformers.EsmConfig(
-        vocab_size=4105,
-        hidden_size=64,
-        num_hidden_layers=3,
-        num_attention_heads=4,
-        intermediate_size=256,
-        max_position_embeddings=1002,
-        pad_token_id=1,
-        mask_token_id=2,
-        position_embedding_type="absolute",
-        token_dropout=token_dropout,
-        emb_layer_norm_before=False,
-        layer_norm_eps=1e-12,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-    )
-    model = transformers.EsmModel(config, add_pooling_layer=False).eval()
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "LayerNorm" in name or "layer_norm" in name:
-                p.copy_((1.0 if name.endswith("weight") else 0.0) + 0.1 * torch.randn_like(p))
-            elif name.endswith("bias"):
-                p.copy_(0.1 * torch.randn_like(p))
-            else:
-                p.copy_(
-                    torch.randn_like(p) / (p.shape[-1] ** 0.5 if p.dim() == 2 and "embeddings" not in name else 1.0)
-                )
-    return model
+# NT v1's shape (learned positions), small; the rest of the config is the seeded_esm fixture's.
+V1 = {
+    "vocab_size": 4105,
+    "hidden_size": 64,
+    "num_hidden_layers": 3,
+    "num_attention_heads": 4,
+    "intermediate_size": 256,
+    "max_position_embeddings": 1002,
+    "position_embedding_type": "absolute",
+}
 
 
 def inputs(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,8 +43,8 @@ def oracle(model, ids, mask) -> np.ndarray:
 
 
 @pytest.mark.parametrize("token_dropout", [True, False])
-def test_v1_matches_transformers_esm_model(tmp_path, token_dropout):
-    model = build_esm(7, token_dropout)
+def test_v1_matches_transformers_esm_model(tmp_path, seeded_esm, token_dropout):
+    model = seeded_esm(7, token_dropout=token_dropout, **V1)
     model.save_pretrained(tmp_path)
     ids, mask = inputs(8)
     config, params = load_model(tmp_path)
@@ -76,8 +55,8 @@ def test_v1_matches_transformers_esm_model(tmp_path, token_dropout):
     assert diff.max() <= TOLERANCE
 
 
-def test_pytorch_model_bin_of_a_masked_lm_is_read_without_torch(tmp_path):
-    model = build_esm(9, True)
+def test_pytorch_model_bin_of_a_masked_lm_is_read_without_torch(tmp_path, seeded_esm):
+    model = seeded_esm(9, token_dropout=True, **V1)
     model.save_pretrained(tmp_path)
     safetensors_state = read_state_dict(tmp_path)
     # InstaDeep's folders hold EsmForMaskedLM: `esm.` prefix and an lm_head the encoder ignores.
@@ -91,8 +70,8 @@ def test_pytorch_model_bin_of_a_masked_lm_is_read_without_torch(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_bf16_weights_load_and_stay_close_to_fp32(tmp_path):
-    model = build_esm(10, False).to(torch.bfloat16)
+def test_bf16_weights_load_and_stay_close_to_fp32(tmp_path, seeded_esm):
+    model = seeded_esm(10, token_dropout=False, **V1).to(torch.bfloat16)
     model.save_pretrained(tmp_path)
     state = read_state_dict(tmp_path)
     assert str(next(iter(state.values())).dtype) == "bfloat16"

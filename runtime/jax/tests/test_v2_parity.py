@@ -21,34 +21,19 @@ from strand_jax.model import encode
 TOLERANCE = 1e-4
 
 
-def build_nt_v2(seed: int, hidden=64, heads=4, ffn=96, layers=3) -> transformers.EsmModel:
-    torch.manual_seed(seed)
-    config = transformers.EsmConfig(
+def build_nt_v2(seeded_esm, seed: int, hidden=64, heads=4, ffn=96, layers=3) -> transformers.EsmModel:
+    return seeded_esm(
+        seed,
+        customize=patch_swiglu,
         vocab_size=4107,
         hidden_size=hidden,
         num_hidden_layers=layers,
         num_attention_heads=heads,
         intermediate_size=ffn,
         max_position_embeddings=2050,
-        pad_token_id=1,
-        mask_token_id=2,
         position_embedding_type="rotary",
         token_dropout=False,
-        emb_layer_norm_before=False,
-        layer_norm_eps=1e-12,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
     )
-    model = patch_swiglu(transformers.EsmModel(config, add_pooling_layer=False))
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "LayerNorm" in name or "layer_norm" in name:
-                p.copy_((1.0 if name.endswith("weight") else 0.0) + 0.1 * torch.randn_like(p))
-            elif name.endswith("bias"):
-                p.copy_(0.1 * torch.randn_like(p))
-            else:
-                p.copy_(torch.randn_like(p) / (p.shape[-1] ** 0.5 if "embeddings" not in name else 1.0))
-    return model.eval()
 
 
 def save_like_instadeep(model: transformers.EsmModel, folder) -> None:
@@ -60,8 +45,8 @@ def save_like_instadeep(model: transformers.EsmModel, folder) -> None:
     (folder / "config.json").write_text(json.dumps(config))
 
 
-def test_v2_matches_transformers_esm_with_rotary_and_swiglu(tmp_path):
-    model = build_nt_v2(21)
+def test_v2_matches_transformers_esm_with_rotary_and_swiglu(tmp_path, seeded_esm):
+    model = build_nt_v2(seeded_esm, 21)
     save_like_instadeep(model, tmp_path)
     rng = np.random.default_rng(22)
     ids = rng.integers(6, 4107, size=(3, 45)).astype(np.int64)
