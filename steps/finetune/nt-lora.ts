@@ -24,25 +24,26 @@ import { buildLabels, knownPaths } from './taxonomy-labels.js';
 
 export const LORA_TARGETS = ['query', 'key', 'value', 'attention_output', 'intermediate', 'output'] as const;
 
+/** As the step receives them: every param with a schema default is filled in. */
 export interface NtLoraParams extends LabelParams {
   model: string;
-  rank?: number;
-  alpha?: number;
-  dropout?: number;
-  target_modules?: (typeof LORA_TARGETS)[number][];
-  hidden?: number;
-  learning_rate?: number;
-  weight_decay?: number;
-  warmup_steps?: number;
-  schedule?: 'cosine' | 'linear' | 'constant';
-  epochs?: number;
+  rank: number;
+  alpha: number;
+  dropout: number;
+  target_modules: (typeof LORA_TARGETS)[number][];
+  hidden: number;
+  learning_rate: number;
+  weight_decay: number;
+  warmup_steps: number;
+  schedule: 'cosine' | 'linear' | 'constant';
+  epochs: number;
   steps?: number;
-  batch_size?: number;
-  grad_accum?: number;
-  remat?: 'none' | 'full' | 'dots';
+  batch_size: number;
+  grad_accum: number;
+  remat: 'none' | 'full' | 'dots';
   eval_every?: number;
-  checkpoint_every_steps?: number;
-  checkpoint_every_minutes?: number;
+  checkpoint_every_steps: number;
+  checkpoint_every_minutes: number;
   adapters_path?: string;
   tensorboard?: string;
 }
@@ -111,14 +112,14 @@ export const ntLora = defineStep<NtLoraParams>({
   async run(ctx) {
     const p = ctx.params;
     const { levels, weights } = levelWeights(p);
-    const seed = p.seed ?? 1;
+    const seed = p.seed;
     const { ids, rows, facts } = await readExamples(ctx);
     const columns = await readLineage(ctx.input('labels'), ids, levels);
-    const labels = buildLabels(levels, columns, p.keep_placeholders ?? false);
-    const groupBy = p.group_by ?? 'none';
-    const split = trainingSplit(ids, columns, levels, groupBy, p.val_fraction ?? 0.2, seed);
+    const labels = buildLabels(levels, columns, p.keep_placeholders);
+    const groupBy = p.group_by;
+    const split = trainingSplit(ids, columns, levels, groupBy, p.val_fraction, seed);
     const placement = ctx.placement;
-    const perDeviceBatch = perDeviceBatchOf(p.batch_size ?? 32, placement.mesh, p.grad_accum ?? 1);
+    const perDeviceBatch = perDeviceBatchOf(p.batch_size, placement.mesh, p.grad_accum);
     const scratch = mkdtempSync(join(tmpdir(), 'strand-lora-'));
     try {
       writeFileSync(join(scratch, 'examples.arrow'), arrow.tableToIPC(examplesTable(ids, rows, new Set(split.val), labels.labels), 'file'));
@@ -127,7 +128,7 @@ export const ntLora = defineStep<NtLoraParams>({
         const [first] = unpackDirectory(saved, join(scratch, 'resume'));
         ctx.log(`resuming from the checkpoint at step ${first?.split('/')[0] ?? '?'}`);
       }
-      const hidden = p.hidden ?? 128;
+      const hidden = p.hidden;
       const job = {
         model: ctx.resolvePath(p.model),
         base_model: p.model,
@@ -145,21 +146,21 @@ export const ntLora = defineStep<NtLoraParams>({
         include_cls: true,
         prefix: facts.prefix,
         max_length: facts.max_tokens,
-        lora: { rank: p.rank ?? 16, alpha: p.alpha ?? 32, dropout: p.dropout ?? 0.1, targets: p.target_modules ?? ['query', 'value'] },
+        lora: { rank: p.rank, alpha: p.alpha, dropout: p.dropout, targets: p.target_modules },
         train: {
-          learning_rate: p.learning_rate ?? 2e-4,
-          weight_decay: p.weight_decay ?? 0.01,
-          warmup_steps: p.warmup_steps ?? 500,
-          schedule: p.schedule ?? 'cosine',
-          grad_accum: p.grad_accum ?? 1,
-          remat: p.remat ?? 'full',
+          learning_rate: p.learning_rate,
+          weight_decay: p.weight_decay,
+          warmup_steps: p.warmup_steps,
+          schedule: p.schedule,
+          grad_accum: p.grad_accum,
+          remat: p.remat,
           precision: placement.precision,
           seed,
-          ...(p.steps !== undefined ? { steps: p.steps } : { epochs: p.epochs ?? 10 }),
+          ...(p.steps !== undefined ? { steps: p.steps } : { epochs: p.epochs }),
         },
         eval_every: p.eval_every ?? null,
-        checkpoint_every_steps: p.checkpoint_every_steps ?? 500,
-        checkpoint_every_minutes: p.checkpoint_every_minutes ?? 30,
+        checkpoint_every_steps: p.checkpoint_every_steps,
+        checkpoint_every_minutes: p.checkpoint_every_minutes,
       };
       writeFileSync(join(scratch, 'job.json'), JSON.stringify(job));
       const evals: LoraEval[] = [];
@@ -179,7 +180,7 @@ export const ntLora = defineStep<NtLoraParams>({
       const config = JSON.parse(readFileSync(ctx.resolvePath(join(p.model, 'config.json')), 'utf8')) as { hidden_size: number };
       const layout = headLayout({ dim: config.hidden_size, hidden, classes: labels.classes.map((c) => Math.max(1, c.length)) });
       const head = headParamsFromSafetensors(readFileSync(join(out, 'head.safetensors')), layout);
-      const meta = { levels, classes: labels.classes, paths: knownPaths(labels.labels, split.train), dim: config.hidden_size, hidden, weights, split: { val_fraction: p.val_fraction ?? 0.2, group_by: groupBy, seed }, adapters: { rank: job.lora.rank, alpha: job.lora.alpha, targets: job.lora.targets } };
+      const meta = { levels, classes: labels.classes, paths: knownPaths(labels.labels, split.train), dim: config.hidden_size, hidden, weights, split: { val_fraction: p.val_fraction, group_by: groupBy, seed }, adapters: { rank: job.lora.rank, alpha: job.lora.alpha, targets: job.lora.targets } };
       const adapterMeta = { kind: 'peft-lora', model: p.model, model_digest: ctx.fileDigest(p.model), ...job.lora };
       await ctx.output('adapters').shard(0, async () => adaptersTable(join(out, 'adapters'), adapterMeta));
       ctx.output('adapters').setMeta(adapterMeta);
