@@ -2,6 +2,8 @@
 
   python -m strand_jax facts --model DIR
   python -m strand_jax worker        (on a TPU VM host: STRAND_JOB, STRAND_WORKER_INDEX; see worker.py)
+  python -m strand_jax preflight     (one PreflightRequest per stdin line, one answer per stdout line;
+                                      preflight.py, preflight.schema.json)
   python -m strand_jax embed --model DIR --tokens SHARD.arrow... --out DIR --mesh 2,2,2 --per-device-batch N
                              [--precision fp32|bf16] [--pooling mean|cls|max] [--no-include-cls] [--normalize]
                              [--pad-id 1] [--prefix 1] [--max-length N] [--host-devices N] [--exit-with-stdin]
@@ -30,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     facts = commands.add_parser("facts", help="print the model facts of a Hugging Face folder as JSON")
     facts.add_argument("--model", required=True, help="folder with config.json")
     commands.add_parser("worker", help="run this host's shards of a remote embed/nt step (worker contract)")
+    commands.add_parser(
+        "preflight", help="compile programs for a TPU topology from shapes (JSON lines: requests in, answers out)"
+    )
     embed = commands.add_parser("embed", help="embed token shards into vector shards")
     embed.add_argument(
         "--model", required=True, help="Hugging Face folder: config.json + model.safetensors or pytorch_model.bin"
@@ -82,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         from .worker import main as worker_main
 
         return worker_main(dict(os.environ))
+    if args.command == "preflight":
+        from .preflight_cli import answer_requests
+
+        return answer_requests(sys.stdin, sys.stdout)
     if getattr(args, "host_devices", None):
         # Must precede the first jax import; the flag only affects the CPU platform.
         flags = os.environ.get("XLA_FLAGS", "")

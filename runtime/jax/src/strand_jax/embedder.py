@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
 
 from .config import ModelConfig
 from .length_buckets import buckets_for, plan_batches
@@ -55,12 +56,7 @@ class Embedder:
         self.dtype = PRECISIONS[precision]
         self.rule = rule = rule or PoolingRule()
         self.batch_size = per_device_batch * mesh.data * mesh.fsdp
-        # Absolute positions stop at the table's end: ESM numbers real tokens from pad_id + 1.
-        limit = (
-            config.max_positions - config.pad_token_id - 1
-            if config.position_embedding == "absolute"
-            else config.max_positions
-        )
+        limit = length_limit(config)
         self.max_length = min(max_length or limit, limit)
         self.buckets = buckets_for(self.max_length)
         self.param_shardings = param_shardings(self.mesh, config)
@@ -69,15 +65,7 @@ class Embedder:
         self.compiled: dict[tuple[int, int], object] = {}
         self.stats = CompileStats()
 
-        constrain = activation_constraint(self.mesh)
-
-        def forward(params, input_ids, attention_mask):
-            hidden = encode(params, input_ids, attention_mask, config, self.dtype, constrain)
-            return pool(hidden, attention_mask, rule)
-
-        self._jitted = jax.jit(
-            forward, in_shardings=(self.param_shardings, self.inputs, self.inputs), out_shardings=self.inputs
-        )
+        self._jitted = embed_forward(config, self.mesh, self.dtype, rule)
 
     def _program(self, width: int):
         key = (self.batch_size, width)
@@ -107,6 +95,28 @@ class Embedder:
             real = batch.rows >= 0
             out[batch.rows[real]] = pooled[real]
         return out
+
+
+def length_limit(config: ModelConfig) -> int:
+    """The longest row the model takes: absolute positions stop at the table's end (ESM numbers real tokens
+    from pad_id + 1)."""
+    if config.position_embedding == "absolute":
+        return config.max_positions - config.pad_token_id - 1
+    return config.max_positions
+
+
+def embed_forward(config: ModelConfig, mesh: Mesh, dtype, rule: PoolingRule, unroll: int | bool = 1):
+    """The jitted forward of an embedding batch: (params, input_ids, attention_mask) -> pooled [batch, hidden],
+    parameters sharded by their logical axes, the batch over data x fsdp. What `Embedder` runs and what the
+    pre-flight compiles for a TPU topology."""
+    constrain = activation_constraint(mesh)
+    inputs = batch_sharding(mesh)
+
+    def forward(params, input_ids, attention_mask):
+        hidden = encode(params, input_ids, attention_mask, config, dtype, constrain, unroll)
+        return pool(hidden, attention_mask, rule)
+
+    return jax.jit(forward, in_shardings=(param_shardings(mesh, config), inputs, inputs), out_shardings=inputs)
 
 
 def _cast(tree: dict, dtype) -> dict:

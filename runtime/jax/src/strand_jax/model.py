@@ -136,12 +136,16 @@ def encode(
     config: ModelConfig,
     dtype=jnp.float32,
     constrain: Constrain = _no_constraint,
+    unroll: int | bool = 1,
 ) -> jax.Array:
-    """Last hidden state [batch, length, hidden] in `dtype` (after the final LayerNorm)."""
+    """Last hidden state [batch, length, hidden] in `dtype` (after the final LayerNorm).
+
+    `unroll` is lax.scan's: the same numbers either way; the pre-flight unrolls to count FLOPs, since
+    XLA's cost analysis counts a loop body once whatever its trip count."""
     mask = attention_mask.astype(bool)
     x = embed_tokens(params, input_ids, attention_mask, config, dtype, constrain)
     x = constrain(x, ("act_batch", "act_length", "act_embed"))
     rotary = rotary_tables(input_ids.shape[1], config.head_dim) if config.position_embedding == "rotary" else None
-    x, _ = jax.lax.scan(_layer(config, constrain, mask, rotary), x, params["layers"])
+    x, _ = jax.lax.scan(_layer(config, constrain, mask, rotary), x, params["layers"], unroll=unroll)
     final = params["final_norm"]
     return layer_norm(x, final["scale"], final["bias"], config.layer_norm_eps)
