@@ -13,6 +13,11 @@ import { EXIT_FAILED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG
 import { openWorkflow } from '../open-workflow.js';
 import { has } from '../parse-args.js';
 
+/** Two decimals, or two significant digits below 0.01 (a small run is not free). */
+function figure(value: number): string {
+  return value >= 0.01 || value === 0 ? value.toFixed(2) : value.toPrecision(2);
+}
+
 function estimateText(plan: StepPlacementPlan | undefined): string {
   const e = plan?.estimate;
   const unknown = plan?.unknown?.join(', ');
@@ -21,7 +26,7 @@ function estimateText(plan: StepPlacementPlan | undefined): string {
   // An estimate missing a part says so rather than counting it as zero.
   const parts = [e.memory.total === undefined ? `mem ?/${gib(e.memory.limit)} GiB (${unknown} unknown; parameters alone ${gib(e.memory.parameters)} GiB)` : `mem ${gib(e.memory.total)}/${gib(e.memory.limit)} GiB${unknown ? ` (${unknown} unknown)` : ''}`];
   if (e.sequences !== undefined) parts.push(`${e.sequences.toLocaleString('en-US')} sequences${plan?.sequences ? ` (${plan.sequences.how})` : ''}`);
-  if (e.seconds !== undefined && e.cost) parts.push(`${(e.seconds / 3600).toFixed(2)} h`, `${(e.chipHours ?? 0).toFixed(2)} chip-h`, `$${e.cost.onDemand.toFixed(2)} on-demand / $${e.cost.spot.toFixed(2)} spot`);
+  if (e.seconds !== undefined && e.cost) parts.push(`${figure(e.seconds / 3600)} h`, `${figure(e.chipHours ?? 0)} chip-h`, `$${figure(e.cost.onDemand)} on-demand / $${figure(e.cost.spot)} spot`);
   const pre = plan?.preflight;
   if (pre !== undefined) parts.push(preflightText(pre));
   return parts.join(', ');
