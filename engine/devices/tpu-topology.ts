@@ -7,16 +7,14 @@ import type { Mesh } from './estimate-placement.js';
 
 export type HostProgram = { ok: true; topology: string; mesh: Mesh; hosts: number } | { ok: false; why: string };
 
-/** Chips as a grid: 2-D x<=y (powers of two), 3-D 2x2xN past four chips (N doubling), as libtpu names slices. */
+/** Chips as a grid, as libtpu names slices: 2-D x<=y (powers of two); 3-D 2x2xN (one v4/v5p host is 2x2x1). */
 export function chipGrid(chips: number, axes: 2 | 3): number[] {
   if (axes === 2) {
     const x = 2 ** Math.floor(Math.log2(Math.sqrt(chips)));
     return [x, chips / x];
   }
   if (chips < 4) return [chips, 1, 1];
-  const grid = [2, 2, chips / 4];
-  while (grid[2]! > grid[1]! * 2) [grid[1], grid[2]] = [grid[1]! * 2, grid[2]! / 2];
-  return grid;
+  return [2, 2, chips / 4];
 }
 
 /** The topology and per-host mesh of the program one host of `placement` runs. */

@@ -25,6 +25,8 @@ export interface PreflightRequest {
   pooling?: { pooling?: 'mean' | 'cls' | 'max'; include_cls?: boolean; prefix?: number; normalize?: boolean };
   options?: Record<string, unknown>;
   fixes?: boolean;
+  /** Compile the longest bucket only (the bench: full-size models compile for minutes each). */
+  longest_only?: boolean;
 }
 
 export interface PreflightMemory {

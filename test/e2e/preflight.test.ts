@@ -79,14 +79,17 @@ describe('pre-flight by compiling', () => {
     expect(second.preflight).toEqual({ compiled: 0, cached: 1, compilerRuns: 0 });
     expect(embedOf(second).preflight).toMatchObject({ source: 'xla', cached: true });
     const text = runCli(['plan', 'flow.yaml', '--plain'], root);
-    expect(text.stdout).toMatch(/1,000 sequences \(counted from Parquet footers.*\), [\d.]+ h, [\d.]+ chip-h, \$[\d.]+ on-demand \/ \$[\d.]+ spot, XLA pre-flight on v5e:1x1 \(cached, buckets 32\/64\)/);
+    expect(text.stdout).toMatch(/1,000 sequences \(counted from Parquet footers.*\), [\d.e-]+ h, [\d.e-]+ chip-h, \$[\d.e-]+ on-demand \/ \$[\d.e-]+ spot, XLA pre-flight on v5e:1x1 \(cached, buckets 32\/64\)/);
   }, 900_000);
 
   it('refuses a batch that does not fit at its batch: line with XLA figures and compiled fixes, in plan and in run', () => {
-    const root = project(V5E_1, 'with: { model: models/wide }, batch: { per_device: 32 }, tokens: 32');
+    const embed = 'with: { model: models/wide }, batch: { per_device: 32 }, tokens: 32';
+    const root = project(V5E_1, embed);
     const plan = runCli(['plan', 'flow.yaml'], root);
     expect(plan.status).toBe(1);
-    expect(plan.stderr).toMatch(/flow\.yaml:9:84: error: step "embed": per-device batch 32 does not fit on v5e:1x1 \(TPU v5 lite, mesh \{ data: 1, fsdp: 1, tp: 1 \} per host\) at length 32: XLA: RESOURCE_EXHAUSTED: Ran out of memory .*\(\d+\.\d+G\).*\(15\.75G\)/);
+    const column = FLOW(V5E_1, embed).split('\n')[7]!.indexOf('{ per_device: 32 }') + 1; // the batch: value
+    expect(plan.stderr).toContain(`flow.yaml:8:${column}: error: step "embed"`);
+    expect(plan.stderr).toMatch(/error: step "embed": per-device batch 32 does not fit on v5e:1x1 \(TPU v5 lite, mesh \{ data: 1, fsdp: 1, tp: 1 \} per host\) at length 32: XLA: RESOURCE_EXHAUSTED: Ran out of memory .*\(\d+\.\d+G\).*\(15\.75G\)/);
     const fix = /hint: checked by compiling: fits with batch: \{ per_device: (\d+) \} \((\d+\.\d) GiB per chip\)/.exec(plan.stderr);
     expect(fix, plan.stderr).not.toBeNull();
     const run = runCli(['run', 'flow.yaml'], root);

@@ -7,7 +7,7 @@ import { countStepSequences } from '../../plan/count-step-sequences.js';
 import { createDataAccess } from '../../data/data-access.js';
 import { estimateRunTime } from '../../devices/estimate-placement.js';
 import { describePlacement, type StepPlacementPlan } from '../../devices/place-workflow.js';
-import type { PreflightOutcome } from '../../devices/preflight-placements.js';
+import { preflightText } from '../../devices/preflight-text.js';
 import type { ArtifactManifest } from '../../plan/step-record.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
@@ -32,13 +32,6 @@ function estimateText(plan: StepPlacementPlan | undefined): string {
   return parts.join(', ');
 }
 
-/** Where the memory and FLOP figures came from: XLA (compiled now or cached) or the formula, and why. */
-export function preflightText(pre: PreflightOutcome): string {
-  if (pre.source === 'formula') return `formula estimate (no XLA pre-flight: ${pre.why})`;
-  const a = pre.answer;
-  const auto = a.batch_search ? `; batch: auto chose ${a.per_device_batch}/dev by ${a.batch_search.method} (${a.batch_search.tried.length} compiles)` : '';
-  return `XLA pre-flight on ${pre.topology}${pre.hosts > 1 ? ` per host x${pre.hosts}` : ''} (${pre.cached ? 'cached' : 'compiled'}, buckets ${a.buckets.map((b) => b.length).join('/')})${auto}`;
-}
 
 function toJson(entry: PlanEntry, plan: StepPlacementPlan | undefined): object {
   const d = entry.decision;

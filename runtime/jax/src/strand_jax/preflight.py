@@ -255,6 +255,8 @@ def run_preflight(request: dict) -> dict:
         request.get("hbm_bytes"),
     )
     buckets = list(buckets_for(min(request["max_length"], length_limit(config))))
+    if request.get("longest_only"):
+        buckets = buckets[-1:]
     longest = buckets[-1]
     batch = request["batch"]
     answer: dict = {
