@@ -21,15 +21,15 @@ export async function runPreflight(requests: readonly PreflightRequest[], env: R
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr = (stderr + chunk).slice(-16384)));
   child.stdin.on('error', () => undefined); // a child that exits early is reported by its exit below
   child.stdin.end(requests.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  const exit = await new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolve) => {
-    child.on('error', (error: NodeJS.ErrnoException) => resolve({ code: null, error }));
-    child.on('close', (code) => resolve({ code }));
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>((resolve) => {
+    child.on('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }));
+    child.on('close', (code, signal) => resolve({ code, signal }));
   });
   if (exit.error !== undefined) return fail(`cannot start ${found.python}: ${exit.error.code ?? exit.error.message}`);
   const lines = stdout.split('\n').filter((l) => l.startsWith('{'));
-  if (exit.code !== 0 || lines.length !== requests.length) {
+  if (lines.length === 0 && exit.code !== 0) {
     const missing = /ModuleNotFoundError: No module named '([^']+)'/.exec(stderr);
-    const why = missing ? `its Python cannot import ${missing[1]}` : `it exited with code ${exit.code}: ${stderr.trim().split('\n').at(-1) ?? ''}`;
+    const why = missing ? `its Python cannot import ${missing[1]}` : exit.signal !== null ? `it was killed by ${exit.signal}` : `it exited with code ${exit.code}: ${stderr.trim().split('\n').at(-1) ?? ''}`;
     return fail(`the pre-flight compiler did not answer (${why})`);
   }
   const replies: PreflightReply[] = [];
@@ -38,5 +38,9 @@ export async function runPreflight(requests: readonly PreflightRequest[], env: R
     if (!reply.ok) return fail(`the pre-flight compiler's answer does not follow preflight.schema.json: ${reply.error}`);
     replies.push(reply.value);
   }
+  // Answers come one line per request as each is compiled: a compiler that crashed (libtpu has been seen
+  // to overflow a stack on large programs) answered the requests before, and failed the one it was on.
+  const died = exit.signal !== null ? `the compiler was killed by ${exit.signal}` : `the compiler exited with code ${exit.code}`;
+  while (replies.length < requests.length) replies.push({ kind: 'preflight-failure', reason: 'libtpu-error', message: `${died} compiling this request (or one before it)` });
   return ok(replies);
 }
