@@ -8,12 +8,13 @@ import { dataParallel } from './data-parallel.js';
 import { gcsStream } from './gcs-stream.js';
 import { jaxRuntime } from './jax-runtime.js';
 import { loraBench } from './lora.js';
+import { preflightBench } from './preflight.js';
 import { pipeline } from './pipeline.js';
 import { planScale } from './plan-scale.js';
 import { taxonomyEval } from './taxonomy-eval.js';
 import { yamlParse } from './yaml-parse.js';
 
-const benches: Record<string, () => Promise<BenchResult>> = { 'plan-scale': planScale, pipeline, 'data-parallel': dataParallel, 'gcs-stream': gcsStream, taxonomy: taxonomyEval, 'yaml-parse': yamlParse, 'jax-runtime': jaxRuntime, lora: loraBench };
+const benches: Record<string, () => Promise<BenchResult>> = { 'plan-scale': planScale, pipeline, 'data-parallel': dataParallel, 'gcs-stream': gcsStream, taxonomy: taxonomyEval, 'yaml-parse': yamlParse, 'jax-runtime': jaxRuntime, lora: loraBench, preflight: preflightBench };
 
 function format(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toFixed(3);

@@ -79,9 +79,22 @@ export interface StepPlugin<P extends object = object> {
    * engine's process, and a device that declares `runtime: jax` refuses it at validate time.
    */
   runtimes?: readonly Runtime[];
+  /**
+   * A source step's count of the sequences it will emit, read cheaply before it runs (Parquet footers, a
+   * scan of FASTA headers) so `strand plan` can give time and cost for the steps downstream. `how` says
+   * whether it is counted or estimated, and from what.
+   */
+  countSequences?(params: P, data: DataAccess): Promise<SequenceCount>;
   // A step that has nothing to report simply returns: `void` is the plain way to say so in a plugin's type.
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
   run(ctx: StepContext<P>): Promise<StepSummary | void>;
+}
+
+/** What `StepPlugin.countSequences` answers. */
+export interface SequenceCount {
+  count: number;
+  /** E.g. "counted from Parquet footers", "estimated from bytes". */
+  how: string;
 }
 
 /** Declare a step plugin; returns it unchanged with its types checked. */

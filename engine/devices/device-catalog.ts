@@ -8,6 +8,8 @@ import { fail, ok, type Result } from '../util/result.js';
 export interface Accelerator {
   kind: 'tpu' | 'gpu';
   typePrefix?: string;
+  /** TPUs: libtpu's name for the generation and whether its chip grid is 2-D or 3-D (tpu-topology.ts). */
+  topology?: { name: string; axes: 2 | 3; notCompiled?: string };
   sizeCounts?: 'tensorcores' | 'chips';
   devicesPerChip: number;
   hbmGiBPerChip: number;
@@ -63,6 +65,8 @@ export interface Placement {
   flopsPerDevice: number;
   pricePerHour: { onDemand: number; spot: number };
   spot: boolean;
+  /** The catalog entry (e.g. v5e, h100); absent on a CPU. */
+  accelerator?: Accelerator;
   /** The TPU VM image to create nodes with (from the catalog). */
   runtimeVersion?: string;
 }
@@ -108,6 +112,7 @@ export function resolvePlacement(spec: DeviceSpec, catalog: DeviceCatalog, cpu: 
     flopsPerDevice: (accelerator.bf16TflopsPerChip * 1e12) / accelerator.devicesPerChip,
     pricePerHour: { onDemand: accelerator.priceOnDemand * chips, spot: accelerator.priceSpot * chips },
     spot: spec.spot === true,
+    accelerator,
     ...(accelerator.runtimeVersion !== undefined ? { runtimeVersion: accelerator.runtimeVersion } : {}),
   });
 }

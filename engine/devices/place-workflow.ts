@@ -10,7 +10,8 @@ import { mergeModelFacts, missingFacts, type FactName, type ModelFacts } from '.
 import type { ModelFactsReading } from './onnx-model-facts.js';
 import { checkDeviceRuntimes, checkStepRuntime } from './check-runtimes.js';
 import { stepPrecision, stepRuntime } from './step-runtime.js';
-import type { Runtime } from '../index.js';
+import type { Runtime, SequenceCount } from '../index.js';
+import type { PreflightOutcome } from './preflight-placements.js';
 
 export interface StepPlacementPlan {
   placement: Placement;
@@ -23,6 +24,10 @@ export interface StepPlacementPlan {
   /** Facts the estimate needs that nothing gave: their part of it is left out (and a warning says so). */
   unknown?: FactName[];
   estimate?: PlacementEstimate;
+  /** Whether XLA's compiled figures replaced the formula's (preflight-placements.ts), and if not why. */
+  preflight?: PreflightOutcome;
+  /** How many sequences the step will see, when known at plan time (count-step-sequences.ts). */
+  sequences?: SequenceCount;
 }
 
 /** What the file a step's model param names says about the model (read at the edge). */
@@ -42,9 +47,14 @@ export interface PlaceOptions {
 
 const PROBLEM_PATH = { 'mesh-device-mismatch': 'mesh', 'mesh-heads-mismatch': 'mesh', 'batch-mesh-mismatch': 'batch', 'memory-exceeded': 'batch' } as const;
 
-export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined, options: PlaceOptions): { plans: Map<string, StepPlacementPlan>; diagnostics: Diagnostic[] } {
+/**
+ * `memory`: the formula's memory-exceeded diagnostics by step, apart, since the pre-flight replaces them
+ * with XLA's verdict where it can compile the step's program.
+ */
+export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined, options: PlaceOptions): { plans: Map<string, StepPlacementPlan>; diagnostics: Diagnostic[]; memory: Map<string, Diagnostic> } {
   const plans = new Map<string, StepPlacementPlan>();
   const diagnostics: Diagnostic[] = [];
+  const memory = new Map<string, Diagnostic>();
   const local = resolvePlacement({ kind: 'cpu' }, options.catalog, options.cpu);
   if (source) diagnostics.push(...checkDeviceRuntimes(workflow, source));
   for (const step of workflow.steps) {
@@ -95,11 +105,13 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
       for (const problem of estimate.problems) {
         const key = PROBLEM_PATH[problem.code];
         const hint = problem.code === 'mesh-device-mismatch' && placement.kind === 'cpu' ? `${problem.hint}, or declare devices: ${product(spec.mesh)} on device "${spec.on}"` : problem.hint;
-        diagnostics.push(errorAt(problem.code, source.locate(['steps', step.id, spec[key] === undefined ? 'on' : key]), `step "${step.id}": ${problem.message}`, hint));
+        const diagnostic = errorAt(problem.code, source.locate(['steps', step.id, spec[key] === undefined ? 'on' : key]), `step "${step.id}": ${problem.message}`, hint);
+        if (problem.code === 'memory-exceeded') memory.set(step.id, diagnostic);
+        else diagnostics.push(diagnostic);
       }
     }
   }
-  return { plans, diagnostics };
+  return { plans, diagnostics, memory };
 }
 
 function product(mesh: Workflow['steps'][number]['placement']['mesh']): number {

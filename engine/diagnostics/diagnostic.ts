@@ -45,6 +45,8 @@ export type DiagnosticCode =
   | 'mesh-heads-mismatch'
   | 'batch-mesh-mismatch'
   | 'memory-exceeded'
+  | 'preflight-does-not-fit'
+  | 'preflight-failed'
   | 'external-data-missing'
   | 'external-data-escapes'
   | 'external-data-truncated'

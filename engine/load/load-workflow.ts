@@ -2,12 +2,14 @@
 //   read (read-workflow-source) → recipes (expand-workflow-recipes) → plugins (load-local-plugins)
 //   → check (the pure checkWorkflow) → paths (check-path-params) → objects (list-gcs-objects)
 //   → place (placeWorkflow + remote targets, and URIs only remote hosts read: check-remote-uris)
+//   → preflight (XLA compiles TPU steps' programs, preflight-placements)
 // — giving a `CheckedWorkflow` that carries everything commands need (placement plans, remote targets and
 // the gs:// listing included), so no command places or lists again. The file system, Cloud Storage and the
 // machine reach the stages as facts.
 import type { RemoteTarget } from '../cloud/remote-target.js';
 import { resolveRemoteTargets } from '../cloud/remote-target.js';
 import { placeWorkflow, type PlaceOptions, type StepPlacementPlan } from '../devices/place-workflow.js';
+import { preflightPlacements, type PreflightFacts } from '../devices/preflight-placements.js';
 import type { ObjectSnapshot } from '../data/object-snapshot.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { StepPlugin } from '../index.js';
@@ -41,6 +43,11 @@ export interface LoadOptions {
    * paths are checked for their scheme only and never listed, so `validate` stays offline.
    */
   objects?: ObjectFacts;
+  /**
+   * The XLA compiler and its cache as the pre-flight stage sees them (commands that plan or run). Absent:
+   * TPU steps keep the formula's estimate (and the plan says the pre-flight did not run).
+   */
+  preflight?: PreflightFacts;
 }
 
 /** A workflow that passed every check, with what loading learnt about it. */
@@ -59,6 +66,8 @@ export interface CheckedWorkflow {
   remote: { targets: ReadonlyMap<string, RemoteTarget>; problems: string[] };
   /** Every gs:// path the workflow names, as listed before planning; undefined when it names none or was not listed. */
   listing: ObjectSnapshot | undefined;
+  /** How the pre-flight stage got its answers, when it ran: compiled now, or read from the cache. */
+  preflight?: { compiled: number; cached: number };
 }
 
 /** Why a load failed: every problem found, sorted by place, and the texts to frame them. */
@@ -101,9 +110,19 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
 
   const placed = placeWorkflow(workflow, source, options.machine ?? localMachineFacts(options.workdir));
   diagnostics.push(...placed.diagnostics);
+  let plans: ReadonlyMap<string, StepPlacementPlan> = placed.plans;
+  let preflight: CheckedWorkflow['preflight'];
+  if (options.preflight !== undefined && !failed()) {
+    const checked = await preflightPlacements(workflow, source, placed.plans, options.preflight);
+    plans = checked.plans;
+    diagnostics.push(...checked.diagnostics);
+    preflight = { compiled: checked.compiled, cached: checked.cached };
+  }
+  // The formula's memory verdict stands where XLA did not give its own.
+  for (const [step, diagnostic] of placed.memory) if (plans.get(step)?.preflight?.source !== 'xla') diagnostics.push(diagnostic);
   if (failed()) return fail({ diagnostics: located(), texts });
-  const remote = resolveRemoteTargets(workflow, placed.plans, options.builtins);
+  const remote = resolveRemoteTargets(workflow, plans, options.builtins);
   diagnostics.push(...checkRemoteUris(workflow, source, new Set(remote.targets.keys())));
   if (failed()) return fail({ diagnostics: located(), texts });
-  return ok({ workflow, source, diagnostics: located(), texts, recipes, plans: placed.plans, remote, listing });
+  return ok({ workflow, source, diagnostics: located(), texts, recipes, plans, remote, listing, ...(preflight ? { preflight } : {}) });
 }

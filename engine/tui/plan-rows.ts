@@ -4,6 +4,7 @@ import type { PlanEntry } from '../plan/plan-run.js';
 import { describeReason } from '../plan/rerun-reason.js';
 import type { Workflow } from '../workflow/workflow.js';
 import { describePlacement, type StepPlacementPlan } from '../devices/place-workflow.js';
+import { preflightText } from '../devices/preflight-text.js';
 
 export type PlanStatus = 'cached' | 'will run' | 'blocked' | 'invalid';
 
@@ -32,7 +33,8 @@ function placementFigures(plan: StepPlacementPlan | undefined): Pick<PlanRow, 'm
   if (e === undefined) return plan?.unknown?.length ? { estimate: `no estimate: ${plan.unknown.join(', ')} unknown (model_facts:)` } : {};
   const cost = e.seconds !== undefined && e.cost ? `${(e.seconds / 3600).toFixed(2)} h, $${e.cost.onDemand.toFixed(2)} / $${e.cost.spot.toFixed(2)} spot` : undefined;
   const unknown = plan?.unknown?.length ? `${plan.unknown.join(', ')} unknown (model_facts:)` : undefined;
-  const text = [unknown, cost].filter((t) => t !== undefined).join('; ');
+  const source = plan?.preflight ? preflightText(plan.preflight) : undefined;
+  const text = [unknown, cost, source].filter((t) => t !== undefined).join('; ');
   return { ...(e.memory.total !== undefined ? { memory: { used: e.memory.total, limit: e.memory.limit } } : {}), ...(text ? { estimate: text } : {}) };
 }
 

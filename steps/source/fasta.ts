@@ -2,6 +2,7 @@
 // shards, with the lineage from UNITE-style headers, a regex, or a taxonomy TSV joined by id.
 import { readFileSync } from 'node:fs';
 import { defineStep, StepError } from '../../engine/index.js';
+import { countFastaRecords } from './count-fasta-records.js';
 import { readFastaRecords } from './fasta-records.js';
 import { headerId, parseRegexLineage, parseUniteLineage, RANKS } from './lineage.js';
 import { HYGIENE_SCHEMA, sourceFiles, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
@@ -40,6 +41,7 @@ export const fastaSource = defineStep<FastaParams>({
   },
   inputs: {},
   outputs: { sequences: { type: 'sequences' } },
+  countSequences: async (params, data) => countFastaRecords(await data.inputFiles(params.path)),
   async run(ctx) {
     const p = ctx.params;
     const files = await sourceFiles(ctx, p.path);

@@ -40,6 +40,11 @@ export const parquetSource = defineStep<ParquetParams>({
   },
   inputs: {},
   outputs: { sequences: { type: 'sequences' } },
+  async countSequences(params, data) {
+    let count = 0;
+    for (const file of await data.inputFiles(params.path)) count += Number((await openParquet(file)).metadata.num_rows);
+    return { count, how: 'counted from Parquet footers (rows before hygiene filters)' };
+  },
   async run(ctx) {
     const p = ctx.params;
     const files = await sourceFiles(ctx, p.path);

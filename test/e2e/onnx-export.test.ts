@@ -90,7 +90,7 @@ describe('model facts of real exports in the plan', () => {
     expect(embed.placement).not.toHaveProperty('unknown');
     expect(diagnostics).toEqual([]);
     expect(stderr).toBe('');
-    expect(text).toMatch(/\[gpu a100-80gb .*; mem 0\.0\/68\.0 GiB\]/);
+    expect(text).toMatch(/\[gpu a100-80gb .*; mem 0\.0\/68\.0 GiB, 1,000 sequences \(counted from Parquet footers.*, formula estimate \(no XLA pre-flight: (embed\/onnx has no compiled program to check|GPUs have no deviceless compile here \(XLA needs the GPU itself\))\)\]/);
   });
 
   it('takes them from a config.json beside the model', () => {

@@ -3,12 +3,20 @@ import { planRun, type PlanEntry } from '../../plan/plan-run.js';
 import { describeReason } from '../../plan/rerun-reason.js';
 import { redact } from '../../events/redact.js';
 import { planRows } from '../../tui/plan-rows.js';
+import { countStepSequences } from '../../plan/count-step-sequences.js';
+import { createDataAccess } from '../../data/data-access.js';
 import { estimateRunTime } from '../../devices/estimate-placement.js';
 import { describePlacement, type StepPlacementPlan } from '../../devices/place-workflow.js';
+import { preflightText } from '../../devices/preflight-text.js';
 import type { ArtifactManifest } from '../../plan/step-record.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
 import { has } from '../parse-args.js';
+
+/** Two decimals, or two significant digits below 0.01 (a small run is not free). */
+function figure(value: number): string {
+  return value >= 0.01 || value === 0 ? value.toFixed(2) : value.toPrecision(2);
+}
 
 function estimateText(plan: StepPlacementPlan | undefined): string {
   const e = plan?.estimate;
@@ -17,9 +25,13 @@ function estimateText(plan: StepPlacementPlan | undefined): string {
   const gib = (b: number): string => (b / 2 ** 30).toFixed(1);
   // An estimate missing a part says so rather than counting it as zero.
   const parts = [e.memory.total === undefined ? `mem ?/${gib(e.memory.limit)} GiB (${unknown} unknown; parameters alone ${gib(e.memory.parameters)} GiB)` : `mem ${gib(e.memory.total)}/${gib(e.memory.limit)} GiB${unknown ? ` (${unknown} unknown)` : ''}`];
-  if (e.seconds !== undefined && e.cost) parts.push(`${(e.seconds / 3600).toFixed(2)} h`, `$${e.cost.onDemand.toFixed(2)} on-demand / $${e.cost.spot.toFixed(2)} spot`);
+  if (e.sequences !== undefined) parts.push(`${e.sequences.toLocaleString('en-US')} sequences${plan?.sequences ? ` (${plan.sequences.how})` : ''}`);
+  if (e.seconds !== undefined && e.cost) parts.push(`${figure(e.seconds / 3600)} h`, `${figure(e.chipHours ?? 0)} chip-h`, `$${figure(e.cost.onDemand)} on-demand / $${figure(e.cost.spot)} spot`);
+  const pre = plan?.preflight;
+  if (pre !== undefined) parts.push(preflightText(pre));
   return parts.join(', ');
 }
+
 
 function toJson(entry: PlanEntry, plan: StepPlacementPlan | undefined): object {
   const d = entry.decision;
@@ -33,7 +45,7 @@ function toJson(entry: PlanEntry, plan: StepPlacementPlan | undefined): object {
     inputs: entry.inputs,
     needs: entry.needs,
     placement: plan
-      ? { device: plan.placement.label, devices: plan.placement.devices, ...(plan.facts ? { facts: plan.facts } : {}), ...(plan.unknown ? { unknown: plan.unknown } : {}), ...(plan.estimate ? { estimate: plan.estimate } : {}) }
+      ? { device: plan.placement.label, devices: plan.placement.devices, ...(plan.facts ? { facts: plan.facts } : {}), ...(plan.unknown ? { unknown: plan.unknown } : {}), ...(plan.estimate ? { estimate: plan.estimate } : {}), ...(plan.preflight ? { preflight: plan.preflight } : {}), ...(plan.sequences ? { sequences: plan.sequences } : {}) }
       : null,
   };
 }
@@ -60,7 +72,7 @@ export const planCommand: Command = {
   summary: 'Show, per step in order, whether it is cached or will run and why (interactive on a terminal).',
   flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, { name: 'check', description: 'exit 1 if anything would run' }],
   async run(args, io) {
-    const opened = await openWorkflow(args, io, { listObjects: true });
+    const opened = await openWorkflow(args, io, { listObjects: true, preflight: true });
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state, diagnostics } = opened;
     const entries = planRun(workflow, state);
@@ -70,13 +82,13 @@ export const planCommand: Command = {
       if (manifest === undefined || !state.objects.has(manifest)) return undefined;
       return state.objects.getJson<ArtifactManifest>(manifest).shards.reduce((n, s) => n + s.rows, 0);
     };
-    // Loading placed every step; what the cache knows of their inputs adds time and cost.
-    const plans = new Map(
-      [...opened.plans].map(([step, plan]): [string, StepPlacementPlan] => {
-        const sequences = plan.estimate && sequencesOf(step);
-        return [step, plan.estimate && sequences !== undefined ? { ...plan, estimate: estimateRunTime(plan.estimate, plan.placement, sequences) } : plan];
-      }),
-    );
+    // Loading placed every step; the sequences each will see (the store's, or its source's count) add time and cost.
+    const data = createDataAccess(io.cwd, state.listing);
+    const plans = new Map<string, StepPlacementPlan>();
+    for (const [step, plan] of opened.plans) {
+      const sequences = plan.estimate && (await countStepSequences(workflow, step, sequencesOf, data));
+      plans.set(step, plan.estimate && sequences !== undefined ? { ...plan, sequences, estimate: estimateRunTime(plan.estimate, plan.placement, sequences.count) } : plan);
+    }
     state.files.save();
     const interactive = io.isTTY && !has(args, 'json') && !has(args, 'plain') && !has(args, 'check');
     if (interactive) {
@@ -85,7 +97,7 @@ export const planCommand: Command = {
       return EXIT_OK;
     }
     const text = has(args, 'json')
-      ? JSON.stringify({ workflow: workflow.name, file: workflow.file, steps: entries.map((e) => toJson(e, plans.get(e.step))), diagnostics }, null, 2) + '\n'
+      ? JSON.stringify({ workflow: workflow.name, file: workflow.file, steps: entries.map((e) => toJson(e, plans.get(e.step))), diagnostics, preflight: { ...(opened.preflight ?? { compiled: 0, cached: 0 }), compilerRuns: opened.compilerRuns } }, null, 2) + '\n'
       : formatPlan(workflow.name, workflow.file, entries, plans);
     io.stdout(redact(text, workflow.secrets));
     return has(args, 'check') && entries.some((e) => e.decision.status === 'will-run') ? EXIT_FAILED : EXIT_OK;

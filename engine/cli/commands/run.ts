@@ -39,7 +39,7 @@ export const runCommand: Command = {
   summary: 'Run the steps that are not cached; resume interrupted steps from their last completed shard.',
   flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, JOBS_FLAG, { name: 'report', description: "write the run's HTML report at the end (as `strand report`)" }],
   async run(args, io) {
-    const opened = await openWorkflow(args, io, { listObjects: true });
+    const opened = await openWorkflow(args, io, { listObjects: true, preflight: true });
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state } = opened;
     const remote = runnableRemoteTargets(opened.remote);

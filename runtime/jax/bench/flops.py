@@ -24,7 +24,7 @@ from strand_jax.sharding import MeshSpec
 def flops(config, params, tokens: int) -> float:
     embedder = Embedder(config, params, MeshSpec(1, 1, 1), 1, max_length=tokens, devices=jax.devices()[:1])
     shape = jax.ShapeDtypeStruct((1, tokens), jax.numpy.int32)
-    cost = embedder._jitted.lower(embedder.params, shape, shape).compile().cost_analysis()
+    cost = embedder._jitted.lower(embedder.params, embedder.adapters, shape, shape).compile().cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
     return float(cost["flops"])
 

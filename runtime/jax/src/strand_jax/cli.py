@@ -3,6 +3,8 @@
   python -m strand_jax facts --model DIR
   python -m strand_jax train-lora --job JOB.json [--host-devices N] [--exit-with-stdin]   (lora_trainer.py)
   python -m strand_jax worker        (on a TPU VM host: STRAND_JOB, STRAND_WORKER_INDEX; see worker.py)
+  python -m strand_jax preflight     (one PreflightRequest per stdin line, one answer per stdout line;
+                                      preflight.py, preflight.schema.json)
   python -m strand_jax embed --model DIR --tokens SHARD.arrow... --out DIR --mesh 2,2,2 --per-device-batch N
                              [--adapters PEFT_DIR]
                              [--precision fp32|bf16] [--pooling mean|cls|max] [--no-include-cls] [--normalize]
@@ -38,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--job", required=True, help="the job, as JSON (written by the finetune/nt-lora step)")
     train.add_argument("--host-devices", type=int, help="on CPU, split the host into N XLA devices (sets XLA_FLAGS)")
     train.add_argument("--exit-with-stdin", action="store_true", help="exit when stdin closes")
+    commands.add_parser(
+        "preflight", help="compile programs for a TPU topology from shapes (JSON lines: requests in, answers out)"
+    )
     embed = commands.add_parser("embed", help="embed token shards into vector shards")
     embed.add_argument(
         "--model", required=True, help="Hugging Face folder: config.json + model.safetensors or pytorch_model.bin"
@@ -91,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         from .worker import main as worker_main
 
         return worker_main(dict(os.environ))
+    if args.command == "preflight":
+        from .preflight_cli import answer_requests
+
+        return answer_requests(sys.stdin, sys.stdout)
     if getattr(args, "host_devices", None):
         # Must precede the first jax import; the flag only affects the CPU platform.
         flags = os.environ.get("XLA_FLAGS", "")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import NamedSharding, PartitionSpec
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .config import ModelConfig
 from .length_buckets import buckets_for, plan_batches
@@ -58,12 +58,7 @@ class Embedder:
         self.dtype = PRECISIONS[precision]
         self.rule = rule = rule or PoolingRule()
         self.batch_size = per_device_batch * mesh.data * mesh.fsdp
-        # Absolute positions stop at the table's end: ESM numbers real tokens from pad_id + 1.
-        limit = (
-            config.max_positions - config.pad_token_id - 1
-            if config.position_embedding == "absolute"
-            else config.max_positions
-        )
+        limit = length_limit(config)
         self.max_length = min(max_length or limit, limit)
         self.buckets = buckets_for(self.max_length)
         self.param_shardings = param_shardings(self.mesh, config)
@@ -72,21 +67,11 @@ class Embedder:
         self.compiled: dict[tuple[int, int], object] = {}
         self.stats = CompileStats()
 
-        constrain = activation_constraint(self.mesh)
         # LoRA adapters (fine-tuned embeddings): small, so replicated on every device, in the compute dtype.
         replicated = NamedSharding(self.mesh, PartitionSpec())
         self.adapters = {} if adapters is None else jax.device_put(_cast(adapters[0], self.dtype), replicated)
         lora = None if adapters is None else LoraApply(adapters[1].scale)
-
-        def forward(params, lora_adapters, input_ids, attention_mask):
-            hidden = encode(params, input_ids, attention_mask, config, self.dtype, constrain, lora_adapters, lora)
-            return pool(hidden, attention_mask, rule)
-
-        self._jitted = jax.jit(
-            forward,
-            in_shardings=(self.param_shardings, replicated, self.inputs, self.inputs),
-            out_shardings=self.inputs,
-        )
+        self._jitted = embed_forward(config, self.mesh, self.dtype, rule, lora)
 
     def _program(self, width: int):
         key = (self.batch_size, width)
@@ -116,6 +101,33 @@ class Embedder:
             real = batch.rows >= 0
             out[batch.rows[real]] = pooled[real]
         return out
+
+
+def length_limit(config: ModelConfig) -> int:
+    """The longest row the model takes: absolute positions stop at the table's end (ESM numbers real tokens
+    from pad_id + 1)."""
+    if config.position_embedding == "absolute":
+        return config.max_positions - config.pad_token_id - 1
+    return config.max_positions
+
+
+def embed_forward(
+    config: ModelConfig, mesh: Mesh, dtype, rule: PoolingRule, lora: LoraApply | None = None, unroll: int | bool = 1
+):
+    """The jitted forward of an embedding batch: (params, adapters, input_ids, attention_mask) -> pooled
+    [batch, hidden], parameters sharded by their logical axes, LoRA adapters (`{}` for none) replicated, the
+    batch over data x fsdp. What `Embedder` runs and what the pre-flight compiles for a TPU topology."""
+    constrain = activation_constraint(mesh)
+    inputs = batch_sharding(mesh)
+
+    def forward(params, adapters, input_ids, attention_mask):
+        hidden = encode(params, input_ids, attention_mask, config, dtype, constrain, adapters, lora, unroll=unroll)
+        return pool(hidden, attention_mask, rule)
+
+    replicated = NamedSharding(mesh, PartitionSpec())
+    return jax.jit(
+        forward, in_shardings=(param_shardings(mesh, config), replicated, inputs, inputs), out_shardings=inputs
+    )
 
 
 def _cast(tree: dict, dtype) -> dict:

@@ -162,11 +162,14 @@ def encode(
     lora: LoraApply | None = None,
     dropout_key: jax.Array | None = None,
     remat: str = "none",
+    unroll: int | bool = 1,
 ) -> jax.Array:
     """Last hidden state [batch, length, hidden] in `dtype` (after the final LayerNorm).
 
     `adapters` (stacked over layers, `lora.init_adapters`) with `lora` add LoRA to the projections they target;
-    `dropout_key` switches LoRA dropout on (training); `remat` is one of REMAT_POLICIES."""
+    `dropout_key` switches LoRA dropout on (training); `remat` is one of REMAT_POLICIES. `unroll` is
+    lax.scan's: the same numbers either way; the pre-flight unrolls to count FLOPs, since XLA's cost analysis
+    counts a loop body once whatever its trip count."""
     mask = attention_mask.astype(bool)
     x = embed_tokens(params, input_ids, attention_mask, config, dtype, constrain)
     x = constrain(x, ("act_batch", "act_length", "act_embed"))
@@ -175,6 +178,6 @@ def encode(
     if remat != "none":
         step = jax.checkpoint(step, policy=REMAT_POLICIES[remat])
     keys = None if dropout_key is None else jax.random.split(dropout_key, config.num_layers)
-    x, _ = jax.lax.scan(step, x, (params["layers"], adapters or {}, keys))
+    x, _ = jax.lax.scan(step, x, (params["layers"], adapters or {}, keys), unroll=unroll)
     final = params["final_norm"]
     return layer_norm(x, final["scale"], final["bias"], config.layer_norm_eps)

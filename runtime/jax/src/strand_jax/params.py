@@ -146,3 +146,15 @@ def param_axes(config: ModelConfig) -> dict:
     if config.emb_layer_norm_before:
         embed["norm"] = {"scale": ("embed",), "bias": ("embed",)}
     return {"embed": embed, "layers": layer, "final_norm": {"scale": ("embed",), "bias": ("embed",)}}
+
+
+def param_shapes(config: ModelConfig) -> dict:
+    """Shape of each parameter, in the tree `params_from_state` builds (the pre-flight compiles from these)."""
+    h, n, d, f, layers = config.hidden_size, config.num_heads, config.head_dim, config.ffn_size, config.num_layers
+    size = {"layers": layers, "embed": h, "heads": n, "head_dim": d, "ffn": f, "vocab": config.vocab_size}
+    size["positions"] = config.max_positions
+
+    def walk(tree):
+        return {k: walk(v) if isinstance(v, dict) else tuple(size[a] for a in v) for k, v in tree.items()}
+
+    return walk(param_axes(config))

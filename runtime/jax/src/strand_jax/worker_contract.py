@@ -20,26 +20,40 @@ class ContractError(ValueError):
     """A document does not follow the worker contract."""
 
 
-@cache
+SCHEMA = "worker_contract.schema.json"
+
+
 def contract_schema() -> dict:
-    return json.loads(files("strand_jax").joinpath("worker_contract.schema.json").read_text())
+    return package_schema(SCHEMA)
 
 
 @cache
-def _validator(kind: str) -> jsonschema.protocols.Validator:
-    schema = contract_schema()
-    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]})
+def package_schema(name: str) -> dict:
+    return json.loads(files("strand_jax").joinpath(name).read_text())
+
+
+@cache
+def _validator(schema: str, kind: str) -> jsonschema.protocols.Validator:
+    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": package_schema(schema)["$defs"]})
+
+
+def check_against(schema: str, kind: str, value: Any, error: type[ValueError]) -> Any:
+    """Returns the value if it is a valid `kind` of `schema` (a JSON Schema in this package); else raises
+    `error` naming the first problem's path."""
+    if kind not in package_schema(schema)["$defs"]:
+        raise ValueError(f"unknown contract type {kind}")
+    found = next(iter(sorted(_validator(schema, kind).iter_errors(value), key=lambda e: list(e.absolute_path))), None)
+    if found is not None:
+        where = "/".join(str(p) for p in found.absolute_path) or "(root)"
+        raise error(f"{kind} at {where}: {found.message}")
+    return value
 
 
 def validate(kind: str, value: Any) -> Any:
-    """Returns the value if it is a valid `kind`; else raises ContractError naming the first problem's path."""
+    """Returns the value if it is a valid worker-contract `kind`; else raises ContractError."""
     if kind not in KINDS:
         raise ValueError(f"unknown contract type {kind}")
-    error = next(iter(sorted(_validator(kind).iter_errors(value), key=lambda e: list(e.absolute_path))), None)
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        raise ContractError(f"{kind} at {where}: {error.message}")
-    return value
+    return check_against(SCHEMA, kind, value, ContractError)
 
 
 def shards_of(shards: list[int], index: int, workers: int) -> list[int]:

@@ -1,0 +1,112 @@
+// Owns the pre-flight's request and answer as the engine types them, checked at run time against the one
+// JSON Schema the Python side checks too (runtime/jax/src/strand_jax/preflight.schema.json).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Mesh } from '../devices/estimate-placement.js';
+import { fail, ok, type Result } from '../util/result.js';
+import { jaxRuntimeDir } from './jax-process.js';
+
+export interface PreflightRequest {
+  /** A program the runtime registers (preflight_programs.py): embed-forward, train-step. */
+  program: string;
+  /** libtpu's topology name, e.g. v5e:2x2 (tpu-topology.ts). */
+  topology: string;
+  mesh: Mesh;
+  /** Per-device batch, or auto: the largest that compiles and fits. */
+  batch: number | 'auto';
+  max_batch?: number;
+  /** The longest row; the runtime's length buckets up to it are each compiled. */
+  max_length: number;
+  precision: 'fp32' | 'bf16';
+  hbm_bytes?: number;
+  /** The model's config.json, parsed: shapes only, no weights. */
+  model: { config: Record<string, unknown> };
+  pooling?: { pooling?: 'mean' | 'cls' | 'max'; include_cls?: boolean; prefix?: number; normalize?: boolean };
+  options?: Record<string, unknown>;
+  fixes?: boolean;
+  /** Compile the longest bucket only (the bench: full-size models compile for minutes each). */
+  longest_only?: boolean;
+}
+
+export interface PreflightMemory {
+  argument_bytes: number;
+  output_bytes: number;
+  temp_bytes: number;
+  alias_bytes: number;
+  generated_code_bytes: number;
+  total_bytes: number;
+}
+
+export interface PreflightBucket {
+  length: number;
+  fits: boolean;
+  compile_seconds: number;
+  memory?: PreflightMemory;
+  xla?: { message: string; required_bytes?: number; available_bytes?: number };
+  flops?: { per_device: number; per_sequence: number; rolled_per_device: number };
+}
+
+export interface PreflightFix {
+  change: { per_device_batch?: number; precision?: 'fp32' | 'bf16'; mesh?: Mesh };
+  length: number;
+  total_bytes: number;
+}
+
+export interface PreflightAnswer {
+  kind: 'preflight-answer';
+  program: string;
+  topology: string;
+  device_kind: string;
+  devices: number;
+  mesh: Mesh;
+  precision: 'fp32' | 'bf16';
+  per_device_batch: number;
+  batch_search?: { method: string; limit: number; tried: { per_device_batch: number; fits: boolean }[] };
+  fits: boolean;
+  buckets: PreflightBucket[];
+  flops_counting: string;
+  fixes: PreflightFix[];
+  compilations: number;
+  compile_seconds: number;
+}
+
+export interface PreflightFailure {
+  kind: 'preflight-failure';
+  reason: 'no-libtpu' | 'libtpu-error' | 'bad-request' | 'compile-error';
+  message: string;
+}
+
+export type PreflightReply = PreflightAnswer | PreflightFailure;
+
+type Kind = 'PreflightRequest' | 'PreflightAnswer' | 'PreflightFailure';
+let validators: Map<Kind, ValidateFunction> | undefined;
+
+function validator(kind: Kind): ValidateFunction {
+  if (validators === undefined) {
+    const schema = JSON.parse(readFileSync(join(jaxRuntimeDir(), 'src', 'strand_jax', 'preflight.schema.json'), 'utf8')) as { $defs: Record<string, unknown> };
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    validators = new Map((['PreflightRequest', 'PreflightAnswer', 'PreflightFailure'] as const).map((k) => [k, ajv.compile({ $ref: `#/$defs/${k}`, $defs: schema.$defs })]));
+  }
+  return validators.get(kind)!;
+}
+
+/** The value if it is a valid `kind`; else the first problem, with its path. */
+export function checkPreflight<T>(kind: Kind, value: unknown): Result<T, string> {
+  const check = validator(kind);
+  if (check(value)) return ok(value as T);
+  const first = check.errors?.[0];
+  return fail(`${kind} at ${first?.instancePath || '(root)'}: ${first?.message ?? 'invalid'}`);
+}
+
+/** A reply line of `python -m strand_jax preflight`, checked as an answer or a failure. */
+export function parsePreflightReply(line: string): Result<PreflightReply, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return fail(`not JSON: ${line.slice(0, 120)}`);
+  }
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  return kind === 'preflight-failure' ? checkPreflight<PreflightFailure>('PreflightFailure', value) : checkPreflight<PreflightAnswer>('PreflightAnswer', value);
+}

@@ -1,0 +1,72 @@
+// The pre-flight stage over inline facts: what it asks the compiler for a multi-host slice (one host's
+// topology, the mesh's data axis split over the hosts), how an answer becomes the estimate and a located
+// does-not-fit diagnostic with the fixes in the workflow's own terms, the cache, and the fallbacks.
+import { describe, expect, it } from 'vitest';
+import { loadDeviceCatalog } from '../../engine/devices/device-catalog.js';
+import { placeWorkflow } from '../../engine/devices/place-workflow.js';
+import { preflightPlacements, type PreflightFacts } from '../../engine/devices/preflight-placements.js';
+import type { PreflightAnswer, PreflightReply, PreflightRequest } from '../../engine/jax/preflight-contract.js';
+import { fail, ok, type Result } from '../../engine/util/result.js';
+import { checkWorkflow } from '../../engine/workflow/check-workflow.js';
+import { builtinSteps } from '../../steps/index.js';
+import { yamlSource } from '../helpers/fake-source.js';
+
+const TEXT = `version: 1
+name: pf
+devices:
+  pod: { kind: tpu, type: v6e-16, project: p, zone: z }
+steps:
+  source: { uses: source/parquet, with: { path: in.parquet } }
+  tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }
+  embed: { uses: embed/nt, needs: [tokens], with: { model: nt }, on: pod, mesh: { data: 4, fsdp: 4 }, batch: { per_device: 64 }, tokens: 512 }
+`;
+
+const refused: PreflightAnswer = {
+  kind: 'preflight-answer', program: 'embed-forward', topology: 'v6e:2x4', device_kind: 'TPU v6 lite', devices: 8, mesh: { data: 2, fsdp: 4, tp: 1 }, precision: 'bf16', per_device_batch: 64, fits: false,
+  buckets: [{ length: 512, fits: false, compile_seconds: 2, xla: { message: 'RESOURCE_EXHAUSTED: Ran out of memory on HBM, the total memory required for HLO temporaries (40.00G) exceeds available HBM (31.25G).', required_bytes: 40 * 2 ** 30, available_bytes: 31.25 * 2 ** 30 } }],
+  flops_counting: 'rolled', fixes: [{ change: { per_device_batch: 48 }, length: 512, total_bytes: 30 * 2 ** 30 }, { change: { mesh: { data: 1, fsdp: 8, tp: 1 } }, length: 512, total_bytes: 20 * 2 ** 30 }], compilations: 9, compile_seconds: 40,
+};
+
+async function stage(reply: (requests: readonly PreflightRequest[]) => Result<PreflightReply[], string>, cache = new Map<string, PreflightAnswer>()) {
+  const source = yamlSource(TEXT);
+  const { workflow } = checkWorkflow({ source, plugins: new Map(builtinSteps.map((p) => [p.id, p])), overrides: {}, env: {} });
+  const { plans } = placeWorkflow(workflow!, undefined, { catalog: loadDeviceCatalog(), cpu: { cores: 2, memoryBytes: 2 ** 34 }, modelFactsOf: () => undefined });
+  const asked: PreflightRequest[] = [];
+  const facts: PreflightFacts = {
+    modelConfig: (path) => (path === 'nt' ? ok({ hidden_size: 1024 }) : fail(`no ${path}`)),
+    cached: (request) => cache.get(JSON.stringify(request)),
+    remember: (request, answer) => void cache.set(JSON.stringify(request), answer),
+    compile: async (requests) => (asked.push(...requests), reply(requests)),
+  };
+  return { ...(await preflightPlacements(workflow!, source, plans, facts)), asked, cache };
+}
+
+describe('pre-flight stage', () => {
+  it('asks for one host of the slice and reports a refusal at the batch: line with fixes for the whole slice', async () => {
+    const { asked, plans, diagnostics, compiled } = await stage(() => ok([refused]));
+    expect(asked).toEqual([{ program: 'embed-forward', topology: 'v6e:2x4', mesh: { data: 2, fsdp: 4, tp: 1 }, batch: 64, max_length: 512, precision: 'bf16', model: { config: { hidden_size: 1024 } } }]);
+    expect(compiled).toBe(1);
+    expect(plans.get('embed')!.preflight).toMatchObject({ source: 'xla', cached: false, topology: 'v6e:2x4', hosts: 2 });
+    expect(diagnostics).toHaveLength(1);
+    const [d] = diagnostics;
+    expect(d!.code).toBe('preflight-does-not-fit');
+    expect(d!.location).toMatchObject({ line: 8, column: TEXT.split('\n')[7]!.indexOf('{ per_device: 64 }') + 1 });
+    expect(d!.message).toBe('step "embed": per-device batch 64 does not fit on v6e:2x4 (TPU v6 lite, mesh { data: 2, fsdp: 4, tp: 1 } per host) at length 512: XLA: ' + refused.buckets[0]!.xla!.message);
+    // The fix's mesh is one host's; the workflow's mesh is the slice's (data x 2 hosts).
+    expect(d!.hint).toBe('checked by compiling: fits with batch: { per_device: 48 } (30.0 GiB per chip); fits with mesh: { data: 2, fsdp: 8, tp: 1 } (20.0 GiB per chip)');
+  });
+
+  it('answers a second time from the cache without compiling', async () => {
+    const first = await stage(() => ok([refused]));
+    const second = await stage(() => fail('the compiler must not run'), first.cache);
+    expect(second.asked).toEqual([]);
+    expect(second.cached).toBe(1);
+    expect(second.plans.get('embed')!.preflight).toMatchObject({ source: 'xla', cached: true });
+  });
+
+  it('keeps the formula and says why when the compiler cannot run', async () => {
+    const { plans, diagnostics } = await stage(() => fail('the pre-flight compiler did not answer (its Python cannot import jax)'));
+    expect(plans.get('embed')!.preflight).toEqual({ source: 'formula', why: 'the pre-flight compiler did not answer (its Python cannot import jax)' });
+    expect(diagnostics).toEqual([]);
+  });
+});
