@@ -17,7 +17,7 @@ const NT_500M_V2 = { vocab_size: 4107, hidden_size: 1024, num_hidden_layers: 29,
 function parameters(c: typeof NT_2_5B | typeof NT_500M_V2): number {
   const h = c.hidden_size;
   const f = c.intermediate_size;
-  const glu = 'add_bias_fnn' in c && c.add_bias_fnn === false;
+  const glu = 'add_bias_fnn' in c && !c.add_bias_fnn;
   const layer = 4 * h * h + 4 * h + (glu ? 3 * h * f : 2 * h * f + f + h) + 4 * h;
   return c.vocab_size * h + (c.position_embedding_type === 'absolute' ? c.max_position_embeddings * h : 0) + c.num_hidden_layers * layer + 2 * h;
 }

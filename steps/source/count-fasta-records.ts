@@ -18,12 +18,13 @@ export async function countFastaRecords(files: readonly DataFile[], countAllByte
   // from the bytes read so far (the stream reads whole chunks, gzip or not).
   const first = files[0]!;
   let consumed = 0;
-  let enough = false;
+  // Set when the reader stops the scan (the sample is read): the error that ends the stream is then ours.
+  const sample = { read: false };
   const watched: DataFile = {
     ...first,
     read: async (start, end) => {
       if (start >= countAllBytes) {
-        enough = true;
+        sample.read = true;
         throw new Error('counted enough');
       }
       consumed = Math.min(end, first.size);
@@ -34,7 +35,7 @@ export async function countFastaRecords(files: readonly DataFile[], countAllByte
   try {
     for await (const _record of readFastaRecords(watched)) count += 1;
   } catch (error) {
-    if (!enough) throw error;
+    if (!sample.read) throw error;
   }
   const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
   return { count: Math.round((count / Math.max(1, consumed)) * total), how: `estimated from bytes: ${count.toLocaleString('en-US')} records in the first ${mib(consumed)} MiB, scaled to ${mib(total)} MiB` };
