@@ -112,7 +112,7 @@ def length_limit(config: ModelConfig) -> int:
 
 
 def embed_forward(
-    config: ModelConfig, mesh: Mesh, dtype, rule: PoolingRule, lora: LoraApply | None = None, unroll: int | bool = 1
+    config: ModelConfig, mesh: Mesh, dtype, rule: PoolingRule, lora: LoraApply | None = None, *, unroll: int | bool = 1
 ):
     """The jitted forward of an embedding batch: (params, adapters, input_ids, attention_mask) -> pooled
     [batch, hidden], parameters sharded by their logical axes, LoRA adapters (`{}` for none) replicated, the

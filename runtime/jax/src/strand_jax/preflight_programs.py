@@ -71,7 +71,7 @@ def embed_forward_program(
     replicas = mesh.shape["data"] * mesh.shape["fsdp"]
     batch = per_device_batch * replicas
     tokens = jax.ShapeDtypeStruct((batch, length), jnp.int32, sharding=batch_sharding(mesh))
-    jitted = embed_forward(config, mesh, dtype, request.rule, unroll)
+    jitted = embed_forward(config, mesh, dtype, request.rule, unroll=unroll)
     return ProgramShapes(jitted, (parameter_structs(config, mesh, dtype), {}, tokens, tokens), batch)
 
 
