@@ -12,27 +12,21 @@ import { fileURLToPath } from 'node:url';
 import { encodeModel, TensorType, type Node } from '../steps/onnx-proto.js';
 import { seededRandom } from '../steps/seeded-random.js';
 import { encodeSafetensors, type NamedTensor } from './encode-safetensors.js';
-import { encoderGraph, graphParts } from './onnx-graph-builder.js';
+import { encoderGraph, graphParts, type EncoderShape } from './onnx-graph-builder.js';
 
-export interface EncoderShape {
-  vocab: number;
-  hidden: number;
-  heads: number;
-  layers: number;
-  ffn: number;
+export interface TinyNtShape extends EncoderShape {
   /** config.json max_position_embeddings (rotary positions have no table; NT v2 says 2050). */
   maxPositions: number;
-  seed: number;
 }
 
-export const TINY_NT: EncoderShape = { vocab: 4107, hidden: 64, heads: 4, layers: 2, ffn: 256, maxPositions: 2050, seed: 20261123 };
+export const TINY_NT: TinyNtShape = { vocab: 4107, hidden: 64, heads: 4, layers: 2, ffn: 256, maxPositions: 2050, seed: 20261123 };
 
 const LAYER_NORM_EPS = 1e-12;
 const PAD_ID = 1;
 const MASK_ID = 2;
 
 /** The seeded weights under NT v2's Hugging Face names, in torch layout ([out, in] for linear layers). */
-export function tinyNtWeights(shape: EncoderShape = TINY_NT): NamedTensor[] {
+export function tinyNtWeights(shape: TinyNtShape = TINY_NT): NamedTensor[] {
   const { vocab, hidden, layers, ffn, seed } = shape;
   const random = seededRandom(seed);
   const tensors: NamedTensor[] = [];
@@ -72,7 +66,7 @@ function inverseFrequencies(headDim: number): Float32Array {
 }
 
 /** The config.json of the Hugging Face form (the keys NT v2's esm_config.py reads). */
-export function tinyNtConfig(shape: EncoderShape = TINY_NT): string {
+export function tinyNtConfig(shape: TinyNtShape = TINY_NT): string {
   const config = {
     architectures: ['EsmForMaskedLM'],
     model_type: 'esm',
@@ -98,12 +92,12 @@ export function tinyNtConfig(shape: EncoderShape = TINY_NT): string {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-export function buildTinyNtFolder(shape: EncoderShape = TINY_NT): { 'config.json': string; 'model.safetensors': Uint8Array } {
+export function buildTinyNtFolder(shape: TinyNtShape = TINY_NT): { 'config.json': string; 'model.safetensors': Uint8Array } {
   return { 'config.json': tinyNtConfig(shape), 'model.safetensors': encodeSafetensors(tinyNtWeights(shape), { format: 'pt' }) };
 }
 
 /** The committed ONNX model is `buildTinyNt()`; benchmarks build larger shapes to weigh inference realistically. */
-export function buildTinyNt(shape: EncoderShape = TINY_NT): Uint8Array {
+export function buildTinyNt(shape: TinyNtShape = TINY_NT): Uint8Array {
   const { hidden, heads, layers, ffn } = shape;
   const headDim = hidden / heads;
   const weights = new Map(tinyNtWeights(shape).map((t) => [t.name, t]));

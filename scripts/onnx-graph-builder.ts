@@ -3,6 +3,16 @@
 // (input_ids and attention_mask in, last_hidden_state out). Each model names its own nodes.
 import { TensorType, type Graph, type Node, type Tensor } from '../steps/onnx-proto.js';
 
+/** The sizes of a seeded hand-built encoder. */
+export interface EncoderShape {
+  vocab: number;
+  hidden: number;
+  heads: number;
+  layers: number;
+  ffn: number;
+  seed: number;
+}
+
 export interface GraphParts {
   initializers: Tensor[];
   nodes: Node[];

@@ -3,18 +3,9 @@
 // keeping their `esm.encoder.layer.N.` names, nodes named `/esm/encoder/layer.N/...`, and the attention
 // Reshape built by Concat(Unsqueeze(batch), Unsqueeze(length), Constant[heads], Constant[head size]).
 // It really runs in onnxruntime; weights are seeded, so a different seed means different vectors.
-import { encoderGraph, graphParts } from '../../scripts/onnx-graph-builder.js';
+import { encoderGraph, graphParts, type EncoderShape } from '../../scripts/onnx-graph-builder.js';
 import { encodeModel, encodeModelWithExternalData, TensorType, type ExternalDataLayout, type Graph, type Node } from '../../steps/onnx-proto.js';
 import { seededRandom } from '../../steps/seeded-random.js';
-
-export interface EncoderShape {
-  vocab: number;
-  hidden: number;
-  heads: number;
-  layers: number;
-  ffn: number;
-  seed: number;
-}
 
 export const SMALL_ESM: EncoderShape = { vocab: 4107, hidden: 32, heads: 4, layers: 3, ffn: 96, seed: 7 };
 
