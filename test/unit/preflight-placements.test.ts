@@ -44,7 +44,7 @@ async function stage(reply: (requests: readonly PreflightRequest[]) => Result<Pr
 describe('pre-flight stage', () => {
   it('asks for one host of the slice and reports a refusal at the batch: line with fixes for the whole slice', async () => {
     const { asked, plans, diagnostics, compiled } = await stage(() => ok([refused]));
-    expect(asked).toEqual([{ program: 'embed-forward', topology: 'v6e:2x4', mesh: { data: 2, fsdp: 4, tp: 1 }, batch: 64, max_length: 512, precision: 'bf16', model: { config: { hidden_size: 1024 } } }]);
+    expect(asked).toEqual([{ program: 'embed-forward', topology: 'v6e:2x4', mesh: { data: 2, fsdp: 4, tp: 1 }, batch: 64, max_length: 512, precision: 'bf16', model: { config: { hidden_size: 1024 } }, pooling: { pooling: 'mean', include_cls: true, normalize: false } }]); // embed/nt's pooling defaults, filled in
     expect(compiled).toBe(1);
     expect(plans.get('embed')!.preflight).toMatchObject({ source: 'xla', cached: false, topology: 'v6e:2x4', hosts: 2 });
     expect(diagnostics).toHaveLength(1);
