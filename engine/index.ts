@@ -1,6 +1,7 @@
 // The public plugin API of Strand. A step plugin — built-in or a user's `./plugins/my-step.js` — is
 // `defineStep({...})` and uses nothing but what this module exports. Built-in steps import only this.
 import type { Table } from 'apache-arrow';
+import type { Mesh } from './devices/estimate-placement.js';
 
 export { openAtomicFile, writeFileAtomic, type AtomicFile } from './store/atomic-write.js';
 export { globFiles } from './util/glob-files.js';
@@ -85,9 +86,22 @@ export interface StepPlugin<P extends object = object> {
    * whether it is counted or estimated, and from what.
    */
   countSequences?(params: P, data: DataAccess): Promise<SequenceCount>;
+  /**
+   * For a step with a compiled program (engine/devices/preflight-placements.ts PREFLIGHT_PROGRAMS) whose
+   * program needs more than the placement: the builder's `options` and the per-device batch, for a step that
+   * derives it from its own params rather than `batch:`, given the step's whole mesh. A StepError thrown
+   * here (a batch that does not split over the mesh) leaves the formula, with its message.
+   */
+  preflight?(params: P, mesh: Mesh): StepPreflight;
   // A step that has nothing to report simply returns: `void` is the plain way to say so in a plugin's type.
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
   run(ctx: StepContext<P>): Promise<StepSummary | void>;
+}
+
+/** What `StepPlugin.preflight` answers. */
+export interface StepPreflight {
+  options: Record<string, unknown>;
+  perDeviceBatch: number;
 }
 
 /** What `StepPlugin.countSequences` answers. */

@@ -5,6 +5,7 @@
 // into a located diagnostic listing the fixes the compiler checked. Where XLA cannot answer (no libtpu,
 // no Python, a GPU, a plugin without a program) the formula stands and the plan says why. Pure but for
 // the facts.
+import type { StepPreflight } from '../index.js';
 import { errorAt, warningAt, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { PreflightAnswer, PreflightReply, PreflightRequest } from '../jax/preflight-contract.js';
 import type { Result } from '../util/result.js';
@@ -19,7 +20,8 @@ import { hostProgram } from './tpu-topology.js';
 /** The compiled program of each plugin that has one (runtime/jax/src/strand_jax/preflight_programs.py). */
 export const PREFLIGHT_PROGRAMS: Readonly<Record<string, string>> = {
   'embed/nt': 'embed-forward',
-  // 'finetune/nt-lora': 'train-step' once the fine-tuning runtime registers its train step there.
+  // Its options and per-device batch (batch_size / (data x fsdp x grad_accum)) from StepPlugin.preflight.
+  'finetune/nt-lora': 'train-step',
 };
 
 /** Tokens per sequence when the step does not say (`tokens:`), as the formula assumes. */
@@ -68,6 +70,12 @@ function requestFor(step: StepSpec, plan: StepPlacementPlan, workflow: Workflow,
   const config = facts.modelConfig(model.path);
   if (!config.ok) return { ok: false, error: config.error };
   const p = step.params;
+  let own: StepPreflight | undefined;
+  try {
+    own = step.plugin.preflight?.(p, placed.mesh);
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
   const pooling = {
     ...(typeof p.pooling === 'string' ? { pooling: p.pooling as 'mean' | 'cls' | 'max' } : {}),
     ...(typeof p.include_cls === 'boolean' ? { include_cls: p.include_cls } : {}),
@@ -77,11 +85,13 @@ function requestFor(step: StepSpec, plan: StepPlacementPlan, workflow: Workflow,
     program,
     topology: host.topology,
     mesh: host.mesh,
-    batch: step.placement.batch === 'auto' ? 'auto' : placed.perDeviceBatch,
+    batch: own?.perDeviceBatch ?? (step.placement.batch === 'auto' ? 'auto' : placed.perDeviceBatch),
     max_length: step.placement.tokens ?? DEFAULT_TOKENS,
     precision: plan.precision,
     model: { config: config.value },
     ...(Object.keys(pooling).length > 0 ? { pooling } : {}),
+    // A step's own batch settings are not `batch:` or a per-device figure: fixes in those terms would mislead.
+    ...(own !== undefined ? { options: own.options, fixes: false } : {}),
   };
   return { ok: true, value: { request, topology: host.topology, hosts: host.hosts } };
 }
@@ -130,7 +140,7 @@ export async function preflightPlacements(workflow: Workflow, source: YamlSource
       out.set(a.step.id, { ...a.plan, preflight: { source: 'formula', why: fellBack.get(a) ?? 'no answer' } });
       continue;
     }
-    const estimate = estimateFromAnswer(a.plan, answer, a.hosts);
+    const estimate = estimateFromAnswer(a.plan, answer, a.hosts, a.request.program === 'train-step');
     out.set(a.step.id, { ...a.plan, ...(estimate ? { estimate } : {}), preflight: { source: 'xla', cached: !toCompile.includes(a), topology: a.topology, hosts: a.hosts, answer } });
     if (!answer.fits) diagnostics.push(doesNotFit(a, answer, source));
   }
@@ -144,7 +154,7 @@ function meshText(mesh: Mesh): string {
 }
 
 /** The formula's estimate with XLA's figures in place of its guesses (memory at the longest bucket). */
-function estimateFromAnswer(plan: StepPlacementPlan, answer: PreflightAnswer, hosts: number): PlacementEstimate | undefined {
+function estimateFromAnswer(plan: StepPlacementPlan, answer: PreflightAnswer, hosts: number, training: boolean): PlacementEstimate | undefined {
   const base = plan.estimate;
   const longest = answer.buckets.at(-1)!;
   const mesh = { ...answer.mesh, data: answer.mesh.data * hosts };
@@ -157,7 +167,7 @@ function estimateFromAnswer(plan: StepPlacementPlan, answer: PreflightAnswer, ho
   const flopsPerSequence = longest.flops?.per_sequence ?? base?.flopsPerSequence;
   if (flopsPerSequence === undefined) return base;
   const estimate: PlacementEstimate = { mesh, perDeviceBatch: answer.per_device_batch, globalBatch: answer.per_device_batch * replicas, memory, flopsPerSequence, problems };
-  if (plan.placement.flopsPerDevice > 0) estimate.secondsPerSequence = flopsPerSequence / (plan.placement.flopsPerDevice * plan.placement.devices * UTILISATION.inference);
+  if (plan.placement.flopsPerDevice > 0) estimate.secondsPerSequence = flopsPerSequence / (plan.placement.flopsPerDevice * plan.placement.devices * UTILISATION[training ? 'training' : 'inference']);
   return estimate;
 }
 
@@ -174,6 +184,11 @@ function doesNotFit(a: Asked, answer: PreflightAnswer, source: YamlSource): Diag
     const change = c.per_device_batch !== undefined ? `batch: { per_device: ${c.per_device_batch} }` : c.precision !== undefined ? `precision: ${c.precision}` : `mesh: ${meshText({ ...c.mesh!, data: c.mesh!.data * a.hosts })}`;
     return `fits with ${change} (${gib(f.total_bytes)} per chip)`;
   });
-  const hint = fixes.length > 0 ? `checked by compiling: ${fixes.join('; ')}` : 'no smaller batch, precision or mesh over these chips compiles within memory: use a generation with more HBM per chip';
+  const hint =
+    a.request.fixes === false
+      ? `no fixes were compiled (the step sets its own batch): lower its per-device batch ${answer.per_device_batch} (its own batch settings), or use another mesh or a generation with more HBM per chip`
+      : fixes.length > 0
+        ? `checked by compiling: ${fixes.join('; ')}`
+        : 'no smaller batch, precision or mesh over these chips compiles within memory: use a generation with more HBM per chip';
   return errorAt('preflight-does-not-fit', source.locate(['steps', a.step.id, key]), `step "${a.step.id}": ${what} does not fit on ${a.topology} (${answer.device_kind}, mesh ${meshText(answer.mesh)} per host) at length ${refused.length}: ${xla}`, hint);
 }

@@ -109,6 +109,7 @@ export const ntLora = defineStep<NtLoraParams>({
   runtimes: ['jax'],
   inputs: { tokens: { type: 'tokens' }, labels: { type: 'sequences', description: 'the source, for its lineage columns' } },
   outputs: { adapters: { type: 'adapters' }, model: { type: 'model' }, metrics: { type: 'metrics' } },
+  preflight: (p, mesh) => ({ options: trainerSettings(p), perDeviceBatch: perDeviceBatchOf(p.batch_size, mesh, p.grad_accum) }),
   async run(ctx) {
     const p = ctx.params;
     const { levels, weights } = levelWeights(p);
@@ -129,6 +130,7 @@ export const ntLora = defineStep<NtLoraParams>({
         ctx.log(`resuming from the checkpoint at step ${first?.split('/')[0] ?? '?'}`);
       }
       const hidden = p.hidden;
+      const settings = trainerSettings(p);
       const job = {
         model: ctx.resolvePath(p.model),
         base_model: p.model,
@@ -141,23 +143,11 @@ export const ntLora = defineStep<NtLoraParams>({
         per_device_batch: perDeviceBatch,
         levels,
         classes: labels.classes,
-        weights,
-        hidden,
         include_cls: true,
         prefix: facts.prefix,
         max_length: facts.max_tokens,
-        lora: { rank: p.rank, alpha: p.alpha, dropout: p.dropout, targets: p.target_modules },
-        train: {
-          learning_rate: p.learning_rate,
-          weight_decay: p.weight_decay,
-          warmup_steps: p.warmup_steps,
-          schedule: p.schedule,
-          grad_accum: p.grad_accum,
-          remat: p.remat,
-          precision: placement.precision,
-          seed,
-          ...(p.steps !== undefined ? { steps: p.steps } : { epochs: p.epochs }),
-        },
+        ...settings,
+        train: { ...settings.train, precision: placement.precision, ...(p.steps !== undefined ? { steps: p.steps } : { epochs: p.epochs }) },
         eval_every: p.eval_every ?? null,
         checkpoint_every_steps: p.checkpoint_every_steps,
         checkpoint_every_minutes: p.checkpoint_every_minutes,
@@ -217,6 +207,17 @@ export const ntLora = defineStep<NtLoraParams>({
     }
   },
 });
+
+/** The job's keys the train step is built from (lora_trainer.job_settings), which the pre-flight's
+ * train-step program takes as its options (preflight.schema.json trainStepOptions). */
+function trainerSettings(p: NtLoraParams) {
+  return {
+    weights: levelWeights(p).weights,
+    hidden: p.hidden,
+    lora: { rank: p.rank, alpha: p.alpha, dropout: p.dropout, targets: p.target_modules },
+    train: { learning_rate: p.learning_rate, weight_decay: p.weight_decay, warmup_steps: p.warmup_steps, schedule: p.schedule, grad_accum: p.grad_accum, remat: p.remat, seed: p.seed },
+  };
+}
 
 /** batch_size / (data x fsdp x grad_accum): refused when it does not divide, naming the sizes that would. */
 function perDeviceBatchOf(batchSize: number, mesh: { data: number; fsdp: number }, gradAccum: number): number {

@@ -1,6 +1,6 @@
-// The pre-flight in `strand plan` and `strand run`: XLA compiles embed/nt's real program for the TPU's
-// topology (libtpu, no TPU), answers are cached in the state directory, a step that does not fit is refused
-// at its batch: line with fixes the compiler checked, batch: auto is searched, and without the compiler the
+// The pre-flight in `strand plan` and `strand run`: XLA compiles embed/nt's real program and
+// finetune/nt-lora's train step for the TPU's topology (libtpu, no TPU), answers are cached in the state
+// directory, a step that does not fit is refused at its batch: line with fixes the compiler checked, batch: auto is searched, and without the compiler the
 // plan says it used the formula. Compiles take tens of seconds each on a loaded 2-core machine: the models
 // are chosen small (tiny-nt; a one-layer model with a 2^24-wide feed-forward that fills a v5e chip at a
 // handful of rows of 32 tokens), the timeouts are hang guards.
@@ -30,7 +30,7 @@ function writeShapesOnlyModel(root: string): void {
   writeFileSync(join(folder, 'model.safetensors'), Buffer.concat([length, Buffer.from(header)]));
 }
 
-const FLOW = (device: string, embed: string) => `version: 1
+const FLOW = (device: string, embed: string, more = '') => `version: 1
 name: preflight
 devices:
   pod: ${device}
@@ -38,11 +38,11 @@ steps:
   source: { uses: source/parquet, with: { path: workflows/data/sample.parquet } }
   tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2 } }
   embed: { uses: embed/nt, needs: [tokens], on: pod, ${embed} }
-`;
+${more}`;
 const V5E_1 = '{ kind: tpu, type: v5litepod-1, project: p, zone: us-west4-a }';
 
-function project(device: string, embed: string): string {
-  const root = writeProject({ 'flow.yaml': FLOW(device, embed) });
+function project(device: string, embed: string, more = ''): string {
+  const root = writeProject({ 'flow.yaml': FLOW(device, embed, more) });
   copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt');
   writeShapesOnlyModel(root);
   return root;
@@ -111,6 +111,30 @@ describe('pre-flight by compiling', () => {
     expect(tried.get(answer.per_device_batch + 1)).toBe(false);
     expect(embed.estimate!.perDeviceBatch).toBe(answer.per_device_batch);
     expect(runCli(['plan', 'flow.yaml', '--plain'], root).stdout).toContain(`batch: auto chose ${answer.per_device_batch}/dev by doubling then bisection`);
+  }, 900_000);
+
+  it('compiles finetune/nt-lora\'s real train step at its per-device batch, beside the forward at the same batch', () => {
+    const lora = (batchSize: number) => `  lora: { uses: finetune/nt-lora, needs: [tokens, source], on: pod, tokens: 64, with: { model: models/tiny-nt, batch_size: ${batchSize}, grad_accum: 2 } }`;
+    // embed at per-device 4, lora at 8 / (data 1 x fsdp 1 x grad_accum 2) = 4: the same micro-batch.
+    const embed = 'with: { model: models/tiny-nt }, batch: { per_device: 4 }, tokens: 64';
+    const root = project(V5E_1, embed, lora(8));
+    const plan = planJson(root);
+    const trained = plan.steps.find((s) => s.step === 'lora')!.placement!;
+    expect(trained.preflight).toMatchObject({ source: 'xla', topology: 'v5e:1x1', answer: { program: 'train-step', fits: true, per_device_batch: 4 } });
+    type Answer = { buckets: { length: number; memory: { total_bytes: number; alias_bytes: number }; flops?: { per_sequence: number } }[] };
+    const train = (trained.preflight!.answer as Answer).buckets.at(-1)!;
+    const forward = (embedOf(plan).preflight!.answer as Answer).buckets.at(-1)!;
+    expect(train.length).toBe(64);
+    expect(train.memory.total_bytes).toBeGreaterThan(forward.memory.total_bytes);
+    expect(train.memory.alias_bytes).toBeGreaterThan(0); // the donated optimizer state
+    expect(train.flops!.per_sequence).toBeGreaterThan(2.5 * forward.flops!.per_sequence); // forward, remat, backward
+    expect(trained.estimate!.flopsPerSequence).toBe(train.flops!.per_sequence);
+    expect(runCli(['plan', 'flow.yaml', '--plain'], root).stdout).toMatch(/lora +finetune\/nt-lora .*batch 4\/dev.*XLA pre-flight on v5e:1x1 \(cached, buckets 32\/64\)/);
+
+    // A batch_size that does not split over the mesh: the step's own message, the formula.
+    writeFileSync(join(root, 'flow.yaml'), FLOW(V5E_1, embed, lora(7)));
+    const unsplit = planJson(root).steps.find((s) => s.step === 'lora')!.placement!;
+    expect(unsplit.preflight).toEqual({ source: 'formula', why: expect.stringContaining('batch_size 7 does not split over data 1 x fsdp 1 x grad_accum 2') });
   }, 900_000);
 
   it('falls back to the formula and says so without the compiler, and for GPUs', () => {

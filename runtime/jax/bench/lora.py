@@ -119,7 +119,47 @@ def memory() -> dict:
     return out
 
 
+def tpu_memory(topology: str, fsdp: int, tp: int) -> dict:
+    """The same train step through the compile pre-flight (libtpu, no TPU): per-device memory for one host of
+    8 chips (v5litepod-8 = v5e:2x4, v6e-8 = v6e:2x4). Minutes per compile; libtpu may crash (see README)."""
+    from strand_jax.preflight import run_preflight
+
+    weights = [2.0, 1.8, 1.5, 1.2, 1.0, 0.8, 0.6]
+    options = {
+        "lora": {"rank": 16, "alpha": 32, "dropout": 0.1, "targets": ["query", "value"]},
+        "train": {
+            "learning_rate": 2e-4,
+            "weight_decay": 0.01,
+            "warmup_steps": 500,
+            "schedule": "cosine",
+            "grad_accum": 1,
+            "remat": "full",
+            "seed": 1,
+        },
+        "hidden": 128,
+        "weights": weights,
+    }
+    answer = run_preflight(
+        {
+            "program": "train-step",
+            "topology": topology,
+            "mesh": {"data": 8 // (fsdp * tp), "fsdp": fsdp, "tp": tp},
+            "batch": 4,
+            "max_length": 256,
+            "precision": "bf16",
+            "model": {"config": NT_2_5B},
+            "options": options,
+            "fixes": False,
+            "longest_only": True,
+        }
+    )
+    return {"kind": "tpu-memory", **answer}
+
+
 if __name__ == "__main__":
     what = sys.argv[1]
+    if what == "tpu-memory":
+        print(json.dumps(tpu_memory(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
+        sys.exit(0)
     result = {"fraction": fraction, "memory": memory}.get(what)
     print(json.dumps(result() if result else steps(int(sys.argv[2]))))

@@ -17,7 +17,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from .checkpoint import load_model
 from .classification_metrics import accuracy_and_macro_f1
+from .config import ModelConfig
 from .export_peft import write_head, write_peft_adapters
 from .lora import LoraSettings, adapter_parameter_count
 from .pooling import PoolingRule
@@ -70,6 +71,21 @@ def padded(rows: list[np.ndarray], length: int, pad_id: int) -> tuple[np.ndarray
     return ids, mask
 
 
+def job_settings(
+    job: dict, config: ModelConfig, total_steps: int, classes: Sequence[int]
+) -> tuple[LoraSettings, TrainSettings, HeadSpec, PoolingRule]:
+    """The LoRA, training, head and pooling settings of a job (its `lora`, `train`, `hidden`, `weights`,
+    `include_cls`, `prefix`); the pre-flight builds the train step from the same keys."""
+    lora = LoraSettings(**{**job["lora"], "targets": tuple(job["lora"]["targets"])})
+    train = TrainSettings(
+        total_steps=total_steps,
+        **{k: v for k, v in job["train"].items() if k not in ("steps", "epochs")},
+    )
+    head = HeadSpec(config.hidden_size, job.get("hidden", 128), tuple(classes), tuple(job["weights"]))
+    rule = PoolingRule("mean", job.get("include_cls", True), job.get("prefix", 1))
+    return lora, train, head, rule
+
+
 class Trainer:
     def __init__(self, job: dict, emit: Callable[[dict], None], clock: Callable[[], float] = time.monotonic):
         self.job, self.emit, self.clock = job, emit, clock
@@ -83,7 +99,6 @@ class Trainer:
         devices = jax.devices()
         check_mesh_fits(self.config, spec, len(devices))
         mesh = make_mesh(spec, devices)
-        lora = LoraSettings(**{**job["lora"], "targets": tuple(job["lora"]["targets"])})
         longest = max(len(r) for r in self.examples.rows)
         self.length = min(job.get("max_length") or longest, -(-longest // 8) * 8)
         micro = job["per_device_batch"] * spec.data * spec.fsdp
@@ -91,17 +106,7 @@ class Trainer:
         steps_per_epoch = math.ceil(len(self.train_rows) / (micro * t.get("grad_accum", 1)))
         self.steps_per_epoch = steps_per_epoch
         total = t["steps"] if t.get("steps") else steps_per_epoch * t.get("epochs", 1)
-        train = TrainSettings(
-            total_steps=total,
-            **{k: v for k, v in t.items() if k not in ("steps", "epochs")},
-        )
-        head = HeadSpec(
-            self.config.hidden_size,
-            job.get("hidden", 128),
-            tuple(len(c) for c in job["classes"]),
-            tuple(job["weights"]),
-        )
-        rule = PoolingRule("mean", job.get("include_cls", True), job.get("prefix", 1))
+        lora, train, head, rule = job_settings(job, self.config, total, [len(c) for c in job["classes"]])
         self.program: TrainProgram = build_train_program(
             self.config, lora, train, head, mesh, job["per_device_batch"], self.length, rule
         )

@@ -8,6 +8,9 @@ FLOPs are counted at the longest bucket. Memory search and fixes compile at the 
 compiled at the chosen batch). FLOPs: XLA counts a lax.scan body once whatever its trip count, so the
 layer scan's count is extrapolated: FLOPs(rolled, L layers) counts the outside plus one layer, the same
 program with 2 layers unrolled counts the outside plus two, so total = rolled + (L - 1) x (two - rolled).
+A loop around the layer scan (the train step's gradient accumulation, `ProgramShapes.repeats`) is counted
+once too: the total is multiplied by its trips (which counts the optimizer update that many times: a few
+FLOPs per trainable parameter, negligible beside the forward and backward).
 Request and answer are `preflight.schema.json`'s PreflightRequest and PreflightAnswer.
 """
 
@@ -26,7 +29,10 @@ from .preflight_programs import PROGRAMS, ProgramRequest
 from .sharding import MESH_AXES, MeshError, MeshSpec, check_mesh_fits, make_mesh
 from .tpu_topology import Topology, build_topology
 
-FLOPS_COUNTING = "rolled + (layers - 1) x (2 layers unrolled - rolled): XLA counts a lax.scan body once"
+FLOPS_COUNTING = (
+    "(rolled + (layers - 1) x (2 layers unrolled - rolled)) x outer loop trips (grad_accum):"
+    " XLA counts a lax.scan body once"
+)
 DEFAULT_MAX_BATCH = 4096
 # Mesh layouts tried as fixes, at most (each is a compilation).
 MAX_MESH_FIXES = 6
@@ -123,6 +129,7 @@ class Target:
                 "memory": memory,
                 "_rolled_flops": _flops(compiled),
                 "_sequences": built.sequences,
+                "_repeats": built.repeats,
             }
         result["compile_seconds"] = round(time.perf_counter() - started, 3)
         self._seen[key] = result
@@ -138,6 +145,7 @@ class Target:
             two = dataclasses.replace(self.config, num_layers=2)
             _, compiled = self._compile(two, mesh, batch, length, True, self.request.precision)
             total = rolled + (layers - 1) * (_flops(compiled) - rolled)
+        total *= measured["_repeats"]
         return {
             "per_device": total,
             "per_sequence": total * mesh.size / measured["_sequences"],

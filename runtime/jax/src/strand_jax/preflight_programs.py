@@ -5,8 +5,11 @@ FLOPs), a mesh over the target's devices, the per-device batch, the length bucke
 and returns the jitted function with ShapeDtypeStructs (each carrying its NamedSharding) to lower it with.
 
   embed-forward   the embedding forward `embed/nt` runs (embedder.embed_forward, the same shardings)
-  train-step      slot for fine-tuning (finetune/nt-lora): its runtime registers a builder here with
-                  `register("train-step", build)`, taking its options from `request.options`
+  train-step      one optimizer step of `finetune/nt-lora` (train_step.build_train_program, the same
+                  shardings, donation and remat), its settings from `request.options` (the schema's
+                  trainStepOptions: the job's `lora`, `train`, `hidden`, `weights` keys, read by the trainer's
+                  own `job_settings`). The per-device batch is the micro-batch's; the gradient-accumulation
+                  scan's body is counted once by XLA, so its FLOPs are multiplied by grad_accum (`repeats`).
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from jax.sharding import Mesh
 
 from .config import ModelConfig
 from .embedder import PRECISIONS, embed_forward
+from .lora_trainer import job_settings
 from .params import param_shapes
 from .pooling import PoolingRule
 from .sharding import batch_sharding, param_shardings
+from .train_step import build_train_program
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class ProgramShapes:
     args: tuple
     # Sequences one call processes (the global batch): FLOPs per sequence = FLOPs per call / this.
     sequences: int
+    # Trips of an outer loop around the layer scan that XLA's cost analysis counts once (gradient accumulation).
+    repeats: int = 1
 
 
 @dataclass(frozen=True)
@@ -76,3 +83,23 @@ def embed_forward_program(
 
 
 register("embed-forward", embed_forward_program)
+
+
+# The head's classes per level are known only once the lineage is read (at run time): the plan assumes this
+# many. The head is hidden x classes per level, a few MB beside the base at this count.
+PLANNED_CLASSES_PER_LEVEL = 1024
+
+
+def train_step_program(
+    request: ProgramRequest, config: ModelConfig, mesh: Mesh, per_device_batch: int, length: int, unroll: int | bool
+) -> ProgramShapes:
+    options = request.options
+    # The schedule's length does not change the program: one step stands for any.
+    job = {**options, "train": {**options["train"], "precision": request.precision}}
+    classes = [PLANNED_CLASSES_PER_LEVEL] * len(options["weights"])
+    lora, train, head, rule = job_settings(job, config, 1, classes)
+    program = build_train_program(config, lora, train, head, mesh, per_device_batch, length, rule, unroll)
+    return ProgramShapes(program.step, program.abstract_args(), program.global_batch, train.grad_accum)
+
+
+register("train-step", train_step_program)

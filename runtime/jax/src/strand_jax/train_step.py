@@ -168,8 +168,10 @@ def build_train_program(
     per_device_batch: int,
     length: int,
     rule: PoolingRule | None = None,
+    unroll: int | bool = 1,
 ) -> TrainProgram:
-    """The jitted train and eval steps for these shapes (nothing is placed or compiled here)."""
+    """The jitted train and eval steps for these shapes (nothing is placed or compiled here). `unroll` is the
+    layer scan's (model.encode): the pre-flight unrolls it to count FLOPs."""
     rule = rule or PoolingRule()
     dtype = PRECISIONS[train.precision]
     constrain = activation_constraint(mesh)
@@ -183,7 +185,9 @@ def build_train_program(
     assert set(adapter_shapes(config, lora)) == set(lora.targets)
 
     def pooled(base, trainable, ids, mask, key):
-        hidden = encode(base, ids, mask, config, dtype, constrain, trainable["adapters"], apply, key, train.remat)
+        hidden = encode(
+            base, ids, mask, config, dtype, constrain, trainable["adapters"], apply, key, train.remat, unroll
+        )
         return pool(hidden, mask, rule)
 
     def micro_loss(trainable, base, ids, mask, labels, key):
