@@ -206,6 +206,8 @@ class Trainer:
             batch = self.batch(step)
             tokens = int(np.asarray(batch["attention_mask"]).sum())
             state, metrics = self.step_fn(self.base, state, batch)
+            # Waits for the step: dispatch is asynchronous, and the time must cover the compute.
+            metrics = jax.device_get(metrics)
             step += 1
             tokens_done += tokens
             elapsed = time.perf_counter() - started
