@@ -117,6 +117,7 @@ function resources(model: ReportModel): ChartSpec[] {
   ];
 }
 
+// Values to 6 significant digits, not decimals: a learning rate of 2e-5 must not round to 0.00002 or 0.
 function training(model: ReportModel): ChartSpec[] {
   return model.steps.flatMap((s) => {
     const byMetric = new Map<string, MetricPoint[]>();
@@ -126,13 +127,14 @@ function training(model: ReportModel): ChartSpec[] {
     }
     return [...byMetric].map(([metric, points]) => {
       const names = [...new Set(points.map((p) => p.name))];
-      const series = names.map((name) => ({ id: name, name: name.slice(metric.length + 1) || metric, type: 'line', showSymbol: true, symbolSize: 5, data: points.filter((p) => p.name === name).map((p) => [p.step, round(p.value, 5)]) }));
+      const series = names.map((name) => ({ id: name, name: name.slice(metric.length + 1) || metric, type: 'line', showSymbol: true, symbolSize: 5, data: points.filter((p) => p.name === name).map((p) => [p.x, Number(p.value.toPrecision(6))]) }));
+      const axis = [...new Set(points.map((p) => p.axis))].join(' / ');
       return {
         id: `metric-${s.step}-${metric}`,
         title: `${s.step}: ${metric}`,
         points: points.length,
         height: 300,
-        option: { ...base, tooltip: { trigger: 'axis' }, legend: { top: 0, type: 'scroll' }, xAxis: { type: 'value', name: 'step / epoch', nameLocation: 'middle', nameGap: 28, minInterval: 1 }, yAxis: { type: 'value', name: metric, scale: true }, series },
+        option: { ...base, tooltip: { trigger: 'axis' }, legend: { top: 0, type: 'scroll' }, xAxis: { type: 'value', name: axis, nameLocation: 'middle', nameGap: 28, minInterval: 1 }, yAxis: { type: 'value', name: metric, scale: true }, series },
       };
     });
   });

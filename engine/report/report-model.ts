@@ -20,9 +20,11 @@ export interface RatePoint {
   perSecond: number;
 }
 
-/** One value of a named metric at a training step (or epoch): the generic input of training curves. */
+/** One value of a named metric at a point of training: the generic input of training curves. */
 export interface MetricPoint {
-  step: number;
+  /** The x column the point was read against (`step`, `epoch`): the curve's axis. */
+  axis: string;
+  x: number;
   name: string;
   value: number;
 }

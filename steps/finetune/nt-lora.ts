@@ -17,7 +17,7 @@ import { headLayout } from './head-model.js';
 import { headModelTable, headToOnnx } from './head-onnx.js';
 import { headParamsFromSafetensors } from './head-safetensors.js';
 import { LABEL_PARAMS_SCHEMA, levelWeights, type LabelParams } from './label-params.js';
-import { loraMetricsTable, type LoraEval } from './lora-metrics.js';
+import { loraMetricsTable, type LoraEval, type LoraHistory } from './lora-metrics.js';
 import { readLineage } from './read-lineage.js';
 import { trainingSplit } from './split.js';
 import { buildLabels, knownPaths } from './taxonomy-labels.js';
@@ -77,7 +77,7 @@ function examplesTable(ids: readonly string[], rows: readonly Int32Array[], val:
 
 export const ntLora = defineStep<NtLoraParams>({
   id: 'finetune/nt-lora',
-  version: '1',
+  version: '2', // 2: the metrics carry a row per optimizer step (training loss, lr, grad norm, tokens/s)
   description: 'LoRA fine-tuning of a Nucleotide Transformer with a hierarchical taxonomy head, in JAX on a device mesh; exports peft adapters and the head.',
   with: {
     required: ['model'],
@@ -166,7 +166,7 @@ export const ntLora = defineStep<NtLoraParams>({
       if (summary === undefined) return { steps: evals.at(-1)?.step ?? 0 }; // stopped by ctx.signal: the run ends interrupted
 
       const out = join(scratch, 'out');
-      const history = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { evals: LoraEval[] };
+      const history = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as LoraHistory;
       const config = JSON.parse(readFileSync(ctx.resolvePath(join(p.model, 'config.json')), 'utf8')) as { hidden_size: number };
       const layout = headLayout({ dim: config.hidden_size, hidden, classes: labels.classes.map((c) => Math.max(1, c.length)) });
       const head = headParamsFromSafetensors(readFileSync(join(out, 'head.safetensors')), layout);
@@ -176,7 +176,7 @@ export const ntLora = defineStep<NtLoraParams>({
       ctx.output('adapters').setMeta(adapterMeta);
       await ctx.output('model').shard(0, async () => headModelTable(headToOnnx(layout, head, levels), meta));
       ctx.output('model').setMeta({ kind: 'taxonomy-head', levels, dim: config.hidden_size, adapters: adapterMeta });
-      await ctx.output('metrics').shard(0, async () => loraMetricsTable(history.evals));
+      await ctx.output('metrics').shard(0, async () => loraMetricsTable(history));
       if (p.adapters_path !== undefined) {
         const target = ctx.resolvePath(p.adapters_path);
         const staging = join(dirname(target), `.tmp-${basename(target)}`);

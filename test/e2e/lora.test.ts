@@ -2,17 +2,23 @@
 // model on 8 XLA host devices: workflows/lora.yaml from FASTA to a LanceDB table with predicted lineages from
 // the fine-tuned model; a run killed by SIGKILL just after the journal records checkpoint 2 resumes from it
 // and ends with adapters byte-identical to an uninterrupted run (fp32); the metrics output and the
-// TensorBoard files are there.
+// TensorBoard files are there; its report (headless Chromium) draws the metrics output's training curves
+// against the optimizer step, one point per metrics row.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../engine/events/run-event.js';
+import type { ArtifactManifest } from '../../engine/plan/step-record.js';
 import { journalPath, listRuns, readJournal } from '../../engine/run/journal.js';
+import { StrandState } from '../../engine/store/strand-state.js';
+import type { Sha256Hex } from '../../engine/util/sha256.js';
+import { arrow } from '../../engine/util/arrow.js';
 import { jaxPython } from '../helpers/jax-runtime.js';
 import { killAt } from '../helpers/journal-gate.js';
 import { copyFromRepo, exited, removeProjects, runCli, startCli, writeProject } from '../helpers/project.js';
+import { openReport } from '../helpers/report-browser.js';
 
-const ARGS = ['run', 'workflows/lora.yaml', '--param', 'steps=6', '--param', 'checkpoint_every=2'];
+const ARGS = ['run', 'workflows/lora.yaml', '--param', 'steps=6', '--param', 'checkpoint_every=2', '--param', 'eval_every=2'];
 const ADAPTERS = 'out/lora-adapters/adapter_model.safetensors';
 
 let reference: string;
@@ -33,6 +39,16 @@ function project(): string {
 function journals(root: string): RunEvent[][] {
   const runs = join(root, '.strand/runs');
   return listRuns(runs).map((id) => readJournal(journalPath(runs, id)));
+}
+
+type MetricsRow = Record<string, number | string | null>;
+
+/** The rows of the lora step's `metrics` output, read from the store as the report reads them. */
+function metricsRows(root: string, events: RunEvent[]): MetricsRow[] {
+  const state = new StrandState(join(root, '.strand'), root);
+  const finished = events.find((e): e is Extract<RunEvent, { kind: 'step-finished' }> => e.kind === 'step-finished' && e.step === 'lora')!;
+  const manifest = state.objects.getJson<ArtifactManifest>(state.record(finished.key as Sha256Hex)!.outputs.metrics!);
+  return manifest.shards.flatMap((shard) => arrow.tableFromIPC(state.objects.get(shard.digest)).toArray().map((row) => (row as { toJSON(): MetricsRow }).toJSON()));
 }
 
 const logsOf = (events: RunEvent[]): string[] => events.filter((e): e is Extract<RunEvent, { kind: 'step-log' }> => e.kind === 'step-log' && e.step === 'lora').map((e) => e.message);
@@ -61,6 +77,48 @@ describe('finetune/nt-lora', () => {
     // The embed step ran the adapters: its vectors are not the base model's.
     const embedded = run!.find((e): e is Extract<RunEvent, { kind: 'step-finished' }> => e.kind === 'step-finished' && e.step === 'embed')!;
     expect(embedded.summary).toMatchObject({ runtime: 'jax', sequences: 300 });
+
+    const made = runCli(['report', '-o', 'lora.html'], reference);
+    expect(made.status, made.stderr).toBe(0);
+    const rows = metricsRows(reference, run!);
+    const observed = (column: string): MetricsRow[] => rows.filter((r) => r[column] !== null);
+    const evalSteps = [...new Set(observed('accuracy').map((r) => r.step))];
+    expect(observed('lr').map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(evalSteps).toEqual([2, 4, 6]);
+    const report = await openReport(join(reference, 'lora.html'));
+    try {
+      await report.screenshot('lora');
+      expect(report.errors).toEqual([]);
+      expect(report.requests).toEqual([]);
+      const points = await report.chartPoints();
+      expect(points).toEqual(await report.declaredPoints());
+      const curves = Object.fromEntries(Object.entries(points).filter(([id]) => id.startsWith('metric-lora-')));
+      expect(curves).toEqual({
+        // One point per optimizer step.
+        'metric-lora-train_loss': observed('train_loss').length,
+        'metric-lora-lr': observed('lr').length,
+        'metric-lora-grad_norm': observed('grad_norm').length,
+        'metric-lora-tokens_per_second': observed('tokens_per_second').length,
+        // One point per evaluation and level (7 levels, 3 evaluations).
+        'metric-lora-loss': observed('loss').length,
+        'metric-lora-accuracy': observed('accuracy').length,
+        'metric-lora-macro_f1': observed('macro_f1').length,
+        // Equal on each level's row: drawn once per evaluation.
+        ...(observed('memory_per_device_mib').length > 0 ? { 'metric-lora-memory_per_device_mib': evalSteps.length } : {}),
+      });
+      expect(observed('accuracy')).toHaveLength(7 * 3);
+      const lr = await report.page.evaluate<{ axis: string; data: [number, number][] }>(`(() => {
+        const option = echarts.getInstanceByDom(document.getElementById('chart-metric-lora-lr')).getOption();
+        return { axis: option.xAxis[0].name, data: option.series.flatMap((s) => s.data) };
+      })()`);
+      expect(lr.axis).toBe('step');
+      expect(lr.data.map(([step]) => step)).toEqual(observed('lr').map((r) => r.step));
+      lr.data.forEach(([, value], i) => expect(Math.abs(value - Number(observed('lr')[i]!.lr))).toBeLessThanOrEqual(1e-5 * Number(observed('lr')[i]!.lr)));
+      // Linear warmup over 5 of the 6 steps: the rate rises from the first step.
+      expect(lr.data[0]![1]).toBeLessThan(Math.max(...lr.data.map(([, value]) => value)));
+    } finally {
+      await report.close();
+    }
   });
 
   it('resumes a run killed just after the journal records checkpoint 2, to byte-identical adapters', async () => {

@@ -100,14 +100,21 @@ describe('metricPoints', () => {
       { name: 'accuracy', type: 'float', values: [0.5, 0.25, 0.75, null] },
       { name: 'examples', type: 'integer', values: [10, 10, 10, 10] },
     ]);
-    expect(points).toEqual([
-      { step: 1, name: 'loss', value: 2 },
-      { step: 2, name: 'loss', value: 1 },
-      { step: 1, name: 'accuracy/genus', value: 0.5 },
-      { step: 2, name: 'accuracy/genus', value: 0.75 },
-      { step: 1, name: 'accuracy/species', value: 0.25 },
+    const at = (x: number, name: string, value: number) => ({ axis: 'epoch', x, name, value });
+    expect(points).toEqual([at(1, 'loss', 2), at(2, 'loss', 1), at(1, 'accuracy/genus', 0.5), at(2, 'accuracy/genus', 0.75), at(1, 'accuracy/species', 0.25)]);
+  });
+
+  it('reads per-step rows and per-evaluation rows of one table against `step`: a null cell is no observation', () => {
+    // finetune/nt-lora's shape: steps 1-3 carry lr (no level), the evaluation at step 3 carries accuracy per level.
+    const points = metricPoints([
+      { name: 'step', type: 'integer', values: [1, 2, 3, 3, 3] },
+      { name: 'epoch', type: 'integer', values: [0, 0, 0, 0, 0] },
+      { name: 'level', type: 'text', values: [null, null, null, 'genus', 'species'] },
+      { name: 'lr', type: 'float', values: [0.001, 0.002, 0.0015, null, null] },
+      { name: 'accuracy', type: 'float', values: [null, null, null, 0.5, 0.25] },
     ]);
-    expect(metricPoints([{ name: 'step', type: 'integer', values: [5] }, { name: 'lr', type: 'float', values: [0.001] }])).toEqual([{ step: 5, name: 'lr', value: 0.001 }]);
+    const at = (x: number, name: string, value: number) => ({ axis: 'step', x, name, value });
+    expect(points).toEqual([at(1, 'lr', 0.001), at(2, 'lr', 0.002), at(3, 'lr', 0.0015), at(3, 'accuracy/genus', 0.5), at(3, 'accuracy/species', 0.25)]);
   });
 });
 

@@ -205,16 +205,22 @@ class Trainer:
         eval_every = job.get("eval_every") or total
         last_checkpoint = self.clock()
         started = time.perf_counter()
+        # Time in train steps only: the rate is the trainer's throughput, not diluted by evaluations and checkpoints.
+        training_seconds = 0.0
         tokens_done = 0
         first = step
         while step < total:
             batch = self.batch(step)
             tokens = int(np.asarray(batch["attention_mask"]).sum())
+            step_started = time.perf_counter()
             state, metrics = self.step_fn(self.base, state, batch)
+            # Waits for the step: dispatch is asynchronous, and the time must cover the compute.
+            metrics = jax.device_get(metrics)
+            training_seconds += time.perf_counter() - step_started
             step += 1
             tokens_done += tokens
             elapsed = time.perf_counter() - started
-            rate = tokens_done / elapsed if elapsed > 0 else 0.0
+            rate = tokens_done / training_seconds if training_seconds > 0 else 0.0
             record = {
                 "step": step,
                 "loss": float(metrics["loss"]),
