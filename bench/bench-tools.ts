@@ -73,10 +73,17 @@ export async function runStrandAsync(args: string[], cwd: string, env: Record<st
 
 /** Writes the shipped 1,000-record sample repeated `times` times (ids made unique) to `path`. */
 export async function repeatedSample(path: string, times: number): Promise<number> {
-  const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(join(REPO, 'workflows/data/sample.parquet')) })) as unknown as Record<string, unknown>[];
+  const rows = (await parquetReadObjects({
+    file: await asyncBufferFromFile(join(REPO, 'workflows/data/sample.parquet')),
+  })) as unknown as Record<string, unknown>[];
   const columns = Object.keys(rows[0]!);
-  const all: Record<string, unknown>[] = Array.from({ length: times }, (_, t) => rows.map((r) => ({ ...r, id: `${String(r.id)}#${t}` }))).flat();
-  const buffer = parquetWriteBuffer({ columnData: columns.map((name) => ({ name, data: all.map((r) => r[name] ?? null), type: 'STRING' as const, nullable: true })), rowGroupSize: 5000 });
+  const all: Record<string, unknown>[] = Array.from({ length: times }, (_, t) =>
+    rows.map((r) => ({ ...r, id: `${String(r.id)}#${t}` })),
+  ).flat();
+  const buffer = parquetWriteBuffer({
+    columnData: columns.map((name) => ({ name, data: all.map((r) => r[name] ?? null), type: 'STRING' as const, nullable: true })),
+    rowGroupSize: 5000,
+  });
   writeFileSync(path, new Uint8Array(buffer));
   return all.length;
 }

@@ -29,7 +29,11 @@ export async function dataParallel(): Promise<BenchResult> {
     // The same cache key whatever the workers: a fresh state directory per measurement.
     const run = runStrand(['run', 'flow.yaml', '--json', '--state-dir', `.state-${workers}-${threads}`], root);
     if (run.status !== 0) throw new Error(`data-parallel run failed: ${run.stdout}${run.stderr}`);
-    const finished = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent).find((e) => e.kind === 'step-finished' && e.step === 'embed');
+    const finished = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent)
+      .find((e) => e.kind === 'step-finished' && e.step === 'embed');
     return count / ((finished as { durationMs: number }).durationMs / 1000);
   };
   const baseline = rate(1, 2);

@@ -24,11 +24,18 @@ export async function gcsStream(): Promise<BenchResult> {
         join(p.root, 'flow.yaml'),
         `version: 1\nname: gcs-mem\nsteps:\n  source: { uses: source/parquet, with: { path: "gs://bench-data/sample/*.parquet", shard_rows: 1000 } }\n  profile: { uses: embed/kmer-profile, needs: [source], with: { k: 4 } }\n  out: { uses: export/parquet, needs: [profile, source], with: { path: out/p.parquet, include_sequence: false } }\n`,
       );
-      const r = await runStrandAsync(['run', 'flow.yaml'], p.root, { STRAND_GCS_EMULATOR_HOST: server.endpoint, METADATA_SERVER_DETECTION: 'none' });
+      const r = await runStrandAsync(['run', 'flow.yaml'], p.root, {
+        STRAND_GCS_EMULATOR_HOST: server.endpoint,
+        METADATA_SERVER_DETECTION: 'none',
+      });
       if (r.status !== 0) throw new Error(`gs:// memory run failed: ${r.stdout}${r.stderr}`);
       const fetched = server.log.reduce((n, l) => n + (l.bytes ?? 0), 0);
       memory.push(r.maxRssMiB);
-      result.figures.push({ label: `peak RSS streaming a gs:// Parquet object of ${times}x the sample (${times * 1000} sequences, ${(bytes.length / 2 ** 20).toFixed(1)} MiB)`, value: r.maxRssMiB, unit: 'MiB' });
+      result.figures.push({
+        label: `peak RSS streaming a gs:// Parquet object of ${times}x the sample (${times * 1000} sequences, ${(bytes.length / 2 ** 20).toFixed(1)} MiB)`,
+        value: r.maxRssMiB,
+        unit: 'MiB',
+      });
       result.figures.push({ label: `bytes fetched / object size, ${times}x`, value: fetched / bytes.length, unit: '' });
     } finally {
       p.remove();
@@ -39,6 +46,8 @@ export async function gcsStream(): Promise<BenchResult> {
     { label: 'peak memory gs:// 10x / 1x', value: memory[1]! / memory[0]! },
     { label: 'peak memory gs:// 100x / 10x', value: memory[2]! / memory[1]!, target: 'flat (about 1)' },
   );
-  result.notes.push('all columns are read here (the metadata default), so bytes fetched is about the object size: ranged reads add the footer once, not a download per row group');
+  result.notes.push(
+    'all columns are read here (the metadata default), so bytes fetched is about the object size: ranged reads add the footer once, not a download per row group',
+  );
   return result;
 }

@@ -51,7 +51,11 @@ export async function jaxRuntime(): Promise<BenchResult> {
       writeFileSync(join(root, 'flow.yaml'), FLOW(model, placement));
       const done = runStrand(['run', 'flow.yaml', '--json', '--state-dir', `.state-${run++}`], root);
       if (done.status !== 0) throw new Error(`jax-runtime run failed (${placement}): ${done.stdout}${done.stderr}`);
-      const finished = done.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent).find((e) => e.kind === 'step-finished' && e.step === 'embed') as Extract<RunEvent, { kind: 'step-finished' }>;
+      const finished = done.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as RunEvent)
+        .find((e) => e.kind === 'step-finished' && e.step === 'embed') as Extract<RunEvent, { kind: 'step-finished' }>;
       return { seconds: finished.durationMs / 1000, summary: finished.summary };
     };
     const sequences = 1000;
@@ -69,12 +73,22 @@ export async function jaxRuntime(): Promise<BenchResult> {
     );
     const scaling: Record<number, Measured> = { 1: jax1 };
     for (const n of [2, 4, 8]) scaling[n] = measure('small-nt', `on: host${n}, mesh: { data: ${n} }, batch: { global: 32 }`);
-    for (const n of [1, 2, 4, 8]) result.figures.push({ label: `JAX ${n} host device${n === 1 ? '' : 's'} (mesh data ${n}), excluding compilation`, value: steady(scaling[n]!), unit: 'seq/s' });
-    for (const n of [2, 4, 8]) result.ratios.push({ label: `JAX ${n} devices / 1 device (excluding compilation)`, value: steady(scaling[n]!) / steady(jax1) });
+    for (const n of [1, 2, 4, 8])
+      result.figures.push({
+        label: `JAX ${n} host device${n === 1 ? '' : 's'} (mesh data ${n}), excluding compilation`,
+        value: steady(scaling[n]!),
+        unit: 'seq/s',
+      });
+    for (const n of [2, 4, 8])
+      result.ratios.push({ label: `JAX ${n} devices / 1 device (excluding compilation)`, value: steady(scaling[n]!) / steady(jax1) });
 
     copyIn(root, 'models/tiny-nt', 'models/tiny-nt.onnx');
     const quick = measure('models/tiny-nt', 'on: host8, mesh: { data: 2, fsdp: 2, tp: 2 }');
-    result.figures.push({ label: 'quickstart (tiny-nt, 2x2x2 on 8 host devices): compilations', value: Number(quick.summary.compilations), unit: `programs (buckets ${quick.summary.buckets})` });
+    result.figures.push({
+      label: 'quickstart (tiny-nt, 2x2x2 on 8 host devices): compilations',
+      value: Number(quick.summary.compilations),
+      unit: `programs (buckets ${quick.summary.buckets})`,
+    });
     result.figures.push({ label: 'quickstart: compile time, all buckets', value: Number(quick.summary.compile_seconds), unit: 's' });
     for (const entry of String(quick.summary.compile_seconds_by_bucket).split(',')) {
       const [bucket, seconds] = entry.split(':');
@@ -84,19 +98,43 @@ export async function jaxRuntime(): Promise<BenchResult> {
 
     const python = findPython(process.env);
     if ('error' in python) throw new Error(python.error);
-    for (const [name, folder] of [['tiny-nt', join(REPO, 'models/tiny-nt')], ['small-nt', join(root, 'small-nt')]] as const) {
-      const flops = spawnSync(python.python, [join(jaxRuntimeDir(), 'bench', 'flops.py'), folder, '128', '1000'], { encoding: 'utf8', env: pythonEnv(process.env, 'cpu') });
+    for (const [name, folder] of [
+      ['tiny-nt', join(REPO, 'models/tiny-nt')],
+      ['small-nt', join(root, 'small-nt')],
+    ] as const) {
+      const flops = spawnSync(python.python, [join(jaxRuntimeDir(), 'bench', 'flops.py'), folder, '128', '1000'], {
+        encoding: 'utf8',
+        env: pythonEnv(process.env, 'cpu'),
+      });
       if (flops.status !== 0) throw new Error(`flops.py failed: ${flops.stderr}`);
-      const out = JSON.parse(flops.stdout.trim().split('\n').at(-1)!) as { parameters: number; embedding_parameters: number; per_length: { tokens: number; xla_rolled: number; xla: number; two_p_t: number; two_p_t_without_embedding: number }[] };
+      const out = JSON.parse(flops.stdout.trim().split('\n').at(-1)!) as {
+        parameters: number;
+        embedding_parameters: number;
+        per_length: { tokens: number; xla_rolled: number; xla: number; two_p_t: number; two_p_t_without_embedding: number }[];
+      };
       for (const l of out.per_length) {
-        result.figures.push({ label: `${name} (${out.parameters} parameters) XLA FLOPs per sequence of ${l.tokens} tokens (scan unrolled)`, value: l.xla / 1e6, unit: 'MFLOP' });
+        result.figures.push({
+          label: `${name} (${out.parameters} parameters) XLA FLOPs per sequence of ${l.tokens} tokens (scan unrolled)`,
+          value: l.xla / 1e6,
+          unit: 'MFLOP',
+        });
         result.ratios.push({ label: `${name}, ${l.tokens} tokens: XLA / (2 x parameters x tokens)`, value: l.xla / l.two_p_t });
-        result.ratios.push({ label: `${name}, ${l.tokens} tokens: XLA / (2 x non-embedding parameters x tokens)`, value: l.xla / l.two_p_t_without_embedding });
-        result.ratios.push({ label: `${name}, ${l.tokens} tokens: XLA rolled scan / unrolled (body counted once)`, value: l.xla_rolled / l.xla });
+        result.ratios.push({
+          label: `${name}, ${l.tokens} tokens: XLA / (2 x non-embedding parameters x tokens)`,
+          value: l.xla / l.two_p_t_without_embedding,
+        });
+        result.ratios.push({
+          label: `${name}, ${l.tokens} tokens: XLA rolled scan / unrolled (body counted once)`,
+          value: l.xla_rolled / l.xla,
+        });
       }
     }
-    result.notes.push('this machine has 2 cores shared with other sessions: more XLA host devices split the same 2 cores, so scaling past 2 measures partitioning overhead, not speed-up');
-    result.notes.push('MFU: no accelerator here, so none is reported. On a TPU VM (or GPU machine) with `strand doctor` showing jax-tpu (jax-gpu) ready: `python -m strand_jax embed --model FOLDER --tokens SHARDS... --out OUT --mesh 8,1,1 --per-device-batch 16 --precision bf16`, then MFU = sequences/s (from its summary, excluding compile_seconds) x the XLA FLOPs per sequence above / (devices x the peak bf16 FLOP/s per device in engine/devices/device-catalog.json)');
+    result.notes.push(
+      'this machine has 2 cores shared with other sessions: more XLA host devices split the same 2 cores, so scaling past 2 measures partitioning overhead, not speed-up',
+    );
+    result.notes.push(
+      'MFU: no accelerator here, so none is reported. On a TPU VM (or GPU machine) with `strand doctor` showing jax-tpu (jax-gpu) ready: `python -m strand_jax embed --model FOLDER --tokens SHARDS... --out OUT --mesh 8,1,1 --per-device-batch 16 --precision bf16`, then MFU = sequences/s (from its summary, excluding compile_seconds) x the XLA FLOPs per sequence above / (devices x the peak bf16 FLOP/s per device in engine/devices/device-catalog.json)',
+    );
   } finally {
     remove();
   }

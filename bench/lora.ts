@@ -39,7 +39,9 @@ function summaryOf(root: string, step: string): Record<string, number> {
 }
 
 function genusAccuracy(path: string, model: string): number {
-  const metrics = JSON.parse(readFileSync(path, 'utf8')) as { metrics: { model: string; level: string; epoch: number; accuracy: number }[] };
+  const metrics = JSON.parse(readFileSync(path, 'utf8')) as {
+    metrics: { model: string; level: string; epoch: number; accuracy: number }[];
+  };
   const rows = metrics.metrics.filter((m) => m.model === model && m.level === 'genus');
   return rows.at(-1)?.accuracy ?? NaN;
 }
@@ -58,7 +60,21 @@ export async function loraBench(): Promise<BenchResult> {
     const { root, remove } = tempProject();
     try {
       copyIn(root, 'workflows/lora.yaml', 'workflows/data/sample.fasta.gz', 'models/tiny-nt');
-      const lora = runStrand(['run', 'workflows/lora.yaml', '--param', `steps=${STEPS}`, '--param', `group_by=${groupBy}`, '--param', `model=${MODEL}`, '--param', `checkpoint_every=${STEPS}`], root);
+      const lora = runStrand(
+        [
+          'run',
+          'workflows/lora.yaml',
+          '--param',
+          `steps=${STEPS}`,
+          '--param',
+          `group_by=${groupBy}`,
+          '--param',
+          `model=${MODEL}`,
+          '--param',
+          `checkpoint_every=${STEPS}`,
+        ],
+        root,
+      );
       if (lora.status !== 0) throw new Error(lora.stderr);
       const s = summaryOf(root, 'lora');
       writeFileSync(join(root, 'frozen.yaml'), FROZEN(groupBy));
@@ -78,21 +94,36 @@ export async function loraBench(): Promise<BenchResult> {
       remove();
     }
   }
-  const fraction = python(['fraction']) as { base_parameters: number; qv: { adapters: number; fraction_of_base: number }; qkvo: { adapters: number; fraction_of_base: number } };
+  const fraction = python(['fraction']) as {
+    base_parameters: number;
+    qv: { adapters: number; fraction_of_base: number };
+    qkvo: { adapters: number; fraction_of_base: number };
+  };
   result.figures.push(
     { label: 'NT-2.5B r=16 query/value: adapter parameters', value: fraction.qv.adapters, unit: `of ${fraction.base_parameters}` },
     { label: 'NT-2.5B r=16 query/value: trainable fraction', value: 100 * fraction.qv.fraction_of_base, unit: '%' },
     { label: 'NT-2.5B r=16 query/key/value/output: trainable fraction', value: 100 * fraction.qkvo.fraction_of_base, unit: '%' },
   );
   const memory = python(['memory']) as { meshes: { mesh: string; per_device_gib: number }[] };
-  for (const m of memory.meshes) result.figures.push({ label: `NT-2.5B train step (r=16 q/v, bf16, remat, 4 x 256 tokens/device), XLA:CPU memory per device, mesh ${m.mesh}`, value: m.per_device_gib, unit: 'GiB' });
+  for (const m of memory.meshes)
+    result.figures.push({
+      label: `NT-2.5B train step (r=16 q/v, bf16, remat, 4 x 256 tokens/device), XLA:CPU memory per device, mesh ${m.mesh}`,
+      value: m.per_device_gib,
+      unit: 'GiB',
+    });
   let one: number | undefined;
   for (const devices of [1, 2, 4, 8]) {
     const r = python(['steps', String(devices)]) as { steps_per_second: number };
     one ??= r.steps_per_second;
-    result.figures.push({ label: `tiny NT train steps/s, ${devices} CPU device(s), global batch 16 x 128 tokens`, value: r.steps_per_second, unit: 'steps/s' });
+    result.figures.push({
+      label: `tiny NT train steps/s, ${devices} CPU device(s), global batch 16 x 128 tokens`,
+      value: r.steps_per_second,
+      unit: 'steps/s',
+    });
     result.ratios.push({ label: `steps/s on ${devices} devices / 1 device`, value: r.steps_per_second / one });
   }
-  result.notes.push(`tiny NT has seeded random weights: accuracies measure the mechanism, not biology; ${STEPS} LoRA steps on the 300-barcode sample`);
+  result.notes.push(
+    `tiny NT has seeded random weights: accuracies measure the mechanism, not biology; ${STEPS} LoRA steps on the 300-barcode sample`,
+  );
   return result;
 }

@@ -27,7 +27,10 @@ steps:
 `;
 
 async function sampleTokens(times: number): Promise<Int32Array[]> {
-  const rows = await parquetReadObjects({ file: await asyncBufferFromFile(join(REPO, 'workflows/data/sample.parquet')), columns: ['sequence'] });
+  const rows = await parquetReadObjects({
+    file: await asyncBufferFromFile(join(REPO, 'workflows/data/sample.parquet')),
+    columns: ['sequence'],
+  });
   const one = rows.map((r) => {
     const c = cleanSequence(String(r.sequence), 'to-n');
     return tokenizeNt(c.ok ? c.sequence : '', 2);
@@ -44,7 +47,10 @@ export async function pipeline(): Promise<BenchResult> {
   // with a larger one of the same shape family (hidden 256, 4 layers), whose inference weighs more like
   // a real NT model's. The bare loop embeds the same shards with the same batching and threads.
   const tokens = await sampleTokens(4);
-  for (const [label, shape] of [['tiny-nt (hidden 64, 2 layers)', TINY_NT], ['small-nt (hidden 256, 4 layers)', { ...TINY_NT, hidden: 256, heads: 8, layers: 4, ffn: 1024 }]] as const) {
+  for (const [label, shape] of [
+    ['tiny-nt (hidden 64, 2 layers)', TINY_NT],
+    ['small-nt (hidden 256, 4 layers)', { ...TINY_NT, hidden: 256, heads: 8, layers: 4, ffn: 1024 }],
+  ] as const) {
     const { root, remove } = tempProject();
     mkdirSync(join(root, 'models'));
     writeFileSync(join(root, 'models/tiny-nt.onnx'), buildTinyNt(shape));
@@ -54,28 +60,41 @@ export async function pipeline(): Promise<BenchResult> {
     if (run.status !== 0) throw new Error(`pipeline run failed: ${run.stdout}${run.stderr}`);
     const embedder = await OnnxEmbedder.open(join(root, 'models/tiny-nt.onnx'), label, { threads });
     const bareMs = await timeIt(async () => {
-      for (let start = 0; start < tokens.length; start += SHARD_ROWS) await embedder.embed(tokens.slice(start, start + SHARD_ROWS), 1, 32, rule, true);
+      for (let start = 0; start < tokens.length; start += SHARD_ROWS)
+        await embedder.embed(tokens.slice(start, start + SHARD_ROWS), 1, 32, rule, true);
     }, 1);
     const pipelineRate = count / (run.ms / 1000);
     const bareRate = count / (bareMs / 1000);
-    result.figures.push({ label: `${label}: pipeline (strand run, 4 steps, process start included)`, value: pipelineRate, unit: 'seq/s' }, { label: `${label}: bare session.run loop, same batches and threads`, value: bareRate, unit: 'seq/s' });
-    result.ratios.push({ label: `engine efficiency, ${label}: pipeline / bare ONNX loop`, value: pipelineRate / bareRate, target: '>= 0.9' });
+    result.figures.push(
+      { label: `${label}: pipeline (strand run, 4 steps, process start included)`, value: pipelineRate, unit: 'seq/s' },
+      { label: `${label}: bare session.run loop, same batches and threads`, value: bareRate, unit: 'seq/s' },
+    );
+    result.ratios.push({
+      label: `engine efficiency, ${label}: pipeline / bare ONNX loop`,
+      value: pipelineRate / bareRate,
+      target: '>= 0.9',
+    });
     if (shape === TINY_NT) {
       // Length bucketing on real lengths (the bare loop, with and without).
       const unbucketedMs = await timeIt(async () => {
-        for (let start = 0; start < tokens.length; start += SHARD_ROWS) await embedder.embed(tokens.slice(start, start + SHARD_ROWS), 1, 32, rule, false);
+        for (let start = 0; start < tokens.length; start += SHARD_ROWS)
+          await embedder.embed(tokens.slice(start, start + SHARD_ROWS), 1, 32, rule, false);
       }, 1);
       result.ratios.push({ label: 'length bucketing: throughput with / without', value: unbucketedMs / bareMs });
     }
     await embedder.close();
     remove();
   }
-  result.notes.push('Engine efficiency counts the whole `strand run` (process start, Parquet, tokenizer, LanceDB, fsyncs) against session.run alone; the heavier the model, the more inference dominates, as with real NT models.');
+  result.notes.push(
+    'Engine efficiency counts the whole `strand run` (process start, Parquet, tokenizer, LanceDB, fsyncs) against session.run alone; the heavier the model, the more inference dominates, as with real NT models.',
+  );
 
   // Tokenizer throughput on the ITS barcodes.
   const fasta = join(REPO, 'data/mycoai-yeast-its/yeast_its_test1.fasta');
   if (existsSync(fasta)) {
-    const seqs = readFileSync(fasta, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('>'));
+    const seqs = readFileSync(fasta, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('>'));
     const bytes = seqs.reduce((n, s) => n + s.length, 0);
     const ms = await timeIt(() => {
       for (let r = 0; r < 10; r++) for (const s of seqs) tokenizeNt(s, 2);
@@ -88,7 +107,10 @@ export async function pipeline(): Promise<BenchResult> {
   for (const times of [1, 10, 100]) {
     const p = tempProject();
     await repeatedSample(join(p.root, 'in.parquet'), times);
-    writeFileSync(join(p.root, 'flow.yaml'), `version: 1\nname: mem\nsteps:\n  source: { uses: source/parquet, with: { path: in.parquet, shard_rows: 1000 } }\n  tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }\n  profile: { uses: embed/kmer-profile, needs: [source], with: { k: 4 } }\n  out: { uses: export/parquet, needs: [profile, source], with: { path: out/p.parquet, include_sequence: false } }\n`);
+    writeFileSync(
+      join(p.root, 'flow.yaml'),
+      `version: 1\nname: mem\nsteps:\n  source: { uses: source/parquet, with: { path: in.parquet, shard_rows: 1000 } }\n  tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }\n  profile: { uses: embed/kmer-profile, needs: [source], with: { k: 4 } }\n  out: { uses: export/parquet, needs: [profile, source], with: { path: out/p.parquet, include_sequence: false } }\n`,
+    );
     const r = runStrand(['run', 'flow.yaml'], p.root);
     if (r.status !== 0) throw new Error(`memory run failed: ${r.stdout}${r.stderr}`);
     memory.push(r.maxRssMiB);

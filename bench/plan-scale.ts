@@ -42,7 +42,9 @@ function snakefile(n: number): string {
   const rules = [`rule all:\n    input: ${Array.from({ length: WIDTH }, (_, k) => `"o/${n - WIDTH + k}.txt"`).join(', ')}\n`];
   for (let i = 0; i < n; i++) {
     const p = parents(i);
-    rules.push(`rule s${i}:\n${p.length ? `    input: ${p.map((x) => `"o/${x}.txt"`).join(', ')}\n` : ''}    output: "o/${i}.txt"\n    shell: "touch {output}"\n`);
+    rules.push(
+      `rule s${i}:\n${p.length ? `    input: ${p.map((x) => `"o/${x}.txt"`).join(', ')}\n` : ''}    output: "o/${i}.txt"\n    shell: "touch {output}"\n`,
+    );
   }
   return rules.join('\n');
 }
@@ -75,13 +77,20 @@ export async function planScale(): Promise<BenchResult> {
       });
       const smMs = median(smTimes);
       result.figures.push({ label: `snakemake -n, ${n} jobs`, value: smMs, unit: 'ms' });
-      result.ratios.push({ label: `plan time strand / snakemake, ${n} steps`, value: planMs / smMs, ...(n === 10000 ? { target: '<= 0.1' } : {}) });
+      result.ratios.push({
+        label: `plan time strand / snakemake, ${n} steps`,
+        value: planMs / smMs,
+        ...(n === 10000 ? { target: '<= 0.1' } : {}),
+      });
     }
     if (n === 1000) {
       const first = runStrand(['run', 'flow.yaml', '--jobs', '2'], root);
       if (first.status !== 0) throw new Error(`run failed: ${first.stdout}${first.stderr}`);
       const noop = median([0, 1, 2].map(() => runStrand(['run', 'flow.yaml'], root).ms));
-      result.figures.push({ label: 'first run, 1000 steps', value: first.ms, unit: 'ms' }, { label: 'no-op run (all cached), 1000 steps', value: noop, unit: 'ms' });
+      result.figures.push(
+        { label: 'first run, 1000 steps', value: first.ms, unit: 'ms' },
+        { label: 'no-op run (all cached), 1000 steps', value: noop, unit: 'ms' },
+      );
       result.ratios.push({ label: 'no-op run / first run, 1000 steps', value: noop / first.ms });
     }
     remove();

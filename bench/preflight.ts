@@ -11,15 +11,43 @@ import type { PreflightAnswer, PreflightRequest } from '../engine/jax/preflight-
 import { runPreflight } from '../engine/jax/run-preflight.js';
 import type { BenchResult } from './bench-result.js';
 
-const NT_2_5B = { vocab_size: 4105, hidden_size: 2560, num_hidden_layers: 32, num_attention_heads: 20, intermediate_size: 10240, max_position_embeddings: 1002, pad_token_id: 1, mask_token_id: 2, layer_norm_eps: 1e-12, position_embedding_type: 'absolute', token_dropout: true, emb_layer_norm_before: false };
-const NT_500M_V2 = { vocab_size: 4107, hidden_size: 1024, num_hidden_layers: 29, num_attention_heads: 16, intermediate_size: 4096, max_position_embeddings: 2050, pad_token_id: 1, mask_token_id: 2, layer_norm_eps: 1e-12, position_embedding_type: 'rotary', add_bias_fnn: false, token_dropout: false };
+const NT_2_5B = {
+  vocab_size: 4105,
+  hidden_size: 2560,
+  num_hidden_layers: 32,
+  num_attention_heads: 20,
+  intermediate_size: 10240,
+  max_position_embeddings: 1002,
+  pad_token_id: 1,
+  mask_token_id: 2,
+  layer_norm_eps: 1e-12,
+  position_embedding_type: 'absolute',
+  token_dropout: true,
+  emb_layer_norm_before: false,
+};
+const NT_500M_V2 = {
+  vocab_size: 4107,
+  hidden_size: 1024,
+  num_hidden_layers: 29,
+  num_attention_heads: 16,
+  intermediate_size: 4096,
+  max_position_embeddings: 2050,
+  pad_token_id: 1,
+  mask_token_id: 2,
+  layer_norm_eps: 1e-12,
+  position_embedding_type: 'rotary',
+  add_bias_fnn: false,
+  token_dropout: false,
+};
 
 function parameters(c: typeof NT_2_5B | typeof NT_500M_V2): number {
   const h = c.hidden_size;
   const f = c.intermediate_size;
   const glu = 'add_bias_fnn' in c && !c.add_bias_fnn;
   const layer = 4 * h * h + 4 * h + (glu ? 3 * h * f : 2 * h * f + f + h) + 4 * h;
-  return c.vocab_size * h + (c.position_embedding_type === 'absolute' ? c.max_position_embeddings * h : 0) + c.num_hidden_layers * layer + 2 * h;
+  return (
+    c.vocab_size * h + (c.position_embedding_type === 'absolute' ? c.max_position_embeddings * h : 0) + c.num_hidden_layers * layer + 2 * h
+  );
 }
 
 const GRID: { model: string; config: typeof NT_2_5B | typeof NT_500M_V2; type: string; topology: string; mesh: Mesh; batch: number }[] = [
@@ -36,7 +64,17 @@ const gib = (b: number): number => Number((b / 2 ** 30).toFixed(2));
 
 export async function preflightBench(): Promise<BenchResult> {
   const catalog = loadDeviceCatalog();
-  const requests: PreflightRequest[] = GRID.map((g) => ({ program: 'embed-forward', topology: g.topology, mesh: g.mesh, batch: g.batch, max_length: TOKENS, precision: 'bf16', model: { config: g.config }, fixes: false, longest_only: true }));
+  const requests: PreflightRequest[] = GRID.map((g) => ({
+    program: 'embed-forward',
+    topology: g.topology,
+    mesh: g.mesh,
+    batch: g.batch,
+    max_length: TOKENS,
+    precision: 'bf16',
+    model: { config: g.config },
+    fixes: false,
+    longest_only: true,
+  }));
   const started = Date.now();
   const replies = await runPreflight(requests, process.env);
   if (!replies.ok) throw new Error(replies.error);
@@ -49,23 +87,66 @@ export async function preflightBench(): Promise<BenchResult> {
     if (reply.kind !== 'preflight-answer') return void notes.push(`${label}: ${reply.reason}: ${reply.message}`);
     const answer: PreflightAnswer = reply;
     const placed = resolvePlacement({ kind: 'tpu', type: g.type }, catalog, { cores: 2, memoryBytes: 2 ** 34 });
-    const placement: Placement = placed.ok ? placed.value : (() => { throw new Error(placed.error); })();
+    const placement: Placement = placed.ok
+      ? placed.value
+      : (() => {
+          throw new Error(placed.error);
+        })();
     const p = parameters(g.config);
-    const formula = estimatePlacement({ placement, mesh: g.mesh, batch: { per_device: g.batch }, precision: 'bf16', model: { parameters: p, layers: g.config.num_hidden_layers, hidden: g.config.hidden_size, heads: g.config.num_attention_heads, ffn: g.config.intermediate_size }, tokens: TOKENS, training: false });
+    const formula = estimatePlacement({
+      placement,
+      mesh: g.mesh,
+      batch: { per_device: g.batch },
+      precision: 'bf16',
+      model: {
+        parameters: p,
+        layers: g.config.num_hidden_layers,
+        hidden: g.config.hidden_size,
+        heads: g.config.num_attention_heads,
+        ffn: g.config.intermediate_size,
+      },
+      tokens: TOKENS,
+      training: false,
+    });
     const bucket = answer.buckets.at(-1)!;
     const xlaBytes = bucket.memory?.total_bytes ?? bucket.xla?.required_bytes;
     figures.push({ label: `${label}: formula total`, value: gib(formula.memory.total ?? 0), unit: 'GiB' });
-    if (xlaBytes !== undefined) figures.push({ label: `${label}: XLA ${bucket.fits ? 'total' : 'required (refused)'}`, value: gib(xlaBytes), unit: 'GiB' });
-    if (bucket.memory) figures.push({ label: `${label}: XLA arguments / temporaries`, value: gib(bucket.memory.argument_bytes), unit: `GiB / ${gib(bucket.memory.temp_bytes)} GiB` });
-    if (xlaBytes !== undefined && formula.memory.total !== undefined) ratios.push({ label: `${label}: formula / XLA memory`, value: Number((formula.memory.total / xlaBytes).toFixed(3)) });
-    notes.push(`${label}: XLA ${bucket.fits ? 'fits' : `refuses: ${bucket.xla?.message ?? 'over the limit'}`}; formula ${formula.problems.some((q) => q.code === 'memory-exceeded') ? 'refuses' : 'fits'} (limit ${gib(formula.memory.limit)} GiB); compile ${bucket.compile_seconds} s`);
+    if (xlaBytes !== undefined)
+      figures.push({ label: `${label}: XLA ${bucket.fits ? 'total' : 'required (refused)'}`, value: gib(xlaBytes), unit: 'GiB' });
+    if (bucket.memory)
+      figures.push({
+        label: `${label}: XLA arguments / temporaries`,
+        value: gib(bucket.memory.argument_bytes),
+        unit: `GiB / ${gib(bucket.memory.temp_bytes)} GiB`,
+      });
+    if (xlaBytes !== undefined && formula.memory.total !== undefined)
+      ratios.push({ label: `${label}: formula / XLA memory`, value: Number((formula.memory.total / xlaBytes).toFixed(3)) });
+    notes.push(
+      `${label}: XLA ${bucket.fits ? 'fits' : `refuses: ${bucket.xla?.message ?? 'over the limit'}`}; formula ${formula.problems.some((q) => q.code === 'memory-exceeded') ? 'refuses' : 'fits'} (limit ${gib(formula.memory.limit)} GiB); compile ${bucket.compile_seconds} s`,
+    );
     if (bucket.flops) {
-      ratios.push({ label: `${g.model}: XLA FLOPs per sequence / (2 x parameters x tokens)`, value: Number((bucket.flops.per_sequence / (2 * p * TOKENS)).toFixed(3)) });
-      figures.push({ label: `${g.model}: XLA FLOPs per sequence at ${TOKENS} tokens (${answer.flops_counting.split(':')[0]})`, value: bucket.flops.per_sequence, unit: 'FLOP' });
-      figures.push({ label: `${g.model}: rolled cost_analysis FLOPs per sequence (scan body once)`, value: bucket.flops.rolled_per_device * answer.devices / (g.batch * g.mesh.data * g.mesh.fsdp), unit: 'FLOP' });
+      ratios.push({
+        label: `${g.model}: XLA FLOPs per sequence / (2 x parameters x tokens)`,
+        value: Number((bucket.flops.per_sequence / (2 * p * TOKENS)).toFixed(3)),
+      });
+      figures.push({
+        label: `${g.model}: XLA FLOPs per sequence at ${TOKENS} tokens (${answer.flops_counting.split(':')[0]})`,
+        value: bucket.flops.per_sequence,
+        unit: 'FLOP',
+      });
+      figures.push({
+        label: `${g.model}: rolled cost_analysis FLOPs per sequence (scan body once)`,
+        value: (bucket.flops.rolled_per_device * answer.devices) / (g.batch * g.mesh.data * g.mesh.fsdp),
+        unit: 'FLOP',
+      });
       if (g.type === 'v3-8') {
         const peak = placement.flopsPerDevice * placement.devices;
-        for (const [name, perHour] of Object.entries(ANCHOR)) ratios.push({ label: `NT-2.5B v3-8 anchor ${perHour.toLocaleString('en-US')} seq/h: implied utilisation (XLA FLOPs / bf16 peak ${peak / 1e12} TFLOP/s)`, value: Number(((perHour * bucket.flops.per_sequence) / 3600 / peak).toFixed(3)), target: name });
+        for (const [name, perHour] of Object.entries(ANCHOR))
+          ratios.push({
+            label: `NT-2.5B v3-8 anchor ${perHour.toLocaleString('en-US')} seq/h: implied utilisation (XLA FLOPs / bf16 peak ${peak / 1e12} TFLOP/s)`,
+            value: Number(((perHour * bucket.flops.per_sequence) / 3600 / peak).toFixed(3)),
+            target: name,
+          });
       }
     }
   });

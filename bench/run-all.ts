@@ -14,7 +14,17 @@ import { planScale } from './plan-scale.js';
 import { taxonomyEval } from './taxonomy-eval.js';
 import { yamlParse } from './yaml-parse.js';
 
-const benches: Record<string, () => Promise<BenchResult>> = { 'plan-scale': planScale, pipeline, 'data-parallel': dataParallel, 'gcs-stream': gcsStream, taxonomy: taxonomyEval, 'yaml-parse': yamlParse, 'jax-runtime': jaxRuntime, lora: loraBench, preflight: preflightBench };
+const benches: Record<string, () => Promise<BenchResult>> = {
+  'plan-scale': planScale,
+  pipeline,
+  'data-parallel': dataParallel,
+  'gcs-stream': gcsStream,
+  taxonomy: taxonomyEval,
+  'yaml-parse': yamlParse,
+  'jax-runtime': jaxRuntime,
+  lora: loraBench,
+  preflight: preflightBench,
+};
 
 function format(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toFixed(3);
@@ -28,10 +38,16 @@ for (const [name, bench] of Object.entries(benches)) {
   results.push(await bench());
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-const lines = [`Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.`, '', '| benchmark | measure | value |', '| --- | --- | --- |'];
+const lines = [
+  `Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.`,
+  '',
+  '| benchmark | measure | value |',
+  '| --- | --- | --- |',
+];
 for (const r of results) {
   for (const f of r.figures) lines.push(`| ${r.name} | ${f.label} | ${format(f.value)} ${f.unit} |`);
-  for (const q of r.ratios) lines.push(`| ${r.name} | **ratio** ${q.label}${q.target ? ` (target ${q.target})` : ''} | **${format(q.value)}** |`);
+  for (const q of r.ratios)
+    lines.push(`| ${r.name} | **ratio** ${q.label}${q.target ? ` (target ${q.target})` : ''} | **${format(q.value)}** |`);
 }
 const notes = results.flatMap((r) => r.notes.map((n) => `- ${r.name}: ${n}`));
 const markdown = [...lines, '', ...notes].join('\n') + '\n';

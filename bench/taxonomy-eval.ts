@@ -33,48 +33,94 @@ export async function taxonomyEval(): Promise<BenchResult> {
     result.notes.push(`${FASTA} not found: evaluation skipped`);
     return result;
   }
-  const args = (groupBy: string) => ['run', 'workflows/taxonomy.yaml', '--param', `input=${FASTA}`, '--param', 'k=6', '--param', `epochs=${EPOCHS}`, '--param', `group_by=${groupBy}`];
+  const args = (groupBy: string) => [
+    'run',
+    'workflows/taxonomy.yaml',
+    '--param',
+    `input=${FASTA}`,
+    '--param',
+    'k=6',
+    '--param',
+    `epochs=${EPOCHS}`,
+    '--param',
+    `group_by=${groupBy}`,
+  ];
   for (const groupBy of ['none', 'genus']) {
     const { root, remove } = tempProject();
     copyIn(root, 'workflows/taxonomy.yaml');
     const run = runStrand(args(groupBy), root);
     if (run.status !== 0) throw new Error(`taxonomy run failed: ${run.stdout}${run.stderr}`);
-    const metrics = JSON.parse(readFileSync(join(root, 'out/taxonomy-metrics.json'), 'utf8')) as { train: number; val: number; metrics: Metric[] };
+    const metrics = JSON.parse(readFileSync(join(root, 'out/taxonomy-metrics.json'), 'utf8')) as {
+      train: number;
+      val: number;
+      metrics: Metric[];
+    };
     const split = groupBy === 'none' ? 'random split' : 'genera held out';
     for (const level of LEVELS) {
       const head = metrics.metrics.find((m) => m.model === 'head' && m.level === level && m.epoch === EPOCHS)!;
       const nn = metrics.metrics.find((m) => m.model === '1-nn' && m.level === level)!;
-      result.figures.push({ label: `${split}: ${level} accuracy, head / 1-NN`, value: head.accuracy * 100, unit: `% / ${(nn.accuracy * 100).toFixed(1)} %` });
-      if (level === 'genus' && groupBy === 'none') result.ratios.push({ label: 'genus accuracy, head / 1-NN, random split', value: head.accuracy / nn.accuracy, target: '>= 1' });
+      result.figures.push({
+        label: `${split}: ${level} accuracy, head / 1-NN`,
+        value: head.accuracy * 100,
+        unit: `% / ${(nn.accuracy * 100).toFixed(1)} %`,
+      });
+      if (level === 'genus' && groupBy === 'none')
+        result.ratios.push({ label: 'genus accuracy, head / 1-NN, random split', value: head.accuracy / nn.accuracy, target: '>= 1' });
     }
     if (groupBy === 'genus') {
       const lancedb = await import('@lancedb/lancedb');
       const table = await (await lancedb.connect(join(root, 'out/taxonomy.lancedb'))).openTable('barcodes');
-      const rows = (await table.query().select(['id', 'genus', 'confidence_genus']).limit(1_000_000).toArray()) as { id: string; genus: string | null; confidence_genus: number }[];
-      const { val, train } = splitExamples(rows.map((r) => r.genus), 0.2, 1);
+      const rows = (await table.query().select(['id', 'genus', 'confidence_genus']).limit(1_000_000).toArray()) as {
+        id: string;
+        genus: string | null;
+        confidence_genus: number;
+      }[];
+      const { val, train } = splitExamples(
+        rows.map((r) => r.genus),
+        0.2,
+        1,
+      );
       const heldOut = [...new Set(val.map((i) => rows[i]!.genus))];
       for (const threshold of [0.5, 0.8, 0.9]) {
         const flagged = (i: number) => rows[i]!.confidence_genus < threshold;
         const rate = (idx: number[]) => idx.filter(flagged).length / Math.max(1, idx.length);
-        const genera = heldOut.filter((g) => {
-          const idx = val.filter((i) => rows[i]!.genus === g);
-          return idx.filter(flagged).length * 2 > idx.length;
-        }).length / heldOut.length;
-        result.ratios.push({ label: `novel at genus confidence < ${threshold}: held-out genera with most sequences flagged`, value: genera, ...(threshold === 0.8 ? { target: 'most (> 0.5)' } : {}) });
-        result.figures.push({ label: `novel at < ${threshold}: held-out sequences flagged / training sequences flagged`, value: rate(val) * 100, unit: `% / ${(rate(train) * 100).toFixed(1)} %` });
+        const genera =
+          heldOut.filter((g) => {
+            const idx = val.filter((i) => rows[i]!.genus === g);
+            return idx.filter(flagged).length * 2 > idx.length;
+          }).length / heldOut.length;
+        result.ratios.push({
+          label: `novel at genus confidence < ${threshold}: held-out genera with most sequences flagged`,
+          value: genera,
+          ...(threshold === 0.8 ? { target: 'most (> 0.5)' } : {}),
+        });
+        result.figures.push({
+          label: `novel at < ${threshold}: held-out sequences flagged / training sequences flagged`,
+          value: rate(val) * 100,
+          unit: `% / ${(rate(train) * 100).toFixed(1)} %`,
+        });
       }
     }
     const events = journal(root)[0]!;
-    const progress = events.filter((e): e is Extract<RunEvent, { kind: 'step-progress' }> => e.kind === 'step-progress' && e.step === 'head');
+    const progress = events.filter(
+      (e): e is Extract<RunEvent, { kind: 'step-progress' }> => e.kind === 'step-progress' && e.step === 'head',
+    );
     if (groupBy === 'none' && progress.length > 1) {
       const first = progress[0]!;
       const last = progress[progress.length - 1]!;
       const seconds = (Date.parse(last.time) - Date.parse(first.time)) / 1000;
-      result.figures.push({ label: 'training throughput (6-mer profiles, hidden 128, batch 64)', value: ((last.counters!.examples! - first.counters!.examples!) / seconds), unit: 'examples/s' });
+      result.figures.push({
+        label: 'training throughput (6-mer profiles, hidden 128, batch 64)',
+        value: (last.counters!.examples! - first.counters!.examples!) / seconds,
+        unit: 'examples/s',
+      });
       // Time to resume: kill a second run after its first checkpoint, then time the resumed run to its first training step.
       const again = tempProject();
       copyIn(again.root, 'workflows/taxonomy.yaml');
-      const child = spawn(process.execPath, [join(REPO, 'dist/engine/cli/main.js'), ...args(groupBy)], { cwd: again.root, stdio: 'ignore' });
+      const child = spawn(process.execPath, [join(REPO, 'dist/engine/cli/main.js'), ...args(groupBy)], {
+        cwd: again.root,
+        stdio: 'ignore',
+      });
       for (;;) {
         await new Promise((r) => setTimeout(r, 200));
         if ((journal(again.root)[0] ?? []).some((e) => e.kind === 'step-log' && e.message.startsWith('checkpoint at step'))) break;
@@ -86,11 +132,20 @@ export async function taxonomyEval(): Promise<BenchResult> {
       const start = Date.parse(resumed[0]!.time);
       const back = resumed.find((e) => e.kind === 'step-log' && e.message.startsWith('resuming training'))!;
       const firstStep = resumed.find((e) => e.kind === 'step-progress' && e.step === 'head')!;
-      result.figures.push({ label: 'time to resume a killed training (run start to first resumed step)', value: Date.parse(firstStep.time) - start, unit: 'ms' }, { label: '... of which loading the checkpoint and data', value: Date.parse(firstStep.time) - Date.parse(back.time), unit: 'ms' });
+      result.figures.push(
+        {
+          label: 'time to resume a killed training (run start to first resumed step)',
+          value: Date.parse(firstStep.time) - start,
+          unit: 'ms',
+        },
+        { label: '... of which loading the checkpoint and data', value: Date.parse(firstStep.time) - Date.parse(back.time), unit: 'ms' },
+      );
       again.remove();
     }
     remove();
   }
-  result.notes.push(`Full yeast ITS set, 6-mer profiles (L2), head with a 128-unit hidden layer, ${EPOCHS} epochs, 20% validation; 1-NN on the same vectors and split.`);
+  result.notes.push(
+    `Full yeast ITS set, 6-mer profiles (L2), head with a 128-unit hidden layer, ${EPOCHS} epochs, 20% validation; 1-NN on the same vectors and split.`,
+  );
   return result;
 }

@@ -14,7 +14,15 @@ export { writeProvenance, type TableProvenance } from './util/table-provenance.j
  * Runs the JAX runtime (`python -m strand_jax embed`, runtime/jax) over token shard files: one JSON line
  * per durable vector shard, then a summary; a missing Python environment is a StepError with the setup hint.
  */
-export { runJaxEmbed, runJaxProcess, trainLoraArgs, type JaxEmbedJob, type JaxEmbedSummary, type JaxEvent, type JaxShardDone } from './jax/jax-process.js';
+export {
+  runJaxEmbed,
+  runJaxProcess,
+  trainLoraArgs,
+  type JaxEmbedJob,
+  type JaxEmbedSummary,
+  type JaxEvent,
+  type JaxShardDone,
+} from './jax/jax-process.js';
 /** The apache-arrow module instance to build tables with (the one LanceDB understands). */
 export { arrow } from './util/arrow.js';
 

@@ -23,7 +23,10 @@ export async function buildSampleData(fasta: string, outDir: string): Promise<vo
   ];
   const buffer = parquetWriteBuffer({ columnData, rowGroupSize: 250 });
   writeFileSync(`${outDir}/sample.parquet`, new Uint8Array(buffer));
-  const fastaText = picked.slice(0, 300).map((r) => `>${r.header}\n${r.sequence}\n`).join('');
+  const fastaText = picked
+    .slice(0, 300)
+    .map((r) => `>${r.header}\n${r.sequence}\n`)
+    .join('');
   writeFileSync(`${outDir}/sample.fasta.gz`, gzipSync(fastaText, { level: 9, mtime: 0 } as never));
   console.log(`wrote ${picked.length} records to ${outDir}/sample.parquet and 300 to ${outDir}/sample.fasta.gz`);
 }

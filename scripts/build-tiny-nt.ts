@@ -127,7 +127,8 @@ export function buildTinyNt(shape: TinyNtShape = TINY_NT): Uint8Array {
     const y = op('MatMul', [x, transposed(`${name}.weight`)]);
     return bias ? op('Add', [y, used(`${name}.bias`)]) : y;
   };
-  const layerNorm = (x: string, name: string): string => op('LayerNormalization', [x, used(`${name}.weight`), used(`${name}.bias`)], { axis: -1, epsilon: { float: LAYER_NORM_EPS } });
+  const layerNorm = (x: string, name: string): string =>
+    op('LayerNormalization', [x, used(`${name}.weight`), used(`${name}.bias`)], { axis: -1, epsilon: { float: LAYER_NORM_EPS } });
   const slice = (x: string, from: string, to: string, axis: string): string => op('Slice', [x, from, to, axis]);
 
   // Rotary tables for this length: angles [length, headDim] = positions x (inv_freq twice), broadcast over heads.
@@ -138,18 +139,34 @@ export function buildTinyNt(shape: TinyNtShape = TINY_NT): Uint8Array {
   const angles = op('Unsqueeze', [op('Concat', [freqs, freqs], { axis: -1 }), ints('axes_1b', [1], [1])]);
   const cos = op('Cos', [angles]);
   const sin = op('Sin', [angles]);
-  const [h0, hHalf, hEnd, axis3] = [ints('h0', [1], [0]), ints('h_half', [1], [headDim / 2]), ints('h_end', [1], [headDim]), ints('axis_3', [1], [3])];
+  const [h0, hHalf, hEnd, axis3] = [
+    ints('h0', [1], [0]),
+    ints('h_half', [1], [headDim / 2]),
+    ints('h_end', [1], [headDim]),
+    ints('axis_3', [1], [3]),
+  ];
   const rotate = (x: string): string => {
     const rotated = op('Concat', [op('Neg', [slice(x, hHalf, hEnd, axis3)]), slice(x, h0, hHalf, axis3)], { axis: 3 });
     return op('Add', [op('Mul', [x, cos]), op('Mul', [rotated, sin])]);
   };
 
   const maskFloat = op('Cast', ['attention_mask'], { to: TensorType.FLOAT });
-  let x = op('Mul', [op('Gather', [used('esm.embeddings.word_embeddings.weight'), 'input_ids'], { axis: 0 }), op('Unsqueeze', [maskFloat, ints('axes_last', [1], [-1])])]);
-  const maskBias = op('Unsqueeze', [op('Mul', [op('Sub', [constant('one_f', [], [1]), maskFloat]), constant('neg_big', [], [-3.4028234663852886e38])]), ints('axes_1_2', [2], [1, 2])]);
+  let x = op('Mul', [
+    op('Gather', [used('esm.embeddings.word_embeddings.weight'), 'input_ids'], { axis: 0 }),
+    op('Unsqueeze', [maskFloat, ints('axes_last', [1], [-1])]),
+  ]);
+  const maskBias = op('Unsqueeze', [
+    op('Mul', [op('Sub', [constant('one_f', [], [1]), maskFloat]), constant('neg_big', [], [-3.4028234663852886e38])]),
+    ints('axes_1_2', [2], [1, 2]),
+  ]);
   const splitHeads = ints('shape_heads', [4], [0, 0, heads, headDim]);
   const mergeHeads = ints('shape_merge', [3], [0, 0, hidden]);
-  const [f0, fHalf, fEnd, axis2] = [ints('f0', [1], [0]), ints('f_half', [1], [ffn]), ints('f_end', [1], [2 * ffn]), ints('axis_2', [1], [2])];
+  const [f0, fHalf, fEnd, axis2] = [
+    ints('f0', [1], [0]),
+    ints('f_half', [1], [ffn]),
+    ints('f_end', [1], [2 * ffn]),
+    ints('axis_2', [1], [2]),
+  ];
   const scale = constant('query_scale', [], [1 / Math.sqrt(headDim)]);
   for (let l = 0; l < layers; l++) {
     const p = `esm.encoder.layer.${l}`;
@@ -160,7 +177,10 @@ export function buildTinyNt(shape: TinyNtShape = TINY_NT): Uint8Array {
     const v = heads4('value');
     const scores = op('MatMul', [op('Transpose', [q], { perm: [0, 2, 1, 3] }), op('Transpose', [k], { perm: [0, 2, 3, 1] })]);
     const probabilities = op('Softmax', [op('Add', [scores, maskBias])], { axis: -1 });
-    const context = op('Reshape', [op('Transpose', [op('MatMul', [probabilities, op('Transpose', [v], { perm: [0, 2, 1, 3] })])], { perm: [0, 2, 1, 3] }), mergeHeads]);
+    const context = op('Reshape', [
+      op('Transpose', [op('MatMul', [probabilities, op('Transpose', [v], { perm: [0, 2, 1, 3] })])], { perm: [0, 2, 1, 3] }),
+      mergeHeads,
+    ]);
     x = op('Add', [x, linear(context, `${p}.attention.output.dense`, true)]);
     const up = linear(layerNorm(x, `${p}.LayerNorm`), `${p}.intermediate.dense`, false);
     const gate = slice(up, f0, fHalf, axis2);
@@ -168,7 +188,12 @@ export function buildTinyNt(shape: TinyNtShape = TINY_NT): Uint8Array {
     x = op('Add', [x, linear(swiglu, `${p}.output.dense`, false)]);
   }
   const final = 'esm.encoder.emb_layer_norm_after';
-  nodes.push({ op: 'LayerNormalization', inputs: [x, used(`${final}.weight`), used(`${final}.bias`)], outputs: ['last_hidden_state'], attributes: { axis: -1, epsilon: { float: LAYER_NORM_EPS } } });
+  nodes.push({
+    op: 'LayerNormalization',
+    inputs: [x, used(`${final}.weight`), used(`${final}.bias`)],
+    outputs: ['last_hidden_state'],
+    attributes: { axis: -1, epsilon: { float: LAYER_NORM_EPS } },
+  });
 
   return encodeModel(encoderGraph('tiny-nt', parts, hidden, ['batch', 'sequence']), 17, 'strand/scripts/build-tiny-nt', {
     'strand.tokenizer': 'nucleotide-transformer',

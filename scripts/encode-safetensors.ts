@@ -11,7 +11,8 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Rec
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const t of tensors) {
-    if (t.dims.reduce((a, b) => a * b, 1) !== t.data.length) throw new Error(`tensor ${t.name}: dims [${t.dims.join(', ')}] do not match ${t.data.length} values`);
+    if (t.dims.reduce((a, b) => a * b, 1) !== t.data.length)
+      throw new Error(`tensor ${t.name}: dims [${t.dims.join(', ')}] do not match ${t.data.length} values`);
     header[t.name] = { dtype: 'F32', shape: t.dims, data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
   }

@@ -21,13 +21,17 @@ export function tokenListColumn(rows: readonly Int32Array[]): Vector {
   const flat = new Int32Array(offsets[rows.length]!);
   rows.forEach((r, i) => flat.set(r, offsets[i]));
   const child = makeData({ type: new Int32(), length: flat.length, nullCount: 0, data: flat });
-  return makeVector(makeData({ type: new List(new Field('item', new Int32(), false)), length: rows.length, nullCount: 0, valueOffsets: offsets, child }));
+  return makeVector(
+    makeData({ type: new List(new Field('item', new Int32(), false)), length: rows.length, nullCount: 0, valueOffsets: offsets, child }),
+  );
 }
 
 /** A FixedSizeList<Float32>[dim] column from a flat row-major buffer. */
 export function vectorColumn(flat: Float32Array, dim: number): Vector {
   const child = makeData({ type: new Float32(), length: flat.length, nullCount: 0, data: flat });
-  return makeVector(makeData({ type: new FixedSizeList(dim, new Field('item', new Float32(), false)), length: flat.length / dim, nullCount: 0, child }));
+  return makeVector(
+    makeData({ type: new FixedSizeList(dim, new Field('item', new Float32(), false)), length: flat.length / dim, nullCount: 0, child }),
+  );
 }
 
 export function readText(table: Table, name: string): string[] {

@@ -121,7 +121,11 @@ function tensor(t: Tensor, external?: ExternalPlace): ProtoWriter {
   for (const d of t.dims) w.int(1, d);
   w.int(2, t.type).string(8, t.name);
   if (external === undefined) return w.bytes(9, tensorBytes(t));
-  for (const [key, value] of [['location', external.location], ['offset', String(external.offset)], ['length', String(external.length)]] as const) {
+  for (const [key, value] of [
+    ['location', external.location],
+    ['offset', String(external.offset)],
+    ['length', String(external.length)],
+  ] as const) {
     w.message(13, new ProtoWriter().string(1, key).string(2, value));
   }
   return w.int(14, 1); // data_location = EXTERNAL
@@ -174,7 +178,13 @@ const EXTERNAL_ALIGNMENT = 4096;
  * save_as_external_data=True)` writes them. Returns the model bytes and each data file by its location
  * (relative to the model's folder).
  */
-export function encodeModelWithExternalData(graph: Graph, opset: number, producer: string, metadata: Record<string, string>, layout: ExternalDataLayout): { model: Uint8Array; files: Map<string, Uint8Array> } {
+export function encodeModelWithExternalData(
+  graph: Graph,
+  opset: number,
+  producer: string,
+  metadata: Record<string, string>,
+  layout: ExternalDataLayout,
+): { model: Uint8Array; files: Map<string, Uint8Array> } {
   const threshold = layout.threshold ?? 1024;
   const places = new Map<string, ExternalPlace>();
   const parts = new Map<string, Uint8Array[]>();
@@ -197,7 +207,13 @@ export function encodeModelWithExternalData(graph: Graph, opset: number, produce
   return { model: encode(graph, opset, producer, metadata, places), files };
 }
 
-function encode(graph: Graph, opset: number, producer: string, metadata: Record<string, string>, external: ReadonlyMap<string, ExternalPlace>): Uint8Array {
+function encode(
+  graph: Graph,
+  opset: number,
+  producer: string,
+  metadata: Record<string, string>,
+  external: ReadonlyMap<string, ExternalPlace>,
+): Uint8Array {
   const g = new ProtoWriter();
   graph.nodes.forEach((n, i) => g.message(1, node(n, i)));
   g.string(2, graph.name);

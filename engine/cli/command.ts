@@ -25,7 +25,12 @@ export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
 
 export const STATE_DIR_FLAG: FlagSpec = { name: 'state-dir', value: 'DIR', description: 'state directory (default .strand)' };
-export const PARAM_FLAG: FlagSpec = { name: 'param', value: 'NAME=VALUE', repeatable: true, description: 'override a workflow param (repeatable)' };
+export const PARAM_FLAG: FlagSpec = {
+  name: 'param',
+  value: 'NAME=VALUE',
+  repeatable: true,
+  description: 'override a workflow param (repeatable)',
+};
 export const JSON_FLAG: FlagSpec = { name: 'json', description: 'machine-readable JSON output' };
 export const JOBS_FLAG: FlagSpec = { name: 'jobs', value: 'N', description: 'steps running at once (default: CPU cores)' };
 export const PLAIN_FLAG: FlagSpec = { name: 'plain', description: 'plain text even on a terminal' };

@@ -54,8 +54,12 @@ const io: CliIo = {
   env: process.env,
   // CI services set CI even when they allocate a terminal: they get plain output, as a pipe would.
   // isTTY is undefined (not false, whatever @types/node says) when the stream is not a terminal.
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
-  isTTY: process.stdout.isTTY === true && process.stdin.isTTY === true && !['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false'),
+  /* eslint-disable @typescript-eslint/no-unnecessary-boolean-literal-compare */
+  isTTY:
+    process.stdout.isTTY === true &&
+    process.stdin.isTTY === true &&
+    !['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false'),
+  /* eslint-enable @typescript-eslint/no-unnecessary-boolean-literal-compare */
 };
 
 process.exitCode = await main(process.argv.slice(2), io);

@@ -26,7 +26,11 @@ export function stateFor(args: ParsedArgs, io: CliIo): StrandState {
  * `listObjects`: loading also checks credentials and lists the workflow's gs:// paths (commands that plan
  * or run; `validate` stays offline), and the state is given the listing.
  */
-export async function openWorkflow(args: ParsedArgs, io: CliIo, options: { ignoreLock?: boolean; listObjects?: boolean; preflight?: boolean } = {}): Promise<OpenedWorkflow | undefined> {
+export async function openWorkflow(
+  args: ParsedArgs,
+  io: CliIo,
+  options: { ignoreLock?: boolean; listObjects?: boolean; preflight?: boolean } = {},
+): Promise<OpenedWorkflow | undefined> {
   const file = args.positionals[0];
   if (file === undefined) throw new UsageError('missing workflow FILE');
   const state = stateFor(args, io);
@@ -47,7 +51,8 @@ export async function openWorkflow(args: ParsedArgs, io: CliIo, options: { ignor
     return undefined;
   }
   const checked = loaded.value;
-  if (checked.diagnostics.length > 0 && !has(args, 'json')) io.stderr(formatDiagnostics(checked.diagnostics, (f) => checked.texts.get(f)) + '\n');
+  if (checked.diagnostics.length > 0 && !has(args, 'json'))
+    io.stderr(formatDiagnostics(checked.diagnostics, (f) => checked.texts.get(f)) + '\n');
   state.listing = checked.listing;
   return { ...checked, state, compilerRuns: preflight?.compilerRuns ?? 0 };
 }

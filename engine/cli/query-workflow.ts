@@ -33,17 +33,38 @@ function tokenizeWith(facts: RecordedTokenizer): Record<string, unknown> | undef
 }
 
 /** `resolveModel` turns the recorded model path (relative to where the table was built) into one to open. */
-export function queryWorkflow(meta: Record<string, unknown>, sequence: string, resolveModel: (path: string) => string): Result<ScratchWorkflow, string> {
+export function queryWorkflow(
+  meta: Record<string, unknown>,
+  sequence: string,
+  resolveModel: (path: string) => string,
+): Result<ScratchWorkflow, string> {
   const files = { 'query.fasta': `>query\n${sequence}\n` };
   const query = { uses: 'source/fasta', with: { path: 'query.fasta', empty: 'error' } };
   if (meta.kind === 'kmer-profile') {
-    return ok({ name: 'search', files, steps: { [QUERY_STEP]: query, [EMBED_STEP]: { uses: 'embed/kmer-profile', needs: [QUERY_STEP], with: { k: meta.k, canonical: meta.canonical, normalize: meta.normalize } } } });
+    return ok({
+      name: 'search',
+      files,
+      steps: {
+        [QUERY_STEP]: query,
+        [EMBED_STEP]: {
+          uses: 'embed/kmer-profile',
+          needs: [QUERY_STEP],
+          with: { k: meta.k, canonical: meta.canonical, normalize: meta.normalize },
+        },
+      },
+    });
   }
   if (meta.kind !== 'onnx') return fail(`the table's vectors were made by "${String(meta.kind)}", which search cannot reproduce`);
   const facts = meta.tokenizer as RecordedTokenizer;
   const tokenize = tokenizeWith(facts);
   if (tokenize === undefined) return fail(`the table's tokens were made by tokenizer "${facts.tokenizer}", which search cannot reproduce`);
-  const embed = { model: resolveModel(meta.model as string), output: meta.output, pooling: meta.pooling, include_cls: meta.includeCls, normalize: meta.normalize };
+  const embed = {
+    model: resolveModel(meta.model as string),
+    output: meta.output,
+    pooling: meta.pooling,
+    include_cls: meta.includeCls,
+    normalize: meta.normalize,
+  };
   return ok({
     name: 'search',
     files,

@@ -2,7 +2,8 @@
 // `error:` and `hint:` lines, without the generated workflow's positions, which mean nothing to the user.
 import type { ScratchFailure } from '../run/run-scratch-workflow.js';
 
-const lines = (severity: string, message: string, hint: string | undefined): string => `${severity}: ${message}\n${hint !== undefined ? `hint: ${hint}\n` : ''}`;
+const lines = (severity: string, message: string, hint: string | undefined): string =>
+  `${severity}: ${message}\n${hint !== undefined ? `hint: ${hint}\n` : ''}`;
 
 export function scratchFailureText(failure: ScratchFailure): string {
   switch (failure.kind) {

@@ -25,10 +25,15 @@ function describe(error: unknown, file: string | undefined): string {
   return file === undefined ? 'no Application Default Credentials were found' : `${where} could not be used`;
 }
 
-export async function checkCredentials(settings: Pick<CloudSettings, 'authenticate' | 'credentialsFile'>): Promise<Result<void, CredentialProblem>> {
+export async function checkCredentials(
+  settings: Pick<CloudSettings, 'authenticate' | 'credentialsFile'>,
+): Promise<Result<void, CredentialProblem>> {
   if (!settings.authenticate) return ok(undefined);
   try {
-    const auth = new GoogleAuth({ scopes: [SCOPE], ...(settings.credentialsFile !== undefined ? { keyFilename: settings.credentialsFile } : {}) });
+    const auth = new GoogleAuth({
+      scopes: [SCOPE],
+      ...(settings.credentialsFile !== undefined ? { keyFilename: settings.credentialsFile } : {}),
+    });
     const token = await auth.getAccessToken();
     if (!token) return fail({ message: describe(undefined, settings.credentialsFile), hint: HINT });
     return ok(undefined);

@@ -89,12 +89,19 @@ export class GcsBucket {
 
   /** Writes `bytes` at `name` unless an object is already there. The client checks the upload's crc32c. */
   putIfAbsent(name: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<'written' | 'exists'> {
-    return this.writeIfAbsent(() => this.file(name).save(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { ...this.writeOptions(bytes.byteLength), contentType }));
+    return this.writeIfAbsent(() =>
+      this.file(name).save(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+        ...this.writeOptions(bytes.byteLength),
+        contentType,
+      }),
+    );
   }
 
   /** putIfAbsent for a file on disk, streamed (a model of many GB is never read into memory). */
   uploadFileIfAbsent(name: string, path: string): Promise<'written' | 'exists'> {
-    return this.writeIfAbsent(() => this.storage.bucket(this.location.bucket).upload(path, { destination: this.path(name), ...this.writeOptions(statSync(path).size) }));
+    return this.writeIfAbsent(() =>
+      this.storage.bucket(this.location.bucket).upload(path, { destination: this.path(name), ...this.writeOptions(statSync(path).size) }),
+    );
   }
 
   /** Streams an object to a file, validated against its crc32c. */

@@ -78,7 +78,11 @@ export class GcsObjects {
     private readonly pageSize = 1000,
   ) {
     // Objects need no project; naming one keeps the client from looking one up (a Resource Manager call).
-    this.storage = createStorage({ projectId: PROJECT_PLACEHOLDER, ...(settings.storageEndpoint ? { apiEndpoint: settings.storageEndpoint } : {}), authenticateEndpoint: settings.authenticate });
+    this.storage = createStorage({
+      projectId: PROJECT_PLACEHOLDER,
+      ...(settings.storageEndpoint ? { apiEndpoint: settings.storageEndpoint } : {}),
+      authenticateEndpoint: settings.authenticate,
+    });
   }
 
   /**
@@ -95,10 +99,13 @@ export class GcsObjects {
     let pageToken: string | undefined;
     try {
       do {
-        const [files, next] = await this.storage.bucket(location.bucket).getFiles({ prefix, autoPaginate: false, maxResults: this.pageSize, ...(pageToken ? { pageToken } : {}) });
+        const [files, next] = await this.storage
+          .bucket(location.bucket)
+          .getFiles({ prefix, autoPaginate: false, maxResults: this.pageSize, ...(pageToken ? { pageToken } : {}) });
         for (const file of files) {
           const name = file.name;
-          if (matcher ? matcher.test(name) : name === path || name.startsWith(`${path}/`) || path === '') found.push(versionOf(location.bucket, file.metadata));
+          if (matcher ? matcher.test(name) : name === path || name.startsWith(`${path}/`) || path === '')
+            found.push(versionOf(location.bucket, file.metadata));
         }
         pageToken = (next as { pageToken?: string } | null)?.pageToken;
       } while (pageToken);
@@ -123,7 +130,9 @@ export class GcsObjects {
       const token = this.settings.authenticate ? await this.storage.authClient.getAccessToken() : undefined;
       let response: Response;
       try {
-        response = await fetch(url, { headers: { range: `bytes=${start}-${start + want - 1}`, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+        response = await fetch(url, {
+          headers: { range: `bytes=${start}-${start + want - 1}`, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        });
       } catch {
         continue; // the connection failed before an answer
       }
@@ -133,7 +142,8 @@ export class GcsObjects {
         continue;
       }
       if (response.status === 429 || response.status >= 500) continue;
-      if (response.status !== 200 && response.status !== 206) throw this.explain({ code: response.status, message: await response.text() }, objectUri(version));
+      if (response.status !== 200 && response.status !== 206)
+        throw this.explain({ code: response.status, message: await response.text() }, objectUri(version));
       try {
         const bytes = new Uint8Array(await response.arrayBuffer());
         if (bytes.length === want) return bytes;
@@ -164,14 +174,19 @@ export class GcsObjects {
         crc.update(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
         md5.update(bytes);
         sha.update(bytes);
-        for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+        for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
       }
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    const [kind, expected, got] = version.crc32c !== null ? ['crc32c', version.crc32c, crc.toString()] : ['md5', version.md5, md5.digest('base64')];
-    if (expected !== null && got !== expected) throw new StepError(`${objectUri(version)} (generation ${version.generation}) does not match its listed ${kind} (${expected}; read ${got})`, 'the object or the connection is corrupt: check it with `gcloud storage objects describe`, then run again');
+    const [kind, expected, got] =
+      version.crc32c !== null ? ['crc32c', version.crc32c, crc.toString()] : ['md5', version.md5, md5.digest('base64')];
+    if (expected !== null && got !== expected)
+      throw new StepError(
+        `${objectUri(version)} (generation ${version.generation}) does not match its listed ${kind} (${expected}; read ${got})`,
+        'the object or the connection is corrupt: check it with `gcloud storage objects describe`, then run again',
+      );
     return sha.digest('hex') as Sha256Hex;
   }
 
@@ -181,7 +196,9 @@ export class GcsObjects {
     const [exists] = await this.storage.bucket(version.bucket).file(version.name).exists();
     const now = exists ? String((await this.storage.bucket(version.bucket).file(version.name).getMetadata())[0].generation) : undefined;
     return new StepError(
-      now === undefined ? `${uri} was deleted after the plan (it was generation ${version.generation})` : `${uri} changed after the plan: generation ${version.generation} was planned, ${now} is there now`,
+      now === undefined
+        ? `${uri} was deleted after the plan (it was generation ${version.generation})`
+        : `${uri} changed after the plan: generation ${version.generation} was planned, ${now} is there now`,
       'nothing read from it is kept under this plan; run again to plan with the objects as they are now',
     );
   }
@@ -209,7 +226,12 @@ export class GcsObjects {
     const [exists] = await file.exists();
     const generation = exists ? Number((await file.getMetadata())[0].generation) : 0;
     try {
-      await file.save(Buffer.from(bytes), { resumable: false, contentType, validation: 'crc32c', preconditionOpts: { ifGenerationMatch: generation } });
+      await file.save(Buffer.from(bytes), {
+        resumable: false,
+        contentType,
+        validation: 'crc32c',
+        preconditionOpts: { ifGenerationMatch: generation },
+      });
     } catch (error) {
       throw this.explainWrite(error, uri);
     }
@@ -220,7 +242,12 @@ export class GcsObjects {
     const location = parseGcsUri(uri);
     if (location === undefined || location.prefix === '') throw new StepError(`${uri} is not a gs://bucket/name URI`);
     const file = this.storage.bucket(location.bucket).file(location.prefix);
-    const stream: Writable = file.createWriteStream({ resumable: true, contentType, validation: 'crc32c', preconditionOpts: { ifGenerationMatch: 0 } });
+    const stream: Writable = file.createWriteStream({
+      resumable: true,
+      contentType,
+      validation: 'crc32c',
+      preconditionOpts: { ifGenerationMatch: 0 },
+    });
     const failure: { error?: unknown } = {};
     stream.on('error', (error) => (failure.error ??= error));
     const crc = new CRC32C();
@@ -246,7 +273,10 @@ export class GcsObjects {
         const [metadata] = await file.getMetadata();
         const written = versionOf(location.bucket, metadata);
         if (written.size !== size || written.crc32c !== crc.toString()) {
-          throw new StepError(`${uri} does not match what was written (${written.size} bytes, crc32c ${written.crc32c}; expected ${size} bytes, crc32c ${crc.toString()})`, 'delete the object and run again');
+          throw new StepError(
+            `${uri} does not match what was written (${written.size} bytes, crc32c ${written.crc32c}; expected ${size} bytes, crc32c ${crc.toString()})`,
+            'delete the object and run again',
+          );
         }
       },
       abort: () => {
@@ -258,14 +288,26 @@ export class GcsObjects {
 
   private explain(error: unknown, uri: string): StepError {
     const status = statusOf(error);
-    if (status === 401) return new StepError(`${uri}: Cloud Storage refused the credentials (401)`, 'run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS');
-    if (status === 403) return new StepError(`${uri}: permission denied (403) with the current credentials`, 'grant the account storage.objects.get and storage.objects.list on the bucket (roles/storage.objectViewer)');
+    if (status === 401)
+      return new StepError(
+        `${uri}: Cloud Storage refused the credentials (401)`,
+        'run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS',
+      );
+    if (status === 403)
+      return new StepError(
+        `${uri}: permission denied (403) with the current credentials`,
+        'grant the account storage.objects.get and storage.objects.list on the bucket (roles/storage.objectViewer)',
+      );
     if (status === 404) return new StepError(`${uri}: no such bucket or object (404)`, 'check the bucket name');
     return new StepError(`${uri}: ${(error as Error).message}`);
   }
 
   private explainWrite(error: unknown, uri: string): StepError {
-    if (statusOf(error) === 412) return new StepError(`${uri} already exists or changed while being written: Strand never replaces an object it did not just read`, `delete it (gcloud storage rm ${uri}) or write to another path`);
+    if (statusOf(error) === 412)
+      return new StepError(
+        `${uri} already exists or changed while being written: Strand never replaces an object it did not just read`,
+        `delete it (gcloud storage rm ${uri}) or write to another path`,
+      );
     return this.explain(error, uri);
   }
 }

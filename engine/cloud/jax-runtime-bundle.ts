@@ -22,15 +22,20 @@ export interface JaxRuntimeBundle {
 
 /** `DIGEST  PATH` lines, sorted by path: what `sha256sum -c` reads. Pure. */
 export function bundleManifest(files: readonly Pick<BundleFile, 'path' | 'digest'>[]): string {
-  for (const f of files) if (!/^[A-Za-z0-9_./-]+$/.test(f.path) || f.path.split('/').includes('..')) throw new Error(`unsafe bundle path ${f.path}`);
-  return [...files].sort((a, b) => a.path.localeCompare(b.path)).map((f) => `${f.digest}  ${f.path}\n`).join('');
+  for (const f of files)
+    if (!/^[A-Za-z0-9_./-]+$/.test(f.path) || f.path.split('/').includes('..')) throw new Error(`unsafe bundle path ${f.path}`);
+  return [...files]
+    .sort((a, b) => a.path.localeCompare(b.path))
+    .map((f) => `${f.digest}  ${f.path}\n`)
+    .join('');
 }
 
 /** The runtime folder: beside the sources (engine/cloud -> runtime/jax), or from the build (dist/engine/cloud). */
 export function jaxRuntimeFolder(): string {
   const candidates = ['../../runtime/jax', '../../../runtime/jax'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
   const found = candidates.find((p) => existsSync(join(p, 'requirements-tpu.txt')));
-  if (found === undefined) throw new Error(`the JAX runtime (runtime/jax) is not installed beside Strand (looked in ${candidates.join(', ')})`);
+  if (found === undefined)
+    throw new Error(`the JAX runtime (runtime/jax) is not installed beside Strand (looked in ${candidates.join(', ')})`);
   return found;
 }
 

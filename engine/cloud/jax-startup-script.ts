@@ -40,7 +40,7 @@ export function jaxStartupScript(options: JaxStartupOptions): string {
   const alone =
     options.hosts > 1
       ? [
-          '# One JAX program per host: this host\'s chips only, no slice-wide runtime.',
+          "# One JAX program per host: this host's chips only, no slice-wide runtime.",
           `export TPU_CHIPS_PER_PROCESS_BOUNDS=${chipBounds(options.chipsPerHost)} TPU_PROCESS_BOUNDS=1,1,1`,
           `export TPU_VISIBLE_CHIPS=${Array.from({ length: options.chipsPerHost }, (_, i) => i).join(',')} CLOUD_TPU_TASK_ID=0`,
           'export TPU_PROCESS_ADDRESSES=localhost:8476 TPU_PROCESS_PORT=8476',
@@ -50,7 +50,7 @@ export function jaxStartupScript(options: JaxStartupOptions): string {
     '#!/bin/bash',
     '# Strand JAX worker launcher: see README, "Worker contract" and "The JAX worker on a TPU VM".',
     'set -euo pipefail',
-    "meta() { curl -sf -H 'Metadata-Flavor: Google' \"http://metadata.google.internal/computeMetadata/v1/instance/$1\"; }",
+    'meta() { curl -sf -H \'Metadata-Flavor: Google\' "http://metadata.google.internal/computeMetadata/v1/instance/$1"; }',
     `export ${WORKER_ENV.job}="\${${WORKER_ENV.job}:-$(meta attributes/${NODE_METADATA.job})}"`,
     `export ${WORKER_ENV.index}="\${${WORKER_ENV.index}:-$(meta attributes/agent-worker-number)}"`,
     `manifest=${options.manifest}`,

@@ -8,13 +8,21 @@ import type { CloudSettings } from './cloud-settings.js';
 
 const GOOGLE_STORAGE = 'https://storage.googleapis.com';
 
-export function lanceStorageOptions(settings: Pick<CloudSettings, 'storageEndpoint' | 'authenticate' | 'credentialsFile'>): Record<string, string> {
+export function lanceStorageOptions(
+  settings: Pick<CloudSettings, 'storageEndpoint' | 'authenticate' | 'credentialsFile'>,
+): Record<string, string> {
   const base = settings.storageEndpoint ?? GOOGLE_STORAGE;
   const options: Record<string, string> = { google_base_url: base };
   if (base.startsWith('http://')) options.allow_http = 'true';
   if (settings.credentialsFile !== undefined) options.google_application_credentials = settings.credentialsFile;
   else if (!settings.authenticate) {
-    options.google_service_account_key = JSON.stringify({ disable_oauth: true, gcs_base_url: base, client_email: '', private_key_id: '', private_key: '' });
+    options.google_service_account_key = JSON.stringify({
+      disable_oauth: true,
+      gcs_base_url: base,
+      client_email: '',
+      private_key_id: '',
+      private_key: '',
+    });
   }
   return options;
 }

@@ -10,7 +10,8 @@ export const WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin'] as const;
 /** File names to stage from a folder that has the names `has` says, or why it cannot be. Pure. */
 export function chooseModelFolderFiles(folder: string, has: (name: string) => boolean): { names: string[] } | { error: string } {
   const weights = WEIGHT_FILES.find(has);
-  if (!has('config.json') || weights === undefined) return { error: `${folder} is a folder without config.json and ${WEIGHT_FILES.join(' or ')}` };
+  if (!has('config.json') || weights === undefined)
+    return { error: `${folder} is a folder without config.json and ${WEIGHT_FILES.join(' or ')}` };
   return { names: ['config.json', weights] };
 }
 

@@ -51,11 +51,18 @@ export interface RemoteServices {
 }
 
 /** The services for a target on Google Cloud (or the local servers the settings name), with real waiting. */
-export function cloudServices(target: Pick<RemoteTarget, 'bucket' | 'project' | 'zone'>, settings: CloudSettings, now: () => Date): RemoteServices {
+export function cloudServices(
+  target: Pick<RemoteTarget, 'bucket' | 'project' | 'zone'>,
+  settings: CloudSettings,
+  now: () => Date,
+): RemoteServices {
   const location = parseGcsUri(target.bucket);
   if (location === undefined) throw new Error(`bug: device bucket ${target.bucket} was not checked`);
   return {
-    bucket: new GcsBucket(location, { projectId: target.project, ...(settings.storageEndpoint ? { apiEndpoint: settings.storageEndpoint } : {}) }),
+    bucket: new GcsBucket(location, {
+      projectId: target.project,
+      ...(settings.storageEndpoint ? { apiEndpoint: settings.storageEndpoint } : {}),
+    }),
     nodes: tpuNodes({ project: target.project, zone: target.zone }, settings),
     clock: { now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
     pollMs: settings.pollMs,

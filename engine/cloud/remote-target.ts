@@ -39,12 +39,28 @@ function jobPlacement(step: StepSpec, plan: StepPlacementPlan): JobSpec['placeme
   const spec = step.placement;
   const mesh = estimate?.mesh ?? { data: spec.mesh?.data ?? plan.placement.devices, fsdp: spec.mesh?.fsdp ?? 1, tp: spec.mesh?.tp ?? 1 };
   const batch = spec.batch;
-  const perDeviceBatch = estimate?.perDeviceBatch ?? (batch !== undefined && batch !== 'auto' ? ('per_device' in batch ? batch.per_device : Math.floor(batch.global / (mesh.data * mesh.fsdp))) : DEFAULT_PER_DEVICE_BATCH);
-  return { device: describePlacement(plan), mesh, perDeviceBatch, globalBatch: estimate?.globalBatch ?? perDeviceBatch * mesh.data * mesh.fsdp, precision: spec.precision ?? 'bf16' };
+  const perDeviceBatch =
+    estimate?.perDeviceBatch ??
+    (batch !== undefined && batch !== 'auto'
+      ? 'per_device' in batch
+        ? batch.per_device
+        : Math.floor(batch.global / (mesh.data * mesh.fsdp))
+      : DEFAULT_PER_DEVICE_BATCH);
+  return {
+    device: describePlacement(plan),
+    mesh,
+    perDeviceBatch,
+    globalBatch: estimate?.globalBatch ?? perDeviceBatch * mesh.data * mesh.fsdp,
+    precision: spec.precision ?? 'bf16',
+  };
 }
 
 /** The remote targets of a workflow's steps, or the reasons it cannot run (one line each). */
-export function resolveRemoteTargets(workflow: Workflow, plans: ReadonlyMap<string, StepPlacementPlan>, builtins: readonly StepPlugin[]): { targets: Map<string, RemoteTarget>; problems: string[] } {
+export function resolveRemoteTargets(
+  workflow: Workflow,
+  plans: ReadonlyMap<string, StepPlacementPlan>,
+  builtins: readonly StepPlugin[],
+): { targets: Map<string, RemoteTarget>; problems: string[] } {
   const targets = new Map<string, RemoteTarget>();
   const problems: string[] = [];
   for (const step of workflow.steps) {
@@ -54,16 +70,25 @@ export function resolveRemoteTargets(workflow: Workflow, plans: ReadonlyMap<stri
     const where = `step "${step.id}" (on: ${name})`;
     if (device.kind === 'gpu') {
       if (step.plugin.runtimes?.includes('jax')) continue; // JAX with the CUDA plugin on this machine's GPUs (embed/nt)
-      problems.push(`${where}: this version has no GPU executor; \`strand plan\` checks GPU placements, and the step can run here without on:`);
+      problems.push(
+        `${where}: this version has no GPU executor; \`strand plan\` checks GPU placements, and the step can run here without on:`,
+      );
       continue;
     }
     if (step.plugin.shardParallel === undefined || !builtins.includes(step.plugin)) {
-      problems.push(`${where}: ${step.plugin.id} runs on the local machine only; remote devices run the built-in shard-parallel steps (${builtins.filter((p) => p.shardParallel).map((p) => p.id).join(', ')})`);
+      problems.push(
+        `${where}: ${step.plugin.id} runs on the local machine only; remote devices run the built-in shard-parallel steps (${builtins
+          .filter((p) => p.shardParallel)
+          .map((p) => p.id)
+          .join(', ')})`,
+      );
       continue;
     }
     const missing = (['project', 'zone', 'bucket'] as const).filter((k) => !device[k]);
     if (missing.length > 0) {
-      problems.push(`device "${name}" needs ${missing.map((k) => `${k}:`).join(', ')} to run ${step.id} on Cloud TPU (e.g. project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand)`);
+      problems.push(
+        `device "${name}" needs ${missing.map((k) => `${k}:`).join(', ')} to run ${step.id} on Cloud TPU (e.g. project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand)`,
+      );
       continue;
     }
     const plan = plans.get(step.id);
@@ -72,7 +97,9 @@ export function resolveRemoteTargets(workflow: Workflow, plans: ReadonlyMap<stri
     const worker = JAX_WORKER_STEPS.has(step.plugin.id) ? 'jax' : 'node';
     const hosts = plan.placement.hosts;
     if (worker === 'jax' && placement.mesh.data % hosts !== 0) {
-      problems.push(`${where}: mesh data=${placement.mesh.data} does not divide over the ${hosts} hosts of ${device.type}; each host runs data/${hosts} of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of ${hosts}`);
+      problems.push(
+        `${where}: mesh data=${placement.mesh.data} does not divide over the ${hosts} hosts of ${device.type}; each host runs data/${hosts} of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of ${hosts}`,
+      );
       continue;
     }
     targets.set(step.id, {

@@ -73,7 +73,10 @@ export type RemoteState =
 
 /** A GCP label value: lowercase letters, digits, - and _, at most 63 characters. */
 function labelValue(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .slice(0, 63);
 }
 
 class RemoteStepMachine {
@@ -85,12 +88,24 @@ class RemoteStepMachine {
 
   constructor(private readonly parts: RemoteStepParts) {
     const { step, objects } = parts;
-    this.manifests = Object.fromEntries(Object.entries(parts.inputs).map(([port, digest]) => [port, objects.getJson<ArtifactManifest>(digest)]));
+    this.manifests = Object.fromEntries(
+      Object.entries(parts.inputs).map(([port, digest]) => [port, objects.getJson<ArtifactManifest>(digest)]),
+    );
     const from = step.plugin.shardParallel?.shardsFrom;
     const shards = from === undefined ? undefined : this.manifests[from];
     if (shards === undefined) throw new Error(`bug: ${step.id} runs remotely without its shard-parallel input`);
     this.shardCount = shards.shards.length;
-    this.collector = new ShardCollector({ stepId: step.id, key: parts.key, shardCount: this.shardCount, ports: Object.keys(step.plugin.outputs), bucket: parts.services.bucket, objects, checkpoints: parts.checkpoints, emit: parts.emit, time: () => this.time() });
+    this.collector = new ShardCollector({
+      stepId: step.id,
+      key: parts.key,
+      shardCount: this.shardCount,
+      ports: Object.keys(step.plugin.outputs),
+      bucket: parts.services.bucket,
+      objects,
+      checkpoints: parts.checkpoints,
+      emit: parts.emit,
+      time: () => this.time(),
+    });
   }
 
   private time(): string {
@@ -145,7 +160,11 @@ class RemoteStepMachine {
   private async check(): Promise<RemoteState> {
     const { bucket, nodes } = this.parts.services;
     const { target } = this.parts;
-    if (!(await bucket.exists())) throw new StepError(`bucket ${bucket.location.bucket} (device ${target.name}) does not exist or is not readable`, `create it (gcloud storage buckets create gs://${bucket.location.bucket} --location=REGION) or fix bucket: in device ${target.name}`);
+    if (!(await bucket.exists()))
+      throw new StepError(
+        `bucket ${bucket.location.bucket} (device ${target.name}) does not exist or is not readable`,
+        `create it (gcloud storage buckets create gs://${bucket.location.bucket} --location=REGION) or fix bucket: in device ${target.name}`,
+      );
     try {
       await nodes.checkAccess();
     } catch (error) {
@@ -182,7 +201,11 @@ class RemoteStepMachine {
 
   private async create({ attempt, staged }: Extract<RemoteState, { kind: 'creating' }>): Promise<RemoteState> {
     const { step, key, target, services, emit } = this.parts;
-    if (attempt - this.firstAttempt >= target.maxAttempts) throw new StepError(`${step.id}: the TPU was lost ${target.maxAttempts} times; ${this.collector.remaining().length} of ${this.shardCount} shards are still to do`, 'run again to continue from the finished shards, or raise max_attempts / use spot: false');
+    if (attempt - this.firstAttempt >= target.maxAttempts)
+      throw new StepError(
+        `${step.id}: the TPU was lost ${target.maxAttempts} times; ${this.collector.remaining().length} of ${this.shardCount} shards are still to do`,
+        'run again to continue from the finished shards, or raise max_attempts / use spot: false',
+      );
     const nodeId = this.nodeId(attempt);
     await this.collector.collect(); // what the previous node finished before it was deleted
     const todo = this.collector.remaining();
@@ -194,8 +217,16 @@ class RemoteStepMachine {
         acceleratorType: target.acceleratorType,
         runtimeVersion: target.runtimeVersion,
         spot: target.spot,
-        metadata: { [NODE_METADATA.startupScript]: staged.launcher, [NODE_METADATA.job]: `${services.bucket.uri}/${layout.attempt(key, attempt)}` },
-        labels: { [MANAGED_LABEL.key]: MANAGED_LABEL.value, 'strand-workflow': labelValue(this.parts.workflowName), 'strand-step': labelValue(step.id), 'strand-key': key.slice(0, 16) },
+        metadata: {
+          [NODE_METADATA.startupScript]: staged.launcher,
+          [NODE_METADATA.job]: `${services.bucket.uri}/${layout.attempt(key, attempt)}`,
+        },
+        labels: {
+          [MANAGED_LABEL.key]: MANAGED_LABEL.value,
+          'strand-workflow': labelValue(this.parts.workflowName),
+          'strand-step': labelValue(step.id),
+          'strand-key': key.slice(0, 16),
+        },
       });
     } catch (error) {
       await this.deleteNode(nodeId); // a refused create may still have left a node or a queued resource

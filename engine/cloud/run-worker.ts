@@ -45,7 +45,8 @@ async function fetchFile(file: JobFile, dir: string, bucket: GcsBucket, objects:
     const path = join(dir, file.object);
     if (!existsSync(path)) {
       await bucket.downloadFile(layout.object(file.object), `${path}.part`);
-      if (hashFile(`${path}.part`) !== file.object) throw new Error(`staged file ${file.path} (${file.object}) in ${bucket.uri} does not match its digest`);
+      if (hashFile(`${path}.part`) !== file.object)
+        throw new Error(`staged file ${file.path} (${file.object}) in ${bucket.uri} does not match its digest`);
       renameSync(`${path}.part`, path);
     }
     return { path, digest: file.object };
@@ -60,7 +61,10 @@ async function fetchFile(file: JobFile, dir: string, bucket: GcsBucket, objects:
 async function waitForJob(options: WorkerOptions, jobUri: string): Promise<JobSpec> {
   const at = parseGcsUri(jobUri);
   if (at === undefined) throw new Error(`${WORKER_ENV.job} is not a gs:// URI: "${jobUri}"`);
-  const bucket = new GcsBucket({ bucket: at.bucket, prefix: '' }, { projectId: '', ...(options.storageEndpoint ? { apiEndpoint: options.storageEndpoint } : {}) });
+  const bucket = new GcsBucket(
+    { bucket: at.bucket, prefix: '' },
+    { projectId: '', ...(options.storageEndpoint ? { apiEndpoint: options.storageEndpoint } : {}) },
+  );
   for (let waited = 0; ; waited += options.pollMs) {
     const job = await bucket.getJson<JobSpec>(at.prefix);
     if (job !== undefined) return job;
@@ -75,9 +79,24 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const index = Number(options.env[WORKER_ENV.index]);
   const job = await waitForJob(options, jobUri ?? '');
   const root = parseGcsUri(job.root)!;
-  const bucket = new GcsBucket(root, { projectId: job.projectId, ...(options.storageEndpoint ? { apiEndpoint: options.storageEndpoint } : {}) });
-  const report = async (status: WorkerReport['status'], meta: WorkerReport['meta'], produced: number, message?: string): Promise<WorkerReport> => {
-    const value: WorkerReport = { attempt: job.attempt, worker: index, status, meta, produced, ...(message !== undefined ? { message } : {}) };
+  const bucket = new GcsBucket(root, {
+    projectId: job.projectId,
+    ...(options.storageEndpoint ? { apiEndpoint: options.storageEndpoint } : {}),
+  });
+  const report = async (
+    status: WorkerReport['status'],
+    meta: WorkerReport['meta'],
+    produced: number,
+    message?: string,
+  ): Promise<WorkerReport> => {
+    const value: WorkerReport = {
+      attempt: job.attempt,
+      worker: index,
+      status,
+      meta,
+      produced,
+      ...(message !== undefined ? { message } : {}),
+    };
     await bucket.putJsonIfAbsent(layout.report(job.key, job.attempt, index), value);
     return value;
   };
@@ -85,18 +104,33 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   let produced = 0;
   try {
     const plugin = options.plugins.find((p) => p.id === job.step.uses);
-    if (plugin === undefined) throw new StepError(`this worker has no step plugin "${job.step.uses}"`, 'install the Strand version the engine runs on the worker image');
-    if (plugin.version !== job.step.version) throw new StepError(`this worker has ${plugin.id} version ${plugin.version}, the job needs version ${job.step.version}`, 'run the same Strand version on the engine and the workers');
+    if (plugin === undefined)
+      throw new StepError(
+        `this worker has no step plugin "${job.step.uses}"`,
+        'install the Strand version the engine runs on the worker image',
+      );
+    if (plugin.version !== job.step.version)
+      throw new StepError(
+        `this worker has ${plugin.id} version ${plugin.version}, the job needs version ${job.step.version}`,
+        'run the same Strand version on the engine and the workers',
+      );
 
     const local = new Map<string, { path: string; digest: Sha256Hex }>();
     mkdirSync(join(options.workdir, 'files'), { recursive: true });
-    const objects = new GcsObjects({ ...(options.storageEndpoint ? { storageEndpoint: options.storageEndpoint } : {}), authenticate: options.storageEndpoint === undefined });
+    const objects = new GcsObjects({
+      ...(options.storageEndpoint ? { storageEndpoint: options.storageEndpoint } : {}),
+      authenticate: options.storageEndpoint === undefined,
+    });
     for (const file of job.files) local.set(file.path, await fetchFile(file, join(options.workdir, 'files'), bucket, objects));
     const mine = new Set(shardsOf(job.shards, index, job.workers));
     const done = new Set(await bucket.list(layout.markers(job.key)));
     const unitShard = (unit: string): { port: string; index: number } => {
       const m = /^output:([^:]+):(\d+)$/.exec(unit);
-      if (m === null) throw new StepError(`${plugin.id} uses "${unit.split(':')[0]}" units, which run on the local machine only`, 'place this step on the local CPU');
+      if (m === null)
+        throw new StepError(
+          `${plugin.id} uses "${unit.split(':')[0]}" units, which run on the local machine only`,
+          'place this step on the local CPU',
+        );
       return { port: m[1]!, index: Number(m[2]) };
     };
     const io: StepIo = {
@@ -107,7 +141,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       },
       completeUnit: async (unit, result) => {
         const shard = unitShard(unit);
-        const marker: ShardMarker = { port: shard.port, index: shard.index, object: result.digest!, rows: result.rows ?? 0, attempt: job.attempt, worker: index };
+        const marker: ShardMarker = {
+          port: shard.port,
+          index: shard.index,
+          object: result.digest!,
+          rows: result.rows ?? 0,
+          attempt: job.attempt,
+          worker: index,
+        };
         // 'exists' means another worker finished this shard first: its marker stands, nothing is duplicated.
         await bucket.putJsonIfAbsent(layout.marker(job.key, shard.port, shard.index), marker);
         produced++;

@@ -41,7 +41,9 @@ export class ShardCollector {
   /** Emits `shard-resumed` for every shard a previous run collected whole. */
   announceResumed(): void {
     const { stepId, ports, shardCount, emit, time } = this.parts;
-    for (let i = 0; i < shardCount; i++) if (ports.every((p) => this.isCollected(p, i))) for (const p of ports) emit({ kind: 'shard-resumed', step: stepId, unit: unitOf(p, i), time: time() });
+    for (let i = 0; i < shardCount; i++)
+      if (ports.every((p) => this.isCollected(p, i)))
+        for (const p of ports) emit({ kind: 'shard-resumed', step: stepId, unit: unitOf(p, i), time: time() });
   }
 
   /** Collects newly finished shards; resolves with how many landed. */
@@ -55,13 +57,24 @@ export class ShardCollector {
       if (this.isCollected(at.port, at.index)) continue;
       const marker = await bucket.getJson<ShardMarker>(name);
       const bytes = marker === undefined ? undefined : await bucket.get(layout.object(marker.object));
-      if (marker === undefined || bytes === undefined || sha256(bytes) !== marker.object) throw new StepError(`shard ${at.index} of ${stepId} in ${bucket.uri} is missing or does not match its marker`, `delete ${bucket.uri}/${name} and run again`);
+      if (marker === undefined || bytes === undefined || sha256(bytes) !== marker.object)
+        throw new StepError(
+          `shard ${at.index} of ${stepId} in ${bucket.uri} is missing or does not match its marker`,
+          `delete ${bucket.uri}/${name} and run again`,
+        );
       objects.put(bytes);
       checkpoints.record({ unit: unitOf(at.port, at.index), digest: marker.object, rows: marker.rows });
       emit({ kind: 'shard-done', step: stepId, unit: unitOf(at.port, at.index), rows: marker.rows, time: time() });
       landed++;
     }
-    emit({ kind: 'step-progress', step: stepId, done: shardCount - this.remaining().length, total: shardCount, unit: 'shards', time: time() });
+    emit({
+      kind: 'step-progress',
+      step: stepId,
+      done: shardCount - this.remaining().length,
+      total: shardCount,
+      unit: 'shards',
+      time: time(),
+    });
     return landed;
   }
 
@@ -77,6 +90,9 @@ export class ShardCollector {
   rows(): number {
     const first = this.parts.ports[0];
     if (first === undefined) return 0;
-    return Array.from({ length: this.parts.shardCount }, (_, i) => this.parts.checkpoints.entries.get(unitOf(first, i))?.rows ?? 0).reduce((a, b) => a + b, 0);
+    return Array.from({ length: this.parts.shardCount }, (_, i) => this.parts.checkpoints.entries.get(unitOf(first, i))?.rows ?? 0).reduce(
+      (a, b) => a + b,
+      0,
+    );
   }
 }

@@ -59,7 +59,10 @@ export async function stageRemoteInputs(
     const data = param.format === 'onnx' ? onnxModelFiles(path) : undefined;
     if (data !== undefined && !('error' in data) && data.files.length + data.problems.length > 0) {
       // Workers keep staged files by digest, not beside each other: external data would not be found.
-      throw new StepError(`${param.path} keeps its weights in external data (${[...data.files.map((f) => f.location), ...data.problems.map((p) => p.location)].join(', ')}), which is not staged to remote workers yet`, 'run this step on the local machine, or export the model as one file (under 2 GB)');
+      throw new StepError(
+        `${param.path} keeps its weights in external data (${[...data.files.map((f) => f.location), ...data.problems.map((p) => p.location)].join(', ')}), which is not staged to remote workers yet`,
+        'run this step on the local machine, or export the model as one file (under 2 GB)',
+      );
     }
     const digest = hashFile(path);
     await stage(digest, (name) => bucket.uploadFileIfAbsent(name, path));
@@ -68,7 +71,9 @@ export async function stageRemoteInputs(
   for (const manifest of Object.values(manifests)) {
     for (const shard of manifest.shards) await stage(shard.digest, (name) => bucket.putIfAbsent(name, objects.get(shard.digest)));
   }
-  const launcher = await stageWorkerLauncher(parts.target, bucket.location, (digest, bytes) => stage(digest, (name) => bucket.putIfAbsent(name, bytes)));
+  const launcher = await stageWorkerLauncher(parts.target, bucket.location, (digest, bytes) =>
+    stage(digest, (name) => bucket.putIfAbsent(name, bytes)),
+  );
   return { files, launcher };
 }
 
@@ -76,7 +81,11 @@ export async function stageRemoteInputs(
 function objectFiles(param: PathParam, listing: ObjectSnapshot | undefined): ObjectFile[] {
   const versions = listing?.versions(param.path) ?? [];
   const location = parseGcsUri(param.path);
-  if (location === undefined || versions.length === 0) throw new StepError(`${param.path} was not listed before the run`, 'run the step with strand run (which lists every gs:// path before it starts)');
+  if (location === undefined || versions.length === 0)
+    throw new StepError(
+      `${param.path} was not listed before the run`,
+      'run the step with strand run (which lists every gs:// path before it starts)',
+    );
   const exact = versions.find((v) => v.name === location.prefix);
   if (exact !== undefined) return [{ path: param.path, gcs: exact }];
   if (param.format !== 'model') throw new StepError(`${param.path} names no object (only objects under it)`, 'give the object itself');

@@ -14,9 +14,17 @@ export interface StorageClientOptions {
 export function createStorage(options: StorageClientOptions): Storage {
   return new Storage({
     ...(options.projectId !== undefined ? { projectId: options.projectId } : {}),
-    ...(options.apiEndpoint !== undefined ? { apiEndpoint: options.apiEndpoint, useAuthWithCustomEndpoint: options.authenticateEndpoint === true } : {}),
+    ...(options.apiEndpoint !== undefined
+      ? { apiEndpoint: options.apiEndpoint, useAuthWithCustomEndpoint: options.authenticateEndpoint === true }
+      : {}),
     // Every write Strand makes carries a precondition and every read names a generation, so retrying any
     // request is safe.
-    retryOptions: { autoRetry: true, maxRetries: 6, retryDelayMultiplier: 2, maxRetryDelay: 32, idempotencyStrategy: IdempotencyStrategy.RetryAlways },
+    retryOptions: {
+      autoRetry: true,
+      maxRetries: 6,
+      retryDelayMultiplier: 2,
+      maxRetryDelay: 32,
+      idempotencyStrategy: IdempotencyStrategy.RetryAlways,
+    },
   });
 }

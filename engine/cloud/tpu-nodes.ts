@@ -47,7 +47,16 @@ export interface NodeRequest {
 }
 
 /** States after which a node will not run its workers again. */
-export const LOST_STATES: ReadonlySet<string> = new Set(['PREEMPTED', 'TERMINATED', 'STOPPED', 'STOPPING', 'DELETING', 'SUSPENDED', 'SUSPENDING', 'FAILED']);
+export const LOST_STATES: ReadonlySet<string> = new Set([
+  'PREEMPTED',
+  'TERMINATED',
+  'STOPPED',
+  'STOPPING',
+  'DELETING',
+  'SUSPENDED',
+  'SUSPENDING',
+  'FAILED',
+]);
 
 /** The state that says the node (or the queued resource holding it) is lost, if it is. */
 export function lostState(node: Pick<TpuNode, 'state' | 'queuedResource'>): string | undefined {
@@ -70,11 +79,17 @@ export function describeTpuError(error: unknown, what: string, location: TpuLoca
   const detail = e.details ?? e.message ?? String(error);
   switch (e.code) {
     case 8:
-      return new Error(`${what}: quota or capacity exhausted in ${location.zone} (${detail}); request TPU quota for project ${location.project}, use spot: true, or choose another zone`);
+      return new Error(
+        `${what}: quota or capacity exhausted in ${location.zone} (${detail}); request TPU quota for project ${location.project}, use spot: true, or choose another zone`,
+      );
     case 7:
-      return new Error(`${what}: permission denied in project ${location.project} (${detail}); grant the account roles/tpu.admin, or check project:`);
+      return new Error(
+        `${what}: permission denied in project ${location.project} (${detail}); grant the account roles/tpu.admin, or check project:`,
+      );
     case 16:
-      return new Error(`${what}: not authenticated (${detail}); run \`gcloud auth application-default login\` or set GOOGLE_APPLICATION_CREDENTIALS`);
+      return new Error(
+        `${what}: not authenticated (${detail}); run \`gcloud auth application-default login\` or set GOOGLE_APPLICATION_CREDENTIALS`,
+      );
     case 5:
       return new Error(`${what}: not found (${detail}); check project: ${location.project} and zone: ${location.zone}`);
     default:
@@ -95,7 +110,13 @@ export class TpuNodes {
     this.parent = `projects/${options.project}/locations/${options.zone}`;
     if (options.emulator !== undefined) {
       const url = new URL(options.emulator);
-      this.client = new v2.TpuClient({ apiEndpoint: url.hostname, port: Number(url.port), protocol: 'http', fallback: true, authClient: new PassThroughClient() } as ConstructorParameters<typeof v2.TpuClient>[0]);
+      this.client = new v2.TpuClient({
+        apiEndpoint: url.hostname,
+        port: Number(url.port),
+        protocol: 'http',
+        fallback: true,
+        authClient: new PassThroughClient(),
+      } as ConstructorParameters<typeof v2.TpuClient>[0]);
     } else {
       this.client = new v2.TpuClient({ fallback: true });
     }
@@ -127,7 +148,7 @@ export class TpuNodes {
       state: enumName(NodeState, node.state),
       acceleratorType: node.acceleratorType ?? '',
       workers: node.networkEndpoints?.length ?? 0,
-      labels: (node.labels ?? {}),
+      labels: node.labels ?? {},
       ...(queued !== undefined ? { queuedResource: { id: queued, state: queuedState ?? 'UNKNOWN' } } : {}),
       ...(node.createTime?.seconds != null ? { createTime: new Date(Number(node.createTime.seconds) * 1000).toISOString() } : {}),
     };
@@ -151,7 +172,11 @@ export class TpuNodes {
         });
         await operation.promise();
       } else {
-        const [operation] = await this.client.createNode({ parent: this.parent, nodeId: request.id, node: { ...node, schedulingConfig: { spot: false } } });
+        const [operation] = await this.client.createNode({
+          parent: this.parent,
+          nodeId: request.id,
+          node: { ...node, schedulingConfig: { spot: false } },
+        });
         await operation.promise();
       }
     } catch (error) {
@@ -180,7 +205,9 @@ export class TpuNodes {
     } catch (error) {
       if ((error as { code?: number }).code !== 5) throw describeTpuError(error, `cannot read TPU ${id}`, this.options);
       const queuedState = await this.queuedState(id);
-      return queuedState === undefined ? undefined : { id, state: 'CREATING', acceleratorType: '', workers: 0, labels: {}, queuedResource: { id, state: queuedState } };
+      return queuedState === undefined
+        ? undefined
+        : { id, state: 'CREATING', acceleratorType: '', workers: 0, labels: {}, queuedResource: { id, state: queuedState } };
     }
     const queued = node.queuedResource ? node.queuedResource.split('/').pop()! : undefined;
     return this.toNode(node, queued === undefined ? undefined : await this.queuedState(queued));

@@ -49,7 +49,13 @@ export interface JobSpec {
   outputs: Record<string, string>;
   /** Shard indices this attempt runs: those without a marker when it was written. */
   shards: number[];
-  placement: { device: string; mesh: { data: number; fsdp: number; tp: number }; perDeviceBatch: number; globalBatch: number; precision: string };
+  placement: {
+    device: string;
+    mesh: { data: number; fsdp: number; tp: number };
+    perDeviceBatch: number;
+    globalBatch: number;
+    precision: string;
+  };
 }
 
 /** A file the engine staged by content (objects/SHA256 under the root). */
@@ -98,7 +104,8 @@ export const layout = {
   attempts: (key: string): string => `jobs/${key}/attempts/`,
   markers: (key: string): string => `jobs/${key}/markers/`,
   marker: (key: string, port: string, index: number): string => `jobs/${key}/markers/${port}/${String(index).padStart(6, '0')}.json`,
-  report: (key: string, attempt: number, worker: number): string => `jobs/${key}/workers/${String(attempt).padStart(4, '0')}-${worker}.json`,
+  report: (key: string, attempt: number, worker: number): string =>
+    `jobs/${key}/workers/${String(attempt).padStart(4, '0')}-${worker}.json`,
   reports: (key: string, attempt: number): string => `jobs/${key}/workers/${String(attempt).padStart(4, '0')}-`,
 };
 
@@ -123,7 +130,7 @@ export function startupScript(workerCommand: string): string {
     '#!/bin/bash',
     '# Strand worker launcher: see README, "Worker contract".',
     'set -euo pipefail',
-    "attr() { curl -sf -H 'Metadata-Flavor: Google' \"http://metadata.google.internal/computeMetadata/v1/instance/attributes/$1\"; }",
+    'attr() { curl -sf -H \'Metadata-Flavor: Google\' "http://metadata.google.internal/computeMetadata/v1/instance/attributes/$1"; }',
     `export ${WORKER_ENV.job}="\${${WORKER_ENV.job}:-$(attr ${NODE_METADATA.job})}"`,
     `export ${WORKER_ENV.index}="\${${WORKER_ENV.index}:-$(attr agent-worker-number)}"`,
     `exec ${workerCommand} worker`,

@@ -12,7 +12,11 @@ import { startupScript } from './worker-contract.js';
 export type StageObject = (digest: Sha256Hex, bytes: Buffer) => Promise<void>;
 
 /** The startup script for the step's nodes, once what it fetches is staged. */
-export async function stageWorkerLauncher(target: Pick<RemoteTarget, 'worker' | 'workerCommand' | 'hosts' | 'chipsPerHost'>, bucket: GcsLocation, stage: StageObject): Promise<string> {
+export async function stageWorkerLauncher(
+  target: Pick<RemoteTarget, 'worker' | 'workerCommand' | 'hosts' | 'chipsPerHost'>,
+  bucket: GcsLocation,
+  stage: StageObject,
+): Promise<string> {
   switch (target.worker) {
     case 'node':
       return startupScript(target.workerCommand);

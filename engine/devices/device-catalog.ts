@@ -73,32 +73,67 @@ export interface Placement {
 
 export function loadDeviceCatalog(): DeviceCatalog {
   // Beside this module in the sources; the build reads it from the sources too (dist/engine/devices -> engine/devices).
-  const candidates = ['./device-catalog.json', '../../../engine/devices/device-catalog.json'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
-  return JSON.parse(readFileSync(candidates.find((p) => existsSync(p))!, 'utf8')) as DeviceCatalog;
+  const candidates = ['./device-catalog.json', '../../../engine/devices/device-catalog.json'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
+  return JSON.parse(
+    readFileSync(
+      candidates.find((p) => existsSync(p))!,
+      'utf8',
+    ),
+  ) as DeviceCatalog;
 }
 
 /** Resolves a device declaration; a failure is an error message with the valid choices. */
-export function resolvePlacement(spec: DeviceSpec, catalog: DeviceCatalog, cpu: { cores: number; memoryBytes: number }): Result<Placement, string> {
+export function resolvePlacement(
+  spec: DeviceSpec,
+  catalog: DeviceCatalog,
+  cpu: { cores: number; memoryBytes: number },
+): Result<Placement, string> {
   if (spec.kind === 'cpu') {
     // Under JAX the CPU is as many XLA devices as declared; under onnxruntime, mesh data = workers over the cores.
     const devices = spec.runtime === 'jax' ? (spec.devices ?? 1) : cpu.cores;
     const label = spec.runtime === 'jax' ? `local cpu (jax, ${devices} host device${devices === 1 ? '' : 's'})` : 'local cpu';
-    return ok({ label, kind: 'cpu', chips: 1, devices, hosts: 1, memoryBytesPerDevice: cpu.memoryBytes / devices, flopsPerDevice: 0, pricePerHour: { onDemand: 0, spot: 0 }, spot: false });
+    return ok({
+      label,
+      kind: 'cpu',
+      chips: 1,
+      devices,
+      hosts: 1,
+      memoryBytesPerDevice: cpu.memoryBytes / devices,
+      flopsPerDevice: 0,
+      pricePerHour: { onDemand: 0, spot: 0 },
+      spot: false,
+    });
   }
-  if (spec.type === undefined) return fail(`a ${spec.kind} device needs type: (e.g. ${spec.kind === 'tpu' ? 'v3-8, v5litepod-8' : 'a100-80gb, h100'})`);
+  if (spec.type === undefined)
+    return fail(`a ${spec.kind} device needs type: (e.g. ${spec.kind === 'tpu' ? 'v3-8, v5litepod-8' : 'a100-80gb, h100'})`);
   let accelerator: Accelerator | undefined;
   let chips: number;
   if (spec.kind === 'tpu') {
     const m = /^(v\d+[a-z]*|v5litepod)-(\d+)$/.exec(spec.type);
     const entry = m ? Object.entries(catalog.accelerators).find(([, a]) => a.kind === 'tpu' && a.typePrefix === m[1]) : undefined;
-    if (!m || !entry) return fail(`unknown TPU type ${spec.type}; known: ${Object.values(catalog.accelerators).filter((a) => a.kind === 'tpu').map((a) => `${a.typePrefix}-N`).join(', ')}`);
+    if (!m || !entry)
+      return fail(
+        `unknown TPU type ${spec.type}; known: ${Object.values(catalog.accelerators)
+          .filter((a) => a.kind === 'tpu')
+          .map((a) => `${a.typePrefix}-N`)
+          .join(', ')}`,
+      );
     accelerator = entry[1];
     const size = Number(m[2]);
-    if (!accelerator.sliceSizes?.includes(size)) return fail(`${spec.type} is not a valid slice; sizes for ${m[1]}: ${accelerator.sliceSizes?.join(', ')}`);
+    if (!accelerator.sliceSizes?.includes(size))
+      return fail(`${spec.type} is not a valid slice; sizes for ${m[1]}: ${accelerator.sliceSizes?.join(', ')}`);
     chips = accelerator.sizeCounts === 'tensorcores' ? size / 2 : size;
   } else {
     accelerator = catalog.accelerators[spec.type];
-    if (accelerator === undefined || accelerator.kind !== 'gpu') return fail(`unknown GPU type ${spec.type}; known: ${Object.entries(catalog.accelerators).filter(([, a]) => a.kind === 'gpu').map(([k]) => k).join(', ')}`);
+    if (accelerator === undefined || accelerator.kind !== 'gpu')
+      return fail(
+        `unknown GPU type ${spec.type}; known: ${Object.entries(catalog.accelerators)
+          .filter(([, a]) => a.kind === 'gpu')
+          .map(([k]) => k)
+          .join(', ')}`,
+      );
     chips = spec.count ?? 1;
   }
   const devices = chips * accelerator.devicesPerChip;

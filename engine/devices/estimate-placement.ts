@@ -71,7 +71,8 @@ function memoryFor(input: EstimateInput, mesh: Mesh, perDeviceBatch: number): Pl
   const limit = input.placement.memoryBytesPerDevice * (1 - HEADROOM);
   const { hidden, layers } = input.model;
   if (hidden === undefined || layers === undefined) return { parameters, optimizer, limit };
-  const activations = perDeviceBatch * input.tokens * hidden * layers * bytes * ACTIVATION_FACTOR[input.training ? 'training' : 'inference'];
+  const activations =
+    perDeviceBatch * input.tokens * hidden * layers * bytes * ACTIVATION_FACTOR[input.training ? 'training' : 'inference'];
   return { parameters, activations, optimizer, total: parameters + activations + optimizer, limit };
 }
 
@@ -86,10 +87,18 @@ export function estimatePlacement(input: EstimateInput): PlacementEstimate {
   const mesh: Mesh = { data: input.mesh?.data ?? (input.mesh ? 1 : devices), fsdp: input.mesh?.fsdp ?? 1, tp: input.mesh?.tp ?? 1 };
   const product = mesh.data * mesh.fsdp * mesh.tp;
   if (product !== devices) {
-    problems.push({ code: 'mesh-device-mismatch', message: `mesh data ${mesh.data} x fsdp ${mesh.fsdp} x tp ${mesh.tp} = ${product}, but ${input.placement.label} has ${devices} devices`, hint: `make the product ${devices}, e.g. mesh: { data: ${devices} }` });
+    problems.push({
+      code: 'mesh-device-mismatch',
+      message: `mesh data ${mesh.data} x fsdp ${mesh.fsdp} x tp ${mesh.tp} = ${product}, but ${input.placement.label} has ${devices} devices`,
+      hint: `make the product ${devices}, e.g. mesh: { data: ${devices} }`,
+    });
   }
   if (input.model.heads !== undefined && input.model.heads % mesh.tp !== 0) {
-    problems.push({ code: 'mesh-heads-mismatch', message: `tp ${mesh.tp} does not divide the model's ${input.model.heads} attention heads`, hint: `use a tp that divides ${input.model.heads}` });
+    problems.push({
+      code: 'mesh-heads-mismatch',
+      message: `tp ${mesh.tp} does not divide the model's ${input.model.heads} attention heads`,
+      hint: `use a tp that divides ${input.model.heads}`,
+    });
   }
   const replicas = mesh.data * mesh.fsdp;
   let perDeviceBatch: number;
@@ -105,7 +114,11 @@ export function estimatePlacement(input: EstimateInput): PlacementEstimate {
   } else if ('global' in input.batch) {
     perDeviceBatch = input.batch.global / replicas;
     if (!Number.isInteger(perDeviceBatch)) {
-      problems.push({ code: 'batch-mesh-mismatch', message: `global batch ${input.batch.global} is not divisible by data x fsdp = ${replicas}`, hint: `use a multiple of ${replicas}, e.g. ${Math.max(1, Math.round(input.batch.global / replicas)) * replicas}` });
+      problems.push({
+        code: 'batch-mesh-mismatch',
+        message: `global batch ${input.batch.global} is not divisible by data x fsdp = ${replicas}`,
+        hint: `use a multiple of ${replicas}, e.g. ${Math.max(1, Math.round(input.batch.global / replicas)) * replicas}`,
+      });
       perDeviceBatch = Math.floor(perDeviceBatch) || 1;
     }
   } else perDeviceBatch = input.batch.per_device;
@@ -113,7 +126,10 @@ export function estimatePlacement(input: EstimateInput): PlacementEstimate {
   if (needed(memory) > memory.limit) {
     const fixes = [`a smaller batch (per device ${Math.max(1, Math.floor(perDeviceBatch / 2))})`];
     if (input.precision === 'fp32') fixes.push('precision: bf16');
-    if (mesh.data > 1) fixes.push(`more fsdp (e.g. mesh: { data: ${mesh.data / 2 >= 1 ? Math.floor(mesh.data / 2) : 1}, fsdp: ${mesh.fsdp * 2}, tp: ${mesh.tp} })`);
+    if (mesh.data > 1)
+      fixes.push(
+        `more fsdp (e.g. mesh: { data: ${mesh.data / 2 >= 1 ? Math.floor(mesh.data / 2) : 1}, fsdp: ${mesh.fsdp * 2}, tp: ${mesh.tp} })`,
+      );
     fixes.push('a device with more memory');
     problems.push({
       code: 'memory-exceeded',
@@ -126,7 +142,9 @@ export function estimatePlacement(input: EstimateInput): PlacementEstimate {
   }
   const flopsPerSequence = (input.training ? 6 : 2) * input.model.parameters * input.tokens;
   const estimate: PlacementEstimate = { mesh, perDeviceBatch, globalBatch: perDeviceBatch * replicas, memory, flopsPerSequence, problems };
-  if (input.placement.flopsPerDevice > 0) estimate.secondsPerSequence = flopsPerSequence / (input.placement.flopsPerDevice * devices * UTILISATION[input.training ? 'training' : 'inference']);
+  if (input.placement.flopsPerDevice > 0)
+    estimate.secondsPerSequence =
+      flopsPerSequence / (input.placement.flopsPerDevice * devices * UTILISATION[input.training ? 'training' : 'inference']);
   return estimate;
 }
 
@@ -135,5 +153,11 @@ export function estimateRunTime(estimate: PlacementEstimate, placement: Placemen
   if (estimate.secondsPerSequence === undefined) return estimate;
   const seconds = sequences * estimate.secondsPerSequence;
   const hours = seconds / 3600;
-  return { ...estimate, sequences, seconds, chipHours: hours * placement.chips, cost: { onDemand: hours * placement.pricePerHour.onDemand, spot: hours * placement.pricePerHour.spot } };
+  return {
+    ...estimate,
+    sequences,
+    seconds,
+    chipHours: hours * placement.chips,
+    cost: { onDemand: hours * placement.pricePerHour.onDemand, spot: hours * placement.pricePerHour.spot },
+  };
 }

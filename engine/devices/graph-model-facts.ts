@@ -69,7 +69,9 @@ function ffnOf(model: OnnxModel, initializers: ReadonlyMap<string, TensorInfo>, 
   }
   const fromMatMul = mostCommon(widths);
   if (fromMatMul !== undefined) return fromMatMul;
-  const bias = model.initializers.find((t) => t.dims.length === 1 && /(intermediate\.dense|mlp\.(fc1|up_proj|c_fc)|fc1)\.bias$/.test(normalise(t.name)));
+  const bias = model.initializers.find(
+    (t) => t.dims.length === 1 && /(intermediate\.dense|mlp\.(fc1|up_proj|c_fc)|fc1)\.bias$/.test(normalise(t.name)),
+  );
   return bias?.dims[0];
 }
 
@@ -77,12 +79,18 @@ function ffnOf(model: OnnxModel, initializers: ReadonlyMap<string, TensorInfo>, 
 function constantsOf(model: OnnxModel, initializers: ReadonlyMap<string, TensorInfo>): Map<string, number[]> {
   const constants = new Map<string, number[]>();
   for (const [name, t] of initializers) if (t.values !== undefined) constants.set(name, t.values);
-  for (const node of model.nodes) if (node.op === 'Constant' && node.value?.values !== undefined && node.outputs[0] !== undefined) constants.set(node.outputs[0], node.value.values);
+  for (const node of model.nodes)
+    if (node.op === 'Constant' && node.value?.values !== undefined && node.outputs[0] !== undefined)
+      constants.set(node.outputs[0], node.value.values);
   return constants;
 }
 
 /** The last two entries of a Reshape's target shape, when they are constants (dynamic entries are undefined). */
-function shapeTail(shape: string, constants: ReadonlyMap<string, number[]>, producers: ReadonlyMap<string, NodeInfo>): [number, number] | undefined {
+function shapeTail(
+  shape: string,
+  constants: ReadonlyMap<string, number[]>,
+  producers: ReadonlyMap<string, NodeInfo>,
+): [number, number] | undefined {
   let entries: (number | undefined)[] | undefined = constants.get(shape);
   const concat = producers.get(shape);
   if (entries === undefined && concat?.op === 'Concat') entries = concat.inputs.flatMap((input) => constants.get(input) ?? [undefined]);

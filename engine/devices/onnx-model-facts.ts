@@ -45,8 +45,17 @@ export function configPathOf(path: string): string {
 export function readModelFacts(path: string): ModelFactsReading {
   const folder = isFolder(path);
   const onnx = onnxFileOf(path);
-  const weights = !folder ? undefined : isFile(join(path, 'model.safetensors')) ? ('model.safetensors' as const) : isFile(join(path, 'pytorch_model.bin')) ? ('pytorch_model.bin' as const) : undefined;
-  const layout: ModelLayout = { ...(onnx !== undefined ? { onnx } : {}), ...(folder ? { folder: { config: isFile(join(path, 'config.json')), ...(weights ? { weights } : {}) } } : {}) };
+  const weights = !folder
+    ? undefined
+    : isFile(join(path, 'model.safetensors'))
+      ? ('model.safetensors' as const)
+      : isFile(join(path, 'pytorch_model.bin'))
+        ? ('pytorch_model.bin' as const)
+        : undefined;
+  const layout: ModelLayout = {
+    ...(onnx !== undefined ? { onnx } : {}),
+    ...(folder ? { folder: { config: isFile(join(path, 'config.json')), ...(weights ? { weights } : {}) } } : {}),
+  };
   const reading: ModelFactsReading = { sources: [], layout };
   const configPath = configPathOf(path);
   let config: FactValues = {};
@@ -54,7 +63,8 @@ export function readModelFacts(path: string): ModelFactsReading {
     config = factsFromConfig(JSON.parse(readFileSync(configPath, 'utf8')));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') reading.configError = { path: configPath, message: (error as Error).message.split('\n')[0]! };
+    if (code !== 'ENOENT' && code !== 'ENOTDIR')
+      reading.configError = { path: configPath, message: (error as Error).message.split('\n')[0]! };
   }
   const weightCount = weights === 'model.safetensors' ? safetensorsParameters(join(path, weights)) : undefined;
   const counted = weightCount === undefined ? [] : [{ from: 'weights' as const, values: { parameters: weightCount } }];

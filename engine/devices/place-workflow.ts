@@ -45,13 +45,22 @@ export interface PlaceOptions {
   modelFactsOf(step: Workflow['steps'][number]): ModelFactsOfStep | undefined;
 }
 
-const PROBLEM_PATH = { 'mesh-device-mismatch': 'mesh', 'mesh-heads-mismatch': 'mesh', 'batch-mesh-mismatch': 'batch', 'memory-exceeded': 'batch' } as const;
+const PROBLEM_PATH = {
+  'mesh-device-mismatch': 'mesh',
+  'mesh-heads-mismatch': 'mesh',
+  'batch-mesh-mismatch': 'batch',
+  'memory-exceeded': 'batch',
+} as const;
 
 /**
  * `memory`: the formula's memory-exceeded diagnostics by step, apart, since the pre-flight replaces them
  * with XLA's verdict where it can compile the step's program.
  */
-export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined, options: PlaceOptions): { plans: Map<string, StepPlacementPlan>; diagnostics: Diagnostic[]; memory: Map<string, Diagnostic> } {
+export function placeWorkflow(
+  workflow: Workflow,
+  source: YamlSource | undefined,
+  options: PlaceOptions,
+): { plans: Map<string, StepPlacementPlan>; diagnostics: Diagnostic[]; memory: Map<string, Diagnostic> } {
   const plans = new Map<string, StepPlacementPlan>();
   const diagnostics: Diagnostic[] = [];
   const memory = new Map<string, Diagnostic>();
@@ -62,7 +71,10 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
     const device = spec.on === undefined ? undefined : workflow.devices[spec.on];
     const resolved = device === undefined ? local : resolvePlacement(device, options.catalog, options.cpu);
     if (!resolved.ok) {
-      if (source) diagnostics.push(errorAt('invalid-value', source.locate(['devices', spec.on!, 'type']), resolved.error, 'see the device catalog in README'));
+      if (source)
+        diagnostics.push(
+          errorAt('invalid-value', source.locate(['devices', spec.on!, 'type']), resolved.error, 'see the device catalog in README'),
+        );
       continue;
     }
     const placement = resolved.value;
@@ -72,7 +84,10 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
     // layout for steps that choose a runtime.
     const onXla = placement.kind !== 'cpu' || runtime === 'jax';
     const read = onXla || step.plugin.runtimes !== undefined ? options.modelFactsOf(step) : undefined;
-    if (source) diagnostics.push(...checkStepRuntime(step, workflow, read && { param: read.param, path: read.path, layout: read.reading.layout }, source));
+    if (source)
+      diagnostics.push(
+        ...checkStepRuntime(step, workflow, read && { param: read.param, path: read.path, layout: read.reading.layout }, source),
+      );
     if (!onXla || (read === undefined && spec.modelFacts === undefined)) {
       plans.set(step.id, { placement, runtime, precision });
       continue;
@@ -80,10 +95,19 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
     const { trained_parameters: _trained, ...given } = spec.modelFacts ?? {};
     const facts = mergeModelFacts({ from: 'model_facts', values: given }, ...(read?.reading.sources ?? []));
     const unknown = missingFacts(facts, spec.mesh?.tp ?? 1);
-    const at: SourceLocation | undefined = source?.locate(read ? ['steps', step.id, 'with', read.param] : ['steps', step.id, 'model_facts']);
+    const at: SourceLocation | undefined = source?.locate(
+      read ? ['steps', step.id, 'with', read.param] : ['steps', step.id, 'model_facts'],
+    );
     if (at !== undefined && read?.reading.configError) {
       const { path, message } = read.reading.configError;
-      diagnostics.push(warningAt('model-config-unreadable', at, `step "${step.id}": ${path} is not valid JSON (${message}); its model facts were not used`, 'fix or remove it, or give the facts with model_facts:'));
+      diagnostics.push(
+        warningAt(
+          'model-config-unreadable',
+          at,
+          `step "${step.id}": ${path} is not valid JSON (${message}); its model facts were not used`,
+          'fix or remove it, or give the facts with model_facts:',
+        ),
+      );
     }
     if (at !== undefined && unknown.length > 0) diagnostics.push(unknownFactsWarning(step.id, read, unknown, spec, at));
     if (facts.parameters === undefined) {
@@ -104,8 +128,16 @@ export function placeWorkflow(workflow: Workflow, source: YamlSource | undefined
     if (source) {
       for (const problem of estimate.problems) {
         const key = PROBLEM_PATH[problem.code];
-        const hint = problem.code === 'mesh-device-mismatch' && placement.kind === 'cpu' ? `${problem.hint}, or declare devices: ${product(spec.mesh)} on device "${spec.on}"` : problem.hint;
-        const diagnostic = errorAt(problem.code, source.locate(['steps', step.id, spec[key] === undefined ? 'on' : key]), `step "${step.id}": ${problem.message}`, hint);
+        const hint =
+          problem.code === 'mesh-device-mismatch' && placement.kind === 'cpu'
+            ? `${problem.hint}, or declare devices: ${product(spec.mesh)} on device "${spec.on}"`
+            : problem.hint;
+        const diagnostic = errorAt(
+          problem.code,
+          source.locate(['steps', step.id, spec[key] === undefined ? 'on' : key]),
+          `step "${step.id}": ${problem.message}`,
+          hint,
+        );
         if (problem.code === 'memory-exceeded') memory.set(step.id, diagnostic);
         else diagnostics.push(diagnostic);
       }
@@ -118,19 +150,47 @@ function product(mesh: Workflow['steps'][number]['placement']['mesh']): number {
   return (mesh?.data ?? 1) * (mesh?.fsdp ?? 1) * (mesh?.tp ?? 1);
 }
 
-const FACT_WORDS: Record<FactName, string> = { parameters: 'parameter count', layers: 'layers', hidden: 'hidden size', heads: 'attention heads', ffn: 'FFN width', vocab: 'vocabulary' };
+const FACT_WORDS: Record<FactName, string> = {
+  parameters: 'parameter count',
+  layers: 'layers',
+  hidden: 'hidden size',
+  heads: 'attention heads',
+  ffn: 'FFN width',
+  vocab: 'vocabulary',
+};
 
-function unknownFactsWarning(step: string, read: ModelFactsOfStep | undefined, unknown: readonly FactName[], spec: Workflow['steps'][number]['placement'], at: SourceLocation): Diagnostic {
+function unknownFactsWarning(
+  step: string,
+  read: ModelFactsOfStep | undefined,
+  unknown: readonly FactName[],
+  spec: Workflow['steps'][number]['placement'],
+  at: SourceLocation,
+): Diagnostic {
   const words = unknown.map((n) => FACT_WORDS[n]);
   const list = words.length === 1 ? words[0]! : `${words.slice(0, -1).join(', ')} and ${words.at(-1)!}`;
-  const looked = read === undefined ? 'the step names no model file' : read.reading.unreadable !== undefined ? `${read.path} cannot be decoded (${read.reading.unreadable})` : `${read.path} has no strand.* metadata for them, no config.json beside it gives them, and its graph does not show them`;
+  const looked =
+    read === undefined
+      ? 'the step names no model file'
+      : read.reading.unreadable !== undefined
+        ? `${read.path} cannot be decoded (${read.reading.unreadable})`
+        : `${read.path} has no strand.* metadata for them, no config.json beside it gives them, and its graph does not show them`;
   const consequences = [
     ...(unknown.includes('parameters') ? ['there is no memory, time or cost estimate'] : []),
-    ...(unknown.includes('layers') || unknown.includes('hidden') ? [`the memory estimate leaves out activations${spec.batch === 'auto' ? ` (batch: auto cannot size the batch; it uses ${UNSIZED_AUTO_BATCH} per device)` : ''}`] : []),
+    ...(unknown.includes('layers') || unknown.includes('hidden')
+      ? [
+          `the memory estimate leaves out activations${spec.batch === 'auto' ? ` (batch: auto cannot size the batch; it uses ${UNSIZED_AUTO_BATCH} per device)` : ''}`,
+        ]
+      : []),
     ...(unknown.includes('heads') ? [`tp ${spec.mesh?.tp ?? 1} cannot be checked against the heads`] : []),
   ];
-  const hint = 'add to the step model_facts: { layers: N, hidden: N, heads: N, ffn: N } (NT-2.5B: layers 32, hidden 2560, heads 20, ffn 10240), or put the export\'s config.json beside the model';
-  return warningAt('model-facts-unknown', at, `step "${step}": the model's ${list} ${unknown.length === 1 ? 'is' : 'are'} unknown (${looked}); ${consequences.join('; ')}`, hint);
+  const hint =
+    "add to the step model_facts: { layers: N, hidden: N, heads: N, ffn: N } (NT-2.5B: layers 32, hidden 2560, heads 20, ffn 10240), or put the export's config.json beside the model";
+  return warningAt(
+    'model-facts-unknown',
+    at,
+    `step "${step}": the model's ${list} ${unknown.length === 1 ? 'is' : 'are'} unknown (${looked}); ${consequences.join('; ')}`,
+    hint,
+  );
 }
 
 export function describePlacement(plan: StepPlacementPlan | undefined): string {

@@ -58,7 +58,12 @@ export interface PreflightResult {
 
 type Asked = { step: StepSpec; plan: StepPlacementPlan; request: PreflightRequest; topology: string; hosts: number };
 
-function requestFor(step: StepSpec, plan: StepPlacementPlan, workflow: Workflow, facts: PreflightFacts): Result<Omit<Asked, 'step' | 'plan'>, string> {
+function requestFor(
+  step: StepSpec,
+  plan: StepPlacementPlan,
+  workflow: Workflow,
+  facts: PreflightFacts,
+): Result<Omit<Asked, 'step' | 'plan'>, string> {
   const program = PREFLIGHT_PROGRAMS[step.plugin.id];
   if (program === undefined) return { ok: false, error: `${step.uses} has no compiled program to check` };
   const device = step.placement.on === undefined ? undefined : workflow.devices[step.placement.on];
@@ -96,7 +101,12 @@ function requestFor(step: StepSpec, plan: StepPlacementPlan, workflow: Workflow,
   return { ok: true, value: { request, topology: host.topology, hosts: host.hosts } };
 }
 
-export async function preflightPlacements(workflow: Workflow, source: YamlSource, plans: ReadonlyMap<string, StepPlacementPlan>, facts: PreflightFacts): Promise<PreflightResult> {
+export async function preflightPlacements(
+  workflow: Workflow,
+  source: YamlSource,
+  plans: ReadonlyMap<string, StepPlacementPlan>,
+  facts: PreflightFacts,
+): Promise<PreflightResult> {
   const out = new Map(plans);
   const diagnostics: Diagnostic[] = [];
   const asked: Asked[] = [];
@@ -130,7 +140,14 @@ export async function preflightPlacements(workflow: Workflow, source: YamlSource
       }
       fellBack.set(a, reply.message);
       if (reply.reason === 'bad-request' || reply.reason === 'compile-error') {
-        diagnostics.push(warningAt('preflight-failed', source.locate(['steps', a.step.id, 'on']), `step "${a.step.id}": XLA could not compile its program for ${a.topology}: ${reply.message}`, 'the plan uses the formula estimate for this step'));
+        diagnostics.push(
+          warningAt(
+            'preflight-failed',
+            source.locate(['steps', a.step.id, 'on']),
+            `step "${a.step.id}": XLA could not compile its program for ${a.topology}: ${reply.message}`,
+            'the plan uses the formula estimate for this step',
+          ),
+        );
       }
     });
   }
@@ -141,7 +158,11 @@ export async function preflightPlacements(workflow: Workflow, source: YamlSource
       continue;
     }
     const estimate = estimateFromAnswer(a.plan, answer, a.hosts, a.request.program === 'train-step');
-    out.set(a.step.id, { ...a.plan, ...(estimate ? { estimate } : {}), preflight: { source: 'xla', cached: !toCompile.includes(a), topology: a.topology, hosts: a.hosts, answer } });
+    out.set(a.step.id, {
+      ...a.plan,
+      ...(estimate ? { estimate } : {}),
+      preflight: { source: 'xla', cached: !toCompile.includes(a), topology: a.topology, hosts: a.hosts, answer },
+    });
     if (!answer.fits) diagnostics.push(doesNotFit(a, answer, source));
   }
   return { plans: out, diagnostics, compiled: toCompile.length - fellBack.size, cached };
@@ -154,7 +175,12 @@ function meshText(mesh: Mesh): string {
 }
 
 /** The formula's estimate with XLA's figures in place of its guesses (memory at the longest bucket). */
-function estimateFromAnswer(plan: StepPlacementPlan, answer: PreflightAnswer, hosts: number, training: boolean): PlacementEstimate | undefined {
+function estimateFromAnswer(
+  plan: StepPlacementPlan,
+  answer: PreflightAnswer,
+  hosts: number,
+  training: boolean,
+): PlacementEstimate | undefined {
   const base = plan.estimate;
   const longest = answer.buckets.at(-1)!;
   const mesh = { ...answer.mesh, data: answer.mesh.data * hosts };
@@ -162,12 +188,32 @@ function estimateFromAnswer(plan: StepPlacementPlan, answer: PreflightAnswer, ho
   const problems = (base?.problems ?? []).filter((p) => p.code !== 'memory-exceeded');
   const limit = longest.xla?.available_bytes ?? plan.placement.memoryBytesPerDevice;
   const memory = longest.memory
-    ? { parameters: longest.memory.argument_bytes, activations: longest.memory.temp_bytes + longest.memory.output_bytes, optimizer: 0, total: longest.memory.total_bytes, limit }
-    : { parameters: base?.memory.parameters ?? 0, optimizer: 0, ...(longest.xla?.required_bytes !== undefined ? { total: longest.xla.required_bytes } : {}), limit };
+    ? {
+        parameters: longest.memory.argument_bytes,
+        activations: longest.memory.temp_bytes + longest.memory.output_bytes,
+        optimizer: 0,
+        total: longest.memory.total_bytes,
+        limit,
+      }
+    : {
+        parameters: base?.memory.parameters ?? 0,
+        optimizer: 0,
+        ...(longest.xla?.required_bytes !== undefined ? { total: longest.xla.required_bytes } : {}),
+        limit,
+      };
   const flopsPerSequence = longest.flops?.per_sequence ?? base?.flopsPerSequence;
   if (flopsPerSequence === undefined) return base;
-  const estimate: PlacementEstimate = { mesh, perDeviceBatch: answer.per_device_batch, globalBatch: answer.per_device_batch * replicas, memory, flopsPerSequence, problems };
-  if (plan.placement.flopsPerDevice > 0) estimate.secondsPerSequence = flopsPerSequence / (plan.placement.flopsPerDevice * plan.placement.devices * UTILISATION[training ? 'training' : 'inference']);
+  const estimate: PlacementEstimate = {
+    mesh,
+    perDeviceBatch: answer.per_device_batch,
+    globalBatch: answer.per_device_batch * replicas,
+    memory,
+    flopsPerSequence,
+    problems,
+  };
+  if (plan.placement.flopsPerDevice > 0)
+    estimate.secondsPerSequence =
+      flopsPerSequence / (plan.placement.flopsPerDevice * plan.placement.devices * UTILISATION[training ? 'training' : 'inference']);
   return estimate;
 }
 
@@ -178,10 +224,18 @@ function doesNotFit(a: Asked, answer: PreflightAnswer, source: YamlSource): Diag
   const xla = refused.xla
     ? `XLA: ${refused.xla.message}`
     : `XLA compiled it at ${gib(refused.memory?.total_bytes ?? 0)} per device, over the limit`;
-  const what = answer.batch_search && !answer.batch_search.tried.some((t) => t.fits) ? 'even per-device batch 1' : `per-device batch ${answer.per_device_batch}`;
+  const what =
+    answer.batch_search && !answer.batch_search.tried.some((t) => t.fits)
+      ? 'even per-device batch 1'
+      : `per-device batch ${answer.per_device_batch}`;
   const fixes = answer.fixes.map((f) => {
     const c = f.change;
-    const change = c.per_device_batch !== undefined ? `batch: { per_device: ${c.per_device_batch} }` : c.precision !== undefined ? `precision: ${c.precision}` : `mesh: ${meshText({ ...c.mesh!, data: c.mesh!.data * a.hosts })}`;
+    const change =
+      c.per_device_batch !== undefined
+        ? `batch: { per_device: ${c.per_device_batch} }`
+        : c.precision !== undefined
+          ? `precision: ${c.precision}`
+          : `mesh: ${meshText({ ...c.mesh!, data: c.mesh!.data * a.hosts })}`;
     return `fits with ${change} (${gib(f.total_bytes)} per chip)`;
   });
   const hint =
@@ -190,5 +244,10 @@ function doesNotFit(a: Asked, answer: PreflightAnswer, source: YamlSource): Diag
       : fixes.length > 0
         ? `checked by compiling: ${fixes.join('; ')}`
         : 'no smaller batch, precision or mesh over these chips compiles within memory: use a generation with more HBM per chip';
-  return errorAt('preflight-does-not-fit', source.locate(['steps', a.step.id, key]), `step "${a.step.id}": ${what} does not fit on ${a.topology} (${answer.device_kind}, mesh ${meshText(answer.mesh)} per host) at length ${refused.length}: ${xla}`, hint);
+  return errorAt(
+    'preflight-does-not-fit',
+    source.locate(['steps', a.step.id, key]),
+    `step "${a.step.id}": ${what} does not fit on ${a.topology} (${answer.device_kind}, mesh ${meshText(answer.mesh)} per host) at length ${refused.length}: ${xla}`,
+    hint,
+  );
 }

@@ -6,6 +6,8 @@ import type { PreflightOutcome } from './preflight-placements.js';
 export function preflightText(pre: PreflightOutcome): string {
   if (pre.source === 'formula') return `formula estimate (no XLA pre-flight: ${pre.why})`;
   const a = pre.answer;
-  const auto = a.batch_search ? `; batch: auto chose ${a.per_device_batch}/dev by ${a.batch_search.method} (${a.batch_search.tried.length} compiles)` : '';
+  const auto = a.batch_search
+    ? `; batch: auto chose ${a.per_device_batch}/dev by ${a.batch_search.method} (${a.batch_search.tried.length} compiles)`
+    : '';
   return `XLA pre-flight on ${pre.topology}${pre.hosts > 1 ? ` per host x${pre.hosts}` : ''} (${pre.cached ? 'cached' : 'compiled'}, buckets ${a.buckets.map((b) => b.length).join('/')})${auto}`;
 }

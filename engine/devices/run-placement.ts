@@ -10,7 +10,15 @@ export const DEFAULT_PER_DEVICE_BATCH = 8;
 
 /** A step run without a placement plan: the local CPU, onnxruntime, `workers` data-parallel workers. */
 export function localPlacement(workers = 1): RunPlacement {
-  return { device: 'local cpu', kind: 'cpu', runtime: 'onnx', mesh: { data: workers, fsdp: 1, tp: 1 }, perDeviceBatch: DEFAULT_PER_DEVICE_BATCH, globalBatch: DEFAULT_PER_DEVICE_BATCH * workers, precision: 'fp32' };
+  return {
+    device: 'local cpu',
+    kind: 'cpu',
+    runtime: 'onnx',
+    mesh: { data: workers, fsdp: 1, tp: 1 },
+    perDeviceBatch: DEFAULT_PER_DEVICE_BATCH,
+    globalBatch: DEFAULT_PER_DEVICE_BATCH * workers,
+    precision: 'fp32',
+  };
 }
 
 export function runPlacement(step: Pick<StepSpec, 'placement'>, plan: StepPlacementPlan, device: DeviceSpec | undefined): RunPlacement {
@@ -18,10 +26,20 @@ export function runPlacement(step: Pick<StepSpec, 'placement'>, plan: StepPlacem
   const spec = step.placement;
   const onnxCpu = plan.placement.kind === 'cpu' && plan.runtime === 'onnx';
   // onnxruntime on the CPU: mesh data is the number of workers (default 1), whatever the cores.
-  const mesh = estimate?.mesh ?? { data: spec.mesh?.data ?? (onnxCpu ? 1 : plan.placement.devices), fsdp: spec.mesh?.fsdp ?? 1, tp: spec.mesh?.tp ?? 1 };
+  const mesh = estimate?.mesh ?? {
+    data: spec.mesh?.data ?? (onnxCpu ? 1 : plan.placement.devices),
+    fsdp: spec.mesh?.fsdp ?? 1,
+    tp: spec.mesh?.tp ?? 1,
+  };
   const batch = spec.batch;
   const replicas = mesh.data * mesh.fsdp;
-  const perDeviceBatch = estimate?.perDeviceBatch ?? (batch !== undefined && batch !== 'auto' ? ('per_device' in batch ? batch.per_device : Math.max(1, Math.floor(batch.global / replicas))) : DEFAULT_PER_DEVICE_BATCH);
+  const perDeviceBatch =
+    estimate?.perDeviceBatch ??
+    (batch !== undefined && batch !== 'auto'
+      ? 'per_device' in batch
+        ? batch.per_device
+        : Math.max(1, Math.floor(batch.global / replicas))
+      : DEFAULT_PER_DEVICE_BATCH);
   return {
     device: describePlacement(plan),
     kind: plan.placement.kind,

@@ -26,7 +26,11 @@ export function stepRuntime(plugin: Pick<StepPlugin, 'runtimes'>, device: Device
  * `precision:`, else fp32 on a CPU and bf16 on an accelerator (what estimates and JAX use). A step with
  * several runtimes computes fp32 under onnxruntime (what the export holds).
  */
-export function stepPrecision(plugin: Pick<StepPlugin, 'runtimes'>, placement: Pick<StepPlacement, 'precision'>, device: DeviceSpec | undefined): 'fp32' | 'bf16' {
+export function stepPrecision(
+  plugin: Pick<StepPlugin, 'runtimes'>,
+  placement: Pick<StepPlacement, 'precision'>,
+  device: DeviceSpec | undefined,
+): 'fp32' | 'bf16' {
   if (plugin.runtimes !== undefined && stepRuntime(plugin, device) === 'onnx') return 'fp32';
   return placement.precision ?? (device === undefined || device.kind === 'cpu' ? 'fp32' : 'bf16');
 }
@@ -38,7 +42,11 @@ export function stepPrecision(plugin: Pick<StepPlugin, 'runtimes'>, placement: P
  * same arithmetic (vectors equal to 1e-5), and moving a step must not recompute it. Other steps keep an
  * explicit `precision:` only, as before.
  */
-export function placementNumerics(plugin: Pick<StepPlugin, 'runtimes'>, placement: Pick<StepPlacement, 'precision'>, device: DeviceSpec | undefined): Record<string, unknown> {
+export function placementNumerics(
+  plugin: Pick<StepPlugin, 'runtimes'>,
+  placement: Pick<StepPlacement, 'precision'>,
+  device: DeviceSpec | undefined,
+): Record<string, unknown> {
   if (plugin.runtimes === undefined) return placement.precision ? { precision: placement.precision } : {};
   return { runtime: stepRuntime(plugin, device), precision: stepPrecision(plugin, placement, device) };
 }

@@ -21,7 +21,10 @@ export function chipGrid(chips: number, axes: 2 | 3): number[] {
 export function hostProgram(placement: Placement, mesh: Mesh): HostProgram {
   const accelerator = placement.accelerator;
   if (placement.kind !== 'tpu' || accelerator?.topology === undefined) {
-    return { ok: false, why: placement.kind === 'gpu' ? 'GPUs have no deviceless compile here (XLA needs the GPU itself)' : `${placement.label} is not a TPU` };
+    return {
+      ok: false,
+      why: placement.kind === 'gpu' ? 'GPUs have no deviceless compile here (XLA needs the GPU itself)' : `${placement.label} is not a TPU`,
+    };
   }
   if (accelerator.topology.notCompiled !== undefined) return { ok: false, why: accelerator.topology.notCompiled };
   const hostChips = Math.min(placement.chips, accelerator.chipsPerHost);

@@ -70,13 +70,6 @@ export function warningAt(code: DiagnosticCode, location: SourceLocation, messag
   return { severity: 'warning', code, message, hint, location };
 }
 
-export function errorAt(
-  code: DiagnosticCode,
-  location: SourceLocation,
-  message: string,
-  hint?: string,
-): Diagnostic {
-  return hint === undefined
-    ? { severity: 'error', code, message, location }
-    : { severity: 'error', code, message, hint, location };
+export function errorAt(code: DiagnosticCode, location: SourceLocation, message: string, hint?: string): Diagnostic {
+  return hint === undefined ? { severity: 'error', code, message, location } : { severity: 'error', code, message, hint, location };
 }

@@ -28,7 +28,9 @@ function formatPlainEvent(event: RunEvent): string | undefined {
     case 'step-log':
       return `  log       ${event.step}: ${event.message}`;
     case 'step-finished': {
-      const summary = Object.entries(event.summary).map(([k, v]) => `${k}=${v}`).join(' ');
+      const summary = Object.entries(event.summary)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
       return `  done      ${event.step} in ${(event.durationMs / 1000).toFixed(1)}s${summary ? ` (${summary})` : ''}${event.external.length ? ` -> ${event.external.join(', ')}` : ''}`;
     }
     case 'step-failed':

@@ -7,7 +7,9 @@ import { redactValue } from './redact.js';
 /** `kind` and `time` are the engine's own vocabulary, never user data: they stay intact so the event stays valid. */
 export function redactEvent(event: RunEvent, secrets: readonly string[]): RunEvent {
   if (!secrets.some((s) => s.length > 0)) return event;
-  return Object.fromEntries(Object.entries(event).map(([k, v]) => [k, k === 'kind' || k === 'time' ? v : redactValue(v, secrets)])) as RunEvent;
+  return Object.fromEntries(
+    Object.entries(event).map(([k, v]) => [k, k === 'kind' || k === 'time' ? v : redactValue(v, secrets)]),
+  ) as RunEvent;
 }
 
 export function redactSink(secrets: readonly string[], inner: RunEventSink): RunEventSink {

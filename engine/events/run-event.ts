@@ -15,7 +15,15 @@ export type RunEvent = Timed &
     | { kind: 'step-started'; step: string; key: string; reasons: RerunReason[] }
     | { kind: 'shard-done'; step: string; unit: string; rows?: number }
     | { kind: 'shard-resumed'; step: string; unit: string }
-    | { kind: 'step-progress'; step: string; done: number; total?: number; unit: string; counters?: Record<string, number>; values?: Record<string, number> }
+    | {
+        kind: 'step-progress';
+        step: string;
+        done: number;
+        total?: number;
+        unit: string;
+        counters?: Record<string, number>;
+        values?: Record<string, number>;
+      }
     | { kind: 'step-log'; step: string; message: string }
     | { kind: 'step-finished'; step: string; key: string; durationMs: number; summary: StepSummary; outputs: string[]; external: string[] }
     | { kind: 'step-failed'; step: string; message: string; hint?: string }

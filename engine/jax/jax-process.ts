@@ -91,10 +91,29 @@ export interface JaxEmbedSummary {
 
 export function embedArgs(job: JaxEmbedJob): string[] {
   return [
-    '-m', 'strand_jax', 'embed', '--model', job.model, '--tokens', ...job.tokens, '--out', job.out,
-    '--mesh', `${job.mesh.data},${job.mesh.fsdp},${job.mesh.tp}`, '--per-device-batch', String(job.perDeviceBatch),
-    '--precision', job.precision, '--pooling', job.pooling, job.includeCls ? '--include-cls' : '--no-include-cls',
-    ...(job.normalize ? ['--normalize'] : []), '--pad-id', String(job.padId), '--prefix', String(job.prefix),
+    '-m',
+    'strand_jax',
+    'embed',
+    '--model',
+    job.model,
+    '--tokens',
+    ...job.tokens,
+    '--out',
+    job.out,
+    '--mesh',
+    `${job.mesh.data},${job.mesh.fsdp},${job.mesh.tp}`,
+    '--per-device-batch',
+    String(job.perDeviceBatch),
+    '--precision',
+    job.precision,
+    '--pooling',
+    job.pooling,
+    job.includeCls ? '--include-cls' : '--no-include-cls',
+    ...(job.normalize ? ['--normalize'] : []),
+    '--pad-id',
+    String(job.padId),
+    '--prefix',
+    String(job.prefix),
     ...(job.maxLength !== undefined ? ['--max-length', String(job.maxLength)] : []),
     ...(job.adapters !== undefined ? ['--adapters', job.adapters] : []),
     ...(job.hostDevices !== undefined ? ['--host-devices', String(job.hostDevices)] : []),
@@ -104,7 +123,15 @@ export function embedArgs(job: JaxEmbedJob): string[] {
 
 /** `python -m strand_jax train-lora`: the job is a JSON file (runtime/jax/src/strand_jax/lora_trainer.py). */
 export function trainLoraArgs(jobFile: string, hostDevices: number | undefined): string[] {
-  return ['-m', 'strand_jax', 'train-lora', '--job', jobFile, ...(hostDevices !== undefined ? ['--host-devices', String(hostDevices)] : []), '--exit-with-stdin'];
+  return [
+    '-m',
+    'strand_jax',
+    'train-lora',
+    '--job',
+    jobFile,
+    ...(hostDevices !== undefined ? ['--host-devices', String(hostDevices)] : []),
+    '--exit-with-stdin',
+  ];
 }
 
 export interface JaxRunOptions {
@@ -150,7 +177,10 @@ export interface JaxProcessOptions {
 export async function runJaxProcess(args: string[], hostDevices: number | undefined, options: JaxProcessOptions): Promise<JaxEvent> {
   const found = findPython(options.env);
   if ('error' in found) throw new StepError(found.error, found.hint);
-  const child = spawn(found.python, args, { env: pythonEnv(options.env, hostDevices !== undefined ? 'cpu' : undefined), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(found.python, args, {
+    env: pythonEnv(options.env, hostDevices !== undefined ? 'cpu' : undefined),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr = (stderr + chunk).slice(-65536)));
   let queue = Promise.resolve();
@@ -181,14 +211,20 @@ export async function runJaxProcess(args: string[], hostDevices: number | undefi
   const stop = (): void => void child.kill('SIGTERM');
   options.signal.addEventListener('abort', stop, { once: true });
   try {
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: NodeJS.ErrnoException }>((resolve) => {
-      child.on('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, spawnError: error }));
-      child.on('close', (code, signal) => resolve({ code, signal }));
-    });
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: NodeJS.ErrnoException }>(
+      (resolve) => {
+        child.on('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, spawnError: error }));
+        child.on('close', (code, signal) => resolve({ code, signal }));
+      },
+    );
     await queue;
     if (failure !== undefined) throw failure;
     if (options.signal.aborted) throw Object.assign(new Error('interrupted'), { name: 'AbortError' });
-    if (exit.spawnError !== undefined) throw new StepError(`cannot start the JAX runtime's Python (${found.python}): ${exit.spawnError.code ?? exit.spawnError.message}`, SETUP_HINT);
+    if (exit.spawnError !== undefined)
+      throw new StepError(
+        `cannot start the JAX runtime's Python (${found.python}): ${exit.spawnError.code ?? exit.spawnError.message}`,
+        SETUP_HINT,
+      );
     if (exit.code === 0 && summary !== undefined) return summary;
     throw describeFailure(exit.code, exit.signal, stderr, found.from);
   } finally {
@@ -200,10 +236,26 @@ export async function runJaxProcess(args: string[], hostDevices: number | undefi
 /** The runtime's own `error: ...` line when it gave one; a missing module means a wrong environment. */
 function describeFailure(code: number | null, signal: NodeJS.Signals | null, stderr: string, from: 'STRAND_PYTHON' | 'venv'): StepError {
   const missing = /ModuleNotFoundError: No module named '([^']+)'/.exec(stderr);
-  if (missing !== null) return new StepError(`the JAX runtime's Python (${from === 'venv' ? 'runtime/jax/.venv' : 'STRAND_PYTHON'}) cannot import ${missing[1]}`, SETUP_HINT);
-  const own = stderr.split('\n').reverse().find((l) => l.startsWith('error: '));
-  if (code === 1 && own !== undefined) return new StepError(`JAX runtime: ${own.slice('error: '.length)}`, 'check the model folder and the step\'s mesh:, batch: and precision:');
+  if (missing !== null)
+    return new StepError(
+      `the JAX runtime's Python (${from === 'venv' ? 'runtime/jax/.venv' : 'STRAND_PYTHON'}) cannot import ${missing[1]}`,
+      SETUP_HINT,
+    );
+  const own = stderr
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('error: '));
+  if (code === 1 && own !== undefined)
+    return new StepError(
+      `JAX runtime: ${own.slice('error: '.length)}`,
+      "check the model folder and the step's mesh:, batch: and precision:",
+    );
   const tail = stderr.trim().split('\n').slice(-3).join(' | ');
   const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-  return new StepError(`the JAX runtime ${how}${tail ? `: ${tail}` : ''}`, signal === 'SIGKILL' ? 'out of memory? try a smaller batch: or precision: bf16; completed shards are kept' : 'completed shards are kept; run again after the fix');
+  return new StepError(
+    `the JAX runtime ${how}${tail ? `: ${tail}` : ''}`,
+    signal === 'SIGKILL'
+      ? 'out of memory? try a smaller batch: or precision: bf16; completed shards are kept'
+      : 'completed shards are kept; run again after the fix',
+  );
 }

@@ -84,9 +84,16 @@ let validators: Map<Kind, ValidateFunction> | undefined;
 
 function validator(kind: Kind): ValidateFunction {
   if (validators === undefined) {
-    const schema = JSON.parse(readFileSync(join(jaxRuntimeDir(), 'src', 'strand_jax', 'preflight.schema.json'), 'utf8')) as { $defs: Record<string, unknown> };
+    const schema = JSON.parse(readFileSync(join(jaxRuntimeDir(), 'src', 'strand_jax', 'preflight.schema.json'), 'utf8')) as {
+      $defs: Record<string, unknown>;
+    };
     const ajv = new Ajv2020({ allErrors: true, strict: false });
-    validators = new Map((['PreflightRequest', 'PreflightAnswer', 'PreflightFailure'] as const).map((k) => [k, ajv.compile({ $ref: `#/$defs/${k}`, $defs: schema.$defs })]));
+    validators = new Map(
+      (['PreflightRequest', 'PreflightAnswer', 'PreflightFailure'] as const).map((k) => [
+        k,
+        ajv.compile({ $ref: `#/$defs/${k}`, $defs: schema.$defs }),
+      ]),
+    );
   }
   return validators.get(kind)!;
 }
@@ -108,5 +115,7 @@ export function parsePreflightReply(line: string): Result<PreflightReply, string
     return fail(`not JSON: ${line.slice(0, 120)}`);
   }
   const kind = (value as { kind?: unknown } | null)?.kind;
-  return kind === 'preflight-failure' ? checkPreflight<PreflightFailure>('PreflightFailure', value) : checkPreflight<PreflightAnswer>('PreflightAnswer', value);
+  return kind === 'preflight-failure'
+    ? checkPreflight<PreflightFailure>('PreflightFailure', value)
+    : checkPreflight<PreflightAnswer>('PreflightAnswer', value);
 }

@@ -41,11 +41,36 @@ export function probeJax(env: Record<string, string | undefined>): JaxProbe {
     timeout: 120_000,
   });
   const base = { python: found.python, from: found.from };
-  if (run.error !== undefined) return { ...base, problem: `cannot start ${found.python}: ${(run.error as NodeJS.ErrnoException).code ?? run.error.message}`, libtpu: false, cuda: false };
+  if (run.error !== undefined)
+    return {
+      ...base,
+      problem: `cannot start ${found.python}: ${(run.error as NodeJS.ErrnoException).code ?? run.error.message}`,
+      libtpu: false,
+      cuda: false,
+    };
   try {
-    const out = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as { jax?: string; platform?: string; devices?: number; host?: number; libtpu: boolean; cuda: boolean; problem?: string };
-    return { ...base, libtpu: out.libtpu, cuda: out.cuda, ...(out.problem !== undefined ? { problem: out.problem } : {}), ...(out.jax !== undefined ? { jax: out.jax, platform: out.platform!, devices: out.devices!, hostDevices: out.host! } : {}) };
+    const out = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as {
+      jax?: string;
+      platform?: string;
+      devices?: number;
+      host?: number;
+      libtpu: boolean;
+      cuda: boolean;
+      problem?: string;
+    };
+    return {
+      ...base,
+      libtpu: out.libtpu,
+      cuda: out.cuda,
+      ...(out.problem !== undefined ? { problem: out.problem } : {}),
+      ...(out.jax !== undefined ? { jax: out.jax, platform: out.platform!, devices: out.devices!, hostDevices: out.host! } : {}),
+    };
   } catch {
-    return { ...base, problem: `${found.python} did not answer (${run.stderr.trim().split('\n').at(-1) ?? `exit ${run.status}`})`, libtpu: false, cuda: false };
+    return {
+      ...base,
+      problem: `${found.python} did not answer (${run.stderr.trim().split('\n').at(-1) ?? `exit ${run.status}`})`,
+      libtpu: false,
+      cuda: false,
+    };
   }
 }

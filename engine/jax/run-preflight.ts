@@ -6,7 +6,10 @@ import { fail, ok, type Result } from '../util/result.js';
 import { findPython, pythonEnv } from './jax-process.js';
 import { checkPreflight, parsePreflightReply, type PreflightReply, type PreflightRequest } from './preflight-contract.js';
 
-export async function runPreflight(requests: readonly PreflightRequest[], env: Record<string, string | undefined>): Promise<Result<PreflightReply[], string>> {
+export async function runPreflight(
+  requests: readonly PreflightRequest[],
+  env: Record<string, string | undefined>,
+): Promise<Result<PreflightReply[], string>> {
   const found = findPython(env);
   if ('error' in found) return fail(found.error);
   for (const request of requests) {
@@ -29,7 +32,11 @@ export async function runPreflight(requests: readonly PreflightRequest[], env: R
   const lines = stdout.split('\n').filter((l) => l.startsWith('{'));
   if (lines.length === 0 && exit.code !== 0) {
     const missing = /ModuleNotFoundError: No module named '([^']+)'/.exec(stderr);
-    const why = missing ? `its Python cannot import ${missing[1]}` : exit.signal !== null ? `it was killed by ${exit.signal}` : `it exited with code ${exit.code}: ${stderr.trim().split('\n').at(-1) ?? ''}`;
+    const why = missing
+      ? `its Python cannot import ${missing[1]}`
+      : exit.signal !== null
+        ? `it was killed by ${exit.signal}`
+        : `it exited with code ${exit.code}: ${stderr.trim().split('\n').at(-1) ?? ''}`;
     return fail(`the pre-flight compiler did not answer (${why})`);
   }
   const replies: PreflightReply[] = [];
@@ -41,6 +48,7 @@ export async function runPreflight(requests: readonly PreflightRequest[], env: R
   // Answers come one line per request as each is compiled: a compiler that crashed (libtpu has been seen
   // to overflow a stack on large programs) answered the requests before, and failed the one it was on.
   const died = exit.signal !== null ? `the compiler was killed by ${exit.signal}` : `the compiler exited with code ${exit.code}`;
-  while (replies.length < requests.length) replies.push({ kind: 'preflight-failure', reason: 'libtpu-error', message: `${died} compiling this request (or one before it)` });
+  while (replies.length < requests.length)
+    replies.push({ kind: 'preflight-failure', reason: 'libtpu-error', message: `${died} compiling this request (or one before it)` });
   return ok(replies);
 }

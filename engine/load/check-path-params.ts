@@ -37,7 +37,11 @@ export function localPathFacts(workdir: string): PathFacts {
   };
 }
 
-const EXTERNAL_DATA_CODE: Record<ExternalDataProblem['kind'], DiagnosticCode> = { missing: 'external-data-missing', escapes: 'external-data-escapes', short: 'external-data-truncated' };
+const EXTERNAL_DATA_CODE: Record<ExternalDataProblem['kind'], DiagnosticCode> = {
+  missing: 'external-data-missing',
+  escapes: 'external-data-escapes',
+  short: 'external-data-truncated',
+};
 
 /** `allowPaths`: folders outside the workdir that outputs may be written to (`allow_paths:`). */
 export function checkPathParams(workflow: Workflow, source: YamlSource, facts: PathFacts, allowPaths: readonly string[]): Diagnostic[] {
@@ -52,16 +56,39 @@ export function checkPathParams(workflow: Workflow, source: YamlSource, facts: P
         // A URI the param takes (`x-strand-uri`, `x-strand-uri-remote`) is checked by listing it (list-gcs-objects), not here.
         if (!takesScheme(param, scheme)) {
           const takes = schemes.length === 0 ? 'local paths only' : `local paths and ${schemes.map((s) => `${s}://`).join(', ')} URIs`;
-          diagnostics.push(errorAt('unsupported-uri', at, `step "${step.id}": ${key}: ${path} is a ${scheme}:// URI; ${step.uses} ${key} takes ${takes}`, scheme === 'gs' ? 'copy the objects to a local folder (gcloud storage cp -r ...) and give its path' : 'give a local path, or copy the data to Cloud Storage (gs://)'));
+          diagnostics.push(
+            errorAt(
+              'unsupported-uri',
+              at,
+              `step "${step.id}": ${key}: ${path} is a ${scheme}:// URI; ${step.uses} ${key} takes ${takes}`,
+              scheme === 'gs'
+                ? 'copy the objects to a local folder (gcloud storage cp -r ...) and give its path'
+                : 'give a local path, or copy the data to Cloud Storage (gs://)',
+            ),
+          );
         }
         continue;
       }
       if (direction === 'output' && !allowed.some((dir) => isInside(resolve(facts.workdir, path), dir))) {
-        diagnostics.push(errorAt('path-escapes-workspace', at, `step "${step.id}" would write ${path}, outside the project (${facts.workdir})`, 'write under the project, or list the folder under allow_paths: if you mean it'));
+        diagnostics.push(
+          errorAt(
+            'path-escapes-workspace',
+            at,
+            `step "${step.id}" would write ${path}, outside the project (${facts.workdir})`,
+            'write under the project, or list the folder under allow_paths: if you mean it',
+          ),
+        );
       }
       if (direction !== 'input') continue;
       if (!facts.exists(path) && !(format === 'model' && facts.isFolder(path))) {
-        diagnostics.push(errorAt('file-not-found', at, `step "${step.id}": no file matches ${key}: ${path} (relative to ${facts.workdir})`, 'paths in with: are relative to the directory you run strand from'));
+        diagnostics.push(
+          errorAt(
+            'file-not-found',
+            at,
+            `step "${step.id}": no file matches ${key}: ${path} (relative to ${facts.workdir})`,
+            'paths in with: are relative to the directory you run strand from',
+          ),
+        );
       } else if (format !== undefined) {
         for (const problem of facts.externalDataProblems(path)) {
           const { message, hint } = describeExternalDataProblem(path, problem);

@@ -54,13 +54,20 @@ export function expandWorkflowRecipes(source: YamlSource, context: RecipeContext
       // Loading reads recipes from the project only: a recipe in a bucket would need credentials to
       // validate, a generation pin in strand.lock, and trust in the code its local plugins would run.
       expanded.diagnostics.push(
-        errorAt('unsupported-uri', where, `recipe ${step.uses} is a ${scheme}:// URI; recipes are read from files in the project`, `copy it in (${scheme === 'gs' ? `gcloud storage cp ${step.uses} recipes/` : 'download it into recipes/'}) and write uses: ./recipes/${step.uses.split('/').pop() ?? 'NAME.yaml'}; strand.lock then pins it by digest`),
+        errorAt(
+          'unsupported-uri',
+          where,
+          `recipe ${step.uses} is a ${scheme}:// URI; recipes are read from files in the project`,
+          `copy it in (${scheme === 'gs' ? `gcloud storage cp ${step.uses} recipes/` : 'download it into recipes/'}) and write uses: ./recipes/${step.uses.split('/').pop() ?? 'NAME.yaml'}; strand.lock then pins it by digest`,
+        ),
       );
       continue;
     }
     const path = resolveRecipe(step.uses, context.file, context.workdir, context.env);
     if (path === undefined) {
-      const hint = step.uses.startsWith('recipe:') ? `searched: ${recipeSearchPath(context.workdir, context.env).join(', ')} (STRAND_RECIPE_PATH adds folders)` : 'a recipe path is relative to the workflow file';
+      const hint = step.uses.startsWith('recipe:')
+        ? `searched: ${recipeSearchPath(context.workdir, context.env).join(', ')} (STRAND_RECIPE_PATH adds folders)`
+        : 'a recipe path is relative to the workflow file';
       expanded.diagnostics.push(errorAt('recipe-not-found', where, `recipe ${step.uses} not found`, hint));
       continue;
     }
@@ -79,7 +86,12 @@ export function expandWorkflowRecipes(source: YamlSource, context: RecipeContext
     const locked = lock.value.recipes[label];
     if (locked !== undefined && locked !== recipe.digest) {
       expanded.diagnostics.push({
-        ...errorAt('recipe-changed', where, `recipe ${label} changed since it was locked in strand.lock`, 'review the change, then run `strand lock --update` to accept it'),
+        ...errorAt(
+          'recipe-changed',
+          where,
+          `recipe ${label} changed since it was locked in strand.lock`,
+          'review the change, then run `strand lock --update` to accept it',
+        ),
         related: [{ message: 'the recipe', location: { file: label, line: 1, column: 1, length: 1 } }],
       });
     }
@@ -116,5 +128,7 @@ export function allowPathsOf(value: unknown): string[] {
 /** A diagnostic inside a recipe also points at the line that uses the recipe. */
 export function withCallSite(diagnostic: Diagnostic, callSites: ReadonlyMap<string, SourceLocation>): Diagnostic {
   const site = callSites.get(diagnostic.location.file);
-  return site === undefined ? diagnostic : { ...diagnostic, related: [...(diagnostic.related ?? []), { message: 'the recipe is used here', location: site }] };
+  return site === undefined
+    ? diagnostic
+    : { ...diagnostic, related: [...(diagnostic.related ?? []), { message: 'the recipe is used here', location: site }] };
 }

@@ -19,9 +19,17 @@ export interface ObjectFacts {
 }
 
 /** The listing (undefined when the workflow names no gs:// path), or why nothing may start. */
-export async function listGcsObjects(workflow: Workflow, source: YamlSource, facts: ObjectFacts): Promise<Result<ObjectSnapshot | undefined, Diagnostic[]>> {
+export async function listGcsObjects(
+  workflow: Workflow,
+  source: YamlSource,
+  facts: ObjectFacts,
+): Promise<Result<ObjectSnapshot | undefined, Diagnostic[]>> {
   // Only params that take gs:// (the path stage has refused the others already).
-  const params = workflow.steps.flatMap((step) => pathParams(step).filter((p) => isGcsUri(p.path) && takesScheme(p, 'gs')).map((p) => ({ ...p, step: step.id })));
+  const params = workflow.steps.flatMap((step) =>
+    pathParams(step)
+      .filter((p) => isGcsUri(p.path) && takesScheme(p, 'gs'))
+      .map((p) => ({ ...p, step: step.id })),
+  );
   const first = params[0];
   if (first === undefined) return ok(undefined);
   const at = (p: { step: string; key: string }) => source.locate(['steps', p.step, 'with', p.key]);
@@ -32,11 +40,27 @@ export async function listGcsObjects(workflow: Workflow, source: YamlSource, fac
     await snapshot.refresh(params.map((p) => p.path));
   } catch (error) {
     if (!(error instanceof StepError)) throw error;
-    return fail([errorAt('gcs-listing-failed', at(first), `${error.message}; nothing was started`, error.hint ?? 'check the bucket name and your access to it (gcloud storage ls)')]);
+    return fail([
+      errorAt(
+        'gcs-listing-failed',
+        at(first),
+        `${error.message}; nothing was started`,
+        error.hint ?? 'check the bucket name and your access to it (gcloud storage ls)',
+      ),
+    ]);
   }
   const missing = params.filter((p) => p.direction === 'input' && snapshot.digest(p.path) === undefined);
   if (missing.length > 0) {
-    return fail(missing.map((p) => errorAt('file-not-found', at(p), `step "${p.step}": no object matches ${p.key}: ${p.path}`, 'list the objects with `gcloud storage ls`; nothing was started')));
+    return fail(
+      missing.map((p) =>
+        errorAt(
+          'file-not-found',
+          at(p),
+          `step "${p.step}": no object matches ${p.key}: ${p.path}`,
+          'list the objects with `gcloud storage ls`; nothing was started',
+        ),
+      ),
+    );
   }
   return ok(snapshot);
 }

@@ -27,7 +27,14 @@ export async function loadLocalPlugins(file: string, source: YamlSource, builtin
     if ('plugin' in result) loaded.plugins.set(uses, result.plugin);
     else {
       loaded.failed.add(uses);
-      loaded.diagnostics.push(errorAt('plugin-load-failed', source.locate(['steps', id, 'uses']), result.error, 'a local plugin path is relative to the workflow file and exports default defineStep({...})'));
+      loaded.diagnostics.push(
+        errorAt(
+          'plugin-load-failed',
+          source.locate(['steps', id, 'uses']),
+          result.error,
+          'a local plugin path is relative to the workflow file and exports default defineStep({...})',
+        ),
+      );
     }
   }
   return loaded;

@@ -82,17 +82,32 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
   if (!read.ok) return fail({ diagnostics: read.error, texts: new Map() });
   const texts = new Map([[file, read.value.text]]);
   const builtins = new Map(options.builtins.map((p) => [p.id, p]));
-  const expanded = expandWorkflowRecipes(read.value.source, { file, workdir: options.workdir, env, ignoreLock: options.ignoreLock ?? false, plugins: builtins });
+  const expanded = expandWorkflowRecipes(read.value.source, {
+    file,
+    workdir: options.workdir,
+    env,
+    ignoreLock: options.ignoreLock ?? false,
+    plugins: builtins,
+  });
   if (!expanded.ok) return fail({ diagnostics: expanded.error, texts });
   const { source, callSites, recipes } = expanded.value;
   for (const [name, text] of expanded.value.texts) texts.set(name, text);
   const plugins = await loadLocalPlugins(file, source, options.builtins);
-  const checked = checkWorkflow({ source, plugins: plugins.plugins, failedPlugins: plugins.failed, overrides: options.overrides ?? {}, env });
+  const checked = checkWorkflow({
+    source,
+    plugins: plugins.plugins,
+    failedPlugins: plugins.failed,
+    overrides: options.overrides ?? {},
+    env,
+  });
   const diagnostics = [...expanded.value.diagnostics, ...plugins.diagnostics, ...checked.diagnostics];
   const located = (): Diagnostic[] =>
     diagnostics
       .map((d) => withCallSite(d, callSites))
-      .sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column);
+      .sort(
+        (a, b) =>
+          a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column,
+      );
   const failed = (): boolean => diagnostics.some((d) => d.severity === 'error');
   if (checked.workflow === undefined || failed()) return fail({ diagnostics: located(), texts });
   const workflow = checked.workflow;

@@ -17,7 +17,12 @@ export function localMachineFacts(workdir: string): PlaceOptions {
       const model = pathParams(step).find((p) => p.direction === 'input' && p.format !== undefined);
       if (model === undefined) return undefined;
       // A gs:// model is read by the hosts of a remote device, not here: its facts come from model_facts:.
-      if (isGcsUri(model.path)) return { param: model.key, path: model.path, reading: { sources: [], layout: {}, unreadable: 'it is a gs:// object, which only the hosts read' } };
+      if (isGcsUri(model.path))
+        return {
+          param: model.key,
+          path: model.path,
+          reading: { sources: [], layout: {}, unreadable: 'it is a gs:// object, which only the hosts read' },
+        };
       return { param: model.key, path: model.path, reading: readModelFacts(resolve(workdir, model.path)) };
     },
   };

@@ -15,7 +15,13 @@ function compilerDigest(): string {
   const root = jaxRuntimeDir();
   const hash = createHash('sha256');
   const src = join(root, 'src', 'strand_jax');
-  const files = [...readdirSync(src).filter((f) => f.endsWith('.py') || f.endsWith('.json')).sort().map((f) => join(src, f)), join(root, 'uv.lock')];
+  const files = [
+    ...readdirSync(src)
+      .filter((f) => f.endsWith('.py') || f.endsWith('.json'))
+      .sort()
+      .map((f) => join(src, f)),
+    join(root, 'uv.lock'),
+  ];
   for (const file of files) {
     try {
       hash.update(file.slice(root.length)).update('\0').update(readFileSync(file)).update('\0');
@@ -26,7 +32,11 @@ function compilerDigest(): string {
   return hash.digest('hex');
 }
 
-export function localPreflightFacts(stateRoot: string, workdir: string, env: Record<string, string | undefined>): PreflightFacts & { compilerRuns: number } {
+export function localPreflightFacts(
+  stateRoot: string,
+  workdir: string,
+  env: Record<string, string | undefined>,
+): PreflightFacts & { compilerRuns: number } {
   const cache = new PreflightCache(join(stateRoot, 'preflight'), compilerDigest());
   const facts = {
     compilerRuns: 0,
@@ -40,13 +50,20 @@ export function localPreflightFacts(stateRoot: string, workdir: string, env: Rec
       }
       try {
         const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-        return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? ok(parsed as Record<string, unknown>) : fail(`${file} is not a JSON object`);
+        return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+          ? ok(parsed as Record<string, unknown>)
+          : fail(`${file} is not a JSON object`);
       } catch (error) {
-        return fail((error as NodeJS.ErrnoException).code === 'ENOENT' ? `the model has no config.json (${file}) to compile its shapes from` : `${file} is not valid JSON`);
+        return fail(
+          (error as NodeJS.ErrnoException).code === 'ENOENT'
+            ? `the model has no config.json (${file}) to compile its shapes from`
+            : `${file} is not valid JSON`,
+        );
       }
     },
     cached: (request: Parameters<PreflightFacts['cached']>[0]) => cache.get(request),
-    remember: (request: Parameters<PreflightFacts['remember']>[0], answer: Parameters<PreflightFacts['remember']>[1]) => cache.put(request, answer),
+    remember: (request: Parameters<PreflightFacts['remember']>[0], answer: Parameters<PreflightFacts['remember']>[1]) =>
+      cache.put(request, answer),
     async compile(requests: Parameters<PreflightFacts['compile']>[0]) {
       facts.compilerRuns += 1;
       return runPreflight(requests, env);

@@ -10,7 +10,9 @@ export function readWorkflowSource(file: string): Result<{ source: YamlSource; t
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    return fail([errorAt('file-not-found', { file, line: 1, column: 1, length: 1 }, `cannot read workflow file: ${code}`, 'check the path')]);
+    return fail([
+      errorAt('file-not-found', { file, line: 1, column: 1, length: 1 }, `cannot read workflow file: ${code}`, 'check the path'),
+    ]);
   }
   const parsed = parseYamlSource(file, text);
   return parsed.source === undefined ? fail(parsed.diagnostics) : ok({ source: parsed.source, text });

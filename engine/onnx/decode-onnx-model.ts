@@ -85,7 +85,8 @@ class Reader {
   }
 
   bytes(from: number, to: number): Uint8Array {
-    if (from >= this.windowStart && to <= this.windowStart + this.window.length) return this.window.subarray(from - this.windowStart, to - this.windowStart);
+    if (from >= this.windowStart && to <= this.windowStart + this.window.length)
+      return this.window.subarray(from - this.windowStart, to - this.windowStart);
     return this.source.read(from, to - from);
   }
 
@@ -114,7 +115,8 @@ class Reader {
       if (wire === 0) visit(field, wire, this.varint(at, end), 0, 0);
       else if (wire === 2) {
         const length = Number(this.varint(at, end));
-        if (at.pos + length > end) throw new DecodeError(`field ${field} at byte ${at.pos} is ${length} bytes long, past the end of its message (byte ${end})`);
+        if (at.pos + length > end)
+          throw new DecodeError(`field ${field} at byte ${at.pos} is ${length} bytes long, past the end of its message (byte ${end})`);
         visit(field, wire, 0n, at.pos, at.pos + length);
         at.pos += length;
       } else if (wire === 5) at.pos += 4;
@@ -170,7 +172,12 @@ class ModelDecoder {
     const elements = dims.reduce((n, d) => n * d, 1);
     const info: TensorInfo = { name, dims, dataType, elements };
     if (external) {
-      const ref: ExternalDataRef = { tensor: name, location: entries.location ?? '', offset: Number(entries.offset ?? 0), ...(entries.length !== undefined ? { length: Number(entries.length) } : {}) };
+      const ref: ExternalDataRef = {
+        tensor: name,
+        location: entries.location ?? '',
+        offset: Number(entries.offset ?? 0),
+        ...(entries.length !== undefined ? { length: Number(entries.length) } : {}),
+      };
       info.external = ref;
       this.externalData.push(ref);
     }
@@ -179,7 +186,9 @@ class ModelDecoder {
       if (raw !== undefined && raw[1] - raw[0] === elements * kind.bytes) {
         const bytes = r.bytes(raw[0], raw[1]);
         const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        info.values = Array.from({ length: elements }, (_, i) => (kind.bytes === 8 ? Number(view.getBigInt64(i * 8, true)) : view.getInt32(i * 4, true)));
+        info.values = Array.from({ length: elements }, (_, i) =>
+          kind.bytes === 8 ? Number(view.getBigInt64(i * 8, true)) : view.getInt32(i * 4, true),
+        );
       } else if (raw === undefined && intData.length === elements) info.values = intData.map(signed);
     }
     return info;
@@ -211,13 +220,15 @@ class ModelDecoder {
       else if (field === 3 && wire === 0) int = signed(value);
       else if (field === 5 && wire === 2) tensor = this.tensor(a, b);
       else if (field === 8) ints.push(...r.integers(wire, value, a, b));
-      else if (field === 10 && wire === 2) this.tensor(a, b); // tensors: only their external data matters
+      else if (field === 10 && wire === 2)
+        this.tensor(a, b); // tensors: only their external data matters
       else if ((field === 6 || field === 11) && wire === 2) this.graph(a, b); // subgraphs load their own initializers
     });
     if (int !== undefined) node.ints[name] = int;
     if (name === 'value' && tensor !== undefined) node.value = tensor;
     else if (name === 'value_int' && int !== undefined) node.value = { name: '', dims: [], dataType: 7, elements: 1, values: [int] };
-    else if (name === 'value_ints') node.value = { name: '', dims: [ints.length], dataType: 7, elements: ints.length, values: ints.map(signed) };
+    else if (name === 'value_ints')
+      node.value = { name: '', dims: [ints.length], dataType: 7, elements: ints.length, values: ints.map(signed) };
   }
 
   graph(from: number, to: number): { initializers: TensorInfo[]; nodes: NodeInfo[] } {

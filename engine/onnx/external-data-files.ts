@@ -19,14 +19,24 @@ export type ExternalDataProblem =
   | { kind: 'missing'; location: string; path: string; tensor: string }
   | { kind: 'short'; location: string; path: string; size: number; needs: number; tensor: string };
 
-export function externalDataFiles(modelPath: string, refs: readonly ExternalDataRef[], sizeOf: (path: string) => number | undefined): { files: ExternalDataFile[]; problems: ExternalDataProblem[] } {
+export function externalDataFiles(
+  modelPath: string,
+  refs: readonly ExternalDataRef[],
+  sizeOf: (path: string) => number | undefined,
+): { files: ExternalDataFile[]; problems: ExternalDataProblem[] } {
   const folder = dirname(modelPath);
   const byLocation = new Map<string, { needs: number; tensor: string; last: string }>();
   const problems: ExternalDataProblem[] = [];
   const escaping = new Set<string>();
   for (const ref of refs) {
     const normalised = ref.location.replaceAll('\\', '/');
-    if (ref.location === '' || isAbsolute(normalised) || /^[A-Za-z]:/.test(normalised) || !isInside(resolve(folder, normalised), folder) || resolve(folder, normalised) === folder) {
+    if (
+      ref.location === '' ||
+      isAbsolute(normalised) ||
+      /^[A-Za-z]:/.test(normalised) ||
+      !isInside(resolve(folder, normalised), folder) ||
+      resolve(folder, normalised) === folder
+    ) {
       if (!escaping.has(ref.location)) problems.push({ kind: 'escapes', location: ref.location, tensor: ref.tensor });
       escaping.add(ref.location);
       continue;

@@ -5,7 +5,12 @@
 import type { DataAccess, SequenceCount } from '../index.js';
 import type { Workflow } from '../workflow/workflow.js';
 
-export async function countStepSequences(workflow: Workflow, stepId: string, stored: (step: string) => number | undefined, data: DataAccess): Promise<SequenceCount | undefined> {
+export async function countStepSequences(
+  workflow: Workflow,
+  stepId: string,
+  stored: (step: string) => number | undefined,
+  data: DataAccess,
+): Promise<SequenceCount | undefined> {
   const known = stored(stepId);
   if (known !== undefined) return { count: known, how: 'rows of its input in the store' };
   const seen = new Set<string>();

@@ -31,7 +31,12 @@ export type StepDecision =
   | { status: 'will-run'; reasons: RerunReason[]; key?: Sha256Hex; fingerprint?: Fingerprint };
 
 /** `workflow` gives the history's name and the devices (a step's device decides its runtime, part of the key). */
-export function decideStep(workflow: Pick<Workflow, 'name' | 'devices'>, step: StepSpec, inputs: StepInputs, facts: PlanFacts): StepDecision {
+export function decideStep(
+  workflow: Pick<Workflow, 'name' | 'devices'>,
+  step: StepSpec,
+  inputs: StepInputs,
+  facts: PlanFacts,
+): StepDecision {
   if ('pendingOn' in inputs) return { status: 'will-run', reasons: [{ kind: 'upstream-will-run', step: inputs.pendingOn }] };
   const files: Record<string, Sha256Hex> = {};
   for (const { key, path, direction, format } of pathParams(step)) {
@@ -39,10 +44,17 @@ export function decideStep(workflow: Pick<Workflow, 'name' | 'devices'>, step: S
     const digest = facts.inputFileDigest(path);
     if (digest !== undefined) files[key] = digest;
     // New weights in model.onnx_data with model.onnx unchanged must still miss: each data file is a field.
-    if (format !== undefined) for (const [location, data] of Object.entries(facts.externalDataDigests(path))) files[`${key}:${location}`] = data;
+    if (format !== undefined)
+      for (const [location, data] of Object.entries(facts.externalDataDigests(path))) files[`${key}:${location}`] = data;
   }
   const device = step.placement.on === undefined ? undefined : workflow.devices[step.placement.on];
-  const fingerprint = computeFingerprint(step.plugin, step.keyParams, inputs.known, files, placementNumerics(step.plugin, step.placement, device));
+  const fingerprint = computeFingerprint(
+    step.plugin,
+    step.keyParams,
+    inputs.known,
+    files,
+    placementNumerics(step.plugin, step.placement, device),
+  );
   const key = fingerprintKey(fingerprint);
   const record = facts.record(key);
   if (record === undefined) {

@@ -16,7 +16,11 @@ export function explainMiss(previous: Fingerprint | undefined, current: Fingerpr
   if (previousSchema !== current.schema) return [{ kind: 'fingerprint-layout-changed' }];
   const reasons: RerunReason[] = [];
   if (previous.plugin !== current.plugin || previous.pluginVersion !== current.pluginVersion) {
-    reasons.push({ kind: 'plugin-changed', from: `${previous.plugin}@${previous.pluginVersion}`, to: `${current.plugin}@${current.pluginVersion}` });
+    reasons.push({
+      kind: 'plugin-changed',
+      from: `${previous.plugin}@${previous.pluginVersion}`,
+      to: `${current.plugin}@${current.pluginVersion}`,
+    });
   }
   for (const name of changedKeys(previous.params, current.params)) {
     reasons.push({ kind: 'param-changed', name, from: previous.params[name], to: current.params[name] });

@@ -29,7 +29,12 @@ export function stepInputs(
 export function planRun(workflow: Workflow, facts: PlanFacts): PlanEntry[] {
   const outputs = new Map<string, Record<string, Sha256Hex>>();
   return workflow.steps.map((step) => {
-    const decision = decideStep(workflow, step, stepInputs(step.inputs, (s) => outputs.get(s)), facts);
+    const decision = decideStep(
+      workflow,
+      step,
+      stepInputs(step.inputs, (s) => outputs.get(s)),
+      facts,
+    );
     if (decision.status === 'cached') outputs.set(step.id, decision.record.outputs);
     return { step: step.id, uses: step.uses, decision, inputs: step.inputs, needs: step.needs };
   });

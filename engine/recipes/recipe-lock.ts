@@ -28,7 +28,14 @@ export function parseLock(text: string, file: string): Result<RecipeLock, Diagno
   const lines = text.split('\n');
   const conflict = lines.findIndex((line) => /^(<{7}|={7}|>{7})( |$)/.test(line));
   if (conflict >= 0) {
-    return fail(errorAt('lock-invalid', at(conflict + 1, 1, 7), `${file} has merge-conflict markers`, 'resolve the conflict (keep the digests of the recipes you reviewed), then run `strand lock --update FILE`'));
+    return fail(
+      errorAt(
+        'lock-invalid',
+        at(conflict + 1, 1, 7),
+        `${file} has merge-conflict markers`,
+        'resolve the conflict (keep the digests of the recipes you reviewed), then run `strand lock --update FILE`',
+      ),
+    );
   }
   let value: unknown;
   try {
@@ -37,7 +44,9 @@ export function parseLock(text: string, file: string): Result<RecipeLock, Diagno
     const position = /position (\d+)/.exec((error as Error).message);
     const offset = position ? Number(position[1]) : 0;
     const before = text.slice(0, offset).split('\n');
-    return fail(errorAt('lock-invalid', at(before.length, before.at(-1)!.length + 1), `${file} is not valid JSON: ${(error as Error).message}`, hint));
+    return fail(
+      errorAt('lock-invalid', at(before.length, before.at(-1)!.length + 1), `${file} is not valid JSON: ${(error as Error).message}`, hint),
+    );
   }
   const recipes = (value as { recipes?: unknown } | null)?.recipes;
   const valid =
@@ -46,7 +55,8 @@ export function parseLock(text: string, file: string): Result<RecipeLock, Diagno
     recipes !== null &&
     !Array.isArray(recipes) &&
     Object.values(recipes).every((digest) => typeof digest === 'string' && /^[0-9a-f]{64}$/.test(digest));
-  if (!valid) return fail(errorAt('lock-invalid', at(1), `${file} is not a strand.lock: expected {"version": 1, "recipes": {PATH: SHA-256}}`, hint));
+  if (!valid)
+    return fail(errorAt('lock-invalid', at(1), `${file} is not a strand.lock: expected {"version": 1, "recipes": {PATH: SHA-256}}`, hint));
   return ok({ version: 1, recipes: { ...(recipes as Record<string, string>) } });
 }
 
@@ -58,7 +68,14 @@ export function readLock(workdir: string): Result<RecipeLock, Diagnostic> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return ok({ version: 1, recipes: {} });
-    return fail(errorAt('lock-invalid', { file: LOCK_FILE, line: 1, column: 1, length: 1 }, `cannot read ${LOCK_FILE}: ${code ?? (error as Error).message}`, 'check the file permissions'));
+    return fail(
+      errorAt(
+        'lock-invalid',
+        { file: LOCK_FILE, line: 1, column: 1, length: 1 },
+        `cannot read ${LOCK_FILE}: ${code ?? (error as Error).message}`,
+        'check the file permissions',
+      ),
+    );
   }
   return parseLock(text, LOCK_FILE);
 }

@@ -9,7 +9,10 @@ export interface RecipeSpec {
   params: Record<string, { type: string; default?: unknown; description?: string }>;
   inputs: Record<string, { type: string; description?: string }>;
   outputs: Record<string, string>;
-  steps: Record<string, { uses: string; needs?: string[]; with?: Record<string, unknown>; inputs?: Record<string, string>; description?: string }>;
+  steps: Record<
+    string,
+    { uses: string; needs?: string[]; with?: Record<string, unknown>; inputs?: Record<string, string>; description?: string }
+  >;
 }
 
 export interface LoadedRecipe {

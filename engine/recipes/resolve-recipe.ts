@@ -4,10 +4,21 @@ import { existsSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 
 export function recipeSearchPath(workdir: string, env: Record<string, string | undefined>): string[] {
-  return [join(workdir, 'recipes'), ...(env.STRAND_RECIPE_PATH ?? '').split(delimiter).filter((p) => p !== '').map((p) => resolve(workdir, p))];
+  return [
+    join(workdir, 'recipes'),
+    ...(env.STRAND_RECIPE_PATH ?? '')
+      .split(delimiter)
+      .filter((p) => p !== '')
+      .map((p) => resolve(workdir, p)),
+  ];
 }
 
-export function resolveRecipe(ref: string, workflowFile: string, workdir: string, env: Record<string, string | undefined>): string | undefined {
+export function resolveRecipe(
+  ref: string,
+  workflowFile: string,
+  workdir: string,
+  env: Record<string, string | undefined>,
+): string | undefined {
   if (!ref.startsWith('recipe:')) {
     const path = resolve(dirname(resolve(workdir, workflowFile)), ref);
     return existsSync(path) ? path : undefined;

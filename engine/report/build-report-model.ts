@@ -2,7 +2,17 @@
 // embedding map) into a ReportModel. Pure: the facts arrive read; nothing here touches files or clocks.
 import type { PlannedStep, RunEvent } from '../events/run-event.js';
 import { describeReason } from '../plan/rerun-reason.js';
-import type { EmbeddingMap, MetricPoint, PriorAttempt, RatePoint, ReportModel, ResourcePoint, RunOutcome, StepOutcome, StepReport } from './report-model.js';
+import type {
+  EmbeddingMap,
+  MetricPoint,
+  PriorAttempt,
+  RatePoint,
+  ReportModel,
+  ResourcePoint,
+  RunOutcome,
+  StepOutcome,
+  StepReport,
+} from './report-model.js';
 
 export interface RunFacts {
   events: readonly RunEvent[];
@@ -23,7 +33,11 @@ function ofKind<K extends RunEvent['kind']>(events: readonly RunEvent[], kind: K
 /** Counters that are not a throughput (progress through a step's own shards). */
 const NOT_A_RATE = new Set(['shards']);
 
-function ratesOf(progress: readonly EventOf<'step-progress'>[], startMs: number, at: (time: string) => number): Record<string, RatePoint[]> {
+function ratesOf(
+  progress: readonly EventOf<'step-progress'>[],
+  startMs: number,
+  at: (time: string) => number,
+): Record<string, RatePoint[]> {
   const rates: Record<string, RatePoint[]> = {};
   for (const e of progress) {
     const elapsed = (Date.parse(e.time) - startMs) / 1000;
@@ -48,7 +62,9 @@ function peakRss(resources: readonly ResourcePoint[], start: number, end: number
 }
 
 function outcomeOf(events: readonly RunEvent[], resumedShards: number, runEnded: boolean): StepOutcome {
-  const last = events.findLast((e) => e.kind !== 'step-log' && e.kind !== 'step-progress' && e.kind !== 'shard-done' && e.kind !== 'shard-resumed');
+  const last = events.findLast(
+    (e) => e.kind !== 'step-log' && e.kind !== 'step-progress' && e.kind !== 'shard-done' && e.kind !== 'shard-resumed',
+  );
   switch (last?.kind) {
     case undefined:
       return 'not-run';
@@ -97,9 +113,14 @@ export function buildReportModel(facts: RunFacts): ReportModel {
   const notes = [...facts.notes];
 
   const planned = ofKind(events, 'run-planned')[0]?.steps;
-  if (planned === undefined) notes.push('the journal has no run-planned event (a run from before reports): no devices, costs or graph edges');
+  if (planned === undefined)
+    notes.push('the journal has no run-planned event (a run from before reports): no devices, costs or graph edges');
   const plans = planned ?? started.steps.map(fallbackPlan);
-  const resources: ResourcePoint[] = ofKind(events, 'resource-sample').map((e) => ({ t: at(e.time), rssBytes: e.rssBytes, cpuPercent: e.cpuPercent }));
+  const resources: ResourcePoint[] = ofKind(events, 'resource-sample').map((e) => ({
+    t: at(e.time),
+    rssBytes: e.rssBytes,
+    cpuPercent: e.cpuPercent,
+  }));
   if (resources.length === 0) notes.push('the journal has no resource samples: no memory or CPU figures');
 
   const history: PriorAttempt[] = [];
@@ -110,13 +131,18 @@ export function buildReportModel(facts: RunFacts): ReportModel {
     const finishedEvent = ofKind(mine, 'step-finished')[0];
     const failedEvent = ofKind(mine, 'step-failed')[0];
     const blockedEvent = ofKind(mine, 'step-blocked')[0];
-    const done = ofKind(mine, 'shard-done').map((e) => ({ unit: e.unit, t: at(e.time), ...(e.rows !== undefined ? { rows: e.rows } : {}) }));
+    const done = ofKind(mine, 'shard-done').map((e) => ({
+      unit: e.unit,
+      t: at(e.time),
+      ...(e.rows !== undefined ? { rows: e.rows } : {}),
+    }));
     const resumed = ofKind(mine, 'shard-resumed').map((e) => ({ unit: e.unit, t: at(e.time) }));
     const ends = mine.filter((e) => e.kind === 'step-finished' || e.kind === 'step-failed' || e.kind === 'step-interrupted');
     const start = startedEvent ? at(startedEvent.time) : cachedEvent ? at(cachedEvent.time) : undefined;
     const endTime = ends[0]?.time ?? (startedEvent ? new Date(lastMs).toISOString() : cachedEvent?.time);
     const end = endTime === undefined ? undefined : at(endTime);
-    const durationMs = finishedEvent?.durationMs ?? (start !== undefined && end !== undefined ? Math.round((end - start) * 1000) : undefined);
+    const durationMs =
+      finishedEvent?.durationMs ?? (start !== undefined && end !== undefined ? Math.round((end - start) * 1000) : undefined);
     const rows = done.reduce((n, s) => n + (s.rows ?? 0), 0);
     const summary = finishedEvent?.summary ?? {};
     const sequences = typeof summary.sequences === 'number' ? summary.sequences : rows;
@@ -133,7 +159,9 @@ export function buildReportModel(facts: RunFacts): ReportModel {
       ...(durationMs !== undefined ? { durationMs } : {}),
       rows,
       reasons: startedEvent ? startedEvent.reasons.map(describeReason) : [],
-      ...(failedEvent ? { failure: { message: failedEvent.message, ...(failedEvent.hint !== undefined ? { hint: failedEvent.hint } : {}) } } : {}),
+      ...(failedEvent
+        ? { failure: { message: failedEvent.message, ...(failedEvent.hint !== undefined ? { hint: failedEvent.hint } : {}) } }
+        : {}),
       ...(blockedEvent ? { blockedBy: blockedEvent.by } : {}),
       done,
       resumed,
@@ -143,7 +171,9 @@ export function buildReportModel(facts: RunFacts): ReportModel {
       attempts: ofKind(mine, 'step-attempt').map((e) => ({ attempt: e.attempt, node: e.node, shards: e.shards, t: at(e.time) })),
       preemptions: ofKind(mine, 'step-preempted').map((e) => ({ attempt: e.attempt, node: e.node, state: e.state, t: at(e.time) })),
       cost: {
-        ...(estimatedSeconds !== undefined ? { estimatedSeconds, estimatedCost: (estimatedSeconds / 3600) * plan.device.pricePerHour } : {}),
+        ...(estimatedSeconds !== undefined
+          ? { estimatedSeconds, estimatedCost: (estimatedSeconds / 3600) * plan.device.pricePerHour }
+          : {}),
         actualCost: startedEvent && durationMs !== undefined ? (durationMs / 3_600_000) * plan.device.pricePerHour : 0,
       },
       summary,
@@ -153,7 +183,14 @@ export function buildReportModel(facts: RunFacts): ReportModel {
 
   const outcomes = new Map(steps.map((s) => [s.step, s.outcome]));
   return {
-    run: { runId: started.runId, workflow: started.workflow, file: started.file, outcome, startedAt: started.time, durationMs: finished?.durationMs ?? lastMs - startMs },
+    run: {
+      runId: started.runId,
+      workflow: started.workflow,
+      file: started.file,
+      outcome,
+      startedAt: started.time,
+      durationMs: finished?.durationMs ?? lastMs - startMs,
+    },
     steps,
     resources,
     graph: {

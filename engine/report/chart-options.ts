@@ -30,7 +30,20 @@ export const OUTCOME_COLOURS: Record<StepOutcome, string> = {
 
 /** Taxa with their own colour on the map; the rest are drawn as `other`. */
 export const MAP_TAXA = 12;
-const PALETTE = ['#4477aa', '#ee6677', '#228833', '#ccbb44', '#66ccee', '#aa3377', '#ee7733', '#0077bb', '#33bbee', '#009988', '#cc3311', '#ee3377'];
+const PALETTE = [
+  '#4477aa',
+  '#ee6677',
+  '#228833',
+  '#ccbb44',
+  '#66ccee',
+  '#aa3377',
+  '#ee7733',
+  '#0077bb',
+  '#33bbee',
+  '#009988',
+  '#cc3311',
+  '#ee3377',
+];
 
 const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
 const base = { animation: false, grid: { left: 70, right: 30, top: 40, bottom: 50, containLabel: true } };
@@ -42,19 +55,77 @@ function timeline(model: ReportModel): ChartSpec {
   const categories = steps.map((s) => s.step);
   const spans = steps.filter((s) => s.start !== undefined && s.end !== undefined);
   const outcomes = [...new Set(spans.map((s) => s.outcome))];
-  const marks = (pick: (s: StepReport) => { t: number; tip: string }[]) => steps.flatMap((s) => pick(s).map((m) => ({ value: [round(m.t), s.step], tip: m.tip })));
-  const done = marks((s) => s.done.map((d) => ({ t: d.t, tip: `${escapeHtml(s.step)}: ${escapeHtml(d.unit)} computed at ${d.t.toFixed(2)} s${d.rows !== undefined ? `, ${d.rows} rows` : ''}` })));
-  const resumed = marks((s) => s.resumed.map((d) => ({ t: d.t, tip: `${escapeHtml(s.step)}: ${escapeHtml(d.unit)} resumed (not recomputed)` })));
-  const attempts = marks((s) => s.attempts.map((a) => ({ t: a.t, tip: `${escapeHtml(s.step)}: attempt ${a.attempt} on ${escapeHtml(a.node)} (${a.shards} shards)` })));
-  const preempted = marks((s) => s.preemptions.map((p) => ({ t: p.t, tip: `${escapeHtml(s.step)}: ${escapeHtml(p.node)} ${escapeHtml(p.state)} (attempt ${p.attempt})` })));
-  const bar = (s: StepReport) => ({ value: round(s.end! - s.start!), tip: `${escapeHtml(s.step)}: ${s.outcome}, ${s.start!.toFixed(2)}–${s.end!.toFixed(2)} s on ${escapeHtml(s.device.label)}` });
+  const marks = (pick: (s: StepReport) => { t: number; tip: string }[]) =>
+    steps.flatMap((s) => pick(s).map((m) => ({ value: [round(m.t), s.step], tip: m.tip })));
+  const done = marks((s) =>
+    s.done.map((d) => ({
+      t: d.t,
+      tip: `${escapeHtml(s.step)}: ${escapeHtml(d.unit)} computed at ${d.t.toFixed(2)} s${d.rows !== undefined ? `, ${d.rows} rows` : ''}`,
+    })),
+  );
+  const resumed = marks((s) =>
+    s.resumed.map((d) => ({ t: d.t, tip: `${escapeHtml(s.step)}: ${escapeHtml(d.unit)} resumed (not recomputed)` })),
+  );
+  const attempts = marks((s) =>
+    s.attempts.map((a) => ({ t: a.t, tip: `${escapeHtml(s.step)}: attempt ${a.attempt} on ${escapeHtml(a.node)} (${a.shards} shards)` })),
+  );
+  const preempted = marks((s) =>
+    s.preemptions.map((p) => ({
+      t: p.t,
+      tip: `${escapeHtml(s.step)}: ${escapeHtml(p.node)} ${escapeHtml(p.state)} (attempt ${p.attempt})`,
+    })),
+  );
+  const bar = (s: StepReport) => ({
+    value: round(s.end! - s.start!),
+    tip: `${escapeHtml(s.step)}: ${s.outcome}, ${s.start!.toFixed(2)}–${s.end!.toFixed(2)} s on ${escapeHtml(s.device.label)}`,
+  });
   const series = [
-    { id: '_offset', type: 'bar', stack: 'span', silent: true, itemStyle: { color: 'transparent' }, data: steps.map((s) => (s.start === undefined ? '-' : round(s.start))) },
-    ...outcomes.map((o) => ({ id: `span-${o}`, name: o, type: 'bar', stack: 'span', barMinHeight: 4, barWidth: '55%', itemStyle: { color: OUTCOME_COLOURS[o] }, data: steps.map((s) => (s.outcome === o && s.start !== undefined && s.end !== undefined ? bar(s) : '-')) })),
-    { id: 'shard-done', name: 'shard computed', type: 'scatter', symbol: 'circle', symbolSize: 7, itemStyle: { color: '#222' }, data: done },
-    { id: 'shard-resumed', name: 'shard resumed', type: 'scatter', symbol: 'diamond', symbolSize: 10, itemStyle: { color: OUTCOME_COLOURS.resumed }, data: resumed },
+    {
+      id: '_offset',
+      type: 'bar',
+      stack: 'span',
+      silent: true,
+      itemStyle: { color: 'transparent' },
+      data: steps.map((s) => (s.start === undefined ? '-' : round(s.start))),
+    },
+    ...outcomes.map((o) => ({
+      id: `span-${o}`,
+      name: o,
+      type: 'bar',
+      stack: 'span',
+      barMinHeight: 4,
+      barWidth: '55%',
+      itemStyle: { color: OUTCOME_COLOURS[o] },
+      data: steps.map((s) => (s.outcome === o && s.start !== undefined && s.end !== undefined ? bar(s) : '-')),
+    })),
+    {
+      id: 'shard-done',
+      name: 'shard computed',
+      type: 'scatter',
+      symbol: 'circle',
+      symbolSize: 7,
+      itemStyle: { color: '#222' },
+      data: done,
+    },
+    {
+      id: 'shard-resumed',
+      name: 'shard resumed',
+      type: 'scatter',
+      symbol: 'diamond',
+      symbolSize: 10,
+      itemStyle: { color: OUTCOME_COLOURS.resumed },
+      data: resumed,
+    },
     { id: 'attempt', name: 'attempt', type: 'scatter', symbol: 'pin', symbolSize: 16, itemStyle: { color: '#0077bb' }, data: attempts },
-    { id: 'preempted', name: 'preempted', type: 'scatter', symbol: 'triangle', symbolSize: 12, itemStyle: { color: OUTCOME_COLOURS.failed }, data: preempted },
+    {
+      id: 'preempted',
+      name: 'preempted',
+      type: 'scatter',
+      symbol: 'triangle',
+      symbolSize: 12,
+      itemStyle: { color: OUTCOME_COLOURS.failed },
+      data: preempted,
+    },
   ];
   return {
     id: 'timeline',
@@ -64,7 +135,16 @@ function timeline(model: ReportModel): ChartSpec {
     option: {
       ...base,
       tooltip: tipTooltip,
-      legend: { top: 0, data: [...outcomes, 'shard computed', 'shard resumed', ...(attempts.length ? ['attempt'] : []), ...(preempted.length ? ['preempted'] : [])] },
+      legend: {
+        top: 0,
+        data: [
+          ...outcomes,
+          'shard computed',
+          'shard resumed',
+          ...(attempts.length ? ['attempt'] : []),
+          ...(preempted.length ? ['preempted'] : []),
+        ],
+      },
       xAxis: { type: 'value', name: 'seconds since the run started', nameLocation: 'middle', nameGap: 28, min: 0 },
       yAxis: { type: 'category', data: categories, inverse: true },
       series,
@@ -77,13 +157,27 @@ function rates(model: ReportModel): ChartSpec[] {
   return counters.map((counter) => {
     const series = model.steps
       .filter((s) => (s.rates[counter]?.length ?? 0) > 0)
-      .map((s) => ({ id: s.step, name: s.step, type: 'line', showSymbol: true, symbolSize: 5, data: s.rates[counter]!.map((p) => [round(p.t), round(p.perSecond, 1)]) }));
+      .map((s) => ({
+        id: s.step,
+        name: s.step,
+        type: 'line',
+        showSymbol: true,
+        symbolSize: 5,
+        data: s.rates[counter]!.map((p) => [round(p.t), round(p.perSecond, 1)]),
+      }));
     return {
       id: `rate-${counter}`,
       title: `${counter}/s over time (since each step started)`,
       points: series.reduce((n, s) => n + s.data.length, 0),
       height: 280,
-      option: { ...base, tooltip: { trigger: 'axis' }, legend: { top: 0 }, xAxis: { type: 'value', name: 'seconds', nameLocation: 'middle', nameGap: 28 }, yAxis: { type: 'value', name: `${counter}/s` }, series },
+      option: {
+        ...base,
+        tooltip: { trigger: 'axis' },
+        legend: { top: 0 },
+        xAxis: { type: 'value', name: 'seconds', nameLocation: 'middle', nameGap: 28 },
+        yAxis: { type: 'value', name: `${counter}/s` },
+        series,
+      },
     };
   });
 }
@@ -109,7 +203,19 @@ function resources(model: ReportModel): ChartSpec[] {
           { type: 'value', name: 'CPU % of a core', splitLine: { show: false } },
         ],
         series: [
-          { id: 'rss', name: 'RSS MiB', type: 'line', showSymbol: false, data: mib, markArea: { silent: true, itemStyle: { color: 'rgba(68,119,170,0.06)' }, label: { fontSize: 10 }, data: steps.map((s) => [{ name: s.step, xAxis: round(s.start!) }, { xAxis: round(s.end!) }]) } },
+          {
+            id: 'rss',
+            name: 'RSS MiB',
+            type: 'line',
+            showSymbol: false,
+            data: mib,
+            markArea: {
+              silent: true,
+              itemStyle: { color: 'rgba(68,119,170,0.06)' },
+              label: { fontSize: 10 },
+              data: steps.map((s) => [{ name: s.step, xAxis: round(s.start!) }, { xAxis: round(s.end!) }]),
+            },
+          },
           { id: 'cpu', name: 'CPU %', type: 'line', yAxisIndex: 1, showSymbol: false, data: cpu },
         ],
       },
@@ -127,14 +233,28 @@ function training(model: ReportModel): ChartSpec[] {
     }
     return [...byMetric].map(([metric, points]) => {
       const names = [...new Set(points.map((p) => p.name))];
-      const series = names.map((name) => ({ id: name, name: name.slice(metric.length + 1) || metric, type: 'line', showSymbol: true, symbolSize: 5, data: points.filter((p) => p.name === name).map((p) => [p.x, Number(p.value.toPrecision(6))]) }));
+      const series = names.map((name) => ({
+        id: name,
+        name: name.slice(metric.length + 1) || metric,
+        type: 'line',
+        showSymbol: true,
+        symbolSize: 5,
+        data: points.filter((p) => p.name === name).map((p) => [p.x, Number(p.value.toPrecision(6))]),
+      }));
       const axis = [...new Set(points.map((p) => p.axis))].join(' / ');
       return {
         id: `metric-${s.step}-${metric}`,
         title: `${s.step}: ${metric}`,
         points: points.length,
         height: 300,
-        option: { ...base, tooltip: { trigger: 'axis' }, legend: { top: 0, type: 'scroll' }, xAxis: { type: 'value', name: axis, nameLocation: 'middle', nameGap: 28, minInterval: 1 }, yAxis: { type: 'value', name: metric, scale: true }, series },
+        option: {
+          ...base,
+          tooltip: { trigger: 'axis' },
+          legend: { top: 0, type: 'scroll' },
+          xAxis: { type: 'value', name: axis, nameLocation: 'middle', nameGap: 28, minInterval: 1 },
+          yAxis: { type: 'value', name: metric, scale: true },
+          series,
+        },
       };
     });
   });
@@ -145,10 +265,14 @@ function map(model: ReportModel): ChartSpec[] {
   if (m === undefined) return [];
   const counts = new Map<string, number>();
   for (const p of m.points) if (p.taxon !== null) counts.set(p.taxon, (counts.get(p.taxon) ?? 0) + 1);
-  const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, MAP_TAXA).map(([t]) => t);
+  const top = [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, MAP_TAXA)
+    .map(([t]) => t);
   const group = (taxon: string | null): string => (taxon === null ? 'unlabelled' : top.includes(taxon) ? taxon : 'other');
   const groups = [...top, 'other', 'unlabelled'].filter((g) => m.points.some((p) => group(p.taxon) === g));
-  const colour = (g: string): string => (g === 'other' ? '#999999' : g === 'unlabelled' ? '#cccccc' : PALETTE[top.indexOf(g) % PALETTE.length]!);
+  const colour = (g: string): string =>
+    g === 'other' ? '#999999' : g === 'unlabelled' ? '#cccccc' : PALETTE[top.indexOf(g) % PALETTE.length]!;
   const series = groups.map((g) => ({
     id: `taxon-${g}`,
     name: g,
@@ -175,7 +299,13 @@ function map(model: ReportModel): ChartSpec[] {
         grid: { left: 60, right: 200, top: 30, bottom: 50 },
         tooltip: tipTooltip,
         legend: { type: 'scroll', orient: 'vertical', right: 0, top: 20, bottom: 20 },
-        xAxis: { type: 'value', name: `PC1 (${pct(m.explainedVariance[0])} of variance)`, nameLocation: 'middle', nameGap: 28, scale: true },
+        xAxis: {
+          type: 'value',
+          name: `PC1 (${pct(m.explainedVariance[0])} of variance)`,
+          nameLocation: 'middle',
+          nameGap: 28,
+          scale: true,
+        },
         yAxis: { type: 'value', name: `PC2 (${pct(m.explainedVariance[1])})`, nameLocation: 'middle', nameGap: 45, scale: true },
         series,
       },
@@ -185,7 +315,10 @@ function map(model: ReportModel): ChartSpec[] {
 
 function graph(model: ReportModel): ChartSpec {
   const { nodes, edges } = model.graph;
-  const placed = layerGraph(nodes.map((n) => n.id), edges);
+  const placed = layerGraph(
+    nodes.map((n) => n.id),
+    edges,
+  );
   const rows = Math.max(1, ...placed.map((p) => p.row + 1));
   const columns = Math.max(1, ...placed.map((p) => p.column + 1));
   // On a hidden cartesian grid with fixed ranges: a view coordinate system (layout 'none') cannot
@@ -201,7 +334,16 @@ function graph(model: ReportModel): ChartSpec {
       tooltip: tipTooltip,
       grid: { left: 20, right: 20, top: 20, bottom: 20 },
       xAxis: { type: 'value', min: -0.5, max: columns - 0.5, axisLine: hidden, axisTick: hidden, axisLabel: hidden, splitLine: hidden },
-      yAxis: { type: 'value', min: -0.5, max: rows - 0.5, inverse: true, axisLine: hidden, axisTick: hidden, axisLabel: hidden, splitLine: hidden },
+      yAxis: {
+        type: 'value',
+        min: -0.5,
+        max: rows - 0.5,
+        inverse: true,
+        axisLine: hidden,
+        axisTick: hidden,
+        axisLabel: hidden,
+        splitLine: hidden,
+      },
       series: [
         {
           id: 'steps',
@@ -216,9 +358,19 @@ function graph(model: ReportModel): ChartSpec {
           lineStyle: { color: '#888', width: 1.5, curveness: 0.15 },
           data: nodes.map((n) => {
             const at = placed.find((p) => p.id === n.id)!;
-            return { name: n.id, value: [at.column, at.row], itemStyle: { color: OUTCOME_COLOURS[n.outcome] }, tip: `<b>${escapeHtml(n.id)}</b><br>${escapeHtml(n.uses)}<br>${n.outcome}` };
+            return {
+              name: n.id,
+              value: [at.column, at.row],
+              itemStyle: { color: OUTCOME_COLOURS[n.outcome] },
+              tip: `<b>${escapeHtml(n.id)}</b><br>${escapeHtml(n.uses)}<br>${n.outcome}`,
+            };
           }),
-          links: edges.map((e) => ({ source: e.from, target: e.to, value: e.port ?? '', tip: `${escapeHtml(e.from)} → ${escapeHtml(e.to)}${e.port ? ` (${escapeHtml(e.port)})` : ''}` })),
+          links: edges.map((e) => ({
+            source: e.from,
+            target: e.to,
+            value: e.port ?? '',
+            tip: `${escapeHtml(e.from)} → ${escapeHtml(e.to)}${e.port ? ` (${escapeHtml(e.port)})` : ''}`,
+          })),
         },
       ],
     },

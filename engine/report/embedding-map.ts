@@ -30,9 +30,27 @@ export function embeddingMap(input: EmbeddingMapInput): EmbeddingMap {
   const points = rows.map((row, i): MapPoint => {
     const facts = input.lineage.get(row.id);
     const lineage = facts ? input.levels.map((l) => facts.levels[l] ?? '?').join(' › ') : '(no lineage)';
-    return { id: row.id, x: coordinates.xy[i]![0], y: coordinates.xy[i]![1], taxon: facts?.levels[input.level] ?? null, lineage, novel: facts?.novel ?? false };
+    return {
+      id: row.id,
+      x: coordinates.xy[i]![0],
+      y: coordinates.xy[i]![1],
+      taxon: facts?.levels[input.level] ?? null,
+      lineage,
+      novel: facts?.novel ?? false,
+    };
   });
-  return { step: input.step, method: 'pca', level: input.level, total: input.total, sampled: rows.length, limit: input.limit, dim, ...(dim > SKETCH_DIMENSIONS ? { sketchedTo: SKETCH_DIMENSIONS } : {}), explainedVariance: coordinates.explained, points };
+  return {
+    step: input.step,
+    method: 'pca',
+    level: input.level,
+    total: input.total,
+    sampled: rows.length,
+    limit: input.limit,
+    dim,
+    ...(dim > SKETCH_DIMENSIONS ? { sketchedTo: SKETCH_DIMENSIONS } : {}),
+    explainedVariance: coordinates.explained,
+    points,
+  };
 }
 
 function round(value: number): number {
@@ -43,7 +61,14 @@ function project(rows: readonly SampledVector[]): { xy: [number, number][]; expl
   // PCA needs at least two distinct vectors; fewer put every point at the origin.
   if (rows.length < 3) return { xy: rows.map(() => [0, 0]), explained: [0, 0] };
   const width = rows[0]!.vector.length;
-  const data = width > SKETCH_DIMENSIONS ? sketchVectors(rows.map((r) => r.vector), width, SKETCH_DIMENSIONS) : rows.map((r) => Array.from(r.vector));
+  const data =
+    width > SKETCH_DIMENSIONS
+      ? sketchVectors(
+          rows.map((r) => r.vector),
+          width,
+          SKETCH_DIMENSIONS,
+        )
+      : rows.map((r) => Array.from(r.vector));
   // A 1-dimensional embedding has one component; the map then spreads its points along x alone.
   const components = Math.min(2, data[0]!.length);
   const pca = new PCA(data, { method: 'covarianceMatrix', center: true, scale: false });

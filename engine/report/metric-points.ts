@@ -24,7 +24,10 @@ export function metricPoints(columns: readonly MetricsColumn[]): MetricPoint[] {
     metric.values.forEach((value, row) => {
       const at = x.values[row];
       if (typeof value !== 'number' || !Number.isFinite(value) || typeof at !== 'number') return;
-      const qualifier = qualifiers.map((q) => q.values[row] ?? '').filter((v) => v !== '').join(' ');
+      const qualifier = qualifiers
+        .map((q) => q.values[row] ?? '')
+        .filter((v) => v !== '')
+        .join(' ');
       const name = qualifier === '' ? metric.name : `${metric.name}/${qualifier}`;
       const list = series.get(name) ?? [];
       list.push({ axis: x.name, x: at, name, value });
@@ -38,7 +41,8 @@ export function metricPoints(columns: readonly MetricsColumn[]): MetricPoint[] {
 function collapseEqual(metric: string, series: MetricPoint[][]): MetricPoint[] {
   const [first, ...rest] = series;
   if (first === undefined) return [];
-  const same = (a: MetricPoint[]): boolean => a.length === first.length && a.every((p, i) => p.x === first[i]!.x && p.value === first[i]!.value);
+  const same = (a: MetricPoint[]): boolean =>
+    a.length === first.length && a.every((p, i) => p.x === first[i]!.x && p.value === first[i]!.value);
   if (rest.length === 0 || !rest.every(same)) return series.flat();
   return first.map((p) => ({ ...p, name: metric }));
 }

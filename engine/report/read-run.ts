@@ -42,7 +42,11 @@ export function findRun(runs: readonly string[], wanted: string | undefined): Re
   if (wanted === undefined) return ok(runs[runs.length - 1]!);
   const matches = runs.filter((r) => r.startsWith(wanted));
   if (matches.length === 1) return ok(matches[0]!);
-  return fail(matches.length === 0 ? `no run ${wanted} (\`strand runs\` lists them)` : `${wanted} matches ${matches.length} runs: ${matches.join(', ')}`);
+  return fail(
+    matches.length === 0
+      ? `no run ${wanted} (\`strand runs\` lists them)`
+      : `${wanted} matches ${matches.length} runs: ${matches.join(', ')}`,
+  );
 }
 
 export async function readRun(state: StrandState, options: ReadRunOptions): Promise<Result<RunFacts, string>> {
@@ -52,7 +56,10 @@ export async function readRun(state: StrandState, options: ReadRunOptions): Prom
   const runId = found.value;
   const events = readJournal(journalPath(state.layout.runs, runId));
   if (!events.some((e) => e.kind === 'run-started')) return fail(`the journal of run ${runId} is empty`);
-  const earlier = runs.slice(0, runs.indexOf(runId)).slice(-EARLIER_RUNS).map((id) => ({ runId: id, events: readJournal(journalPath(state.layout.runs, id)) }));
+  const earlier = runs
+    .slice(0, runs.indexOf(runId))
+    .slice(-EARLIER_RUNS)
+    .map((id) => ({ runId: id, events: readJournal(journalPath(state.layout.runs, id)) }));
   const outputs = outputsOf(events, state);
   const notes: string[] = [];
 
@@ -86,7 +93,13 @@ function* tablesOf(state: StrandState, manifest: ArtifactManifest): Generator<Ta
 
 function metricsColumns(table: Table): MetricsColumn[] {
   return table.schema.fields.map((field) => {
-    const type = arrow.DataType.isUtf8(field.type) ? 'text' : arrow.DataType.isInt(field.type) ? 'integer' : arrow.DataType.isFloat(field.type) ? 'float' : 'other';
+    const type = arrow.DataType.isUtf8(field.type)
+      ? 'text'
+      : arrow.DataType.isInt(field.type)
+        ? 'integer'
+        : arrow.DataType.isFloat(field.type)
+          ? 'float'
+          : 'other';
     // Iterated rather than toArray(): a numeric column's typed array turns nulls into zeros.
     const values = type === 'other' ? [] : [...(table.getChild(field.name)! as Iterable<string | number | bigint | null>)];
     return { name: field.name, type, values: values.map((v) => (typeof v === 'bigint' ? Number(v) : v)) };
@@ -94,10 +107,16 @@ function metricsColumns(table: Table): MetricsColumn[] {
 }
 
 function readMap(state: StrandState, outputs: readonly Output[], options: ReadRunOptions, notes: string[]): EmbeddingMap | undefined {
-  const candidates = outputs.filter((o) => o.manifest.type === 'embeddings' && (options.embeddingsStep === undefined || o.step === options.embeddingsStep));
+  const candidates = outputs.filter(
+    (o) => o.manifest.type === 'embeddings' && (options.embeddingsStep === undefined || o.step === options.embeddingsStep),
+  );
   const chosen = candidates[candidates.length - 1];
   if (chosen === undefined) {
-    notes.push(options.embeddingsStep === undefined ? 'no embeddings output in this run: no map' : `step ${options.embeddingsStep} has no embeddings output in this run: no map`);
+    notes.push(
+      options.embeddingsStep === undefined
+        ? 'no embeddings output in this run: no map'
+        : `step ${options.embeddingsStep} has no embeddings output in this run: no map`,
+    );
     return undefined;
   }
   const sample = new EmbeddingSample(options.limit);
@@ -109,7 +128,15 @@ function readMap(state: StrandState, outputs: readonly Output[], options: ReadRu
   const rows = sample.rows();
   const lineage = readLineage(state, outputs, new Set(rows.map((r) => r.id)));
   if (lineage.size === 0) notes.push('no sequences output with lineage columns: the map is not coloured');
-  return embeddingMap({ step: chosen.step, rows, total: sample.total, limit: options.limit, level: options.level, levels: LEVELS, lineage });
+  return embeddingMap({
+    step: chosen.step,
+    rows,
+    total: sample.total,
+    limit: options.limit,
+    level: options.level,
+    levels: LEVELS,
+    lineage,
+  });
 }
 
 /**

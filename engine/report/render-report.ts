@@ -38,7 +38,12 @@ function outcomeBadge(outcome: StepOutcome): string {
   return badge(outcome, OUTCOME_COLOURS[outcome]);
 }
 
-const RUN_COLOURS: Record<RunOutcome, string> = { ok: '#228833', failed: OUTCOME_COLOURS.failed, interrupted: OUTCOME_COLOURS.interrupted, killed: OUTCOME_COLOURS.killed };
+const RUN_COLOURS: Record<RunOutcome, string> = {
+  ok: '#228833',
+  failed: OUTCOME_COLOURS.failed,
+  interrupted: OUTCOME_COLOURS.interrupted,
+  killed: OUTCOME_COLOURS.killed,
+};
 
 function seconds(ms: number | undefined): string {
   return ms === undefined ? '—' : ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
@@ -66,8 +71,10 @@ function stepRow(s: StepReport): string {
       : s.outcome === 'cached'
         ? 'cached: nothing changed'
         : s.reasons.map(escapeHtml).join('<br>');
-  const shards = s.resumed.length > 0 ? `${s.done.length} computed, ${s.resumed.length} resumed` : s.done.length > 0 ? `${s.done.length} computed` : '—';
-  const attempts = s.attempts.length > 0 ? `<br>${s.attempts.length} attempt${s.attempts.length === 1 ? '' : 's'}, ${s.preemptions.length} preempted` : '';
+  const shards =
+    s.resumed.length > 0 ? `${s.done.length} computed, ${s.resumed.length} resumed` : s.done.length > 0 ? `${s.done.length} computed` : '—';
+  const attempts =
+    s.attempts.length > 0 ? `<br>${s.attempts.length} attempt${s.attempts.length === 1 ? '' : 's'}, ${s.preemptions.length} preempted` : '';
   return `<tr data-step="${escapeHtml(s.step)}" data-outcome="${s.outcome}">
 <td><b>${escapeHtml(s.step)}</b><br><code>${escapeHtml(s.uses)}</code></td><td>${outcomeBadge(s.outcome)}</td><td>${escapeHtml(s.device.label)}${attempts}</td>
 <td class="num">${seconds(s.durationMs)}</td><td class="num">${s.rows || '—'}</td><td class="num">${shards}</td>
@@ -77,12 +84,22 @@ function stepRow(s: StepReport): string {
 }
 
 function history(model: ReportModel): string {
-  const failures = model.steps.filter((s) => s.failure).map((s) => `<div class="banner failure" data-failure="${escapeHtml(s.step)}"><b>${escapeHtml(s.step)} failed</b>: ${escapeHtml(s.failure!.message)}${s.failure!.hint ? `<br>hint: ${escapeHtml(s.failure!.hint)}` : ''}</div>`);
+  const failures = model.steps
+    .filter((s) => s.failure)
+    .map(
+      (s) =>
+        `<div class="banner failure" data-failure="${escapeHtml(s.step)}"><b>${escapeHtml(s.step)} failed</b>: ${escapeHtml(s.failure!.message)}${s.failure!.hint ? `<br>hint: ${escapeHtml(s.failure!.hint)}` : ''}</div>`,
+    );
   const resumes = model.steps
     .filter((s) => s.resumed.length > 0)
     .map((s) => {
       const prior = model.history.filter((h) => h.step === s.step);
-      const from = prior.map((p) => `run <code>${escapeHtml(p.runId)}</code> ${p.outcome}${p.message ? `: ${escapeHtml(p.message)}` : ''} (${p.completed.length} unit${p.completed.length === 1 ? '' : 's'} completed there)`).join('; ');
+      const from = prior
+        .map(
+          (p) =>
+            `run <code>${escapeHtml(p.runId)}</code> ${p.outcome}${p.message ? `: ${escapeHtml(p.message)}` : ''} (${p.completed.length} unit${p.completed.length === 1 ? '' : 's'} completed there)`,
+        )
+        .join('; ');
       return `<div class="banner resume" data-resumed="${escapeHtml(s.step)}"><b>${escapeHtml(s.step)} resumed</b>${from ? ` from ${from}` : ''}.<br>Not recomputed (${s.resumed.length}): <span class="units">${s.resumed.map((u) => escapeHtml(u.unit)).join(', ')}</span><br>Computed in this run (${s.done.length}): <span class="units">${s.done.map((u) => escapeHtml(u.unit)).join(', ') || 'none'}</span></div>`;
     });
   return [...failures, ...resumes].join('\n');

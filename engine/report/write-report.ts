@@ -28,7 +28,10 @@ export function defaultReportPath(runId: string): string {
   return join('out', 'reports', `${runId}.html`);
 }
 
-export async function writeReport(state: StrandState, options: ReadRunOptions & { path?: string }): Promise<Result<{ path: string; model: ReportModel; bytes: number }, string>> {
+export async function writeReport(
+  state: StrandState,
+  options: ReadRunOptions & { path?: string },
+): Promise<Result<{ path: string; model: ReportModel; bytes: number }, string>> {
   const facts = await readRun(state, options);
   if (!facts.ok) return facts;
   const model = buildReportModel(facts.value);

@@ -15,7 +15,9 @@ export function holdState(state: StrandState, command: string, now: Date): Resul
   const lock = acquireStateLock(state.layout.lock, command, now);
   if (!lock.acquired) {
     const h = lock.holder;
-    return fail(`error: state directory ${state.layout.root} is in use by pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt})\nhint: wait for that run to finish, stop it, or use another --state-dir`);
+    return fail(
+      `error: state directory ${state.layout.root} is in use by pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt})\nhint: wait for that run to finish, stop it, or use another --state-dir`,
+    );
   }
   const held: HeldState = { state, release: lock.release };
   if (lock.recovered) held.note = `note: recovered a lock left by pid ${lock.recovered.pid} (no longer running)`;

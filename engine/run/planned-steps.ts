@@ -16,7 +16,12 @@ export function plannedSteps(workflow: Workflow, plans: ReadonlyMap<string, Step
       uses: step.uses,
       upstream: [...wired, ...ordering],
       device: placement
-        ? { label: placement.label, kind: placement.kind, chips: placement.chips, pricePerHour: placement.spot ? placement.pricePerHour.spot : placement.pricePerHour.onDemand }
+        ? {
+            label: placement.label,
+            kind: placement.kind,
+            chips: placement.chips,
+            pricePerHour: placement.spot ? placement.pricePerHour.spot : placement.pricePerHour.onDemand,
+          }
         : { label: 'local cpu', kind: 'cpu', chips: 1, pricePerHour: 0 },
       ...(estimate
         ? {

@@ -21,7 +21,12 @@ export function readProcessResources(): ResourceReading {
 export function resourceSample(previous: ResourceReading, current: ResourceReading): RunEvent {
   const wallMicros = (current.atMs - previous.atMs) * 1000;
   const cpuPercent = wallMicros > 0 ? (100 * (current.cpuMicros - previous.cpuMicros)) / wallMicros : 0;
-  return { kind: 'resource-sample', rssBytes: current.rssBytes, cpuPercent: Math.round(cpuPercent * 10) / 10, time: new Date(current.atMs).toISOString() };
+  return {
+    kind: 'resource-sample',
+    rssBytes: current.rssBytes,
+    cpuPercent: Math.round(cpuPercent * 10) / 10,
+    time: new Date(current.atMs).toISOString(),
+  };
 }
 
 export interface ResourceSampler {
@@ -34,7 +39,11 @@ export interface ResourceSampler {
 /** Events a sample is taken right before, so even a step shorter than the interval has one at each end. */
 const BOUNDARIES = new Set<RunEvent['kind']>(['step-started', 'step-finished', 'step-failed', 'step-interrupted', 'run-finished']);
 
-export function startResourceSampler(emit: EmitRunEvent, intervalMs: number, read: () => ResourceReading = readProcessResources): ResourceSampler {
+export function startResourceSampler(
+  emit: EmitRunEvent,
+  intervalMs: number,
+  read: () => ResourceReading = readProcessResources,
+): ResourceSampler {
   let previous = read();
   const sample = (): void => {
     const current = read();

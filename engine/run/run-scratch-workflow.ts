@@ -39,8 +39,7 @@ export interface ScratchOptions {
 }
 
 export type ScratchFailure =
-  | { kind: 'invalid-workflow'; diagnostics: Diagnostic[] }
-  | { kind: 'step-failed'; step: string; message: string; hint?: string };
+  { kind: 'invalid-workflow'; diagnostics: Diagnostic[] } | { kind: 'step-failed'; step: string; message: string; hint?: string };
 
 /** An output artifact of a step of the finished run. */
 export type ScratchOutput = (step: string, port: string) => InputArtifact;
@@ -54,7 +53,8 @@ export async function runScratchWorkflow<T>(
   const parsed = parseYamlSource(`<${workflow.name}>`, JSON.stringify({ version: 1, name: workflow.name, steps: workflow.steps }));
   const source = parsed.source;
   const checked = source && checkWorkflow({ source, plugins: new Map(options.plugins.map((p) => [p.id, p])) });
-  if (source === undefined || checked?.workflow === undefined) return fail({ kind: 'invalid-workflow', diagnostics: checked?.diagnostics ?? parsed.diagnostics });
+  if (source === undefined || checked?.workflow === undefined)
+    return fail({ kind: 'invalid-workflow', diagnostics: checked?.diagnostics ?? parsed.diagnostics });
   const listed = options.objects === undefined ? undefined : await listGcsObjects(checked.workflow, source, options.objects);
   if (listed?.ok === false) return fail({ kind: 'invalid-workflow', diagnostics: listed.error });
   const dir = mkdtempSync(join(tmpdir(), 'strand-scratch-'));
@@ -69,7 +69,13 @@ export async function runScratchWorkflow<T>(
       state,
       emit: (event) => {
         if (event.kind === 'step-finished' || event.kind === 'step-cached') keys.set(event.step, event.key as Sha256Hex);
-        if (event.kind === 'step-failed') failure ??= { kind: 'step-failed', step: event.step, message: event.message, ...(event.hint !== undefined ? { hint: event.hint } : {}) };
+        if (event.kind === 'step-failed')
+          failure ??= {
+            kind: 'step-failed',
+            step: event.step,
+            message: event.message,
+            ...(event.hint !== undefined ? { hint: event.hint } : {}),
+          };
       },
       signal: new AbortController().signal,
       jobs: 1,

@@ -46,7 +46,14 @@ export async function runWorkflow(options: RunOptions): Promise<RunStatus> {
   const { workflow, state, emit, signal, now } = options;
   const time = (): string => now().toISOString();
   const started = now().getTime();
-  emit({ kind: 'run-started', runId: options.runId, workflow: workflow.name, file: workflow.file, steps: workflow.steps.map((s) => s.id), time: time() });
+  emit({
+    kind: 'run-started',
+    runId: options.runId,
+    workflow: workflow.name,
+    file: workflow.file,
+    steps: workflow.steps.map((s) => s.id),
+    time: time(),
+  });
 
   const outcomes = new Map<string, StepOutcome>();
   const running = new Map<string, Promise<void>>();
@@ -54,7 +61,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunStatus> {
   const pending = [...workflow.steps];
 
   while (pending.length > 0 || running.size > 0) {
-    for (let i = 0; i < pending.length && running.size < options.jobs && !stopLaunching && !signal.aborted; ) {
+    for (let i = 0; i < pending.length && running.size < options.jobs && !stopLaunching && !signal.aborted;) {
       const step = pending[i]!;
       const deps = dependenciesOf(step);
       const blocker = deps.find((d) => {
@@ -95,7 +102,11 @@ export async function runWorkflow(options: RunOptions): Promise<RunStatus> {
   }
   state.files.save();
   const statuses = [...outcomes.values()].map((o) => o.status);
-  const status: RunStatus = statuses.includes('failed') ? 'failed' : signal.aborted || statuses.includes('interrupted') ? 'interrupted' : 'ok';
+  const status: RunStatus = statuses.includes('failed')
+    ? 'failed'
+    : signal.aborted || statuses.includes('interrupted')
+      ? 'interrupted'
+      : 'ok';
   emit({ kind: 'run-finished', status, durationMs: now().getTime() - started, time: time() });
   return status;
 }
@@ -144,7 +155,18 @@ async function executeStep(
     if (remote) {
       ({ summary, meta } = await options.remote!.execute(step, { key, inputs: inputs.known, checkpoints, signal: options.signal }));
     } else {
-      const handle = createStepContext({ step, io: localStepIo(state.objects, checkpoints, inputs.known), signal: options.signal, workdir: state.workdir, workers, data: createDataAccess(state.workdir, state.listing), ...(options.placements?.has(step.id) ? { placement: options.placements.get(step.id)! } : {}), fileDigest: (path) => state.files.digest(path), emit, now });
+      const handle = createStepContext({
+        step,
+        io: localStepIo(state.objects, checkpoints, inputs.known),
+        signal: options.signal,
+        workdir: state.workdir,
+        workers,
+        data: createDataAccess(state.workdir, state.listing),
+        ...(options.placements?.has(step.id) ? { placement: options.placements.get(step.id)! } : {}),
+        fileDigest: (path) => state.files.digest(path),
+        emit,
+        now,
+      });
       summary = (await step.plugin.run(handle.context)) ?? {};
       meta = handle.meta;
       external.push(...handle.external);
@@ -162,10 +184,30 @@ async function executeStep(
       return { path, digest };
     });
     const durationMs = now().getTime() - began;
-    const record: StepRecord = { schema: 1, key, fingerprint, outputs, external: externalDigests, summary, workflow: workflow.name, step: step.id, durationMs, finishedAt: time() };
+    const record: StepRecord = {
+      schema: 1,
+      key,
+      fingerprint,
+      outputs,
+      external: externalDigests,
+      summary,
+      workflow: workflow.name,
+      step: step.id,
+      durationMs,
+      finishedAt: time(),
+    };
     state.commitRecord(record);
     checkpoints.remove();
-    emit({ kind: 'step-finished', step: step.id, key, durationMs, summary, outputs: Object.keys(outputs), external: externalDigests.map((e) => e.path), time: time() });
+    emit({
+      kind: 'step-finished',
+      step: step.id,
+      key,
+      durationMs,
+      summary,
+      outputs: Object.keys(outputs),
+      external: externalDigests.map((e) => e.path),
+      time: time(),
+    });
     return { status: 'done', outputs };
   } catch (error) {
     if (error instanceof StepInterrupted || (options.signal.aborted && (error as Error).name === 'AbortError')) {

@@ -46,7 +46,8 @@ function placementsOf(workflow: Workflow, plans: ReadonlyMap<string, StepPlaceme
   const placements = new Map<string, RunPlacement>();
   for (const step of workflow.steps) {
     const plan = plans.get(step.id);
-    if (plan !== undefined) placements.set(step.id, runPlacement(step, plan, step.placement.on === undefined ? undefined : workflow.devices[step.placement.on]));
+    if (plan !== undefined)
+      placements.set(step.id, runPlacement(step, plan, step.placement.on === undefined ? undefined : workflow.devices[step.placement.on]));
   }
   return placements;
 }
@@ -72,14 +73,37 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
     const sampler = startResourceSampler((event) => sink.onEvent(event), RESOURCE_SAMPLE_MS);
     const emit: EmitRunEvent = sampler.emit;
     const execute: RemoteExecutor = async (step, unit) => {
-      const [{ runRemoteStep }, { cloudServices }] = await Promise.all([import('../cloud/run-remote-step.js'), import('../cloud/remote-services.js')]);
+      const [{ runRemoteStep }, { cloudServices }] = await Promise.all([
+        import('../cloud/run-remote-step.js'),
+        import('../cloud/remote-services.js'),
+      ]);
       const target = remote.get(step.id)!;
-      return runRemoteStep({ step, ...unit, workflowName: workflow.name, target, objects: state.objects, workdir: state.workdir, listing: state.listing, services: cloudServices(target, cloudSettings(env), now), emit });
+      return runRemoteStep({
+        step,
+        ...unit,
+        workflowName: workflow.name,
+        target,
+        objects: state.objects,
+        workdir: state.workdir,
+        listing: state.listing,
+        services: cloudServices(target, cloudSettings(env), now),
+        emit,
+      });
     };
     const signal = AbortSignal.any([options.signal, journalStop.signal]);
     emit(plannedSteps(workflow, options.plans, now().toISOString()));
     try {
-      status = await runWorkflow({ workflow, state, emit, signal, jobs: options.jobs, now, runId, remote: { steps: new Set(remote.keys()), execute }, placements: placementsOf(workflow, options.plans) });
+      status = await runWorkflow({
+        workflow,
+        state,
+        emit,
+        signal,
+        jobs: options.jobs,
+        now,
+        runId,
+        remote: { steps: new Set(remote.keys()), execute },
+        placements: placementsOf(workflow, options.plans),
+      });
     } finally {
       sampler.stop();
     }
@@ -92,6 +116,9 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
   } finally {
     await opened.close();
   }
-  if (journalError !== undefined) return fail(`error: cannot write the run journal in ${state.layout.runs}: ${journalError.message}\nhint: free space (or use another --state-dir), then run again: completed work is kept`);
+  if (journalError !== undefined)
+    return fail(
+      `error: cannot write the run journal in ${state.layout.runs}: ${journalError.message}\nhint: free space (or use another --state-dir), then run again: completed work is kept`,
+    );
   return reportError === undefined ? ok(status) : fail(reportError);
 }

@@ -79,7 +79,11 @@ export function localStepIo(objects: ObjectStore, checkpoints: CheckpointLog, in
 }
 
 /** Reads an artifact's shards as Arrow tables, through `readObject` (which verifies each digest). */
-export function artifactReader(name: string, manifest: ArtifactManifest, readObject: (digest: Sha256Hex) => Promise<Uint8Array>): InputArtifact {
+export function artifactReader(
+  name: string,
+  manifest: ArtifactManifest,
+  readObject: (digest: Sha256Hex) => Promise<Uint8Array>,
+): InputArtifact {
   return {
     type: manifest.type,
     meta: manifest.meta,
@@ -117,7 +121,10 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
   const artifact = (port: string, optional: boolean): InputArtifact | undefined => {
     const spec = step.plugin.inputs[port];
     if (spec === undefined) throw new Error(`${step.plugin.id} reads undeclared input "${port}"`);
-    if ((spec.optional === true) !== optional) throw new Error(`${step.plugin.id}: input "${port}" is ${optional ? 'required: read it with ctx.input()' : 'optional: read it with ctx.optionalInput()'}`);
+    if ((spec.optional === true) !== optional)
+      throw new Error(
+        `${step.plugin.id}: input "${port}" is ${optional ? 'required: read it with ctx.input()' : 'optional: read it with ctx.optionalInput()'}`,
+      );
     const manifest = io.manifest(port);
     return manifest === undefined ? undefined : artifactReader(`input ${port}`, manifest, (digest) => io.readObject(digest));
   };
@@ -146,7 +153,8 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     data: parts.data,
     input: (port) => {
       const found = artifact(port, false);
-      if (found === undefined) throw new Error(`${step.plugin.id}: required input "${port}" is not wired (validation should have refused the workflow)`);
+      if (found === undefined)
+        throw new Error(`${step.plugin.id}: required input "${port}" is not wired (validation should have refused the workflow)`);
       return found;
     },
     optionalInput: (port) => artifact(port, true),

@@ -55,7 +55,8 @@ export class StrandState implements PlanFacts {
   inputFileDigest(path: string): Sha256Hex | undefined {
     if (isGcsUri(path)) return this.remoteDigest(path);
     // A model folder (x-strand-format: model) is digested whole: names and contents.
-    if (!hasGlob(path) && statSync(resolve(this.workdir, path), { throwIfNoEntry: false })?.isDirectory()) return this.files.digest(resolve(this.workdir, path));
+    if (!hasGlob(path) && statSync(resolve(this.workdir, path), { throwIfNoEntry: false })?.isDirectory())
+      return this.files.digest(resolve(this.workdir, path));
     const matches = globFiles(path, this.workdir);
     if (matches.length === 0) return undefined;
     if (!hasGlob(path)) return this.files.digest(matches[0]!);

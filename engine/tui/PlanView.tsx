@@ -40,7 +40,9 @@ export function PlanView({ model, width }: { model: PlanModel; width: number }) 
       <Text bold>{fit(`plan: ${model.name} (${model.file})`, width)}</Text>
       {model.rows.map((row, i) => (
         <Text key={row.step} inverse={i === selected}>
-          <Text color={STATUS_COLOR[row.status]}>{i === selected ? '›' : ' '} {row.status.padEnd(8)}</Text>
+          <Text color={STATUS_COLOR[row.status]}>
+            {i === selected ? '›' : ' '} {row.status.padEnd(8)}
+          </Text>
           {fit(`  ${row.step.padEnd(stepWidth)}  ${row.uses.padEnd(usesWidth)}  ${row.placement.padEnd(9)}  ${row.why}`, width - 11)}
           {row.memory ? <MemoryBar used={row.memory.used} limit={row.memory.limit} /> : null}
           {row.estimate ? <Text dimColor>{` ${row.estimate}`}</Text> : null}

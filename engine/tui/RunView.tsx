@@ -17,9 +17,12 @@ const MARK: Record<StepProgress['status'], { text: string; color: string }> = {
 
 function rateText(s: StepProgress): string {
   const values = Object.entries(s.values ?? {}).map(([name, v]) => `${name} ${Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(4)}`);
-  const parts = [...values, ...Object.entries(s.rates)
-    .filter(([unit]) => unit !== 'shards')
-    .map(([unit, rate]) => `${rate >= 100 ? rate.toFixed(0) : rate.toFixed(1)} ${unit}/s`)];
+  const parts = [
+    ...values,
+    ...Object.entries(s.rates)
+      .filter(([unit]) => unit !== 'shards')
+      .map(([unit, rate]) => `${rate >= 100 ? rate.toFixed(0) : rate.toFixed(1)} ${unit}/s`),
+  ];
   if (s.etaSeconds !== undefined) parts.push(`ETA ${Math.ceil(s.etaSeconds)}s`);
   return parts.join('  ');
 }
@@ -36,7 +39,7 @@ function StepLine({ s, width, stepWidth }: { s: StepProgress; width: number; ste
       </Text>
     );
   }
-  const tail = s.status === 'done' && s.durationMs !== undefined ? `${(s.durationMs / 1000).toFixed(1)}s` : s.note ?? '';
+  const tail = s.status === 'done' && s.durationMs !== undefined ? `${(s.durationMs / 1000).toFixed(1)}s` : (s.note ?? '');
   return (
     <Text>
       <Text color={mark.color}>{head}</Text>

@@ -31,18 +31,28 @@ export interface PlanModel {
 function placementFigures(plan: StepPlacementPlan | undefined): Pick<PlanRow, 'memory' | 'estimate'> {
   const e = plan?.estimate;
   if (e === undefined) return plan?.unknown?.length ? { estimate: `no estimate: ${plan.unknown.join(', ')} unknown (model_facts:)` } : {};
-  const cost = e.seconds !== undefined && e.cost ? `${(e.seconds / 3600).toFixed(2)} h, $${e.cost.onDemand.toFixed(2)} / $${e.cost.spot.toFixed(2)} spot` : undefined;
+  const cost =
+    e.seconds !== undefined && e.cost
+      ? `${(e.seconds / 3600).toFixed(2)} h, $${e.cost.onDemand.toFixed(2)} / $${e.cost.spot.toFixed(2)} spot`
+      : undefined;
   const unknown = plan?.unknown?.length ? `${plan.unknown.join(', ')} unknown (model_facts:)` : undefined;
   const source = plan?.preflight ? preflightText(plan.preflight) : undefined;
   const text = [unknown, cost, source].filter((t) => t !== undefined).join('; ');
-  return { ...(e.memory.total !== undefined ? { memory: { used: e.memory.total, limit: e.memory.limit } } : {}), ...(text ? { estimate: text } : {}) };
+  return {
+    ...(e.memory.total !== undefined ? { memory: { used: e.memory.total, limit: e.memory.limit } } : {}),
+    ...(text ? { estimate: text } : {}),
+  };
 }
 
 function show(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-export function planRows(workflow: Workflow, entries: readonly PlanEntry[], plans: ReadonlyMap<string, StepPlacementPlan> = new Map()): PlanModel {
+export function planRows(
+  workflow: Workflow,
+  entries: readonly PlanEntry[],
+  plans: ReadonlyMap<string, StepPlacementPlan> = new Map(),
+): PlanModel {
   const rows = entries.map((entry): PlanRow => {
     const step = workflow.steps.find((s) => s.id === entry.step)!;
     const d = entry.decision;
@@ -67,6 +77,14 @@ export function planRows(workflow: Workflow, entries: readonly PlanEntry[], plan
   });
   const running = rows.filter((r) => r.status === 'will run').length;
   const estimates = [...plans.values()].map((p) => p.estimate).filter((e) => e?.cost !== undefined && e.seconds !== undefined);
-  const cost = estimates.length === 0 ? '' : `; estimated ${(estimates.reduce((n, e) => n + e!.seconds!, 0) / 3600).toFixed(2)} h, $${estimates.reduce((n, e) => n + e!.cost!.onDemand, 0).toFixed(2)} on-demand / $${estimates.reduce((n, e) => n + e!.cost!.spot, 0).toFixed(2)} spot`;
-  return { name: workflow.name, file: workflow.file, rows, totals: `${rows.length} steps: ${running} will run, ${rows.length - running} cached${cost}` };
+  const cost =
+    estimates.length === 0
+      ? ''
+      : `; estimated ${(estimates.reduce((n, e) => n + e!.seconds!, 0) / 3600).toFixed(2)} h, $${estimates.reduce((n, e) => n + e!.cost!.onDemand, 0).toFixed(2)} on-demand / $${estimates.reduce((n, e) => n + e!.cost!.spot, 0).toFixed(2)} spot`;
+  return {
+    name: workflow.name,
+    file: workflow.file,
+    rows,
+    totals: `${rows.length} steps: ${running} will run, ${rows.length - running} cached${cost}`,
+  };
 }

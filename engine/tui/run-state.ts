@@ -42,11 +42,21 @@ export function reduceRun(state: RunState, event: RunEvent): RunState {
   const at = Date.parse(event.time);
   switch (event.kind) {
     case 'run-started':
-      return { workflow: event.workflow, runId: event.runId, steps: event.steps.map((step) => ({ step, status: 'waiting', done: 0, unit: '', rates: {} })), logs: [] };
+      return {
+        workflow: event.workflow,
+        runId: event.runId,
+        steps: event.steps.map((step) => ({ step, status: 'waiting', done: 0, unit: '', rates: {} })),
+        logs: [],
+      };
     case 'step-cached':
       return update(state, event.step, (s) => ({ ...s, status: 'cached' }));
     case 'step-started':
-      return update(state, event.step, (s) => ({ ...s, status: 'running', startedAt: at, note: event.reasons.map(describeReason).join('; ') }));
+      return update(state, event.step, (s) => ({
+        ...s,
+        status: 'running',
+        startedAt: at,
+        note: event.reasons.map(describeReason).join('; '),
+      }));
     case 'step-progress':
       return update(state, event.step, (s) => {
         const seconds = s.startedAt === undefined ? 0 : (at - s.startedAt) / 1000;
@@ -54,12 +64,23 @@ export function reduceRun(state: RunState, event: RunEvent): RunState {
         const rates = seconds > 0 ? Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, v / seconds])) : {};
         const rate = rates[event.unit];
         const eta = event.total !== undefined && rate !== undefined && rate > 0 ? (event.total - event.done) / rate : undefined;
-        return { ...s, done: event.done, unit: event.unit, rates, ...(event.values !== undefined ? { values: event.values } : {}), ...(event.total !== undefined ? { total: event.total } : {}), ...(eta !== undefined ? { etaSeconds: eta } : {}) };
+        return {
+          ...s,
+          done: event.done,
+          unit: event.unit,
+          rates,
+          ...(event.values !== undefined ? { values: event.values } : {}),
+          ...(event.total !== undefined ? { total: event.total } : {}),
+          ...(eta !== undefined ? { etaSeconds: eta } : {}),
+        };
       });
     case 'step-finished':
       return update(state, event.step, (s) => ({ ...s, status: 'done', durationMs: event.durationMs, summary: event.summary }));
     case 'step-failed':
-      return { ...update(state, event.step, (s) => ({ ...s, status: 'failed', note: event.message })), logs: [...state.logs, `${event.step}: ${event.message}${event.hint ? ` (hint: ${event.hint})` : ''}`].slice(-MAX_LOGS) };
+      return {
+        ...update(state, event.step, (s) => ({ ...s, status: 'failed', note: event.message })),
+        logs: [...state.logs, `${event.step}: ${event.message}${event.hint ? ` (hint: ${event.hint})` : ''}`].slice(-MAX_LOGS),
+      };
     case 'step-interrupted':
       return update(state, event.step, (s) => ({ ...s, status: 'interrupted' }));
     case 'step-blocked':

@@ -26,7 +26,13 @@ export interface WatchDeps<W> {
   /** The files to watch for this workflow (the workflow, its inputs, models, plugins, recipes). */
   filesOf(workflow: W | undefined): string[];
   watch(files: string[]): void;
-  report(message: { kind: 'invalid'; diagnostics: Diagnostic[] } | { kind: 'plan'; entries: PlanEntry[] } | { kind: 'stale'; steps: string[] } | { kind: 'change'; file: string }): void;
+  report(
+    message:
+      | { kind: 'invalid'; diagnostics: Diagnostic[] }
+      | { kind: 'plan'; entries: PlanEntry[] }
+      | { kind: 'stale'; steps: string[] }
+      | { kind: 'change'; file: string },
+  ): void;
   setTimer(ms: number, fire: () => void): () => void;
 }
 

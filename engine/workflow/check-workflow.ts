@@ -25,7 +25,18 @@ export interface CheckInput {
   env?: Record<string, string | undefined>;
 }
 
-type RawStep = { uses?: unknown; needs?: unknown; with?: unknown; inputs?: unknown; on?: unknown; mesh?: unknown; batch?: unknown; precision?: unknown; tokens?: unknown; model_facts?: unknown };
+type RawStep = {
+  uses?: unknown;
+  needs?: unknown;
+  with?: unknown;
+  inputs?: unknown;
+  on?: unknown;
+  mesh?: unknown;
+  batch?: unknown;
+  precision?: unknown;
+  tokens?: unknown;
+  model_facts?: unknown;
+};
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -35,7 +46,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function withParamsResolved(root: Record<string, unknown>, values: Record<string, string | number | boolean>): unknown {
   if (!isRecord(root.steps)) return root;
   const steps = Object.fromEntries(
-    Object.entries(root.steps).map(([id, step]) => [id, isRecord(step) && 'with' in step ? { ...step, with: resolveParams(step.with, values) } : step]),
+    Object.entries(root.steps).map(([id, step]) => [
+      id,
+      isRecord(step) && 'with' in step ? { ...step, with: resolveParams(step.with, values) } : step,
+    ]),
   );
   return { ...root, steps };
 }
@@ -76,32 +90,74 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
         const known = [...plugins.keys()].filter((k) => !k.startsWith('.'));
         const suggestion = didYouMean(step.uses, known);
         diagnostics.push(
-          errorAt('unknown-plugin', source.locate(['steps', id, 'uses']), `step "${id}" uses unknown plugin "${step.uses}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `built-in steps: ${known.join(', ')}; a local plugin is a path starting with ./`),
+          errorAt(
+            'unknown-plugin',
+            source.locate(['steps', id, 'uses']),
+            `step "${id}" uses unknown plugin "${step.uses}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+            `built-in steps: ${known.join(', ')}; a local plugin is a path starting with ./`,
+          ),
         );
       }
     }
     if (typeof step.on === 'string' && !(step.on in devices)) {
       const suggestion = didYouMean(step.on, Object.keys(devices));
-      diagnostics.push(errorAt('unknown-device', source.locate(['steps', id, 'on']), `step "${id}" runs on "${step.on}", which is not declared${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `declare it under devices:, e.g. devices: { ${step.on}: { kind: tpu, type: v3-8 } }`));
+      diagnostics.push(
+        errorAt(
+          'unknown-device',
+          source.locate(['steps', id, 'on']),
+          `step "${id}" runs on "${step.on}", which is not declared${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+          `declare it under devices:, e.g. devices: { ${step.on}: { kind: tpu, type: v3-8 } }`,
+        ),
+      );
     }
     (Array.isArray(step.needs) ? step.needs : []).forEach((need, i) => {
       if (typeof need !== 'string') return;
       if (!(need in rawSteps)) {
         const suggestion = didYouMean(need, stepIds);
-        diagnostics.push(errorAt('unknown-step', source.locate(['steps', id, 'needs', i]), `step "${id}" needs "${need}", which is not a step${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `steps in this workflow: ${stepIds.join(', ')}`));
+        diagnostics.push(
+          errorAt(
+            'unknown-step',
+            source.locate(['steps', id, 'needs', i]),
+            `step "${id}" needs "${need}", which is not a step${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+            `steps in this workflow: ${stepIds.join(', ')}`,
+          ),
+        );
       } else addEdge(id, need, ['steps', id, 'needs', i]);
     });
     for (const { path, match } of expressionsIn(step.with, ['steps', id, 'with'])) {
       const location = locateExpression(source, path, match);
       if (match.expression === undefined) {
-        diagnostics.push(errorAt('bad-expression', location, `bad expression ${match.source}`, 'write ${{ params.NAME }}; step outputs are wired with inputs: or needs:'));
+        diagnostics.push(
+          errorAt(
+            'bad-expression',
+            location,
+            `bad expression ${match.source}`,
+            'write ${{ params.NAME }}; step outputs are wired with inputs: or needs:',
+          ),
+        );
       } else if (match.expression.kind === 'recipe-input') {
-        diagnostics.push(errorAt('bad-expression', location, `${match.source} is only meaningful inside a recipe's inputs:`, 'write ${{ params.NAME }}'));
+        diagnostics.push(
+          errorAt('bad-expression', location, `${match.source} is only meaningful inside a recipe's inputs:`, 'write ${{ params.NAME }}'),
+        );
       } else if (match.expression.kind === 'step-output') {
-        diagnostics.push(errorAt('bad-expression', location, `${match.source} cannot be used in with:`, `step outputs are artifacts: wire them under inputs:, e.g. inputs: { PORT: "${match.source}" }`));
+        diagnostics.push(
+          errorAt(
+            'bad-expression',
+            location,
+            `${match.source} cannot be used in with:`,
+            `step outputs are artifacts: wire them under inputs:, e.g. inputs: { PORT: "${match.source}" }`,
+          ),
+        );
       } else if (!Object.hasOwn(paramSpecs, match.expression.name)) {
         const suggestion = didYouMean(match.expression.name, Object.keys(paramSpecs));
-        diagnostics.push(errorAt('unknown-param', location, `unknown param "${match.expression.name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `declare it under params:, e.g. params: { ${match.expression.name}: { type: string } }`));
+        diagnostics.push(
+          errorAt(
+            'unknown-param',
+            location,
+            `unknown param "${match.expression.name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+            `declare it under params:, e.g. params: { ${match.expression.name}: { type: string } }`,
+          ),
+        );
       }
     }
   }

@@ -48,7 +48,12 @@ export function resolveParamValues(
     if (!(name in specs)) {
       const suggestion = didYouMean(name, Object.keys(specs));
       diagnostics.push(
-        errorAt('unknown-param', source.locate(['params'], 'key'), `--param ${name}: the workflow has no param "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `declared params: ${Object.keys(specs).join(', ') || 'none'}`),
+        errorAt(
+          'unknown-param',
+          source.locate(['params'], 'key'),
+          `--param ${name}: the workflow has no param "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+          `declared params: ${Object.keys(specs).join(', ') || 'none'}`,
+        ),
       );
     }
   }
@@ -59,17 +64,34 @@ export function resolveParamValues(
       value = parseAs(spec.type, raw);
       if (value === undefined) {
         const from = overrides[name] !== undefined ? `--param ${name}` : `environment variable ${spec.env}`;
-        diagnostics.push(errorAt('invalid-param-override', source.locate(['params', name], 'key'), `${from}: ${spec.secret ? 'value' : JSON.stringify(raw)} is not a ${spec.type}`, `give ${name} a ${spec.type} value`));
+        diagnostics.push(
+          errorAt(
+            'invalid-param-override',
+            source.locate(['params', name], 'key'),
+            `${from}: ${spec.secret ? 'value' : JSON.stringify(raw)} is not a ${spec.type}`,
+            `give ${name} a ${spec.type} value`,
+          ),
+        );
         continue;
       }
     } else if (spec.default !== undefined) {
       if (!matchesType(spec.type, spec.default)) {
-        diagnostics.push(errorAt('param-type', source.locate(['params', name, 'default']), `default of param "${name}" is not a ${spec.type}`, `write a ${spec.type}, or change type:`));
+        diagnostics.push(
+          errorAt(
+            'param-type',
+            source.locate(['params', name, 'default']),
+            `default of param "${name}" is not a ${spec.type}`,
+            `write a ${spec.type}, or change type:`,
+          ),
+        );
         continue;
       }
       value = spec.default;
     } else {
-      const how = spec.env !== undefined ? `set ${spec.env} in the environment or pass --param ${name}=...` : `pass --param ${name}=... or add a default:`;
+      const how =
+        spec.env !== undefined
+          ? `set ${spec.env} in the environment or pass --param ${name}=...`
+          : `pass --param ${name}=... or add a default:`;
       diagnostics.push(errorAt('missing-param', source.locate(['params', name], 'key'), `param "${name}" has no value`, how));
       continue;
     }

@@ -20,14 +20,25 @@ export interface PathParam {
 }
 
 export function pathParams(step: Pick<StepSpec, 'plugin' | 'params'>): PathParam[] {
-  const properties = (step.plugin.with.properties ?? {}) as Record<string, { 'x-strand-path'?: 'input' | 'output'; 'x-strand-uri'?: string[]; 'x-strand-uri-remote'?: string[]; 'x-strand-format'?: string }>;
+  const properties = (step.plugin.with.properties ?? {}) as Record<
+    string,
+    { 'x-strand-path'?: 'input' | 'output'; 'x-strand-uri'?: string[]; 'x-strand-uri-remote'?: string[]; 'x-strand-format'?: string }
+  >;
   const found: PathParam[] = [];
   for (const [key, schema] of Object.entries(properties)) {
     const direction = schema['x-strand-path'];
     const value = step.params[key];
     if (direction === undefined || value === undefined) continue;
     for (const path of Array.isArray(value) ? value : [value]) {
-      if (typeof path === 'string') found.push({ key, path, direction, schemes: schema['x-strand-uri'] ?? [], remoteSchemes: schema['x-strand-uri-remote'] ?? [], ...(schema['x-strand-format'] === 'onnx' || schema['x-strand-format'] === 'model' ? { format: schema['x-strand-format'] } : {}) });
+      if (typeof path === 'string')
+        found.push({
+          key,
+          path,
+          direction,
+          schemes: schema['x-strand-uri'] ?? [],
+          remoteSchemes: schema['x-strand-uri-remote'] ?? [],
+          ...(schema['x-strand-format'] === 'onnx' || schema['x-strand-format'] === 'model' ? { format: schema['x-strand-format'] } : {}),
+        });
     }
   }
   return found;

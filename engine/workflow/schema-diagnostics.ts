@@ -95,9 +95,19 @@ function toDiagnostic(error: ErrorObject, source: YamlSource, value: unknown): D
         `got ${JSON.stringify(valueAt(value, path))}`,
       );
     case 'const':
-      return errorAt('invalid-value', source.locate(path), `${where} must be ${JSON.stringify(error.params.allowedValue)}`, `got ${JSON.stringify(valueAt(value, path))}`);
+      return errorAt(
+        'invalid-value',
+        source.locate(path),
+        `${where} must be ${JSON.stringify(error.params.allowedValue)}`,
+        `got ${JSON.stringify(valueAt(value, path))}`,
+      );
     case 'pattern':
-      return errorAt('invalid-value', source.locate(path), `${where} ${error.message}`, PATTERN_HINTS[String(path[path.length - 1])] ?? NAME_HINT);
+      return errorAt(
+        'invalid-value',
+        source.locate(path),
+        `${where} ${error.message}`,
+        PATTERN_HINTS[String(path[path.length - 1])] ?? NAME_HINT,
+      );
     case 'propertyNames':
       return undefined;
     case 'if':
@@ -107,7 +117,12 @@ function toDiagnostic(error: ErrorObject, source: YamlSource, value: unknown): D
       // Wrappers: the specific error inside them is reported; a bad `uses` is reported by plugin resolution.
       return undefined;
     default:
-      return errorAt('invalid-value', source.locate(path), `${where} ${error.message ?? 'is invalid'}`, 'see the step\'s parameters with `strand steps`');
+      return errorAt(
+        'invalid-value',
+        source.locate(path),
+        `${where} ${error.message ?? 'is invalid'}`,
+        "see the step's parameters with `strand steps`",
+      );
   }
 }
 
@@ -123,7 +138,14 @@ export function checkAgainstSchema(source: YamlSource, schema: JsonSchema, value
   for (const error of validate.errors ?? []) {
     if (error.keyword === 'pattern' && error.propertyName !== undefined) {
       const path = [...toPath(error.instancePath), error.propertyName];
-      diagnostics.push(errorAt('invalid-value', source.locate(path, 'key'), `name "${error.propertyName}" in ${dotted(toPath(error.instancePath))} is not allowed`, NAME_HINT));
+      diagnostics.push(
+        errorAt(
+          'invalid-value',
+          source.locate(path, 'key'),
+          `name "${error.propertyName}" in ${dotted(toPath(error.instancePath))} is not allowed`,
+          NAME_HINT,
+        ),
+      );
       continue;
     }
     const diagnostic = toDiagnostic(error, source, value);

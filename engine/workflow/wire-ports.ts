@@ -27,27 +27,62 @@ export function wirePorts(
       const spec = plugin.inputs[port];
       if (spec === undefined) {
         const suggestion = didYouMean(port, Object.keys(plugin.inputs));
-        diagnostics.push(errorAt('unknown-port', source.locate(['steps', id, 'inputs', port], 'key'), `${plugin.id} has no input "${port}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, `inputs of ${plugin.id}: ${Object.keys(plugin.inputs).join(', ') || 'none'}`));
+        diagnostics.push(
+          errorAt(
+            'unknown-port',
+            source.locate(['steps', id, 'inputs', port], 'key'),
+            `${plugin.id} has no input "${port}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+            `inputs of ${plugin.id}: ${Object.keys(plugin.inputs).join(', ') || 'none'}`,
+          ),
+        );
         continue;
       }
       const expression = parseReference(ref);
       if (expression?.kind !== 'step-output') {
-        diagnostics.push(errorAt('bad-expression', location(), `input "${port}" must be one reference to a step output`, 'write ${{ steps.ID.outputs.PORT }}'));
+        diagnostics.push(
+          errorAt(
+            'bad-expression',
+            location(),
+            `input "${port}" must be one reference to a step output`,
+            'write ${{ steps.ID.outputs.PORT }}',
+          ),
+        );
         continue;
       }
       const upstream = plugins.get(expression.step);
       if (!(expression.step in rawSteps)) {
-        diagnostics.push(errorAt('unknown-step', location(), `input "${port}" refers to step "${expression.step}", which does not exist`, `steps: ${Object.keys(rawSteps).join(', ')}`));
+        diagnostics.push(
+          errorAt(
+            'unknown-step',
+            location(),
+            `input "${port}" refers to step "${expression.step}", which does not exist`,
+            `steps: ${Object.keys(rawSteps).join(', ')}`,
+          ),
+        );
         continue;
       }
       if (upstream === undefined) continue;
       const out = upstream.outputs[expression.port];
       if (out === undefined) {
-        diagnostics.push(errorAt('unknown-port', location(), `step "${expression.step}" (${upstream.id}) has no output "${expression.port}"`, `outputs of ${upstream.id}: ${Object.keys(upstream.outputs).join(', ') || 'none'}`));
+        diagnostics.push(
+          errorAt(
+            'unknown-port',
+            location(),
+            `step "${expression.step}" (${upstream.id}) has no output "${expression.port}"`,
+            `outputs of ${upstream.id}: ${Object.keys(upstream.outputs).join(', ') || 'none'}`,
+          ),
+        );
         continue;
       }
       if (out.type !== spec.type) {
-        diagnostics.push(errorAt('port-type-mismatch', location(), `input "${port}" of step "${id}" takes ${spec.type}, but ${expression.step}.${expression.port} gives ${out.type}`, `wire a step output of type ${spec.type}`));
+        diagnostics.push(
+          errorAt(
+            'port-type-mismatch',
+            location(),
+            `input "${port}" of step "${id}" takes ${spec.type}, but ${expression.step}.${expression.port} gives ${out.type}`,
+            `wire a step output of type ${spec.type}`,
+          ),
+        );
         continue;
       }
       wires[port] = { step: expression.step, port: expression.port };
@@ -56,7 +91,15 @@ export function wirePorts(
     for (const [port, spec] of Object.entries(plugin.inputs)) {
       if (port in wires || port in explicit) continue;
       if (spec.explicit === true) {
-        if (spec.optional !== true) diagnostics.push(errorAt('unwired-input', source.locate(['steps', id], 'key'), `input "${port}" (${spec.type}) of step "${id}" is not wired`, `wire it under inputs:, e.g. inputs: { ${port}: "\${{ steps.ID.outputs.PORT }}" }`));
+        if (spec.optional !== true)
+          diagnostics.push(
+            errorAt(
+              'unwired-input',
+              source.locate(['steps', id], 'key'),
+              `input "${port}" (${spec.type}) of step "${id}" is not wired`,
+              `wire it under inputs:, e.g. inputs: { ${port}: "\${{ steps.ID.outputs.PORT }}" }`,
+            ),
+          );
         continue;
       }
       const candidates = needs.flatMap((need) =>
@@ -67,14 +110,24 @@ export function wirePorts(
       if (candidates.length === 1) wires[port] = candidates[0]!;
       else if (candidates.length > 1) {
         diagnostics.push({
-          ...errorAt('ambiguous-input', source.locate(['steps', id, 'needs']), `input "${port}" (${spec.type}) of step "${id}" could come from ${candidates.map((c) => `${c.step}.${c.port}`).join(' or ')}`, `choose one: inputs: { ${port}: "${formatStepOutput(candidates[0]!)}" }`),
+          ...errorAt(
+            'ambiguous-input',
+            source.locate(['steps', id, 'needs']),
+            `input "${port}" (${spec.type}) of step "${id}" could come from ${candidates.map((c) => `${c.step}.${c.port}`).join(' or ')}`,
+            `choose one: inputs: { ${port}: "${formatStepOutput(candidates[0]!)}" }`,
+          ),
           related: candidates.map((c) => ({ message: `candidate ${c.step}.${c.port}`, location: source.locate(['steps', c.step], 'key') })),
         });
       } else if (spec.optional !== true && needs.every((need) => plugins.has(need))) {
         // (A need whose plugin is unknown was reported already; its outputs cannot be known.)
         const providers = [...plugins].filter(([, p]) => Object.values(p.outputs).some((o) => o.type === spec.type)).map(([s]) => s);
         diagnostics.push(
-          errorAt('unwired-input', source.locate(['steps', id], 'key'), `input "${port}" (${spec.type}) of step "${id}" is not wired`, providers.length ? `add one of ${providers.join(', ')} to needs:` : `add a step that outputs ${spec.type} to needs:`),
+          errorAt(
+            'unwired-input',
+            source.locate(['steps', id], 'key'),
+            `input "${port}" (${spec.type}) of step "${id}" is not wired`,
+            providers.length ? `add one of ${providers.join(', ')} to needs:` : `add a step that outputs ${spec.type} to needs:`,
+          ),
         );
       }
     }

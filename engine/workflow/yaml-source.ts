@@ -52,7 +52,12 @@ function syntaxDiagnostics({ doc, at }: PositionedDocument): Diagnostic[] {
   const diagnostics: Diagnostic[] = doc.errors.map((error) => {
     const [start, end] = error.pos;
     const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    return errorAt('yaml-syntax', at(start, end - start), `YAML syntax: ${message}`, 'fix the YAML at this position (indentation, quotes, a missing ":")');
+    return errorAt(
+      'yaml-syntax',
+      at(start, end - start),
+      `YAML syntax: ${message}`,
+      'fix the YAML at this position (indentation, quotes, a missing ":")',
+    );
   });
   if (diagnostics.length > 0) return diagnostics;
   const walk = (node: unknown): void => {
@@ -63,7 +68,14 @@ function syntaxDiagnostics({ doc, at }: PositionedDocument): Diagnostic[] {
           const key = String(pair.key.value);
           if (seen.has(key)) {
             const [start, end] = pair.key.range ?? [0, 1];
-            diagnostics.push(errorAt('yaml-syntax', at(start, end - start), `YAML syntax: duplicate key "${key}"`, 'each key may appear once in a mapping; remove or rename one'));
+            diagnostics.push(
+              errorAt(
+                'yaml-syntax',
+                at(start, end - start),
+                `YAML syntax: duplicate key "${key}"`,
+                'each key may appear once in a mapping; remove or rename one',
+              ),
+            );
           }
           seen.add(key);
         }
@@ -103,7 +115,12 @@ export function parseYamlSource(file: string, text: string): { source?: YamlSour
   } catch (error) {
     return {
       diagnostics: [
-        errorAt('yaml-alias-limit', document.at(0, 1), `YAML aliases expand too far (${(error as Error).message})`, `a workflow may expand at most ${MAX_ALIAS_COUNT} aliases; write the values out instead`),
+        errorAt(
+          'yaml-alias-limit',
+          document.at(0, 1),
+          `YAML aliases expand too far (${(error as Error).message})`,
+          `a workflow may expand at most ${MAX_ALIAS_COUNT} aliases; write the values out instead`,
+        ),
       ],
     };
   }

@@ -22,8 +22,18 @@ export const classifyTaxonomy = defineStep<{ novel_level: string; novel_threshol
   with: {
     properties: {
       novel_level: { type: 'string', default: 'genus', description: 'the level whose confidence decides novelty' },
-      novel_threshold: { type: 'number', minimum: 0, maximum: 1, default: 0.8, description: 'novel when the confidence is below this (README: the trade-off measured on held-out genera)' },
-      novel_distance: { type: 'number', exclusiveMinimum: 0, description: 'with a reference input: also novel when the nearest reference vector is farther than this' },
+      novel_threshold: {
+        type: 'number',
+        minimum: 0,
+        maximum: 1,
+        default: 0.8,
+        description: 'novel when the confidence is below this (README: the trade-off measured on held-out genera)',
+      },
+      novel_distance: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        description: 'with a reference input: also novel when the nearest reference vector is farther than this',
+      },
       batch_size: { type: 'integer', minimum: 1, default: 256 },
     },
   },
@@ -32,7 +42,12 @@ export const classifyTaxonomy = defineStep<{ novel_level: string; novel_threshol
     embeddings: { type: 'embeddings' },
     model: { type: 'model' },
     metadata: { type: 'sequences', optional: true, description: 'columns passed through (ids must match)' },
-    reference: { type: 'embeddings', optional: true, explicit: true, description: 'labelled vectors (e.g. the training set): distance to the nearest one' },
+    reference: {
+      type: 'embeddings',
+      optional: true,
+      explicit: true,
+      description: 'labelled vectors (e.g. the training set): distance to the nearest one',
+    },
   },
   outputs: { annotated: { type: 'sequences' } },
   async run(ctx) {
@@ -50,7 +65,8 @@ export const classifyTaxonomy = defineStep<{ novel_level: string; novel_threshol
     const referenceInput = ctx.optionalInput('reference');
     const reference = referenceInput ? await readAllVectors(referenceInput) : undefined;
     const novelDistance = ctx.params.novel_distance;
-    if (novelDistance !== undefined && reference === undefined) throw new StepError('novel_distance needs a reference input', 'wire it: inputs: { reference: "${{ steps.ID.outputs.embeddings }}" }');
+    if (novelDistance !== undefined && reference === undefined)
+      throw new StepError('novel_distance needs a reference input', 'wire it: inputs: { reference: "${{ steps.ID.outputs.embeddings }}" }');
     let novel = 0;
     let count = 0;
     try {
@@ -59,7 +75,11 @@ export const classifyTaxonomy = defineStep<{ novel_level: string; novel_threshol
           const table = await embeddings.readShard(index);
           const ids = readText(table, 'id');
           const { flat, dim } = readVectors(table, 'vector');
-          if (dim !== meta.dim) throw new StepError(`the embeddings have ${dim} dimensions; the head was trained on ${meta.dim}`, 'classify with vectors made the way the training vectors were');
+          if (dim !== meta.dim)
+            throw new StepError(
+              `the embeddings have ${dim} dimensions; the head was trained on ${meta.dim}`,
+              'classify with vectors made the way the training vectors were',
+            );
           const predicted = meta.levels.map(() => [] as (string | null)[]);
           const confidence = meta.levels.map(() => [] as number[]);
           const flags: boolean[] = [];
@@ -67,9 +87,13 @@ export const classifyTaxonomy = defineStep<{ novel_level: string; novel_threshol
           const batch = ctx.params.batch_size;
           for (let start = 0; start < ids.length; start += batch) {
             const rows = Math.min(batch, ids.length - start);
-            const out = await session.run({ embedding: new ort.Tensor('float32', flat.slice(start * dim, (start + rows) * dim), [rows, dim]) });
+            const out = await session.run({
+              embedding: new ort.Tensor('float32', flat.slice(start * dim, (start + rows) * dim), [rows, dim]),
+            });
             for (let r = 0; r < rows; r++) {
-              const probs = meta.levels.map((level, l) => (out[`prob_${level}`]!.data as Float32Array).subarray(r * meta.classes[l]!.length, (r + 1) * meta.classes[l]!.length));
+              const probs = meta.levels.map((level, l) =>
+                (out[`prob_${level}`]!.data as Float32Array).subarray(r * meta.classes[l]!.length, (r + 1) * meta.classes[l]!.length),
+              );
               const decoded = decodeLineage(probs, meta.paths);
               decoded.path.forEach((c, l) => {
                 predicted[l]!.push(meta.classes[l]![c] ?? null);
@@ -85,7 +109,11 @@ export const classifyTaxonomy = defineStep<{ novel_level: string; novel_threshol
           if (metadata) {
             const m = await metadata.readShard(index);
             const metaIds = readText(m, 'id');
-            if (metaIds.length !== ids.length || metaIds.some((id, i) => id !== ids[i])) throw new StepError(`shard ${index}: the metadata ids differ from the embeddings'`, 'wire the metadata input to the source the embeddings were made from');
+            if (metaIds.length !== ids.length || metaIds.some((id, i) => id !== ids[i]))
+              throw new StepError(
+                `shard ${index}: the metadata ids differ from the embeddings'`,
+                'wire the metadata input to the source the embeddings were made from',
+              );
             for (const field of m.schema.fields) columns[field.name] = m.getChild(field.name)!;
           } else columns.id = table.getChild('id')!;
           meta.levels.forEach((level, l) => {

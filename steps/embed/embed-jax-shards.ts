@@ -34,7 +34,8 @@ export async function embedShardsWithJax<P extends object>(ctx: StepContext<P>, 
     try {
       mkdirSync(join(scratch, 'tokens'));
       const adapters = ctx.optionalInput('adapters');
-      if (adapters !== undefined) unpackDirectory((await adapters.readShard(0)).getChild('peft')!.get(0) as Uint8Array, join(scratch, 'adapters'));
+      if (adapters !== undefined)
+        unpackDirectory((await adapters.readShard(0)).getChild('peft')!.get(0) as Uint8Array, join(scratch, 'adapters'));
       const files: string[] = [];
       for (const index of todo) {
         const table = await input.readShard(index);
@@ -82,13 +83,32 @@ export async function embedShardsWithJax<P extends object>(ctx: StepContext<P>, 
     }
   }
   const adapterMeta = ctx.optionalInput('adapters')?.meta;
-  output.setMeta({ kind: 'nt-jax', model, model_digest: ctx.fileDigest(model), ...(adapterMeta !== undefined ? { adapters: adapterMeta } : {}), runtime: 'jax', precision: placement.precision, ...rule, tokenizer: facts, ...(dim !== undefined ? { dim } : {}) });
+  output.setMeta({
+    kind: 'nt-jax',
+    model,
+    model_digest: ctx.fileDigest(model),
+    ...(adapterMeta !== undefined ? { adapters: adapterMeta } : {}),
+    runtime: 'jax',
+    precision: placement.precision,
+    ...rule,
+    tokenizer: facts,
+    ...(dim !== undefined ? { dim } : {}),
+  });
   const compiled = summary?.compiled ?? [];
   return {
     sequences,
     tokens,
     runtime: 'jax',
     mesh: `${placement.mesh.data}x${placement.mesh.fsdp}x${placement.mesh.tp}`,
-    ...(summary !== undefined ? { devices: summary.devices, platform: summary.platform, compilations: summary.compilations, buckets: compiled.map((c) => c.bucket).join(','), compile_seconds: summary.compile_seconds, compile_seconds_by_bucket: compiled.map((c) => `${c.bucket}:${c.seconds}`).join(',') } : {}),
+    ...(summary !== undefined
+      ? {
+          devices: summary.devices,
+          platform: summary.platform,
+          compilations: summary.compilations,
+          buckets: compiled.map((c) => c.bucket).join(','),
+          compile_seconds: summary.compile_seconds,
+          compile_seconds_by_bucket: compiled.map((c) => `${c.bucket}:${c.seconds}`).join(','),
+        }
+      : {}),
   };
 }

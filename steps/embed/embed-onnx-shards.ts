@@ -16,14 +16,19 @@ const { Table } = arrow;
 /** The pooling rule of a step's params and its tokens; CLS pooling needs a tokenizer that puts CLS first. */
 export function poolingRule(p: PoolingParams, facts: TokenizerFacts): PoolingRule {
   const rule = { pooling: p.pooling, includeCls: p.include_cls, prefix: facts.prefix, normalize: p.normalize } as const;
-  if (rule.pooling === 'cls' && facts.prefix < 1) throw new StepError(`pooling: cls needs a tokenizer that puts CLS first; ${facts.tokenizer} does not`, 'use pooling: mean');
+  if (rule.pooling === 'cls' && facts.prefix < 1)
+    throw new StepError(`pooling: cls needs a tokenizer that puts CLS first; ${facts.tokenizer} does not`, 'use pooling: mean');
   return rule;
 }
 
 /**
  * @param model the ONNX file as the workflow names it (for messages and provenance), relative to the workdir
  */
-export async function embedShardsWithOnnx<P extends object>(ctx: StepContext<P>, p: PoolingParams & OnnxExecutionParams, model: string): Promise<StepSummary> {
+export async function embedShardsWithOnnx<P extends object>(
+  ctx: StepContext<P>,
+  p: PoolingParams & OnnxExecutionParams,
+  model: string,
+): Promise<StepSummary> {
   const input = ctx.input('tokens');
   const facts = input.meta as unknown as TokenizerFacts;
   const rule = poolingRule(p, facts);
@@ -69,6 +74,15 @@ export async function embedShardsWithOnnx<P extends object>(ctx: StepContext<P>,
   }
   // The weights of an export over 2 GB are in its data files: they identify the model as much as model.onnx.
   const dataDigests = 'error' in modelFiles ? [] : modelFiles.files.map((f) => [f.location, ctx.fileDigest(f.path) ?? null]);
-  output.setMeta({ kind: 'onnx', model, model_digest: ctx.fileDigest(model), ...(dataDigests.length > 0 ? { model_data_digests: Object.fromEntries(dataDigests) } : {}), output: embedder.output, ...rule, tokenizer: facts, ...(dim ? { dim } : {}) });
+  output.setMeta({
+    kind: 'onnx',
+    model,
+    model_digest: ctx.fileDigest(model),
+    ...(dataDigests.length > 0 ? { model_data_digests: Object.fromEntries(dataDigests) } : {}),
+    output: embedder.output,
+    ...rule,
+    tokenizer: facts,
+    ...(dim ? { dim } : {}),
+  });
   return { sequences, tokens };
 }

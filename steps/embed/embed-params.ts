@@ -19,12 +19,21 @@ export interface OnnxExecutionParams {
 
 export const POOLING_SCHEMA = {
   pooling: { enum: ['mean', 'cls', 'max'], default: 'mean' },
-  include_cls: { type: 'boolean', default: true, description: 'count CLS in mean/max pooling (HF model card: true; InstaDeep notebook: false)' },
+  include_cls: {
+    type: 'boolean',
+    default: true,
+    description: 'count CLS in mean/max pooling (HF model card: true; InstaDeep notebook: false)',
+  },
   normalize: { type: 'boolean', default: false, description: 'L2-normalise each vector' },
 } as const;
 
 export const ONNX_EXECUTION_SCHEMA = {
-  batch_size: { type: 'integer', minimum: 1, default: 32, description: 'sequences per session.run (execution setting, not in the cache key)' },
+  batch_size: {
+    type: 'integer',
+    minimum: 1,
+    default: 32,
+    description: 'sequences per session.run (execution setting, not in the cache key)',
+  },
   threads: { type: 'integer', minimum: 1, description: 'onnxruntime intra-op threads (default: all cores)' },
   bucket: { type: 'boolean', default: true, description: 'batch sequences of similar length to minimise padding' },
 } as const;

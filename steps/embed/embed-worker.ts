@@ -25,18 +25,26 @@ const opening = OnnxEmbedder.open(model, label, { threads, ...(output ? { output
 // answered that way) has nothing to close.
 async function handle(request: EmbedRequest | 'close'): Promise<void> {
   if (request === 'close') {
-    await opening.then((embedder) => embedder.close(), () => undefined);
+    await opening.then(
+      (embedder) => embedder.close(),
+      () => undefined,
+    );
     parentPort!.close();
     return;
   }
   try {
     const embedder = await opening;
-    const rows = Array.from({ length: request.offsets.length - 1 }, (_, i) => request.flat.subarray(request.offsets[i], request.offsets[i + 1]));
+    const rows = Array.from({ length: request.offsets.length - 1 }, (_, i) =>
+      request.flat.subarray(request.offsets[i], request.offsets[i + 1]),
+    );
     const { flat, dim } = await embedder.embed(rows, request.padId, request.batchSize, request.rule, request.bucket);
     parentPort!.postMessage({ id: request.id, flat, dim } satisfies EmbedReply, [flat.buffer as ArrayBuffer]);
   } catch (error) {
     const hint = error instanceof StepError ? error.hint : undefined;
-    parentPort!.postMessage({ id: request.id, error: { message: (error as Error).message, ...(hint ? { hint } : {}) } } satisfies EmbedReply);
+    parentPort!.postMessage({
+      id: request.id,
+      error: { message: (error as Error).message, ...(hint ? { hint } : {}) },
+    } satisfies EmbedReply);
   }
 }
 

@@ -30,7 +30,13 @@ export class EmbedderPool {
     else this.idle.push(worker);
   }
 
-  async embed(rows: readonly Int32Array[], padId: number, batchSize: number, rule: PoolingRule, bucket: boolean): Promise<{ flat: Float32Array; dim: number }> {
+  async embed(
+    rows: readonly Int32Array[],
+    padId: number,
+    batchSize: number,
+    rule: PoolingRule,
+    bucket: boolean,
+  ): Promise<{ flat: Float32Array; dim: number }> {
     const worker = await this.acquire();
     try {
       const offsets = new Int32Array(rows.length + 1);
@@ -57,9 +63,14 @@ export class EmbedderPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
-      w.once('exit', () => resolve());
-      w.postMessage('close');
-    })));
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.once('exit', () => resolve());
+            w.postMessage('close');
+          }),
+      ),
+    );
   }
 }

@@ -7,7 +7,13 @@ import { statSync } from 'node:fs';
 import { defineStep, StepError } from '../../engine/index.js';
 import { embedShardsWithJax } from './embed-jax-shards.js';
 import { embedShardsWithOnnx } from './embed-onnx-shards.js';
-import { ONNX_EXECUTION_KEYS, ONNX_EXECUTION_SCHEMA, POOLING_SCHEMA, type OnnxExecutionParams, type PoolingParams } from './embed-params.js';
+import {
+  ONNX_EXECUTION_KEYS,
+  ONNX_EXECUTION_SCHEMA,
+  POOLING_SCHEMA,
+  type OnnxExecutionParams,
+  type PoolingParams,
+} from './embed-params.js';
 
 export interface NtEmbedParams extends PoolingParams, Omit<OnnxExecutionParams, 'output'> {
   model: string;
@@ -16,7 +22,8 @@ export interface NtEmbedParams extends PoolingParams, Omit<OnnxExecutionParams, 
 export const ntEmbed = defineStep<NtEmbedParams>({
   id: 'embed/nt',
   version: '1',
-  description: 'Embed token shards with a Nucleotide Transformer model folder, on the runtime of its device (onnxruntime, or JAX on a mesh).',
+  description:
+    'Embed token shards with a Nucleotide Transformer model folder, on the runtime of its device (onnxruntime, or JAX on a mesh).',
   with: {
     required: ['model'],
     properties: {
@@ -25,7 +32,8 @@ export const ntEmbed = defineStep<NtEmbedParams>({
         'x-strand-path': 'input',
         'x-strand-format': 'model',
         'x-strand-uri-remote': ['gs'],
-        description: 'a Hugging Face model folder (config.json + model.safetensors or pytorch_model.bin, for JAX; model.onnx, for onnxruntime) or an .onnx file; on a TPU device also a gs:// folder, read by the hosts',
+        description:
+          'a Hugging Face model folder (config.json + model.safetensors or pytorch_model.bin, for JAX; model.onnx, for onnxruntime) or an .onnx file; on a TPU device also a gs:// folder, read by the hosts',
       },
       ...POOLING_SCHEMA,
       ...ONNX_EXECUTION_SCHEMA,
@@ -33,13 +41,20 @@ export const ntEmbed = defineStep<NtEmbedParams>({
   },
   execution: ONNX_EXECUTION_KEYS,
   runtimes: ['onnx', 'jax'],
-  inputs: { tokens: { type: 'tokens' }, adapters: { type: 'adapters', optional: true, description: 'LoRA adapters from finetune/nt-lora (JAX only): fine-tuned embeddings' } },
+  inputs: {
+    tokens: { type: 'tokens' },
+    adapters: { type: 'adapters', optional: true, description: 'LoRA adapters from finetune/nt-lora (JAX only): fine-tuned embeddings' },
+  },
   shardParallel: { shardsFrom: 'tokens' },
   outputs: { embeddings: { type: 'embeddings' } },
   async run(ctx) {
     const p = ctx.params;
     if (ctx.placement.runtime === 'jax') return embedShardsWithJax(ctx, p, p.model);
-    if (ctx.optionalInput('adapters') !== undefined) throw new StepError('LoRA adapters are applied by the JAX runtime; this step runs onnxruntime', 'place the step on a device with runtime: jax (e.g. { kind: cpu, runtime: jax, devices: 8 })');
+    if (ctx.optionalInput('adapters') !== undefined)
+      throw new StepError(
+        'LoRA adapters are applied by the JAX runtime; this step runs onnxruntime',
+        'place the step on a device with runtime: jax (e.g. { kind: cpu, runtime: jax, devices: 8 })',
+      );
     // Validation checked that the folder has a model.onnx (runtime-model-missing).
     const file = statSync(ctx.resolvePath(p.model)).isDirectory() ? join(p.model, 'model.onnx') : p.model;
     const summary = await embedShardsWithOnnx(ctx, p, file);

@@ -26,25 +26,50 @@ export class OnnxEmbedder {
     const ort = await import('onnxruntime-node');
     let session: Session;
     try {
-      session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: options.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(modelPath, {
+        intraOpNumThreads: options.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
     } catch (error) {
-      throw new StepError(`cannot load ONNX model ${label}: ${(error as Error).message.split('\n')[0]}`, 'the file is corrupt, truncated or not an ONNX model; re-export it');
+      throw new StepError(
+        `cannot load ONNX model ${label}: ${(error as Error).message.split('\n')[0]}`,
+        'the file is corrupt, truncated or not an ONNX model; re-export it',
+      );
     }
     const inputs = session.inputNames;
     const known = ['input_ids', 'attention_mask', 'token_type_ids'];
     const unknown = inputs.filter((n) => !known.includes(n));
     if (!inputs.includes('input_ids') || unknown.length > 0) {
-      throw new StepError(`model ${label} takes inputs ${inputs.join(', ')}; Strand feeds input_ids, attention_mask and token_type_ids`, 'export the model with input names input_ids and attention_mask (int64)');
+      throw new StepError(
+        `model ${label} takes inputs ${inputs.join(', ')}; Strand feeds input_ids, attention_mask and token_type_ids`,
+        'export the model with input names input_ids and attention_mask (int64)',
+      );
     }
-    const output = options.output ?? (session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames.length === 1 ? session.outputNames[0]! : undefined);
+    const output =
+      options.output ??
+      (session.outputNames.includes('last_hidden_state')
+        ? 'last_hidden_state'
+        : session.outputNames.length === 1
+          ? session.outputNames[0]!
+          : undefined);
     if (output === undefined || !session.outputNames.includes(output)) {
-      throw new StepError(`model ${label} has outputs ${session.outputNames.join(', ')}; ${options.output ? `no output "${options.output}"` : 'none is last_hidden_state'}`, 'choose one with output: NAME');
+      throw new StepError(
+        `model ${label} has outputs ${session.outputNames.join(', ')}; ${options.output ? `no output "${options.output}"` : 'none is last_hidden_state'}`,
+        'choose one with output: NAME',
+      );
     }
     return new OnnxEmbedder(ort, session, output, inputs.includes('attention_mask'), inputs.includes('token_type_ids'));
   }
 
   /** Embeds rows of token ids in the given order; batches are formed by length inside. */
-  async embed(rows: readonly Int32Array[], padId: number, batchSize: number, rule: PoolingRule, bucket: boolean): Promise<{ flat: Float32Array; dim: number }> {
+  async embed(
+    rows: readonly Int32Array[],
+    padId: number,
+    batchSize: number,
+    rule: PoolingRule,
+    bucket: boolean,
+  ): Promise<{ flat: Float32Array; dim: number }> {
     const order = rows.map((_, i) => i);
     if (bucket) order.sort((a, b) => rows[a]!.length - rows[b]!.length || a - b);
     let out: Float32Array | undefined;
@@ -67,10 +92,21 @@ export class OnnxEmbedder {
       if (this.feedsTypeIds) feeds.token_type_ids = new this.ort.Tensor('int64', new BigInt64Array(ids.length), dims);
       const result = await this.session.run(feeds, [this.output]);
       const hidden = result[this.output]!;
-      if (hidden.dims.length !== 3) throw new StepError(`output ${this.output} has shape [${hidden.dims.join(', ')}], not [batch, tokens, hidden]`, 'choose the hidden-state output with output: NAME');
+      if (hidden.dims.length !== 3)
+        throw new StepError(
+          `output ${this.output} has shape [${hidden.dims.join(', ')}], not [batch, tokens, hidden]`,
+          'choose the hidden-state output with output: NAME',
+        );
       dim = hidden.dims[2]!;
       out ??= new Float32Array(rows.length * dim);
-      const pooled = poolHidden(hidden.data as Float32Array, batch.length, width, dim, batch.map((i) => rows[i]!.length), rule);
+      const pooled = poolHidden(
+        hidden.data as Float32Array,
+        batch.length,
+        width,
+        dim,
+        batch.map((i) => rows[i]!.length),
+        rule,
+      );
       batch.forEach((row, b) => out!.set(pooled.subarray(b * dim, (b + 1) * dim), row * dim));
       hidden.dispose();
     }

@@ -23,7 +23,14 @@ export function l2Normalize(vector: Float32Array): void {
  * @param hidden row-major [batch, tokens, dim]
  * @param lengths real (unpadded) token count per row
  */
-export function poolHidden(hidden: Float32Array, batch: number, tokens: number, dim: number, lengths: ArrayLike<number>, rule: PoolingRule): Float32Array {
+export function poolHidden(
+  hidden: Float32Array,
+  batch: number,
+  tokens: number,
+  dim: number,
+  lengths: ArrayLike<number>,
+  rule: PoolingRule,
+): Float32Array {
   const out = new Float32Array(batch * dim);
   for (let b = 0; b < batch; b++) {
     const vector = out.subarray(b * dim, (b + 1) * dim);
@@ -47,7 +54,12 @@ export function poolHidden(hidden: Float32Array, batch: number, tokens: number, 
 }
 
 /** Averages the vectors of consecutive rows that share an id (windows of one long sequence). */
-export function mergeWindows(ids: readonly string[], flat: Float32Array, dim: number, normalize: boolean): { ids: string[]; flat: Float32Array } {
+export function mergeWindows(
+  ids: readonly string[],
+  flat: Float32Array,
+  dim: number,
+  normalize: boolean,
+): { ids: string[]; flat: Float32Array } {
   const outIds: string[] = [];
   const sums: Float32Array[] = [];
   const counts: number[] = [];

@@ -7,7 +7,6 @@ import type { FixedSizeList } from 'apache-arrow';
 import { defineStep, StepError, writeProvenance } from '../../engine/index.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 
-
 export interface LanceParams {
   uri: string;
   table: string;
@@ -23,7 +22,12 @@ export const lancedbExport = defineStep<LanceParams>({
   with: {
     required: ['uri', 'table'],
     properties: {
-      uri: { type: 'string', 'x-strand-path': 'output', 'x-strand-uri': ['gs'], description: 'LanceDB directory (out/vectors.lancedb, or gs://bucket/vectors.lancedb)' },
+      uri: {
+        type: 'string',
+        'x-strand-path': 'output',
+        'x-strand-uri': ['gs'],
+        description: 'LanceDB directory (out/vectors.lancedb, or gs://bucket/vectors.lancedb)',
+      },
       table: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
       mode: { enum: ['create', 'overwrite', 'append'], default: 'overwrite', description: 'create fails if the table exists' },
       include_sequence: { type: 'boolean', default: true, description: 'store the sequence text beside the vector' },
@@ -47,7 +51,10 @@ export const lancedbExport = defineStep<LanceParams>({
       const field = (await table.schema()).fields.find((f) => f.name === 'vector');
       const existingDim = field ? (field.type as FixedSizeList).listSize : undefined;
       if (p.mode === 'append' && existingDim !== dim) {
-        throw new StepError(`table ${p.table} in ${p.uri} has ${existingDim}-dimensional vectors; these are ${dim}-dimensional`, 'write to another table, or use mode: overwrite');
+        throw new StepError(
+          `table ${p.table} in ${p.uri} has ${existingDim}-dimensional vectors; these are ${dim}-dimensional`,
+          'write to another table, or use mode: overwrite',
+        );
       }
       table.close();
     }
@@ -75,7 +82,10 @@ export const lancedbExport = defineStep<LanceParams>({
     await ctx.once('indexes', async () => {
       await table.createIndex('id', { config: lancedb.Index.btree(), replace: true });
       if (rows >= p.ann_min_rows) {
-        await table.createIndex('vector', { config: lancedb.Index.ivfPq({ numPartitions: Math.max(1, Math.round(Math.sqrt(rows))) }), replace: true });
+        await table.createIndex('vector', {
+          config: lancedb.Index.ivfPq({ numPartitions: Math.max(1, Math.round(Math.sqrt(rows))) }),
+          replace: true,
+        });
       }
     });
     table.close();

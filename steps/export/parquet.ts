@@ -8,7 +8,6 @@ import { defineStep, arrow } from '../../engine/index.js';
 import { readText, readVectors } from '../arrow-columns.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 
-
 const ROW_GROUP = 1000;
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
@@ -39,8 +38,12 @@ function columnData(table: Table): { name: string; data: unknown[] }[] {
       return { name: 'vector', data: Array.from({ length: table.numRows }, (_, i) => Array.from(flat.subarray(i * dim, (i + 1) * dim))) };
     }
     if (String(field.type) === 'Utf8') return { name: field.name, data: readText(table, field.name) };
-    if (String(field.type) === 'Bool') return { name: field.name, data: Array.from(table.getChild(field.name)!.toArray() as ArrayLike<boolean | null>) };
-    return { name: field.name, data: Array.from(table.getChild(field.name)!.toArray() as ArrayLike<number | bigint | null>, (v) => (v === null ? null : Number(v))) };
+    if (String(field.type) === 'Bool')
+      return { name: field.name, data: Array.from(table.getChild(field.name)!.toArray() as ArrayLike<boolean | null>) };
+    return {
+      name: field.name,
+      data: Array.from(table.getChild(field.name)!.toArray() as ArrayLike<number | bigint | null>, (v) => (v === null ? null : Number(v))),
+    };
   });
 }
 
@@ -51,7 +54,12 @@ export const parquetExport = defineStep<{ path: string; format: 'parquet' | 'arr
   with: {
     required: ['path'],
     properties: {
-      path: { type: 'string', 'x-strand-path': 'output', 'x-strand-uri': ['gs'], description: 'a file, or a gs://bucket/name object (written once: never replaces one)' },
+      path: {
+        type: 'string',
+        'x-strand-path': 'output',
+        'x-strand-uri': ['gs'],
+        description: 'a file, or a gs://bucket/name object (written once: never replaces one)',
+      },
       format: { enum: ['parquet', 'arrow'], default: 'parquet' },
       include_sequence: { type: 'boolean', default: true },
     },

@@ -1,6 +1,10 @@
 // Owns classification metrics per level: accuracy and macro-F1 over the examples with a label.
 
-export function accuracyAndMacroF1(predicted: ArrayLike<number>, truth: ArrayLike<number>, classes: number): { accuracy: number; macroF1: number; count: number } {
+export function accuracyAndMacroF1(
+  predicted: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  classes: number,
+): { accuracy: number; macroF1: number; count: number } {
   const tp = new Float64Array(classes);
   const fp = new Float64Array(classes);
   const fn = new Float64Array(classes);

@@ -15,8 +15,14 @@ function listFiles(root: string, under = ''): string[] {
 
 /** The files under `root`, each named by its path relative to `base` (default: `root` itself). */
 export function packDirectory(root: string, base = root): Uint8Array {
-  const prefix = relative(base, root).split(sep).filter((p) => p !== '').join('/');
-  const files = listFiles(root).map((path) => ({ path: prefix === '' ? path : `${prefix}/${path}`, bytes: readFileSync(join(root, path)) }));
+  const prefix = relative(base, root)
+    .split(sep)
+    .filter((p) => p !== '')
+    .join('/');
+  const files = listFiles(root).map((path) => ({
+    path: prefix === '' ? path : `${prefix}/${path}`,
+    bytes: readFileSync(join(root, path)),
+  }));
   const index = Buffer.from(JSON.stringify(files.map((f) => ({ path: f.path, size: f.bytes.length }))));
   const header = Buffer.alloc(4);
   header.writeUInt32LE(index.length, 0);

@@ -79,7 +79,13 @@ function softmaxInPlace(z: Float64Array): void {
 }
 
 /** Per-level probabilities for one example (`x` at `offset`, length dim). */
-export function forward(layout: HeadLayout, params: Float64Array, x: ArrayLike<number>, offset: number, nonzero?: Int32Array): { hidden: Float64Array | undefined; probs: Float64Array[] } {
+export function forward(
+  layout: HeadLayout,
+  params: Float64Array,
+  x: ArrayLike<number>,
+  offset: number,
+  nonzero?: Int32Array,
+): { hidden: Float64Array | undefined; probs: Float64Array[] } {
   let h: Float64Array | undefined;
   let input: ArrayLike<number> = x;
   let inputOffset = offset;
@@ -171,11 +177,22 @@ export interface AdamWState {
 /** Whether each parameter is a weight (decayed) rather than a bias. */
 export function decayMask(layout: HeadLayout): Uint8Array {
   const mask = new Uint8Array(layout.size);
-  for (const b of [...(layout.hiddenBlock ? [layout.hiddenBlock] : []), ...layout.levelBlocks]) mask.fill(1, b.weight, b.weight + b.rows * b.cols);
+  for (const b of [...(layout.hiddenBlock ? [layout.hiddenBlock] : []), ...layout.levelBlocks])
+    mask.fill(1, b.weight, b.weight + b.rows * b.cols);
   return mask;
 }
 
-export function adamwStep(params: Float64Array, grads: Float64Array, state: AdamWState, lr: number, weightDecay: number, decay: Uint8Array, beta1 = 0.9, beta2 = 0.999, eps = 1e-8): void {
+export function adamwStep(
+  params: Float64Array,
+  grads: Float64Array,
+  state: AdamWState,
+  lr: number,
+  weightDecay: number,
+  decay: Uint8Array,
+  beta1 = 0.9,
+  beta2 = 0.999,
+  eps = 1e-8,
+): void {
   state.step++;
   const c1 = 1 - beta1 ** state.step;
   const c2 = 1 - beta2 ** state.step;

@@ -16,8 +16,18 @@ export function headToOnnx(layout: HeadLayout, params: Float64Array, levels: rea
   const initializers: Tensor[] = [];
   const nodes: Node[] = [];
   const dense = (input: string, name: string, b: { weight: number; bias: number; rows: number; cols: number }): string => {
-    initializers.push({ name: `${name}.weight`, dims: [b.cols, b.rows], type: TensorType.FLOAT, data: transposed(params, b.weight, b.rows, b.cols) });
-    initializers.push({ name: `${name}.bias`, dims: [b.rows], type: TensorType.FLOAT, data: Float32Array.from(params.subarray(b.bias, b.bias + b.rows)) });
+    initializers.push({
+      name: `${name}.weight`,
+      dims: [b.cols, b.rows],
+      type: TensorType.FLOAT,
+      data: transposed(params, b.weight, b.rows, b.cols),
+    });
+    initializers.push({
+      name: `${name}.bias`,
+      dims: [b.rows],
+      type: TensorType.FLOAT,
+      data: Float32Array.from(params.subarray(b.bias, b.bias + b.rows)),
+    });
     nodes.push({ op: 'MatMul', inputs: [input, `${name}.weight`], outputs: [`${name}.mm`] });
     nodes.push({ op: 'Add', inputs: [`${name}.mm`, `${name}.bias`], outputs: [`${name}.out`] });
     return `${name}.out`;
@@ -45,5 +55,8 @@ export function headToOnnx(layout: HeadLayout, params: Float64Array, levels: rea
 
 /** The `model` artifact's one row: `onnx` (the graph) and `meta` (levels, classes, paths, dim, ...). */
 export function headModelTable(onnx: Uint8Array, meta: object): Table {
-  return new arrow.Table({ onnx: arrow.vectorFromArray([onnx], new arrow.Binary()), meta: arrow.vectorFromArray([JSON.stringify(meta)], new arrow.Utf8()) });
+  return new arrow.Table({
+    onnx: arrow.vectorFromArray([onnx], new arrow.Binary()),
+    meta: arrow.vectorFromArray([JSON.stringify(meta)], new arrow.Utf8()),
+  });
 }

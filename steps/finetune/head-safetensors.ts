@@ -7,7 +7,10 @@ import type { HeadLayout } from './head-model.js';
 function readTensors(bytes: Uint8Array): Map<string, Float32Array> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + length)).toString('utf8')) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + length)).toString('utf8')) as Record<
+    string,
+    { dtype: string; data_offsets: [number, number] }
+  >;
   const tensors = new Map<string, Float32Array>();
   for (const [name, t] of Object.entries(header)) {
     if (name === '__metadata__') continue;
@@ -23,11 +26,15 @@ function readTensors(bytes: Uint8Array): Map<string, Float32Array> {
 export function headParamsFromSafetensors(bytes: Uint8Array, layout: HeadLayout): Float64Array {
   const tensors = readTensors(bytes);
   const params = new Float64Array(layout.size);
-  const blocks = [...(layout.hiddenBlock ? [['hidden', layout.hiddenBlock] as const] : []), ...layout.levelBlocks.map((b, i) => [`level_${i}`, b] as const)];
+  const blocks = [
+    ...(layout.hiddenBlock ? [['hidden', layout.hiddenBlock] as const] : []),
+    ...layout.levelBlocks.map((b, i) => [`level_${i}`, b] as const),
+  ];
   for (const [name, b] of blocks) {
     const weight = tensors.get(`${name}.weight`);
     const bias = tensors.get(`${name}.bias`);
-    if (weight?.length !== b.rows * b.cols || bias?.length !== b.rows) throw new StepError(`the head has no ${name} of ${b.rows} x ${b.cols}`, 'the runtime and the step disagree on the head: a bug');
+    if (weight?.length !== b.rows * b.cols || bias?.length !== b.rows)
+      throw new StepError(`the head has no ${name} of ${b.rows} x ${b.cols}`, 'the runtime and the step disagree on the head: a bug');
     params.set(weight, b.weight);
     params.set(bias, b.bias);
   }

@@ -16,7 +16,11 @@ export interface LabelParams {
 
 export const LABEL_PARAMS_SCHEMA = {
   levels: { type: 'array', items: { type: 'string' }, default: [...DEFAULT_LEVELS] },
-  weights: { type: 'object', additionalProperties: { type: 'number', minimum: 0 }, description: 'loss weight per level (default kingdom 2.0 ... species 0.6)' },
+  weights: {
+    type: 'object',
+    additionalProperties: { type: 'number', minimum: 0 },
+    description: 'loss weight per level (default kingdom 2.0 ... species 0.6)',
+  },
   keep_placeholders: { type: 'boolean', default: false, description: 'keep labels such as Genus_sp or Incertae_sedis (masked by default)' },
   val_fraction: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2 },
   group_by: { enum: ['none', 'species', 'genus', 'family'], default: 'none', description: 'hold out whole taxa in validation' },

@@ -43,10 +43,20 @@ export function loraMetricsTable(history: LoraHistory): Table {
     ...history.steps.map((s): Row => ({ step: s.step, train: s })),
     ...history.evals.flatMap((e) => e.levels.map((l): Row => ({ step: e.step, level: l, memory: e.memory_per_device }))),
   ];
-  const float = (pick: (r: Row) => number | null | undefined) => arrow.vectorFromArray(rows.map((r) => pick(r) ?? null), new arrow.Float64());
+  const float = (pick: (r: Row) => number | null | undefined) =>
+    arrow.vectorFromArray(
+      rows.map((r) => pick(r) ?? null),
+      new arrow.Float64(),
+    );
   return new arrow.Table({
-    step: arrow.vectorFromArray(rows.map((r) => r.step), new arrow.Int32()),
-    level: arrow.vectorFromArray(rows.map((r) => r.level?.level ?? null), new arrow.Utf8()),
+    step: arrow.vectorFromArray(
+      rows.map((r) => r.step),
+      new arrow.Int32(),
+    ),
+    level: arrow.vectorFromArray(
+      rows.map((r) => r.level?.level ?? null),
+      new arrow.Utf8(),
+    ),
     train_loss: float((r) => r.train?.loss),
     lr: float((r) => r.train?.lr),
     grad_norm: float((r) => r.train?.grad_norm),
@@ -54,7 +64,10 @@ export function loraMetricsTable(history: LoraHistory): Table {
     loss: float((r) => r.level?.loss),
     accuracy: float((r) => r.level?.accuracy),
     macro_f1: float((r) => r.level?.macro_f1),
-    examples: arrow.vectorFromArray(rows.map((r) => r.level?.examples ?? null), new arrow.Int32()),
+    examples: arrow.vectorFromArray(
+      rows.map((r) => r.level?.examples ?? null),
+      new arrow.Int32(),
+    ),
     memory_per_device_mib: float((r) => (r.memory === undefined || r.memory === null ? null : r.memory / 2 ** 20)),
   });
 }

@@ -50,7 +50,10 @@ export interface NtLoraParams extends LabelParams {
 
 /** The `adapters` artifact: one row, the peft folder packed (`directory-bytes.ts`) and what it adapts. */
 export function adaptersTable(folder: string, meta: object): Table {
-  return new arrow.Table({ peft: arrow.vectorFromArray([packDirectory(folder)], new arrow.Binary()), meta: arrow.vectorFromArray([JSON.stringify(meta)], new arrow.Utf8()) });
+  return new arrow.Table({
+    peft: arrow.vectorFromArray([packDirectory(folder)], new arrow.Binary()),
+    meta: arrow.vectorFromArray([JSON.stringify(meta)], new arrow.Utf8()),
+  });
 }
 
 async function readExamples(ctx: StepContext<NtLoraParams>) {
@@ -65,7 +68,12 @@ async function readExamples(ctx: StepContext<NtLoraParams>) {
   return { ids, rows, facts: input.meta as unknown as TokenizerFacts };
 }
 
-function examplesTable(ids: readonly string[], rows: readonly Int32Array[], val: ReadonlySet<number>, labels: readonly Int32Array[]): Table {
+function examplesTable(
+  ids: readonly string[],
+  rows: readonly Int32Array[],
+  val: ReadonlySet<number>,
+  labels: readonly Int32Array[],
+): Table {
   const perExample = ids.map((_, e) => Int32Array.from(labels, (l) => l[e]!));
   return new arrow.Table({
     id: textColumn(ids),
@@ -78,31 +86,76 @@ function examplesTable(ids: readonly string[], rows: readonly Int32Array[], val:
 export const ntLora = defineStep<NtLoraParams>({
   id: 'finetune/nt-lora',
   version: '2', // 2: the metrics carry a row per optimizer step (training loss, lr, grad norm, tokens/s)
-  description: 'LoRA fine-tuning of a Nucleotide Transformer with a hierarchical taxonomy head, in JAX on a device mesh; exports peft adapters and the head.',
+  description:
+    'LoRA fine-tuning of a Nucleotide Transformer with a hierarchical taxonomy head, in JAX on a device mesh; exports peft adapters and the head.',
   with: {
     required: ['model'],
     properties: {
-      model: { type: 'string', 'x-strand-path': 'input', 'x-strand-format': 'model', description: 'a Hugging Face NT folder (config.json + model.safetensors or pytorch_model.bin)' },
+      model: {
+        type: 'string',
+        'x-strand-path': 'input',
+        'x-strand-format': 'model',
+        description: 'a Hugging Face NT folder (config.json + model.safetensors or pytorch_model.bin)',
+      },
       ...LABEL_PARAMS_SCHEMA,
       rank: { type: 'integer', minimum: 1, default: 16, description: 'LoRA rank r' },
       alpha: { type: 'number', exclusiveMinimum: 0, default: 32, description: 'LoRA alpha (the update is scaled by alpha / r)' },
-      dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'dropout on the adapters\' input (seeded)' },
-      target_modules: { type: 'array', items: { enum: [...LORA_TARGETS] }, minItems: 1, uniqueItems: true, default: ['query', 'value'], description: 'projections that get an adapter: query, key, value, attention_output, intermediate, output (feed-forward)' },
-      hidden: { type: 'integer', minimum: 0, default: 128, description: 'the head\'s shared hidden layer width; 0 for linear classifiers' },
+      dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.1, description: "dropout on the adapters' input (seeded)" },
+      target_modules: {
+        type: 'array',
+        items: { enum: [...LORA_TARGETS] },
+        minItems: 1,
+        uniqueItems: true,
+        default: ['query', 'value'],
+        description: 'projections that get an adapter: query, key, value, attention_output, intermediate, output (feed-forward)',
+      },
+      hidden: { type: 'integer', minimum: 0, default: 128, description: "the head's shared hidden layer width; 0 for linear classifiers" },
       learning_rate: { type: 'number', exclusiveMinimum: 0, default: 2e-4, description: 'peak learning rate (AdamW)' },
       weight_decay: { type: 'number', minimum: 0, default: 0.01 },
       warmup_steps: { type: 'integer', minimum: 0, default: 500, description: 'linear warmup from 0 to the peak' },
-      schedule: { enum: ['cosine', 'linear', 'constant'], default: 'cosine', description: 'after warmup: cosine or linear decay to 0, or constant' },
+      schedule: {
+        enum: ['cosine', 'linear', 'constant'],
+        default: 'cosine',
+        description: 'after warmup: cosine or linear decay to 0, or constant',
+      },
       epochs: { type: 'integer', minimum: 1, default: 10 },
       steps: { type: 'integer', minimum: 1, description: 'optimizer steps (instead of epochs)' },
-      batch_size: { type: 'integer', minimum: 1, default: 32, description: 'examples per optimizer step (the global batch); each device takes batch_size / (data x fsdp x grad_accum), so the mesh regroups the same batches and is not in the cache key' },
-      grad_accum: { type: 'integer', minimum: 1, default: 1, description: 'micro-batches per optimizer step (the batch is split into this many, for memory)' },
-      remat: { enum: ['none', 'full', 'dots'], default: 'full', description: 'gradient checkpointing of each layer: full recomputes it, dots keeps matmul outputs, none keeps everything' },
+      batch_size: {
+        type: 'integer',
+        minimum: 1,
+        default: 32,
+        description:
+          'examples per optimizer step (the global batch); each device takes batch_size / (data x fsdp x grad_accum), so the mesh regroups the same batches and is not in the cache key',
+      },
+      grad_accum: {
+        type: 'integer',
+        minimum: 1,
+        default: 1,
+        description: 'micro-batches per optimizer step (the batch is split into this many, for memory)',
+      },
+      remat: {
+        enum: ['none', 'full', 'dots'],
+        default: 'full',
+        description: 'gradient checkpointing of each layer: full recomputes it, dots keeps matmul outputs, none keeps everything',
+      },
       eval_every: { type: 'integer', minimum: 1, description: 'steps between evaluations (default: once per epoch, and at the end)' },
       checkpoint_every_steps: { type: 'integer', minimum: 1, default: 500, description: 'steps between checkpoints (execution setting)' },
-      checkpoint_every_minutes: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'also checkpoint when this long has passed since the last one (execution setting)' },
-      adapters_path: { type: 'string', 'x-strand-path': 'output', description: 'also write the peft adapter folder here (adapter_config.json + adapter_model.safetensors)' },
-      tensorboard: { type: 'string', 'x-strand-path': 'output', description: 'write TensorBoard event files here as it trains (tensorboard --logdir PATH)' },
+      checkpoint_every_minutes: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        default: 30,
+        description: 'also checkpoint when this long has passed since the last one (execution setting)',
+      },
+      adapters_path: {
+        type: 'string',
+        'x-strand-path': 'output',
+        description: 'also write the peft adapter folder here (adapter_config.json + adapter_model.safetensors)',
+      },
+      tensorboard: {
+        type: 'string',
+        'x-strand-path': 'output',
+        description: 'write TensorBoard event files here as it trains (tensorboard --logdir PATH)',
+      },
     },
   },
   execution: ['checkpoint_every_steps', 'checkpoint_every_minutes', 'tensorboard'],
@@ -147,7 +200,11 @@ export const ntLora = defineStep<NtLoraParams>({
         prefix: facts.prefix,
         max_length: facts.max_tokens,
         ...settings,
-        train: { ...settings.train, precision: placement.precision, ...(p.steps !== undefined ? { steps: p.steps } : { epochs: p.epochs }) },
+        train: {
+          ...settings.train,
+          precision: placement.precision,
+          ...(p.steps !== undefined ? { steps: p.steps } : { epochs: p.epochs }),
+        },
         eval_every: p.eval_every ?? null,
         checkpoint_every_steps: p.checkpoint_every_steps,
         checkpoint_every_minutes: p.checkpoint_every_minutes,
@@ -170,7 +227,16 @@ export const ntLora = defineStep<NtLoraParams>({
       const config = JSON.parse(readFileSync(ctx.resolvePath(join(p.model, 'config.json')), 'utf8')) as { hidden_size: number };
       const layout = headLayout({ dim: config.hidden_size, hidden, classes: labels.classes.map((c) => Math.max(1, c.length)) });
       const head = headParamsFromSafetensors(readFileSync(join(out, 'head.safetensors')), layout);
-      const meta = { levels, classes: labels.classes, paths: knownPaths(labels.labels, split.train), dim: config.hidden_size, hidden, weights, split: { val_fraction: p.val_fraction, group_by: groupBy, seed }, adapters: { rank: job.lora.rank, alpha: job.lora.alpha, targets: job.lora.targets } };
+      const meta = {
+        levels,
+        classes: labels.classes,
+        paths: knownPaths(labels.labels, split.train),
+        dim: config.hidden_size,
+        hidden,
+        weights,
+        split: { val_fraction: p.val_fraction, group_by: groupBy, seed },
+        adapters: { rank: job.lora.rank, alpha: job.lora.alpha, targets: job.lora.targets },
+      };
       const adapterMeta = { kind: 'peft-lora', model: p.model, model_digest: ctx.fileDigest(p.model), ...job.lora };
       await ctx.output('adapters').shard(0, async () => adaptersTable(join(out, 'adapters'), adapterMeta));
       ctx.output('adapters').setMeta(adapterMeta);
@@ -215,20 +281,38 @@ function trainerSettings(p: NtLoraParams) {
     weights: levelWeights(p).weights,
     hidden: p.hidden,
     lora: { rank: p.rank, alpha: p.alpha, dropout: p.dropout, targets: p.target_modules },
-    train: { learning_rate: p.learning_rate, weight_decay: p.weight_decay, warmup_steps: p.warmup_steps, schedule: p.schedule, grad_accum: p.grad_accum, remat: p.remat, seed: p.seed },
+    train: {
+      learning_rate: p.learning_rate,
+      weight_decay: p.weight_decay,
+      warmup_steps: p.warmup_steps,
+      schedule: p.schedule,
+      grad_accum: p.grad_accum,
+      remat: p.remat,
+      seed: p.seed,
+    },
   };
 }
 
 /** batch_size / (data x fsdp x grad_accum): refused when it does not divide, naming the sizes that would. */
 function perDeviceBatchOf(batchSize: number, mesh: { data: number; fsdp: number }, gradAccum: number): number {
   const ways = mesh.data * mesh.fsdp * gradAccum;
-  if (batchSize % ways !== 0) throw new StepError(`batch_size ${batchSize} does not split over data ${mesh.data} x fsdp ${mesh.fsdp} x grad_accum ${gradAccum} = ${ways}`, `use a multiple of ${ways} (e.g. ${Math.max(1, Math.round(batchSize / ways)) * ways}), or another mesh or grad_accum`);
+  if (batchSize % ways !== 0)
+    throw new StepError(
+      `batch_size ${batchSize} does not split over data ${mesh.data} x fsdp ${mesh.fsdp} x grad_accum ${gradAccum} = ${ways}`,
+      `use a multiple of ${ways} (e.g. ${Math.max(1, Math.round(batchSize / ways)) * ways}), or another mesh or grad_accum`,
+    );
   return batchSize / ways;
 }
 
 async function onTrainerEvent(ctx: StepContext<NtLoraParams>, event: JaxEvent, evals: LoraEval[]): Promise<void> {
   if (event.kind === 'train-progress') {
-    ctx.progress({ done: Number(event.step), total: Number(event.total), unit: 'steps', counters: { tokens: Number(event.tokens) }, values: { loss: Number(event.loss) } });
+    ctx.progress({
+      done: Number(event.step),
+      total: Number(event.total),
+      unit: 'steps',
+      counters: { tokens: Number(event.tokens) },
+      values: { loss: Number(event.loss) },
+    });
   } else if (event.kind === 'eval') {
     const evaluation = event as unknown as LoraEval;
     evals.push(evaluation);
@@ -239,12 +323,15 @@ async function onTrainerEvent(ctx: StepContext<NtLoraParams>, event: JaxEvent, e
     const dir = String(event.dir);
     ctx.state.save(packDirectory(dir, dirname(dir)));
     ctx.log(`checkpoint at step ${String(event.step)}`);
-    for (const older of readdirNumbers(dirname(dir))) if (older < Number(event.step)) rmSync(join(dirname(dir), String(older)), { recursive: true, force: true });
+    for (const older of readdirNumbers(dirname(dir)))
+      if (older < Number(event.step)) rmSync(join(dirname(dir), String(older)), { recursive: true, force: true });
   } else if (event.kind === undefined) {
     throw new StepError('the JAX runtime printed a line without a kind', 'a bug: report it');
   }
 }
 
 function readdirNumbers(dir: string): number[] {
-  return readdirSync(dir).filter((n) => /^\d+$/.test(n)).map(Number);
+  return readdirSync(dir)
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
 }

@@ -21,10 +21,22 @@ export type GroupBy = 'none' | 'species' | 'genus' | 'family';
  * The split a training step uses: by example id (`group_by: none`), or holding out whole taxa of a level.
  * Refuses a group level that is not trained and a split that leaves either side empty.
  */
-export function trainingSplit(ids: readonly string[], columns: readonly (readonly (string | null)[])[], levels: readonly string[], groupBy: GroupBy, valFraction: number, seed: number): { train: number[]; val: number[] } {
+export function trainingSplit(
+  ids: readonly string[],
+  columns: readonly (readonly (string | null)[])[],
+  levels: readonly string[],
+  groupBy: GroupBy,
+  valFraction: number,
+  seed: number,
+): { train: number[]; val: number[] } {
   const groupLevel = levels.indexOf(groupBy);
-  if (groupBy !== 'none' && groupLevel < 0) throw new StepError(`group_by: ${groupBy} is not one of the levels`, `levels: ${levels.join(', ')}`);
+  if (groupBy !== 'none' && groupLevel < 0)
+    throw new StepError(`group_by: ${groupBy} is not one of the levels`, `levels: ${levels.join(', ')}`);
   const split = splitExamples(groupBy === 'none' ? ids : columns[groupLevel]!, valFraction, seed);
-  if (split.train.length === 0 || split.val.length === 0) throw new StepError(`the split leaves ${split.train.length} training and ${split.val.length} validation examples`, 'use more data or another val_fraction');
+  if (split.train.length === 0 || split.val.length === 0)
+    throw new StepError(
+      `the split leaves ${split.train.length} training and ${split.val.length} validation examples`,
+      'use more data or another val_fraction',
+    );
   return split;
 }

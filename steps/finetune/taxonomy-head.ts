@@ -92,17 +92,38 @@ export const taxonomyHead = defineStep<HeadParams>({
     const restored = ctx.state.load();
     const state = restored
       ? decodeTrainingState<Header>(restored)
-      : { step: 0, header: { lossSum: 0, lossCount: 0, metrics: [] as MetricRow[] }, params: initParams(layout, seededRandom(seed)), m: new Float64Array(layout.size), v: new Float64Array(layout.size) };
+      : {
+          step: 0,
+          header: { lossSum: 0, lossCount: 0, metrics: [] as MetricRow[] },
+          params: initParams(layout, seededRandom(seed)),
+          m: new Float64Array(layout.size),
+          v: new Float64Array(layout.size),
+        };
     if (restored) ctx.log(`resuming training from step ${state.step} of ${total}`);
     const adam = { step: state.step, m: state.m, v: state.v };
     const grads = new Float64Array(layout.size);
     const nonzero = nonzeroIndices(x, dim, ids.length);
     const evaluate = (epoch: number, lr: number): MetricRow[] => {
       const predicted = levels.map(() => new Int32Array(val.length));
-      val.forEach((e, i) => forward(layout, state.params, x, e * dim, nonzero[e]).probs.forEach((pr, l) => (predicted[l]![i] = argmax(pr))));
+      val.forEach((e, i) =>
+        forward(layout, state.params, x, e * dim, nonzero[e]).probs.forEach((pr, l) => (predicted[l]![i] = argmax(pr))),
+      );
       return levels.map((level, l) => {
-        const m = accuracyAndMacroF1(predicted[l]!, val.map((e) => labels.labels[l]![e]!), labels.classes[l]!.length);
-        return { epoch, model: 'head' as const, level, loss: state.header.lossSum / Math.max(1, state.header.lossCount), lr, accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count };
+        const m = accuracyAndMacroF1(
+          predicted[l]!,
+          val.map((e) => labels.labels[l]![e]!),
+          labels.classes[l]!.length,
+        );
+        return {
+          epoch,
+          model: 'head' as const,
+          level,
+          loss: state.header.lossSum / Math.max(1, state.header.lossCount),
+          lr,
+          accuracy: m.accuracy,
+          macro_f1: m.macroF1,
+          examples: m.count,
+        };
       });
     };
     let perm: number[] = [];
@@ -126,7 +147,9 @@ export const taxonomyHead = defineStep<HeadParams>({
         state.header.metrics.push(...rows);
         state.header.lossSum = 0;
         state.header.lossCount = 0;
-        ctx.log(`epoch ${epoch + 1}/${epochs}: loss ${rows[0]!.loss!.toFixed(4)}; ${rows.map((r) => `${r.level} ${(100 * r.accuracy).toFixed(1)}%`).join(', ')}`);
+        ctx.log(
+          `epoch ${epoch + 1}/${epochs}: loss ${rows[0]!.loss!.toFixed(4)}; ${rows.map((r) => `${r.level} ${(100 * r.accuracy).toFixed(1)}%`).join(', ')}`,
+        );
       }
       ctx.progress({ done: state.step, total, unit: 'steps', counters: { examples: state.step * batchSize } });
       if (state.step % p.checkpoint_every === 0 || state.step === total || ctx.signal.aborted) {
@@ -140,24 +163,71 @@ export const taxonomyHead = defineStep<HeadParams>({
     if (p.baseline) {
       const nn = nearestNeighbours({ flat: x, dim, rows: val }, { flat: x, dim, rows: train });
       levels.forEach((level, l) => {
-        const m = accuracyAndMacroF1(nn.map((n) => labels.labels[l]![n.index]!), val.map((e) => labels.labels[l]![e]!), labels.classes[l]!.length);
-        metrics.push({ epoch: epochs, model: '1-nn', level, loss: null, lr: null, accuracy: m.accuracy, macro_f1: m.macroF1, examples: m.count });
+        const m = accuracyAndMacroF1(
+          nn.map((n) => labels.labels[l]![n.index]!),
+          val.map((e) => labels.labels[l]![e]!),
+          labels.classes[l]!.length,
+        );
+        metrics.push({
+          epoch: epochs,
+          model: '1-nn',
+          level,
+          loss: null,
+          lr: null,
+          accuracy: m.accuracy,
+          macro_f1: m.macroF1,
+          examples: m.count,
+        });
       });
     }
     const onnx = headToOnnx(layout, state.params, levels);
-    const meta = { levels, classes: labels.classes, paths: knownPaths(labels.labels, train), dim, hidden: layout.shape.hidden, weights, split: { val_fraction: p.val_fraction, group_by: groupBy, seed } };
+    const meta = {
+      levels,
+      classes: labels.classes,
+      paths: knownPaths(labels.labels, train),
+      dim,
+      hidden: layout.shape.hidden,
+      weights,
+      split: { val_fraction: p.val_fraction, group_by: groupBy, seed },
+    };
     await ctx.output('model').shard(0, async () => headModelTable(onnx, meta));
-    await ctx.output('metrics').shard(0, async () =>
-      new arrow.Table({
-        epoch: arrow.vectorFromArray(metrics.map((m) => m.epoch), new arrow.Int32()),
-        model: arrow.vectorFromArray(metrics.map((m) => m.model), new arrow.Utf8()),
-        level: arrow.vectorFromArray(metrics.map((m) => m.level), new arrow.Utf8()),
-        loss: arrow.vectorFromArray(metrics.map((m) => m.loss), new arrow.Float64()),
-        lr: arrow.vectorFromArray(metrics.map((m) => m.lr), new arrow.Float64()),
-        accuracy: arrow.vectorFromArray(metrics.map((m) => m.accuracy), new arrow.Float64()),
-        macro_f1: arrow.vectorFromArray(metrics.map((m) => m.macro_f1), new arrow.Float64()),
-        examples: arrow.vectorFromArray(metrics.map((m) => m.examples), new arrow.Int32()),
-      }),
+    await ctx.output('metrics').shard(
+      0,
+      async () =>
+        new arrow.Table({
+          epoch: arrow.vectorFromArray(
+            metrics.map((m) => m.epoch),
+            new arrow.Int32(),
+          ),
+          model: arrow.vectorFromArray(
+            metrics.map((m) => m.model),
+            new arrow.Utf8(),
+          ),
+          level: arrow.vectorFromArray(
+            metrics.map((m) => m.level),
+            new arrow.Utf8(),
+          ),
+          loss: arrow.vectorFromArray(
+            metrics.map((m) => m.loss),
+            new arrow.Float64(),
+          ),
+          lr: arrow.vectorFromArray(
+            metrics.map((m) => m.lr),
+            new arrow.Float64(),
+          ),
+          accuracy: arrow.vectorFromArray(
+            metrics.map((m) => m.accuracy),
+            new arrow.Float64(),
+          ),
+          macro_f1: arrow.vectorFromArray(
+            metrics.map((m) => m.macro_f1),
+            new arrow.Float64(),
+          ),
+          examples: arrow.vectorFromArray(
+            metrics.map((m) => m.examples),
+            new arrow.Int32(),
+          ),
+        }),
     );
     ctx.output('model').setMeta({ kind: 'taxonomy-head', levels, dim });
     if (p.model_path) {
@@ -171,7 +241,12 @@ export const taxonomyHead = defineStep<HeadParams>({
     }
     const final = (model: string, level: string) => metrics.find((m) => m.model === model && m.level === level && m.epoch === epochs);
     const genus = final('head', 'genus');
-    return { train: train.length, val: val.length, steps: total, ...(genus ? { val_genus_accuracy: Number(genus.accuracy.toFixed(4)) } : {}) };
+    return {
+      train: train.length,
+      val: val.length,
+      steps: total,
+      ...(genus ? { val_genus_accuracy: Number(genus.accuracy.toFixed(4)) } : {}),
+    };
   },
 });
 
@@ -180,4 +255,3 @@ function argmax(values: Float64Array): number {
   for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
   return best;
 }
-

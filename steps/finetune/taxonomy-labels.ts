@@ -2,7 +2,15 @@
 // unless kept), the class list of each level, and the lineage paths seen (for consistent decoding).
 
 export const DEFAULT_LEVELS = ['kingdom', 'phylum', 'class', 'order', 'family', 'genus', 'species'] as const;
-export const DEFAULT_LEVEL_WEIGHTS: Record<string, number> = { kingdom: 2.0, phylum: 1.8, class: 1.5, order: 1.2, family: 1.0, genus: 0.8, species: 0.6 };
+export const DEFAULT_LEVEL_WEIGHTS: Record<string, number> = {
+  kingdom: 2.0,
+  phylum: 1.8,
+  class: 1.5,
+  order: 1.2,
+  family: 1.0,
+  genus: 0.8,
+  species: 0.6,
+};
 
 const PLACEHOLDER = /(^|_)(sp|spp|cf|aff)\.?$|incertae_sedis|unidentified|^unknown$|^unclassified/i;
 
@@ -17,7 +25,11 @@ export interface LabelSet {
   labels: Int32Array[];
 }
 
-export function buildLabels(levels: readonly string[], columns: readonly (readonly (string | null)[])[], keepPlaceholders: boolean): LabelSet {
+export function buildLabels(
+  levels: readonly string[],
+  columns: readonly (readonly (string | null)[])[],
+  keepPlaceholders: boolean,
+): LabelSet {
   const classes: string[][] = [];
   const labels = columns.map((values, level) => {
     const index = new Map<string, number>();

@@ -15,7 +15,9 @@ export function encodeTrainingState<M>(state: TrainingState<M>): Uint8Array {
   const out = new Uint8Array(padded + state.params.length * 8 * 3);
   new DataView(out.buffer).setUint32(0, header.length, true);
   out.set(header, 4);
-  [state.params, state.m, state.v].forEach((array, i) => out.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), padded + i * array.byteLength));
+  [state.params, state.m, state.v].forEach((array, i) =>
+    out.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), padded + i * array.byteLength),
+  );
   return out;
 }
 

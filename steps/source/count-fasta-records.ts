@@ -38,5 +38,8 @@ export async function countFastaRecords(files: readonly DataFile[], countAllByte
     if (!sample.read) throw error;
   }
   const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
-  return { count: Math.round((count / Math.max(1, consumed)) * total), how: `estimated from bytes: ${count.toLocaleString('en-US')} records in the first ${mib(consumed)} MiB, scaled to ${mib(total)} MiB` };
+  return {
+    count: Math.round((count / Math.max(1, consumed)) * total),
+    how: `estimated from bytes: ${count.toLocaleString('en-US')} records in the first ${mib(consumed)} MiB, scaled to ${mib(total)} MiB`,
+  };
 }

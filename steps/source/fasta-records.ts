@@ -25,7 +25,10 @@ async function firstBytes(input: string | DataFile): Promise<Uint8Array> {
 }
 
 /** Records of a local file (`input` a path) or of a DataFile (its own label names it). */
-export async function* readFastaRecords(input: string | DataFile, label = typeof input === 'string' ? input : input.label): AsyncGenerator<FastaRecord> {
+export async function* readFastaRecords(
+  input: string | DataFile,
+  label = typeof input === 'string' ? input : input.label,
+): AsyncGenerator<FastaRecord> {
   const magic = await firstBytes(input);
   const raw = typeof input === 'string' ? createReadStream(input) : Readable.from(streamDataFile(input));
   const stream = magic[0] === 0x1f && magic[1] === 0x8b ? raw.pipe(createGunzip()) : raw;
@@ -46,7 +49,11 @@ export async function* readFastaRecords(input: string | DataFile, label = typeof
         if (line.trim() === '') continue;
         if (line.startsWith('>')) format = 'fasta';
         else if (line.startsWith('@')) format = 'fastq';
-        else throw new StepError(`${label}:${lineNo}: not a FASTA or FASTQ file (the first line starts with ${JSON.stringify(line.slice(0, 10))})`, 'FASTA records start with ">", FASTQ records with "@"');
+        else
+          throw new StepError(
+            `${label}:${lineNo}: not a FASTA or FASTQ file (the first line starts with ${JSON.stringify(line.slice(0, 10))})`,
+            'FASTA records start with ">", FASTQ records with "@"',
+          );
       }
       if (format === 'fasta') {
         if (line.startsWith('>')) {
@@ -55,19 +62,32 @@ export async function* readFastaRecords(input: string | DataFile, label = typeof
           headerLine = lineNo;
           parts = [];
         } else if (line.trim() !== '') {
-          if (header === undefined) throw new StepError(`${label}:${lineNo}: sequence before any header`, 'start each record with a ">" header line');
+          if (header === undefined)
+            throw new StepError(`${label}:${lineNo}: sequence before any header`, 'start each record with a ">" header line');
           parts.push(line.trim());
         }
       } else {
         if (fastqState === 0) {
           if (line.trim() === '') continue;
-          if (!line.startsWith('@')) throw new StepError(`${label}:${lineNo}: expected a FASTQ header starting with "@"`, 'each FASTQ record is 4 lines: @header, sequence, +, qualities');
+          if (!line.startsWith('@'))
+            throw new StepError(
+              `${label}:${lineNo}: expected a FASTQ header starting with "@"`,
+              'each FASTQ record is 4 lines: @header, sequence, +, qualities',
+            );
           header = line.slice(1).trim();
           headerLine = lineNo;
         } else if (fastqState === 1) parts = [line.trim()];
-        else if (fastqState === 2 && !line.startsWith('+')) throw new StepError(`${label}:${lineNo}: expected the FASTQ "+" separator line`, 'each FASTQ record is 4 lines: @header, sequence, +, qualities');
+        else if (fastqState === 2 && !line.startsWith('+'))
+          throw new StepError(
+            `${label}:${lineNo}: expected the FASTQ "+" separator line`,
+            'each FASTQ record is 4 lines: @header, sequence, +, qualities',
+          );
         else if (fastqState === 3) {
-          if (line.trim().length !== parts[0]!.length) throw new StepError(`${label}:${lineNo}: quality line length differs from the sequence length`, 'the file may be truncated or corrupt');
+          if (line.trim().length !== parts[0]!.length)
+            throw new StepError(
+              `${label}:${lineNo}: quality line length differs from the sequence length`,
+              'the file may be truncated or corrupt',
+            );
           yield { header: header!, sequence: parts[0]!, line: headerLine };
           header = undefined;
         }
@@ -81,8 +101,12 @@ export async function* readFastaRecords(input: string | DataFile, label = typeof
   // A gs:// object that changed or came back short says so itself, by name.
   if (failure.error instanceof StepError) throw failure.error;
   if (failure.error) {
-    throw new StepError(`${label}: cannot read (${failure.error.message}) after line ${lineNo}`, 'the file is truncated or corrupt: re-export or re-download it');
+    throw new StepError(
+      `${label}: cannot read (${failure.error.message}) after line ${lineNo}`,
+      'the file is truncated or corrupt: re-export or re-download it',
+    );
   }
-  if (format === 'fastq' && fastqState !== 0) throw new StepError(`${label}:${lineNo}: the last FASTQ record is incomplete`, 'the file is truncated');
+  if (format === 'fastq' && fastqState !== 0)
+    throw new StepError(`${label}:${lineNo}: the last FASTQ record is incomplete`, 'the file is truncated');
   if (format === 'fasta' && header !== undefined) yield { header, sequence: parts.join(''), line: headerLine };
 }

@@ -5,7 +5,14 @@ import { defineStep, StepError } from '../../engine/index.js';
 import { countFastaRecords } from './count-fasta-records.js';
 import { readFastaRecords } from './fasta-records.js';
 import { headerId, parseRegexLineage, parseUniteLineage, RANKS } from './lineage.js';
-import { HYGIENE_SCHEMA, sourceFiles, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
+import {
+  HYGIENE_SCHEMA,
+  sourceFiles,
+  writeSequenceShards,
+  type HygieneParams,
+  type MetadataColumn,
+  type SourceRecord,
+} from './sequence-shards.js';
 
 interface FastaParams extends HygieneParams {
   path: string;
@@ -15,13 +22,21 @@ interface FastaParams extends HygieneParams {
 }
 
 function readTaxonomy(path: string): { columns: string[]; rows: Map<string, string[]> } {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const header = lines[0]?.split('\t') ?? [];
-  if (header.length < 2) throw new StepError(`${path}: a taxonomy TSV needs a header row with an id column and at least one more`, 'first column: id; others: ranks or metadata');
-  const rows = new Map(lines.slice(1).map((l) => {
-    const cells = l.split('\t');
-    return [cells[0]!, cells.slice(1)] as const;
-  }));
+  if (header.length < 2)
+    throw new StepError(
+      `${path}: a taxonomy TSV needs a header row with an id column and at least one more`,
+      'first column: id; others: ranks or metadata',
+    );
+  const rows = new Map(
+    lines.slice(1).map((l) => {
+      const cells = l.split('\t');
+      return [cells[0]!, cells.slice(1)] as const;
+    }),
+  );
   return { columns: header.slice(1), rows };
 }
 
@@ -32,7 +47,12 @@ export const fastaSource = defineStep<FastaParams>({
   with: {
     required: ['path'],
     properties: {
-      path: { type: 'string', 'x-strand-path': 'input', 'x-strand-uri': ['gs'], description: 'a file or glob (*.fasta.gz, gs://bucket/reads/*.fastq.gz)' },
+      path: {
+        type: 'string',
+        'x-strand-path': 'input',
+        'x-strand-uri': ['gs'],
+        description: 'a file or glob (*.fasta.gz, gs://bucket/reads/*.fastq.gz)',
+      },
       lineage: { enum: ['none', 'unite', 'regex'], default: 'none', description: 'parse the lineage from headers' },
       lineage_regex: { type: 'string', description: 'with lineage: regex — named groups become columns' },
       taxonomy: { type: 'string', 'x-strand-path': 'input', description: 'a TSV joined by id (first column)' },
@@ -47,7 +67,8 @@ export const fastaSource = defineStep<FastaParams>({
     const files = await sourceFiles(ctx, p.path);
     let pattern: RegExp | undefined;
     if (p.lineage === 'regex') {
-      if (p.lineage_regex === undefined) throw new StepError('lineage: regex needs lineage_regex', 'e.g. lineage_regex: "g__(?<genus>[^;]+);s__(?<species>[^|]+)"');
+      if (p.lineage_regex === undefined)
+        throw new StepError('lineage: regex needs lineage_regex', 'e.g. lineage_regex: "g__(?<genus>[^;]+);s__(?<species>[^|]+)"');
       try {
         pattern = new RegExp(p.lineage_regex);
       } catch (error) {

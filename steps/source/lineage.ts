@@ -2,7 +2,15 @@
 // user regex with named groups. Empty ranks (`g__`) and unidentified placeholders become null.
 
 export const RANKS = ['kingdom', 'phylum', 'class', 'order', 'family', 'genus', 'species'] as const;
-const PREFIX: Record<string, (typeof RANKS)[number]> = { k: 'kingdom', p: 'phylum', c: 'class', o: 'order', f: 'family', g: 'genus', s: 'species' };
+const PREFIX: Record<string, (typeof RANKS)[number]> = {
+  k: 'kingdom',
+  p: 'phylum',
+  c: 'class',
+  o: 'order',
+  f: 'family',
+  g: 'genus',
+  s: 'species',
+};
 
 export function parseUniteLineage(header: string): Record<string, string | null> {
   const lineage: Record<string, string | null> = Object.fromEntries(RANKS.map((r) => [r, null]));

@@ -33,14 +33,20 @@ export async function openParquet(file: DataFile): Promise<ParquetFile> {
     metadata = await parquetMetadataAsync(buffer, { initialFetchSize: FOOTER_FETCH_BYTES });
   } catch (error) {
     if (error instanceof StepError) throw error;
-    throw new StepError(`${file.label} is not a readable Parquet file (${(error as Error).message})`, 'the file may be truncated or not Parquet; re-export it');
+    throw new StepError(
+      `${file.label} is not a readable Parquet file (${(error as Error).message})`,
+      'the file may be truncated or not Parquet; re-export it',
+    );
   }
   const columns = parquetSchema(metadata).children.map((c) => ({ name: c.element.name, type: c.element.type }));
   return { file, buffer, metadata, columns };
 }
 
 /** Each row group's rows (only `columns`), with the index of its first row in the file. */
-export async function* readRowGroups(parquet: ParquetFile, columns: string[]): AsyncGenerator<{ rowStart: number; rows: Record<string, unknown>[] }> {
+export async function* readRowGroups(
+  parquet: ParquetFile,
+  columns: string[],
+): AsyncGenerator<{ rowStart: number; rows: Record<string, unknown>[] }> {
   let rowStart = 0;
   for (const group of parquet.metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
@@ -48,7 +54,10 @@ export async function* readRowGroups(parquet: ParquetFile, columns: string[]): A
       yield { rowStart, rows: await parquetReadObjects({ file: parquet.buffer, metadata: parquet.metadata, columns, rowStart, rowEnd }) };
     } catch (error) {
       if (error instanceof StepError) throw error;
-      throw new StepError(`${parquet.file.label}: cannot read rows ${rowStart}..${rowEnd} (${(error as Error).message})`, 'the file is corrupt or truncated');
+      throw new StepError(
+        `${parquet.file.label}: cannot read rows ${rowStart}..${rowEnd} (${(error as Error).message})`,
+        'the file is corrupt or truncated',
+      );
     }
     rowStart = rowEnd;
   }

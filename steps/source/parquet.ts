@@ -2,7 +2,14 @@
 // read one row group at a time by ranged reads (memory bounded by the row group, whatever the file size).
 import { defineStep, StepError } from '../../engine/index.js';
 import { openParquet, readRowGroups } from './parquet-row-groups.js';
-import { HYGIENE_SCHEMA, sourceFiles, writeSequenceShards, type HygieneParams, type MetadataColumn, type SourceRecord } from './sequence-shards.js';
+import {
+  HYGIENE_SCHEMA,
+  sourceFiles,
+  writeSequenceShards,
+  type HygieneParams,
+  type MetadataColumn,
+  type SourceRecord,
+} from './sequence-shards.js';
 
 interface ParquetParams extends HygieneParams {
   path: string;
@@ -31,7 +38,12 @@ export const parquetSource = defineStep<ParquetParams>({
   with: {
     required: ['path'],
     properties: {
-      path: { type: 'string', 'x-strand-path': 'input', 'x-strand-uri': ['gs'], description: 'a file or glob (data/*.parquet, gs://bucket/prefix/*.parquet)' },
+      path: {
+        type: 'string',
+        'x-strand-path': 'input',
+        'x-strand-uri': ['gs'],
+        description: 'a file or glob (data/*.parquet, gs://bucket/prefix/*.parquet)',
+      },
       id_column: { type: 'string', default: 'id' },
       sequence_column: { type: 'string', default: 'sequence' },
       metadata: { type: 'array', items: { type: 'string' }, description: 'columns passed through (default: all others)' },
@@ -50,22 +62,39 @@ export const parquetSource = defineStep<ParquetParams>({
     const files = await sourceFiles(ctx, p.path);
     const first = await openParquet(files[0]);
     const wanted = p.metadata ?? first.columns.map((c) => c.name).filter((n) => n !== p.id_column && n !== p.sequence_column);
-    const columns: MetadataColumn[] = wanted.map((name) => ({ name, kind: NUMERIC.has(first.columns.find((c) => c.name === name)?.type ?? '') ? 'number' : 'text' }));
+    const columns: MetadataColumn[] = wanted.map((name) => ({
+      name,
+      kind: NUMERIC.has(first.columns.find((c) => c.name === name)?.type ?? '') ? 'number' : 'text',
+    }));
     async function* records(): AsyncGenerator<SourceRecord> {
       for (const file of files) {
         const label = file.label;
         const parquet = file === files[0] ? first : await openParquet(file);
         const present = parquet.columns.map((c) => c.name);
         const missing = [p.id_column, p.sequence_column, ...wanted].filter((c) => !present.includes(c));
-        if (missing.length > 0) throw new StepError(`${label} has no column ${missing.map((m) => `"${m}"`).join(', ')}`, `its columns: ${present.join(', ')}; map them with id_column, sequence_column and metadata`);
+        if (missing.length > 0)
+          throw new StepError(
+            `${label} has no column ${missing.map((m) => `"${m}"`).join(', ')}`,
+            `its columns: ${present.join(', ')}; map them with id_column, sequence_column and metadata`,
+          );
         for await (const { rowStart, rows } of readRowGroups(parquet, [p.id_column, p.sequence_column, ...wanted])) {
           for (let i = 0; i < rows.length; i++) {
             const row = rows[i]!;
             const id = row[p.id_column];
             const sequence = row[p.sequence_column];
-            if (typeof sequence !== 'string') throw new StepError(`${label} row ${rowStart + i + 1}: column ${p.sequence_column} is not text`, 'point sequence_column at a string column');
-            if (id === null || id === undefined) throw new StepError(`${label} row ${rowStart + i + 1}: the id is empty`, 'every record needs an id');
-            yield { id: String(toCell(id)), sequence, metadata: Object.fromEntries(wanted.map((c) => [c, toCell(row[c])])), where: `${label} row ${rowStart + i + 1}` };
+            if (typeof sequence !== 'string')
+              throw new StepError(
+                `${label} row ${rowStart + i + 1}: column ${p.sequence_column} is not text`,
+                'point sequence_column at a string column',
+              );
+            if (id === null || id === undefined)
+              throw new StepError(`${label} row ${rowStart + i + 1}: the id is empty`, 'every record needs an id');
+            yield {
+              id: String(toCell(id)),
+              sequence,
+              metadata: Object.fromEntries(wanted.map((c) => [c, toCell(row[c])])),
+              where: `${label} row ${rowStart + i + 1}`,
+            };
           }
         }
       }

@@ -4,9 +4,7 @@
 
 export type InvalidPolicy = 'error' | 'skip' | 'to-n';
 
-export type CleanResult =
-  | { ok: true; sequence: string; changed: boolean }
-  | { ok: false; reason: string };
+export type CleanResult = { ok: true; sequence: string; changed: boolean } | { ok: false; reason: string };
 
 const CLEAN = /^[ACGTN]*$/;
 // Per character code: the cleaned letter, 0 to drop (gaps), -1 for invalid.

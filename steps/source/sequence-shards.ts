@@ -51,7 +51,16 @@ export async function writeSequenceShards<P extends object>(
 ): Promise<StepSummary> {
   const output = ctx.output('sequences');
   const seen = new Set<string>();
-  const counts = { records: 0, written: 0, changed: 0, skipped_invalid: 0, skipped_empty: 0, skipped_duplicate: 0, shards: 0, resumed_shards: 0 };
+  const counts = {
+    records: 0,
+    written: 0,
+    changed: 0,
+    skipped_invalid: 0,
+    skipped_empty: 0,
+    skipped_duplicate: 0,
+    shards: 0,
+    resumed_shards: 0,
+  };
   let batch: SourceRecord[] = [];
   const flush = async (): Promise<void> => {
     const rows = batch;
@@ -63,7 +72,10 @@ export async function writeSequenceShards<P extends object>(
       };
       for (const column of columns) {
         const values = rows.map((r) => r.metadata[column.name] ?? null);
-        data[column.name] = column.kind === 'number' ? numberColumn(values as (number | null)[]) : textColumn(values.map((v) => (v === null ? null : String(v))));
+        data[column.name] =
+          column.kind === 'number'
+            ? numberColumn(values as (number | null)[])
+            : textColumn(values.map((v) => (v === null ? null : String(v))));
       }
       return new Table(data);
     });
@@ -79,15 +91,23 @@ export async function writeSequenceShards<P extends object>(
         counts.skipped_invalid++;
         continue;
       }
-      throw new StepError(`${record.where} (id ${record.id}): ${cleaned.reason}`, 'clean the input, or set invalid: skip (drop such records) or invalid: to-n (replace with N)');
+      throw new StepError(
+        `${record.where} (id ${record.id}): ${cleaned.reason}`,
+        'clean the input, or set invalid: skip (drop such records) or invalid: to-n (replace with N)',
+      );
     }
     if (cleaned.sequence.length === 0) {
-      if (params.empty === 'error') throw new StepError(`${record.where} (id ${record.id}): the sequence is empty`, 'remove the record, or set empty: skip');
+      if (params.empty === 'error')
+        throw new StepError(`${record.where} (id ${record.id}): the sequence is empty`, 'remove the record, or set empty: skip');
       counts.skipped_empty++;
       continue;
     }
     if (seen.has(record.id)) {
-      if (params.duplicates === 'error') throw new StepError(`${record.where}: id ${record.id} appears more than once`, 'make ids unique, or set duplicates: skip to keep the first');
+      if (params.duplicates === 'error')
+        throw new StepError(
+          `${record.where}: id ${record.id} appears more than once`,
+          'make ids unique, or set duplicates: skip to keep the first',
+        );
       counts.skipped_duplicate++;
       continue;
     }
@@ -99,7 +119,11 @@ export async function writeSequenceShards<P extends object>(
     if (ctx.signal.aborted) return counts;
   }
   if (batch.length > 0) await flush();
-  if (counts.written === 0) throw new StepError(`no sequences to write: the input has ${counts.records} records and all were skipped or it is empty`, 'check the input file and the hygiene policies');
+  if (counts.written === 0)
+    throw new StepError(
+      `no sequences to write: the input has ${counts.records} records and all were skipped or it is empty`,
+      'check the input file and the hygiene policies',
+    );
   ctx.output('sequences').setMeta({ ...meta, columns: ['id', 'sequence', ...columns.map((c) => c.name)] });
   return counts;
 }

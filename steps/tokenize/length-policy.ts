@@ -5,7 +5,10 @@
 export type LengthPolicy = 'truncate' | 'error' | 'windows';
 
 export class TooLongError extends Error {
-  constructor(readonly length: number, readonly maxTokens: number) {
+  constructor(
+    readonly length: number,
+    readonly maxTokens: number,
+  ) {
     super(`${length} tokens, more than the ${maxTokens} the model takes`);
   }
 }

@@ -48,7 +48,11 @@ export async function writeTokenShards<P extends object>(
         try {
           parts = applyLengthPolicy(full, facts.max_tokens, policy, facts.prefix, facts.suffix);
         } catch (error) {
-          if (error instanceof TooLongError) throw new StepError(`sequence ${ids[i]}: ${error.message}`, 'set too_long: truncate or windows, or raise max_tokens if the model allows');
+          if (error instanceof TooLongError)
+            throw new StepError(
+              `sequence ${ids[i]}: ${error.message}`,
+              'set too_long: truncate or windows, or raise max_tokens if the model allows',
+            );
           throw error;
         }
         if (full.length > facts.max_tokens) longer++;

@@ -22,14 +22,30 @@ export function tokenizerFor(settings: TokenizerSettings): Tokenizer {
     case 'nucleotide-transformer': {
       const version = settings.version;
       const vocab = NT_VOCABULARY[version];
-      return { tokenize: (s) => tokenizeNt(s, version), facts: { tokenizer: name, version: String(version), pad_id: vocab.pad, prefix: 1, suffix: 0, max_tokens: maxTokens ?? vocab.maxTokens } };
+      return {
+        tokenize: (s) => tokenizeNt(s, version),
+        facts: {
+          tokenizer: name,
+          version: String(version),
+          pad_id: vocab.pad,
+          prefix: 1,
+          suffix: 0,
+          max_tokens: maxTokens ?? vocab.maxTokens,
+        },
+      };
     }
     case 'kmer': {
       const k = settings.k;
-      return { tokenize: (s) => tokenizeKmer(s, k), facts: { tokenizer: name, version: `k${k}`, pad_id: KMER_SPECIAL.pad, prefix: 1, suffix: 1, max_tokens: maxTokens ?? 512 } };
+      return {
+        tokenize: (s) => tokenizeKmer(s, k),
+        facts: { tokenizer: name, version: `k${k}`, pad_id: KMER_SPECIAL.pad, prefix: 1, suffix: 1, max_tokens: maxTokens ?? 512 },
+      };
     }
     case 'char':
-      return { tokenize: tokenizeChar, facts: { tokenizer: name, version: '1', pad_id: CHAR_SPECIAL.pad, prefix: 0, suffix: 1, max_tokens: maxTokens ?? 32768 } };
+      return {
+        tokenize: tokenizeChar,
+        facts: { tokenizer: name, version: '1', pad_id: CHAR_SPECIAL.pad, prefix: 0, suffix: 1, max_tokens: maxTokens ?? 32768 },
+      };
     default: {
       const unknown: never = settings;
       throw new Error(`unknown tokenizer ${JSON.stringify(unknown)}`);

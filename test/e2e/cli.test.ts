@@ -28,17 +28,25 @@ describe('strand CLI', () => {
     expect(runCli(['--help'], root).stdout).toContain('validate');
     expect(runCli(['plan', '--help'], root).stdout).toContain('--check');
     expect(runCli(['frobnicate'], root)).toMatchObject({ status: 2 });
-    expect(runCli(['run', 'flow.yaml', '--jobz', '2'], root)).toMatchObject({ status: 2, stderr: expect.stringContaining('unknown option --jobz') });
+    expect(runCli(['run', 'flow.yaml', '--jobz', '2'], root)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('unknown option --jobz'),
+    });
     expect(runCli(['run'], root)).toMatchObject({ status: 2, stderr: expect.stringContaining('missing workflow FILE') });
   });
 
   it('validates, and reports errors as file:line:column without a stack trace', () => {
     const root = project({ 'bad.yaml': FLOW.replace('k: 3', 'k: 9').replace('needs: [profile, source]', 'needs: [profile, sourse]') });
-    expect(runCli(['validate', 'flow.yaml'], root)).toMatchObject({ status: 0, stdout: 'flow.yaml: ok (3 steps: source, profile, table)\n' });
+    expect(runCli(['validate', 'flow.yaml'], root)).toMatchObject({
+      status: 0,
+      stdout: 'flow.yaml: ok (3 steps: source, profile, table)\n',
+    });
     const bad = runCli(['validate', 'bad.yaml'], root);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('bad.yaml:7:68: error: steps.profile.with.k must be <= 6 [invalid-value]');
-    expect(bad.stderr).toContain('bad.yaml:8:51: error: step "table" needs "sourse", which is not a step (did you mean "source"?) [unknown-step]');
+    expect(bad.stderr).toContain(
+      'bad.yaml:8:51: error: step "table" needs "sourse", which is not a step (did you mean "source"?) [unknown-step]',
+    );
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     const json = JSON.parse(runCli(['validate', 'bad.yaml', '--json'], root).stdout);
     expect(json.diagnostics.map((d: { code: string }) => d.code)).toEqual(['invalid-value', 'unknown-step']);
@@ -86,7 +94,9 @@ steps:
     expect(runCli(['run', 'flow.yaml'], root).status).toBe(0);
     copyFromRepo(root, 'models/tiny-nt.onnx');
     const plan = runCli(['plan', 'flow.yaml', '--param', 'input=models/tiny-nt.onnx'], root);
-    expect(plan.stdout).toMatch(/will run +source .*params.path changed "workflows\/data\/sample.parquet" -> "models\/tiny-nt.onnx"; input file path changed/);
+    expect(plan.stdout).toMatch(
+      /will run +source .*params.path changed "workflows\/data\/sample.parquet" -> "models\/tiny-nt.onnx"; input file path changed/,
+    );
   });
 
   it('prints the graph as Mermaid and DOT', () => {
@@ -127,10 +137,18 @@ steps:
     const json = JSON.parse(runCli(['plan', 'flow.yaml', '--json'], root).stdout);
     expect(json.steps[1]).toMatchObject({ status: 'will-run', key, reasons: [{ kind: 'corrupt-entry', text: corrupt }] });
 
-    expect(runCli(['cache', 'verify', '--json'], root)).toMatchObject({ status: 1, stdout: expect.stringContaining(`"corrupt": [\n    "${shard}"\n  ]`) });
-    expect(runCli(['plan', 'flow.yaml'], root).stdout).toContain(`will run  profile  embed/kmer-profile  cache entry is corrupt (store object ${shard.slice(0, 12)} is missing)`);
+    expect(runCli(['cache', 'verify', '--json'], root)).toMatchObject({
+      status: 1,
+      stdout: expect.stringContaining(`"corrupt": [\n    "${shard}"\n  ]`),
+    });
+    expect(runCli(['plan', 'flow.yaml'], root).stdout).toContain(
+      `will run  profile  embed/kmer-profile  cache entry is corrupt (store object ${shard.slice(0, 12)} is missing)`,
+    );
 
-    const events = runCli(['run', 'flow.yaml', '--json'], root).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = runCli(['run', 'flow.yaml', '--json'], root)
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const steps = events.filter((e) => ['step-cached', 'step-started', 'step-finished'].includes(e.kind)).map((e) => `${e.kind}:${e.step}`);
     expect(steps).toEqual(['step-cached:source', 'step-started:profile', 'step-finished:profile', 'step-cached:table']);
     expect(events.find((e) => e.kind === 'step-started').reasons[0].kind).toBe('corrupt-entry');
@@ -151,14 +169,26 @@ steps:
     expect(runCli(['tokenize', 'q.fasta', '--with', 'version=1', '--max-tokens', '3'], root).stdout).toBe('a\t3 367 367\nb\t3 4104 4104\n');
   });
 
-  it('tokenizes with the steps\' own settings and reports their errors', () => {
+  it("tokenizes with the steps' own settings and reports their errors", () => {
     const root = writeProject({ 'q.fasta': '>a\nACGTAC\n>a\nGGG\n' });
     copyFromRepo(root, 'workflows/data/sample.parquet');
-    expect(runCli(['tokenize', 'q.fasta'], root)).toMatchObject({ status: 1, stderr: 'error: q.fasta:3 record 2: id a appears more than once\nhint: make ids unique, or set duplicates: skip to keep the first\n' });
+    expect(runCli(['tokenize', 'q.fasta'], root)).toMatchObject({
+      status: 1,
+      stderr: 'error: q.fasta:3 record 2: id a appears more than once\nhint: make ids unique, or set duplicates: skip to keep the first\n',
+    });
     expect(runCli(['tokenize', 'q.fasta', '--tokenizer', 'char', '--with', 'duplicates=skip'], root).stdout).toBe('a\t7 8 9 10 7 8 1\n');
-    expect(runCli(['tokenize', 'missing.fasta'], root)).toMatchObject({ status: 1, stderr: expect.stringContaining('error: no file matches missing.fasta') });
-    expect(runCli(['tokenize', 'q.fasta', '--tokenizer', 'kmer', '--with', 'k=9'], root)).toMatchObject({ status: 1, stderr: expect.stringContaining('error: steps.tokenize.with.k must be <= 6') });
-    const parquet = runCli(['tokenize', 'workflows/data/sample.parquet', '--with', 'sequence_column=genus', '--with', 'invalid=skip'], root);
+    expect(runCli(['tokenize', 'missing.fasta'], root)).toMatchObject({
+      status: 1,
+      stderr: expect.stringContaining('error: no file matches missing.fasta'),
+    });
+    expect(runCli(['tokenize', 'q.fasta', '--tokenizer', 'kmer', '--with', 'k=9'], root)).toMatchObject({
+      status: 1,
+      stderr: expect.stringContaining('error: steps.tokenize.with.k must be <= 6'),
+    });
+    const parquet = runCli(
+      ['tokenize', 'workflows/data/sample.parquet', '--with', 'sequence_column=genus', '--with', 'invalid=skip'],
+      root,
+    );
     expect(parquet.stdout.split('\n')).toHaveLength(1);
     expect(parquet.stderr).toContain('no sequences to write: the input has 1000 records and all were skipped');
   });
@@ -183,7 +213,8 @@ describe('bad input', () => {
 
   it('stops at non-DNA text under invalid: error, naming the record', () => {
     const root = writeProject({
-      'flow.yaml': 'version: 1\nname: f\nsteps:\n  s: { uses: source/fasta, with: { path: in.fa } }\n  p: { uses: embed/kmer-profile, needs: [s] }\n',
+      'flow.yaml':
+        'version: 1\nname: f\nsteps:\n  s: { uses: source/fasta, with: { path: in.fa } }\n  p: { uses: embed/kmer-profile, needs: [s] }\n',
       'in.fa': '>ok\nACGT\n>bad\nACGTQQ\n',
     });
     const run = runCli(['run', 'flow.yaml'], root);
@@ -202,13 +233,17 @@ describe('bad input', () => {
   });
 
   it('refuses an empty input', () => {
-    const root = writeProject({ 'flow.yaml': 'version: 1\nname: f\nsteps:\n  s: { uses: source/fasta, with: { path: in.fa } }\n', 'in.fa': '' });
+    const root = writeProject({
+      'flow.yaml': 'version: 1\nname: f\nsteps:\n  s: { uses: source/fasta, with: { path: in.fa } }\n',
+      'in.fa': '',
+    });
     expect(runCli(['run', 'flow.yaml'], root).stdout).toContain('no sequences to write: the input has 0 records');
   });
 
   it('refuses a model whose inputs do not match', () => {
     const root = project({
-      'flow.yaml': 'version: 1\nname: f\nsteps:\n  s: { uses: source/parquet, with: { path: workflows/data/sample.parquet } }\n  t: { uses: tokenize/nucleotide-transformer, needs: [s] }\n  e: { uses: embed/onnx, needs: [t], with: { model: model.onnx } }\n',
+      'flow.yaml':
+        'version: 1\nname: f\nsteps:\n  s: { uses: source/parquet, with: { path: workflows/data/sample.parquet } }\n  t: { uses: tokenize/nucleotide-transformer, needs: [s] }\n  e: { uses: embed/onnx, needs: [t], with: { model: model.onnx } }\n',
       'model.onnx': 'not an onnx model',
     });
     const run = runCli(['run', 'flow.yaml'], root);

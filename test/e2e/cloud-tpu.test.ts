@@ -37,10 +37,19 @@ function project(on: string, device?: string, model?: string): string {
 // METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
 const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
 const markerWrites = () => cloud.gcs.writes.filter((n) => n.includes('/markers/'));
-const markers = () => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as ShardMarker);
+const markers = () =>
+  cloud.gcs
+    .objectNames('strand-test', 'strand/jobs/')
+    .filter((n) => n.includes('/markers/'))
+    .map((n) => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as ShardMarker);
 /** A marker written by a host of the first attempt. */
-const firstAttemptMarkers = (name: string, bytes: Buffer): boolean => name.includes('/markers/') && (JSON.parse(bytes.toString()) as ShardMarker).attempt === 1;
-const jobSpecs = () => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as JobSpec);
+const firstAttemptMarkers = (name: string, bytes: Buffer): boolean =>
+  name.includes('/markers/') && (JSON.parse(bytes.toString()) as ShardMarker).attempt === 1;
+const jobSpecs = () =>
+  cloud.gcs
+    .objectNames('strand-test', 'strand/jobs/')
+    .filter((n) => n.includes('/attempts/'))
+    .map((n) => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(n)!.bytes.toString()) as JobSpec);
 
 function localVectors(): Buffer {
   const root = project('');
@@ -60,14 +69,26 @@ describe('Cloud TPU executor (local servers)', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 is READY with 2 hosts/);
-    expect(cloud.tpu.events).toEqual([expect.stringMatching(/^create strand-/), expect.stringMatching(/^ready /), expect.stringMatching(/^delete /)]);
-    expect(cloud.tpu.hostExits.map((h) => [h.host, h.code]).sort()).toEqual([[0, 0], [1, 0]]);
+    expect(cloud.tpu.events).toEqual([
+      expect.stringMatching(/^create strand-/),
+      expect.stringMatching(/^ready /),
+      expect.stringMatching(/^delete /),
+    ]);
+    expect(cloud.tpu.hostExits.map((h) => [h.host, h.code]).sort()).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
     expect(markerWrites()).toHaveLength(10);
     expect(new Set(markerWrites()).size).toBe(10);
     expect(cloud.gcs.log.map((r) => r.status)).toEqual(expect.arrayContaining([503, 429]));
     expect(cloud.gcs.pendingFaults).toBe(0);
     const [job] = jobSpecs();
-    expect(job).toMatchObject({ attempt: 1, workers: 2, shards: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], placement: { mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 4, globalBatch: 32 } });
+    expect(job).toMatchObject({
+      attempt: 1,
+      workers: 2,
+      shards: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      placement: { mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 4, globalBatch: 32 },
+    });
     expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
 
     const again = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
@@ -95,10 +116,17 @@ describe('Cloud TPU executor (local servers)', () => {
     const [first, second] = jobSpecs();
     expect(first!.shards).toHaveLength(10);
     // the second attempt ran exactly the shards the first left without a marker: nothing lost, nothing twice
-    const byFirst = markers().filter((m) => m.attempt === 1).map((m) => m.index);
+    const byFirst = markers()
+      .filter((m) => m.attempt === 1)
+      .map((m) => m.index);
     expect(byFirst).toHaveLength(3);
     expect(second!.shards).toEqual(first!.shards.filter((i) => !byFirst.includes(i)));
-    expect(markers().filter((m) => m.attempt === 2).map((m) => m.index).sort((a, b) => a - b)).toEqual(second!.shards);
+    expect(
+      markers()
+        .filter((m) => m.attempt === 2)
+        .map((m) => m.index)
+        .sort((a, b) => a - b),
+    ).toEqual(second!.shards);
     expect(markerWrites()).toHaveLength(10);
     expect(new Set(markerWrites()).size).toBe(10);
     expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
@@ -125,10 +153,17 @@ describe('Cloud TPU executor (local servers)', () => {
     expect(new Set(markerWrites()).size).toBe(10);
     expect(markerWrites()).toHaveLength(10);
     const [first, second] = jobSpecs();
-    const byFirst = markers().filter((m) => m.attempt === 1).map((m) => m.index);
+    const byFirst = markers()
+      .filter((m) => m.attempt === 1)
+      .map((m) => m.index);
     expect(byFirst).toHaveLength(2);
     expect(second!.shards).toEqual(first!.shards.filter((i) => !byFirst.includes(i)));
-    expect(markers().filter((m) => m.attempt === 2).map((m) => m.index).sort((a, b) => a - b)).toEqual(second!.shards);
+    expect(
+      markers()
+        .filter((m) => m.attempt === 2)
+        .map((m) => m.index)
+        .sort((a, b) => a - b),
+    ).toEqual(second!.shards);
     expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
   });
 
@@ -138,10 +173,18 @@ describe('Cloud TPU executor (local servers)', () => {
     const list = await runCliAsync(['tpu', 'list', 'flow.yaml'], root, env());
     expect(list.stdout).toMatch(/^strand-[0-9a-f]{12}-1 {2}READY {2}v4-16 {2}2 hosts {2}tpu-embed\.embed {2}test-project\/us-central2-b/m);
     const node = list.stdout.split(' ')[0]!;
-    expect(JSON.parse((await runCliAsync(['tpu', 'status', 'flow.yaml', node, '--json'], root, env())).stdout)[0]).toMatchObject({ id: node, state: 'READY', workers: 2 });
-    expect((await runCliAsync(['tpu', 'delete', 'flow.yaml', node], root, env())).stdout).toBe(`deleted ${node} (test-project/us-central2-b)\n`);
+    expect(JSON.parse((await runCliAsync(['tpu', 'status', 'flow.yaml', node, '--json'], root, env())).stdout)[0]).toMatchObject({
+      id: node,
+      state: 'READY',
+      workers: 2,
+    });
+    expect((await runCliAsync(['tpu', 'delete', 'flow.yaml', node], root, env())).stdout).toBe(
+      `deleted ${node} (test-project/us-central2-b)\n`,
+    );
     expect(cloud.tpu.nodes.size).toBe(0);
-    expect((await runCliAsync(['tpu', 'status', 'flow.yaml', node], root, env())).stderr).toContain(`error: no node "${node}" created by Strand`);
+    expect((await runCliAsync(['tpu', 'status', 'flow.yaml', node], root, env())).stderr).toContain(
+      `error: no node "${node}" created by Strand`,
+    );
   });
 
   it('stops before creating anything when the bucket is missing or quota is exhausted', async () => {
@@ -149,7 +192,13 @@ describe('Cloud TPU executor (local servers)', () => {
     const missing = await runCliAsync(['run', 'flow.yaml', '--plain'], noBucket, env());
     expect(missing.status).toBe(1);
     expect(missing.stdout).toContain('bucket no-such-bucket (device pod) does not exist or is not readable');
-    cloud.tpu.inject({ method: 'POST', pathIncludes: '/nodes', status: 429, grpcStatus: 'RESOURCE_EXHAUSTED', message: 'Quota TPUV4PodPerProjectPerZoneForTPUAPI exhausted' });
+    cloud.tpu.inject({
+      method: 'POST',
+      pathIncludes: '/nodes',
+      status: 429,
+      grpcStatus: 'RESOURCE_EXHAUSTED',
+      message: 'Quota TPUV4PodPerProjectPerZoneForTPUAPI exhausted',
+    });
     const quota = await runCliAsync(['run', 'flow.yaml', '--plain'], project(ON_POD), env());
     expect(quota.status).toBe(1);
     expect(quota.stdout).toContain('quota or capacity exhausted in us-central2-b');
@@ -162,7 +211,8 @@ describe('Cloud TPU executor (local servers)', () => {
     const MODEL = 'models/tiny-nt.onnx';
     const bytes = (): Buffer => readFileSync(join(REPO, MODEL));
     const putModel = (content: Buffer) => cloud.gcs.put(TEST_BUCKET, MODEL, content, 'application/octet-stream', {}, null);
-    const modelReads = () => cloud.gcs.log.filter((r) => r.method === 'GET' && decodeURIComponent(r.path).endsWith(`/o/${MODEL}`) && r.bytes !== undefined);
+    const modelReads = () =>
+      cloud.gcs.log.filter((r) => r.method === 'GET' && decodeURIComponent(r.path).endsWith(`/o/${MODEL}`) && r.bytes !== undefined);
 
     it('is read by the hosts from its bucket, never staged by the engine, and gives the vectors of a local model', async () => {
       putModel(bytes());
@@ -179,7 +229,18 @@ describe('Cloud TPU executor (local servers)', () => {
       // Each of the 2 hosts read it whole, at the planned generation.
       expect(modelReads().reduce((n, r) => n + r.bytes!, 0)).toBe(2 * bytes().length);
       const [job] = jobSpecs();
-      expect(job!.files).toEqual([{ path: `gs://${TEST_BUCKET}/${MODEL}`, gcs: expect.objectContaining({ bucket: TEST_BUCKET, name: MODEL, size: bytes().length, md5: expect.any(String), crc32c: expect.any(String) }) }]);
+      expect(job!.files).toEqual([
+        {
+          path: `gs://${TEST_BUCKET}/${MODEL}`,
+          gcs: expect.objectContaining({
+            bucket: TEST_BUCKET,
+            name: MODEL,
+            size: bytes().length,
+            md5: expect.any(String),
+            crc32c: expect.any(String),
+          }),
+        },
+      ]);
       expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
     });
 
@@ -187,12 +248,17 @@ describe('Cloud TPU executor (local servers)', () => {
       putModel(bytes());
       // The new version lands as the engine writes the job spec, before any host can read the model.
       cloud.gcs.onWrite = (_bucket, name) => {
-        if (name.includes('/attempts/') && cloud.gcs.writes.filter((n) => n === MODEL).length === 1) putModel(Buffer.concat([bytes(), Buffer.from('changed')]));
+        if (name.includes('/attempts/') && cloud.gcs.writes.filter((n) => n === MODEL).length === 1)
+          putModel(Buffer.concat([bytes(), Buffer.from('changed')]));
       };
       const root = project(ON_POD, DEVICE(), `gs://${TEST_BUCKET}/${MODEL}`);
       const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
       expect(run.status).toBe(1);
-      expect(run.stdout).toMatch(new RegExp(`FAILED +embed: worker \\d on strand-[0-9a-f]{12}-1 failed: gs://${TEST_BUCKET}/${MODEL} changed after the plan: generation \\d+ was planned, \\d+ is there now`));
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `FAILED +embed: worker \\d on strand-[0-9a-f]{12}-1 failed: gs://${TEST_BUCKET}/${MODEL} changed after the plan: generation \\d+ was planned, \\d+ is there now`,
+        ),
+      );
       expect(markerWrites()).toEqual([]);
       expect(cloud.tpu.nodes.size).toBe(0);
     });
@@ -203,7 +269,9 @@ describe('Cloud TPU executor (local servers)', () => {
       const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
       expect(run.status).toBe(1);
       expect(run.stderr).toContain(`flow.yaml:8:`);
-      expect(run.stderr).toContain(`error: step "embed": model: gs://${TEST_BUCKET}/${MODEL} is read by the hosts of a remote device, and this step runs on this machine`);
+      expect(run.stderr).toContain(
+        `error: step "embed": model: gs://${TEST_BUCKET}/${MODEL} is read by the hosts of a remote device, and this step runs on this machine`,
+      );
     });
   });
 });

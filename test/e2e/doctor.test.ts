@@ -16,7 +16,9 @@ describe('strand doctor', () => {
       ['jax-gpu', false],
     ]);
     expect(runtimes[2]!.detail).toBe('libtpu installed; no TPU attached here');
-    expect(runtimes[1]!.detail).toMatch(/^jax 0\.10\.2 in .*runtime\/jax\/\.venv\/bin\/python: platform cpu; the CPU splits into XLA host devices \(checked: 8 of 8 asked\)$/);
+    expect(runtimes[1]!.detail).toMatch(
+      /^jax 0\.10\.2 in .*runtime\/jax\/\.venv\/bin\/python: platform cpu; the CPU splits into XLA host devices \(checked: 8 of 8 asked\)$/,
+    );
   });
 
   it('says how to set JAX up when its Python is missing, and still succeeds', () => {

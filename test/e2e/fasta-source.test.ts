@@ -29,8 +29,14 @@ steps:
     expect(run.stdout).toMatch(/done +plain .*records=4439 written=4439/);
     expect(run.status).toBe(0);
     const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
-    const a = await parquetReadObjects({ file: await asyncBufferFromFile(join(root, 'out/a.parquet')), columns: ['id', 'genus', 'species'] });
-    const b = await parquetReadObjects({ file: await asyncBufferFromFile(join(root, 'out/b.parquet')), columns: ['id', 'genus', 'unite_sh'] });
+    const a = await parquetReadObjects({
+      file: await asyncBufferFromFile(join(root, 'out/a.parquet')),
+      columns: ['id', 'genus', 'species'],
+    });
+    const b = await parquetReadObjects({
+      file: await asyncBufferFromFile(join(root, 'out/b.parquet')),
+      columns: ['id', 'genus', 'unite_sh'],
+    });
     expect(a).toHaveLength(4439);
     expect(a[0]).toEqual({ id: 'KY106088', genus: 'Zygotorulaspora', species: 'Zygotorulaspora_mrakii' });
     expect(b[0]).toEqual({ id: 'KY106088', genus: 'Zygotorulaspora', unite_sh: 'SH1312607.09FU' });

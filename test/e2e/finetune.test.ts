@@ -26,7 +26,11 @@ function project(): string {
 
 function logs(root: string): string[][] {
   const runs = join(root, '.strand/runs');
-  return listRuns(runs).map((id) => readJournal(journalPath(runs, id)).filter((e): e is Extract<RunEvent, { kind: 'step-log' }> => e.kind === 'step-log').map((e) => e.message));
+  return listRuns(runs).map((id) =>
+    readJournal(journalPath(runs, id))
+      .filter((e): e is Extract<RunEvent, { kind: 'step-log' }> => e.kind === 'step-log')
+      .map((e) => e.message),
+  );
 }
 
 const REFERENCE_FLOW = `version: 1
@@ -48,15 +52,24 @@ steps:
 describe('finetune/taxonomy-head and classify/taxonomy', () => {
   it('flags a sequence far from every labelled reference as novel', async () => {
     const root = project();
-    const known = (await import('node:zlib')).gunzipSync(readFileSync(join(root, 'workflows/data/sample.fasta.gz'))).toString().split('\n');
+    const known = (await import('node:zlib'))
+      .gunzipSync(readFileSync(join(root, 'workflows/data/sample.fasta.gz')))
+      .toString()
+      .split('\n');
     const poly = 'AC'.repeat(300);
     writeFileSync(join(root, 'query.fa'), `>copy\n${known[1]}\n>poly\n${poly}\n`);
     writeFileSync(join(root, 'novelty.yaml'), REFERENCE_FLOW);
     const run = runCli(['run', 'novelty.yaml'], root);
     expect(run.status).toBe(0);
     const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
-    const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(join(root, 'out/novelty.parquet')), columns: ['id', 'nearest_reference_distance', 'novel_candidate'] })) as { id: string; nearest_reference_distance: number; novel_candidate: boolean }[];
-    expect(rows.map((r) => [r.id, r.novel_candidate])).toEqual([['copy', false], ['poly', true]]);
+    const rows = (await parquetReadObjects({
+      file: await asyncBufferFromFile(join(root, 'out/novelty.parquet')),
+      columns: ['id', 'nearest_reference_distance', 'novel_candidate'],
+    })) as { id: string; nearest_reference_distance: number; novel_candidate: boolean }[];
+    expect(rows.map((r) => [r.id, r.novel_candidate])).toEqual([
+      ['copy', false],
+      ['poly', true],
+    ]);
     expect(rows[0]!.nearest_reference_distance).toBe(0);
     expect(rows[1]!.nearest_reference_distance).toBeGreaterThan(0.5);
   });
@@ -67,22 +80,25 @@ describe('finetune/taxonomy-head and classify/taxonomy', () => {
   it.each([
     ['after', 50],
     ['before', 100],
-  ] as const)('resumes a training killed %s the log of its checkpoint at step %i from exactly that step, to the uninterrupted weights', async (when, checkpoint) => {
-    const referenceHead = readFileSync(join(reference, 'out/taxonomy-head.onnx'));
+  ] as const)(
+    'resumes a training killed %s the log of its checkpoint at step %i from exactly that step, to the uninterrupted weights',
+    async (when, checkpoint) => {
+      const referenceHead = readFileSync(join(reference, 'out/taxonomy-head.onnx'));
 
-    const root = project();
-    const at = { kind: 'step-log', step: 'head', message: `checkpoint at step ${checkpoint}` } as const;
-    const child = startCli(ARGS, root, killAt(root, { at, when, signal: 'SIGKILL' }));
-    expect(await exited(child)).toBe(null);
-    expect(child.signalCode).toBe('SIGKILL');
-    const killed = logs(root)[0]!;
-    expect(killed.filter((m) => m.startsWith('checkpoint at step'))).toEqual(['checkpoint at step 50']); // in both cases
+      const root = project();
+      const at = { kind: 'step-log', step: 'head', message: `checkpoint at step ${checkpoint}` } as const;
+      const child = startCli(ARGS, root, killAt(root, { at, when, signal: 'SIGKILL' }));
+      expect(await exited(child)).toBe(null);
+      expect(child.signalCode).toBe('SIGKILL');
+      const killed = logs(root)[0]!;
+      expect(killed.filter((m) => m.startsWith('checkpoint at step'))).toEqual(['checkpoint at step 50']); // in both cases
 
-    const resumed = runCli(ARGS, root);
-    expect(resumed.status).toBe(0);
-    expect(logs(root)[1]!.filter((m) => m.startsWith('resuming'))).toEqual([`resuming training from step ${checkpoint} of 120`]);
-    expect(readFileSync(join(root, 'out/taxonomy-head.onnx')).equals(referenceHead)).toBe(true);
-  });
+      const resumed = runCli(ARGS, root);
+      expect(resumed.status).toBe(0);
+      expect(logs(root)[1]!.filter((m) => m.startsWith('resuming'))).toEqual([`resuming training from step ${checkpoint} of 120`]);
+      expect(readFileSync(join(root, 'out/taxonomy-head.onnx')).equals(referenceHead)).toBe(true);
+    },
+  );
 
   it('reports per-level metrics per epoch beside a 1-NN baseline', () => {
     const root = reference;

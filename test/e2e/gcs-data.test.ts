@@ -24,7 +24,11 @@ afterEach(async () => {
 });
 
 // METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
-const env = (extra: Record<string, string> = {}) => ({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, METADATA_SERVER_DETECTION: 'none', ...extra });
+const env = (extra: Record<string, string> = {}) => ({
+  STRAND_GCS_EMULATOR_HOST: gcs.endpoint,
+  METADATA_SERVER_DETECTION: 'none',
+  ...extra,
+});
 const put = (name: string, bytes: Uint8Array | string) => gcs.put(BUCKET, name, Buffer.from(bytes), 'application/octet-stream', {}, null);
 const object = (name: string) => gcs.buckets.get(BUCKET)!.get(name);
 const served = (name: string) => gcs.log.filter((r) => r.path.endsWith(`/o/${encodeURIComponent(name)}`) && r.bytes !== undefined);
@@ -35,7 +39,11 @@ interface RunEventLine {
   summary?: Record<string, number>;
   message?: string;
 }
-const events = (stdout: string): RunEventLine[] => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RunEventLine);
+const events = (stdout: string): RunEventLine[] =>
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as RunEventLine);
 const summaryOf = (stdout: string, step: string) => events(stdout).find((e) => e.kind === 'step-finished' && e.step === step)?.summary;
 
 const sample = sampleRecords();
@@ -84,7 +92,9 @@ describe('gs:// data (local GCS server)', () => {
     expect(reads.every((r) => r.status === 206)).toBe(true);
     const fetched = reads.reduce((n, r) => n + r.bytes!, 0);
     expect(fetched).toBeLessThan(bytes.length / 10);
-    const ids = (await parquetReadObjects({ file: toArrayBuffer(readFileSync(join(root, 'out/vectors.parquet'))), columns: ['id'] })).map((r) => r.id);
+    const ids = (await parquetReadObjects({ file: toArrayBuffer(readFileSync(join(root, 'out/vectors.parquet'))), columns: ['id'] })).map(
+      (r) => r.id,
+    );
     expect(ids).toEqual(sample.map((r) => r.id));
 
     // The key comes from generation and checksums: unchanged objects are cached without a download.
@@ -136,7 +146,9 @@ describe('gs:// data (local GCS server)', () => {
     const failed = await runCliAsync(['run', 'flow.yaml', '--json'], root, env());
     expect(failed.status).toBe(1);
     const failure = events(failed.stdout).find((e) => e.kind === 'step-failed');
-    expect(failure?.message).toMatch(new RegExp(`^gs://${BUCKET}/its/b.parquet changed after the plan: generation \\d+ was planned, \\d+ is there now$`));
+    expect(failure?.message).toMatch(
+      new RegExp(`^gs://${BUCKET}/its/b.parquet changed after the plan: generation \\d+ was planned, \\d+ is there now$`),
+    );
     expect(events(failed.stdout).filter((e) => e.kind === 'shard-done').length).toBeGreaterThan(0);
     const rerun = await runCliAsync(['run', 'flow.yaml', '--json'], root, env());
     expect(rerun.status, rerun.stderr).toBe(0);
@@ -154,12 +166,19 @@ describe('gs:// data (local GCS server)', () => {
     const root = writeProject({ 'flow.yaml': PARQUET_FLOW(`gs://${BUCKET}/its/short.parquet`) });
     const run = await runCliAsync(['run', 'flow.yaml', '--json'], root, env());
     expect(run.status).toBe(1);
-    expect(events(run.stdout).find((e) => e.kind === 'step-failed')?.message).toMatch(new RegExp(`^gs://${BUCKET}/its/short.parquet is truncated: bytes \\d+\\.\\.\\d+ of ${bytes.length} came back as \\d+ bytes after 6 tries$`));
+    expect(events(run.stdout).find((e) => e.kind === 'step-failed')?.message).toMatch(
+      new RegExp(
+        `^gs://${BUCKET}/its/short.parquet is truncated: bytes \\d+\\.\\.\\d+ of ${bytes.length} came back as \\d+ bytes after 6 tries$`,
+      ),
+    );
   });
 
   it('writes a Parquet object once (ifGenerationMatch: 0), verified, and never replaces it', async () => {
     put('reads/sample.fasta.gz', readFileSync(join(REPO, 'workflows/data/sample.fasta.gz')));
-    const flow = (k: number) => FASTA_FLOW(`gs://${BUCKET}/reads/sample.fasta.gz`).replace('k: 3', `k: ${k}`).replace('path: out/vectors.parquet', `path: gs://${BUCKET}/out/vectors.parquet`);
+    const flow = (k: number) =>
+      FASTA_FLOW(`gs://${BUCKET}/reads/sample.fasta.gz`)
+        .replace('k: 3', `k: ${k}`)
+        .replace('path: out/vectors.parquet', `path: gs://${BUCKET}/out/vectors.parquet`);
     const root = writeProject({ 'flow.yaml': flow(3) });
     const run = await runCliAsync(['run', 'flow.yaml', '--json'], root, env());
     expect(run.status, run.stderr).toBe(0);
@@ -173,13 +192,18 @@ describe('gs:// data (local GCS server)', () => {
     writeFileSync(join(root, 'flow.yaml'), flow(4));
     const refused = await runCliAsync(['run', 'flow.yaml', '--json'], root, env());
     expect(refused.status).toBe(1);
-    expect(events(refused.stdout).find((e) => e.kind === 'step-failed')?.message).toBe(`gs://${BUCKET}/out/vectors.parquet already exists or changed while being written: Strand never replaces an object it did not just read`);
+    expect(events(refused.stdout).find((e) => e.kind === 'step-failed')?.message).toBe(
+      `gs://${BUCKET}/out/vectors.parquet already exists or changed while being written: Strand never replaces an object it did not just read`,
+    );
     expect(gcs.writes.filter((n) => n === 'out/vectors.parquet')).toHaveLength(1);
   });
 
-  it('writes a LanceDB table to gs:// through LanceDB\'s object store, resumes a killed export without duplicates, and searches it', async () => {
+  it("writes a LanceDB table to gs:// through LanceDB's object store, resumes a killed export without duplicates, and searches it", async () => {
     put('reads/sample.fasta.gz', readFileSync(join(REPO, 'workflows/data/sample.fasta.gz')));
-    const flow = FASTA_FLOW(`gs://${BUCKET}/reads/sample.fasta.gz`).replace('table: { uses: export/parquet, needs: [profile, source], with: { path: out/vectors.parquet } }', `table: { uses: export/lancedb, needs: [profile, source], with: { uri: gs://${BUCKET}/vec.lancedb, table: sequences } }`);
+    const flow = FASTA_FLOW(`gs://${BUCKET}/reads/sample.fasta.gz`).replace(
+      'table: { uses: export/parquet, needs: [profile, source], with: { path: out/vectors.parquet } }',
+      `table: { uses: export/lancedb, needs: [profile, source], with: { uri: gs://${BUCKET}/vec.lancedb, table: sequences } }`,
+    );
     const root = writeProject({ 'flow.yaml': flow });
     const child = startCli(['run', 'flow.yaml', '--json'], root, env());
     let dataFiles = 0;
@@ -207,8 +231,15 @@ describe('gs:// data (local GCS server)', () => {
     const root = writeProject({ 'flow.yaml': FASTA_FLOW(`gs://${BUCKET}/reads/*.fastq.gz`) });
     const plan = await runCliAsync(['plan', 'flow.yaml', '--json'], root, env());
     expect(plan.status).toBe(1);
-    const diagnostics = (JSON.parse(plan.stdout) as { diagnostics: { code: string; message: string; location: { line: number } }[] }).diagnostics;
-    expect(diagnostics).toEqual([expect.objectContaining({ code: 'file-not-found', message: `step "source": no object matches path: gs://${BUCKET}/reads/*.fastq.gz`, location: expect.objectContaining({ line: 4 }) })]);
+    const diagnostics = (JSON.parse(plan.stdout) as { diagnostics: { code: string; message: string; location: { line: number } }[] })
+      .diagnostics;
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        code: 'file-not-found',
+        message: `step "source": no object matches path: gs://${BUCKET}/reads/*.fastq.gz`,
+        location: expect.objectContaining({ line: 4 }),
+      }),
+    ]);
     const before = gcs.log.length;
     const validate = await runCliAsync(['validate', 'flow.yaml'], root, env());
     expect(validate.status, validate.stderr).toBe(0);
@@ -220,7 +251,12 @@ describe('gs:// data (local GCS server)', () => {
     const root = writeProject({});
     const tokens = await runCliAsync(['tokenize', `gs://${BUCKET}/reads/two.fasta`, '--tokenizer', 'kmer', '--with', 'k=3'], root, env());
     expect(tokens.status, tokens.stderr).toBe(0);
-    expect(tokens.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['a', 'b']);
+    expect(
+      tokens.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]),
+    ).toEqual(['a', 'b']);
     const missing = await runCliAsync(['tokenize', `gs://${BUCKET}/reads/none.fasta`], root, env());
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain(`error: step "source": no object matches path: gs://${BUCKET}/reads/none.fasta`);
@@ -259,7 +295,9 @@ steps:
   });
 
   it('refuses a recipe stored in a bucket at its uses: line, saying how to bring it into the project', async () => {
-    const root = writeProject({ 'flow.yaml': `version: 1\nname: bucket-recipe\nsteps:\n  embed: { uses: "gs://${BUCKET}/recipes/nt-embed.yaml" }\n` });
+    const root = writeProject({
+      'flow.yaml': `version: 1\nname: bucket-recipe\nsteps:\n  embed: { uses: "gs://${BUCKET}/recipes/nt-embed.yaml" }\n`,
+    });
     const before = gcs.log.length;
     const validate = await runCliAsync(['validate', 'flow.yaml', '--json'], root, env());
     expect(validate.status).toBe(1);
@@ -278,7 +316,10 @@ steps:
     put('reads/sample.fasta.gz', readFileSync(join(REPO, 'workflows/data/sample.fasta.gz')));
     gcs.auth.required = true;
     gcs.auth.acceptedSubjects.add('subject-token-that-works');
-    const root = writeProject({ 'flow.yaml': FASTA_FLOW(`gs://${BUCKET}/reads/sample.fasta.gz`), 'subject.txt': 'subject-token-that-is-wrong' });
+    const root = writeProject({
+      'flow.yaml': FASTA_FLOW(`gs://${BUCKET}/reads/sample.fasta.gz`),
+      'subject.txt': 'subject-token-that-is-wrong',
+    });
     const credentials = {
       type: 'external_account',
       audience: '//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q',
@@ -290,7 +331,9 @@ steps:
 
     const missing = await runCliAsync(['run', 'flow.yaml'], root, env({ GOOGLE_APPLICATION_CREDENTIALS: join(root, 'nope.json') }));
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain(`error: the credentials in ${join(root, 'nope.json')} (GOOGLE_APPLICATION_CREDENTIALS): the file cannot be read (ENOENT); nothing was started`);
+    expect(missing.stderr).toContain(
+      `error: the credentials in ${join(root, 'nope.json')} (GOOGLE_APPLICATION_CREDENTIALS): the file cannot be read (ENOENT); nothing was started`,
+    );
     const wrong = await runCliAsync(['run', 'flow.yaml'], root, env({ GOOGLE_APPLICATION_CREDENTIALS: join(root, 'adc.json') }));
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toContain('were refused by the token endpoint (HTTP 400 invalid_grant); nothing was started');
@@ -301,7 +344,9 @@ steps:
     writeFileSync(join(root, 'subject.txt'), 'subject-token-that-works');
     const ok = await runCliAsync(['run', 'flow.yaml', '--json'], root, env({ GOOGLE_APPLICATION_CREDENTIALS: join(root, 'adc.json') }));
     expect(ok.status, ok.stderr).toBe(0);
-    const journal = readdirSync(join(root, '.strand', 'runs')).map((f) => readFileSync(join(root, '.strand', 'runs', f), 'utf8')).join('');
+    const journal = readdirSync(join(root, '.strand', 'runs'))
+      .map((f) => readFileSync(join(root, '.strand', 'runs', f), 'utf8'))
+      .join('');
     for (const text of [ok.stdout, ok.stderr, journal]) {
       expect(text).not.toContain('subject-token-that-works');
       expect(text).not.toContain('emulator-token-');

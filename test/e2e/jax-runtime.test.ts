@@ -43,8 +43,13 @@ function project(v: Variant): string {
 }
 
 const MESH = '{ data: 2, fsdp: 2, tp: 2 }';
-const events = (stdout: string): RunEvent[] => stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
-const ofStep = <K extends RunEvent['kind']>(list: RunEvent[], kind: K, step = 'embed') => list.filter((e): e is Extract<RunEvent, { kind: K }> => e.kind === kind && 'step' in e && e.step === step);
+const events = (stdout: string): RunEvent[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RunEvent);
+const ofStep = <K extends RunEvent['kind']>(list: RunEvent[], kind: K, step = 'embed') =>
+  list.filter((e): e is Extract<RunEvent, { kind: K }> => e.kind === kind && 'step' in e && e.step === step);
 
 function vectors(path: string): Map<string, Float32Array> {
   const table = arrow.tableFromIPC(readFileSync(path));
@@ -66,7 +71,9 @@ function maxDifference(a: Map<string, Float32Array>, b: Map<string, Float32Array
 function planOf(root: string): { step: string; status: string; reasons: unknown[] } {
   const plan = runCli(['plan', 'flow.yaml', '--json'], root);
   expect(plan.status, plan.stderr).toBe(0);
-  return (JSON.parse(plan.stdout) as { steps: { step: string; status: string; reasons: unknown[] }[] }).steps.find((s) => s.step === 'embed')!;
+  return (JSON.parse(plan.stdout) as { steps: { step: string; status: string; reasons: unknown[] }[] }).steps.find(
+    (s) => s.step === 'embed',
+  )!;
 }
 
 describe('embed/nt on the JAX runtime', () => {
@@ -76,7 +83,15 @@ describe('embed/nt on the JAX runtime', () => {
     expect(jax.status, jax.stderr).toBe(0);
     const finished = ofStep(events(jax.stdout), 'step-finished')[0]!;
     // The 1,000 ITS barcodes are 55-212 tokens: length buckets 64, 128 and 256 (up to max_tokens 1000).
-    expect(finished.summary).toMatchObject({ sequences: 1000, runtime: 'jax', mesh: '2x2x2', devices: 8, platform: 'cpu', compilations: 3, buckets: '64,128,256' });
+    expect(finished.summary).toMatchObject({
+      sequences: 1000,
+      runtime: 'jax',
+      mesh: '2x2x2',
+      devices: 8,
+      platform: 'cpu',
+      compilations: 3,
+      buckets: '64,128,256',
+    });
     const onJax = vectors(join(root, 'out/v.arrow'));
 
     const again = events(runCli(['run', 'flow.yaml', '--json'], root).stdout);
@@ -85,7 +100,10 @@ describe('embed/nt on the JAX runtime', () => {
     writeProjectFile(root, flow({ on: 'host8', mesh: '{ data: 8 }' }));
     expect(planOf(root).status).toBe('cached');
     writeProjectFile(root, flow({ on: 'host8', mesh: MESH, precision: 'bf16' }));
-    expect(planOf(root)).toMatchObject({ status: 'will-run', reasons: [{ kind: 'numerics-changed', name: 'precision', from: 'fp32', to: 'bf16' }] });
+    expect(planOf(root)).toMatchObject({
+      status: 'will-run',
+      reasons: [{ kind: 'numerics-changed', name: 'precision', from: 'fp32', to: 'bf16' }],
+    });
 
     writeProjectFile(root, flow({ on: 'laptop' }));
     const onnx = events(runCli(['run', 'flow.yaml', '--json'], root).stdout);

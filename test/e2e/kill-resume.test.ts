@@ -31,7 +31,10 @@ describe('crash-safe resume', () => {
 
     const root = project();
     const child = startCli(['run', 'flow.yaml'], root);
-    await waitFor(() => (journals(root)[0] ?? []).some((e) => e.kind === 'shard-done' && e.step === 'sums' && e.unit === 'output:embeddings:4'), 'shard 4 of sums');
+    await waitFor(
+      () => (journals(root)[0] ?? []).some((e) => e.kind === 'shard-done' && e.step === 'sums' && e.unit === 'output:embeddings:4'),
+      'shard 4 of sums',
+    );
     child.kill('SIGKILL');
     await exited(child);
     expect(existsSync(join(root, 'out', 'sums.parquet'))).toBe(false);
@@ -55,7 +58,10 @@ describe('crash-safe resume', () => {
   it('refuses a second run on the same state directory, naming the holder', async () => {
     const root = project();
     const child = startCli(['run', 'flow.yaml'], root);
-    await waitFor(() => (journals(root)[0] ?? []).some((e) => e.kind === 'shard-done' && e.step === 'sums' && e.unit === 'output:embeddings:4'), 'the first run to block');
+    await waitFor(
+      () => (journals(root)[0] ?? []).some((e) => e.kind === 'shard-done' && e.step === 'sums' && e.unit === 'output:embeddings:4'),
+      'the first run to block',
+    );
     const second = runCli(['run', 'flow.yaml'], root);
     expect(second.status).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`is in use by pid ${child.pid} .*strand run flow.yaml`));
@@ -66,7 +72,10 @@ describe('crash-safe resume', () => {
   it('stops gracefully on SIGINT, keeping completed shards', async () => {
     const root = project();
     const child = startCli(['run', 'flow.yaml'], root);
-    await waitFor(() => (journals(root)[0] ?? []).some((e) => e.kind === 'shard-done' && e.step === 'sums' && e.unit === 'output:embeddings:4'), 'shard 4 of sums');
+    await waitFor(
+      () => (journals(root)[0] ?? []).some((e) => e.kind === 'shard-done' && e.step === 'sums' && e.unit === 'output:embeddings:4'),
+      'shard 4 of sums',
+    );
     child.kill('SIGINT');
     expect(await exited(child)).toBe(130);
     const stopped = journals(root)[0]!;

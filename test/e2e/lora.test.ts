@@ -48,10 +48,16 @@ function metricsRows(root: string, events: RunEvent[]): MetricsRow[] {
   const state = new StrandState(join(root, '.strand'), root);
   const finished = events.find((e): e is Extract<RunEvent, { kind: 'step-finished' }> => e.kind === 'step-finished' && e.step === 'lora')!;
   const manifest = state.objects.getJson<ArtifactManifest>(state.record(finished.key as Sha256Hex)!.outputs.metrics!);
-  return manifest.shards.flatMap((shard) => arrow.tableFromIPC(state.objects.get(shard.digest)).toArray().map((row) => (row as { toJSON(): MetricsRow }).toJSON()));
+  return manifest.shards.flatMap((shard) =>
+    arrow
+      .tableFromIPC(state.objects.get(shard.digest))
+      .toArray()
+      .map((row) => (row as { toJSON(): MetricsRow }).toJSON()),
+  );
 }
 
-const logsOf = (events: RunEvent[]): string[] => events.filter((e): e is Extract<RunEvent, { kind: 'step-log' }> => e.kind === 'step-log' && e.step === 'lora').map((e) => e.message);
+const logsOf = (events: RunEvent[]): string[] =>
+  events.filter((e): e is Extract<RunEvent, { kind: 'step-log' }> => e.kind === 'step-log' && e.step === 'lora').map((e) => e.message);
 
 describe('finetune/nt-lora', () => {
   it('classifies with the fine-tuned model into LanceDB, and exports peft adapters, metrics and TensorBoard files', async () => {
@@ -65,12 +71,23 @@ describe('finetune/nt-lora', () => {
     expect(row.vector).toHaveLength(64);
 
     const config = JSON.parse(readFileSync(join(reference, 'out/lora-adapters/adapter_config.json'), 'utf8'));
-    expect(config).toMatchObject({ peft_type: 'LORA', r: 16, lora_alpha: 32, target_modules: ['attention.self.query', 'attention.self.value'] });
+    expect(config).toMatchObject({
+      peft_type: 'LORA',
+      r: 16,
+      lora_alpha: 32,
+      target_modules: ['attention.self.query', 'attention.self.value'],
+    });
     expect(readdirSync(join(reference, 'out/tensorboard')).some((f) => f.startsWith('events.out.tfevents.'))).toBe(true);
 
     const [run] = journals(reference);
     const finished = run!.find((e): e is Extract<RunEvent, { kind: 'step-finished' }> => e.kind === 'step-finished' && e.step === 'lora')!;
-    expect(finished.summary).toMatchObject({ runtime: 'jax', steps: 6, mesh: '4x2x1', global_batch: 16, trainable_parameters: 2 * 2 * (64 * 16 + 16 * 64) });
+    expect(finished.summary).toMatchObject({
+      runtime: 'jax',
+      steps: 6,
+      mesh: '4x2x1',
+      global_batch: 16,
+      trainable_parameters: 2 * 2 * (64 * 16 + 16 * 64),
+    });
     const progress = run!.filter((e): e is Extract<RunEvent, { kind: 'step-progress' }> => e.kind === 'step-progress' && e.step === 'lora');
     expect(progress.map((e) => e.done)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(progress.every((e) => e.total === 6 && e.unit === 'steps' && (e.counters?.tokens ?? 0) > 0)).toBe(true);
@@ -113,7 +130,9 @@ describe('finetune/nt-lora', () => {
       })()`);
       expect(lr.axis).toBe('step');
       expect(lr.data.map(([step]) => step)).toEqual(observed('lr').map((r) => r.step));
-      lr.data.forEach(([, value], i) => expect(Math.abs(value - Number(observed('lr')[i]!.lr))).toBeLessThanOrEqual(1e-5 * Number(observed('lr')[i]!.lr)));
+      lr.data.forEach(([, value], i) =>
+        expect(Math.abs(value - Number(observed('lr')[i]!.lr))).toBeLessThanOrEqual(1e-5 * Number(observed('lr')[i]!.lr)),
+      );
       // Linear warmup over 5 of the 6 steps: the rate rises from the first step.
       expect(lr.data[0]![1]).toBeLessThan(Math.max(...lr.data.map(([, value]) => value)));
     } finally {

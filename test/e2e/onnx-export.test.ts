@@ -23,13 +23,25 @@ ${embed}`;
 
 function exportProject(files: Record<string, string | Uint8Array>, embed = '', devices = ''): string {
   const { model, files: data } = optimumLikeExport({ location: 'model.onnx_data' });
-  const root = writeProject({ 'flow.yaml': flow(embed, devices), 'nt/model.onnx': model, 'nt/model.onnx_data': data.get('model.onnx_data')!, ...files });
+  const root = writeProject({
+    'flow.yaml': flow(embed, devices),
+    'nt/model.onnx': model,
+    'nt/model.onnx_data': data.get('model.onnx_data')!,
+    ...files,
+  });
   copyFromRepo(root, 'workflows/data/sample.parquet');
   return root;
 }
 
-const events = (stdout: string): { kind: string; step?: string }[] => stdout.trim().split('\n').map((l) => JSON.parse(l));
-const ran = (stdout: string): string[] => events(stdout).filter((e) => e.kind === 'step-finished').map((e) => e.step!);
+const events = (stdout: string): { kind: string; step?: string }[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+const ran = (stdout: string): string[] =>
+  events(stdout)
+    .filter((e) => e.kind === 'step-finished')
+    .map((e) => e.step!);
 
 describe('embed/onnx with external data', () => {
   it('reruns embed when only the data file changes, and says which file', () => {
@@ -54,7 +66,9 @@ describe('embed/onnx with external data', () => {
     rmSync(join(root, 'nt/model.onnx_data'));
     const result = runCli(['run', 'flow.yaml'], root);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('flow.yaml:9:20: error: step "embed": nt/model.onnx keeps tensor esm.embeddings.word_embeddings.weight in external data file model.onnx_data, which does not exist');
+    expect(result.stderr).toContain(
+      'flow.yaml:9:20: error: step "embed": nt/model.onnx keeps tensor esm.embeddings.word_embeddings.weight in external data file model.onnx_data, which does not exist',
+    );
     expect(result.stderr).toContain('[external-data-missing]');
     expect(result.stderr).toContain('hint: copy model.onnx_data beside the model');
     expect(result.stdout).not.toContain('embed');
@@ -66,39 +80,71 @@ describe('embed/onnx with external data', () => {
     writeFileSync(join(root, 'nt/model.onnx_data'), data.subarray(0, data.length - 1));
     const result = runCli(['validate', 'flow.yaml'], root);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`error: step "embed": nt/model.onnx reads external data file model.onnx_data up to byte ${data.length} \\(tensor [^)]+\\), but it has ${data.length - 1} bytes \\[external-data-truncated\\]`));
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `error: step "embed": nt/model.onnx reads external data file model.onnx_data up to byte ${data.length} \\(tensor [^)]+\\), but it has ${data.length - 1} bytes \\[external-data-truncated\\]`,
+      ),
+    );
   });
 });
 
 const GPU = 'devices:\n  gpu: { kind: gpu, type: a100-80gb, count: 1 }\n';
 const ON_GPU = '    on: gpu\n    batch: { per_device: 8 }\n';
 
-function planOf(root: string): { embed: { placement: { facts: unknown; unknown?: string[]; estimate: { memory: Record<string, number> } } }; diagnostics: { code: string; severity: string; message: string; location: { line: number } }[]; stderr: string; text: string } {
+function planOf(root: string): {
+  embed: { placement: { facts: unknown; unknown?: string[]; estimate: { memory: Record<string, number> } } };
+  diagnostics: { code: string; severity: string; message: string; location: { line: number } }[];
+  stderr: string;
+  text: string;
+} {
   const json = runCli(['plan', 'flow.yaml', '--json'], root);
   expect(json.status).toBe(0);
   const plan = JSON.parse(json.stdout);
   const text = runCli(['plan', 'flow.yaml', '--plain'], root);
-  return { embed: plan.steps.find((s: { step: string }) => s.step === 'embed'), diagnostics: plan.diagnostics, stderr: text.stderr, text: text.stdout };
+  return {
+    embed: plan.steps.find((s: { step: string }) => s.step === 'embed'),
+    diagnostics: plan.diagnostics,
+    stderr: text.stderr,
+    text: text.stdout,
+  };
 }
 
 describe('model facts of real exports in the plan', () => {
   it('reads layers, hidden and heads from an optimum-shaped graph with no strand.* metadata', () => {
     const root = exportProject({}, ON_GPU, GPU);
     const { embed, diagnostics, stderr, text } = planOf(root);
-    expect(embed.placement.facts).toMatchObject({ layers: 3, hidden: 32, heads: 4, ffn: 96, sources: { layers: 'graph', hidden: 'graph', parameters: 'initializers' } });
+    expect(embed.placement.facts).toMatchObject({
+      layers: 3,
+      hidden: 32,
+      heads: 4,
+      ffn: 96,
+      sources: { layers: 'graph', hidden: 'graph', parameters: 'initializers' },
+    });
     expect(embed.placement.estimate.memory.activations).toBe(8 * 1000 * 32 * 3 * 2);
     expect(embed.placement).not.toHaveProperty('unknown');
     expect(diagnostics).toEqual([]);
     expect(stderr).toBe('');
-    expect(text).toMatch(/\[gpu a100-80gb .*; mem 0\.0\/68\.0 GiB, 1,000 sequences \(counted from Parquet footers.*, formula estimate \(no XLA pre-flight: (embed\/onnx has no compiled program to check|GPUs have no deviceless compile here \(XLA needs the GPU itself\))\)\]/);
+    expect(text).toMatch(
+      /\[gpu a100-80gb .*; mem 0\.0\/68\.0 GiB, 1,000 sequences \(counted from Parquet footers.*, formula estimate \(no XLA pre-flight: (embed\/onnx has no compiled program to check|GPUs have no deviceless compile here \(XLA needs the GPU itself\))\)\]/,
+    );
   });
 
   it('takes them from a config.json beside the model', () => {
     const config = { num_hidden_layers: 32, hidden_size: 2560, num_attention_heads: 20, intermediate_size: 10240, vocab_size: 4107 };
-    const root = writeProject({ 'flow.yaml': flow(ON_GPU, GPU), 'nt/model.onnx': shapelessModel(), 'nt/config.json': JSON.stringify(config) });
+    const root = writeProject({
+      'flow.yaml': flow(ON_GPU, GPU),
+      'nt/model.onnx': shapelessModel(),
+      'nt/config.json': JSON.stringify(config),
+    });
     copyFromRepo(root, 'workflows/data/sample.parquet');
     const { embed, diagnostics } = planOf(root);
-    expect(embed.placement.facts).toMatchObject({ layers: 32, hidden: 2560, heads: 20, ffn: 10240, sources: { layers: 'config.json', hidden: 'config.json', heads: 'config.json' } });
+    expect(embed.placement.facts).toMatchObject({
+      layers: 32,
+      hidden: 2560,
+      heads: 20,
+      ffn: 10240,
+      sources: { layers: 'config.json', hidden: 'config.json', heads: 'config.json' },
+    });
     expect(embed.placement.estimate.memory.activations).toBe(8 * 1000 * 2560 * 32 * 2);
     expect(diagnostics).toEqual([]);
   });
@@ -111,17 +157,29 @@ describe('model facts of real exports in the plan', () => {
     expect(embed.placement.estimate.memory).not.toHaveProperty('activations');
     expect(embed.placement.estimate.memory).not.toHaveProperty('total');
     expect(diagnostics.map((d) => [d.severity, d.code, d.location.line])).toEqual([['warning', 'model-facts-unknown', 11]]);
-    expect(stderr).toContain('flow.yaml:11:20: warning: step "embed": the model\'s layers and hidden size are unknown (nt/model.onnx has no strand.* metadata for them, no config.json beside it gives them, and its graph does not show them); the memory estimate leaves out activations');
+    expect(stderr).toContain(
+      'flow.yaml:11:20: warning: step "embed": the model\'s layers and hidden size are unknown (nt/model.onnx has no strand.* metadata for them, no config.json beside it gives them, and its graph does not show them); the memory estimate leaves out activations',
+    );
     expect(stderr).toContain('hint: add to the step model_facts: { layers: N, hidden: N, heads: N, ffn: N }');
     expect(text).toContain('mem ?/68.0 GiB (layers, hidden unknown; parameters alone 0.0 GiB)');
     expect(text).not.toMatch(/mem \d/);
   });
 
   it('takes what model_facts: gives over the file, and warns no more', () => {
-    const root = writeProject({ 'flow.yaml': flow(`${ON_GPU}    model_facts: { layers: 29, hidden: 1024, heads: 16, ffn: 4096 }\n`, GPU), 'nt/model.onnx': shapelessModel() });
+    const root = writeProject({
+      'flow.yaml': flow(`${ON_GPU}    model_facts: { layers: 29, hidden: 1024, heads: 16, ffn: 4096 }\n`, GPU),
+      'nt/model.onnx': shapelessModel(),
+    });
     copyFromRepo(root, 'workflows/data/sample.parquet');
     const { embed, diagnostics } = planOf(root);
-    expect(embed.placement.facts).toMatchObject({ layers: 29, hidden: 1024, heads: 16, ffn: 4096, parameters: 9, sources: { layers: 'model_facts', parameters: 'initializers' } });
+    expect(embed.placement.facts).toMatchObject({
+      layers: 29,
+      hidden: 1024,
+      heads: 16,
+      ffn: 4096,
+      parameters: 9,
+      sources: { layers: 'model_facts', parameters: 'initializers' },
+    });
     expect(diagnostics).toEqual([]);
   });
 

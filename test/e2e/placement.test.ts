@@ -18,23 +18,37 @@ const NT_2_5B = 'model_facts: { parameters: 2.5e9, layers: 32, hidden: 2560, hea
 
 describe('placement', () => {
   it('reports mesh, batch and memory problems at their lines, with fixes', () => {
-    const root = writeProject({ 'flow.yaml': FLOW(`  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }, on: pod, mesh: { data: 4, tp: 3 }, batch: { global: 62 }, precision: fp32, ${NT_2_5B} }`) });
+    const root = writeProject({
+      'flow.yaml': FLOW(
+        `  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }, on: pod, mesh: { data: 4, tp: 3 }, batch: { global: 62 }, precision: fp32, ${NT_2_5B} }`,
+      ),
+    });
     copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
     const result = runCli(['validate', 'flow.yaml'], root);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/flow\.yaml:8:100: error: step "embed": mesh data 4 x fsdp 1 x tp 3 = 12, but tpu v3-8 \(spot\) has 8 devices \[mesh-device-mismatch\]/);
+    expect(result.stderr).toMatch(
+      /flow\.yaml:8:100: error: step "embed": mesh data 4 x fsdp 1 x tp 3 = 12, but tpu v3-8 \(spot\) has 8 devices \[mesh-device-mismatch\]/,
+    );
     expect(result.stderr).toContain('[mesh-heads-mismatch]');
     expect(result.stderr).toContain('error: step "embed": global batch 62 is not divisible by data x fsdp = 4 [batch-mesh-mismatch]');
   });
 
   it('names an undeclared device', () => {
-    const root = writeProject({ 'flow.yaml': FLOW('  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }, on: pdo }') });
+    const root = writeProject({
+      'flow.yaml': FLOW('  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }, on: pdo }'),
+    });
     copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
-    expect(runCli(['validate', 'flow.yaml'], root).stderr).toContain('error: step "embed" runs on "pdo", which is not declared (did you mean "pod"?) [unknown-device]');
+    expect(runCli(['validate', 'flow.yaml'], root).stderr).toContain(
+      'error: step "embed" runs on "pdo", which is not declared (did you mean "pod"?) [unknown-device]',
+    );
   });
 
   it('shows placement, memory, time and cost in the plan, and refuses to run before a TPU device is complete', () => {
-    const root = writeProject({ 'flow.yaml': FLOW(`  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }, on: pod, mesh: { data: 8 }, batch: auto, ${NT_2_5B} }`) });
+    const root = writeProject({
+      'flow.yaml': FLOW(
+        `  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }, on: pod, mesh: { data: 8 }, batch: auto, ${NT_2_5B} }`,
+      ),
+    });
     copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
     const plan = JSON.parse(runCli(['plan', 'flow.yaml', '--json'], root).stdout);
     const embed = plan.steps.find((s: { step: string }) => s.step === 'embed');

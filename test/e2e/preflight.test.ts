@@ -13,7 +13,20 @@ import { copyFromRepo, removeProjects, runCli, writeProject } from '../helpers/p
 afterAll(removeProjects);
 
 const WIDE_FFN = 2 ** 24;
-const WIDE = { add_bias_fnn: false, hidden_size: 64, intermediate_size: WIDE_FFN, layer_norm_eps: 1e-12, mask_token_id: 2, max_position_embeddings: 2050, num_attention_heads: 4, num_hidden_layers: 1, pad_token_id: 1, position_embedding_type: 'rotary', token_dropout: false, vocab_size: 4107 };
+const WIDE = {
+  add_bias_fnn: false,
+  hidden_size: 64,
+  intermediate_size: WIDE_FFN,
+  layer_norm_eps: 1e-12,
+  mask_token_id: 2,
+  max_position_embeddings: 2050,
+  num_attention_heads: 4,
+  num_hidden_layers: 1,
+  pad_token_id: 1,
+  position_embedding_type: 'rotary',
+  token_dropout: false,
+  vocab_size: 4107,
+};
 
 /** A model folder of shapes only: config.json and a safetensors header naming the tensors (no weights follow; nothing here loads them). */
 function writeShapesOnlyModel(root: string): void {
@@ -48,7 +61,21 @@ function project(device: string, embed: string, more = ''): string {
   return root;
 }
 
-type PlanJson = { steps: { step: string; placement: { estimate?: Record<string, unknown> & { perDeviceBatch: number; sequences?: number; chipHours?: number; cost?: { onDemand: number; spot: number } }; preflight?: Record<string, unknown> & { source: string } } | null }[]; preflight: { compiled: number; cached: number; compilerRuns: number } };
+type PlanJson = {
+  steps: {
+    step: string;
+    placement: {
+      estimate?: Record<string, unknown> & {
+        perDeviceBatch: number;
+        sequences?: number;
+        chipHours?: number;
+        cost?: { onDemand: number; spot: number };
+      };
+      preflight?: Record<string, unknown> & { source: string };
+    } | null;
+  }[];
+  preflight: { compiled: number; cached: number; compilerRuns: number };
+};
 
 function planJson(root: string, env: Record<string, string> = {}): PlanJson {
   const result = runCli(['plan', 'flow.yaml', '--json'], root, env);
@@ -65,13 +92,21 @@ describe('pre-flight by compiling', () => {
     const root = project(V5E_1, 'with: { model: models/tiny-nt }, batch: { per_device: 8 }, tokens: 64');
     const first = planJson(root);
     const embed = embedOf(first);
-    expect(embed.preflight).toMatchObject({ source: 'xla', cached: false, topology: 'v5e:1x1', hosts: 1, answer: { fits: true, device_kind: 'TPU v5 lite', per_device_batch: 8 } });
+    expect(embed.preflight).toMatchObject({
+      source: 'xla',
+      cached: false,
+      topology: 'v5e:1x1',
+      hosts: 1,
+      answer: { fits: true, device_kind: 'TPU v5 lite', per_device_batch: 8 },
+    });
     expect(first.preflight).toEqual({ compiled: 1, cached: 0, compilerRuns: 1 });
     // Nothing has run: the sequence count comes from the Parquet footer, time and cost from XLA's FLOPs.
     expect(embed.estimate!.sequences).toBe(1000);
     expect(embed.estimate!.chipHours).toBeGreaterThan(0);
     expect(embed.estimate!.cost!.onDemand).toBeGreaterThan(embed.estimate!.cost!.spot);
-    const answer = embed.preflight!.answer as { buckets: { length: number; memory: { total_bytes: number }; flops?: { per_sequence: number } }[] };
+    const answer = embed.preflight!.answer as {
+      buckets: { length: number; memory: { total_bytes: number }; flops?: { per_sequence: number } }[];
+    };
     expect(answer.buckets.map((b) => b.length)).toEqual([32, 64]);
     expect(embed.estimate!.flopsPerSequence).toBe(answer.buckets.at(-1)!.flops!.per_sequence);
 
@@ -79,7 +114,9 @@ describe('pre-flight by compiling', () => {
     expect(second.preflight).toEqual({ compiled: 0, cached: 1, compilerRuns: 0 });
     expect(embedOf(second).preflight).toMatchObject({ source: 'xla', cached: true });
     const text = runCli(['plan', 'flow.yaml', '--plain'], root);
-    expect(text.stdout).toMatch(/1,000 sequences \(counted from Parquet footers.*\), [\d.e-]+ h, [\d.e-]+ chip-h, \$[\d.e-]+ on-demand \/ \$[\d.e-]+ spot, XLA pre-flight on v5e:1x1 \(cached, buckets 32\/64\)/);
+    expect(text.stdout).toMatch(
+      /1,000 sequences \(counted from Parquet footers.*\), [\d.e-]+ h, [\d.e-]+ chip-h, \$[\d.e-]+ on-demand \/ \$[\d.e-]+ spot, XLA pre-flight on v5e:1x1 \(cached, buckets 32\/64\)/,
+    );
   }, 900_000);
 
   it('refuses a batch that does not fit at its batch: line with XLA figures and compiled fixes, in plan and in run', () => {
@@ -89,7 +126,9 @@ describe('pre-flight by compiling', () => {
     expect(plan.status).toBe(1);
     const column = FLOW(V5E_1, embed).split('\n')[7]!.indexOf('{ per_device: 32 }') + 1; // the batch: value
     expect(plan.stderr).toContain(`flow.yaml:8:${column}: error: step "embed"`);
-    expect(plan.stderr).toMatch(/error: step "embed": per-device batch 32 does not fit on v5e:1x1 \(TPU v5 lite, mesh \{ data: 1, fsdp: 1, tp: 1 \} per host\) at length 32: XLA: RESOURCE_EXHAUSTED: Ran out of memory .*\(\d+\.\d+G\).*\(15\.75G\)/);
+    expect(plan.stderr).toMatch(
+      /error: step "embed": per-device batch 32 does not fit on v5e:1x1 \(TPU v5 lite, mesh \{ data: 1, fsdp: 1, tp: 1 \} per host\) at length 32: XLA: RESOURCE_EXHAUSTED: Ran out of memory .*\(\d+\.\d+G\).*\(15\.75G\)/,
+    );
     const fix = /hint: checked by compiling: fits with batch: \{ per_device: (\d+) \} \((\d+\.\d) GiB per chip\)/.exec(plan.stderr);
     expect(fix, plan.stderr).not.toBeNull();
     const run = runCli(['run', 'flow.yaml'], root);
@@ -105,22 +144,32 @@ describe('pre-flight by compiling', () => {
   it('batch: auto takes the largest per-device batch that compiled and fit, and says how it searched', () => {
     const root = project(V5E_1, 'with: { model: models/wide }, batch: auto, tokens: 32');
     const embed = embedOf(planJson(root));
-    const answer = embed.preflight!.answer as { per_device_batch: number; batch_search: { tried: { per_device_batch: number; fits: boolean }[] } };
+    const answer = embed.preflight!.answer as {
+      per_device_batch: number;
+      batch_search: { tried: { per_device_batch: number; fits: boolean }[] };
+    };
     const tried = new Map(answer.batch_search.tried.map((t) => [t.per_device_batch, t.fits]));
     expect(tried.get(answer.per_device_batch)).toBe(true);
     expect(tried.get(answer.per_device_batch + 1)).toBe(false);
     expect(embed.estimate!.perDeviceBatch).toBe(answer.per_device_batch);
-    expect(runCli(['plan', 'flow.yaml', '--plain'], root).stdout).toContain(`batch: auto chose ${answer.per_device_batch}/dev by doubling then bisection`);
+    expect(runCli(['plan', 'flow.yaml', '--plain'], root).stdout).toContain(
+      `batch: auto chose ${answer.per_device_batch}/dev by doubling then bisection`,
+    );
   }, 900_000);
 
-  it('compiles finetune/nt-lora\'s real train step at its per-device batch, beside the forward at the same batch', () => {
-    const lora = (batchSize: number) => `  lora: { uses: finetune/nt-lora, needs: [tokens, source], on: pod, tokens: 64, with: { model: models/tiny-nt, batch_size: ${batchSize}, grad_accum: 2 } }`;
+  it("compiles finetune/nt-lora's real train step at its per-device batch, beside the forward at the same batch", () => {
+    const lora = (batchSize: number) =>
+      `  lora: { uses: finetune/nt-lora, needs: [tokens, source], on: pod, tokens: 64, with: { model: models/tiny-nt, batch_size: ${batchSize}, grad_accum: 2 } }`;
     // embed at per-device 4, lora at 8 / (data 1 x fsdp 1 x grad_accum 2) = 4: the same micro-batch.
     const embed = 'with: { model: models/tiny-nt }, batch: { per_device: 4 }, tokens: 64';
     const root = project(V5E_1, embed, lora(8));
     const plan = planJson(root);
     const trained = plan.steps.find((s) => s.step === 'lora')!.placement!;
-    expect(trained.preflight).toMatchObject({ source: 'xla', topology: 'v5e:1x1', answer: { program: 'train-step', fits: true, per_device_batch: 4 } });
+    expect(trained.preflight).toMatchObject({
+      source: 'xla',
+      topology: 'v5e:1x1',
+      answer: { program: 'train-step', fits: true, per_device_batch: 4 },
+    });
     type Answer = { buckets: { length: number; memory: { total_bytes: number; alias_bytes: number }; flops?: { per_sequence: number } }[] };
     const train = (trained.preflight!.answer as Answer).buckets.at(-1)!;
     const forward = (embedOf(plan).preflight!.answer as Answer).buckets.at(-1)!;
@@ -129,20 +178,30 @@ describe('pre-flight by compiling', () => {
     expect(train.memory.alias_bytes).toBeGreaterThan(0); // the donated optimizer state
     expect(train.flops!.per_sequence).toBeGreaterThan(2.5 * forward.flops!.per_sequence); // forward, remat, backward
     expect(trained.estimate!.flopsPerSequence).toBe(train.flops!.per_sequence);
-    expect(runCli(['plan', 'flow.yaml', '--plain'], root).stdout).toMatch(/lora +finetune\/nt-lora .*batch 4\/dev.*XLA pre-flight on v5e:1x1 \(cached, buckets 32\/64\)/);
+    expect(runCli(['plan', 'flow.yaml', '--plain'], root).stdout).toMatch(
+      /lora +finetune\/nt-lora .*batch 4\/dev.*XLA pre-flight on v5e:1x1 \(cached, buckets 32\/64\)/,
+    );
 
     // A batch_size that does not split over the mesh: the step's own message, the formula.
     writeFileSync(join(root, 'flow.yaml'), FLOW(V5E_1, embed, lora(7)));
     const unsplit = planJson(root).steps.find((s) => s.step === 'lora')!.placement!;
-    expect(unsplit.preflight).toEqual({ source: 'formula', why: expect.stringContaining('batch_size 7 does not split over data 1 x fsdp 1 x grad_accum 2') });
+    expect(unsplit.preflight).toEqual({
+      source: 'formula',
+      why: expect.stringContaining('batch_size 7 does not split over data 1 x fsdp 1 x grad_accum 2'),
+    });
   }, 900_000);
 
   it('falls back to the formula and says so without the compiler, and for GPUs', () => {
     const root = project(V5E_1, 'with: { model: models/tiny-nt }, batch: { per_device: 8 }, tokens: 64');
     const noJax = embedOf(planJson(root, { STRAND_PYTHON: '/usr/bin/false' }));
     expect(noJax.preflight).toMatchObject({ source: 'formula', why: expect.stringContaining('the pre-flight compiler did not answer') });
-    expect(runCli(['plan', 'flow.yaml', '--plain'], root, { STRAND_PYTHON: '/usr/bin/false' }).stdout).toContain('formula estimate (no XLA pre-flight: the pre-flight compiler did not answer');
+    expect(runCli(['plan', 'flow.yaml', '--plain'], root, { STRAND_PYTHON: '/usr/bin/false' }).stdout).toContain(
+      'formula estimate (no XLA pre-flight: the pre-flight compiler did not answer',
+    );
     const gpu = project('{ kind: gpu, type: h100 }', 'with: { model: models/tiny-nt }, batch: { per_device: 8 }, tokens: 64');
-    expect(embedOf(planJson(gpu)).preflight).toEqual({ source: 'formula', why: 'GPUs have no deviceless compile here (XLA needs the GPU itself)' });
+    expect(embedOf(planJson(gpu)).preflight).toEqual({
+      source: 'formula',
+      why: 'GPUs have no deviceless compile here (XLA needs the GPU itself)',
+    });
   }, 300_000);
 });

@@ -32,12 +32,16 @@ describe('quickstart', () => {
 
   it('is all cached the second time, and plan --check agrees', () => {
     const again = runCli(['run', 'workflows/quickstart.yaml', '--json'], root);
-    const kinds = again.stdout.trim().split('\n').map((l) => JSON.parse(l).kind).filter((k) => k !== 'resource-sample');
+    const kinds = again.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).kind)
+      .filter((k) => k !== 'resource-sample');
     expect(kinds).toEqual(['run-planned', 'run-started', 'step-cached', 'step-cached', 'step-cached', 'step-cached', 'run-finished']);
     expect(runCli(['plan', 'workflows/quickstart.yaml', '--check'], root).status).toBe(0);
   });
 
-  it('finds a sequence\'s own row first when searching by id and by sequence', () => {
+  it("finds a sequence's own row first when searching by id and by sequence", () => {
     const byId = runCli(['search', 'out/quickstart.lancedb', '--id', 'KY106088', '--k', '3'], root);
     expect(byId.status).toBe(0);
     expect(byId.stdout.split('\n')[0]).toMatch(/^0\.0000 {2}KY106088 .*Zygotorulaspora_mrakii/);
@@ -66,7 +70,8 @@ describe('quickstart', () => {
     expect(first._distance).toBeLessThan(1e-6);
     expect(runCli(['search', 'out/quickstart.lancedb', '--sequence', 'ACGTQ'], root)).toMatchObject({
       status: 1,
-      stderr: 'error: query.fasta:1 record 1 (id query): character "Q" at position 5 is not a nucleotide\nhint: give a DNA sequence (A, C, G, T, N or IUPAC codes)\n',
+      stderr:
+        'error: query.fasta:1 record 1 (id query): character "Q" at position 5 is not a nucleotide\nhint: give a DNA sequence (A, C, G, T, N or IUPAC codes)\n',
     });
   });
 });

@@ -30,7 +30,8 @@ function journalPoints(events: RunEvent[]): Record<string, number> {
   };
   for (const e of events) {
     if (e.kind !== 'step-progress') continue;
-    for (const counter of [e.unit, ...Object.keys(e.counters ?? {})].filter((c) => c !== 'shards')) expected[`rate-${counter}`] = (expected[`rate-${counter}`] ?? 0) + 1;
+    for (const counter of [e.unit, ...Object.keys(e.counters ?? {})].filter((c) => c !== 'shards'))
+      expected[`rate-${counter}`] = (expected[`rate-${counter}`] ?? 0) + 1;
   }
   return expected;
 }
@@ -42,7 +43,7 @@ function reportPath(stdout: string): string {
 }
 
 describe('run reports in a browser', () => {
-  it('quickstart: run --report prints the path; the page loads nothing, logs no error, and every chart has the run\'s points', async () => {
+  it("quickstart: run --report prints the path; the page loads nothing, logs no error, and every chart has the run's points", async () => {
     const root = writeProject({});
     copyFromRepo(root, 'workflows/quickstart.yaml', 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
     const run = runCli(['run', 'workflows/quickstart.yaml', '--report'], root);
@@ -73,7 +74,11 @@ describe('run reports in a browser', () => {
     const made = runCli(['report', '-o', 'taxonomy.html', '--color-by', 'order', '--sample', '200'], root);
     expect(made.stdout).toMatch(/^report: taxonomy.html \(\d+ KB\)\n$/);
     const [{ events }] = journals(root) as [{ runId: string; events: RunEvent[] }];
-    const metrics = (JSON.parse(readFileSync(join(root, 'out/taxonomy-metrics.json'), 'utf8')) as { metrics: { epoch: number; model: string; loss: number | null; lr: number | null; accuracy: number; macro_f1: number }[] }).metrics;
+    const metrics = (
+      JSON.parse(readFileSync(join(root, 'out/taxonomy-metrics.json'), 'utf8')) as {
+        metrics: { epoch: number; model: string; loss: number | null; lr: number | null; accuracy: number; macro_f1: number }[];
+      }
+    ).metrics;
 
     const report = await openReport(join(root, 'taxonomy.html'));
     try {
@@ -92,7 +97,9 @@ describe('run reports in a browser', () => {
         'metric-head-lr': new Set(metrics.filter((m) => m.lr !== null).map((m) => m.epoch)).size,
         map: 200,
       });
-      const drawnLr = await report.page.evaluate<[number, number][]>(`echarts.getInstanceByDom(document.getElementById('chart-metric-head-lr')).getOption().series.flatMap((s) => s.data)`);
+      const drawnLr = await report.page.evaluate<[number, number][]>(
+        `echarts.getInstanceByDom(document.getElementById('chart-metric-head-lr')).getOption().series.flatMap((s) => s.data)`,
+      );
       const perEpoch = [...new Map(metrics.filter((m) => m.lr !== null).map((m) => [m.epoch, m.lr!])).entries()];
       expect(drawnLr.map(([epoch]) => epoch)).toEqual(perEpoch.map(([epoch]) => epoch));
       drawnLr.forEach(([, lr], i) => expect(lr).toBeCloseTo(perEpoch[i]![1], 5));
@@ -101,7 +108,9 @@ describe('run reports in a browser', () => {
       expect(Math.max(...rates)).toBeGreaterThan(rates.at(-1)!);
       const novel = events.find((e) => e.kind === 'step-finished' && e.step === 'classify');
       expect(novel).toMatchObject({ summary: { novel_candidates: expect.any(Number) } });
-      const triangles = await report.page.evaluate<number>(`echarts.getInstanceByDom(document.getElementById('chart-map')).getOption().series.flatMap((s) => s.data).filter((d) => d.symbol === 'triangle').length`);
+      const triangles = await report.page.evaluate<number>(
+        `echarts.getInstanceByDom(document.getElementById('chart-map')).getOption().series.flatMap((s) => s.data).filter((d) => d.symbol === 'triangle').length`,
+      );
       expect(triangles).toBeGreaterThan(0);
       expect(triangles).toBeLessThanOrEqual(200);
       expect(await report.page.textContent('body')).toContain('a sample of 200 of 300 vectors');
@@ -111,15 +120,24 @@ describe('run reports in a browser', () => {
         chart.dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 0 });
         return chart.getOption().series[0].data[0].tip;
       })()`);
-      const text = tip.replace(/<br>/g, '\n').replace(/<\/?b>/g, '').replace(/&#8250;/g, '›');
-      await report.page.waitForFunction((expected) => (globalThis as unknown as { document: { getElementById(id: string): { innerText: string } } }).document.getElementById('chart-map').innerText.trim() === expected, text);
+      const text = tip
+        .replace(/<br>/g, '\n')
+        .replace(/<\/?b>/g, '')
+        .replace(/&#8250;/g, '›');
+      await report.page.waitForFunction(
+        (expected) =>
+          (globalThis as unknown as { document: { getElementById(id: string): { innerText: string } } }).document
+            .getElementById('chart-map')
+            .innerText.trim() === expected,
+        text,
+      );
       expect(text).toMatch(/^\S+\nFungi › \S+ › /);
     } finally {
       await report.close();
     }
   });
 
-  it('shows a failed run\'s failure, and in the resumed run the failure it continued from and the shards it did not recompute', async () => {
+  it("shows a failed run's failure, and in the resumed run the failure it continued from and the shards it did not recompute", async () => {
     const root = writeProject({ 'flow.yaml': gatedWorkflow(-1, { failAfter: 4 }), 'plugins/gated-sum.mjs': gatedPluginSource() });
     copyFromRepo(root, 'workflows/data/sample.parquet');
     expect(runCli(['run', 'flow.yaml', '--report'], root).status).toBe(1);
@@ -127,7 +145,8 @@ describe('run reports in a browser', () => {
     const resumed = runCli(['run', 'flow.yaml', '--report'], root);
     expect(resumed.status).toBe(0);
     const [failed, second] = journals(root) as [{ runId: string; events: RunEvent[] }, { runId: string; events: RunEvent[] }];
-    const units = (events: RunEvent[], kind: 'shard-done' | 'shard-resumed') => events.filter((e) => e.kind === kind && e.step === 'sums').map((e) => (e as { unit: string }).unit);
+    const units = (events: RunEvent[], kind: 'shard-done' | 'shard-resumed') =>
+      events.filter((e) => e.kind === kind && e.step === 'sums').map((e) => (e as { unit: string }).unit);
     expect(units(second.events, 'shard-resumed')).toEqual([0, 1, 2, 3, 4].map((i) => `output:embeddings:${i}`));
 
     const first = await openReport(join(root, `out/reports/${failed.runId}.html`));
@@ -153,7 +172,9 @@ describe('run reports in a browser', () => {
       expect(banner).toContain(`Not recomputed (5): ${units(second.events, 'shard-resumed').join(', ')}`);
       expect(banner).toContain(`Computed in this run (5): ${units(second.events, 'shard-done').join(', ')}`);
       expect(await report.page.getAttribute('#steps tr[data-step="sums"]', 'data-outcome')).toBe('resumed');
-      const resumedMarks = await report.page.evaluate<number>(`echarts.getInstanceByDom(document.getElementById('chart-timeline')).getOption().series.find((s) => s.id === 'shard-resumed').data.length`);
+      const resumedMarks = await report.page.evaluate<number>(
+        `echarts.getInstanceByDom(document.getElementById('chart-timeline')).getOption().series.find((s) => s.id === 'shard-resumed').data.length`,
+      );
       expect(resumedMarks).toBe(5);
     } finally {
       await report.close();

@@ -16,7 +16,8 @@ function filesUnder(dir: string): string[] {
 
 describe('safety', () => {
   it('refuses an output path outside the project unless allowed', () => {
-    const flow = (extra: string) => `version: 1\nname: o\n${extra}steps:\n  s: { uses: source/parquet, with: { path: workflows/data/sample.parquet } }\n  p: { uses: embed/kmer-profile, needs: [s] }\n  x: { uses: export/parquet, needs: [p], with: { path: ../../elsewhere/p.parquet } }\n`;
+    const flow = (extra: string) =>
+      `version: 1\nname: o\n${extra}steps:\n  s: { uses: source/parquet, with: { path: workflows/data/sample.parquet } }\n  p: { uses: embed/kmer-profile, needs: [s] }\n  x: { uses: export/parquet, needs: [p], with: { path: ../../elsewhere/p.parquet } }\n`;
     const root = writeProject({ 'a.yaml': flow(''), 'b.yaml': flow('allow_paths: [../../elsewhere]\n') });
     copyFromRepo(root, 'workflows/data/sample.parquet');
     const refused = runCli(['validate', 'a.yaml'], root);
@@ -32,7 +33,12 @@ describe('safety', () => {
       'in.fa': `>a ${secret}\nACGT\n`,
     });
     const env = { HF_TOKEN: secret };
-    const outputs = [runCli(['plan', 'flow.yaml', '--json'], root, env), runCli(['run', 'flow.yaml', '--json'], root, env), runCli(['run', 'flow.yaml'], root, env), runCli(['cache', 'ls', '--json'], root, env)];
+    const outputs = [
+      runCli(['plan', 'flow.yaml', '--json'], root, env),
+      runCli(['run', 'flow.yaml', '--json'], root, env),
+      runCli(['run', 'flow.yaml'], root, env),
+      runCli(['cache', 'ls', '--json'], root, env),
+    ];
     for (const out of outputs) expect(out.stdout + out.stderr).not.toContain(secret);
     expect(outputs[1]!.status).toBe(0);
     const plan = JSON.parse(outputs[0]!.stdout);
@@ -49,7 +55,9 @@ describe('safety', () => {
     const child = startCli(['run', 'flow.yaml'], root);
     await waitFor(() => {
       try {
-        return readdirSync(join(root, '.strand/runs')).some((f) => readFileSync(join(root, '.strand/runs', f), 'utf8').includes('"unit":"output:embeddings:1"'));
+        return readdirSync(join(root, '.strand/runs')).some((f) =>
+          readFileSync(join(root, '.strand/runs', f), 'utf8').includes('"unit":"output:embeddings:1"'),
+        );
       } catch {
         return false;
       }

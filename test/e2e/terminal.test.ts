@@ -13,7 +13,19 @@ function startTerminal(command: string, cwd: string): { screen: () => string; ke
   const name = `strand-test-${process.pid}-${sessions.length}`;
   sessions.push(name);
   // A person at a terminal: CI (set when this suite runs in CI) is not in their environment.
-  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '100', '-y', '30', '-c', cwd, `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 ${command}; echo EXIT=$?; sleep 60`]);
+  execFileSync('tmux', [
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-x',
+    '100',
+    '-y',
+    '30',
+    '-c',
+    cwd,
+    `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 ${command}; echo EXIT=$?; sleep 60`,
+  ]);
   return {
     screen: () => execFileSync('tmux', ['capture-pane', '-p', '-t', name], { encoding: 'utf8' }),
     keys: (...k) => void execFileSync('tmux', ['send-keys', '-t', name, ...k]),

@@ -25,7 +25,8 @@ function saveAtomically(path: string, text: string): void {
 
 /** The runs' journals of a project, and a condition: at least n runs have finished. */
 function journals(root: string) {
-  const runs = (): RunEvent[][] => listRuns(join(root, '.strand/runs')).map((id) => readJournal(journalPath(join(root, '.strand/runs'), id)));
+  const runs = (): RunEvent[][] =>
+    listRuns(join(root, '.strand/runs')).map((id) => readJournal(journalPath(join(root, '.strand/runs'), id)));
   const finished = (n: number) => () => runs().filter((r) => r.some((e) => e.kind === 'run-finished')).length >= n;
   return { runs, finished };
 }
@@ -70,7 +71,10 @@ describe('strand watch', () => {
       const put = () => gcs.put('strand-data', 'its/a.parquet', sample, 'application/octet-stream', {}, null);
       put();
       const root = writeProject({ 'flow.yaml': flow(3).replace('path: data.parquet', 'path: gs://strand-data/its/a.parquet') });
-      const child = startCli(['watch', 'flow.yaml', '--poll-gcs', '1'], root, { STRAND_GCS_EMULATOR_HOST: gcs.endpoint, METADATA_SERVER_DETECTION: 'none' });
+      const child = startCli(['watch', 'flow.yaml', '--poll-gcs', '1'], root, {
+        STRAND_GCS_EMULATOR_HOST: gcs.endpoint,
+        METADATA_SERVER_DETECTION: 'none',
+      });
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       const { runs, finished } = journals(root);
@@ -91,4 +95,3 @@ describe('strand watch', () => {
     }
   });
 });
-

@@ -117,7 +117,8 @@ export class GcsServer extends LocalHttpServer {
 
   private takeFault(req: IncomingMessage, path: string): GcsFault | undefined {
     const index = this.faults.findIndex((f) => {
-      if (f.kind === 'drop-resumable') return req.method === 'PUT' && path.includes('/upload/') && req.headers['content-range']?.startsWith('bytes */') !== true;
+      if (f.kind === 'drop-resumable')
+        return req.method === 'PUT' && path.includes('/upload/') && req.headers['content-range']?.startsWith('bytes */') !== true;
       if (f.kind === 'corrupt-media' || f.kind === 'drop-media') return req.method === 'GET' && req.url?.includes('alt=media') === true;
       return (f.method === undefined || f.method === req.method) && (f.pathIncludes === undefined || path.includes(f.pathIncludes));
     });
@@ -133,10 +134,15 @@ export class GcsServer extends LocalHttpServer {
     const respond = (status: number, body?: unknown, headers: Record<string, string> = {}): void => {
       this.log.push({ method: req.method ?? '', path, status, ...(Buffer.isBuffer(body) ? { bytes: body.length } : {}) });
       const payload = body === undefined ? '' : Buffer.isBuffer(body) ? body : JSON.stringify(body);
-      res.writeHead(status, { ...(Buffer.isBuffer(body) ? {} : body === undefined ? {} : { 'content-type': 'application/json' }), 'content-length': String(Buffer.byteLength(payload)), ...headers });
+      res.writeHead(status, {
+        ...(Buffer.isBuffer(body) ? {} : body === undefined ? {} : { 'content-type': 'application/json' }),
+        'content-length': String(Buffer.byteLength(payload)),
+        ...headers,
+      });
       res.end(payload);
     };
-    const error = (status: number, message: string, reason: string): void => respond(status, { error: { code: status, message, errors: [{ message, domain: 'global', reason }] } });
+    const error = (status: number, message: string, reason: string): void =>
+      respond(status, { error: { code: status, message, errors: [{ message, domain: 'global', reason }] } });
 
     const fault = this.takeFault(req, path);
     if (fault?.kind === 'drop-resumable') {
@@ -152,7 +158,12 @@ export class GcsServer extends LocalHttpServer {
     const body = await readBody(req);
     if (path === GcsTokenEndpoint.path) return this.auth.issue(body, respond);
     if (!this.auth.allows(req)) return error(401, 'Invalid Credentials', 'authError');
-    if (fault?.kind === 'status') return error(fault.status, fault.status === 429 ? 'rate limit exceeded' : 'backend error', fault.status === 429 ? 'rateLimitExceeded' : 'backendError');
+    if (fault?.kind === 'status')
+      return error(
+        fault.status,
+        fault.status === 429 ? 'rate limit exceeded' : 'backend error',
+        fault.status === 429 ? 'rateLimitExceeded' : 'backendError',
+      );
 
     let m: RegExpExecArray | null;
     if ((m = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(path))) {
@@ -168,10 +179,21 @@ export class GcsServer extends LocalHttpServer {
       if (req.method === 'POST' && type === 'resumable') {
         const metadata = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
         const name = url.searchParams.get('name') ?? String(metadata.name);
-        if (precondition === '0' && this.buckets.get(bucket)!.has(name)) return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
+        if (precondition === '0' && this.buckets.get(bucket)!.has(name))
+          return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
         const id = `session-${++this.sessionCount}`;
-        this.sessions.set(id, { bucket, name, ...(precondition !== null ? { ifGenerationMatch: Number(precondition) } : {}), contentType: typeof metadata.contentType === 'string' ? metadata.contentType : 'application/octet-stream', metadata: (metadata.metadata ?? {}) as Record<string, string>, received: [], size: 0 });
-        return respond(200, undefined, { location: `${this.endpoint}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&upload_id=${id}` });
+        this.sessions.set(id, {
+          bucket,
+          name,
+          ...(precondition !== null ? { ifGenerationMatch: Number(precondition) } : {}),
+          contentType: typeof metadata.contentType === 'string' ? metadata.contentType : 'application/octet-stream',
+          metadata: (metadata.metadata ?? {}) as Record<string, string>,
+          received: [],
+          size: 0,
+        });
+        return respond(200, undefined, {
+          location: `${this.endpoint}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&upload_id=${id}`,
+        });
       }
       if (req.method === 'PUT' && type === 'resumable') {
         const session = this.sessions.get(url.searchParams.get('upload_id') ?? '');
@@ -191,7 +213,15 @@ export class GcsServer extends LocalHttpServer {
         if (total !== undefined && session.size >= total) {
           this.sessions.delete(url.searchParams.get('upload_id')!);
           const precondition = session.ifGenerationMatch === undefined ? null : String(session.ifGenerationMatch);
-          return this.store(session.bucket, session.name, Buffer.concat(session.received), { contentType: session.contentType, metadata: session.metadata }, precondition, respond, error);
+          return this.store(
+            session.bucket,
+            session.name,
+            Buffer.concat(session.received),
+            { contentType: session.contentType, metadata: session.metadata },
+            precondition,
+            respond,
+            error,
+          );
         }
         return respond(308, undefined, session.size > 0 ? { range: `bytes=0-${session.size - 1}` } : {});
       }
@@ -201,19 +231,27 @@ export class GcsServer extends LocalHttpServer {
       const bucket = this.buckets.get(decodeURIComponent(m[1]!));
       const name = decodeURIComponent(m[2]!);
       const object = bucket?.get(name);
-      if (bucket === undefined || object === undefined) return error(404, `No such object: ${decodeURIComponent(m[1]!)}/${name}`, 'notFound');
+      if (bucket === undefined || object === undefined)
+        return error(404, `No such object: ${decodeURIComponent(m[1]!)}/${name}`, 'notFound');
       if (req.method === 'DELETE') {
         bucket.delete(name);
         return respond(204);
       }
       const generation = url.searchParams.get('generation');
-      if (generation !== null && Number(generation) !== object.generation) return error(404, `No such object: ${decodeURIComponent(m[1]!)}/${name}#${generation}`, 'notFound');
+      if (generation !== null && Number(generation) !== object.generation)
+        return error(404, `No such object: ${decodeURIComponent(m[1]!)}/${name}#${generation}`, 'notFound');
       if (url.searchParams.get('alt') === 'media') {
         const range = byteRange(req.headers.range, object.bytes.length);
         if (range === 'unsatisfiable') return error(416, 'The requested range cannot be satisfied.', 'requestedRangeNotSatisfiable');
         const whole = fault?.kind === 'corrupt-media' ? Buffer.from(object.bytes.map((b, i) => (i === 0 ? b ^ 1 : b))) : object.bytes;
         const served = range === undefined ? whole : whole.subarray(range.start, range.end + 1);
-        const headers = { 'content-type': object.contentType, 'x-goog-hash': `crc32c=${crc32cBase64(object.bytes)},md5=${md5Base64(object.bytes)}`, 'x-goog-generation': String(object.generation), 'x-goog-stored-content-encoding': 'identity', ...(range === undefined ? {} : { 'content-range': `bytes ${range.start}-${range.end}/${object.bytes.length}` }) };
+        const headers = {
+          'content-type': object.contentType,
+          'x-goog-hash': `crc32c=${crc32cBase64(object.bytes)},md5=${md5Base64(object.bytes)}`,
+          'x-goog-generation': String(object.generation),
+          'x-goog-stored-content-encoding': 'identity',
+          ...(range === undefined ? {} : { 'content-range': `bytes ${range.start}-${range.end}/${object.bytes.length}` }),
+        };
         if (fault?.kind === 'drop-media') return this.dropAfter(res, served, fault.afterBytes, headers, range === undefined ? 200 : 206);
         respond(range === undefined ? 200 : 206, served, headers);
         return this.onMedia(decodeURIComponent(m[1]!), name);
@@ -228,7 +266,11 @@ export class GcsServer extends LocalHttpServer {
       const start = Number(url.searchParams.get('pageToken') ?? 0);
       const size = Math.min(this.pageSize, Number(url.searchParams.get('maxResults') ?? this.pageSize));
       const page = names.slice(start, start + size);
-      return respond(200, { kind: 'storage#objects', items: page.map((n) => resource(bucketName, n, bucket.get(n)!)), ...(start + size < names.length ? { nextPageToken: String(start + size) } : {}) });
+      return respond(200, {
+        kind: 'storage#objects',
+        items: page.map((n) => resource(bucketName, n, bucket.get(n)!)),
+        ...(start + size < names.length ? { nextPageToken: String(start + size) } : {}),
+      });
     }
     if ((m = /^\/storage\/v1\/b\/([^/]+)$/.exec(path)) && req.method === 'GET') {
       const name = decodeURIComponent(m[1]!);
@@ -241,13 +283,25 @@ export class GcsServer extends LocalHttpServer {
 
   /** Sends the head and `afterBytes` of the body, then cuts the connection (a download dropped mid-stream). */
   private dropAfter(res: ServerResponse, body: Buffer, afterBytes: number, headers: Record<string, string>, status: number): void {
-    this.log.push({ method: 'GET', path: new URL(res.req.url ?? '/', 'http://localhost').pathname, status, bytes: Math.min(afterBytes, body.length) });
+    this.log.push({
+      method: 'GET',
+      path: new URL(res.req.url ?? '/', 'http://localhost').pathname,
+      status,
+      bytes: Math.min(afterBytes, body.length),
+    });
     res.writeHead(status, { ...headers, 'content-length': String(body.length) });
     res.write(body.subarray(0, Math.min(afterBytes, body.length)), () => res.socket?.destroy());
   }
 
   /** Stores an object unless `ifGenerationMatch` (a generation, 0 = absent) disagrees; the object, or 'precondition-failed'. The caller answers, then calls onWrite. */
-  put(bucketName: string, name: string, bytes: Buffer, contentType: string, metadata: Record<string, string>, ifGenerationMatch: string | null): StoredObject | 'precondition-failed' {
+  put(
+    bucketName: string,
+    name: string,
+    bytes: Buffer,
+    contentType: string,
+    metadata: Record<string, string>,
+    ifGenerationMatch: string | null,
+  ): StoredObject | 'precondition-failed' {
     const bucket = this.buckets.get(bucketName)!;
     const existing = bucket.get(name);
     if (ifGenerationMatch !== null && Number(ifGenerationMatch) !== (existing?.generation ?? 0)) return 'precondition-failed';
@@ -270,8 +324,16 @@ export class GcsServer extends LocalHttpServer {
       this.held.push(name);
       return;
     }
-    const object = this.put(bucketName, name, bytes, typeof metadata.contentType === 'string' ? metadata.contentType : 'application/octet-stream', (metadata.metadata ?? {}) as Record<string, string>, precondition);
-    if (object === 'precondition-failed') return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
+    const object = this.put(
+      bucketName,
+      name,
+      bytes,
+      typeof metadata.contentType === 'string' ? metadata.contentType : 'application/octet-stream',
+      (metadata.metadata ?? {}) as Record<string, string>,
+      precondition,
+    );
+    if (object === 'precondition-failed')
+      return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
     respond(200, resource(bucketName, name, object));
     this.onWrite(bucketName, name);
   }
@@ -281,7 +343,8 @@ export class GcsServer extends LocalHttpServer {
 export function byteRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
   const m = /^bytes=(\d*)-(\d*)$/.exec(header ?? '');
   if (m === null) return undefined;
-  const [start, end] = m[1] === '' ? [Math.max(0, size - Number(m[2])), size - 1] : [Number(m[1]), m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)];
+  const [start, end] =
+    m[1] === '' ? [Math.max(0, size - Number(m[2])), size - 1] : [Number(m[1]), m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)];
   return start >= size || start > end ? 'unsatisfiable' : { start, end };
 }
 

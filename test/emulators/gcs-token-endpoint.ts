@@ -16,10 +16,16 @@ export class GcsTokenEndpoint {
   issue(body: Buffer, respond: (status: number, body?: unknown) => void): void {
     const form = new URLSearchParams(body.toString('utf8'));
     const subject = form.get('subject_token') ?? '';
-    if (!this.acceptedSubjects.has(subject)) return respond(400, { error: 'invalid_grant', error_description: 'the subject token was refused' });
+    if (!this.acceptedSubjects.has(subject))
+      return respond(400, { error: 'invalid_grant', error_description: 'the subject token was refused' });
     const token = `emulator-token-${this.issued.size + 1}`;
     this.issued.add(token);
-    respond(200, { access_token: token, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 3600 });
+    respond(200, {
+      access_token: token,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+      expires_in: 3600,
+    });
   }
 
   allows(req: IncomingMessage): boolean {

@@ -28,14 +28,20 @@ function etagOf(bytes: Buffer): string {
 }
 
 function objectHeaders(object: StoredObject): Record<string, string> {
-  return { etag: etagOf(object.bytes), 'last-modified': new Date(object.updated).toUTCString(), 'x-goog-generation': String(object.generation), 'content-type': object.contentType };
+  return {
+    etag: etagOf(object.bytes),
+    'last-modified': new Date(object.updated).toUTCString(),
+    'x-goog-generation': String(object.generation),
+    'content-type': object.contentType,
+  };
 }
 
 export function handleXmlApi(server: GcsServer, req: IncomingMessage, url: URL, body: Buffer, respond: Respond): void {
   const [bucketPart, ...rest] = url.pathname.slice(1).split('/');
   const bucketName = decodeURIComponent(bucketPart ?? '');
   const bucket = server.buckets.get(bucketName);
-  const fail = (status: number, code: string): void => respond(status, xml(`<Error><Code>${code}</Code><Message>${code}</Message></Error>`), { 'content-type': 'application/xml' });
+  const fail = (status: number, code: string): void =>
+    respond(status, xml(`<Error><Code>${code}</Code><Message>${code}</Message></Error>`), { 'content-type': 'application/xml' });
   if (bucket === undefined) return fail(404, 'NoSuchBucket');
   const name = decodeURIComponent(rest.join('/'));
   const query = url.searchParams;
@@ -49,7 +55,12 @@ export function handleXmlApi(server: GcsServer, req: IncomingMessage, url: URL, 
   if (req.method === 'POST' && query.has('uploads')) {
     const id = `xml-upload-${pending.size + 1}-${name}`;
     pending.set(id, { parts: new Map() });
-    return respond(200, xml(`<InitiateMultipartUploadResult><Bucket>${escapeXml(bucketName)}</Bucket><Key>${escapeXml(name)}</Key><UploadId>${escapeXml(id)}</UploadId></InitiateMultipartUploadResult>`));
+    return respond(
+      200,
+      xml(
+        `<InitiateMultipartUploadResult><Bucket>${escapeXml(bucketName)}</Bucket><Key>${escapeXml(name)}</Key><UploadId>${escapeXml(id)}</UploadId></InitiateMultipartUploadResult>`,
+      ),
+    );
   }
   if (uploadId !== null) {
     const upload = pending.get(uploadId);
@@ -64,9 +75,22 @@ export function handleXmlApi(server: GcsServer, req: IncomingMessage, url: URL, 
     }
     pending.delete(uploadId);
     const bytes = Buffer.concat([...upload.parts].sort(([a], [b]) => a - b).map(([, part]) => part));
-    const object = server.put(bucketName, name, bytes, 'application/octet-stream', {}, req.headers['x-goog-if-generation-match'] as string | undefined ?? null);
+    const object = server.put(
+      bucketName,
+      name,
+      bytes,
+      'application/octet-stream',
+      {},
+      (req.headers['x-goog-if-generation-match'] as string | undefined) ?? null,
+    );
     if (object === 'precondition-failed') return fail(412, 'PreconditionFailed');
-    respond(200, xml(`<CompleteMultipartUploadResult><Bucket>${escapeXml(bucketName)}</Bucket><Key>${escapeXml(name)}</Key><ETag>${etagOf(bytes)}</ETag></CompleteMultipartUploadResult>`), { 'x-goog-generation': String(object.generation) });
+    respond(
+      200,
+      xml(
+        `<CompleteMultipartUploadResult><Bucket>${escapeXml(bucketName)}</Bucket><Key>${escapeXml(name)}</Key><ETag>${etagOf(bytes)}</ETag></CompleteMultipartUploadResult>`,
+      ),
+      { 'x-goog-generation': String(object.generation) },
+    );
     server.onWrite(bucketName, name);
     return;
   }
@@ -98,7 +122,10 @@ export function handleXmlApi(server: GcsServer, req: IncomingMessage, url: URL, 
     const range = byteRange(req.headers.range, object.bytes.length);
     if (range === 'unsatisfiable') return fail(416, 'InvalidRange');
     const served = range === undefined ? object.bytes : object.bytes.subarray(range.start, range.end + 1);
-    const headers = { ...objectHeaders(object), ...(range === undefined ? {} : { 'content-range': `bytes ${range.start}-${range.end}/${object.bytes.length}` }) };
+    const headers = {
+      ...objectHeaders(object),
+      ...(range === undefined ? {} : { 'content-range': `bytes ${range.start}-${range.end}/${object.bytes.length}` }),
+    };
     if (req.method === 'HEAD') return respond(200, undefined, { ...headers, 'content-length': String(object.bytes.length) });
     return respond(range === undefined ? 200 : 206, served, headers);
   }
@@ -124,11 +151,27 @@ function list(server: GcsServer, bucketName: string, query: URLSearchParams, res
     if (cut >= 0) prefixes.add(name.slice(0, cut + delimiter!.length));
     else {
       const object = bucket.get(name)!;
-      contents.push(`<Contents><Key>${escapeXml(name)}</Key><LastModified>${object.updated}</LastModified><ETag>${etagOf(object.bytes)}</ETag><Size>${object.bytes.length}</Size></Contents>`);
+      contents.push(
+        `<Contents><Key>${escapeXml(name)}</Key><LastModified>${object.updated}</LastModified><ETag>${etagOf(object.bytes)}</ETag><Size>${object.bytes.length}</Size></Contents>`,
+      );
     }
   }
   // The token is the last name returned, so the next page starts after it.
-  const token = next === undefined ? '' : `<NextContinuationToken>${escapeXml(server.objectNames(bucketName, prefix).filter((n) => n < next).pop() ?? '')}</NextContinuationToken>`;
+  const token =
+    next === undefined
+      ? ''
+      : `<NextContinuationToken>${escapeXml(
+          server
+            .objectNames(bucketName, prefix)
+            .filter((n) => n < next)
+            .pop() ?? '',
+        )}</NextContinuationToken>`;
   const common = [...prefixes].map((p) => `<CommonPrefixes><Prefix>${escapeXml(p)}</Prefix></CommonPrefixes>`).join('');
-  respond(200, xml(`<ListBucketResult><Name>${escapeXml(bucketName)}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${contents.length + prefixes.size}</KeyCount><MaxKeys>${max}</MaxKeys><IsTruncated>${next !== undefined}</IsTruncated>${contents.join('')}${common}${token}</ListBucketResult>`), { 'content-type': 'application/xml' });
+  respond(
+    200,
+    xml(
+      `<ListBucketResult><Name>${escapeXml(bucketName)}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${contents.length + prefixes.size}</KeyCount><MaxKeys>${max}</MaxKeys><IsTruncated>${next !== undefined}</IsTruncated>${contents.join('')}${common}${token}</ListBucketResult>`,
+    ),
+    { 'content-type': 'application/xml' },
+  );
 }

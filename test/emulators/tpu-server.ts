@@ -140,7 +140,11 @@ export class TpuServer extends LocalHttpServer {
   private newOperation(parent: string, complete: Operation['complete'], polls = 1, ready?: () => boolean): Record<string, unknown> {
     const name = `${parent}/operations/operation-${++this.operationCount}`;
     this.operations.set(name, { name, pollsLeft: polls, complete, ...(ready ? { ready } : {}) });
-    return { name, done: false, metadata: { '@type': 'type.googleapis.com/google.cloud.tpu.v2.OperationMetadata', verb: 'create', target: parent } };
+    return {
+      name,
+      done: false,
+      metadata: { '@type': 'type.googleapis.com/google.cloud.tpu.v2.OperationMetadata', verb: 'create', target: parent },
+    };
   }
 
   private nodeJson(node: EmulatedNode): Record<string, unknown> {
@@ -149,7 +153,8 @@ export class TpuServer extends LocalHttpServer {
       name: node.name,
       state: NODE_STATE[node.state],
       createTime: node.createTime,
-      networkEndpoints: node.state === 'CREATING' ? [] : Array.from({ length: node.hosts }, (_, i) => ({ ipAddress: `10.130.0.${i + 2}`, port: 8470 })),
+      networkEndpoints:
+        node.state === 'CREATING' ? [] : Array.from({ length: node.hosts }, (_, i) => ({ ipAddress: `10.130.0.${i + 2}`, port: 8470 })),
       ...(node.queuedResource !== undefined ? { queuedResource: node.queuedResource } : {}),
     };
   }
@@ -189,7 +194,15 @@ export class TpuServer extends LocalHttpServer {
     if (hosts === 0) return `unknown accelerator type "${String(body.acceleratorType)}"`;
     const name = `${parent}/nodes/${id}`;
     if (this.nodes.has(name)) return `node ${id} already exists`;
-    const node: EmulatedNode = { name, body, state: 'CREATING', hosts, processes: [], createTime: new Date().toISOString(), ...(queuedResource ? { queuedResource } : {}) };
+    const node: EmulatedNode = {
+      name,
+      body,
+      state: 'CREATING',
+      hosts,
+      processes: [],
+      createTime: new Date().toISOString(),
+      ...(queuedResource ? { queuedResource } : {}),
+    };
     this.nodes.set(name, node);
     this.events.push(`create ${id}`);
     return node;
@@ -204,7 +217,8 @@ export class TpuServer extends LocalHttpServer {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(json));
     };
-    const fail = (status: number, grpcStatus: string, message: string): void => send(status, { error: { code: status, message, status: grpcStatus } });
+    const fail = (status: number, grpcStatus: string, message: string): void =>
+      send(status, { error: { code: status, message, status: grpcStatus } });
     const faultIndex = this.faults.findIndex((f) => f.method === req.method && path.includes(f.pathIncludes));
     if (faultIndex >= 0) {
       const [fault] = this.faults.splice(faultIndex, 1);
@@ -214,17 +228,30 @@ export class TpuServer extends LocalHttpServer {
     if (/^\/v2\/projects\/[^/]+\/locations\/[^/]+\/operations\/[^/]+$/.test(path) && req.method === 'GET') {
       const operation = this.operations.get(path.slice(4));
       if (operation === undefined) return fail(404, 'NOT_FOUND', `operation ${path} not found`);
-      if (operation.result === undefined && --operation.pollsLeft <= 0 && (operation.ready?.() ?? true)) operation.result = operation.complete();
+      if (operation.result === undefined && --operation.pollsLeft <= 0 && (operation.ready?.() ?? true))
+        operation.result = operation.complete();
       if (operation.result === undefined) return send(200, { name: operation.name, done: false });
       return send(200, { name: operation.name, done: true, ...operation.result });
     }
     if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/nodes$/.exec(path))) {
       const parent = m[1]!;
-      if (req.method === 'GET') return send(200, { nodes: [...this.nodes.values()].filter((n) => n.name.startsWith(`${parent}/`)).map((n) => this.nodeJson(n)) });
+      if (req.method === 'GET')
+        return send(200, { nodes: [...this.nodes.values()].filter((n) => n.name.startsWith(`${parent}/`)).map((n) => this.nodeJson(n)) });
       if (req.method === 'POST') {
         const created = this.createNode(parent, url.searchParams.get('nodeId') ?? '', JSON.parse(body) as Record<string, unknown>);
-        if (typeof created === 'string') return fail(created.includes('exists') ? 409 : 400, created.includes('exists') ? 'ALREADY_EXISTS' : 'INVALID_ARGUMENT', created);
-        return send(200, this.newOperation(parent, () => (this.bootNode(created), { response: { '@type': 'type.googleapis.com/google.cloud.tpu.v2.Node', ...this.nodeJson(created) } }), 2));
+        if (typeof created === 'string')
+          return fail(created.includes('exists') ? 409 : 400, created.includes('exists') ? 'ALREADY_EXISTS' : 'INVALID_ARGUMENT', created);
+        return send(
+          200,
+          this.newOperation(
+            parent,
+            () => (
+              this.bootNode(created),
+              { response: { '@type': 'type.googleapis.com/google.cloud.tpu.v2.Node', ...this.nodeJson(created) } }
+            ),
+            2,
+          ),
+        );
       }
     }
     if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/nodes\/([^/]+)$/.exec(path))) {
@@ -234,7 +261,15 @@ export class TpuServer extends LocalHttpServer {
       if (req.method === 'DELETE') {
         node.state = 'DELETING';
         this.killHosts(node);
-        return send(200, this.newOperation(m[1]!, () => this.removeNode(node), 1, () => this.hostsDown(node)));
+        return send(
+          200,
+          this.newOperation(
+            m[1]!,
+            () => this.removeNode(node),
+            1,
+            () => this.hostsDown(node),
+          ),
+        );
       }
     }
     if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/queuedResources$/.exec(path))) {
@@ -250,11 +285,18 @@ export class TpuServer extends LocalHttpServer {
         if (typeof created === 'string') return fail(400, 'INVALID_ARGUMENT', created);
         const queued: EmulatedQueued = { name, nodeName: created.name, state: 'ACCEPTED' };
         this.queued.set(name, queued);
-        return send(200, this.newOperation(parent, () => {
-          queued.state = 'ACTIVE';
-          this.bootNode(created);
-          return { response: { '@type': 'type.googleapis.com/google.cloud.tpu.v2.QueuedResource', ...this.queuedJson(queued) } };
-        }, 2));
+        return send(
+          200,
+          this.newOperation(
+            parent,
+            () => {
+              queued.state = 'ACTIVE';
+              this.bootNode(created);
+              return { response: { '@type': 'type.googleapis.com/google.cloud.tpu.v2.QueuedResource', ...this.queuedJson(queued) } };
+            },
+            2,
+          ),
+        );
       }
     }
     if ((m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/queuedResources\/([^/]+)$/.exec(path))) {
@@ -263,13 +305,22 @@ export class TpuServer extends LocalHttpServer {
       if (req.method === 'GET') return send(200, this.queuedJson(queued));
       if (req.method === 'DELETE') {
         const node = this.nodes.get(queued.nodeName);
-        if (node !== undefined && url.searchParams.get('force') !== 'true') return fail(400, 'FAILED_PRECONDITION', 'queued resource still has a node; delete it or pass force');
+        if (node !== undefined && url.searchParams.get('force') !== 'true')
+          return fail(400, 'FAILED_PRECONDITION', 'queued resource still has a node; delete it or pass force');
         if (node !== undefined) this.killHosts(node);
-        return send(200, this.newOperation(m[1]!, () => {
-          if (node !== undefined) this.removeNode(node);
-          this.queued.delete(queued.name);
-          return { response: { '@type': 'type.googleapis.com/google.protobuf.Empty' } };
-        }, 1, () => node === undefined || this.hostsDown(node)));
+        return send(
+          200,
+          this.newOperation(
+            m[1]!,
+            () => {
+              if (node !== undefined) this.removeNode(node);
+              this.queued.delete(queued.name);
+              return { response: { '@type': 'type.googleapis.com/google.protobuf.Empty' } };
+            },
+            1,
+            () => node === undefined || this.hostsDown(node),
+          ),
+        );
       }
     }
     return fail(404, 'NOT_FOUND', `no route for ${req.method} ${path}`);
@@ -283,6 +334,11 @@ export class TpuServer extends LocalHttpServer {
   }
 
   private queuedJson(queued: EmulatedQueued): Record<string, unknown> {
-    return { name: queued.name, state: { state: QUEUED_STATE[queued.state] }, spot: {}, tpu: { nodeSpec: [{ parent: queued.name.split('/queuedResources/')[0], nodeId: queued.nodeName.split('/').pop() }] } };
+    return {
+      name: queued.name,
+      state: { state: QUEUED_STATE[queued.state] },
+      spot: {},
+      tpu: { nodeSpec: [{ parent: queued.name.split('/queuedResources/')[0], nodeId: queued.nodeName.split('/').pop() }] },
+    };
   }
 }

@@ -8,7 +8,7 @@ type App = ReturnType<typeof render>;
 
 function listenerChange(app: App, change: 'newListener' | 'removeListener', reading: boolean): Promise<void> {
   return new Promise((resolve) => {
-    if ((app.stdin.listenerCount('readable') > 0) === reading) return resolve();
+    if (app.stdin.listenerCount('readable') > 0 === reading) return resolve();
     const onChange = (name: string): void => {
       if (name !== 'readable') return;
       app.stdin.off(change, onChange);

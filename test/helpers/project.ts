@@ -44,7 +44,11 @@ export function runCli(args: string[], cwd: string, env: Record<string, string> 
 }
 
 export function startCli(args: string[], cwd: string, env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, ...env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /**
@@ -60,7 +64,9 @@ export async function waitFor(condition: () => boolean, what: string, limitMs = 
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(child.exitCode) : child.on('exit', (code) => r(code))));
+  return new Promise((r) =>
+    child.exitCode !== null || child.signalCode !== null ? r(child.exitCode) : child.on('exit', (code) => r(code)),
+  );
 }
 
 /** Runs the CLI without blocking this process's event loop (needed when this process serves it, e.g. local cloud servers). */

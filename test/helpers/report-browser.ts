@@ -10,7 +10,16 @@ import { REPO } from './project.js';
 
 export const ARTIFACTS = join(REPO, 'test-artifacts', 'report');
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 // Page-side scripts, as text: this project's TypeScript has no DOM types.
 const CHART_POINTS = `(() => {
@@ -40,11 +49,18 @@ export interface OpenedReport {
 export async function openReport(file: string): Promise<OpenedReport> {
   const profile = mkdtempSync(join(tmpdir(), 'strand-chromium-'));
   // A persistent context on a fresh directory: playwright passes it to Chromium as --user-data-dir.
-  const context: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ARGS, viewport: { width: 1280, height: 900 } });
+  const context: BrowserContext = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 900 },
+  });
   const url = pathToFileURL(file).href;
   const errors: string[] = [];
   const requests: string[] = [];
-  await context.route('**/*', (route) => (route.request().url() === url ? route.continue() : (requests.push(route.request().url()), route.abort())));
+  await context.route('**/*', (route) =>
+    route.request().url() === url ? route.continue() : (requests.push(route.request().url()), route.abort()),
+  );
   const page = await context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());

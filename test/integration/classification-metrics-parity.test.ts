@@ -22,7 +22,12 @@ describe('classification metrics in TypeScript and Python', () => {
 from strand_jax.classification_metrics import accuracy_and_macro_f1
 cases = json.load(sys.stdin)
 print(json.dumps([accuracy_and_macro_f1(np.array(c["predicted"]), np.array(c["truth"]), c["classes"]) for c in cases]))`;
-    const out = execFileSync(jaxPython(), ['-c', script], { input: JSON.stringify(cases), env: pythonEnv(process.env), cwd: JAX_RUNTIME, encoding: 'utf8' });
+    const out = execFileSync(jaxPython(), ['-c', script], {
+      input: JSON.stringify(cases),
+      env: pythonEnv(process.env),
+      cwd: JAX_RUNTIME,
+      encoding: 'utf8',
+    });
     const python = JSON.parse(out) as [number, number, number][];
     cases.forEach((c, i) => {
       const ts = accuracyAndMacroF1(c.predicted, c.truth, c.classes);

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/project.js';
 
 const DATA = join(REPO, 'data');
-const datasets = readdirSync(DATA, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+const datasets = readdirSync(DATA, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
 
 describe('committed datasets', () => {
   it('has at least one dataset', () => {
@@ -18,10 +20,17 @@ describe('committed datasets', () => {
     it(`${dataset}: every file matches the sha256 its README gives`, () => {
       const readme = readFileSync(join(DATA, dataset, 'README.md'), 'utf8');
       const listed = [...readme.matchAll(/^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$/gm)].map(([, file, sha]) => ({ file, sha }));
-      const files = readdirSync(join(DATA, dataset)).filter((name) => name !== 'README.md').sort();
+      const files = readdirSync(join(DATA, dataset))
+        .filter((name) => name !== 'README.md')
+        .sort();
       expect(listed.map((entry) => entry.file).sort()).toEqual(files);
       for (const { file, sha } of listed) {
-        expect(createHash('sha256').update(readFileSync(join(DATA, dataset, file!))).digest('hex'), file).toBe(sha);
+        expect(
+          createHash('sha256')
+            .update(readFileSync(join(DATA, dataset, file!)))
+            .digest('hex'),
+          file,
+        ).toBe(sha);
       }
     });
   }

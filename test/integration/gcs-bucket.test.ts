@@ -13,7 +13,12 @@ let bucket: GcsBucket;
 beforeEach(async () => {
   server = await new GcsServer().start();
   server.createBucket('strand-test');
-  bucket = new GcsBucket(parseGcsUri('gs://strand-test/runs/a')!, { projectId: 'p', apiEndpoint: server.endpoint, resumableAboveBytes: 512 * 1024, chunkBytes: 256 * 1024 });
+  bucket = new GcsBucket(parseGcsUri('gs://strand-test/runs/a')!, {
+    projectId: 'p',
+    apiEndpoint: server.endpoint,
+    resumableAboveBytes: 512 * 1024,
+    chunkBytes: 256 * 1024,
+  });
 });
 afterEach(() => server.stop());
 

@@ -27,14 +27,17 @@ describe('GCS data adapter', () => {
   });
 
   it('lists a glob page by page and reads exactly the listed generation', async () => {
-    for (const name of ['x/a.fasta', 'x/b.fasta', 'x/c.fasta', 'x/sub/d.fasta']) server.put('data-bkt', name, Buffer.from('>a\nACGT\n'), 'text/plain', {}, null);
+    for (const name of ['x/a.fasta', 'x/b.fasta', 'x/c.fasta', 'x/sub/d.fasta'])
+      server.put('data-bkt', name, Buffer.from('>a\nACGT\n'), 'text/plain', {}, null);
     const listed = await objects.list('gs://data-bkt/x/*.fasta');
     expect(listed.map((v) => v.name)).toEqual(['x/a.fasta', 'x/b.fasta', 'x/c.fasta']);
     expect(server.log.filter((r) => r.path === '/storage/v1/b/data-bkt/o').length).toBe(3);
     const [blob] = await objects.list('gs://data-bkt/x/blob.bin');
     expect(Buffer.compare(Buffer.from(await objects.read(blob!, 10, 20)), bytes.subarray(10, 20))).toBe(0);
     server.put('data-bkt', 'x/blob.bin', Buffer.from('new'), 'application/octet-stream', {}, null);
-    await expect(objects.read(blob!, 0, 10)).rejects.toThrow(/^gs:\/\/data-bkt\/x\/blob.bin changed after the plan: generation \d+ was planned, \d+ is there now$/);
+    await expect(objects.read(blob!, 0, 10)).rejects.toThrow(
+      /^gs:\/\/data-bkt\/x\/blob.bin changed after the plan: generation \d+ was planned, \d+ is there now$/,
+    );
   });
 
   it('writes an object once, verified; an aborted write leaves nothing', async () => {

@@ -51,7 +51,9 @@ steps:
   copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt');
   expect(runCli(['run', 'flow.yaml', '--plain'], root).status).toBe(0);
   const steps = join(root, '.strand/steps');
-  const record = readdirSync(steps).map((n) => JSON.parse(readFileSync(join(steps, n), 'utf8')) as StepRecord).find((r) => r.step === 'tokens')!;
+  const record = readdirSync(steps)
+    .map((n) => JSON.parse(readFileSync(join(steps, n), 'utf8')) as StepRecord)
+    .find((r) => r.step === 'tokens')!;
   return { root, objects: new ObjectStore(join(root, '.strand/objects')), tokens: record.outputs.tokens! };
 }
 
@@ -72,20 +74,49 @@ function target(spot: boolean): RemoteTarget {
     chipsPerHost: 4,
     maxAttempts: 3,
     stallMinutes: 5,
-    placement: { device: 'tpu v4-16', mesh: MESH, perDeviceBatch: PER_DEVICE, globalBatch: PER_DEVICE * MESH.data * MESH.fsdp, precision: 'fp32' },
+    placement: {
+      device: 'tpu v4-16',
+      mesh: MESH,
+      perDeviceBatch: PER_DEVICE,
+      globalBatch: PER_DEVICE * MESH.data * MESH.fsdp,
+      precision: 'fp32',
+    },
   };
 }
 
 /** `model` may be a gs:// folder: it is listed first, as loading lists it, and the hosts read it there. */
 async function runOnSlice(project: ReturnType<typeof tokenizedProject>, spot: boolean, model = 'models/tiny-nt') {
-  const step: StepSpec = { id: 'embed', uses: 'embed/nt', plugin: ntEmbed, needs: ['tokens'], with: { model }, params: { model }, keyParams: { model }, inputs: { tokens: { step: 'tokens', port: 'tokens' } }, placement: { on: 'pod' } };
+  const step: StepSpec = {
+    id: 'embed',
+    uses: 'embed/nt',
+    plugin: ntEmbed,
+    needs: ['tokens'],
+    with: { model },
+    params: { model },
+    keyParams: { model },
+    inputs: { tokens: { step: 'tokens', port: 'tokens' } },
+    placement: { on: 'pod' },
+  };
   const listing = model.startsWith('gs://') ? new ObjectSnapshot(new GcsObjects(cloud.settings())) : undefined;
   await listing?.refresh([model]);
   const key = sha256(`embed-nt-${project.tokens}`);
   const checkpoints = new CheckpointLog(join(project.root, '.strand/checkpoints'), key);
   const events: RunEvent[] = [];
   const remote = target(spot);
-  const result = runRemoteStep({ step, key, workflowName: 'tpu-jax', target: remote, inputs: { tokens: project.tokens }, objects: project.objects, checkpoints, workdir: project.root, listing, services: cloudServices(remote, cloud.settings(), () => new Date()), emit: (e) => events.push(e), signal: new AbortController().signal });
+  const result = runRemoteStep({
+    step,
+    key,
+    workflowName: 'tpu-jax',
+    target: remote,
+    inputs: { tokens: project.tokens },
+    objects: project.objects,
+    checkpoints,
+    workdir: project.root,
+    listing,
+    services: cloudServices(remote, cloud.settings(), () => new Date()),
+    emit: (e) => events.push(e),
+    signal: new AbortController().signal,
+  });
   const manifest = project.objects.getJson<ArtifactManifest>(project.tokens);
   const collected = () => manifest.shards.map((s) => checkpoints.entries.get(`output:embeddings:${s.index}`)?.digest);
   return { result, events, collected };
@@ -103,7 +134,29 @@ function localVectorDigests(project: ReturnType<typeof tokenizedProject>): Sha25
   });
   const out = join(project.root, 'local-vectors');
   const mesh = `${MESH.data},${MESH.fsdp},${MESH.tp}`;
-  const run = spawnSync(python, ['-m', 'strand_jax', 'embed', '--model', join(project.root, 'models/tiny-nt'), '--tokens', ...shards, '--out', out, '--mesh', mesh, '--per-device-batch', String(PER_DEVICE), '--host-devices', '8', '--max-length', String(manifest.meta.max_tokens)], { encoding: 'utf8', env: { ...process.env, JAX_PLATFORMS: 'cpu', XLA_FLAGS: '' } });
+  const run = spawnSync(
+    python,
+    [
+      '-m',
+      'strand_jax',
+      'embed',
+      '--model',
+      join(project.root, 'models/tiny-nt'),
+      '--tokens',
+      ...shards,
+      '--out',
+      out,
+      '--mesh',
+      mesh,
+      '--per-device-batch',
+      String(PER_DEVICE),
+      '--host-devices',
+      '8',
+      '--max-length',
+      String(manifest.meta.max_tokens),
+    ],
+    { encoding: 'utf8', env: { ...process.env, JAX_PLATFORMS: 'cpu', XLA_FLAGS: '' } },
+  );
   expect(run.stderr).not.toMatch(/^error:/m);
   expect(run.status).toBe(0);
   return shards.map((p) => sha256(readFileSync(join(out, p.split('/').pop()!))));
@@ -111,8 +164,16 @@ function localVectorDigests(project: ReturnType<typeof tokenizedProject>): Sha25
 
 const bucketJson = <T>(name: string): T => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(name)!.bytes.toString()) as T;
 const markerWrites = () => cloud.gcs.writes.filter((n) => n.includes('/markers/'));
-const markers = () => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/markers/')).map((n) => bucketJson<ShardMarker>(n));
-const jobSpecs = () => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/attempts/')).map((n) => bucketJson<JobSpec>(n));
+const markers = () =>
+  cloud.gcs
+    .objectNames('strand-test', 'strand/jobs/')
+    .filter((n) => n.includes('/markers/'))
+    .map((n) => bucketJson<ShardMarker>(n));
+const jobSpecs = () =>
+  cloud.gcs
+    .objectNames('strand-test', 'strand/jobs/')
+    .filter((n) => n.includes('/attempts/'))
+    .map((n) => bucketJson<JobSpec>(n));
 
 it('installs the uv release the runtime is developed with', () => {
   expect(readFileSync(join(JAX_RUNTIME, 'find-uv.sh'), 'utf8')).toContain(`UV_VERSION=${UV_VERSION}\n`);
@@ -123,13 +184,30 @@ describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on e
     const project = tokenizedProject();
     const run = await runOnSlice(project, false);
     const result = await run.result;
-    const reports = cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => n.includes('/workers/')).map((n) => bucketJson<WorkerReport>(n));
-    expect(reports.map((r) => [r.worker, r.status, r.produced])).toEqual([[0, 'ok', 4], [1, 'ok', 4]]);
+    const reports = cloud.gcs
+      .objectNames('strand-test', 'strand/jobs/')
+      .filter((n) => n.includes('/workers/'))
+      .map((n) => bucketJson<WorkerReport>(n));
+    expect(reports.map((r) => [r.worker, r.status, r.produced])).toEqual([
+      [0, 'ok', 4],
+      [1, 'ok', 4],
+    ]);
     // The hosts ran the strand_jax staged in the bucket (a host still exiting when the node is deleted is killed).
     await waitFor(() => cloud.tpu.hostExits.length === 2, 'both hosts to exit');
     for (const host of cloud.tpu.hostExits) expect(host.output).toMatch(/strand: running the staged strand_jax \(manifest [0-9a-f]{64}\)/);
-    expect(cloud.tpu.events).toEqual([expect.stringMatching(/^create strand-/), expect.stringMatching(/^ready /), expect.stringMatching(/^delete /)]);
-    expect(jobSpecs()).toMatchObject([{ attempt: 1, workers: 2, step: { uses: 'embed/nt' }, files: [{ path: 'models/tiny-nt/config.json' }, { path: 'models/tiny-nt/model.safetensors' }] }]);
+    expect(cloud.tpu.events).toEqual([
+      expect.stringMatching(/^create strand-/),
+      expect.stringMatching(/^ready /),
+      expect.stringMatching(/^delete /),
+    ]);
+    expect(jobSpecs()).toMatchObject([
+      {
+        attempt: 1,
+        workers: 2,
+        step: { uses: 'embed/nt' },
+        files: [{ path: 'models/tiny-nt/config.json' }, { path: 'models/tiny-nt/model.safetensors' }],
+      },
+    ]);
     expect(new Set(markerWrites()).size).toBe(8);
     expect(markerWrites()).toHaveLength(8);
     expect(new Set(markers().map((m) => m.worker))).toEqual(new Set([0, 1]));
@@ -141,18 +219,28 @@ describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on e
     const project = tokenizedProject();
     let preempted = 0;
     cloud.gcs.onWrite = (_bucket, name) => {
-      if (name.includes('/markers/') && markerWrites().length === 2 && preempted++ === 0) cloud.tpu.preempt([...cloud.tpu.nodes.values()][0]!.name.split('/').pop()!);
+      if (name.includes('/markers/') && markerWrites().length === 2 && preempted++ === 0)
+        cloud.tpu.preempt([...cloud.tpu.nodes.values()][0]!.name.split('/').pop()!);
     };
     const { result, events, collected } = await runOnSlice(project, true);
     await result;
-    expect(events.some((e) => e.kind === 'step-log' && /was (PREEMPTED|SUSPENDED) with \d+ shards to do; recreating it/.test(e.message))).toBe(true);
+    expect(
+      events.some((e) => e.kind === 'step-log' && /was (PREEMPTED|SUSPENDED) with \d+ shards to do; recreating it/.test(e.message)),
+    ).toBe(true);
     expect(cloud.tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
     expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
     const [first, second] = jobSpecs();
-    const byFirst = markers().filter((m) => m.attempt === 1).map((m) => m.index);
+    const byFirst = markers()
+      .filter((m) => m.attempt === 1)
+      .map((m) => m.index);
     expect(byFirst.length).toBeGreaterThanOrEqual(2);
     expect(second!.shards).toEqual(first!.shards.filter((i) => !byFirst.includes(i)));
-    expect(markers().filter((m) => m.attempt === 2).map((m) => m.index).sort((a, b) => a - b)).toEqual(second!.shards);
+    expect(
+      markers()
+        .filter((m) => m.attempt === 2)
+        .map((m) => m.index)
+        .sort((a, b) => a - b),
+    ).toEqual(second!.shards);
     expect(markerWrites()).toHaveLength(8);
     expect(new Set(markerWrites()).size).toBe(8);
     expect(collected()).toEqual(localVectorDigests(project));
@@ -162,7 +250,8 @@ describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on e
     const FOLDER = 'models/tiny-nt';
     const files = ['config.json', 'model.safetensors', 'model.onnx'];
     const bytesOf = (name: string): Buffer => readFileSync(join(REPO, FOLDER, name));
-    const put = (name: string, bytes: Buffer) => cloud.gcs.put(TEST_BUCKET, `${FOLDER}/${name}`, bytes, 'application/octet-stream', {}, null);
+    const put = (name: string, bytes: Buffer) =>
+      cloud.gcs.put(TEST_BUCKET, `${FOLDER}/${name}`, bytes, 'application/octet-stream', {}, null);
 
     it('reads config.json and the weights on the hosts, stages none of it, and embeds as from a local folder', async () => {
       for (const name of files) put(name, bytesOf(name));
@@ -171,14 +260,24 @@ describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on e
       const result = await run.result;
       expect(result.meta.get('embeddings')).toMatchObject({ kind: 'jax', dim: 64 });
       expect(jobSpecs()[0]!.files).toEqual([
-        { path: `gs://${TEST_BUCKET}/${FOLDER}/config.json`, gcs: expect.objectContaining({ name: `${FOLDER}/config.json`, md5: expect.any(String) }) },
-        { path: `gs://${TEST_BUCKET}/${FOLDER}/model.safetensors`, gcs: expect.objectContaining({ name: `${FOLDER}/model.safetensors`, md5: expect.any(String) }) },
+        {
+          path: `gs://${TEST_BUCKET}/${FOLDER}/config.json`,
+          gcs: expect.objectContaining({ name: `${FOLDER}/config.json`, md5: expect.any(String) }),
+        },
+        {
+          path: `gs://${TEST_BUCKET}/${FOLDER}/model.safetensors`,
+          gcs: expect.objectContaining({ name: `${FOLDER}/model.safetensors`, md5: expect.any(String) }),
+        },
       ]);
       // The engine staged no byte of the model: no object other than the originals holds a model file.
       const stored = [...cloud.gcs.buckets.get(TEST_BUCKET)!];
-      for (const name of files) expect(stored.filter(([, o]) => o.bytes.equals(bytesOf(name))).map(([n]) => n)).toEqual([`${FOLDER}/${name}`]);
+      for (const name of files)
+        expect(stored.filter(([, o]) => o.bytes.equals(bytesOf(name))).map(([n]) => n)).toEqual([`${FOLDER}/${name}`]);
       // Both hosts read the weights whole from the folder (and config.json); model.onnx is not for JAX.
-      const reads = (name: string) => cloud.gcs.log.filter((r) => r.method === 'GET' && decodeURIComponent(r.path).endsWith(`/o/${FOLDER}/${name}`) && r.bytes !== undefined).reduce((n, r) => n + r.bytes!, 0);
+      const reads = (name: string) =>
+        cloud.gcs.log
+          .filter((r) => r.method === 'GET' && decodeURIComponent(r.path).endsWith(`/o/${FOLDER}/${name}`) && r.bytes !== undefined)
+          .reduce((n, r) => n + r.bytes!, 0);
       expect(reads('model.safetensors')).toBe(2 * bytesOf('model.safetensors').length);
       expect(reads('model.onnx')).toBe(0);
       expect(run.collected()).toEqual(localVectorDigests(project));
@@ -196,7 +295,11 @@ describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on e
         }
       };
       const run = await runOnSlice(project, false, `gs://${TEST_BUCKET}/${FOLDER}`);
-      await expect(run.result).rejects.toThrow(new RegExp(`^worker \\d on strand-[0-9a-f]{12}-1 failed: gs://${TEST_BUCKET}/${FOLDER}/model.safetensors changed after the plan: generation \\d+ was planned, \\d+ is there now$`));
+      await expect(run.result).rejects.toThrow(
+        new RegExp(
+          `^worker \\d on strand-[0-9a-f]{12}-1 failed: gs://${TEST_BUCKET}/${FOLDER}/model.safetensors changed after the plan: generation \\d+ was planned, \\d+ is there now$`,
+        ),
+      );
       expect(markerWrites()).toEqual([]);
       expect(cloud.tpu.nodes.size).toBe(0);
     }, 600_000);

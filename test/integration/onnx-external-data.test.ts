@@ -26,7 +26,10 @@ async function hiddenStates(path: string): Promise<Float32Array> {
   try {
     const ids = BigInt64Array.from([3n, 7n, 11n, 4106n, 0n, 5n]);
     const dims = [2, 3];
-    const out = await session.run({ input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', new BigInt64Array(6).fill(1n), dims) });
+    const out = await session.run({
+      input_ids: new ort.Tensor('int64', ids, dims),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(6).fill(1n), dims),
+    });
     return out.last_hidden_state!.data as Float32Array;
   } finally {
     await session.release();
@@ -65,7 +68,16 @@ describe('ONNX external data', () => {
     expect(listed.files.length).toBe(optimumLikeExport({ location: 'per-tensor' }).files.size);
     writeFileSync(join(root, 'm/onnx__MatMul_1000'), new Uint8Array(10));
     const short = onnxModelFiles(path);
-    expect('error' in short ? [] : short.problems).toEqual([{ kind: 'short', location: 'onnx__MatMul_1000', path: join(root, 'm/onnx__MatMul_1000'), size: 10, needs: 32 * 32 * 4, tensor: 'onnx::MatMul_1000' }]);
+    expect('error' in short ? [] : short.problems).toEqual([
+      {
+        kind: 'short',
+        location: 'onnx__MatMul_1000',
+        path: join(root, 'm/onnx__MatMul_1000'),
+        size: 10,
+        needs: 32 * 32 * 4,
+        tensor: 'onnx::MatMul_1000',
+      },
+    ]);
   });
 });
 
@@ -75,14 +87,27 @@ describe('model facts from files', () => {
   it('come from the graph of an export with no strand.* metadata, weights in external data', () => {
     const root = writeProject({});
     const facts = merged(exportTo(root, 'm', { location: 'model.onnx_data' }));
-    expect(facts).toMatchObject({ layers: 3, hidden: 32, heads: 4, ffn: 96, vocab: 4107, sources: { parameters: 'initializers', layers: 'graph', hidden: 'graph', heads: 'graph' } });
+    expect(facts).toMatchObject({
+      layers: 3,
+      hidden: 32,
+      heads: 4,
+      ffn: 96,
+      vocab: 4107,
+      sources: { parameters: 'initializers', layers: 'graph', hidden: 'graph', heads: 'graph' },
+    });
     expect(facts.parameters).toBeGreaterThan(4107 * 32);
   });
 
   it('come from a config.json beside the model, over the graph', () => {
     const config = { num_hidden_layers: 29, hidden_size: 1024, num_attention_heads: 16, intermediate_size: 4096, vocab_size: 4107 };
     const root = writeProject({ 'm/model.onnx': shapelessModel(), 'm/config.json': JSON.stringify(config) });
-    expect(merged(join(root, 'm/model.onnx'))).toMatchObject({ layers: 29, hidden: 1024, heads: 16, ffn: 4096, sources: { layers: 'config.json', parameters: 'initializers' } });
+    expect(merged(join(root, 'm/model.onnx'))).toMatchObject({
+      layers: 29,
+      hidden: 1024,
+      heads: 16,
+      ffn: 4096,
+      sources: { layers: 'config.json', parameters: 'initializers' },
+    });
   });
 
   it('are missing, not zero, with neither; a broken config.json is reported', () => {

@@ -18,11 +18,37 @@ const temp = (): string => {
   return d;
 };
 
-const request: PreflightRequest = { program: 'embed-forward', topology: 'v5e:1x1', mesh: { data: 1, fsdp: 1, tp: 1 }, batch: 8, max_length: 64, precision: 'bf16', model: { config: { hidden_size: 64 } } };
+const request: PreflightRequest = {
+  program: 'embed-forward',
+  topology: 'v5e:1x1',
+  mesh: { data: 1, fsdp: 1, tp: 1 },
+  batch: 8,
+  max_length: 64,
+  precision: 'bf16',
+  model: { config: { hidden_size: 64 } },
+};
 const answer: PreflightAnswer = {
-  kind: 'preflight-answer', program: 'embed-forward', topology: 'v5e:1x1', device_kind: 'TPU v5 lite', devices: 1, mesh: { data: 1, fsdp: 1, tp: 1 }, precision: 'bf16', per_device_batch: 8, fits: true,
-  buckets: [{ length: 64, fits: true, compile_seconds: 1.5, memory: { argument_bytes: 10, output_bytes: 2, temp_bytes: 3, alias_bytes: 0, generated_code_bytes: 1, total_bytes: 15 } }],
-  flops_counting: 'rolled', fixes: [], compilations: 1, compile_seconds: 1.5,
+  kind: 'preflight-answer',
+  program: 'embed-forward',
+  topology: 'v5e:1x1',
+  device_kind: 'TPU v5 lite',
+  devices: 1,
+  mesh: { data: 1, fsdp: 1, tp: 1 },
+  precision: 'bf16',
+  per_device_batch: 8,
+  fits: true,
+  buckets: [
+    {
+      length: 64,
+      fits: true,
+      compile_seconds: 1.5,
+      memory: { argument_bytes: 10, output_bytes: 2, temp_bytes: 3, alias_bytes: 0, generated_code_bytes: 1, total_bytes: 15 },
+    },
+  ],
+  flops_counting: 'rolled',
+  fixes: [],
+  compilations: 1,
+  compile_seconds: 1.5,
 };
 
 describe('pre-flight cache', () => {

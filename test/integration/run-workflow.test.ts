@@ -19,9 +19,12 @@ const produced: string[] = [];
 let abortAfterShard: { index: number; controller: AbortController } | undefined;
 
 const numbers = defineStep<{ shards: number; rows: number }>({
-  id: 'test/numbers', version: '1', description: 'shards of numbers',
+  id: 'test/numbers',
+  version: '1',
+  description: 'shards of numbers',
   with: { properties: { shards: { type: 'integer' }, rows: { type: 'integer' } } },
-  inputs: {}, outputs: { numbers: { type: 'numbers' } },
+  inputs: {},
+  outputs: { numbers: { type: 'numbers' } },
   async run(ctx) {
     for (let i = 0; i < ctx.params.shards; i++) {
       await ctx.output('numbers').shard(i, async () => {
@@ -36,9 +39,12 @@ const numbers = defineStep<{ shards: number; rows: number }>({
 });
 
 const scale = defineStep<{ factor: number }>({
-  id: 'test/scale', version: '1', description: 'multiplies',
+  id: 'test/scale',
+  version: '1',
+  description: 'multiplies',
   with: { properties: { factor: { type: 'number' } } },
-  inputs: { numbers: { type: 'numbers' } }, outputs: { numbers: { type: 'numbers' } },
+  inputs: { numbers: { type: 'numbers' } },
+  outputs: { numbers: { type: 'numbers' } },
   async run(ctx) {
     const input = ctx.input('numbers');
     for (let i = 0; i < input.shardCount; i++) {
@@ -69,11 +75,20 @@ async function run(root: string, text: string, controller = new AbortController(
   const state = new StrandState(join(root, '.strand'), root);
   const events: RunEvent[] = [];
   let tick = 0;
-  const status = await runWorkflow({ workflow: workflow!, state, emit: (e) => events.push(e), signal: controller.signal, jobs: 2, now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, tick++)), runId: `run-${tick}` });
+  const status = await runWorkflow({
+    workflow: workflow!,
+    state,
+    emit: (e) => events.push(e),
+    signal: controller.signal,
+    jobs: 2,
+    now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, tick++)),
+    runId: `run-${tick}`,
+  });
   return { status, events, state, workflow: workflow! };
 }
 
-const kinds = (events: RunEvent[]) => events.filter((e) => e.kind !== 'step-progress').map((e) => ('step' in e ? `${e.kind}:${e.step}` : e.kind));
+const kinds = (events: RunEvent[]) =>
+  events.filter((e) => e.kind !== 'step-progress').map((e) => ('step' in e ? `${e.kind}:${e.step}` : e.kind));
 
 async function outputValues(state: StrandState, manifest: string): Promise<number[]> {
   const m = state.objects.getJson<ArtifactManifest>(manifest as never);
@@ -101,7 +116,9 @@ describe('runWorkflow', () => {
     const changed = checkWorkflow({ source: yamlSource(flow(2, 3)), plugins: PLUGINS }).workflow!;
     const plan = planRun(changed, state);
     expect(plan.map((e) => e.decision.status)).toEqual(['cached', 'will-run']);
-    expect(plan[1]!.decision.status === 'will-run' && plan[1]!.decision.reasons.map(describeReason)).toEqual(['params.factor changed 2 -> 3']);
+    expect(plan[1]!.decision.status === 'will-run' && plan[1]!.decision.reasons.map(describeReason)).toEqual([
+      'params.factor changed 2 -> 3',
+    ]);
     const rerun = await run(root, flow(2, 3));
     expect(produced).toEqual(['scale:0', 'scale:1']);
     expect(kinds(rerun.events)).toContain('step-cached:gen');
@@ -122,7 +139,9 @@ describe('runWorkflow', () => {
     const started = second.events.find((e) => e.kind === 'step-started' && e.step === 'big');
     expect(started && 'reasons' in started && started.reasons[0]!.kind).toBe('corrupt-entry');
     expect(produced).toEqual(['scale:0', 'scale:1']);
-    expect(await outputValues(second.state, (second.state.record(record.key)!.outputs.numbers!))).toEqual([0, 2, 4, 6, 8, 2000, 2002, 2004, 2006, 2008]);
+    expect(await outputValues(second.state, second.state.record(record.key)!.outputs.numbers!)).toEqual([
+      0, 2, 4, 6, 8, 2000, 2002, 2004, 2006, 2008,
+    ]);
   });
 
   it('stops gracefully and resumes from the last completed shard', async () => {
@@ -140,7 +159,10 @@ describe('runWorkflow', () => {
     const resumed = await run(root, flow(4, 2));
     expect(resumed.status).toBe('ok');
     expect(produced).toEqual(['numbers:2', 'numbers:3', 'scale:0', 'scale:1', 'scale:2', 'scale:3']);
-    expect(resumed.events.filter((e) => e.kind === 'shard-resumed').map((e) => (e as { unit: string }).unit)).toEqual(['output:numbers:0', 'output:numbers:1']);
+    expect(resumed.events.filter((e) => e.kind === 'shard-resumed').map((e) => (e as { unit: string }).unit)).toEqual([
+      'output:numbers:0',
+      'output:numbers:1',
+    ]);
   });
 
   it('reports a failed step with its hint and blocks what depends on it', async () => {
@@ -148,7 +170,11 @@ describe('runWorkflow', () => {
     const text = `${flow(1, -1)}  after: { uses: test/scale, needs: [big], with: { factor: 1 } }\n`;
     const { status, events, state } = await run(root, text);
     expect(status).toBe('failed');
-    expect(events.find((e) => e.kind === 'step-failed')).toMatchObject({ step: 'big', message: 'factor must not be negative', hint: 'use a factor >= 0' });
+    expect(events.find((e) => e.kind === 'step-failed')).toMatchObject({
+      step: 'big',
+      message: 'factor must not be negative',
+      hint: 'use a factor >= 0',
+    });
     expect(kinds(events)).toContain('step-blocked:after');
     expect(state.records().map((r) => r.step)).toEqual(['gen']);
   });

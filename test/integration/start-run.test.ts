@@ -21,8 +21,12 @@ afterEach(removeProjects);
 
 const secret = 'hf_SeCrEt_7f3a9b';
 const greet = defineStep<{ greeting: string }>({
-  id: 'test/greet', version: '1', description: 'logs its greeting',
-  with: { properties: { greeting: { type: 'string' } } }, inputs: {}, outputs: {},
+  id: 'test/greet',
+  version: '1',
+  description: 'logs its greeting',
+  with: { properties: { greeting: { type: 'string' } } },
+  inputs: {},
+  outputs: {},
   async run(ctx) {
     ctx.log(`greeting ${ctx.params.greeting}`);
   },
@@ -38,7 +42,11 @@ const NOW = new Date(Date.UTC(2026, 0, 1));
 
 function setUp(): { root: string; state: StrandState; workflow: Workflow } {
   const root = writeProject({});
-  const { workflow, diagnostics } = checkWorkflow({ source: yamlSource(FLOW), plugins: new Map([[greet.id, greet]]), env: { TOKEN: secret } });
+  const { workflow, diagnostics } = checkWorkflow({
+    source: yamlSource(FLOW),
+    plugins: new Map([[greet.id, greet]]),
+    env: { TOKEN: secret },
+  });
   expect(diagnostics).toEqual([]);
   return { root, state: new StrandState(join(root, '.strand'), root), workflow: workflow! };
 }
@@ -60,7 +68,18 @@ describe('startRun', () => {
     const { state, workflow } = setUp();
     const held = hold(state);
     const view = collector();
-    const run = await startRun({ plans: new Map(), report: false, held, workflow, remote: new Map(), view: view.sink, signal: new AbortController().signal, jobs: 1, env: {}, now: () => NOW });
+    const run = await startRun({
+      plans: new Map(),
+      report: false,
+      held,
+      workflow,
+      remote: new Map(),
+      view: view.sink,
+      signal: new AbortController().signal,
+      jobs: 1,
+      env: {},
+      now: () => NOW,
+    });
     held.release();
     expect(run).toEqual({ ok: true, value: 'ok' });
     expect(view.closed()).toBe(true);
@@ -76,11 +95,27 @@ describe('startRun', () => {
     mkdirSync(journalPath(state.layout.runs, newRunId(NOW, process.pid)), { recursive: true }); // appending to a directory fails
     const held = hold(state);
     const view = collector();
-    const run = await startRun({ plans: new Map(), report: false, held, workflow, remote: new Map(), view: view.sink, signal: new AbortController().signal, jobs: 1, env: {}, now: () => NOW });
+    const run = await startRun({
+      plans: new Map(),
+      report: false,
+      held,
+      workflow,
+      remote: new Map(),
+      view: view.sink,
+      signal: new AbortController().signal,
+      jobs: 1,
+      env: {},
+      now: () => NOW,
+    });
     held.release();
     expect(run.ok).toBe(false);
     expect(!run.ok && run.error).toMatch(/^error: cannot write the run journal in .*runs: EISDIR.*\nhint: free space/);
-    expect(view.events.map((e) => e.kind).filter((kind) => kind !== 'resource-sample')).toEqual(['run-planned', 'run-started', 'step-blocked', 'run-finished']);
+    expect(view.events.map((e) => e.kind).filter((kind) => kind !== 'resource-sample')).toEqual([
+      'run-planned',
+      'run-started',
+      'step-blocked',
+      'run-finished',
+    ]);
     expect(view.events.at(-1)).toMatchObject({ status: 'interrupted' });
     expect(view.closed()).toBe(true);
   });
@@ -90,7 +125,20 @@ describe('startRun', () => {
     const held = hold(state);
     writeFileSync(state.layout.runs, 'not a folder');
     const view = collector();
-    await expect(startRun({ plans: new Map(), report: false, held, workflow, remote: new Map(), view: view.sink, signal: new AbortController().signal, jobs: 1, env: {}, now: () => NOW })).rejects.toThrow(/EEXIST|ENOTDIR/);
+    await expect(
+      startRun({
+        plans: new Map(),
+        report: false,
+        held,
+        workflow,
+        remote: new Map(),
+        view: view.sink,
+        signal: new AbortController().signal,
+        jobs: 1,
+        env: {},
+        now: () => NOW,
+      }),
+    ).rejects.toThrow(/EEXIST|ENOTDIR/);
     held.release();
     expect(view.events).toEqual([]);
     expect(view.closed()).toBe(true);
@@ -102,7 +150,10 @@ describe('holdState', () => {
     const { state } = setUp();
     const first = hold(state);
     const second = holdState(state, 'strand watch flow.yaml', new Date());
-    expect(second).toEqual({ ok: false, error: `error: state directory ${state.layout.root} is in use by pid ${process.pid} on ${hostname()} (strand run flow.yaml, started ${NOW.toISOString()})\nhint: wait for that run to finish, stop it, or use another --state-dir` });
+    expect(second).toEqual({
+      ok: false,
+      error: `error: state directory ${state.layout.root} is in use by pid ${process.pid} on ${hostname()} (strand run flow.yaml, started ${NOW.toISOString()})\nhint: wait for that run to finish, stop it, or use another --state-dir`,
+    });
     first.release();
     expect(holdState(state, 'strand watch flow.yaml', new Date()).ok).toBe(true);
   });
@@ -111,7 +162,10 @@ describe('holdState', () => {
     const { state } = setUp();
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     mkdirSync(join(state.layout.lock, '..'), { recursive: true });
-    writeFileSync(state.layout.lock, JSON.stringify({ pid: dead, host: hostname(), startedAt: NOW.toISOString(), command: 'strand run flow.yaml' }));
+    writeFileSync(
+      state.layout.lock,
+      JSON.stringify({ pid: dead, host: hostname(), startedAt: NOW.toISOString(), command: 'strand run flow.yaml' }),
+    );
     const held = hold(state);
     expect(held.note).toBe(`note: recovered a lock left by pid ${dead} (no longer running)`);
     held.release();

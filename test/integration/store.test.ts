@@ -87,7 +87,7 @@ describe('checkpoint log', () => {
     const key = 'f'.repeat(64) as Sha256Hex;
     const log = new CheckpointLog(dir, key);
     log.record({ unit: 'output:x:0', digest: sha256('a'), rows: 3 });
-    log.record({ unit: 'once:w', });
+    log.record({ unit: 'once:w' });
     appendFileSync(join(dir, `${key}.jsonl`), '{"unit":"output:x:1","dig');
     const reread = new CheckpointLog(dir, key);
     expect([...reread.entries.keys()]).toEqual(['output:x:0', 'once:w']);
@@ -126,7 +126,10 @@ describe('state lock', () => {
     const first = acquireStateLock(path, 'strand run a.yaml', new Date('2026-01-01T00:00:00Z'));
     expect(first.acquired).toBe(true);
     const second = acquireStateLock(path, 'strand run b.yaml', new Date());
-    expect(second).toMatchObject({ acquired: false, holder: { pid: process.pid, command: 'strand run a.yaml', startedAt: '2026-01-01T00:00:00.000Z' } });
+    expect(second).toMatchObject({
+      acquired: false,
+      holder: { pid: process.pid, command: 'strand run a.yaml', startedAt: '2026-01-01T00:00:00.000Z' },
+    });
     if (first.acquired) first.release();
     expect(acquireStateLock(path, 'strand run b.yaml', new Date()).acquired).toBe(true);
   });

@@ -69,9 +69,23 @@ describe('TPU adapter', () => {
   });
 
   it('explains quota, permission and unknown-zone errors', async () => {
-    server.inject({ method: 'POST', pathIncludes: '/nodes', status: 429, grpcStatus: 'RESOURCE_EXHAUSTED', message: 'Quota TPUV4PodPerProjectPerZoneForTPUAPI exhausted' });
-    await expect(tpu.create(request('q', false))).rejects.toThrow(/quota or capacity exhausted in us-central2-b .*request TPU quota for project p/);
-    server.inject({ method: 'GET', pathIncludes: '/nodes', status: 403, grpcStatus: 'PERMISSION_DENIED', message: 'tpu.nodes.list denied' });
+    server.inject({
+      method: 'POST',
+      pathIncludes: '/nodes',
+      status: 429,
+      grpcStatus: 'RESOURCE_EXHAUSTED',
+      message: 'Quota TPUV4PodPerProjectPerZoneForTPUAPI exhausted',
+    });
+    await expect(tpu.create(request('q', false))).rejects.toThrow(
+      /quota or capacity exhausted in us-central2-b .*request TPU quota for project p/,
+    );
+    server.inject({
+      method: 'GET',
+      pathIncludes: '/nodes',
+      status: 403,
+      grpcStatus: 'PERMISSION_DENIED',
+      message: 'tpu.nodes.list denied',
+    });
     await expect(tpu.checkAccess()).rejects.toThrow(/permission denied in project p/);
     expect(server.nodes.size).toBe(0);
   });

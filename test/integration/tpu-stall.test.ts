@@ -35,7 +35,10 @@ describe('remote step stall', () => {
     const loaded = await loadWorkflow(join(root, 'flow.yaml'), { builtins: builtinSteps, workdir: root });
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.error.diagnostics));
     expect(loaded.value.diagnostics).toEqual([]);
-    const { workflow, remote: { targets } } = loaded.value;
+    const {
+      workflow,
+      remote: { targets },
+    } = loaded.value;
     const state = new StrandState(join(root, '.strand'), root);
 
     let clock = Date.UTC(2026, 0, 1);
@@ -44,11 +47,32 @@ describe('remote step stall', () => {
     const emit = (event: RunEvent): void => {
       events.push(event);
       // The engine starts its stall clock as it logs that the node is READY.
-      if (event.kind === 'step-log' && event.message.includes('is READY')) void cloud.tpu.hostsExited().then(() => (clock += 30 * 60_000 + 1));
+      if (event.kind === 'step-log' && event.message.includes('is READY'))
+        void cloud.tpu.hostsExited().then(() => (clock += 30 * 60_000 + 1));
     };
     const status = await runWorkflow({
-      workflow: workflow, state, emit, signal: new AbortController().signal, jobs: 2, now, runId: 'stall',
-      remote: { steps: new Set(targets.keys()), execute: (step, unit) => runRemoteStep({ step, ...unit, workflowName: workflow.name, target: targets.get(step.id)!, objects: state.objects, workdir: root, listing: state.listing, services: cloudServices(targets.get(step.id)!, cloud.settings(), now), emit }) },
+      workflow: workflow,
+      state,
+      emit,
+      signal: new AbortController().signal,
+      jobs: 2,
+      now,
+      runId: 'stall',
+      remote: {
+        steps: new Set(targets.keys()),
+        execute: (step, unit) =>
+          runRemoteStep({
+            step,
+            ...unit,
+            workflowName: workflow.name,
+            target: targets.get(step.id)!,
+            objects: state.objects,
+            workdir: root,
+            listing: state.listing,
+            services: cloudServices(targets.get(step.id)!, cloud.settings(), now),
+            emit,
+          }),
+      },
     });
 
     expect(status).toBe('failed');
@@ -56,7 +80,9 @@ describe('remote step stall', () => {
     const sink = plainSink((text) => failed.push(text));
     for (const event of events.filter((e) => e.kind === 'step-failed')) sink.onEvent(event);
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatch(/FAILED +embed: no shard finished and no host reported on strand-[0-9a-f]{12}-1 for 30 min \(2 of 2 hosts silent\)/);
+    expect(failed[0]).toMatch(
+      /FAILED +embed: no shard finished and no host reported on strand-[0-9a-f]{12}-1 for 30 min \(2 of 2 hosts silent\)/,
+    );
     expect(failed[0]).toContain("hint: check the hosts' startup-script output");
     expect(cloud.tpu.nodes.size).toBe(0);
     expect(cloud.tpu.hostExits.map((h) => h.code)).toEqual([0, 0]);

@@ -35,7 +35,9 @@ async function tableRows(root: string): Promise<{ id: string; vector: number[]; 
   const lancedb = await import('@lancedb/lancedb');
   const db = await lancedb.connect(join(root, 'out/soak.lancedb'));
   const table = await db.openTable('sequences');
-  const rows = (await table.query().select(['id', 'vector', 'genus']).toArray()).map((r: { id: string; vector: ArrayLike<number>; genus: unknown }) => ({ id: r.id, vector: Array.from(r.vector), genus: r.genus }));
+  const rows = (await table.query().select(['id', 'vector', 'genus']).toArray()).map(
+    (r: { id: string; vector: ArrayLike<number>; genus: unknown }) => ({ id: r.id, vector: Array.from(r.vector), genus: r.genus }),
+  );
   table.close();
   db.close();
   return rows.sort((a, b) => a.id.localeCompare(b.id));
@@ -130,11 +132,15 @@ async function soak(points: readonly KillPoint[]): Promise<string> {
 }
 
 describe('crash-resume soak', () => {
-  it(`survives SIGKILL at ${EVERY_POINT ? 'every line of the journal' : `${KILL_POINTS.length} known points`}`, async () => {
-    for (const points of EVERY_POINT ? everyPoint(referenceJournal).map((p) => [p]) : [KILL_POINTS]) {
-      await expectLikeReference(await soak(points), reference);
-    }
-  }, EVERY_POINT ? 3_600_000 : undefined);
+  it(
+    `survives SIGKILL at ${EVERY_POINT ? 'every line of the journal' : `${KILL_POINTS.length} known points`}`,
+    async () => {
+      for (const points of EVERY_POINT ? everyPoint(referenceJournal).map((p) => [p]) : [KILL_POINTS]) {
+        await expectLikeReference(await soak(points), reference);
+      }
+    },
+    EVERY_POINT ? 3_600_000 : undefined,
+  );
 
   it(`survives ${INTERRUPT_POINTS.length} Ctrl-C (SIGINT) stops at known points`, async () => {
     await expectLikeReference(await soak(INTERRUPT_POINTS), reference);

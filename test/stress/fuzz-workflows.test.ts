@@ -18,7 +18,29 @@ const RUNS = Number(process.env.STRAND_FUZZ_RUNS ?? 2000);
 
 const weird = fc.oneof(
   fc.string({ maxLength: 12 }),
-  fc.constantFrom('1e309', '-1', '0', 'true', 'null', '~', '[]', '{}', '"', "'", '&x', '*x', '${{', '${{ params.nope }}', '${{ steps.x.outputs.y }}', '\t', ': :', '- -', 'a'.repeat(10_000), '\uFFFD\uFFFD', '\u0000'),
+  fc.constantFrom(
+    '1e309',
+    '-1',
+    '0',
+    'true',
+    'null',
+    '~',
+    '[]',
+    '{}',
+    '"',
+    "'",
+    '&x',
+    '*x',
+    '${{',
+    '${{ params.nope }}',
+    '${{ steps.x.outputs.y }}',
+    '\t',
+    ': :',
+    '- -',
+    'a'.repeat(10_000),
+    '\uFFFD\uFFFD',
+    '\u0000',
+  ),
   fc.integer(),
   fc.double({ noNaN: false }).map(String),
 );
@@ -29,11 +51,25 @@ const at = (lines: string[], i: number) => Math.abs(i) % Math.max(1, lines.lengt
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.nat().map((i) => (lines: string[]) => lines.filter((_, j) => j !== at(lines, i))),
   fc.nat().map((i) => (lines: string[]) => lines.flatMap((l, j) => (j === at(lines, i) ? [l, l] : [l]))),
-  fc.tuple(fc.nat(), fc.constantFrom('  ', ' ', '\t', '    ')).map(([i, pad]) => (lines: string[]) => lines.map((l, j) => (j === at(lines, i) ? pad + l : l))),
+  fc.tuple(fc.nat(), fc.constantFrom('  ', ' ', '\t', '    ')).map(
+    ([i, pad]) =>
+      (lines: string[]) =>
+        lines.map((l, j) => (j === at(lines, i) ? pad + l : l)),
+  ),
   fc.nat().map((i) => (lines: string[]) => lines.map((l, j) => (j === at(lines, i) ? l.trimStart() : l))),
-  fc.tuple(fc.nat(), weird).map(([i, value]) => (lines: string[]) => lines.map((l, j) => (j === at(lines, i) ? l.replace(/: .*$/, `: ${value}`) : l))),
-  fc.tuple(fc.nat(), weird).map(([i, value]) => (lines: string[]) => lines.map((l, j) => (j === at(lines, i) ? l.replace(/\b(\w+)\b/, String(value)) : l))),
-  fc.nat().map((i) => (lines: string[]) => [...lines.slice(0, at(lines, i)), 'x: &anchor [1, 2, 3]', 'y: *anchor', ...lines.slice(at(lines, i))]),
+  fc.tuple(fc.nat(), weird).map(
+    ([i, value]) =>
+      (lines: string[]) =>
+        lines.map((l, j) => (j === at(lines, i) ? l.replace(/: .*$/, `: ${value}`) : l)),
+  ),
+  fc.tuple(fc.nat(), weird).map(
+    ([i, value]) =>
+      (lines: string[]) =>
+        lines.map((l, j) => (j === at(lines, i) ? l.replace(/\b(\w+)\b/, String(value)) : l)),
+  ),
+  fc
+    .nat()
+    .map((i) => (lines: string[]) => [...lines.slice(0, at(lines, i)), 'x: &anchor [1, 2, 3]', 'y: *anchor', ...lines.slice(at(lines, i))]),
   fc.constant((lines: string[]) => lines.map((l) => l.replace('needs: [source]', 'needs: [source, vectors]'))),
   fc.constant((lines: string[]) => lines.map((l) => l.replace(/needs: \[(\w+)/, 'needs: [$1x'))),
   fc.constant((lines: string[]) => lines.map((l) => l.replace(/uses: \S+/, 'uses: nope/nope'))),
@@ -69,7 +105,12 @@ describe('fuzzed workflow files', () => {
 
   it('refuses a billion-laughs alias bomb', async () => {
     const lines = ['version: 1', 'name: bomb', 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 10; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
     lines.push('steps:', '  s: { uses: source/fasta, with: { path: "*a9" } }');
     const dir = writeProject({ 'bomb.yaml': lines.join('\n') });
     const loaded = await loadWorkflow(join(dir, 'bomb.yaml'), { builtins: builtinSteps, workdir: REPO, env: {} });
@@ -85,7 +126,10 @@ describe('fuzzed workflow files', () => {
   });
 
   it('exits 1 with located errors and no stack trace through the real CLI', () => {
-    const samples = fc.sample(fc.tuple(fc.nat({ max: SEEDS.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 })), { numRuns: 12, seed: 7 });
+    const samples = fc.sample(fc.tuple(fc.nat({ max: SEEDS.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 })), {
+      numRuns: 12,
+      seed: 7,
+    });
     for (const [seed, mutations] of samples) {
       const text = mutations.reduce((ls, m) => m(ls), SEEDS[seed]!.split('\n')).join('\n');
       const dir = writeProject({ 'f.yaml': text });

@@ -8,8 +8,25 @@ const model: PlanModel = {
   name: 'quickstart',
   file: 'workflows/quickstart.yaml',
   rows: [
-    { step: 'source', uses: 'source/parquet', status: 'cached', why: '', placement: 'local cpu', details: [{ label: 'with.path', value: 'data/a.parquet' }] },
-    { step: 'embed', uses: 'embed/onnx', status: 'will run', why: 'params.pooling changed "cls" -> "mean"', placement: 'local cpu', details: [{ label: 'with.pooling', value: 'mean' }, { label: 'cache key', value: 'abc123' }] },
+    {
+      step: 'source',
+      uses: 'source/parquet',
+      status: 'cached',
+      why: '',
+      placement: 'local cpu',
+      details: [{ label: 'with.path', value: 'data/a.parquet' }],
+    },
+    {
+      step: 'embed',
+      uses: 'embed/onnx',
+      status: 'will run',
+      why: 'params.pooling changed "cls" -> "mean"',
+      placement: 'local cpu',
+      details: [
+        { label: 'with.pooling', value: 'mean' },
+        { label: 'cache key', value: 'abc123' },
+      ],
+    },
   ],
   totals: '2 steps: 1 will run, 1 cached',
 };
@@ -50,7 +67,11 @@ describe('PlanView', () => {
 
   it('cuts lines to the terminal width', () => {
     const { lastFrame } = render(<PlanView model={model} width={40} />);
-    expect(lastFrame()!.split('\n').every((line) => line.length <= 40)).toBe(true);
+    expect(
+      lastFrame()!
+        .split('\n')
+        .every((line) => line.length <= 40),
+    ).toBe(true);
     expect(lastFrame()).toContain('…');
   });
 });

@@ -10,7 +10,13 @@ const events: RunEvent[] = [
   { kind: 'step-cached', step: 'source', key: 'k1', time: t(0) },
   { kind: 'step-started', step: 'tokens', key: 'k2', reasons: [{ kind: 'no-previous-result' }], time: t(0) },
   { kind: 'step-finished', step: 'tokens', key: 'k2', durationMs: 1500, summary: {}, outputs: ['tokens'], external: [], time: t(2) },
-  { kind: 'step-started', step: 'embed', key: 'k3', reasons: [{ kind: 'param-changed', name: 'pooling', from: 'cls', to: 'mean' }], time: t(2) },
+  {
+    kind: 'step-started',
+    step: 'embed',
+    key: 'k3',
+    reasons: [{ kind: 'param-changed', name: 'pooling', from: 'cls', to: 'mean' }],
+    time: t(2),
+  },
   { kind: 'step-progress', step: 'embed', done: 2, total: 8, unit: 'shards', counters: { sequences: 500, tokens: 50000 }, time: t(12) },
   { kind: 'step-log', step: 'embed', message: 'using 2 threads', time: t(12) },
 ];
@@ -32,7 +38,16 @@ describe('RunView', () => {
   it('ends with a summary of what ran, what was cached and where outputs are', () => {
     const end: RunEvent[] = [
       ...events,
-      { kind: 'step-finished', step: 'embed', key: 'k3', durationMs: 20000, summary: {}, outputs: ['embeddings'], external: ['out/v.lancedb'], time: t(22) },
+      {
+        kind: 'step-finished',
+        step: 'embed',
+        key: 'k3',
+        durationMs: 20000,
+        summary: {},
+        outputs: ['embeddings'],
+        external: ['out/v.lancedb'],
+        time: t(22),
+      },
       { kind: 'run-finished', status: 'ok', durationMs: 22000, time: t(22) },
     ];
     const state = end.reduce(reduceRun, EMPTY_RUN);
@@ -43,17 +58,29 @@ describe('RunView', () => {
   });
 
   it('shows a failure with its message', () => {
-    const state = [...events, { kind: 'step-failed', step: 'embed', message: 'model has no output x', hint: 'choose one', time: t(13) } as RunEvent].reduce(reduceRun, EMPTY_RUN);
+    const state = [
+      ...events,
+      { kind: 'step-failed', step: 'embed', message: 'model has no output x', hint: 'choose one', time: t(13) } as RunEvent,
+    ].reduce(reduceRun, EMPTY_RUN);
     const frame = render(<RunView state={state} width={100} outputs={[]} />).lastFrame()!;
     expect(frame).toContain('FAILED   embed  model has no output x');
     expect(frame).toContain('embed: model has no output x (hint: choose one)');
   });
 
-  it('shows a training step\'s latest loss beside its rates and ETA', () => {
+  it("shows a training step's latest loss beside its rates and ETA", () => {
     const training: RunEvent[] = [
       ...events.slice(0, 4),
       { kind: 'step-started', step: 'embed', key: 'k3', reasons: [{ kind: 'no-previous-result' }], time: t(2) },
-      { kind: 'step-progress', step: 'embed', done: 20, total: 100, unit: 'steps', counters: { tokens: 40000 }, values: { loss: 1.23456 }, time: t(12) },
+      {
+        kind: 'step-progress',
+        step: 'embed',
+        done: 20,
+        total: 100,
+        unit: 'steps',
+        counters: { tokens: 40000 },
+        values: { loss: 1.23456 },
+        time: t(12),
+      },
     ];
     const frame = render(<RunView state={training.reduce(reduceRun, EMPTY_RUN)} width={120} outputs={[]} />).lastFrame()!;
     expect(frame).toContain('20/100 steps  loss 1.235  2.0 steps/s  4000 tokens/s  ETA 40s');

@@ -51,11 +51,15 @@ describe('checkWorkflow', () => {
   });
 
   it('reports an unknown plugin with the closest built-in name', () => {
-    expect(problems(VALID.replace('uses: test/tokens', 'uses: test/tokenz'))[0]).toBe('7:17 unknown-plugin step "toks" uses unknown plugin "test/tokenz" (did you mean "test/tokens"?)');
+    expect(problems(VALID.replace('uses: test/tokens', 'uses: test/tokenz'))[0]).toBe(
+      '7:17 unknown-plugin step "toks" uses unknown plugin "test/tokenz" (did you mean "test/tokens"?)',
+    );
   });
 
   it('reports a needs target that is not a step', () => {
-    expect(problems(VALID.replace('needs: [toks]', 'needs: [tok]'))).toContain('8:35 unknown-step step "out" needs "tok", which is not a step (did you mean "toks"?)');
+    expect(problems(VALID.replace('needs: [toks]', 'needs: [tok]'))).toContain(
+      '8:35 unknown-step step "out" needs "tok", which is not a step (did you mean "toks"?)',
+    );
   });
 
   it('reports every edge of a cycle', () => {
@@ -70,8 +74,13 @@ describe('checkWorkflow', () => {
   });
 
   it('reports a port type mismatch on explicit inputs', () => {
-    const text = VALID.replace('uses: test/sink, needs: [toks]', 'uses: test/sink, inputs: { tokens: "${{ steps.seqs.outputs.sequences }}" }');
-    expect(problems(text)).toEqual(['8:45 port-type-mismatch input "tokens" of step "out" takes tokens, but seqs.sequences gives sequences']);
+    const text = VALID.replace(
+      'uses: test/sink, needs: [toks]',
+      'uses: test/sink, inputs: { tokens: "${{ steps.seqs.outputs.sequences }}" }',
+    );
+    expect(problems(text)).toEqual([
+      '8:45 port-type-mismatch input "tokens" of step "out" takes tokens, but seqs.sequences gives sequences',
+    ]);
   });
 
   it('names the candidates of an ambiguous input', () => {
@@ -88,7 +97,9 @@ steps:
   });
 
   it('reports an unwired required input', () => {
-    expect(problems(VALID.replace(', needs: [seqs]', ''))).toEqual(['7:3 unwired-input input "sequences" (sequences) of step "toks" is not wired']);
+    expect(problems(VALID.replace(', needs: [seqs]', ''))).toEqual([
+      '7:3 unwired-input input "sequences" (sequences) of step "toks" is not wired',
+    ]);
   });
 
   it('reports bad expressions and unknown params inside strings', () => {
@@ -100,7 +111,9 @@ steps:
   });
 
   it('reports a param named like an Object property as unknown', () => {
-    expect(problems(VALID.replace('"${{ params.n }}"', '"${{ params.toString }}"'))).toEqual(['6:45 unknown-param unknown param "toString"']);
+    expect(problems(VALID.replace('"${{ params.n }}"', '"${{ params.toString }}"'))).toEqual([
+      '6:45 unknown-param unknown param "toString"',
+    ]);
   });
 
   it('collects every problem in one pass and formats them as file:line:column', () => {

@@ -11,7 +11,8 @@ import { countTokens, makeSeqs } from '../helpers/test-plugins.js';
 const plugin = countTokens;
 const digest = (c: string): Sha256Hex => c.repeat(64) as Sha256Hex;
 const W = { name: 'w', devices: {} };
-const key = (params: Record<string, unknown>, inputs = { sequences: digest('a') }) => fingerprintKey(computeFingerprint(plugin, params, inputs, {}));
+const key = (params: Record<string, unknown>, inputs = { sequences: digest('a') }) =>
+  fingerprintKey(computeFingerprint(plugin, params, inputs, {}));
 
 describe('cache keys', () => {
   it('change with params, input artifacts, plugin version and numerics', () => {
@@ -29,14 +30,28 @@ describe('cache keys', () => {
 
   it('keep numerics apart from params in the record', () => {
     const fp = computeFingerprint(plugin, { k: 6, precision: 'bf16', threads: 2 }, {}, {});
-    expect(fp).toEqual({ schema: 1, plugin: 'test/tokens', pluginVersion: '1', params: { k: 6 }, inputs: {}, files: {}, numerics: { precision: 'bf16' } });
+    expect(fp).toEqual({
+      schema: 1,
+      plugin: 'test/tokens',
+      pluginVersion: '1',
+      params: { k: 6 },
+      inputs: {},
+      files: {},
+      numerics: { precision: 'bf16' },
+    });
   });
 });
 
 describe('explainMiss', () => {
   const before = computeFingerprint(plugin, { k: 6 }, { sequences: digest('a') }, { file: digest('c') });
   it('names each changed field', () => {
-    const after: Fingerprint = { ...before, pluginVersion: '2', params: { k: 4 }, inputs: { sequences: digest('b') }, files: { file: digest('d') } };
+    const after: Fingerprint = {
+      ...before,
+      pluginVersion: '2',
+      params: { k: 4 },
+      inputs: { sequences: digest('b') },
+      files: { file: digest('d') },
+    };
     expect(explainMiss(before, after).map(describeReason)).toEqual([
       'plugin version changed test/tokens@1 -> test/tokens@2',
       'params.k changed 6 -> 4',
@@ -50,7 +65,17 @@ describe('explainMiss', () => {
 });
 
 describe('decideStep', () => {
-  const step = { id: 's', uses: 'test/make-seqs', plugin: makeSeqs, needs: [], with: {}, params: { file: 'in.txt' }, keyParams: { file: 'in.txt' }, inputs: {}, placement: {} };
+  const step = {
+    id: 's',
+    uses: 'test/make-seqs',
+    plugin: makeSeqs,
+    needs: [],
+    with: {},
+    params: { file: 'in.txt' },
+    keyParams: { file: 'in.txt' },
+    inputs: {},
+    placement: {},
+  };
   const facts = (records: Map<string, StepRecord>, files: Record<string, Sha256Hex | undefined>, problem?: ObjectProblem): PlanFacts => ({
     record: (k) => records.get(k),
     previous: () => undefined,
@@ -63,18 +88,41 @@ describe('decideStep', () => {
   it('is cached when a record exists under the key and its outputs are intact', () => {
     const fp = computeFingerprint(step.plugin, step.keyParams, {}, { file: digest('1') });
     const k = fingerprintKey(fp);
-    const record: StepRecord = { schema: 1, key: k, fingerprint: fp, outputs: {}, external: [{ path: 'out/x', digest: digest('2') }], summary: {}, workflow: 'w', step: 's', durationMs: 1, finishedAt: '' };
+    const record: StepRecord = {
+      schema: 1,
+      key: k,
+      fingerprint: fp,
+      outputs: {},
+      external: [{ path: 'out/x', digest: digest('2') }],
+      summary: {},
+      workflow: 'w',
+      step: 's',
+      durationMs: 1,
+      finishedAt: '',
+    };
     const records = new Map([[k, record]]);
     expect(decideStep(W, step, { known: {} }, facts(records, { 'in.txt': digest('1'), 'out/x': digest('2') })).status).toBe('cached');
-    expect(decideStep(W, step, { known: {} }, facts(records, { 'in.txt': digest('1') }))).toMatchObject({ status: 'will-run', reasons: [{ kind: 'output-missing', path: 'out/x' }] });
-    expect(decideStep(W, step, { known: {} }, facts(records, { 'in.txt': digest('1'), 'out/x': digest('3') }))).toMatchObject({ status: 'will-run', reasons: [{ kind: 'output-changed', path: 'out/x' }] });
+    expect(decideStep(W, step, { known: {} }, facts(records, { 'in.txt': digest('1') }))).toMatchObject({
+      status: 'will-run',
+      reasons: [{ kind: 'output-missing', path: 'out/x' }],
+    });
+    expect(decideStep(W, step, { known: {} }, facts(records, { 'in.txt': digest('1'), 'out/x': digest('3') }))).toMatchObject({
+      status: 'will-run',
+      reasons: [{ kind: 'output-changed', path: 'out/x' }],
+    });
     expect(decideStep(W, step, { known: {} }, facts(records, { 'in.txt': digest('9'), 'out/x': digest('2') })).status).toBe('will-run');
   });
 
   it('keys an ONNX model by each external data file too, named by its location', () => {
-    const onnxPlugin = { ...makeSeqs, with: { properties: { model: { type: 'string', 'x-strand-path': 'input', 'x-strand-format': 'onnx' } } } };
+    const onnxPlugin = {
+      ...makeSeqs,
+      with: { properties: { model: { type: 'string', 'x-strand-path': 'input', 'x-strand-format': 'onnx' } } },
+    };
     const onnxStep = { ...step, plugin: onnxPlugin, params: { model: 'm/model.onnx' }, keyParams: { model: 'm/model.onnx' } };
-    const withData = (data: Sha256Hex): PlanFacts => ({ ...facts(new Map(), { 'm/model.onnx': digest('1') }), externalDataDigests: (p): Record<string, Sha256Hex> => (p === 'm/model.onnx' ? { 'model.onnx_data': data } : {}) });
+    const withData = (data: Sha256Hex): PlanFacts => ({
+      ...facts(new Map(), { 'm/model.onnx': digest('1') }),
+      externalDataDigests: (p): Record<string, Sha256Hex> => (p === 'm/model.onnx' ? { 'model.onnx_data': data } : {}),
+    });
     const before = decideStep(W, onnxStep, { known: {} }, withData(digest('2')));
     const after = decideStep(W, onnxStep, { known: {} }, withData(digest('3')));
     expect(before.fingerprint?.files).toEqual({ model: digest('1'), 'model:model.onnx_data': digest('2') });
@@ -84,12 +132,33 @@ describe('decideStep', () => {
 
   it('runs a step whose cached result has a corrupt object, saying so', () => {
     const fp = computeFingerprint(step.plugin, step.keyParams, {}, { file: digest('1') });
-    const record: StepRecord = { schema: 1, key: fingerprintKey(fp), fingerprint: fp, outputs: {}, external: [], summary: {}, workflow: 'w', step: 's', durationMs: 1, finishedAt: '' };
-    const decision = decideStep(W, step, { known: {} }, facts(new Map([[record.key, record]]), { 'in.txt': digest('1') }, { kind: 'object-corrupt', digest: digest('e') }));
-    expect(decision.status === 'will-run' && decision.reasons.map(describeReason)).toEqual(['cache entry is corrupt (store object eeeeeeeeeeee is corrupt (its content does not match its digest))']);
+    const record: StepRecord = {
+      schema: 1,
+      key: fingerprintKey(fp),
+      fingerprint: fp,
+      outputs: {},
+      external: [],
+      summary: {},
+      workflow: 'w',
+      step: 's',
+      durationMs: 1,
+      finishedAt: '',
+    };
+    const decision = decideStep(
+      W,
+      step,
+      { known: {} },
+      facts(new Map([[record.key, record]]), { 'in.txt': digest('1') }, { kind: 'object-corrupt', digest: digest('e') }),
+    );
+    expect(decision.status === 'will-run' && decision.reasons.map(describeReason)).toEqual([
+      'cache entry is corrupt (store object eeeeeeeeeeee is corrupt (its content does not match its digest))',
+    ]);
   });
 
   it('waits on an upstream step that will run', () => {
-    expect(decideStep(W, step, { pendingOn: 'up' }, facts(new Map(), {}))).toEqual({ status: 'will-run', reasons: [{ kind: 'upstream-will-run', step: 'up' }] });
+    expect(decideStep(W, step, { pendingOn: 'up' }, facts(new Map(), {}))).toEqual({
+      status: 'will-run',
+      reasons: [{ kind: 'upstream-will-run', step: 'up' }],
+    });
   });
 });

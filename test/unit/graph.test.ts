@@ -4,12 +4,29 @@ import { topoSort } from '../../engine/graph/topo-sort.js';
 
 describe('graph', () => {
   it('finds a cycle as a closed path', () => {
-    expect(findCycle(['a', 'b', 'c'], new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual(['a', 'b', 'c', 'a']);
+    expect(
+      findCycle(
+        ['a', 'b', 'c'],
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+        ]),
+      ),
+    ).toEqual(['a', 'b', 'c', 'a']);
     expect(findCycle(['a', 'b'], new Map([['a', ['b']]]))).toBeUndefined();
   });
 
   it('sorts dependencies first and keeps file order among independent steps', () => {
-    expect(topoSort(['d', 'c', 'b', 'a'], new Map([['d', ['a']], ['b', ['c']]]))).toEqual(['c', 'b', 'a', 'd']);
+    expect(
+      topoSort(
+        ['d', 'c', 'b', 'a'],
+        new Map([
+          ['d', ['a']],
+          ['b', ['c']],
+        ]),
+      ),
+    ).toEqual(['c', 'b', 'a', 'd']);
   });
 
   it('sorts 10,000 chained steps', () => {

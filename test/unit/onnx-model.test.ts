@@ -35,7 +35,10 @@ describe('decodeOnnxModel', () => {
       { 'strand.layers': '2' },
     );
     const model = decode(bytes);
-    expect(model.initializers.map((t) => [t.name, t.dims, t.elements])).toEqual([['w', [3, 4], 12], ['shape', [4], 4]]);
+    expect(model.initializers.map((t) => [t.name, t.dims, t.elements])).toEqual([
+      ['w', [3, 4], 12],
+      ['shape', [4], 4],
+    ]);
     expect(model.initializers[1]!.values).toEqual([0, -1, 20, 128]);
     expect(model.metadata).toEqual({ 'strand.layers': '2' });
     expect(model.nodes[0]).toMatchObject({ op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] });
@@ -46,7 +49,12 @@ describe('decodeOnnxModel', () => {
     const one = optimumLikeExport({ location: 'model.onnx_data' });
     const refs = decode(one.model).externalData;
     expect(new Set(refs.map((r) => r.location))).toEqual(new Set(['model.onnx_data']));
-    expect(refs.find((r) => r.tensor === 'esm.embeddings.word_embeddings.weight')).toEqual({ tensor: 'esm.embeddings.word_embeddings.weight', location: 'model.onnx_data', offset: 0, length: 4107 * 32 * 4 });
+    expect(refs.find((r) => r.tensor === 'esm.embeddings.word_embeddings.weight')).toEqual({
+      tensor: 'esm.embeddings.word_embeddings.weight',
+      location: 'model.onnx_data',
+      offset: 0,
+      length: 4107 * 32 * 4,
+    });
     const data = one.files.get('model.onnx_data')!;
     for (const ref of refs) {
       expect(ref.offset % 4096).toBe(0);
@@ -69,7 +77,9 @@ describe('decodeOnnxModel', () => {
       }),
       { numRuns: 300, seed: 11 },
     );
-    expect(decodeOnnxModel(bytesSource(bytes.subarray(0, 100)))).toMatchObject({ error: expect.stringMatching(/past the end|ends at byte/) });
+    expect(decodeOnnxModel(bytesSource(bytes.subarray(0, 100)))).toMatchObject({
+      error: expect.stringMatching(/past the end|ends at byte/),
+    });
   });
 });
 
@@ -111,7 +121,9 @@ describe('model facts', () => {
   });
 
   it('reads the same facts when the weights are in external data', () => {
-    expect(factsFromGraph(decode(optimumLikeExport({ location: 'model.onnx_data' }).model))).toEqual(factsFromGraph(decode(optimumLikeModel())));
+    expect(factsFromGraph(decode(optimumLikeExport({ location: 'model.onnx_data' }).model))).toEqual(
+      factsFromGraph(decode(optimumLikeModel())),
+    );
   });
 
   it('counts the layers by attention when names say nothing', () => {
@@ -131,7 +143,15 @@ describe('model facts', () => {
   });
 
   it('reads a Hugging Face config.json and strand.* metadata', () => {
-    const config = { model_type: 'esm', num_hidden_layers: 32, hidden_size: 2560, num_attention_heads: 20, intermediate_size: 10240, vocab_size: 4107, layer_norm_eps: 1e-12 };
+    const config = {
+      model_type: 'esm',
+      num_hidden_layers: 32,
+      hidden_size: 2560,
+      num_attention_heads: 20,
+      intermediate_size: 10240,
+      vocab_size: 4107,
+      layer_norm_eps: 1e-12,
+    };
     expect(factsFromConfig(config)).toEqual({ layers: 32, hidden: 2560, heads: 20, ffn: 10240, vocab: 4107 });
     expect(factsFromConfig({ n_layer: 12, n_embd: 768, n_head: 12 })).toEqual({ layers: 12, hidden: 768, heads: 12 });
     expect(factsFromConfig(['not', 'a', 'config'])).toEqual({});
@@ -139,8 +159,20 @@ describe('model facts', () => {
   });
 
   it('lets model_facts win over metadata over config.json over the graph, naming each source', () => {
-    const facts = mergeModelFacts({ from: 'model_facts', values: { heads: 16 } }, { from: 'metadata', values: {} }, { from: 'config.json', values: { layers: 29, heads: 20 } }, { from: 'initializers', values: { parameters: 5e8 } }, { from: 'graph', values: { layers: 3, hidden: 1024 } });
-    expect(facts).toEqual({ heads: 16, layers: 29, parameters: 5e8, hidden: 1024, sources: { heads: 'model_facts', layers: 'config.json', parameters: 'initializers', hidden: 'graph' } });
+    const facts = mergeModelFacts(
+      { from: 'model_facts', values: { heads: 16 } },
+      { from: 'metadata', values: {} },
+      { from: 'config.json', values: { layers: 29, heads: 20 } },
+      { from: 'initializers', values: { parameters: 5e8 } },
+      { from: 'graph', values: { layers: 3, hidden: 1024 } },
+    );
+    expect(facts).toEqual({
+      heads: 16,
+      layers: 29,
+      parameters: 5e8,
+      hidden: 1024,
+      sources: { heads: 'model_facts', layers: 'config.json', parameters: 'initializers', hidden: 'graph' },
+    });
   });
 
   it('derives parameters from the shape when only the shape is given', () => {
@@ -169,7 +201,10 @@ describe('estimates without layers or hidden size', () => {
 
   it('still refuse what cannot fit on parameters alone, saying it is a lower bound', () => {
     const e = estimatePlacement({ ...base, batch: { per_device: 8 }, model: { parameters: 5e10 } });
-    expect(e.problems[0]).toMatchObject({ code: 'memory-exceeded', message: expect.stringMatching(/^needs at least 93\.13 GiB per device before activations/) });
+    expect(e.problems[0]).toMatchObject({
+      code: 'memory-exceeded',
+      message: expect.stringMatching(/^needs at least 93\.13 GiB per device before activations/),
+    });
   });
 
   it('do not size batch: auto on a guess', () => {

@@ -26,10 +26,22 @@ steps:
 describe('schema defaults', () => {
   it('fills every default of the plugin schema into the params a step receives, keeping what is written', () => {
     const s = steps(FLOW);
-    expect(s.seqs!.params).toEqual({ path: 'a.fasta', invalid: 'skip', empty: 'skip', duplicates: 'error', shard_rows: 10000, lineage: 'none' });
+    expect(s.seqs!.params).toEqual({
+      path: 'a.fasta',
+      invalid: 'skip',
+      empty: 'skip',
+      duplicates: 'error',
+      shard_rows: 10000,
+      lineage: 'none',
+    });
     expect(s.toks!.params).toEqual({ k: 4, too_long: 'truncate' });
     expect(s.prof!.params).toEqual({ k: 4, canonical: false, normalize: 'l2' });
-    expect(s.head!.params).toMatchObject({ levels: ['kingdom', 'phylum', 'class', 'order', 'family', 'genus', 'species'], epochs: 20, lr: 0.01, baseline: true });
+    expect(s.head!.params).toMatchObject({
+      levels: ['kingdom', 'phylum', 'class', 'order', 'family', 'genus', 'species'],
+      epochs: 20,
+      lr: 0.01,
+      baseline: true,
+    });
     expect(s.head!.params).not.toHaveProperty('warmup_steps');
   });
 

@@ -28,9 +28,18 @@ describe('device catalog', () => {
   });
 
   it('explains an unknown type or slice size', () => {
-    expect(resolvePlacement({ kind: 'tpu', type: 'v3-6' }, catalog, cpu)).toEqual({ ok: false, error: expect.stringMatching(/v3-6 is not a valid slice; sizes for v3: 8, 32/) });
-    expect(resolvePlacement({ kind: 'tpu', type: 'v9-8' }, catalog, cpu)).toEqual({ ok: false, error: expect.stringMatching(/unknown TPU type v9-8/) });
-    expect(resolvePlacement({ kind: 'gpu', type: 'k80' }, catalog, cpu)).toEqual({ ok: false, error: expect.stringMatching(/unknown GPU type k80; known: a100-40gb/) });
+    expect(resolvePlacement({ kind: 'tpu', type: 'v3-6' }, catalog, cpu)).toEqual({
+      ok: false,
+      error: expect.stringMatching(/v3-6 is not a valid slice; sizes for v3: 8, 32/),
+    });
+    expect(resolvePlacement({ kind: 'tpu', type: 'v9-8' }, catalog, cpu)).toEqual({
+      ok: false,
+      error: expect.stringMatching(/unknown TPU type v9-8/),
+    });
+    expect(resolvePlacement({ kind: 'gpu', type: 'k80' }, catalog, cpu)).toEqual({
+      ok: false,
+      error: expect.stringMatching(/unknown GPU type k80; known: a100-40gb/),
+    });
   });
 });
 
@@ -63,7 +72,9 @@ describe('placement estimates', () => {
   it('refuses what does not fit, with the estimate, the limit and fixes', () => {
     const e = estimatePlacement({ ...base, precision: 'fp32', batch: { per_device: 64 } });
     expect(e.problems[0]!.code).toBe('memory-exceeded');
-    expect(e.problems[0]!.message).toMatch(/^needs \d+\.\d\d GiB per device \(parameters 9\.31 GiB, activations .*\), more than 13\.60 GiB \(tpu v3-8 with 15% headroom\)$/);
+    expect(e.problems[0]!.message).toMatch(
+      /^needs \d+\.\d\d GiB per device \(parameters 9\.31 GiB, activations .*\), more than 13\.60 GiB \(tpu v3-8 with 15% headroom\)$/,
+    );
     expect(e.problems[0]!.hint).toContain('precision: bf16');
   });
 

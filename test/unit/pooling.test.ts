@@ -7,14 +7,22 @@ const hidden = Float32Array.from([1, 1, 3, 5, 100, 100, 2, 0, 4, 2, 6, 4]);
 
 describe('poolHidden', () => {
   it('means over real tokens including CLS, ignoring padding', () => {
-    expect(Array.from(poolHidden(hidden, 2, 3, 2, [2, 3], { pooling: 'mean', includeCls: true, prefix: 1, normalize: false }))).toEqual([2, 3, 4, 2]);
+    expect(Array.from(poolHidden(hidden, 2, 3, 2, [2, 3], { pooling: 'mean', includeCls: true, prefix: 1, normalize: false }))).toEqual([
+      2, 3, 4, 2,
+    ]);
   });
   it('excludes CLS when asked', () => {
-    expect(Array.from(poolHidden(hidden, 2, 3, 2, [2, 3], { pooling: 'mean', includeCls: false, prefix: 1, normalize: false }))).toEqual([3, 5, 5, 3]);
+    expect(Array.from(poolHidden(hidden, 2, 3, 2, [2, 3], { pooling: 'mean', includeCls: false, prefix: 1, normalize: false }))).toEqual([
+      3, 5, 5, 3,
+    ]);
   });
   it('takes CLS or the maximum', () => {
-    expect(Array.from(poolHidden(hidden, 2, 3, 2, [2, 3], { pooling: 'cls', includeCls: true, prefix: 1, normalize: false }))).toEqual([1, 1, 2, 0]);
-    expect(Array.from(poolHidden(hidden, 2, 3, 2, [2, 3], { pooling: 'max', includeCls: true, prefix: 1, normalize: false }))).toEqual([3, 5, 6, 4]);
+    expect(Array.from(poolHidden(hidden, 2, 3, 2, [2, 3], { pooling: 'cls', includeCls: true, prefix: 1, normalize: false }))).toEqual([
+      1, 1, 2, 0,
+    ]);
+    expect(Array.from(poolHidden(hidden, 2, 3, 2, [2, 3], { pooling: 'max', includeCls: true, prefix: 1, normalize: false }))).toEqual([
+      3, 5, 6, 4,
+    ]);
   });
   it('L2-normalises', () => {
     const v = poolHidden(Float32Array.from([3, 4]), 1, 1, 2, [1], { pooling: 'mean', includeCls: true, prefix: 1, normalize: true });

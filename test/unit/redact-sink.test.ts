@@ -13,17 +13,44 @@ describe('redact', () => {
   });
 
   it('walks arrays and objects, keys included, and keeps numbers and booleans', () => {
-    expect(redactValue({ [`x${secret}`]: [secret, 1, true, null], n: 2 }, [secret])).toEqual({ 'x[redacted]': ['[redacted]', 1, true, null], n: 2 });
+    expect(redactValue({ [`x${secret}`]: [secret, 1, true, null], n: 2 }, [secret])).toEqual({
+      'x[redacted]': ['[redacted]', 1, true, null],
+      n: 2,
+    });
   });
 });
 
 describe('redactEvent', () => {
   it('redacts messages, hints, reasons and summary keys', () => {
     const failed: RunEvent = { kind: 'step-failed', step: 's', message: `login with ${secret} refused`, hint: `unset ${secret}`, time };
-    expect(redactEvent(failed, [secret])).toEqual({ kind: 'step-failed', step: 's', message: 'login with [redacted] refused', hint: 'unset [redacted]', time });
-    const started: RunEvent = { kind: 'step-started', step: 's', key: 'k', reasons: [{ kind: 'param-changed', name: 'token', from: 'old', to: secret }], time };
-    expect(redactEvent(started, [secret])).toEqual({ ...started, reasons: [{ kind: 'param-changed', name: 'token', from: 'old', to: '[redacted]' }] });
-    const finished: RunEvent = { kind: 'step-finished', step: 's', key: 'k', durationMs: 5, summary: { [secret]: 3 }, outputs: [], external: [], time };
+    expect(redactEvent(failed, [secret])).toEqual({
+      kind: 'step-failed',
+      step: 's',
+      message: 'login with [redacted] refused',
+      hint: 'unset [redacted]',
+      time,
+    });
+    const started: RunEvent = {
+      kind: 'step-started',
+      step: 's',
+      key: 'k',
+      reasons: [{ kind: 'param-changed', name: 'token', from: 'old', to: secret }],
+      time,
+    };
+    expect(redactEvent(started, [secret])).toEqual({
+      ...started,
+      reasons: [{ kind: 'param-changed', name: 'token', from: 'old', to: '[redacted]' }],
+    });
+    const finished: RunEvent = {
+      kind: 'step-finished',
+      step: 's',
+      key: 'k',
+      durationMs: 5,
+      summary: { [secret]: 3 },
+      outputs: [],
+      external: [],
+      time,
+    };
     expect(redactEvent(finished, [secret])).toEqual({ ...finished, summary: { '[redacted]': 3 } });
   });
 

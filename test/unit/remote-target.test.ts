@@ -21,9 +21,18 @@ steps:
   profile: { uses: embed/kmer-profile, needs: [source]${embedPlacement} }
   head: { uses: finetune/taxonomy-head, needs: [profile, source]${trainOn} }
 `;
-  const { workflow, diagnostics } = checkWorkflow({ source: yamlSource(text), plugins: new Map(builtinSteps.map((p) => [p.id, p])), overrides: {}, env: {} });
+  const { workflow, diagnostics } = checkWorkflow({
+    source: yamlSource(text),
+    plugins: new Map(builtinSteps.map((p) => [p.id, p])),
+    overrides: {},
+    env: {},
+  });
   expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const { plans } = placeWorkflow(workflow!, undefined, { catalog: loadDeviceCatalog(), cpu: { cores: 2, memoryBytes: 2 ** 34 }, modelFactsOf: () => undefined });
+  const { plans } = placeWorkflow(workflow!, undefined, {
+    catalog: loadDeviceCatalog(),
+    cpu: { cores: 2, memoryBytes: 2 ** 34 },
+    modelFactsOf: () => undefined,
+  });
   return resolveRemoteTargets(workflow!, plans, builtinSteps);
 }
 
@@ -47,9 +56,17 @@ describe('remote targets', () => {
   });
 
   it('refuses steps that cannot run remotely, GPUs, and incomplete devices, saying why', () => {
-    expect(targets(POD, '', ', on: pod').problems).toEqual([expect.stringContaining('step "head" (on: pod): finetune/taxonomy-head runs on the local machine only; remote devices run the built-in shard-parallel steps (tokenize/nucleotide-transformer')]);
-    expect(targets('  gpus: { kind: gpu, type: h100, count: 8 }', ', on: gpus').problems).toEqual([expect.stringContaining('this version has no GPU executor')]);
-    expect(targets('  pod: { kind: tpu, type: v4-8, zone: z }', ', on: pod').problems).toEqual(['device "pod" needs project:, bucket: to run profile on Cloud TPU (e.g. project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand)']);
+    expect(targets(POD, '', ', on: pod').problems).toEqual([
+      expect.stringContaining(
+        'step "head" (on: pod): finetune/taxonomy-head runs on the local machine only; remote devices run the built-in shard-parallel steps (tokenize/nucleotide-transformer',
+      ),
+    ]);
+    expect(targets('  gpus: { kind: gpu, type: h100, count: 8 }', ', on: gpus').problems).toEqual([
+      expect.stringContaining('this version has no GPU executor'),
+    ]);
+    expect(targets('  pod: { kind: tpu, type: v4-8, zone: z }', ', on: pod').problems).toEqual([
+      'device "pod" needs project:, bucket: to run profile on Cloud TPU (e.g. project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand)',
+    ]);
   });
 });
 
@@ -64,9 +81,18 @@ steps:
   embed: { uses: embed/nt, needs: [tokens], with: { model: models/nt }, on: pod, mesh: ${mesh} }
 `;
   const plugins = builtinSteps;
-  const { workflow, diagnostics } = checkWorkflow({ source: yamlSource(text), plugins: new Map(plugins.map((p) => [p.id, p])), overrides: {}, env: {} });
+  const { workflow, diagnostics } = checkWorkflow({
+    source: yamlSource(text),
+    plugins: new Map(plugins.map((p) => [p.id, p])),
+    overrides: {},
+    env: {},
+  });
   expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const { plans } = placeWorkflow(workflow!, undefined, { catalog: loadDeviceCatalog(), cpu: { cores: 2, memoryBytes: 2 ** 34 }, modelFactsOf: () => undefined });
+  const { plans } = placeWorkflow(workflow!, undefined, {
+    catalog: loadDeviceCatalog(),
+    cpu: { cores: 2, memoryBytes: 2 ** 34 },
+    modelFactsOf: () => undefined,
+  });
   return resolveRemoteTargets(workflow!, plans, plugins);
 }
 
@@ -74,12 +100,19 @@ describe('JAX steps on a TPU slice', () => {
   it('run on the JAX worker, the node steps on strand worker', () => {
     const { targets: found, problems } = ntTargets('v4-16', '{ data: 2, fsdp: 2, tp: 2 }');
     expect(problems).toEqual([]);
-    expect(found.get('embed')).toMatchObject({ worker: 'jax', hosts: 2, chipsPerHost: 4, placement: { mesh: { data: 2, fsdp: 2, tp: 2 } } });
+    expect(found.get('embed')).toMatchObject({
+      worker: 'jax',
+      hosts: 2,
+      chipsPerHost: 4,
+      placement: { mesh: { data: 2, fsdp: 2, tp: 2 } },
+    });
     expect(targets(POD, ', on: pod, mesh: { data: 8 }').targets.get('profile')).toMatchObject({ worker: 'node', hosts: 1 });
   });
 
   it('refuse a mesh whose data axis does not divide over the hosts, before anything starts', () => {
-    expect(ntTargets('v4-16', '{ data: 1, fsdp: 8 }').problems).toEqual(['step "embed" (on: pod): mesh data=1 does not divide over the 2 hosts of v4-16; each host runs data/2 of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of 2']);
+    expect(ntTargets('v4-16', '{ data: 1, fsdp: 8 }').problems).toEqual([
+      'step "embed" (on: pod): mesh data=1 does not divide over the 2 hosts of v4-16; each host runs data/2 of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of 2',
+    ]);
   });
 
   it('fetch the runtime by content, check every file, and run the Python worker', () => {
@@ -100,7 +133,12 @@ describe('JAX steps on a TPU slice', () => {
   it('list the bundle in sha256sum format, sorted, and refuse a path that leaves its folder', () => {
     const a = 'a'.repeat(64) as Sha256Hex;
     const b = 'b'.repeat(64) as Sha256Hex;
-    expect(bundleManifest([{ path: 'src/strand_jax/x.py', digest: b }, { path: 'requirements-tpu.txt', digest: a }])).toBe(`${a}  requirements-tpu.txt\n${b}  src/strand_jax/x.py\n`);
+    expect(
+      bundleManifest([
+        { path: 'src/strand_jax/x.py', digest: b },
+        { path: 'requirements-tpu.txt', digest: a },
+      ]),
+    ).toBe(`${a}  requirements-tpu.txt\n${b}  src/strand_jax/x.py\n`);
     expect(() => bundleManifest([{ path: '../etc/passwd', digest: a }])).toThrow('unsafe bundle path ../etc/passwd');
   });
 });
@@ -109,7 +147,11 @@ describe('worker contract', () => {
   it('shares shards among workers, every one exactly once', () => {
     const shards = [0, 2, 3, 5, 8, 9, 11];
     const shares = [0, 1, 2].map((w) => shardsOf(shards, w, 3));
-    expect(shares).toEqual([[0, 5, 11], [2, 8], [3, 9]]);
+    expect(shares).toEqual([
+      [0, 5, 11],
+      [2, 8],
+      [3, 9],
+    ]);
     expect(shares.flat().sort((a, b) => a - b)).toEqual(shards);
   });
 

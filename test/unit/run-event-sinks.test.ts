@@ -13,7 +13,16 @@ const events: RunEvent[] = [
   { kind: 'step-cached', step: 'source', key: 'k1', time },
   { kind: 'step-started', step: 'embed', key: 'k2', reasons: [{ kind: 'no-previous-result' }], time },
   { kind: 'step-progress', step: 'embed', done: 1, total: 2, unit: 'shards', time },
-  { kind: 'step-finished', step: 'embed', key: 'k2', durationMs: 1500, summary: { rows: 10 }, outputs: ['embeddings'], external: ['out/v.lancedb'], time },
+  {
+    kind: 'step-finished',
+    step: 'embed',
+    key: 'k2',
+    durationMs: 1500,
+    summary: { rows: 10 },
+    outputs: ['embeddings'],
+    external: ['out/v.lancedb'],
+    time,
+  },
   { kind: 'run-finished', status: 'ok', durationMs: 2000, time },
 ];
 
@@ -50,7 +59,12 @@ describe('jsonLinesSink', () => {
 describe('journalSink', () => {
   it('appends each event as a JSON line', () => {
     const lines: string[] = [];
-    feed(journalSink((line) => lines.push(line), () => expect.unreachable('no failure')));
+    feed(
+      journalSink(
+        (line) => lines.push(line),
+        () => expect.unreachable('no failure'),
+      ),
+    );
     expect(lines.map((line) => JSON.parse(line) as RunEvent)).toEqual(events);
   });
 
@@ -58,10 +72,13 @@ describe('journalSink', () => {
     const failures: Error[] = [];
     const lines: string[] = [];
     let full = true;
-    const sink = journalSink((line) => {
-      if (full) throw new Error('ENOSPC: no space left on device');
-      lines.push(line);
-    }, (error) => failures.push(error));
+    const sink = journalSink(
+      (line) => {
+        if (full) throw new Error('ENOSPC: no space left on device');
+        lines.push(line);
+      },
+      (error) => failures.push(error),
+    );
     feed(sink, events.slice(0, 3));
     full = false;
     feed(sink, events.slice(3));
@@ -80,6 +97,13 @@ describe('combineSinks', () => {
     const sink = combineSinks([recorder('journal'), recorder('view')]);
     feed(sink, events.slice(0, 2));
     await sink.close();
-    expect(seen).toEqual(['journal:run-started', 'view:run-started', 'journal:step-cached', 'view:step-cached', 'journal:closed', 'view:closed']);
+    expect(seen).toEqual([
+      'journal:run-started',
+      'view:run-started',
+      'journal:step-cached',
+      'view:step-cached',
+      'journal:closed',
+      'view:closed',
+    ]);
   });
 });

@@ -34,7 +34,7 @@ class MemoryBucket implements StagingBucket {
   exists = async (): Promise<boolean> => true;
   list = async (prefix: string): Promise<string[]> => [...this.objects.keys()].filter((n) => n.startsWith(prefix)).sort();
   get = async (name: string): Promise<Buffer | undefined> => this.objects.get(name);
-  getJson = async <T,>(name: string): Promise<T | undefined> => {
+  getJson = async <T>(name: string): Promise<T | undefined> => {
     const bytes = this.objects.get(name);
     return bytes === undefined ? undefined : (JSON.parse(bytes.toString()) as T);
   };
@@ -44,7 +44,8 @@ class MemoryBucket implements StagingBucket {
     this.writes.push(name);
     return 'written';
   };
-  putJsonIfAbsent = (name: string, value: unknown): Promise<'written' | 'exists'> => this.putIfAbsent(name, Buffer.from(JSON.stringify(value)));
+  putJsonIfAbsent = (name: string, value: unknown): Promise<'written' | 'exists'> =>
+    this.putIfAbsent(name, Buffer.from(JSON.stringify(value)));
   uploadFileIfAbsent = async (): Promise<'written' | 'exists'> => {
     throw new Error('this step stages no files');
   };
@@ -65,7 +66,13 @@ class MemoryNodes implements NodeService {
   list = async (): Promise<TpuNode[]> => [...this.nodes.values()];
   create = async (request: NodeRequest): Promise<void> => {
     this.calls.push(`create ${request.id}`);
-    this.nodes.set(request.id, { id: request.id, state: 'CREATING', acceleratorType: request.acceleratorType, workers: 0, labels: request.labels });
+    this.nodes.set(request.id, {
+      id: request.id,
+      state: 'CREATING',
+      acceleratorType: request.acceleratorType,
+      workers: 0,
+      labels: request.labels,
+    });
   };
   get = async (id: string): Promise<TpuNode | undefined> => {
     const node = this.nodes.get(id);
@@ -102,8 +109,21 @@ async function finishShard(bucket: MemoryBucket, job: JobSpec, index: number, wo
   await bucket.putJsonIfAbsent(layout.marker(KEY, 'tokens', index), marker);
 }
 
-async function report(bucket: MemoryBucket, job: JobSpec, worker: number, status: WorkerReport['status'] = 'ok', message?: string): Promise<void> {
-  const value: WorkerReport = { attempt: job.attempt, worker, status, meta: status === 'ok' ? { tokens: { vocab: 'char' } } : {}, produced: 0, ...(message ? { message } : {}) };
+async function report(
+  bucket: MemoryBucket,
+  job: JobSpec,
+  worker: number,
+  status: WorkerReport['status'] = 'ok',
+  message?: string,
+): Promise<void> {
+  const value: WorkerReport = {
+    attempt: job.attempt,
+    worker,
+    status,
+    meta: status === 'ok' ? { tokens: { vocab: 'char' } } : {},
+    produced: 0,
+    ...(message ? { message } : {}),
+  };
   await bucket.putJsonIfAbsent(layout.report(KEY, job.attempt, worker), value);
 }
 
@@ -135,12 +155,35 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const step: StepSpec = { id: 'tokens', uses: 'tokenize/char', plugin: charTokenize, needs: ['source'], with: {}, params: {}, keyParams: {}, inputs: { sequences: { step: 'source', port: 'sequences' } }, placement: { on: 'pod' } };
+const step: StepSpec = {
+  id: 'tokens',
+  uses: 'tokenize/char',
+  plugin: charTokenize,
+  needs: ['source'],
+  with: {},
+  params: {},
+  keyParams: {},
+  inputs: { sequences: { step: 'source', port: 'sequences' } },
+  placement: { on: 'pod' },
+};
 
 function target(extra: Partial<RemoteTarget> = {}): RemoteTarget {
   return {
-    name: 'pod', label: 'tpu v4-16', acceleratorType: 'v4-16', project: 'p', zone: 'us-central2-b', bucket: 'gs://b/strand', spot: true, keep: false,
-    runtimeVersion: 'tpu-ubuntu2204-base', workerCommand: 'strand', worker: 'node', hosts: 2, chipsPerHost: 4, maxAttempts: 3, stallMinutes: 30,
+    name: 'pod',
+    label: 'tpu v4-16',
+    acceleratorType: 'v4-16',
+    project: 'p',
+    zone: 'us-central2-b',
+    bucket: 'gs://b/strand',
+    spot: true,
+    keep: false,
+    runtimeVersion: 'tpu-ubuntu2204-base',
+    workerCommand: 'strand',
+    worker: 'node',
+    hosts: 2,
+    chipsPerHost: 4,
+    maxAttempts: 3,
+    stallMinutes: 30,
     placement: { device: 'tpu v4-16', mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 4, globalBatch: 32, precision: 'bf16' },
     ...extra,
   };
@@ -151,8 +194,18 @@ async function run(options: { target?: RemoteTarget; signal?: AbortSignal } = {}
   const events: RunEvent[] = [];
   const checkpoints = new CheckpointLog(join(dir, 'checkpoints'), KEY);
   const result = runRemoteStep({
-    step, key: KEY, workflowName: 'flow', target: options.target ?? target(), inputs, objects, checkpoints, workdir: dir, listing: undefined,
-    services: { bucket, nodes, clock, pollMs: POLL_MS }, emit: (e) => events.push(e), signal: options.signal ?? new AbortController().signal,
+    step,
+    key: KEY,
+    workflowName: 'flow',
+    target: options.target ?? target(),
+    inputs,
+    objects,
+    checkpoints,
+    workdir: dir,
+    listing: undefined,
+    services: { bucket, nodes, clock, pollMs: POLL_MS },
+    emit: (e) => events.push(e),
+    signal: options.signal ?? new AbortController().signal,
     onState: (s) => states.push(s.kind),
   });
   return { result, states, events, checkpoints, logs: () => events.flatMap((e) => (e.kind === 'step-log' ? [e.message] : [])) };
@@ -166,7 +219,12 @@ describe('remote step state machine', () => {
     expect(states).toEqual(['checking', 'staging', 'resuming', 'creating', 'waiting-ready', 'running', 'finished', 'done']);
     expect(nodes.calls).toEqual([`create ${NODE(1)}`, `delete ${NODE(1)}`]);
     // The job spec is written only once the node is READY, with the hosts it has.
-    expect(bucket.job(1)).toMatchObject({ attempt: 1, workers: 2, shards: [0, 1, 2, 3], inputs: { sequences: { shards: expect.any(Array) } } });
+    expect(bucket.job(1)).toMatchObject({
+      attempt: 1,
+      workers: 2,
+      shards: [0, 1, 2, 3],
+      inputs: { sequences: { shards: expect.any(Array) } },
+    });
     expect(done.meta.get('tokens')).toEqual({ vocab: 'char' });
     expect(done.summary).toEqual({ device: 'tpu v4-16', shards: 4, rows: 10 + 11 + 12 + 13, attempts: 1 });
     expect([...checkpoints.entries.keys()].sort()).toEqual(['output:tokens:0', 'output:tokens:1', 'output:tokens:2', 'output:tokens:3']);
@@ -187,7 +245,20 @@ describe('remote step state machine', () => {
     };
     const { result, states, events } = await run();
     const done = await result;
-    expect(states).toEqual(['checking', 'staging', 'resuming', 'creating', 'waiting-ready', 'running', 'lost', 'creating', 'waiting-ready', 'running', 'finished', 'done']);
+    expect(states).toEqual([
+      'checking',
+      'staging',
+      'resuming',
+      'creating',
+      'waiting-ready',
+      'running',
+      'lost',
+      'creating',
+      'waiting-ready',
+      'running',
+      'finished',
+      'done',
+    ]);
     expect(nodes.calls).toEqual([`create ${NODE(1)}`, `delete ${NODE(1)}`, `create ${NODE(2)}`, `delete ${NODE(2)}`]);
     expect(bucket.job(2)?.shards).toEqual([1, 3]);
     expect(events.filter((e) => e.kind === 'step-preempted')).toMatchObject([{ attempt: 1, node: NODE(1), state: 'PREEMPTED' }]);
@@ -260,7 +331,9 @@ describe('remote step state machine', () => {
 
   it('resumes: deletes the node a killed engine left, and ends without a node when every shard has landed', async () => {
     clock.onWait = async () => healthyHosts(bucket)(1);
-    await (await run({ target: target({ keep: true }) })).result;
+    await (
+      await run({ target: target({ keep: true }) })
+    ).result;
     expect(nodes.nodes.size).toBe(1); // as a killed engine leaves it
     const again = await run();
     const done = await again.result;

@@ -16,13 +16,26 @@ describe('cleanSequence', () => {
 });
 
 describe('lineage parsing', () => {
-  const header = 'KY106088|k__Fungi;p__Ascomycota;c__Saccharomycetes;o__Saccharomycetales;f__Saccharomycetaceae;g__Zygotorulaspora;s__Zygotorulaspora_mrakii|SH1312607.09FU';
+  const header =
+    'KY106088|k__Fungi;p__Ascomycota;c__Saccharomycetes;o__Saccharomycetales;f__Saccharomycetaceae;g__Zygotorulaspora;s__Zygotorulaspora_mrakii|SH1312607.09FU';
   it('reads UNITE lineages (the format of data/mycoai-yeast-its)', () => {
-    expect(parseUniteLineage(header)).toEqual({ kingdom: 'Fungi', phylum: 'Ascomycota', class: 'Saccharomycetes', order: 'Saccharomycetales', family: 'Saccharomycetaceae', genus: 'Zygotorulaspora', species: 'Zygotorulaspora_mrakii' });
+    expect(parseUniteLineage(header)).toEqual({
+      kingdom: 'Fungi',
+      phylum: 'Ascomycota',
+      class: 'Saccharomycetes',
+      order: 'Saccharomycetales',
+      family: 'Saccharomycetaceae',
+      genus: 'Zygotorulaspora',
+      species: 'Zygotorulaspora_mrakii',
+    });
     expect(headerId(header)).toBe('KY106088');
   });
   it('turns empty and unidentified ranks into null', () => {
-    expect(parseUniteLineage('x|k__Fungi;p__;g__Fungi_gen_unidentified;s__unidentified')).toMatchObject({ kingdom: 'Fungi', phylum: null, species: null });
+    expect(parseUniteLineage('x|k__Fungi;p__;g__Fungi_gen_unidentified;s__unidentified')).toMatchObject({
+      kingdom: 'Fungi',
+      phylum: null,
+      species: null,
+    });
   });
   it('reads named groups of a regex', () => {
     expect(parseRegexLineage('id1 genus=Candida', /genus=(?<genus>\w+)/)).toEqual({ genus: 'Candida' });

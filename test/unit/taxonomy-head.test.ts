@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { accuracyAndMacroF1 } from '../../steps/finetune/classification-metrics.js';
-import { adamwStep, decayMask, forward, headLayout, initParams, learningRate, lossAndGradients, nonzeroIndices } from '../../steps/finetune/head-model.js';
+import {
+  adamwStep,
+  decayMask,
+  forward,
+  headLayout,
+  initParams,
+  learningRate,
+  lossAndGradients,
+  nonzeroIndices,
+} from '../../steps/finetune/head-model.js';
 import { splitExamples } from '../../steps/finetune/split.js';
 import { buildLabels, isPlaceholder, knownPaths } from '../../steps/finetune/taxonomy-labels.js';
 import { decodeTrainingState, encodeTrainingState } from '../../steps/finetune/training-state.js';
@@ -91,7 +100,13 @@ describe('taxonomy head math', () => {
 
 describe('labels, splits and metrics', () => {
   it('masks placeholder labels unless kept', () => {
-    expect(['Candida_sp', 'Incertae_sedis', 'Fungi_gen_Incertae_sedis', 'unidentified', 'Candida_albicans'].map(isPlaceholder)).toEqual([true, true, true, true, false]);
+    expect(['Candida_sp', 'Incertae_sedis', 'Fungi_gen_Incertae_sedis', 'unidentified', 'Candida_albicans'].map(isPlaceholder)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
     const set = buildLabels(['genus'], [['Candida', 'Candida_sp', null, 'Pichia']], false);
     expect(Array.from(set.labels[0]!)).toEqual([0, -1, -1, 1]);
     expect(set.classes[0]).toEqual(['Candida', 'Pichia']);

@@ -46,7 +46,11 @@ describe('length policy', () => {
     expect(applyLengthPolicy(tokens, 4, 'truncate', 1).map(ids)).toEqual([[3, 10, 11, 12]]);
   });
   it('splits into windows that each start with CLS', () => {
-    expect(applyLengthPolicy(tokens, 3, 'windows', 1).map(ids)).toEqual([[3, 10, 11], [3, 12, 13], [3, 14]]);
+    expect(applyLengthPolicy(tokens, 3, 'windows', 1).map(ids)).toEqual([
+      [3, 10, 11],
+      [3, 12, 13],
+      [3, 14],
+    ]);
   });
   it('keeps a trailing SEP when truncating', () => {
     expect(applyLengthPolicy(Int32Array.from([2, 9, 9, 9, 3]), 3, 'truncate', 1, 1).map(ids)).toEqual([[2, 9, 3]]);

@@ -46,6 +46,9 @@ describe('TPU topology of a host program', () => {
 
   it('leaves GPUs to the formula, saying why', () => {
     const gpu = resolvePlacement({ kind: 'gpu', type: 'h100' }, catalog, cpu);
-    expect(gpu.ok && hostProgram(gpu.value, { data: 1, fsdp: 1, tp: 1 })).toEqual({ ok: false, why: 'GPUs have no deviceless compile here (XLA needs the GPU itself)' });
+    expect(gpu.ok && hostProgram(gpu.value, { data: 1, fsdp: 1, tp: 1 })).toEqual({
+      ok: false,
+      why: 'GPUs have no deviceless compile here (XLA needs the GPU itself)',
+    });
   });
 });

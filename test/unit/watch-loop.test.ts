@@ -6,7 +6,13 @@ import type { Sha256Hex } from '../../engine/util/sha256.js';
 /** The loop never looks inside what loading gives: any value stands for a checked workflow. */
 const workflow = { name: 'w' };
 const entry = (step: string, key: string, status: 'cached' | 'will-run' = 'will-run'): PlanEntry =>
-  ({ step, uses: 'x', inputs: {}, needs: [], decision: status === 'cached' ? { status, key: key as Sha256Hex } : { status, key: key as Sha256Hex, reasons: [] } }) as unknown as PlanEntry;
+  ({
+    step,
+    uses: 'x',
+    inputs: {},
+    needs: [],
+    decision: status === 'cached' ? { status, key: key as Sha256Hex } : { status, key: key as Sha256Hex, reasons: [] },
+  }) as unknown as PlanEntry;
 
 function harness(plans: PlanEntry[][]) {
   const calls: string[] = [];

@@ -8,7 +8,9 @@ import type { JobSpec, ShardMarker, WorkerReport } from '../../engine/cloud/work
 import type { Sha256Hex } from '../../engine/util/sha256.js';
 import { REPO } from '../helpers/project.js';
 
-const schema = JSON.parse(readFileSync(join(REPO, 'runtime/jax/src/strand_jax/worker_contract.schema.json'), 'utf8')) as { $defs: Record<string, unknown> };
+const schema = JSON.parse(readFileSync(join(REPO, 'runtime/jax/src/strand_jax/worker_contract.schema.json'), 'utf8')) as {
+  $defs: Record<string, unknown>;
+};
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 const validator = (kind: string) => ajv.compile({ $ref: `#/$defs/${kind}`, $defs: schema.$defs });
 const KEY = 'a'.repeat(64) as Sha256Hex;
@@ -49,7 +51,8 @@ describe('worker contract schema', () => {
     const version = { bucket: 'models', name: 'nt/model.safetensors', generation: '1712', size: 5, crc32c: 'AAAAAA==', md5: null };
     const withObject: JobSpec = { ...job, files: [{ path: 'gs://models/nt/model.safetensors', gcs: version }] };
     expect(validate(withObject)).toBe(true);
-    expect(validate({ ...withObject, files: [{ path: 'gs://models/nt/model.safetensors', gcs: { ...version, generation: 'latest' } }] })).toBe(false);
+    expect(
+      validate({ ...withObject, files: [{ path: 'gs://models/nt/model.safetensors', gcs: { ...version, generation: 'latest' } }] }),
+    ).toBe(false);
   });
 });
-

@@ -27,7 +27,12 @@ describe('parseYamlSource', () => {
 
   it('refuses a billion-laughs alias bomb', () => {
     const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    for (let i = 1; i < 9; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
     const { source, diagnostics } = parseYamlSource('bomb.yaml', lines.join('\n') + '\n');
     expect(source).toBeUndefined();
     expect(diagnostics[0]!.code).toBe('yaml-alias-limit');

@@ -20,16 +20,28 @@ export const cacheCommand: Command = {
   name: 'cache',
   usage: 'strand cache ls|verify|gc [--state-dir DIR] [--max-size SIZE] [--json]',
   summary: 'List cached step results, verify the store, or remove what no latest result uses.',
-  flags: [STATE_DIR_FLAG, JSON_FLAG, { name: 'max-size', value: 'SIZE', description: 'gc: also cap the store (e.g. 2G), dropping the oldest results' }],
+  flags: [
+    STATE_DIR_FLAG,
+    JSON_FLAG,
+    { name: 'max-size', value: 'SIZE', description: 'gc: also cap the store (e.g. 2G), dropping the oldest results' },
+  ],
   async run(args, io) {
     const state = stateFor(args, io);
     const action = args.positionals[0];
     switch (action) {
       case 'ls': {
         const records = state.records().sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
-        if (has(args, 'json')) io.stdout(JSON.stringify(records.map(({ key, workflow, step, finishedAt, summary }) => ({ key, workflow, step, finishedAt, summary })), null, 2) + '\n');
+        if (has(args, 'json'))
+          io.stdout(
+            JSON.stringify(
+              records.map(({ key, workflow, step, finishedAt, summary }) => ({ key, workflow, step, finishedAt, summary })),
+              null,
+              2,
+            ) + '\n',
+          );
         else if (records.length === 0) io.stdout('the cache is empty\n');
-        else for (const r of records) io.stdout(`${r.key.slice(0, 12)}  ${r.workflow}.${r.step}  ${r.fingerprint.plugin}  ${r.finishedAt}\n`);
+        else
+          for (const r of records) io.stdout(`${r.key.slice(0, 12)}  ${r.workflow}.${r.step}  ${r.fingerprint.plugin}  ${r.finishedAt}\n`);
         return EXIT_OK;
       }
       case 'verify': {
@@ -42,9 +54,12 @@ export const cacheCommand: Command = {
             state.objects.remove(digest);
           }
         }
-        if (has(args, 'json')) io.stdout(JSON.stringify({ objects: objects.length, corrupt, temporaries: temporaries.length }, null, 2) + '\n');
+        if (has(args, 'json'))
+          io.stdout(JSON.stringify({ objects: objects.length, corrupt, temporaries: temporaries.length }, null, 2) + '\n');
         else {
-          io.stdout(`${objects.length} objects checked, ${corrupt.length} corrupt${temporaries.length ? `, ${temporaries.length} leftover temporaries (removed by gc)` : ''}\n`);
+          io.stdout(
+            `${objects.length} objects checked, ${corrupt.length} corrupt${temporaries.length ? `, ${temporaries.length} leftover temporaries (removed by gc)` : ''}\n`,
+          );
           for (const d of corrupt) io.stdout(`  corrupt (deleted; the steps using it will run again): ${d}\n`);
         }
         return corrupt.length > 0 ? EXIT_FAILED : EXIT_OK;
@@ -53,14 +68,19 @@ export const cacheCommand: Command = {
         const maxSize = flag(args, 'max-size');
         const lock = acquireStateLock(state.layout.lock, 'strand cache gc', new Date());
         if (!lock.acquired) {
-          io.stderr(`error: a run (pid ${lock.holder.pid}, ${lock.holder.command}) is using ${state.layout.root}\nhint: run gc when it has finished\n`);
+          io.stderr(
+            `error: a run (pid ${lock.holder.pid}, ${lock.holder.command}) is using ${state.layout.root}\nhint: run gc when it has finished\n`,
+          );
           return EXIT_FAILED;
         }
         if (lock.recovered) io.stderr(`note: recovered a lock left by pid ${lock.recovered.pid} (no longer running)\n`);
         try {
           const report = collectGarbage(state, maxSize === undefined ? undefined : parseSize(maxSize));
           if (has(args, 'json')) io.stdout(JSON.stringify(report, null, 2) + '\n');
-          else io.stdout(`kept ${report.keptRecords} results (${mib(report.keptBytes)}); removed ${report.removedRecords} results and ${report.removedObjects} objects (${mib(report.freedBytes)})\n`);
+          else
+            io.stdout(
+              `kept ${report.keptRecords} results (${mib(report.keptBytes)}); removed ${report.removedRecords} results and ${report.removedObjects} objects (${mib(report.freedBytes)})\n`,
+            );
         } finally {
           lock.release();
         }

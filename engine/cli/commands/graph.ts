@@ -28,19 +28,23 @@ export function renderGraph(workflow: Workflow, format: 'mermaid' | 'dot'): stri
   if (format === 'mermaid') {
     // Mermaid node ids are plain words; recipe steps are namespaced with dots.
     const node = (id: string): string => id.replace(/[^A-Za-z0-9_]/g, '_');
-    return [
-      'flowchart TD',
-      ...workflow.steps.map((s) => `  ${node(s.id)}["${s.id}<br/><small>${s.uses}</small>"]`),
-      ...edges.map((e) => `  ${node(e.from)} -->${e.label ? `|${e.label}|` : ''} ${node(e.to)}`),
-    ].join('\n') + '\n';
+    return (
+      [
+        'flowchart TD',
+        ...workflow.steps.map((s) => `  ${node(s.id)}["${s.id}<br/><small>${s.uses}</small>"]`),
+        ...edges.map((e) => `  ${node(e.from)} -->${e.label ? `|${e.label}|` : ''} ${node(e.to)}`),
+      ].join('\n') + '\n'
+    );
   }
-  return [
-    `digraph "${workflow.name}" {`,
-    '  rankdir=TB;',
-    ...workflow.steps.map((s) => `  "${s.id}" [shape=box, label="${s.id}\\n${s.uses}"];`),
-    ...edges.map((e) => `  "${e.from}" -> "${e.to}"${e.label ? ` [label="${e.label}"]` : ''};`),
-    '}',
-  ].join('\n') + '\n';
+  return (
+    [
+      `digraph "${workflow.name}" {`,
+      '  rankdir=TB;',
+      ...workflow.steps.map((s) => `  "${s.id}" [shape=box, label="${s.id}\\n${s.uses}"];`),
+      ...edges.map((e) => `  "${e.from}" -> "${e.to}"${e.label ? ` [label="${e.label}"]` : ''};`),
+      '}',
+    ].join('\n') + '\n'
+  );
 }
 
 export const graphCommand: Command = {

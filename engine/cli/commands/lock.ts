@@ -24,7 +24,9 @@ export const lockCommand: Command = {
     for (const [path, recipe] of opened.recipes) {
       const before = lock.recipes[path];
       lock.recipes[path] = recipe.digest;
-      io.stdout(`${before === undefined ? 'locked ' : before === recipe.digest ? 'same   ' : 'updated'} ${path} ${recipe.digest.slice(0, 12)}\n`);
+      io.stdout(
+        `${before === undefined ? 'locked ' : before === recipe.digest ? 'same   ' : 'updated'} ${path} ${recipe.digest.slice(0, 12)}\n`,
+      );
     }
     writeLock(io.cwd, lock);
     return EXIT_OK;

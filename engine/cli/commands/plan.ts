@@ -24,14 +24,23 @@ function estimateText(plan: StepPlacementPlan | undefined): string {
   if (e === undefined) return unknown ? `no estimate: ${unknown} unknown (model_facts:)` : '';
   const gib = (b: number): string => (b / 2 ** 30).toFixed(1);
   // An estimate missing a part says so rather than counting it as zero.
-  const parts = [e.memory.total === undefined ? `mem ?/${gib(e.memory.limit)} GiB (${unknown} unknown; parameters alone ${gib(e.memory.parameters)} GiB)` : `mem ${gib(e.memory.total)}/${gib(e.memory.limit)} GiB${unknown ? ` (${unknown} unknown)` : ''}`];
-  if (e.sequences !== undefined) parts.push(`${e.sequences.toLocaleString('en-US')} sequences${plan?.sequences ? ` (${plan.sequences.how})` : ''}`);
-  if (e.seconds !== undefined && e.cost) parts.push(`${figure(e.seconds / 3600)} h`, `${figure(e.chipHours ?? 0)} chip-h`, `$${figure(e.cost.onDemand)} on-demand / $${figure(e.cost.spot)} spot`);
+  const parts = [
+    e.memory.total === undefined
+      ? `mem ?/${gib(e.memory.limit)} GiB (${unknown} unknown; parameters alone ${gib(e.memory.parameters)} GiB)`
+      : `mem ${gib(e.memory.total)}/${gib(e.memory.limit)} GiB${unknown ? ` (${unknown} unknown)` : ''}`,
+  ];
+  if (e.sequences !== undefined)
+    parts.push(`${e.sequences.toLocaleString('en-US')} sequences${plan?.sequences ? ` (${plan.sequences.how})` : ''}`);
+  if (e.seconds !== undefined && e.cost)
+    parts.push(
+      `${figure(e.seconds / 3600)} h`,
+      `${figure(e.chipHours ?? 0)} chip-h`,
+      `$${figure(e.cost.onDemand)} on-demand / $${figure(e.cost.spot)} spot`,
+    );
   const pre = plan?.preflight;
   if (pre !== undefined) parts.push(preflightText(pre));
   return parts.join(', ');
 }
-
 
 function toJson(entry: PlanEntry, plan: StepPlacementPlan | undefined): object {
   const d = entry.decision;
@@ -45,12 +54,25 @@ function toJson(entry: PlanEntry, plan: StepPlacementPlan | undefined): object {
     inputs: entry.inputs,
     needs: entry.needs,
     placement: plan
-      ? { device: plan.placement.label, devices: plan.placement.devices, ...(plan.facts ? { facts: plan.facts } : {}), ...(plan.unknown ? { unknown: plan.unknown } : {}), ...(plan.estimate ? { estimate: plan.estimate } : {}), ...(plan.preflight ? { preflight: plan.preflight } : {}), ...(plan.sequences ? { sequences: plan.sequences } : {}) }
+      ? {
+          device: plan.placement.label,
+          devices: plan.placement.devices,
+          ...(plan.facts ? { facts: plan.facts } : {}),
+          ...(plan.unknown ? { unknown: plan.unknown } : {}),
+          ...(plan.estimate ? { estimate: plan.estimate } : {}),
+          ...(plan.preflight ? { preflight: plan.preflight } : {}),
+          ...(plan.sequences ? { sequences: plan.sequences } : {}),
+        }
       : null,
   };
 }
 
-export function formatPlan(name: string, file: string, entries: readonly PlanEntry[], plans: ReadonlyMap<string, StepPlacementPlan>): string {
+export function formatPlan(
+  name: string,
+  file: string,
+  entries: readonly PlanEntry[],
+  plans: ReadonlyMap<string, StepPlacementPlan>,
+): string {
   const width = Math.max(...entries.map((e) => e.step.length), 4);
   const usesWidth = Math.max(...entries.map((e) => e.uses.length), 4);
   const lines = [`plan: ${name} (${file})`];
@@ -58,8 +80,11 @@ export function formatPlan(name: string, file: string, entries: readonly PlanEnt
     const d = entry.decision;
     const why = d.status === 'will-run' ? d.reasons.map(describeReason).join('; ') : '';
     const plan = plans.get(entry.step);
-    const placed = plan && (plan.placement.kind !== 'cpu' || plan.runtime === 'jax') ? `  [${describePlacement(plan)}; ${estimateText(plan)}]` : '';
-    lines.push(`  ${d.status === 'cached' ? 'cached  ' : 'will run'}  ${entry.step.padEnd(width)}  ${entry.uses.padEnd(usesWidth)}  ${why}${placed}`.trimEnd());
+    const placed =
+      plan && (plan.placement.kind !== 'cpu' || plan.runtime === 'jax') ? `  [${describePlacement(plan)}; ${estimateText(plan)}]` : '';
+    lines.push(
+      `  ${d.status === 'cached' ? 'cached  ' : 'will run'}  ${entry.step.padEnd(width)}  ${entry.uses.padEnd(usesWidth)}  ${why}${placed}`.trimEnd(),
+    );
   }
   const running = entries.filter((e) => e.decision.status === 'will-run').length;
   lines.push(`${running} will run, ${entries.length - running} cached`);
@@ -87,7 +112,12 @@ export const planCommand: Command = {
     const plans = new Map<string, StepPlacementPlan>();
     for (const [step, plan] of opened.plans) {
       const sequences = plan.estimate && (await countStepSequences(workflow, step, sequencesOf, data));
-      plans.set(step, plan.estimate && sequences !== undefined ? { ...plan, sequences, estimate: estimateRunTime(plan.estimate, plan.placement, sequences.count) } : plan);
+      plans.set(
+        step,
+        plan.estimate && sequences !== undefined
+          ? { ...plan, sequences, estimate: estimateRunTime(plan.estimate, plan.placement, sequences.count) }
+          : plan,
+      );
     }
     state.files.save();
     const interactive = io.isTTY && !has(args, 'json') && !has(args, 'plain') && !has(args, 'check');
@@ -97,7 +127,17 @@ export const planCommand: Command = {
       return EXIT_OK;
     }
     const text = has(args, 'json')
-      ? JSON.stringify({ workflow: workflow.name, file: workflow.file, steps: entries.map((e) => toJson(e, plans.get(e.step))), diagnostics, preflight: { ...(opened.preflight ?? { compiled: 0, cached: 0 }), compilerRuns: opened.compilerRuns } }, null, 2) + '\n'
+      ? JSON.stringify(
+          {
+            workflow: workflow.name,
+            file: workflow.file,
+            steps: entries.map((e) => toJson(e, plans.get(e.step))),
+            diagnostics,
+            preflight: { ...(opened.preflight ?? { compiled: 0, cached: 0 }), compilerRuns: opened.compilerRuns },
+          },
+          null,
+          2,
+        ) + '\n'
       : formatPlan(workflow.name, workflow.file, entries, plans);
     io.stdout(redact(text, workflow.secrets));
     return has(args, 'check') && entries.some((e) => e.decision.status === 'will-run') ? EXIT_FAILED : EXIT_OK;

@@ -38,7 +38,9 @@ export const recipeCommand: Command = {
         const seen = new Set<string>();
         for (const dir of recipeSearchPath(io.cwd, io.env)) {
           if (!existsSync(dir)) continue;
-          for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+          for (const file of readdirSync(dir)
+            .filter((f) => /\.ya?ml$/.test(f))
+            .sort()) {
             const recipeName = file.replace(/\.ya?ml$/, '');
             if (seen.has(recipeName)) continue;
             seen.add(recipeName);
@@ -51,7 +53,12 @@ export const recipeCommand: Command = {
       }
       case 'show': {
         if (name === undefined) throw new UsageError('strand recipe show NAME');
-        const path = resolveRecipe(name.startsWith('recipe:') || name.includes('/') ? name : `recipe:${name}`, join(io.cwd, 'x'), io.cwd, io.env);
+        const path = resolveRecipe(
+          name.startsWith('recipe:') || name.includes('/') ? name : `recipe:${name}`,
+          join(io.cwd, 'x'),
+          io.cwd,
+          io.env,
+        );
         if (path === undefined) {
           io.stderr(`error: recipe ${name} not found\nhint: strand recipe list\n`);
           return EXIT_FAILED;
@@ -63,14 +70,40 @@ export const recipeCommand: Command = {
         }
         const spec = loaded.recipe.spec;
         io.stdout(`${spec.name} (${relative(io.cwd, path)}, sha256 ${loaded.recipe.digest.slice(0, 12)})\n${spec.description ?? ''}\n`);
-        io.stdout(`params:\n${Object.entries(spec.params).map(([k, p]) => `  ${k}: ${p.type}${p.default !== undefined ? ` = ${JSON.stringify(p.default)}` : ' (required)'}${p.description ? ` — ${p.description}` : ''}`).join('\n') || '  none'}\n`);
-        io.stdout(`inputs:\n${Object.entries(spec.inputs).map(([k, p]) => `  ${k}: ${p.type}`).join('\n') || '  none'}\n`);
-        io.stdout(`outputs:\n${Object.entries(spec.outputs).map(([k, v]) => `  ${k}: ${v}`).join('\n') || '  none'}\n`);
-        io.stdout(`steps:\n${Object.entries(spec.steps).map(([k, s]) => `  ${k}: ${s.uses}`).join('\n')}\n`);
+        io.stdout(
+          `params:\n${
+            Object.entries(spec.params)
+              .map(
+                ([k, p]) =>
+                  `  ${k}: ${p.type}${p.default !== undefined ? ` = ${JSON.stringify(p.default)}` : ' (required)'}${p.description ? ` — ${p.description}` : ''}`,
+              )
+              .join('\n') || '  none'
+          }\n`,
+        );
+        io.stdout(
+          `inputs:\n${
+            Object.entries(spec.inputs)
+              .map(([k, p]) => `  ${k}: ${p.type}`)
+              .join('\n') || '  none'
+          }\n`,
+        );
+        io.stdout(
+          `outputs:\n${
+            Object.entries(spec.outputs)
+              .map(([k, v]) => `  ${k}: ${v}`)
+              .join('\n') || '  none'
+          }\n`,
+        );
+        io.stdout(
+          `steps:\n${Object.entries(spec.steps)
+            .map(([k, s]) => `  ${k}: ${s.uses}`)
+            .join('\n')}\n`,
+        );
         return EXIT_OK;
       }
       case 'new': {
-        if (name === undefined || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new UsageError('strand recipe new NAME (letters, digits, _ and -)');
+        if (name === undefined || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name))
+          throw new UsageError('strand recipe new NAME (letters, digits, _ and -)');
         const path = join(io.cwd, 'recipes', `${name}.yaml`);
         if (existsSync(path)) {
           io.stderr(`error: ${relative(io.cwd, path)} already exists\n`);

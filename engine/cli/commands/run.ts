@@ -10,7 +10,18 @@ import { readLock, writeLock } from '../../recipes/recipe-lock.js';
 import { holdState } from '../../run/hold-state.js';
 import { runnableRemoteTargets } from '../../run/runnable-remote-targets.js';
 import { startRun } from '../../run/start-run.js';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, JOBS_FLAG, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type CliIo, type Command } from '../command.js';
+import {
+  EXIT_FAILED,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  JOBS_FLAG,
+  JSON_FLAG,
+  PARAM_FLAG,
+  PLAIN_FLAG,
+  STATE_DIR_FLAG,
+  type CliIo,
+  type Command,
+} from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
 import { has, positiveInteger, type ParsedArgs } from '../parse-args.js';
 
@@ -37,7 +48,14 @@ export const runCommand: Command = {
   name: 'run',
   usage: 'strand run FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json | --plain] [--report]',
   summary: 'Run the steps that are not cached; resume interrupted steps from their last completed shard.',
-  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, JOBS_FLAG, { name: 'report', description: "write the run's HTML report at the end (as `strand report`)" }],
+  flags: [
+    PARAM_FLAG,
+    STATE_DIR_FLAG,
+    JSON_FLAG,
+    PLAIN_FLAG,
+    JOBS_FLAG,
+    { name: 'report', description: "write the run's HTML report at the end (as `strand report`)" },
+  ],
   async run(args, io) {
     const opened = await openWorkflow(args, io, { listObjects: true, preflight: true });
     if (opened === undefined) return EXIT_FAILED;
@@ -71,7 +89,18 @@ export const runCommand: Command = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const run = await startRun({ held: held.value, workflow, plans: opened.plans, report: has(args, 'report'), remote: remote.value, view, signal: controller.signal, jobs, env: io.env, now: () => new Date() });
+      const run = await startRun({
+        held: held.value,
+        workflow,
+        plans: opened.plans,
+        report: has(args, 'report'),
+        remote: remote.value,
+        view,
+        signal: controller.signal,
+        jobs,
+        env: io.env,
+        now: () => new Date(),
+      });
       if (!run.ok) {
         io.stderr(`${run.error}\n`);
         return EXIT_FAILED;

@@ -30,7 +30,9 @@ export const runsCommand: Command = {
     else {
       for (const r of runs) {
         const took = r.durationMs === null ? '' : ` in ${(r.durationMs / 1000).toFixed(1)}s`;
-        io.stdout(`${r.runId}  ${r.workflow}  ${r.status}${took}  ran ${r.ran}, cached ${r.cached}${r.failed ? `, failed ${r.failed}` : ''}\n`);
+        io.stdout(
+          `${r.runId}  ${r.workflow}  ${r.status}${took}  ran ${r.ran}, cached ${r.cached}${r.failed ? `, failed ${r.failed}` : ''}\n`,
+        );
       }
     }
     return EXIT_OK;

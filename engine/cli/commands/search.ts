@@ -40,7 +40,8 @@ export const searchCommand: Command = {
   ],
   async run(args, io) {
     const uri = args.positionals[0];
-    if (uri === undefined) throw new UsageError('missing URI (the LanceDB directory, e.g. out/quickstart.lancedb or gs://bucket/vectors.lancedb)');
+    if (uri === undefined)
+      throw new UsageError('missing URI (the LanceDB directory, e.g. out/quickstart.lancedb or gs://bucket/vectors.lancedb)');
     const tableName = flag(args, 'table') ?? 'sequences';
     const sequence = flag(args, 'sequence');
     const id = flag(args, 'id');
@@ -60,7 +61,11 @@ export const searchCommand: Command = {
     try {
       let query: Float32Array;
       if (id !== undefined) {
-        const rows = await table.query().where(`id = '${id.replace(/'/g, "''")}'`).limit(1).toArray();
+        const rows = await table
+          .query()
+          .where(`id = '${id.replace(/'/g, "''")}'`)
+          .limit(1)
+          .toArray();
         if (rows.length === 0) {
           io.stderr(`error: no row with id ${id} in ${tableName}\n`);
           return EXIT_FAILED;
@@ -69,7 +74,9 @@ export const searchCommand: Command = {
       } else {
         const provenance = await readProvenance(data, uri, tableName);
         if (provenance === undefined) {
-          io.stderr(`error: ${uri}/${tableName} has no Strand provenance, so a sequence cannot be embedded the same way\nhint: search by --id, or write the table with export/lancedb\n`);
+          io.stderr(
+            `error: ${uri}/${tableName} has no Strand provenance, so a sequence cannot be embedded the same way\nhint: search by --id, or write the table with export/lancedb\n`,
+          );
           return EXIT_FAILED;
         }
         const embedded = await embedQuery(provenance.embeddings, sequence!, io.cwd);
@@ -88,7 +95,10 @@ export const searchCommand: Command = {
       else {
         for (const hit of shown) {
           const { id: hitId, _distance, ...meta } = hit;
-          const info = Object.values(meta).filter((v) => v !== null && v !== undefined).map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean))).join(' ');
+          const info = Object.values(meta)
+            .filter((v) => v !== null && v !== undefined)
+            .map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)))
+            .join(' ');
           io.stdout(`${Number(_distance).toFixed(4)}  ${String(hitId)}  ${info}\n`);
         }
       }

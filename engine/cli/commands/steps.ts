@@ -4,11 +4,19 @@ import { EXIT_FAILED, EXIT_OK, JSON_FLAG, type Command } from '../command.js';
 import { has } from '../parse-args.js';
 
 function describeParams(schema: Record<string, unknown>): string[] {
-  const properties = (schema.properties ?? {}) as Record<string, { type?: string | string[]; default?: unknown; description?: string; enum?: unknown[] }>;
+  const properties = (schema.properties ?? {}) as Record<
+    string,
+    { type?: string | string[]; default?: unknown; description?: string; enum?: unknown[] }
+  >;
   const required = new Set((schema.required as string[] | undefined) ?? []);
   return Object.entries(properties).map(([name, p]) => {
     const type = p.enum ? p.enum.map((v) => JSON.stringify(v)).join('|') : String(p.type ?? 'any');
-    const extra = [required.has(name) ? 'required' : undefined, p.default !== undefined ? `default ${JSON.stringify(p.default)}` : undefined].filter(Boolean).join(', ');
+    const extra = [
+      required.has(name) ? 'required' : undefined,
+      p.default !== undefined ? `default ${JSON.stringify(p.default)}` : undefined,
+    ]
+      .filter(Boolean)
+      .join(', ');
     return `    ${name}: ${type}${extra ? ` (${extra})` : ''}${p.description ? ` — ${p.description}` : ''}`;
   });
 }
@@ -16,7 +24,7 @@ function describeParams(schema: Record<string, unknown>): string[] {
 export const stepsCommand: Command = {
   name: 'steps',
   usage: 'strand steps [ID] [--json]',
-  summary: 'List the built-in steps, or show one step\'s ports and parameters.',
+  summary: "List the built-in steps, or show one step's ports and parameters.",
   flags: [JSON_FLAG],
   async run(args, io) {
     const id = args.positionals[0];
@@ -26,13 +34,21 @@ export const stepsCommand: Command = {
       return EXIT_FAILED;
     }
     if (has(args, 'json')) {
-      io.stdout(JSON.stringify(chosen.map((step) => ({ ...step, run: undefined })), null, 2) + '\n');
+      io.stdout(
+        JSON.stringify(
+          chosen.map((step) => ({ ...step, run: undefined })),
+          null,
+          2,
+        ) + '\n',
+      );
       return EXIT_OK;
     }
     for (const step of chosen) {
       io.stdout(`${step.id} @${step.version} — ${step.description}\n`);
       const ports = (ports: Record<string, { type: string; optional?: boolean }>): string =>
-        Object.entries(ports).map(([n, p]) => `${n}: ${p.type}${p.optional ? '?' : ''}`).join(', ') || 'none';
+        Object.entries(ports)
+          .map(([n, p]) => `${n}: ${p.type}${p.optional ? '?' : ''}`)
+          .join(', ') || 'none';
       io.stdout(`  inputs:  ${ports(step.inputs)}\n  outputs: ${ports(step.outputs)}\n`);
       if (id !== undefined) io.stdout(`  with:\n${describeParams(step.with).join('\n')}\n`);
     }

@@ -19,8 +19,13 @@ export const tokenizeCommand: Command = {
   summary: 'Print id <tab> token ids for each record of a FASTA/FASTQ/Parquet file.',
   flags: [
     { name: 'tokenizer', value: 'NAME', description: 'nucleotide-transformer (default), kmer or char' },
-    { name: 'with', value: 'KEY=VALUE', repeatable: true, description: 'source or tokenize step settings, e.g. version=1, k=4, sequence_column=seq' },
-    { name: 'max-tokens', value: 'N', description: 'truncate to N tokens (default: the tokenizer\'s own maximum)' },
+    {
+      name: 'with',
+      value: 'KEY=VALUE',
+      repeatable: true,
+      description: 'source or tokenize step settings, e.g. version=1, k=4, sequence_column=seq',
+    },
+    { name: 'max-tokens', value: 'N', description: "truncate to N tokens (default: the tokenizer's own maximum)" },
   ],
   async run(args, io) {
     const file = args.positionals[0];
@@ -38,18 +43,26 @@ export const tokenizeCommand: Command = {
       steps: {
         // Letters that are not nucleotides become N rather than stop the check.
         source: { uses: source.id, with: { path: file, invalid: 'to-n', ...Object.fromEntries(settings.filter(([k]) => isSourceKey(k))) } },
-        tokenize: { uses: tokenizer.id, needs: ['source'], with: { ...Object.fromEntries(settings.filter(([k]) => !isSourceKey(k))), ...maxTokens } },
+        tokenize: {
+          uses: tokenizer.id,
+          needs: ['source'],
+          with: { ...Object.fromEntries(settings.filter(([k]) => !isSourceKey(k))), ...maxTokens },
+        },
       },
     };
-    const printed = await runScratchWorkflow(workflow, { plugins: builtinSteps, workdir: io.cwd, objects: gcsObjectFacts(io.env), now: () => new Date() }, async (output) => {
-      const tokens = output('tokenize', 'tokens');
-      for (let index = 0; index < tokens.shardCount; index++) {
-        const table = await tokens.readShard(index);
-        const ids = table.getChild('id') as Vector<Utf8>;
-        const lists = table.getChild('tokens') as Vector<List<Int32>>;
-        for (let row = 0; row < table.numRows; row++) io.stdout(`${ids.get(row)}\t${Array.from(lists.get(row)!).join(' ')}\n`);
-      }
-    });
+    const printed = await runScratchWorkflow(
+      workflow,
+      { plugins: builtinSteps, workdir: io.cwd, objects: gcsObjectFacts(io.env), now: () => new Date() },
+      async (output) => {
+        const tokens = output('tokenize', 'tokens');
+        for (let index = 0; index < tokens.shardCount; index++) {
+          const table = await tokens.readShard(index);
+          const ids = table.getChild('id') as Vector<Utf8>;
+          const lists = table.getChild('tokens') as Vector<List<Int32>>;
+          for (let row = 0; row < table.numRows; row++) io.stdout(`${ids.get(row)}\t${Array.from(lists.get(row)!).join(' ')}\n`);
+        }
+      },
+    );
     if (printed.ok) return EXIT_OK;
     io.stderr(scratchFailureText(printed.error));
     return EXIT_FAILED;

@@ -14,12 +14,14 @@ function row(node: TpuNode, where: string): string {
 export const tpuCommand: Command = {
   name: 'tpu',
   usage: 'strand tpu list|status|delete FILE [NODE | --all] [--json]',
-  summary: 'List, inspect or delete the Cloud TPU nodes Strand created in a workflow\'s projects and zones.',
+  summary: "List, inspect or delete the Cloud TPU nodes Strand created in a workflow's projects and zones.",
   flags: [PARAM_FLAG, JSON_FLAG, { name: 'all', description: 'delete: every node Strand created there' }],
   async run(args, io) {
     const [action, file, nodeId] = args.positionals;
-    if (action !== 'list' && action !== 'status' && action !== 'delete') throw new UsageError(`strand tpu takes list, status or delete${action ? `, not "${action}"` : ''}`);
-    if (action !== 'list' && nodeId === undefined && !(action === 'delete' && has(args, 'all'))) throw new UsageError(`strand tpu ${action} needs a NODE${action === 'delete' ? ' (or --all)' : ''}`);
+    if (action !== 'list' && action !== 'status' && action !== 'delete')
+      throw new UsageError(`strand tpu takes list, status or delete${action ? `, not "${action}"` : ''}`);
+    if (action !== 'list' && nodeId === undefined && !(action === 'delete' && has(args, 'all')))
+      throw new UsageError(`strand tpu ${action} needs a NODE${action === 'delete' ? ' (or --all)' : ''}`);
     const opened = await openWorkflow({ ...args, positionals: file === undefined ? [] : [file] }, io);
     if (opened === undefined) return EXIT_FAILED;
     const { cloudSettings } = await import('../../cloud/cloud-settings.js');
@@ -27,10 +29,13 @@ export const tpuCommand: Command = {
     const settings = cloudSettings(io.env);
     const places = new Map<string, { project: string; zone: string }>();
     for (const device of Object.values(opened.workflow.devices)) {
-      if (device.kind === 'tpu' && device.project && device.zone) places.set(`${device.project}/${device.zone}`, { project: device.project, zone: device.zone });
+      if (device.kind === 'tpu' && device.project && device.zone)
+        places.set(`${device.project}/${device.zone}`, { project: device.project, zone: device.zone });
     }
     if (places.size === 0) {
-      io.stderr(`error: ${file} declares no TPU device with project: and zone:\nhint: strand tpu looks for nodes where the workflow's TPU devices run\n`);
+      io.stderr(
+        `error: ${file} declares no TPU device with project: and zone:\nhint: strand tpu looks for nodes where the workflow's TPU devices run\n`,
+      );
       return EXIT_FAILED;
     }
     const found: { node: TpuNode; where: string; client: ReturnType<typeof tpuNodes> }[] = [];
@@ -41,7 +46,9 @@ export const tpuCommand: Command = {
       }
       const chosen = action === 'list' || has(args, 'all') ? found : found.filter((f) => f.node.id === nodeId);
       if (action !== 'list' && chosen.length === 0 && nodeId !== undefined) {
-        io.stderr(`error: no node "${nodeId}" created by Strand in ${[...places.keys()].join(', ')}\nhint: \`strand tpu list ${file}\` shows them\n`);
+        io.stderr(
+          `error: no node "${nodeId}" created by Strand in ${[...places.keys()].join(', ')}\nhint: \`strand tpu list ${file}\` shows them\n`,
+        );
         return EXIT_FAILED;
       }
       if (action === 'delete') {
@@ -52,7 +59,14 @@ export const tpuCommand: Command = {
         if (chosen.length === 0) io.stdout('no nodes to delete\n');
         return EXIT_OK;
       }
-      if (has(args, 'json')) io.stdout(JSON.stringify(chosen.map((f) => ({ ...f.node, location: f.where })), null, 2) + '\n');
+      if (has(args, 'json'))
+        io.stdout(
+          JSON.stringify(
+            chosen.map((f) => ({ ...f.node, location: f.where })),
+            null,
+            2,
+          ) + '\n',
+        );
       else if (chosen.length === 0) io.stdout(`no nodes created by Strand in ${[...places.keys()].join(', ')}\n`);
       else for (const f of chosen) io.stdout(row(f.node, f.where) + '\n');
       return EXIT_OK;

@@ -12,7 +12,8 @@ export const validateCommand: Command = {
     const opened = await openWorkflow(args, io);
     if (opened === undefined) return EXIT_FAILED;
     const { workflow } = opened;
-    if (has(args, 'json')) io.stdout(JSON.stringify({ ok: true, workflow: workflow.name, steps: workflow.steps.map((s) => s.id) }, null, 2) + '\n');
+    if (has(args, 'json'))
+      io.stdout(JSON.stringify({ ok: true, workflow: workflow.name, steps: workflow.steps.map((s) => s.id) }, null, 2) + '\n');
     else io.stdout(`${workflow.file}: ok (${workflow.steps.length} steps: ${workflow.steps.map((s) => s.id).join(', ')})\n`);
     return EXIT_OK;
   },

@@ -49,7 +49,16 @@ export const watchCommand: Command = {
   name: 'watch',
   usage: 'strand watch FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--poll-gcs SECONDS]',
   summary: 'Run, then re-run what changed whenever the workflow, its recipes, its local files or its gs:// inputs change.',
-  flags: [PARAM_FLAG, STATE_DIR_FLAG, JOBS_FLAG, { name: 'poll-gcs', value: 'SECONDS', description: `how often gs:// inputs are listed again to notice a changed object (default ${POLL_GCS_DEFAULT_S})` }],
+  flags: [
+    PARAM_FLAG,
+    STATE_DIR_FLAG,
+    JOBS_FLAG,
+    {
+      name: 'poll-gcs',
+      value: 'SECONDS',
+      description: `how often gs:// inputs are listed again to notice a changed object (default ${POLL_GCS_DEFAULT_S})`,
+    },
+  ],
   async run(args, io) {
     const file = args.positionals[0];
     if (file === undefined) throw new UsageError('missing workflow FILE');
@@ -87,7 +96,13 @@ export const watchCommand: Command = {
     const loop: WatchLoop<CheckedWorkflow> = new WatchLoop<CheckedWorkflow>({
       load: async () => {
         // gs:// paths are listed on every load (a change to a local file re-reads their generations too).
-        const loaded = await loadWorkflow(file, { builtins: builtinSteps, overrides, env: io.env, workdir: io.cwd, objects: gcsObjectFacts(io.env) });
+        const loaded = await loadWorkflow(file, {
+          builtins: builtinSteps,
+          overrides,
+          env: io.env,
+          workdir: io.cwd,
+          objects: gcsObjectFacts(io.env),
+        });
         if (!loaded.ok) {
           texts = loaded.error.texts;
           return { diagnostics: loaded.error.diagnostics };
@@ -111,11 +126,28 @@ export const watchCommand: Command = {
           },
           close: async () => {},
         };
-        const run = await startRun({ held: held.value, workflow, plans: checked.plans, report: false, remote: remote.value, view: combineSinks([keys, plainSink(io.stdout)]), signal, jobs, env: io.env, now: () => new Date() });
+        const run = await startRun({
+          held: held.value,
+          workflow,
+          plans: checked.plans,
+          report: false,
+          remote: remote.value,
+          view: combineSinks([keys, plainSink(io.stdout)]),
+          signal,
+          jobs,
+          env: io.env,
+          now: () => new Date(),
+        });
         if (!run.ok) print(run.error);
         return run.ok ? run.value : 'failed';
       },
-      filesOf: (checked) => watchedFiles(file, checked?.workflow, io.cwd, [...(checked?.recipes.values() ?? [])].map((r) => r.file)),
+      filesOf: (checked) =>
+        watchedFiles(
+          file,
+          checked?.workflow,
+          io.cwd,
+          [...(checked?.recipes.values() ?? [])].map((r) => r.file),
+        ),
       watch: (files) => {
         watcher.set(files.filter((f) => !isGcsUri(f)));
         // Against the listing the last good load planned with.
@@ -126,11 +158,15 @@ export const watchCommand: Command = {
           case 'change':
             return print(`changed: ${message.file}`);
           case 'invalid':
-            return print(`${formatDiagnostics(message.diagnostics, (f) => texts.get(f))}\nkeeping the last good plan; fix the file to continue`);
+            return print(
+              `${formatDiagnostics(message.diagnostics, (f) => texts.get(f))}\nkeeping the last good plan; fix the file to continue`,
+            );
           case 'plan': {
             const toRun = message.entries.filter((e) => e.decision.status === 'will-run');
             if (toRun.length === 0) return print('everything is up to date; watching for changes (Ctrl-C to stop)');
-            return print(`will run: ${toRun.map((e) => `${e.step} (${e.decision.status === 'will-run' ? e.decision.reasons.map(describeReason).join('; ') : ''})`).join(', ')}`);
+            return print(
+              `will run: ${toRun.map((e) => `${e.step} (${e.decision.status === 'will-run' ? e.decision.reasons.map(describeReason).join('; ') : ''})`).join(', ')}`,
+            );
           }
           case 'stale':
             return print(`stopping ${message.steps.join(', ')}: changed while running (completed shards are kept)`);

@@ -17,7 +17,9 @@ export const workerCommand: Command = {
   async run(_args, io) {
     const { WORKER_ENV } = await import('../../cloud/worker-contract.js');
     if (!io.env[WORKER_ENV.job] || !/^\d+$/.test(io.env[WORKER_ENV.index] ?? '')) {
-      throw new UsageError(`strand worker runs on the hosts of a remote device and needs ${WORKER_ENV.job} and ${WORKER_ENV.index} in its environment (see README, "Worker contract")`);
+      throw new UsageError(
+        `strand worker runs on the hosts of a remote device and needs ${WORKER_ENV.job} and ${WORKER_ENV.index} in its environment (see README, "Worker contract")`,
+      );
     }
     const { runWorker } = await import('../../cloud/run-worker.js');
     const workdir = mkdtempSync(join(tmpdir(), 'strand-worker-'));
