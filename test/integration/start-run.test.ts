@@ -63,23 +63,28 @@ function collector(): { sink: RunEventSink; events: RunEvent[]; closed: () => bo
   return { sink: { onEvent: (e) => void events.push(e), close: async () => void (closed = true) }, events, closed: () => closed };
 }
 
+/** The one run every startRun test starts: no plans, no remote steps, one job, at NOW. */
+function startGreet(held: HeldState, workflow: Workflow, view: RunEventSink): ReturnType<typeof startRun> {
+  return startRun({
+    plans: new Map(),
+    report: false,
+    held,
+    workflow,
+    remote: new Map(),
+    view,
+    signal: new AbortController().signal,
+    jobs: 1,
+    env: {},
+    now: () => NOW,
+  });
+}
+
 describe('startRun', () => {
   it('journals and shows the same events, redacted as values, and closes the view', async () => {
     const { state, workflow } = setUp();
     const held = hold(state);
     const view = collector();
-    const run = await startRun({
-      plans: new Map(),
-      report: false,
-      held,
-      workflow,
-      remote: new Map(),
-      view: view.sink,
-      signal: new AbortController().signal,
-      jobs: 1,
-      env: {},
-      now: () => NOW,
-    });
+    const run = await startGreet(held, workflow, view.sink);
     held.release();
     expect(run).toEqual({ ok: true, value: 'ok' });
     expect(view.closed()).toBe(true);
@@ -95,18 +100,7 @@ describe('startRun', () => {
     mkdirSync(journalPath(state.layout.runs, newRunId(NOW, process.pid)), { recursive: true }); // appending to a directory fails
     const held = hold(state);
     const view = collector();
-    const run = await startRun({
-      plans: new Map(),
-      report: false,
-      held,
-      workflow,
-      remote: new Map(),
-      view: view.sink,
-      signal: new AbortController().signal,
-      jobs: 1,
-      env: {},
-      now: () => NOW,
-    });
+    const run = await startGreet(held, workflow, view.sink);
     held.release();
     expect(run.ok).toBe(false);
     expect(!run.ok && run.error).toMatch(/^error: cannot write the run journal in .*runs: EISDIR.*\nhint: free space/);
@@ -126,18 +120,7 @@ describe('startRun', () => {
     writeFileSync(state.layout.runs, 'not a folder');
     const view = collector();
     await expect(
-      startRun({
-        plans: new Map(),
-        report: false,
-        held,
-        workflow,
-        remote: new Map(),
-        view: view.sink,
-        signal: new AbortController().signal,
-        jobs: 1,
-        env: {},
-        now: () => NOW,
-      }),
+      startGreet(held, workflow, view.sink),
     ).rejects.toThrow(/EEXIST|ENOTDIR/);
     held.release();
     expect(view.events).toEqual([]);

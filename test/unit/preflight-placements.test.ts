@@ -1,6 +1,7 @@
 // The pre-flight stage over inline facts: what it asks the compiler for a multi-host slice (one host's
 // topology, the mesh's data axis split over the hosts), how an answer becomes the estimate and a located
 // does-not-fit diagnostic with the fixes in the workflow's own terms, the cache, and the fallbacks.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadDeviceCatalog } from '../../engine/devices/device-catalog.js';
 import { placeWorkflow } from '../../engine/devices/place-workflow.js';
@@ -11,6 +12,10 @@ import { checkWorkflow } from '../../engine/workflow/check-workflow.js';
 import { builtinSteps } from '../../steps/index.js';
 import { yamlSource } from '../helpers/fake-source.js';
 
+// finetune/nt-lora's defaults as train-step options, as the JAX runtime's tests and bench/lora.py read them.
+const NT_LORA_DEFAULTS = JSON.parse(
+  readFileSync(new URL('../../runtime/jax/tests/nt_lora_default_options.json', import.meta.url), 'utf8'),
+) as { lora: object; train: object };
 const TEXT = `version: 1
 name: pf
 devices:
@@ -116,11 +121,11 @@ describe('pre-flight stage', () => {
     );
     const train = asked.find((r) => r.program === 'train-step')!;
     expect(train).toMatchObject({ topology: 'v6e:2x4', mesh: { data: 2, fsdp: 4, tp: 1 }, batch: 2, fixes: false });
+    // The step's defaults, but for the two set above: the same file the Python tests and bench read.
     expect(train.options).toEqual({
-      weights: [2, 1.8, 1.5, 1.2, 1, 0.8, 0.6],
-      hidden: 128,
-      lora: { rank: 8, alpha: 32, dropout: 0.1, targets: ['query', 'value'] },
-      train: { learning_rate: 2e-4, weight_decay: 0.01, warmup_steps: 500, schedule: 'cosine', grad_accum: 2, remat: 'full', seed: 1 },
+      ...NT_LORA_DEFAULTS,
+      lora: { ...NT_LORA_DEFAULTS.lora, rank: 8 },
+      train: { ...NT_LORA_DEFAULTS.train, grad_accum: 2 },
     });
     const refusal = diagnostics.find((d) => d.message.startsWith('step "lora"'))!;
     expect(refusal.hint).toContain('no fixes were compiled (the step sets its own batch)');

@@ -124,21 +124,8 @@ def tpu_memory(topology: str, fsdp: int, tp: int) -> dict:
     8 chips (v5litepod-8 = v5e:2x4, v6e-8 = v6e:2x4). Minutes per compile; libtpu may crash (see README)."""
     from strand_jax.preflight import run_preflight
 
-    weights = [2.0, 1.8, 1.5, 1.2, 1.0, 0.8, 0.6]
-    options = {
-        "lora": {"rank": 16, "alpha": 32, "dropout": 0.1, "targets": ["query", "value"]},
-        "train": {
-            "learning_rate": 2e-4,
-            "weight_decay": 0.01,
-            "warmup_steps": 500,
-            "schedule": "cosine",
-            "grad_accum": 1,
-            "remat": "full",
-            "seed": 1,
-        },
-        "hidden": 128,
-        "weights": weights,
-    }
+    # finetune/nt-lora's defaults (r=16 on query/value, remat full), as its pre-flight sends them.
+    options = json.loads((REPO / "runtime" / "jax" / "tests" / "nt_lora_default_options.json").read_text())
     answer = run_preflight(
         {
             "program": "train-step",

@@ -13,6 +13,9 @@ REPO = Path(__file__).resolve().parents[3]
 TINY_NT = REPO / "models" / "tiny-nt"
 TINY_ONNX = REPO / "models" / "tiny-nt.onnx"
 SAMPLE = REPO / "workflows" / "data" / "sample.parquet"
+# finetune/nt-lora's defaults as its pre-flight request's train-step options; test/unit/preflight-placements
+# checks them against what steps/finetune/nt-lora.ts sends, so this file cannot drift from the step.
+NT_LORA_DEFAULT_OPTIONS = json.loads((Path(__file__).parent / "nt_lora_default_options.json").read_text())
 
 
 def write_random_v2(folder: Path, seed: int, hidden=64, heads=4, ffn=128, layers=2, vocab=4107) -> Path:

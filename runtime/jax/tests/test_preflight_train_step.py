@@ -6,33 +6,18 @@ import copy
 import json
 
 import pytest
-from helpers import TINY_NT
+from helpers import NT_LORA_DEFAULT_OPTIONS, TINY_NT
 from test_preflight import request
 
 from strand_jax.preflight import run_preflight
 from strand_jax.preflight_cli import answer_one
 
-# finetune/nt-lora's defaults (steps/finetune/nt-lora.ts), as requestFor sends them.
-OPTIONS = {
-    "lora": {"rank": 16, "alpha": 32, "dropout": 0.1, "targets": ["query", "value"]},
-    "train": {
-        "learning_rate": 2e-4,
-        "weight_decay": 0.01,
-        "warmup_steps": 500,
-        "schedule": "cosine",
-        "grad_accum": 1,
-        "remat": "full",
-        "seed": 1,
-    },
-    "hidden": 128,
-    "weights": [2.0, 1.8, 1.5, 1.2, 1.0, 0.8, 0.6],
-}
 # Four layers, so a count that missed the backward of all but one layer would show (see the FLOPs test).
 CONFIG = json.loads((TINY_NT / "config.json").read_text()) | {"num_hidden_layers": 4}
 
 
 def train_request(grad_accum=1):
-    options = copy.deepcopy(OPTIONS)
+    options = copy.deepcopy(NT_LORA_DEFAULT_OPTIONS)
     options["train"]["grad_accum"] = grad_accum
     return request(4, CONFIG, program="train-step", options=options)
 
