@@ -228,7 +228,7 @@ describe('remote step state machine', () => {
     expect(done.meta.get('tokens')).toEqual({ vocab: 'char' });
     expect(done.summary).toEqual({ device: 'tpu v4-16', shards: 4, rows: 10 + 11 + 12 + 13, attempts: 1 });
     expect([...checkpoints.entries.keys()].sort()).toEqual(['output:tokens:0', 'output:tokens:1', 'output:tokens:2', 'output:tokens:3']);
-    expect(logs()).toContain(`${NODE(1)} is READY with 2 hosts; following shard markers`);
+    expect(logs()).toContain(`${NODE(1)} is READY with 2 hosts; following its progress`);
     // Every input shard was staged by content.
     expect(bucket.writes.filter((n) => n.startsWith('objects/')).length).toBeGreaterThanOrEqual(SHARDS);
   });
@@ -270,14 +270,14 @@ describe('remote step state machine', () => {
       for (const node of nodes.nodes.values()) if (node.state === 'READY') nodes.preempt(node.id);
     };
     const { result, states } = await run({ target: target({ maxAttempts: 2 }) });
-    await expect(result).rejects.toThrow('tokens: the TPU was lost 2 times; 4 of 4 shards are still to do');
+    await expect(result).rejects.toThrow('tokens: the TPU was lost 2 times with 4 of 4 shards to do');
     expect(states.filter((s) => s === 'lost')).toHaveLength(2);
     expect(nodes.nodes.size).toBe(0);
   });
 
   it('fails a node whose hosts stay silent for stall_minutes, and deletes it', async () => {
     const { result, states } = await run();
-    await expect(result).rejects.toThrow(`no shard finished and no host reported on ${NODE(1)} for 30 min (2 of 2 hosts silent)`);
+    await expect(result).rejects.toThrow(`no marker landed and no host reported on ${NODE(1)} for 30 min (2 of 2 hosts silent)`);
     expect(states.at(-1)).toBe('running');
     expect(nodes.calls).toEqual([`create ${NODE(1)}`, `delete ${NODE(1)}`]);
   });
