@@ -58,7 +58,7 @@ describe('remote targets', () => {
   it('refuses steps that cannot run remotely, GPUs, and incomplete devices, saying why', () => {
     expect(targets(POD, '', ', on: pod').problems).toEqual([
       expect.stringContaining(
-        'step "head" (on: pod): finetune/taxonomy-head runs on the local machine only; remote devices run the built-in shard-parallel steps (tokenize/nucleotide-transformer',
+        'step "head" (on: pod): finetune/taxonomy-head runs on the local machine only; remote devices run the built-in shard-parallel and training steps (tokenize/nucleotide-transformer',
       ),
     ]);
     expect(targets('  gpus: { kind: gpu, type: h100, count: 8 }', ', on: gpus').problems).toEqual([
