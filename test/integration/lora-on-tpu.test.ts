@@ -103,7 +103,7 @@ describe('finetune/nt-lora on a Cloud TPU slice (local servers, the Python worke
       expect.arrayContaining(['out/adapters/adapter_model.safetensors', 'out/head.safetensors', 'out/metrics.json']),
     );
 
-    expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 was (PREEMPTED|SUSPENDED) with the training to start from step 0; recreating it/);
+    expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 was (PREEMPTED|SUSPENDED) with the training to resume from the checkpoint at step 2; recreating it/);
     expect(run.stdout).toMatch(/\(attempt 2\) with the training to resume from the checkpoint at step 2/);
     expect(run.stdout).toContain('checkpoint at step 2');
     expect(run.stdout).toContain('checkpoint at step 4');
