@@ -61,7 +61,7 @@ export async function pipeline(): Promise<BenchResult> {
     const embedder = await OnnxEmbedder.open(join(root, 'models/tiny-nt.onnx'), label, { threads });
     const bareMs = await timeIt(async () => {
       for (let start = 0; start < tokens.length; start += SHARD_ROWS)
-        await embedder.embed(tokens.slice(start, start + SHARD_ROWS), 1, 32, rule, true);
+        await embedder.embed(tokens.slice(start, start + SHARD_ROWS), { padId: 1, batchSize: 32, rule, bucket: true });
     }, 1);
     const pipelineRate = count / (run.ms / 1000);
     const bareRate = count / (bareMs / 1000);
@@ -78,7 +78,7 @@ export async function pipeline(): Promise<BenchResult> {
       // Length bucketing on real lengths (the bare loop, with and without).
       const unbucketedMs = await timeIt(async () => {
         for (let start = 0; start < tokens.length; start += SHARD_ROWS)
-          await embedder.embed(tokens.slice(start, start + SHARD_ROWS), 1, 32, rule, false);
+          await embedder.embed(tokens.slice(start, start + SHARD_ROWS), { padId: 1, batchSize: 32, rule, bucket: false });
       }, 1);
       result.ratios.push({ label: 'length bucketing: throughput with / without', value: unbucketedMs / bareMs });
     }

@@ -32,6 +32,7 @@ export async function embedShardsWithOnnx<P extends object>(
   const input = ctx.input('tokens');
   const facts = input.meta as unknown as TokenizerFacts;
   const rule = poolingRule(p, facts);
+  const batching = { padId: facts.pad_id, batchSize: p.batch_size, rule, bucket: p.bucket };
   // N data-parallel workers (worker threads, each with its own session and floor(threads / N) threads)
   // take the next shard when free. A shard's vectors do not depend on which worker made it. The session
   // opened here also checks the model and names its output.
@@ -57,7 +58,7 @@ export async function embedShardsWithOnnx<P extends object>(
       await output.shard(index, async () => {
         const table = await input.readShard(index);
         const rows = readTokenLists(table, 'tokens');
-        const embedded = await (pool ?? embedder).embed(rows, facts.pad_id, p.batch_size, rule, p.bucket);
+        const embedded = await (pool ?? embedder).embed(rows, batching);
         dim = embedded.dim;
         const merged = mergeWindows(readText(table, 'id'), embedded.flat, dim, rule.normalize);
         sequences += merged.ids.length;

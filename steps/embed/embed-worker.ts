@@ -3,17 +3,13 @@
 // sessions only run side by side in separate threads.
 import { parentPort, workerData } from 'node:worker_threads';
 import { StepError } from '../../engine/index.js';
-import { OnnxEmbedder } from './onnx-embedder.js';
-import type { PoolingRule } from './pooling.js';
+import { OnnxEmbedder, type EmbedBatching } from './onnx-embedder.js';
 
 export interface EmbedRequest {
   id: number;
   flat: Int32Array;
   offsets: Int32Array;
-  padId: number;
-  batchSize: number;
-  rule: PoolingRule;
-  bucket: boolean;
+  batching: EmbedBatching;
 }
 
 export type EmbedReply = { id: number; flat: Float32Array; dim: number } | { id: number; error: { message: string; hint?: string } };
@@ -37,7 +33,7 @@ async function handle(request: EmbedRequest | 'close'): Promise<void> {
     const rows = Array.from({ length: request.offsets.length - 1 }, (_, i) =>
       request.flat.subarray(request.offsets[i], request.offsets[i + 1]),
     );
-    const { flat, dim } = await embedder.embed(rows, request.padId, request.batchSize, request.rule, request.bucket);
+    const { flat, dim } = await embedder.embed(rows, request.batching);
     parentPort!.postMessage({ id: request.id, flat, dim } satisfies EmbedReply, [flat.buffer as ArrayBuffer]);
   } catch (error) {
     const hint = error instanceof StepError ? error.hint : undefined;

@@ -3,9 +3,9 @@
 import { Worker } from 'node:worker_threads';
 import { StepError } from '../../engine/index.js';
 import type { EmbedReply, EmbedRequest } from './embed-worker.js';
-import type { PoolingRule } from './pooling.js';
+import type { EmbedBatching, EmbeddedRows, RowEmbedder } from './onnx-embedder.js';
 
-export class EmbedderPool {
+export class EmbedderPool implements RowEmbedder {
   private readonly idle: Worker[];
   private readonly waiting: ((worker: Worker) => void)[] = [];
   private nextId = 0;
@@ -30,13 +30,7 @@ export class EmbedderPool {
     else this.idle.push(worker);
   }
 
-  async embed(
-    rows: readonly Int32Array[],
-    padId: number,
-    batchSize: number,
-    rule: PoolingRule,
-    bucket: boolean,
-  ): Promise<{ flat: Float32Array; dim: number }> {
+  async embed(rows: readonly Int32Array[], batching: EmbedBatching): Promise<EmbeddedRows> {
     const worker = await this.acquire();
     try {
       const offsets = new Int32Array(rows.length + 1);
@@ -53,7 +47,7 @@ export class EmbedderPool {
         };
         worker.on('message', onMessage);
         worker.once('error', reject);
-        worker.postMessage({ id, flat, offsets, padId, batchSize, rule, bucket } satisfies EmbedRequest, [flat.buffer, offsets.buffer]);
+        worker.postMessage({ id, flat, offsets, batching } satisfies EmbedRequest, [flat.buffer, offsets.buffer]);
       });
       if ('error' in reply) throw new StepError(reply.error.message, reply.error.hint);
       return reply;

@@ -13,7 +13,26 @@ export interface EmbedderOptions {
   output?: string;
 }
 
-export class OnnxEmbedder {
+/** How rows are embedded: the pad id, rows per batch, pooling, and whether batches are formed by length. */
+export interface EmbedBatching {
+  padId: number;
+  batchSize: number;
+  rule: PoolingRule;
+  bucket: boolean;
+}
+
+/** One pooled vector per row, `dim` floats each, in the rows' order. */
+export interface EmbeddedRows {
+  flat: Float32Array;
+  dim: number;
+}
+
+/** What embeds rows: an OnnxEmbedder in this thread, or an EmbedderPool of worker threads. */
+export interface RowEmbedder {
+  embed(rows: readonly Int32Array[], batching: EmbedBatching): Promise<EmbeddedRows>;
+}
+
+export class OnnxEmbedder implements RowEmbedder {
   private constructor(
     private readonly ort: Ort,
     private readonly session: Session,
@@ -63,13 +82,7 @@ export class OnnxEmbedder {
   }
 
   /** Embeds rows of token ids in the given order; batches are formed by length inside. */
-  async embed(
-    rows: readonly Int32Array[],
-    padId: number,
-    batchSize: number,
-    rule: PoolingRule,
-    bucket: boolean,
-  ): Promise<{ flat: Float32Array; dim: number }> {
+  async embed(rows: readonly Int32Array[], { padId, batchSize, rule, bucket }: EmbedBatching): Promise<EmbeddedRows> {
     const order = rows.map((_, i) => i);
     if (bucket) order.sort((a, b) => rows[a]!.length - rows[b]!.length || a - b);
     let out: Float32Array | undefined;

@@ -7,6 +7,7 @@ import { readFastaRecords } from './fasta-records.js';
 import { headerId, parseRegexLineage, parseUniteLineage, RANKS } from './lineage.js';
 import {
   HYGIENE_SCHEMA,
+  sourcePathSchema,
   sourceFiles,
   writeSequenceShards,
   type HygieneParams,
@@ -47,12 +48,7 @@ export const fastaSource = defineStep<FastaParams>({
   with: {
     required: ['path'],
     properties: {
-      path: {
-        type: 'string',
-        'x-strand-path': 'input',
-        'x-strand-uri': ['gs'],
-        description: 'a file or glob (*.fasta.gz, gs://bucket/reads/*.fastq.gz)',
-      },
+      path: sourcePathSchema('a file or glob (*.fasta.gz, gs://bucket/reads/*.fastq.gz)'),
       lineage: { enum: ['none', 'unite', 'regex'], default: 'none', description: 'parse the lineage from headers' },
       lineage_regex: { type: 'string', description: 'with lineage: regex — named groups become columns' },
       taxonomy: { type: 'string', 'x-strand-path': 'input', description: 'a TSV joined by id (first column)' },

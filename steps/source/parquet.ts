@@ -4,6 +4,7 @@ import { defineStep, StepError } from '../../engine/index.js';
 import { openParquet, readRowGroups } from './parquet-row-groups.js';
 import {
   HYGIENE_SCHEMA,
+  sourcePathSchema,
   sourceFiles,
   writeSequenceShards,
   type HygieneParams,
@@ -38,12 +39,7 @@ export const parquetSource = defineStep<ParquetParams>({
   with: {
     required: ['path'],
     properties: {
-      path: {
-        type: 'string',
-        'x-strand-path': 'input',
-        'x-strand-uri': ['gs'],
-        description: 'a file or glob (data/*.parquet, gs://bucket/prefix/*.parquet)',
-      },
+      path: sourcePathSchema('a file or glob (data/*.parquet, gs://bucket/prefix/*.parquet)'),
       id_column: { type: 'string', default: 'id' },
       sequence_column: { type: 'string', default: 'sequence' },
       metadata: { type: 'array', items: { type: 'string' }, description: 'columns passed through (default: all others)' },

@@ -35,6 +35,11 @@ export const HYGIENE_SCHEMA = {
   shard_rows: { type: 'integer', minimum: 1, default: 10000, description: 'records per shard (the unit of resume)' },
 } as const;
 
+/** A source's `path` param: local files or a glob, or gs:// objects (`x-strand-uri`), read as inputs. */
+export function sourcePathSchema(description: string) {
+  return { type: 'string', 'x-strand-path': 'input', 'x-strand-uri': ['gs'], description } as const;
+}
+
 /** The files a source's `path` (a file, a glob or a gs:// prefix glob) names; none is the user's error. */
 export async function sourceFiles<P extends object>(ctx: StepContext<P>, path: string): Promise<[DataFile, ...DataFile[]]> {
   const [first, ...rest] = await ctx.data.inputFiles(path);

@@ -16,7 +16,7 @@ import { ObjectSnapshot } from '../../engine/data/object-snapshot.js';
 import { UV_VERSION } from '../../engine/cloud/jax-startup-script.js';
 import type { RemoteTarget } from '../../engine/cloud/remote-target.js';
 import { runRemoteStep } from '../../engine/cloud/run-remote-step.js';
-import type { JobSpec, ShardMarker, WorkerReport } from '../../engine/cloud/worker-contract.js';
+import { deviceBucket, expectSecondAttemptRanTheRest } from '../helpers/device-bucket.js';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import type { ArtifactManifest, StepRecord } from '../../engine/plan/step-record.js';
 import { CheckpointLog } from '../../engine/store/checkpoint-log.js';
@@ -162,18 +162,8 @@ function localVectorDigests(project: ReturnType<typeof tokenizedProject>): Sha25
   return shards.map((p) => sha256(readFileSync(join(out, p.split('/').pop()!))));
 }
 
-const bucketJson = <T>(name: string): T => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(name)!.bytes.toString()) as T;
-const markerWrites = () => cloud.gcs.writes.filter((n) => n.includes('/markers/'));
-const markers = () =>
-  cloud.gcs
-    .objectNames('strand-test', 'strand/jobs/')
-    .filter((n) => n.includes('/markers/'))
-    .map((n) => bucketJson<ShardMarker>(n));
-const jobSpecs = () =>
-  cloud.gcs
-    .objectNames('strand-test', 'strand/jobs/')
-    .filter((n) => n.includes('/attempts/'))
-    .map((n) => bucketJson<JobSpec>(n));
+const bucket = deviceBucket(cloud);
+const { markerWrites, markers, jobSpecs } = bucket;
 
 it('installs the uv release the runtime is developed with', () => {
   expect(readFileSync(join(JAX_RUNTIME, 'find-uv.sh'), 'utf8')).toContain(`UV_VERSION=${UV_VERSION}\n`);
@@ -184,11 +174,7 @@ describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on e
     const project = tokenizedProject();
     const run = await runOnSlice(project, false);
     const result = await run.result;
-    const reports = cloud.gcs
-      .objectNames('strand-test', 'strand/jobs/')
-      .filter((n) => n.includes('/workers/'))
-      .map((n) => bucketJson<WorkerReport>(n));
-    expect(reports.map((r) => [r.worker, r.status, r.produced])).toEqual([
+    expect(bucket.reports().map((r) => [r.worker, r.status, r.produced])).toEqual([
       [0, 'ok', 4],
       [1, 'ok', 4],
     ]);
@@ -229,20 +215,7 @@ describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on e
     ).toBe(true);
     expect(cloud.tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
     expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
-    const [first, second] = jobSpecs();
-    const byFirst = markers()
-      .filter((m) => m.attempt === 1)
-      .map((m) => m.index);
-    expect(byFirst.length).toBeGreaterThanOrEqual(2);
-    expect(second!.shards).toEqual(first!.shards.filter((i) => !byFirst.includes(i)));
-    expect(
-      markers()
-        .filter((m) => m.attempt === 2)
-        .map((m) => m.index)
-        .sort((a, b) => a - b),
-    ).toEqual(second!.shards);
-    expect(markerWrites()).toHaveLength(8);
-    expect(new Set(markerWrites()).size).toBe(8);
+    expect(expectSecondAttemptRanTheRest(bucket, 8).length).toBeGreaterThanOrEqual(2);
     expect(collected()).toEqual(localVectorDigests(project));
   }, 600_000);
 

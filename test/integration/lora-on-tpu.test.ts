@@ -9,9 +9,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckpointMarker, JobSpec, OutputsMarker } from '../../engine/cloud/worker-contract.js';
+import { layout } from '../../engine/cloud/worker-contract.js';
+import { deviceBucket } from '../helpers/device-bucket.js';
 import { jaxPython } from '../helpers/jax-runtime.js';
-import { useLocalCloud } from '../helpers/local-cloud.js';
+import { TEST_BUCKET, useLocalCloud } from '../helpers/local-cloud.js';
 import { copyFromRepo, removeProjects, runCliAsync, writeProject } from '../helpers/project.js';
 
 let python: string;
@@ -58,8 +59,7 @@ function project(on: string): string {
 
 // METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
 const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
-const bucketJson = <T>(name: string): T => JSON.parse(cloud.gcs.buckets.get('strand-test')!.get(name)!.bytes.toString()) as T;
-const names = (pattern: RegExp) => cloud.gcs.objectNames('strand-test', 'strand/jobs/').filter((n) => pattern.test(n));
+const bucket = deviceBucket(cloud);
 const CHECKPOINT_MARKER = /\/checkpoints\/\d{8}\.json$/;
 const OUTPUTS_MARKER = /\/outputs\.json$/;
 
@@ -84,26 +84,27 @@ describe('finetune/nt-lora on a Cloud TPU slice (local servers, the Python worke
     expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
 
     // One training job per attempt: no shards; the second names the checkpoint the first completed.
-    const [first, second] = names(/\/attempts\//).map((n) => bucketJson<JobSpec>(n));
+    const [first, second] = bucket.jobSpecs();
     expect(first).toMatchObject({ attempt: 1, workers: 1, shards: [], step: { uses: 'finetune/nt-lora' } });
     expect(first!.training).toMatchObject({ resume: null, trainer: { mesh: { data: 4, fsdp: 2, tp: 1 }, per_device_batch: 2 } });
     expect(first!.training!.trainer).not.toHaveProperty('data');
-    const checkpoints = names(CHECKPOINT_MARKER).map((n) => [n.split('strand/')[1]!, bucketJson<CheckpointMarker>(n)] as const);
-    expect(checkpoints.map(([, m]) => [m.step, m.attempt])).toEqual([
+    expect(bucket.checkpoints().map((m) => [m.step, m.attempt])).toEqual([
       [2, 1],
       [4, 2],
     ]);
-    expect(second!.training!.resume).toEqual({ step: 2, marker: checkpoints[0]![0] });
+    expect(second!.training!.resume).toEqual({ step: 2, marker: layout.checkpoint(first!.key, 2) });
     // Every file a marker lists is in the bucket under its digest.
-    const outputs = bucketJson<OutputsMarker>(names(OUTPUTS_MARKER)[0]!);
-    expect(outputs.attempt).toBe(2);
-    for (const file of [...checkpoints.flatMap(([, m]) => m.files), ...outputs.files])
-      expect(cloud.gcs.buckets.get('strand-test')!.has(`strand/objects/${file.object}`)).toBe(true);
-    expect(outputs.files.map((f) => f.path)).toEqual(
+    const [outputs] = bucket.outputs();
+    expect(outputs!.attempt).toBe(2);
+    for (const file of [...bucket.checkpoints().flatMap((m) => m.files), ...outputs!.files])
+      expect(cloud.gcs.buckets.get(TEST_BUCKET)!.has(`strand/objects/${file.object}`)).toBe(true);
+    expect(outputs!.files.map((f) => f.path)).toEqual(
       expect.arrayContaining(['out/adapters/adapter_model.safetensors', 'out/head.safetensors', 'out/metrics.json']),
     );
 
-    expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 was (PREEMPTED|SUSPENDED) with the training to resume from the checkpoint at step 2; recreating it/);
+    expect(run.stdout).toMatch(
+      /strand-[0-9a-f]{12}-1 was (PREEMPTED|SUSPENDED) with the training to resume from the checkpoint at step 2; recreating it/,
+    );
     expect(run.stdout).toMatch(/\(attempt 2\) with the training to resume from the checkpoint at step 2/);
     expect(run.stdout).toContain('checkpoint at step 2');
     expect(run.stdout).toContain('checkpoint at step 4');

@@ -119,9 +119,7 @@ describe('startRun', () => {
     const held = hold(state);
     writeFileSync(state.layout.runs, 'not a folder');
     const view = collector();
-    await expect(
-      startGreet(held, workflow, view.sink),
-    ).rejects.toThrow(/EEXIST|ENOTDIR/);
+    await expect(startGreet(held, workflow, view.sink)).rejects.toThrow(/EEXIST|ENOTDIR/);
     held.release();
     expect(view.events).toEqual([]);
     expect(view.closed()).toBe(true);

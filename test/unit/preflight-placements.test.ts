@@ -3,14 +3,10 @@
 // does-not-fit diagnostic with the fixes in the workflow's own terms, the cache, and the fallbacks.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadDeviceCatalog } from '../../engine/devices/device-catalog.js';
-import { placeWorkflow } from '../../engine/devices/place-workflow.js';
 import { preflightPlacements, type PreflightFacts } from '../../engine/devices/preflight-placements.js';
 import type { PreflightAnswer, PreflightReply, PreflightRequest } from '../../engine/jax/preflight-contract.js';
 import { fail, ok, type Result } from '../../engine/util/result.js';
-import { checkWorkflow } from '../../engine/workflow/check-workflow.js';
-import { builtinSteps } from '../../steps/index.js';
-import { yamlSource } from '../helpers/fake-source.js';
+import { placedWorkflow } from '../helpers/placed-workflow.js';
 
 // finetune/nt-lora's defaults as train-step options, as the JAX runtime's tests and bench/lora.py read them.
 const NT_LORA_DEFAULTS = JSON.parse(
@@ -63,13 +59,8 @@ async function stage(
   cache = new Map<string, PreflightAnswer>(),
   text = TEXT,
 ) {
-  const source = yamlSource(text);
-  const { workflow } = checkWorkflow({ source, plugins: new Map(builtinSteps.map((p) => [p.id, p])), overrides: {}, env: {} });
-  const { plans } = placeWorkflow(workflow!, undefined, {
-    catalog: loadDeviceCatalog(),
-    cpu: { cores: 2, memoryBytes: 2 ** 34 },
-    modelFactsOf: () => undefined,
-  });
+  const { source, workflow, placed } = placedWorkflow(text);
+  const { plans } = placed;
   const asked: PreflightRequest[] = [];
   const facts: PreflightFacts = {
     modelConfig: (path) => (path === 'nt' ? ok({ hidden_size: 1024 }) : fail(`no ${path}`)),
@@ -77,7 +68,7 @@ async function stage(
     remember: (request, answer) => void cache.set(JSON.stringify(request), answer),
     compile: async (requests) => (asked.push(...requests), reply(requests)),
   };
-  return { ...(await preflightPlacements(workflow!, source, plans, facts)), asked, cache };
+  return { ...(await preflightPlacements(workflow, source, plans, facts)), asked, cache };
 }
 
 describe('pre-flight stage', () => {

@@ -2,17 +2,20 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRemoteTargets } from '../../engine/cloud/remote-target.js';
 import { layout, markerUnit, shardsOf, startupScript } from '../../engine/cloud/worker-contract.js';
-import { loadDeviceCatalog } from '../../engine/devices/device-catalog.js';
-import { placeWorkflow } from '../../engine/devices/place-workflow.js';
-import { checkWorkflow } from '../../engine/workflow/check-workflow.js';
 import { builtinSteps } from '../../steps/index.js';
 import { bundleManifest } from '../../engine/cloud/jax-runtime-bundle.js';
 import { jaxStartupScript } from '../../engine/cloud/jax-startup-script.js';
 import type { Sha256Hex } from '../../engine/util/sha256.js';
-import { yamlSource } from '../helpers/fake-source.js';
+import { placedWorkflow } from '../helpers/placed-workflow.js';
+
+/** The remote targets of a workflow of built-in steps. */
+function remoteTargetsOf(text: string) {
+  const { workflow, placed } = placedWorkflow(text);
+  return resolveRemoteTargets(workflow, placed.plans, builtinSteps);
+}
 
 function targets(devices: string, embedPlacement: string, trainOn = '') {
-  const text = `version: 1
+  return remoteTargetsOf(`version: 1
 name: remote
 devices:
 ${devices}
@@ -20,20 +23,7 @@ steps:
   source: { uses: source/parquet, with: { path: in.parquet } }
   profile: { uses: embed/kmer-profile, needs: [source]${embedPlacement} }
   head: { uses: finetune/taxonomy-head, needs: [profile, source]${trainOn} }
-`;
-  const { workflow, diagnostics } = checkWorkflow({
-    source: yamlSource(text),
-    plugins: new Map(builtinSteps.map((p) => [p.id, p])),
-    overrides: {},
-    env: {},
-  });
-  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const { plans } = placeWorkflow(workflow!, undefined, {
-    catalog: loadDeviceCatalog(),
-    cpu: { cores: 2, memoryBytes: 2 ** 34 },
-    modelFactsOf: () => undefined,
-  });
-  return resolveRemoteTargets(workflow!, plans, builtinSteps);
+`);
 }
 
 const POD = '  pod: { kind: tpu, type: v5litepod-8, project: p, zone: us-west4-a, bucket: gs://bkt/strand, spot: true }';
@@ -75,7 +65,7 @@ function ntTargets(
   mesh: string,
   step = `embed: { uses: embed/nt, needs: [tokens], with: { model: models/nt }, on: pod, mesh: ${mesh} }`,
 ) {
-  const text = `version: 1
+  return remoteTargetsOf(`version: 1
 name: remote
 devices:
   pod: { kind: tpu, type: ${type}, project: p, zone: z, bucket: gs://bkt/strand }
@@ -83,21 +73,7 @@ steps:
   source: { uses: source/parquet, with: { path: in.parquet } }
   tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }
   ${step}
-`;
-  const plugins = builtinSteps;
-  const { workflow, diagnostics } = checkWorkflow({
-    source: yamlSource(text),
-    plugins: new Map(plugins.map((p) => [p.id, p])),
-    overrides: {},
-    env: {},
-  });
-  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const { plans } = placeWorkflow(workflow!, undefined, {
-    catalog: loadDeviceCatalog(),
-    cpu: { cores: 2, memoryBytes: 2 ** 34 },
-    modelFactsOf: () => undefined,
-  });
-  return resolveRemoteTargets(workflow!, plans, plugins);
+`);
 }
 
 describe('JAX steps on a TPU slice', () => {

@@ -162,6 +162,8 @@ describe('buildReportModel', () => {
 });
 
 describe('metricPoints', () => {
+  const pointOn = (axis: string) => (x: number, name: string, value: number) => ({ axis, x, name, value });
+
   it('reads any metrics table: x from step or epoch, text columns name the series, equal series collapse, integers are left out', () => {
     const points = metricPoints([
       { name: 'epoch', type: 'integer', values: [1, 1, 2, 2] },
@@ -170,7 +172,7 @@ describe('metricPoints', () => {
       { name: 'accuracy', type: 'float', values: [0.5, 0.25, 0.75, null] },
       { name: 'examples', type: 'integer', values: [10, 10, 10, 10] },
     ]);
-    const at = (x: number, name: string, value: number) => ({ axis: 'epoch', x, name, value });
+    const at = pointOn('epoch');
     expect(points).toEqual([
       at(1, 'loss', 2),
       at(2, 'loss', 1),
@@ -189,7 +191,7 @@ describe('metricPoints', () => {
       { name: 'lr', type: 'float', values: [0.001, 0.002, 0.0015, null, null] },
       { name: 'accuracy', type: 'float', values: [null, null, null, 0.5, 0.25] },
     ]);
-    const at = (x: number, name: string, value: number) => ({ axis: 'step', x, name, value });
+    const at = pointOn('step');
     expect(points).toEqual([
       at(1, 'lr', 0.001),
       at(2, 'lr', 0.002),

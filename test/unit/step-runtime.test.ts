@@ -3,15 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRemoteTargets } from '../../engine/cloud/remote-target.js';
 import type { JobSpec } from '../../engine/cloud/worker-contract.js';
-import { loadDeviceCatalog } from '../../engine/devices/device-catalog.js';
 import type { ModelLayout } from '../../engine/devices/onnx-model-facts.js';
-import { placeWorkflow } from '../../engine/devices/place-workflow.js';
 import { runPlacement } from '../../engine/devices/run-placement.js';
 import { placementNumerics } from '../../engine/devices/step-runtime.js';
 import type { RunPlacement } from '../../engine/index.js';
-import { checkWorkflow } from '../../engine/workflow/check-workflow.js';
 import { builtinSteps } from '../../steps/index.js';
-import { yamlSource } from '../helpers/fake-source.js';
+import { placedWorkflow } from '../helpers/placed-workflow.js';
 
 const FOLDER: ModelLayout = { onnx: 'nt/model.onnx', folder: { config: true, weights: 'model.safetensors' } };
 const TINY = [{ from: 'config.json' as const, values: { layers: 2, hidden: 64, heads: 4, ffn: 256, vocab: 4107 } }];
@@ -26,19 +23,13 @@ steps:
   tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }
   embed: ${embed}
 `;
-  const source = yamlSource(text);
-  const { workflow, diagnostics } = checkWorkflow({ source, plugins: new Map(builtinSteps.map((p) => [p.id, p])), overrides: {}, env: {} });
-  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const placed = placeWorkflow(workflow!, source, {
-    catalog: loadDeviceCatalog(),
-    cpu: { cores: 2, memoryBytes: 2 ** 34 },
-    modelFactsOf: (step) =>
-      step.id === 'embed' ? { param: 'model', path: String(step.params.model), reading: { sources: TINY, layout } } : undefined,
-  });
-  const step = workflow!.steps.find((s) => s.id === 'embed')!;
-  const device = step.placement.on === undefined ? undefined : workflow!.devices[step.placement.on];
+  const { workflow, placed } = placedWorkflow(text, (step) =>
+    step.id === 'embed' ? { param: 'model', path: String(step.params.model), reading: { sources: TINY, layout } } : undefined,
+  );
+  const step = workflow.steps.find((s) => s.id === 'embed')!;
+  const device = step.placement.on === undefined ? undefined : workflow.devices[step.placement.on];
   return {
-    workflow: workflow!,
+    workflow,
     step,
     device,
     placed,
