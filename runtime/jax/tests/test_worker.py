@@ -201,7 +201,9 @@ def test_a_job_it_cannot_run_is_a_failed_report_saying_why(slice_, tmp_path):
     assert slice_.run(0, tmp_path)["message"].startswith("mesh data=1 does not divide over the slice's 2 hosts")
     slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"))
     slice_.write_job(step={**slice_.job["step"], "uses": "embed/onnx"})
-    assert slice_.run(0, tmp_path)["message"] == "this Python worker runs embed/nt; embed/onnx runs on `strand worker`"
+    assert slice_.run(0, tmp_path)["message"] == (
+        "this Python worker runs embed/nt, finetune/nt-lora; embed/onnx runs on `strand worker`"
+    )
     slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"))
     slice_.write_job(step={**slice_.job["step"], "params": {"model": "models/tiny-nt", "temperature": 2}})
     assert "does not know embed/nt param 'temperature'" in slice_.run(0, tmp_path)["message"]
@@ -243,7 +245,10 @@ def test_a_training_job_on_more_than_one_host_is_a_failed_report_saying_why(slic
     assert slice_.run(0, tmp_path)["message"].startswith("a training job runs on one host; this slice has 2")
     slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"))
     slice_.write_job(step=step, shards=[], inputs={})
-    assert slice_.run(0, tmp_path)["message"] == "finetune/nt-lora runs as a training job; the job spec has no training part"
+    assert (
+        slice_.run(0, tmp_path)["message"]
+        == "finetune/nt-lora runs as a training job; the job spec has no training part"
+    )
 
 
 def test_a_checkpoint_folder_goes_up_by_content_and_comes_back_checked(slice_, tmp_path):

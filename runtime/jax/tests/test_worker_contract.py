@@ -89,7 +89,10 @@ def test_a_training_job_and_its_checkpoint_and_outputs_markers_are_valid():
     validate("CheckpointMarker", {"step": 2, "total": 6, "attempt": 1, "worker": 0, "files": files})
     validate("OutputsMarker", {"attempt": 2, "worker": 0, "files": files, "summary": {"steps": 6}})
     with pytest.raises(ContractError, match="CheckpointMarker at files/0/path"):
-        validate("CheckpointMarker", {"step": 2, "total": 6, "attempt": 1, "worker": 0, "files": [{**files[0], "path": "../x"}]})
+        validate(
+            "CheckpointMarker",
+            {"step": 2, "total": 6, "attempt": 1, "worker": 0, "files": [{**files[0], "path": "../x"}]},
+        )
 
 
 def test_training_layout_matches_the_typescript_contract():
