@@ -2,6 +2,7 @@
 // `defineStep({...})` and uses nothing but what this module exports. Built-in steps import only this.
 import type { Table } from 'apache-arrow';
 import type { Mesh } from './devices/estimate-placement.js';
+import type { JaxEvent } from './jax/jax-process.js';
 
 export { openAtomicFile, writeFileAtomic, type AtomicFile } from './store/atomic-write.js';
 export { globFiles } from './util/glob-files.js';
@@ -81,6 +82,12 @@ export interface StepPlugin<P extends object = object> {
    * taking some shards. Steps without it run on the local machine only.
    */
   shardParallel?: { shardsFrom: string };
+  /**
+   * Set when the step's work is one training run through `ctx.train` (finetune/nt-lora): on a remote device
+   * its run() still runs here, and `ctx.train` runs the trainer there as one training job that resumes from
+   * its last complete checkpoint after a preemption.
+   */
+  remoteTraining?: true;
   /**
    * The runtimes the step can compute with, when more than one (`embed/nt`: `['onnx', 'jax']`). The device
    * it is placed on chooses (`ctx.placement.runtime`), and the runtime and the precision then enter the
@@ -266,6 +273,31 @@ export interface StepContext<P extends object = Record<string, unknown>> {
   recordExternalOutput(path: string): void;
   progress(update: ProgressUpdate): void;
   log(message: string): void;
+  /**
+   * Runs the JAX LoRA trainer (runtime/jax lora_trainer.py) for this step: a local process on the step's
+   * placement, or, when the step is placed on a remote device (a plugin with `remoteTraining`), one training
+   * job on the slice (README "Worker contract", training jobs). `onEvent` gets the trainer's lines in order;
+   * remotely only `checkpoint` ones, each once its files are in `dir` here. Resolves with the train-summary;
+   * rejects with a StepError, or an AbortError when the run was stopped (checkpoints reported so far stand).
+   */
+  train(job: TrainerJob, onEvent: (event: JaxEvent) => Promise<void>): Promise<JaxEvent>;
+}
+
+/** The trainer's job (lora_trainer.py): its settings, and the local paths the trainer reads and writes. */
+export interface TrainerJob {
+  [setting: string]: unknown;
+  /** The model folder. */
+  model: string;
+  /** The examples, Arrow IPC (id, tokens, split, labels). */
+  data: string;
+  /** Where the adapters/, head.safetensors and metrics.json are written. */
+  out: string;
+  /** Orbax's checkpoint folder (STEP/ under it, each renamed into place when whole). */
+  checkpoints: string;
+  tensorboard: string;
+  /** A folder holding the checkpoint to resume from (STEP/ under it). */
+  resume?: string;
+  checkpoint_every_minutes: number;
 }
 
 /** An error a step raises for bad input: shown as `message` and `hint`, without a stack trace. */

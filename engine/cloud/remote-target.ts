@@ -1,7 +1,7 @@
 // Owns deciding, before a run starts, which steps go to a remote device and with what: the node to
 // create (type, image, spot, project, zone, bucket), which worker the hosts run (`strand worker`, or the JAX
 // worker for JAX steps, whose mesh must divide over the hosts), and the mesh, batch and precision
-// each worker is told. Steps that cannot run remotely are refused here, with the reason and the fix,
+// each worker is told. A training step (`remoteTraining`) runs on single-host slices only. Steps that cannot run remotely are refused here, with the reason and the fix,
 // before anything is staged or created. Pure: the placement plans arrive as values.
 import { describePlacement, type StepPlacementPlan } from '../devices/place-workflow.js';
 import type { StepPlugin } from '../index.js';
@@ -75,10 +75,11 @@ export function resolveRemoteTargets(
       );
       continue;
     }
-    if (step.plugin.shardParallel === undefined || !builtins.includes(step.plugin)) {
+    const remoteKind = (p: StepPlugin): boolean => p.shardParallel !== undefined || p.remoteTraining === true;
+    if (!remoteKind(step.plugin) || !builtins.includes(step.plugin)) {
       problems.push(
-        `${where}: ${step.plugin.id} runs on the local machine only; remote devices run the built-in shard-parallel steps (${builtins
-          .filter((p) => p.shardParallel)
+        `${where}: ${step.plugin.id} runs on the local machine only; remote devices run the built-in shard-parallel and training steps (${builtins
+          .filter(remoteKind)
           .map((p) => p.id)
           .join(', ')})`,
       );
@@ -96,6 +97,12 @@ export function resolveRemoteTargets(
     const placement = jobPlacement(step, plan);
     const worker = JAX_WORKER_STEPS.has(step.plugin.id) ? 'jax' : 'node';
     const hosts = plan.placement.hosts;
+    if (step.plugin.remoteTraining === true && hosts > 1) {
+      problems.push(
+        `${where}: ${step.plugin.id} trains on one host, and ${device.type} has ${hosts}; multi-host training (one JAX program over every host, jax.distributed) is not built yet: use a single-host slice (v5litepod-8, v6e-8, v4-8)`,
+      );
+      continue;
+    }
     if (worker === 'jax' && placement.mesh.data % hosts !== 0) {
       problems.push(
         `${where}: mesh data=${placement.mesh.data} does not divide over the ${hosts} hosts of ${device.type}; each host runs data/${hosts} of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of ${hosts}`,

@@ -1,12 +1,15 @@
-// Owns running one shard-parallel step on a Cloud TPU slice, as an explicit state machine: check access,
-// stage the step's inputs by content in the device's bucket, create a node whose startup script starts a
-// worker per host, write the attempt's job spec once it is READY, follow the shard markers (collecting
-// each finished shard into the local store and checkpoint log as it lands), and on preemption delete the
-// node and start a new attempt for the shards without a marker. The bucket, the TPU API and the clock
-// reach it through `RemoteServices` (remote-services.ts).
+// Owns running one step on a Cloud TPU slice, as an explicit state machine: check access, stage the step's
+// inputs by content in the device's bucket, create a node whose startup script starts a worker per host,
+// write the attempt's job spec once it is READY, follow the job's progress in the bucket, and on preemption
+// delete the node and start a new attempt for what is left. What progress is and what an attempt is given
+// is the job kind's (job-progress.ts): a shard-parallel step follows shard markers, collecting each finished
+// shard into the local store and checkpoint log as it lands, and gives a new attempt the shards without a
+// marker (shard-collector.ts); a training job follows checkpoint markers and gives a new attempt the last
+// complete checkpoint to resume from (training-progress.ts). The bucket, the TPU API and the clock reach it
+// through `RemoteServices` (remote-services.ts).
 //
-//   checking ──► staging ──► resuming ── every shard collected, the last attempt reported ok ─────────► done
-//                               │ shards to do                                                          ▲
+//   checking ──► staging ──► resuming ── everything collected, the last attempt reported ok ─────────► done
+//                               │ work to do                                                            ▲
 //                               ▼                                                                       │
 //   ┌──────────────────────► creating ──► waiting-ready ──► running ──► finished ── keep: true ─────────┤
 //   │ attempt + 1               │          ↺ poll until     ↺ poll     (every host      └─ else: delete ─┘
@@ -17,8 +20,9 @@
 //   Failures (each deletes the node, except in creating before a node was asked for):
 //     creating       max_attempts nodes were lost; the TPU API refuses (quota, permission)
 //     waiting-ready  the node is lost before READY; the run is stopped
-//     running        no marker and no report for stall_minutes; a host reports failed; every host reported
-//                    ok but shards have no marker; the run is stopped (interrupted: finished shards kept)
+//     running        no marker and no report for stall_minutes (+ checkpoint_every_minutes for training); a
+//                    host reports failed; every host reported ok but outputs have no marker; the run is
+//                    stopped (interrupted: finished shards and complete checkpoints kept)
 import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
 import type { ObjectSnapshot } from '../data/object-snapshot.js';
 import type { EmitRunEvent } from '../events/run-event.js';
@@ -30,10 +34,11 @@ import type { Sha256Hex } from '../util/sha256.js';
 import type { StepSpec } from '../workflow/workflow.js';
 import type { RemoteTarget } from './remote-target.js';
 import type { RemoteServices } from './remote-services.js';
+import type { JobProgress, JobWork } from './job-progress.js';
 import { ShardCollector } from './shard-collector.js';
 import { stageRemoteInputs, type StagedInputs } from './stage-remote-inputs.js';
 import { isReady, lostState, MANAGED_LABEL, type TpuNode } from './tpu-nodes.js';
-import { layout, NODE_METADATA, type JobSpec } from './worker-contract.js';
+import { layout, NODE_METADATA, type JobSpec, type WorkerReport } from './worker-contract.js';
 
 export interface RemoteStepParts {
   step: StepSpec;
@@ -65,7 +70,7 @@ export type RemoteState =
   | { kind: 'staging' }
   | { kind: 'resuming'; staged: StagedInputs }
   | { kind: 'creating'; attempt: number; staged: StagedInputs }
-  | { kind: 'waiting-ready'; attempt: number; nodeId: string; todo: number[]; staged: StagedInputs }
+  | { kind: 'waiting-ready'; attempt: number; nodeId: string; work: JobWork; staged: StagedInputs }
   | { kind: 'running'; attempt: number; node: TpuNode; lastProgress: number; reported: number; staged: StagedInputs }
   | { kind: 'lost'; attempt: number; nodeId: string; state: string; staged: StagedInputs }
   | { kind: 'finished'; attempt: number; nodeId: string; meta: Meta }
@@ -79,33 +84,45 @@ function labelValue(text: string): string {
     .slice(0, 63);
 }
 
+function inputManifests(parts: RemoteStepParts): Record<string, ArtifactManifest> {
+  return Object.fromEntries(Object.entries(parts.inputs).map(([port, digest]) => [port, parts.objects.getJson<ArtifactManifest>(digest)]));
+}
+
+/** The shard-parallel job kind of a step: its shards are those of its `shardsFrom` input. */
+function shardProgress(parts: RemoteStepParts, manifests: Record<string, ArtifactManifest>): ShardCollector {
+  const { step, services } = parts;
+  const from = step.plugin.shardParallel?.shardsFrom;
+  const shards = from === undefined ? undefined : manifests[from];
+  if (shards === undefined) throw new Error(`bug: ${step.id} runs remotely without its shard-parallel input`);
+  return new ShardCollector({
+    stepId: step.id,
+    key: parts.key,
+    shardCount: shards.shards.length,
+    ports: Object.keys(step.plugin.outputs),
+    bucket: services.bucket,
+    objects: parts.objects,
+    checkpoints: parts.checkpoints,
+    emit: parts.emit,
+    time: () => services.clock.now().toISOString(),
+  });
+}
+
 class RemoteStepMachine {
-  private readonly manifests: Record<string, ArtifactManifest>;
-  private readonly shardCount: number;
-  readonly collector: ShardCollector;
   /** The attempt number of this run's first node (attempts of earlier runs keep their numbers). */
   private firstAttempt = 1;
 
-  constructor(private readonly parts: RemoteStepParts) {
-    const { step, objects } = parts;
-    this.manifests = Object.fromEntries(
-      Object.entries(parts.inputs).map(([port, digest]) => [port, objects.getJson<ArtifactManifest>(digest)]),
-    );
-    const from = step.plugin.shardParallel?.shardsFrom;
-    const shards = from === undefined ? undefined : this.manifests[from];
-    if (shards === undefined) throw new Error(`bug: ${step.id} runs remotely without its shard-parallel input`);
-    this.shardCount = shards.shards.length;
-    this.collector = new ShardCollector({
-      stepId: step.id,
-      key: parts.key,
-      shardCount: this.shardCount,
-      ports: Object.keys(step.plugin.outputs),
-      bucket: parts.services.bucket,
-      objects,
-      checkpoints: parts.checkpoints,
-      emit: parts.emit,
-      time: () => this.time(),
-    });
+  constructor(
+    private readonly parts: RemoteStepParts,
+    private readonly manifests: Record<string, ArtifactManifest>,
+    private readonly progress: JobProgress,
+  ) {}
+
+  /** The reports the hosts of `attempt` wrote so far. */
+  private async reports(attempt: number): Promise<WorkerReport[]> {
+    const { bucket } = this.parts.services;
+    const names = await bucket.list(layout.reports(this.parts.key, attempt));
+    const reports = await Promise.all(names.map((name) => bucket.getJson<WorkerReport>(name)));
+    return reports.filter((r): r is WorkerReport => r !== undefined);
   }
 
   private time(): string {
@@ -170,7 +187,7 @@ class RemoteStepMachine {
     } catch (error) {
       throw new StepError((error as Error).message);
     }
-    this.collector.announceResumed();
+    this.progress.announceResumed();
     return { kind: 'staging' };
   }
 
@@ -181,7 +198,7 @@ class RemoteStepMachine {
     return { kind: 'resuming', staged };
   }
 
-  /** Nodes left by an engine that was killed go (their finished shards stay: markers); then what is left to do. */
+  /** Nodes left by an engine that was killed go (their finished work stays: markers); then what is left to do. */
   private async resume({ staged }: { staged: StagedInputs }): Promise<RemoteState> {
     const { key, services } = this.parts;
     for (const node of await services.nodes.list()) {
@@ -190,10 +207,10 @@ class RemoteStepMachine {
       await services.nodes.delete(node.id);
     }
     this.firstAttempt = (await services.bucket.list(layout.attempts(key))).length + 1;
-    await this.collector.collect();
-    // A run that stopped after every shard landed still needs the workers' output metadata.
-    if (this.collector.remaining().length === 0 && this.firstAttempt > 1) {
-      const ok = (await this.collector.reports(this.firstAttempt - 1)).find((r) => r.status === 'ok');
+    await this.progress.collect();
+    // A run that stopped after everything landed still needs the workers' output metadata.
+    if (this.progress.complete() && this.firstAttempt > 1) {
+      const ok = (await this.reports(this.firstAttempt - 1)).find((r) => r.status === 'ok');
       if (ok !== undefined) return { kind: 'done', meta: new Map(Object.entries(ok.meta)), attempts: 0 };
     }
     return { kind: 'creating', attempt: this.firstAttempt, staged };
@@ -203,14 +220,14 @@ class RemoteStepMachine {
     const { step, key, target, services, emit } = this.parts;
     if (attempt - this.firstAttempt >= target.maxAttempts)
       throw new StepError(
-        `${step.id}: the TPU was lost ${target.maxAttempts} times; ${this.collector.remaining().length} of ${this.shardCount} shards are still to do`,
-        'run again to continue from the finished shards, or raise max_attempts / use spot: false',
+        `${step.id}: the TPU was lost ${target.maxAttempts} times with ${this.progress.describeLeft()}`,
+        'run again to continue from what is finished, or raise max_attempts / use spot: false',
       );
     const nodeId = this.nodeId(attempt);
-    await this.collector.collect(); // what the previous node finished before it was deleted
-    const todo = this.collector.remaining();
-    this.log(`creating ${target.label} node ${nodeId} for ${todo.length} of ${this.shardCount} shards (attempt ${attempt})`);
-    emit({ kind: 'step-attempt', step: step.id, attempt, node: nodeId, shards: todo.length, time: this.time() });
+    await this.progress.collect(); // what the previous node finished before it was deleted
+    const work = await this.progress.work();
+    this.log(`creating ${target.label} node ${nodeId} (attempt ${attempt}) with ${this.progress.describeLeft()}`);
+    emit({ kind: 'step-attempt', step: step.id, attempt, node: nodeId, shards: this.progress.todo(), time: this.time() });
     try {
       await services.nodes.create({
         id: nodeId,
@@ -232,12 +249,12 @@ class RemoteStepMachine {
       await this.deleteNode(nodeId); // a refused create may still have left a node or a queued resource
       throw error;
     }
-    return { kind: 'waiting-ready', attempt, nodeId, todo, staged };
+    return { kind: 'waiting-ready', attempt, nodeId, work, staged };
   }
 
   private async waitReady(state: Extract<RemoteState, { kind: 'waiting-ready' }>): Promise<RemoteState> {
     const { step, key, target, services, signal } = this.parts;
-    const { attempt, nodeId, todo, staged } = state;
+    const { attempt, nodeId, work, staged } = state;
     const node = await services.nodes.get(nodeId);
     if (node !== undefined && isReady(node)) {
       const job: JobSpec = {
@@ -251,11 +268,11 @@ class RemoteStepMachine {
         files: staged.files,
         inputs: this.manifests,
         outputs: Object.fromEntries(Object.entries(step.plugin.outputs).map(([p, s]) => [p, s.type])),
-        shards: todo,
+        ...work,
         placement: target.placement,
       };
       await services.bucket.putJsonIfAbsent(layout.attempt(key, attempt), job);
-      this.log(`${nodeId} is READY with ${node.workers} host${node.workers === 1 ? '' : 's'}; following shard markers`);
+      this.log(`${nodeId} is READY with ${node.workers} host${node.workers === 1 ? '' : 's'}; following its progress`);
       return { kind: 'running', attempt, node, lastProgress: services.clock.now().getTime(), reported: 0, staged };
     }
     const lost = node === undefined ? undefined : lostState(node);
@@ -269,12 +286,13 @@ class RemoteStepMachine {
     const { target, services, signal } = this.parts;
     const { attempt, node, staged } = state;
     if (signal.aborted) throw new StepInterrupted();
-    const landed = await this.collector.collect();
-    const reports = await this.collector.reports(attempt);
+    const landed = await this.progress.collect();
+    const reports = await this.reports(attempt);
     const lastProgress = landed > 0 || reports.length > state.reported ? services.clock.now().getTime() : state.lastProgress;
-    if (services.clock.now().getTime() - lastProgress > target.stallMinutes * 60_000) {
+    const stall = this.progress.stallMinutes(target.stallMinutes);
+    if (services.clock.now().getTime() - lastProgress > stall * 60_000) {
       throw new StepError(
-        `no shard finished and no host reported on ${node.id} for ${target.stallMinutes} min (${node.workers - reports.length} of ${node.workers} hosts silent)`,
+        `no marker landed and no host reported on ${node.id} for ${stall} min (${node.workers - reports.length} of ${node.workers} hosts silent)`,
         `check the hosts' startup-script output (gcloud compute tpus tpu-vm get-serial-port-output ${node.id} --zone ${target.zone}), worker_command and the image; finished shards are kept, so run again after the fix`,
       );
     }
@@ -282,9 +300,8 @@ class RemoteStepMachine {
     if (failed !== undefined) throw new StepError(`worker ${failed.worker} on ${node.id} failed: ${failed.message ?? 'no message'}`);
     const first = reports[0];
     if (reports.length === node.workers && first !== undefined) {
-      await this.collector.collect();
-      const missing = this.collector.remaining();
-      if (missing.length > 0) throw new StepError(`the workers on ${node.id} finished, but shards ${missing.join(', ')} have no marker`);
+      await this.progress.collect();
+      if (!this.progress.complete()) throw new StepError(`the workers on ${node.id} finished, but ${this.progress.describeMissing()}`);
       return { kind: 'finished', attempt, nodeId: node.id, meta: new Map(Object.entries(first.meta)) };
     }
     const current = await services.nodes.get(node.id);
@@ -296,8 +313,8 @@ class RemoteStepMachine {
 
   private async recreate({ attempt, nodeId, state, staged }: Extract<RemoteState, { kind: 'lost' }>): Promise<RemoteState> {
     const { step, emit } = this.parts;
-    await this.collector.collect(); // what landed between the last poll's collect and the node's loss
-    this.log(`${nodeId} was ${state} with ${this.collector.remaining().length} shards to do; recreating it`);
+    await this.progress.collect(); // what landed between the last poll's collect and the node's loss
+    this.log(`${nodeId} was ${state} with ${this.progress.describeLeft()}; recreating it`);
     emit({ kind: 'step-preempted', step: step.id, attempt, node: nodeId, state, time: this.time() });
     await this.deleteNode(nodeId);
     return { kind: 'creating', attempt: attempt + 1, staged };
@@ -310,12 +327,23 @@ class RemoteStepMachine {
   }
 
   summary(attempts: number): StepSummary {
-    return { device: this.parts.target.label, shards: this.shardCount, rows: this.collector.rows(), attempts };
+    return this.progress.summary(this.parts.target.label, attempts);
   }
 }
 
+/** Runs a shard-parallel step on the slice. */
 export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepResult> {
-  const machine = new RemoteStepMachine(parts);
+  const manifests = inputManifests(parts);
+  return runRemoteJob(parts, manifests, shardProgress(parts, manifests));
+}
+
+/** Runs a step of another job kind (a training job) on the slice; `progress` brings its outputs home. */
+export async function runRemoteJob(
+  parts: RemoteStepParts,
+  manifests: Record<string, ArtifactManifest>,
+  progress: JobProgress,
+): Promise<RemoteStepResult> {
+  const machine = new RemoteStepMachine(parts, manifests, progress);
   let state: RemoteState = { kind: 'checking' };
   parts.onState?.(state);
   while (state.kind !== 'done') {

@@ -1,13 +1,15 @@
 // Owns bringing a remote step's finished shards home: which output shards are collected (a checkpoint
 // entry whose object is in the local store), reading new shard markers from the device's bucket, fetching
-// and verifying each marked object into the store and checkpoint log as it lands, and the workers' reports.
-import { StepError } from '../index.js';
+// and verifying each marked object into the store and checkpoint log as it lands:
+// the shard-parallel job kind of the remote executor (job-progress.ts).
+import { StepError, type StepSummary } from '../index.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import type { CheckpointLog } from '../store/checkpoint-log.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { sha256 } from '../util/sha256.js';
+import type { JobProgress, JobWork } from './job-progress.js';
 import type { StagingBucket } from './remote-services.js';
-import { layout, markerUnit, type ShardMarker, type WorkerReport } from './worker-contract.js';
+import { layout, markerUnit, type ShardMarker } from './worker-contract.js';
 
 export interface ShardCollectorParts {
   stepId: string;
@@ -23,7 +25,7 @@ export interface ShardCollectorParts {
 
 const unitOf = (port: string, index: number): string => `output:${port}:${index}`;
 
-export class ShardCollector {
+export class ShardCollector implements JobProgress {
   private readonly seenMarkers = new Set<string>();
 
   constructor(private readonly parts: ShardCollectorParts) {}
@@ -36,6 +38,34 @@ export class ShardCollector {
   /** Shard indices some output of which is not collected yet. */
   remaining(): number[] {
     return Array.from({ length: this.parts.shardCount }, (_, i) => i).filter((i) => this.parts.ports.some((p) => !this.isCollected(p, i)));
+  }
+
+  complete(): boolean {
+    return this.remaining().length === 0;
+  }
+
+  async work(): Promise<JobWork> {
+    return { shards: this.remaining() };
+  }
+
+  todo(): number {
+    return this.remaining().length;
+  }
+
+  describeLeft(): string {
+    return `${this.remaining().length} of ${this.parts.shardCount} shards to do`;
+  }
+
+  describeMissing(): string {
+    return `shards ${this.remaining().join(', ')} have no marker`;
+  }
+
+  stallMinutes(configured: number): number {
+    return configured;
+  }
+
+  summary(device: string, attempts: number): StepSummary {
+    return { device, shards: this.parts.shardCount, rows: this.rows(), attempts };
   }
 
   /** Emits `shard-resumed` for every shard a previous run collected whole. */
@@ -76,14 +106,6 @@ export class ShardCollector {
       time: time(),
     });
     return landed;
-  }
-
-  /** The reports the hosts of `attempt` wrote so far. */
-  async reports(attempt: number): Promise<WorkerReport[]> {
-    const { bucket, key } = this.parts;
-    const names = await bucket.list(layout.reports(key, attempt));
-    const reports = await Promise.all(names.map((name) => bucket.getJson<WorkerReport>(name)));
-    return reports.filter((r): r is WorkerReport => r !== undefined);
   }
 
   /** Rows of the first output port, over every shard collected. */

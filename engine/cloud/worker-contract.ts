@@ -1,6 +1,6 @@
 // Owns the worker contract between the engine and the hosts of a remote device (README "Worker contract"):
-// the Cloud Storage layout under a device's bucket, the job spec of each attempt, the shard markers and
-// worker reports, the environment a worker starts with, the startup script, and which shards a worker
+// the Cloud Storage layout under a device's bucket, the job spec of each attempt (shards, or one training
+// job), the shard markers, a training job's checkpoint and outputs markers, the worker reports, the environment a worker starts with, the startup script, and which shards a worker
 // takes. Pure: a JAX payload for NT on TPU can implement the same contract without Strand's code.
 import type { ArtifactManifest } from '../plan/step-record.js';
 import type { Sha256Hex } from '../util/sha256.js';
@@ -18,7 +18,7 @@ export const WORKER_ENV = {
  * Steps whose hosts run the JAX worker (`python -m strand_jax worker`, runtime/jax) instead of `strand worker`:
  * the TPU VM needs Python, not Node.js. Every other shard-parallel built-in runs on `strand worker`.
  */
-export const JAX_WORKER_STEPS: ReadonlySet<string> = new Set(['embed/nt']);
+export const JAX_WORKER_STEPS: ReadonlySet<string> = new Set(['embed/nt', 'finetune/nt-lora']);
 
 /** Node metadata keys the engine sets. */
 export const NODE_METADATA = { job: 'strand-job', startupScript: 'startup-script' } as const;
@@ -47,8 +47,10 @@ export interface JobSpec {
   inputs: Record<string, ArtifactManifest>;
   /** Output ports and their types. */
   outputs: Record<string, string>;
-  /** Shard indices this attempt runs: those without a marker when it was written. */
+  /** Shard indices this attempt runs: those without a marker when it was written (none for a training job). */
   shards: number[];
+  /** Set when the step is one training job on the whole slice rather than shards. */
+  training?: TrainingJob;
   placement: {
     device: string;
     mesh: { data: number; fsdp: number; tp: number };
@@ -56,6 +58,41 @@ export interface JobSpec {
     globalBatch: number;
     precision: string;
   };
+}
+
+/** A training job: what host 0 trains, from what, and from which complete checkpoint. */
+export interface TrainingJob {
+  /** The trainer's job (runtime/jax lora_trainer) without local paths: the host adds them. */
+  trainer: Record<string, unknown>;
+  /** The examples (Arrow IPC), staged as objects/SHA256. */
+  data: Sha256Hex;
+  /** The last complete checkpoint when this attempt was written, or null to start fresh. */
+  resume: { step: number; marker: string } | null;
+}
+
+/** A file of a checkpoint or of the outputs: its path in the folder, its bytes as objects/SHA256. */
+export interface TrainedFile {
+  path: string;
+  object: Sha256Hex;
+  size: number;
+}
+
+/** Written at `layout.checkpoint(key, step)` only after every file of the checkpoint is durable. */
+export interface CheckpointMarker {
+  step: number;
+  /** The run's optimizer steps in all. */
+  total: number;
+  attempt: number;
+  worker: number;
+  files: TrainedFile[];
+}
+
+/** Written at `layout.outputs(key)` once every output file is durable; `summary` is the trainer's train-summary. */
+export interface OutputsMarker {
+  attempt: number;
+  worker: number;
+  files: TrainedFile[];
+  summary: Record<string, unknown>;
 }
 
 /** A file the engine staged by content (objects/SHA256 under the root). */
@@ -107,7 +144,16 @@ export const layout = {
   report: (key: string, attempt: number, worker: number): string =>
     `jobs/${key}/workers/${String(attempt).padStart(4, '0')}-${worker}.json`,
   reports: (key: string, attempt: number): string => `jobs/${key}/workers/${String(attempt).padStart(4, '0')}-`,
+  checkpoints: (key: string): string => `jobs/${key}/checkpoints/`,
+  checkpoint: (key: string, step: number): string => `jobs/${key}/checkpoints/${String(step).padStart(8, '0')}.json`,
+  outputs: (key: string): string => `jobs/${key}/outputs.json`,
 };
+
+/** The step of a checkpoint marker's name, or undefined for another name. */
+export function checkpointStep(key: string, name: string): number | undefined {
+  const m = /^(\d{8})\.json$/.exec(name.slice(layout.checkpoints(key).length));
+  return m === null ? undefined : Number(m[1]);
+}
 
 /** Parses a marker name back into port and shard index. */
 export function markerUnit(key: string, name: string): { port: string; index: number } | undefined {

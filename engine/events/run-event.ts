@@ -49,7 +49,7 @@ export type RunEvent = Timed &
         attempt: number;
         /** The remote node (TPU VM) running this attempt. */
         node: string;
-        /** Shards this attempt was given (those without a marker yet). */
+        /** Shards this attempt was given (those without a marker yet; 0 for a training job). */
         shards: number;
       }
     | {

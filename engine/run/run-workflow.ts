@@ -3,6 +3,7 @@
 // record is committed after every output is durable. Emits RunEvents; knows nothing of terminals.
 import { StepError, type ArtifactMeta, type RunPlacement, type StepSummary } from '../index.js';
 import type { EmitRunEvent } from '../events/run-event.js';
+import type { StepTrainer } from '../jax/run-trainer.js';
 import { decideStep } from '../plan/decide-step.js';
 import { stepInputs } from '../plan/plan-run.js';
 import type { StepRecord } from '../plan/step-record.js';
@@ -14,11 +15,19 @@ import type { Sha256Hex } from '../util/sha256.js';
 import type { StepSpec, Workflow } from '../workflow/workflow.js';
 import { createStepContext, localStepIo, manifestFromCheckpoints, StepInterrupted } from './step-context.js';
 
-/** Runs a step on a remote device, collecting its finished shards into `checkpoints` as they land. */
-export type RemoteExecutor = (
-  step: StepSpec,
-  unit: { key: Sha256Hex; inputs: Record<string, Sha256Hex>; checkpoints: CheckpointLog; signal: AbortSignal },
-) => Promise<{ meta: Map<string, ArtifactMeta>; summary: StepSummary }>;
+/** What a remote step runs with: its cache key, inputs, checkpoint log and the run's signal. */
+export interface RemoteUnit {
+  key: Sha256Hex;
+  inputs: Record<string, Sha256Hex>;
+  checkpoints: CheckpointLog;
+  signal: AbortSignal;
+}
+
+/** Runs a shard-parallel step on a remote device, collecting its finished shards into `checkpoints` as they land. */
+export type RemoteExecutor = (step: StepSpec, unit: RemoteUnit) => Promise<{ meta: Map<string, ArtifactMeta>; summary: StepSummary }>;
+
+/** `ctx.train` for a `remoteTraining` step on a remote device: its run() runs here, its trainer on the device. */
+export type RemoteTrainerFor = (step: StepSpec, unit: RemoteUnit) => StepTrainer;
 
 export interface RunOptions {
   workflow: Workflow;
@@ -30,7 +39,7 @@ export interface RunOptions {
   now: () => Date;
   runId: string;
   /** Steps placed on a remote device, and how to run them there. */
-  remote?: { steps: ReadonlySet<string>; execute: RemoteExecutor };
+  remote?: { steps: ReadonlySet<string>; execute: RemoteExecutor; trainer?: RemoteTrainerFor };
   /** Where each step computes (`ctx.placement`); a step without one runs on the local CPU under onnxruntime. */
   placements?: ReadonlyMap<string, RunPlacement>;
 }
@@ -40,6 +49,12 @@ type StepOutcome = { status: 'done'; outputs: Record<string, Sha256Hex> } | { st
 
 function dependenciesOf(step: StepSpec): string[] {
   return [...new Set([...step.needs, ...Object.values(step.inputs).map((w) => w.step)])];
+}
+
+function remoteTrainerOf(options: RunOptions, step: StepSpec, unit: RemoteUnit): StepTrainer {
+  const trainer = options.remote?.trainer;
+  if (trainer === undefined) throw new Error(`bug: ${step.id} trains on a remote device, and the run has no remote trainer`);
+  return trainer(step, unit);
 }
 
 export async function runWorkflow(options: RunOptions): Promise<RunStatus> {
@@ -152,8 +167,9 @@ async function executeStep(
     let summary: StepSummary;
     let meta: Map<string, ArtifactMeta>;
     const external: string[] = [];
-    if (remote) {
-      ({ summary, meta } = await options.remote!.execute(step, { key, inputs: inputs.known, checkpoints, signal: options.signal }));
+    const unit: RemoteUnit = { key, inputs: inputs.known, checkpoints, signal: options.signal };
+    if (remote && step.plugin.remoteTraining !== true) {
+      ({ summary, meta } = await options.remote!.execute(step, unit));
     } else {
       const handle = createStepContext({
         step,
@@ -166,6 +182,7 @@ async function executeStep(
         fileDigest: (path) => state.files.digest(path),
         emit,
         now,
+        ...(remote ? { trainer: remoteTrainerOf(options, step, unit) } : {}),
       });
       summary = (await step.plugin.run(handle.context)) ?? {};
       meta = handle.meta;

@@ -9,7 +9,7 @@ import type { EmitRunEvent } from '../events/run-event.js';
 import type { RunEventSink } from '../events/run-event-sink.js';
 import { fail, ok, type Result } from '../util/result.js';
 import type { StepPlacementPlan } from '../devices/place-workflow.js';
-import type { Workflow } from '../workflow/workflow.js';
+import type { StepSpec, Workflow } from '../workflow/workflow.js';
 import { runPlacement } from '../devices/run-placement.js';
 import type { RunPlacement } from '../index.js';
 import type { HeldState } from './hold-state.js';
@@ -17,7 +17,7 @@ import { newRunId, openJournal } from './journal.js';
 import { journalSink } from './journal-sink.js';
 import { plannedSteps } from './planned-steps.js';
 import { startResourceSampler } from './resource-sampler.js';
-import { runWorkflow, type RemoteExecutor, type RunStatus } from './run-workflow.js';
+import { runWorkflow, type RemoteExecutor, type RemoteTrainerFor, type RemoteUnit, type RunStatus } from './run-workflow.js';
 
 /** How often a run samples the engine's memory and CPU into its journal (and before each step's start and end). */
 const RESOURCE_SAMPLE_MS = 500;
@@ -72,13 +72,11 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
     opened = sink;
     const sampler = startResourceSampler((event) => sink.onEvent(event), RESOURCE_SAMPLE_MS);
     const emit: EmitRunEvent = sampler.emit;
-    const execute: RemoteExecutor = async (step, unit) => {
-      const [{ runRemoteStep }, { cloudServices }] = await Promise.all([
-        import('../cloud/run-remote-step.js'),
-        import('../cloud/remote-services.js'),
-      ]);
+    // Cloud modules load only when a step runs remotely.
+    const remoteParts = async (step: StepSpec, unit: RemoteUnit) => {
+      const { cloudServices } = await import('../cloud/remote-services.js');
       const target = remote.get(step.id)!;
-      return runRemoteStep({
+      return {
         step,
         ...unit,
         workflowName: workflow.name,
@@ -88,7 +86,15 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
         listing: state.listing,
         services: cloudServices(target, cloudSettings(env), now),
         emit,
-      });
+      };
+    };
+    const execute: RemoteExecutor = async (step, unit) => {
+      const [{ runRemoteStep }, parts] = await Promise.all([import('../cloud/run-remote-step.js'), remoteParts(step, unit)]);
+      return runRemoteStep(parts);
+    };
+    const trainer: RemoteTrainerFor = (step, unit) => async (job, onEvent) => {
+      const [{ remoteTrainer }, parts] = await Promise.all([import('../cloud/run-remote-training.js'), remoteParts(step, unit)]);
+      return remoteTrainer(parts)(job, onEvent);
     };
     const signal = AbortSignal.any([options.signal, journalStop.signal]);
     emit(plannedSteps(workflow, options.plans, now().toISOString()));
@@ -101,7 +107,7 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
         jobs: options.jobs,
         now,
         runId,
-        remote: { steps: new Set(remote.keys()), execute },
+        remote: { steps: new Set(remote.keys()), execute, trainer },
         placements: placementsOf(workflow, options.plans),
       });
     } finally {

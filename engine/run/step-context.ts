@@ -5,6 +5,7 @@ import { arrow } from '../util/arrow.js';
 import type { ArtifactMeta, DataAccess, InputArtifact, OutputWriter, RunPlacement, StepContext } from '../index.js';
 import { localPlacement } from '../devices/run-placement.js';
 import type { EmitRunEvent } from '../events/run-event.js';
+import { localTrainer, type StepTrainer } from '../jax/run-trainer.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import type { CheckpointLog } from '../store/checkpoint-log.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -50,6 +51,8 @@ export interface StepContextParts {
   fileDigest: (path: string) => Sha256Hex | undefined;
   emit: EmitRunEvent;
   now: () => Date;
+  /** What `ctx.train` runs (default: the trainer as a local process on the placement's host devices). */
+  trainer?: StepTrainer;
 }
 
 export interface StepContextHandle {
@@ -142,11 +145,12 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     };
   };
 
+  const placement = Object.freeze({ ...(parts.placement ?? localPlacement(parts.workers)) });
   const context: StepContext = {
     stepId: step.id,
     params: step.params,
     workers: parts.workers,
-    placement: Object.freeze({ ...(parts.placement ?? localPlacement(parts.workers)) }),
+    placement,
     signal,
     workdir: parts.workdir,
     resolvePath,
@@ -165,6 +169,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     recordExternalOutput: (path) => void external.push(path),
     progress: (update) => emit({ kind: 'step-progress', step: step.id, ...update, time: time() }),
     log: (message) => emit({ kind: 'step-log', step: step.id, message, time: time() }),
+    train: parts.trainer ?? localTrainer(placement.hostDevices, signal, process.env),
   };
   return { context, meta, external };
 }

@@ -3,13 +3,14 @@
 // what taxonomy-head does with labels — lineage columns, placeholder masking, the split — and hands Python
 // the examples as Arrow (id, tokens, split, label ids per level); Python trains, evaluates and checkpoints.
 // Each Orbax checkpoint Python reports complete becomes the step's resumable state (a killed run resumes from
-// it); the outputs are the adapters (a peft folder), the head (ONNX + label maps, as taxonomy-head writes it,
+// it); `ctx.train` runs the trainer here, or on a TPU slice as one training job that resumes from its last
+// complete checkpoint after a preemption (README "Worker contract"); the outputs are the adapters (a peft folder), the head (ONNX + label maps, as taxonomy-head writes it,
 // so classify/taxonomy reads it) and the metrics per evaluation.
 import type { Table } from 'apache-arrow';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { arrow, defineStep, runJaxProcess, StepError, trainLoraArgs, type JaxEvent, type StepContext } from '../../engine/index.js';
+import { arrow, defineStep, StepError, type JaxEvent, type StepContext } from '../../engine/index.js';
 import { readText, readTokenLists, textColumn, tokenListColumn } from '../arrow-columns.js';
 import type { TokenizerFacts } from '../tokenize/token-shards.js';
 import { packDirectory, unpackDirectory } from './directory-bytes.js';
@@ -160,6 +161,7 @@ export const ntLora = defineStep<NtLoraParams>({
   },
   execution: ['checkpoint_every_steps', 'checkpoint_every_minutes', 'tensorboard'],
   runtimes: ['jax'],
+  remoteTraining: true,
   inputs: { tokens: { type: 'tokens' }, labels: { type: 'sequences', description: 'the source, for its lineage columns' } },
   outputs: { adapters: { type: 'adapters' }, model: { type: 'model' }, metrics: { type: 'metrics' } },
   preflight: (p, mesh) => ({ options: trainerSettings(p), perDeviceBatch: perDeviceBatchOf(p.batch_size, mesh, p.grad_accum) }),
@@ -209,17 +211,13 @@ export const ntLora = defineStep<NtLoraParams>({
         checkpoint_every_steps: p.checkpoint_every_steps,
         checkpoint_every_minutes: p.checkpoint_every_minutes,
       };
-      writeFileSync(join(scratch, 'job.json'), JSON.stringify(job));
       const evals: LoraEval[] = [];
-      const summary = await runJaxProcess(trainLoraArgs(join(scratch, 'job.json'), placement.hostDevices), placement.hostDevices, {
-        signal: ctx.signal,
-        env: process.env,
-        summaryKind: 'train-summary',
-        onEvent: async (event: JaxEvent) => onTrainerEvent(ctx, event, evals),
-      }).catch((error: unknown) => {
-        if ((error as Error).name === 'AbortError') return undefined;
-        throw error;
-      });
+      const summary = await ctx
+        .train(job, async (event: JaxEvent) => onTrainerEvent(ctx, event, evals))
+        .catch((error: unknown) => {
+          if ((error as Error).name === 'AbortError') return undefined;
+          throw error;
+        });
       if (summary === undefined) return { steps: evals.at(-1)?.step ?? 0 }; // stopped by ctx.signal: the run ends interrupted
 
       const out = join(scratch, 'out');

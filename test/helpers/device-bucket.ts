@@ -1,8 +1,9 @@
 // What the engine and the hosts wrote under the test device's jobs/ (gs://strand-test/strand/jobs/ on the
-// local GCS server), read through the worker contract's types, and the one check every preemption test
+// local GCS server), read through the worker contract's types (shard markers; a training job's checkpoint and
+// outputs markers), and the one check every preemption test
 // makes of it: over two attempts each shard ran exactly once.
 import { expect } from 'vitest';
-import type { JobSpec, ShardMarker, WorkerReport } from '../../engine/cloud/worker-contract.js';
+import type { CheckpointMarker, JobSpec, OutputsMarker, ShardMarker, WorkerReport } from '../../engine/cloud/worker-contract.js';
 import { TEST_BUCKET, type LocalCloud } from './local-cloud.js';
 
 export interface DeviceBucket {
@@ -11,6 +12,9 @@ export interface DeviceBucket {
   readonly markers: () => ShardMarker[];
   readonly jobSpecs: () => JobSpec[];
   readonly reports: () => WorkerReport[];
+  /** A training job's checkpoint markers, by step, and its outputs marker (none or one). */
+  readonly checkpoints: () => CheckpointMarker[];
+  readonly outputs: () => OutputsMarker[];
 }
 
 export function deviceBucket(cloud: LocalCloud): DeviceBucket {
@@ -24,6 +28,8 @@ export function deviceBucket(cloud: LocalCloud): DeviceBucket {
     markers: () => read<ShardMarker>('/markers/'),
     jobSpecs: () => read<JobSpec>('/attempts/'),
     reports: () => read<WorkerReport>('/workers/'),
+    checkpoints: () => read<CheckpointMarker>('/checkpoints/'),
+    outputs: () => read<OutputsMarker>('/outputs.json'),
   };
 }
 

@@ -211,7 +211,7 @@ describe('a JAX step on a Cloud TPU slice (local servers, the Python worker on e
     const { result, events, collected } = await runOnSlice(project, true);
     await result;
     expect(
-      events.some((e) => e.kind === 'step-log' && /was (PREEMPTED|SUSPENDED) with \d+ shards to do; recreating it/.test(e.message)),
+      events.some((e) => e.kind === 'step-log' && /was (PREEMPTED|SUSPENDED) with \d+ of 8 shards to do; recreating it/.test(e.message)),
     ).toBe(true);
     expect(cloud.tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
     expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);

@@ -81,7 +81,7 @@ describe('remote step stall', () => {
     for (const event of events.filter((e) => e.kind === 'step-failed')) sink.onEvent(event);
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatch(
-      /FAILED +embed: no shard finished and no host reported on strand-[0-9a-f]{12}-1 for 30 min \(2 of 2 hosts silent\)/,
+      /FAILED +embed: no marker landed and no host reported on strand-[0-9a-f]{12}-1 for 30 min \(2 of 2 hosts silent\)/,
     );
     expect(failed[0]).toContain("hint: check the hosts' startup-script output");
     expect(cloud.tpu.nodes.size).toBe(0);

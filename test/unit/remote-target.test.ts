@@ -48,7 +48,7 @@ describe('remote targets', () => {
   it('refuses steps that cannot run remotely, GPUs, and incomplete devices, saying why', () => {
     expect(targets(POD, '', ', on: pod').problems).toEqual([
       expect.stringContaining(
-        'step "head" (on: pod): finetune/taxonomy-head runs on the local machine only; remote devices run the built-in shard-parallel steps (tokenize/nucleotide-transformer',
+        'step "head" (on: pod): finetune/taxonomy-head runs on the local machine only; remote devices run the built-in shard-parallel and training steps (tokenize/nucleotide-transformer',
       ),
     ]);
     expect(targets('  gpus: { kind: gpu, type: h100, count: 8 }', ', on: gpus').problems).toEqual([
@@ -60,7 +60,11 @@ describe('remote targets', () => {
   });
 });
 
-function ntTargets(type: string, mesh: string) {
+function ntTargets(
+  type: string,
+  mesh: string,
+  step = `embed: { uses: embed/nt, needs: [tokens], with: { model: models/nt }, on: pod, mesh: ${mesh} }`,
+) {
   return remoteTargetsOf(`version: 1
 name: remote
 devices:
@@ -68,7 +72,7 @@ devices:
 steps:
   source: { uses: source/parquet, with: { path: in.parquet } }
   tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }
-  embed: { uses: embed/nt, needs: [tokens], with: { model: models/nt }, on: pod, mesh: ${mesh} }
+  ${step}
 `);
 }
 
@@ -83,6 +87,16 @@ describe('JAX steps on a TPU slice', () => {
       placement: { mesh: { data: 2, fsdp: 2, tp: 2 } },
     });
     expect(targets(POD, ', on: pod, mesh: { data: 8 }').targets.get('profile')).toMatchObject({ worker: 'node', hosts: 1 });
+  });
+
+  it('run finetune/nt-lora as a training job on a single-host slice, and refuse it on several hosts', () => {
+    const lora = `lora: { uses: finetune/nt-lora, needs: [tokens, source], with: { model: models/nt }, on: pod, mesh: { data: 4, fsdp: 2 } }`;
+    const single = ntTargets('v5litepod-8', '', lora);
+    expect(single.problems).toEqual([]);
+    expect(single.targets.get('lora')).toMatchObject({ worker: 'jax', hosts: 1, placement: { mesh: { data: 4, fsdp: 2, tp: 1 } } });
+    expect(ntTargets('v4-16', '', lora).problems).toEqual([
+      expect.stringContaining('step "lora" (on: pod): finetune/nt-lora trains on one host, and v4-16 has 2;'),
+    ]);
   });
 
   it('refuse a mesh whose data axis does not divide over the hosts, before anything starts', () => {

@@ -1,8 +1,9 @@
-// The remote executor's state machine (engine/cloud/run-remote-step.ts) driven without servers: the
+// The remote executor's state machine (engine/cloud/run-remote-step.ts), for shards and for a training job
+// (engine/cloud/run-remote-training.ts), driven without servers: the
 // bucket and the TPU API are in-memory doubles of its small interfaces (remote-services.ts), the clock
 // is moved by the executor's own waits, and the hosts are a script the test runs at each wait. The local
 // store and checkpoint log are the engine's own, in a temp folder.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +11,16 @@ import type { RemoteClock, NodeService, StagingBucket } from '../../engine/cloud
 import type { RemoteTarget } from '../../engine/cloud/remote-target.js';
 import { runRemoteStep, type RemoteState } from '../../engine/cloud/run-remote-step.js';
 import type { NodeRequest, TpuNode } from '../../engine/cloud/tpu-nodes.js';
-import { layout, type JobSpec, type ShardMarker, type WorkerReport } from '../../engine/cloud/worker-contract.js';
+import { remoteTrainer } from '../../engine/cloud/run-remote-training.js';
+import {
+  layout,
+  type CheckpointMarker,
+  type JobSpec,
+  type OutputsMarker,
+  type ShardMarker,
+  type WorkerReport,
+} from '../../engine/cloud/worker-contract.js';
+import type { JaxEvent, TrainerJob } from '../../engine/index.js';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import type { ArtifactManifest } from '../../engine/plan/step-record.js';
 import { StepInterrupted } from '../../engine/run/step-context.js';
@@ -19,6 +29,7 @@ import { ObjectStore } from '../../engine/store/object-store.js';
 import { sha256, type Sha256Hex } from '../../engine/util/sha256.js';
 import type { StepSpec } from '../../engine/workflow/workflow.js';
 import { charTokenize } from '../../steps/tokenize/char.js';
+import { ntLora } from '../../steps/finetune/nt-lora.js';
 
 const KEY = sha256('remote-step-machine');
 const NODE = (attempt: number): string => `strand-${KEY.slice(0, 12)}-${attempt}`;
@@ -60,6 +71,8 @@ class MemoryNodes implements NodeService {
   readonly calls: string[] = [];
   /** Looks at a new node before it is READY. */
   readyAfter = 2;
+  /** Hosts a node has once READY. */
+  hosts = 2;
   private readonly looks = new Map<string, number>();
 
   checkAccess = async (): Promise<void> => {};
@@ -78,7 +91,7 @@ class MemoryNodes implements NodeService {
     const node = this.nodes.get(id);
     const looks = (this.looks.get(id) ?? 0) + 1;
     this.looks.set(id, looks);
-    if (node?.state === 'CREATING' && looks > this.readyAfter) Object.assign(node, { state: 'READY', workers: 2 });
+    if (node?.state === 'CREATING' && looks > this.readyAfter) Object.assign(node, { state: 'READY', workers: this.hosts });
     return node === undefined ? undefined : { ...node };
   };
   delete = async (id: string): Promise<void> => {
@@ -228,7 +241,7 @@ describe('remote step state machine', () => {
     expect(done.meta.get('tokens')).toEqual({ vocab: 'char' });
     expect(done.summary).toEqual({ device: 'tpu v4-16', shards: 4, rows: 10 + 11 + 12 + 13, attempts: 1 });
     expect([...checkpoints.entries.keys()].sort()).toEqual(['output:tokens:0', 'output:tokens:1', 'output:tokens:2', 'output:tokens:3']);
-    expect(logs()).toContain(`${NODE(1)} is READY with 2 hosts; following shard markers`);
+    expect(logs()).toContain(`${NODE(1)} is READY with 2 hosts; following its progress`);
     // Every input shard was staged by content.
     expect(bucket.writes.filter((n) => n.startsWith('objects/')).length).toBeGreaterThanOrEqual(SHARDS);
   });
@@ -270,14 +283,14 @@ describe('remote step state machine', () => {
       for (const node of nodes.nodes.values()) if (node.state === 'READY') nodes.preempt(node.id);
     };
     const { result, states } = await run({ target: target({ maxAttempts: 2 }) });
-    await expect(result).rejects.toThrow('tokens: the TPU was lost 2 times; 4 of 4 shards are still to do');
+    await expect(result).rejects.toThrow('tokens: the TPU was lost 2 times with 4 of 4 shards to do');
     expect(states.filter((s) => s === 'lost')).toHaveLength(2);
     expect(nodes.nodes.size).toBe(0);
   });
 
   it('fails a node whose hosts stay silent for stall_minutes, and deletes it', async () => {
     const { result, states } = await run();
-    await expect(result).rejects.toThrow(`no shard finished and no host reported on ${NODE(1)} for 30 min (2 of 2 hosts silent)`);
+    await expect(result).rejects.toThrow(`no marker landed and no host reported on ${NODE(1)} for 30 min (2 of 2 hosts silent)`);
     expect(states.at(-1)).toBe('running');
     expect(nodes.calls).toEqual([`create ${NODE(1)}`, `delete ${NODE(1)}`]);
   });
@@ -351,5 +364,105 @@ describe('remote step state machine', () => {
     await expect(result).rejects.toThrow(`TPU ${NODE(1)} went PREEMPTED before it was ready`);
     expect(states.at(-1)).toBe('waiting-ready');
     expect(nodes.nodes.size).toBe(0);
+  });
+});
+
+/** What host 0 of a training job does at a checkpoint: its files as objects by digest, then (if `marked`) the marker. */
+async function writeCheckpoint(bucket: MemoryBucket, job: JobSpec, step: number, marked = true): Promise<void> {
+  const bytes = Buffer.from(`state at step ${step}`);
+  await bucket.putIfAbsent(layout.object(sha256(bytes)), bytes);
+  if (!marked) return;
+  const files = [{ path: `${step}/state/data`, object: sha256(bytes), size: bytes.length }];
+  const marker: CheckpointMarker = { step, total: 6, attempt: job.attempt, worker: 0, files };
+  await bucket.putJsonIfAbsent(layout.checkpoint(KEY, step), marker);
+}
+
+/** Host 0 ends a training job: the out/ files, the outputs marker, its report. */
+async function finishTraining(bucket: MemoryBucket, job: JobSpec): Promise<void> {
+  const bytes = Buffer.from('adapters');
+  await bucket.putIfAbsent(layout.object(sha256(bytes)), bytes);
+  const files = [{ path: 'out/adapters/adapter_model.safetensors', object: sha256(bytes), size: bytes.length }];
+  const outputs: OutputsMarker = { attempt: job.attempt, worker: 0, files, summary: { kind: 'train-summary', steps: 6 } };
+  await bucket.putJsonIfAbsent(layout.outputs(KEY), outputs);
+  const value: WorkerReport = { attempt: job.attempt, worker: 0, status: 'ok', meta: {}, produced: 2 };
+  await bucket.putJsonIfAbsent(layout.report(KEY, job.attempt, 0), value);
+}
+
+describe('remote step state machine, a training job', () => {
+  const lora: StepSpec = { ...step, id: 'lora', uses: 'finetune/nt-lora', plugin: ntLora, inputs: {} };
+  const single = () =>
+    target({ label: 'tpu v5litepod-8', acceleratorType: 'v5litepod-8', worker: 'jax', hosts: 1, chipsPerHost: 8, maxAttempts: 3 });
+
+  async function train(onWait: () => Promise<void>) {
+    clock.onWait = onWait;
+    nodes.hosts = 1;
+    const checkpointEvents: JaxEvent[] = [];
+    const events: RunEvent[] = [];
+    const job: TrainerJob = {
+      model: join(dir, 'model'),
+      data: join(dir, 'examples.arrow'),
+      out: join(dir, 'out'),
+      checkpoints: join(dir, 'checkpoints-local'),
+      tensorboard: join(dir, 'tensorboard'),
+      checkpoint_every_minutes: 30,
+      mesh: { data: 8, fsdp: 1, tp: 1 },
+    };
+    writeFileSync(job.data, 'examples');
+    const trainer = remoteTrainer({
+      step: lora,
+      key: KEY,
+      workflowName: 'flow',
+      target: single(),
+      objects,
+      checkpoints: new CheckpointLog(join(dir, 'checkpoints'), KEY),
+      workdir: dir,
+      listing: undefined,
+      services: { bucket, nodes, clock, pollMs: POLL_MS },
+      emit: (e) => events.push(e),
+      signal: new AbortController().signal,
+    });
+    const summary = await trainer(job, async (event) => void checkpointEvents.push(event));
+    return { summary, checkpointEvents, events, job };
+  }
+
+  it('gives the attempt after a preemption the last complete checkpoint, never a half-uploaded one', async () => {
+    const { summary, checkpointEvents, job } = await train(async () => {
+      const first = bucket.job(1);
+      if (first !== undefined && bucket.job(2) === undefined && nodes.nodes.get(NODE(1))?.state === 'READY') {
+        await writeCheckpoint(bucket, first, 2);
+        await writeCheckpoint(bucket, first, 4, false); // preempted while uploading step 4: no marker
+        nodes.preempt(NODE(1));
+      }
+      const second = bucket.job(2);
+      if (second !== undefined && !bucket.objects.has(layout.outputs(KEY))) {
+        await writeCheckpoint(bucket, second, 4);
+        await finishTraining(bucket, second);
+      }
+    });
+    const [first, second] = [bucket.job(1)!, bucket.job(2)!];
+    expect(first).toMatchObject({ shards: [], workers: 1, training: { resume: null, data: sha256('examples') } });
+    expect(first.training!.trainer).toEqual({ checkpoint_every_minutes: 30, mesh: { data: 8, fsdp: 1, tp: 1 } });
+    expect(second.training!.resume).toEqual({ step: 2, marker: layout.checkpoint(KEY, 2) });
+    expect(bucket.objects.get(layout.object(sha256('examples')))?.toString()).toBe('examples');
+    // Each complete checkpoint reached the step with its files here, as a local trainer's would.
+    expect(checkpointEvents).toEqual([
+      { kind: 'checkpoint', step: 2, dir: join(job.checkpoints, '2') },
+      { kind: 'checkpoint', step: 4, dir: join(job.checkpoints, '4') },
+    ]);
+    expect(readFileSync(join(job.checkpoints, '2/state/data'), 'utf8')).toBe('state at step 2');
+    expect(readFileSync(join(job.out, 'adapters/adapter_model.safetensors'), 'utf8')).toBe('adapters');
+    expect(summary).toEqual({ kind: 'train-summary', steps: 6 });
+  });
+
+  it('starts the next attempt fresh when the lost node completed no checkpoint', async () => {
+    const { checkpointEvents } = await train(async () => {
+      const first = bucket.job(1);
+      if (first !== undefined && bucket.job(2) === undefined && nodes.nodes.get(NODE(1))?.state === 'READY') nodes.preempt(NODE(1));
+      const second = bucket.job(2);
+      if (second !== undefined && !bucket.objects.has(layout.outputs(KEY))) await finishTraining(bucket, second);
+    });
+    expect(bucket.job(2)!.training!.resume).toBeNull();
+    expect(checkpointEvents).toEqual([]);
+    expect(nodes.calls).toEqual([`create ${NODE(1)}`, `delete ${NODE(1)}`, `create ${NODE(2)}`, `delete ${NODE(2)}`]);
   });
 });

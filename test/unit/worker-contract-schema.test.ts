@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import type { JobSpec, ShardMarker, WorkerReport } from '../../engine/cloud/worker-contract.js';
+import type { CheckpointMarker, JobSpec, OutputsMarker, ShardMarker, WorkerReport } from '../../engine/cloud/worker-contract.js';
 import type { Sha256Hex } from '../../engine/util/sha256.js';
 import { REPO } from '../helpers/project.js';
 
@@ -54,5 +54,18 @@ describe('worker contract schema', () => {
     expect(
       validate({ ...withObject, files: [{ path: 'gs://models/nt/model.safetensors', gcs: { ...version, generation: 'latest' } }] }),
     ).toBe(false);
+  });
+
+  it('accepts a training job, its checkpoint and outputs markers, and refuses a file path that leaves the folder', () => {
+    const training: JobSpec = { ...job, shards: [], inputs: {}, training: { trainer: { lora: { rank: 16 } }, data: DIGEST, resume: null } };
+    const files = [{ path: '2/state/data', object: DIGEST, size: 5 }];
+    const checkpoint: CheckpointMarker = { step: 2, total: 6, attempt: 1, worker: 0, files };
+    const outputs: OutputsMarker = { attempt: 2, worker: 0, files, summary: { steps: 6 } };
+    expect(validator('JobSpec')(training)).toBe(true);
+    expect(validator('JobSpec')({ ...training, training: { ...training.training, resume: { step: 2, marker: 'm.json' } } })).toBe(true);
+    expect(validator('CheckpointMarker')(checkpoint)).toBe(true);
+    expect(validator('OutputsMarker')(outputs)).toBe(true);
+    for (const path of ['../x', '2/../../x', '/abs', './x'])
+      expect(validator('CheckpointMarker')({ ...checkpoint, files: [{ ...files[0], path }] }), path).toBe(false);
   });
 });

@@ -19,7 +19,7 @@ from strand_jax.embedder import Embedder
 from strand_jax.gcs import Backoff, GcsClient, md5_of
 from strand_jax.pooling import PoolingRule
 from strand_jax.sharding import MeshSpec
-from strand_jax.worker import host_mesh, run_worker
+from strand_jax.worker import JobError, host_mesh, run_worker
 
 KEY = "a" * 64
 ROOT = "strand"
@@ -201,7 +201,9 @@ def test_a_job_it_cannot_run_is_a_failed_report_saying_why(slice_, tmp_path):
     assert slice_.run(0, tmp_path)["message"].startswith("mesh data=1 does not divide over the slice's 2 hosts")
     slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"))
     slice_.write_job(step={**slice_.job["step"], "uses": "embed/onnx"})
-    assert slice_.run(0, tmp_path)["message"] == "this Python worker runs embed/nt; embed/onnx runs on `strand worker`"
+    assert slice_.run(0, tmp_path)["message"] == (
+        "this Python worker runs embed/nt, finetune/nt-lora; embed/onnx runs on `strand worker`"
+    )
     slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"))
     slice_.write_job(step={**slice_.job["step"], "params": {"model": "models/tiny-nt", "temperature": 2}})
     assert "does not know embed/nt param 'temperature'" in slice_.run(0, tmp_path)["message"]
@@ -234,3 +236,37 @@ def test_a_gs_model_folder_is_read_at_the_planned_generation_and_a_replaced_one_
         f"gs://models/nt/model.safetensors changed after the plan: generation 1 was planned, {generation} is there now"
     )
     assert sorted(slice_.markers()) == [0, 2]
+
+
+def test_a_training_job_on_more_than_one_host_is_a_failed_report_saying_why(slice_, tmp_path):
+    training = {"trainer": {}, "data": slice_.stage(b"examples"), "resume": None}
+    step = {"id": "lora", "uses": "finetune/nt-lora", "version": "2", "params": {"model": "models/tiny-nt"}}
+    slice_.write_job(step=step, shards=[], inputs={}, training=training)
+    assert slice_.run(0, tmp_path)["message"].startswith("a training job runs on one host; this slice has 2")
+    slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"))
+    slice_.write_job(step=step, shards=[], inputs={})
+    assert (
+        slice_.run(0, tmp_path)["message"]
+        == "finetune/nt-lora runs as a training job; the job spec has no training part"
+    )
+
+
+def test_a_checkpoint_folder_goes_up_by_content_and_comes_back_checked(slice_, tmp_path):
+    from strand_jax.gcs import Bucket
+    from strand_jax.training_worker import download_files, upload_folder
+    from strand_jax.worker import read_verified
+
+    folder = tmp_path / "checkpoints" / "2"
+    (folder / "state").mkdir(parents=True)
+    (folder / "state" / "data").write_bytes(b"state")
+    (folder / "_CHECKPOINT_METADATA").write_bytes(b"{}")
+    bucket = Bucket.at(slice_.client, f"gs://bkt/{ROOT}")
+    files = upload_folder(bucket, folder.parent, folder)
+    assert [f["path"] for f in files] == ["2/_CHECKPOINT_METADATA", "2/state/data"]
+    assert all(slice_.wire.objects[("bkt", f"{ROOT}/objects/{f['object']}")] for f in files)
+    download_files(bucket, files, tmp_path / "resume", read_verified)
+    assert (tmp_path / "resume" / "2" / "state" / "data").read_bytes() == b"state"
+    # An object that does not match its digest is refused, not used.
+    slice_.wire.objects[("bkt", f"{ROOT}/objects/{files[1]['object']}")] = b"other"
+    with pytest.raises(JobError, match="does not match its digest"):
+        download_files(bucket, files, tmp_path / "again", read_verified)

@@ -80,3 +80,21 @@ def test_layout_and_shard_split_match_the_typescript_contract():
     assert layout.report(KEY, 3, 1) == f"jobs/{KEY}/workers/0003-1.json"
     assert layout.attempt(KEY, 12) == f"jobs/{KEY}/attempts/0012.json"
     assert shards_of([4, 5, 6, 7, 8], 1, 2) == [5, 7]
+
+
+def test_a_training_job_and_its_checkpoint_and_outputs_markers_are_valid():
+    training = {"trainer": {"lora": {"rank": 16}}, "data": DIGEST, "resume": {"step": 2, "marker": "m.json"}}
+    validate("JobSpec", job_spec(shards=[], training=training))
+    files = [{"path": "2/state/data", "object": DIGEST, "size": 5}]
+    validate("CheckpointMarker", {"step": 2, "total": 6, "attempt": 1, "worker": 0, "files": files})
+    validate("OutputsMarker", {"attempt": 2, "worker": 0, "files": files, "summary": {"steps": 6}})
+    with pytest.raises(ContractError, match="CheckpointMarker at files/0/path"):
+        validate(
+            "CheckpointMarker",
+            {"step": 2, "total": 6, "attempt": 1, "worker": 0, "files": [{**files[0], "path": "../x"}]},
+        )
+
+
+def test_training_layout_matches_the_typescript_contract():
+    assert layout.checkpoint(KEY, 4) == f"jobs/{KEY}/checkpoints/00000004.json"
+    assert layout.outputs(KEY) == f"jobs/{KEY}/outputs.json"

@@ -1,5 +1,6 @@
 """Owns what one host of a TPU slice does for an `embed/nt` step (`python -m strand_jax worker`, started by
-the node's startup script): the same contract as `engine/cloud/run-worker.ts`. Read the attempt's job spec
+the node's startup script), and where it hands a training job (`finetune/nt-lora`: training_worker.py): the
+same contract as `engine/cloud/run-worker.ts`. Read the attempt's job spec
 from `STRAND_JOB` (waiting until the engine has written it), validate it against the one schema, take
 `shards_of(shards, STRAND_WORKER_INDEX, workers)`, fetch the model (staged by the engine, or a gs:// folder read
 from its bucket at the planned generation), skip shards that already have a marker, and for each
@@ -25,10 +26,12 @@ from pathlib import Path
 from .gcs import EMULATOR_ENV, Bucket, GcsClient, GcsError
 from .pooling import PoolingRule
 from .sharding import MeshError, MeshSpec
+from .training_worker import TrainingJobError, run_training
 from .worker_contract import WORKER_ENV, ContractError, layout, shards_of, validate
 
 # The steps this worker runs; the others (tokenize/*, embed/onnx, embed/kmer-profile) run on `strand worker`.
-WORKER_STEPS = ("embed/nt",)
+WORKER_STEPS = ("embed/nt", "finetune/nt-lora")
+TRAINING_STEPS = ("finetune/nt-lora",)
 # `with:` keys of embed/nt this worker knows. Anything else is refused, not ignored: it could change the numbers.
 KNOWN_PARAMS = frozenset({"model", "pooling", "include_cls", "normalize", "max_length"})
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -213,6 +216,12 @@ def run_worker(
             raise JobError(
                 f"this Python worker runs {', '.join(WORKER_STEPS)}; {job['step']['uses']} runs on `strand worker`"
             )
+        if job["step"]["uses"] in TRAINING_STEPS:
+            if "training" not in job:
+                raise JobError(f"{job['step']['uses']} runs as a training job; the job spec has no training part")
+            model = stage_model(bucket, job, str(job["step"]["params"]["model"]), workdir)
+            produced = run_training(bucket, job, index, workdir, model, read_verified, log)
+            return report("ok", {})
         settings = embed_settings(job)
         (port,) = job["outputs"]
         mine = shards_of(job["shards"], index, job["workers"])
@@ -234,7 +243,7 @@ def run_worker(
             config = read_model_config(stage_model(bucket, job, settings.model, workdir, weights=False))
             meta = output_meta(job, settings, dim=config.hidden_size)
         return report("ok", {port: meta})
-    except (JobError, MeshError, GcsError, ValueError, OSError) as error:
+    except (JobError, TrainingJobError, MeshError, GcsError, ValueError, OSError) as error:
         return report("failed", {}, str(error))
     except Exception as error:
         # Anything else (an XLA runtime error, a bug) is reported too: a silent host only stalls the engine.

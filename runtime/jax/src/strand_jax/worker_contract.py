@@ -1,6 +1,6 @@
 """Owns the worker contract's data on the Python side: the job spec, shard markers and worker reports,
 validated against `worker_contract.schema.json` (the one definition engine/cloud/worker-contract.ts is
-tested against too), plus the bucket layout and the shard split, mirroring the TypeScript functions.
+tested against too), plus the bucket layout (shard markers; a training job's checkpoint and outputs markers) and the shard split, mirroring the TypeScript functions.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 
 WORKER_ENV = {"job": "STRAND_JOB", "index": "STRAND_WORKER_INDEX"}
-KINDS = ("JobSpec", "ShardMarker", "WorkerReport", "ArtifactManifest")
+KINDS = ("JobSpec", "ShardMarker", "WorkerReport", "ArtifactManifest", "CheckpointMarker", "OutputsMarker")
 
 
 class ContractError(ValueError):
@@ -78,3 +78,11 @@ class layout:
     @staticmethod
     def report(key: str, attempt: int, worker: int) -> str:
         return f"jobs/{key}/workers/{attempt:04d}-{worker}.json"
+
+    @staticmethod
+    def checkpoint(key: str, step: int) -> str:
+        return f"jobs/{key}/checkpoints/{step:08d}.json"
+
+    @staticmethod
+    def outputs(key: str) -> str:
+        return f"jobs/{key}/outputs.json"

@@ -1,0 +1,139 @@
+// Owns bringing a remote training job home (the training job kind of the remote executor, job-progress.ts):
+// reading the checkpoint markers host 0 writes under jobs/KEY/checkpoints/ (each written only after every
+// file of its checkpoint is durable), fetching the newest checkpoint's files (SHA-256 checked) into a local
+// folder and handing it to the step (which keeps it as its resumable state, as a local run does), naming it
+// in the next attempt's job spec, and, at the end, fetching the outputs the OutputsMarker lists (out/ and
+// tensorboard/ files) into the local folders the trainer would have written.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { StepError, type StepSummary } from '../index.js';
+import type { EmitRunEvent } from '../events/run-event.js';
+import { sha256, type Sha256Hex } from '../util/sha256.js';
+import type { JobProgress, JobWork } from './job-progress.js';
+import type { StagingBucket } from './remote-services.js';
+import {
+  checkpointStep,
+  layout,
+  type CheckpointMarker,
+  type OutputsMarker,
+  type TrainedFile,
+  type TrainingJob,
+} from './worker-contract.js';
+
+export interface TrainingProgressParts {
+  stepId: string;
+  key: string;
+  bucket: StagingBucket;
+  emit: EmitRunEvent;
+  time: () => string;
+  /** The trainer's job without local paths, and the examples it reads (staged as an object by the first attempt). */
+  trainer: Record<string, unknown>;
+  data: Buffer;
+  /** Local folders: checkpoints land in checkpoints/STEP/, the outputs' out/ files in `out`, tensorboard/ in `tensorboard`. */
+  checkpoints: string;
+  out: string;
+  tensorboard: string;
+  /** `checkpoint_every_minutes`: a running attempt may be silent that long before it counts as stalled. */
+  checkpointMinutes: number;
+  /** Told each newest complete checkpoint once its files are here (the folder checkpoints/STEP). */
+  onCheckpoint(step: number, folder: string): Promise<void>;
+}
+
+export class TrainingProgress implements JobProgress {
+  private last: { step: number; total: number; marker: string } | undefined;
+  private outputs: OutputsMarker | undefined;
+  private readonly dataDigest: Sha256Hex;
+
+  constructor(private readonly parts: TrainingProgressParts) {
+    this.dataDigest = sha256(parts.data);
+  }
+
+  /** The trainer's train-summary, once the outputs are home. */
+  get summaryLine(): Record<string, unknown> | undefined {
+    return this.outputs?.summary;
+  }
+
+  announceResumed(): void {}
+
+  async collect(): Promise<number> {
+    const { key, bucket, emit, stepId, time } = this.parts;
+    let landed = 0;
+    const newest = (await bucket.list(layout.checkpoints(key)))
+      .map((name) => ({ name, step: checkpointStep(key, name) }))
+      .filter((m): m is { name: string; step: number } => m.step !== undefined)
+      .at(-1);
+    if (newest !== undefined && newest.step > (this.last?.step ?? 0)) {
+      const marker = await bucket.getJson<CheckpointMarker>(newest.name);
+      if (marker === undefined) throw new StepError(`checkpoint marker ${bucket.uri}/${newest.name} vanished`, 'run again');
+      await this.fetchFiles(marker.files, (path) => join(this.parts.checkpoints, path));
+      this.last = { step: marker.step, total: marker.total, marker: newest.name };
+      await this.parts.onCheckpoint(marker.step, join(this.parts.checkpoints, String(marker.step)));
+      emit({ kind: 'step-progress', step: stepId, done: marker.step, total: marker.total, unit: 'steps', time: time() });
+      landed++;
+    }
+    if (this.outputs === undefined) {
+      const outputs = await bucket.getJson<OutputsMarker>(layout.outputs(key));
+      if (outputs !== undefined) {
+        await this.fetchFiles(outputs.files, (path) => this.localOutput(path));
+        this.outputs = outputs;
+        landed++;
+      }
+    }
+    return landed;
+  }
+
+  private localOutput(path: string): string {
+    const [top, ...rest] = path.split('/');
+    if (top === 'out') return join(this.parts.out, ...rest);
+    if (top === 'tensorboard') return join(this.parts.tensorboard, ...rest);
+    throw new StepError(`the outputs marker of ${this.parts.stepId} lists ${path}, outside out/ and tensorboard/`, 'a bug: report it');
+  }
+
+  private async fetchFiles(files: readonly TrainedFile[], local: (path: string) => string): Promise<void> {
+    const { bucket, stepId } = this.parts;
+    for (const file of files) {
+      if (file.path.split('/').includes('..')) throw new StepError(`${stepId}: unsafe path ${file.path} in a marker`, 'a bug: report it');
+      const bytes = await bucket.get(layout.object(file.object));
+      if (bytes === undefined || sha256(bytes) !== file.object)
+        throw new StepError(
+          `${file.path} of ${stepId} (object ${file.object}) is missing in ${bucket.uri} or does not match its marker`,
+          `delete ${bucket.uri}/${layout.job(this.parts.key)} and run again`,
+        );
+      const path = local(file.path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, bytes);
+    }
+  }
+
+  complete(): boolean {
+    return this.outputs !== undefined;
+  }
+
+  async work(): Promise<JobWork> {
+    await this.parts.bucket.putIfAbsent(layout.object(this.dataDigest), this.parts.data);
+    const resume: TrainingJob['resume'] = this.last === undefined ? null : { step: this.last.step, marker: this.last.marker };
+    return { shards: [], training: { trainer: this.parts.trainer, data: this.dataDigest, resume } };
+  }
+
+  todo(): number {
+    return 0;
+  }
+
+  describeLeft(): string {
+    return this.last === undefined
+      ? 'the training to start from step 0'
+      : `the training to resume from the checkpoint at step ${this.last.step}`;
+  }
+
+  describeMissing(): string {
+    return `the trainer reported ok but wrote no ${layout.outputs(this.parts.key)}`;
+  }
+
+  stallMinutes(configured: number): number {
+    return configured + this.parts.checkpointMinutes;
+  }
+
+  summary(device: string, attempts: number): StepSummary {
+    return { device, attempts, ...(this.last !== undefined ? { last_checkpoint: this.last.step } : {}) };
+  }
+}
