@@ -94,3 +94,42 @@ def tokenize_nt_v2(sequence: str, max_tokens: int = 2048) -> np.ndarray:
             out.append(_V2["letters"]["N"] if sequence[i] == "N" else _V2["unk"])
             i += 1
     return np.asarray(out[:max_tokens], dtype=np.int32)
+
+
+def placement(device: str, per_device_batch: int, precision: str, mesh=(2, 2, 2)) -> dict:
+    """A job spec's placement as the engine writes it: the global batch is per-device x data x fsdp."""
+    data, fsdp, tp = mesh
+    return {
+        "device": device,
+        "mesh": {"data": data, "fsdp": fsdp, "tp": tp},
+        "perDeviceBatch": per_device_batch,
+        "globalBatch": per_device_batch * data * fsdp,
+        "precision": precision,
+    }
+
+
+def job_spec(**overrides) -> dict:
+    """A JobSpec as engine/cloud/worker-contract.ts writes it (an embed step over one token shard, attempt 2 of
+    two hosts); tests override the keys they are about."""
+    digest = "b" * 64
+    return {
+        "schema": 1,
+        "key": "a" * 64,
+        "attempt": 2,
+        "root": "gs://bucket/strand",
+        "projectId": "p",
+        "workers": 2,
+        "step": {"id": "embed", "uses": "embed/onnx", "version": "1", "params": {"model": "models/tiny-nt.onnx"}},
+        "files": [{"path": "models/tiny-nt.onnx", "object": digest}],
+        "inputs": {
+            "tokens": {
+                "schema": 1,
+                "type": "tokens",
+                "shards": [{"index": 0, "digest": digest, "rows": 250}],
+                "meta": {"pad_id": 1},
+            }
+        },
+        "outputs": {"embeddings": "embeddings"},
+        "shards": [0, 1, 2, 3],
+        "placement": placement("v5e-8", 16, "bf16"),
+    } | overrides

@@ -10,7 +10,7 @@ import jax
 import pyarrow.parquet as pq
 import pytest
 from gcs_wire import Fault, GcsWire
-from helpers import SAMPLE, TINY_NT, tokenize_nt_v2
+from helpers import SAMPLE, TINY_NT, job_spec, placement, tokenize_nt_v2
 from test_cli import write_token_shard
 
 from strand_jax.arrow_shards import read_token_shard, write_vector_shard
@@ -57,26 +57,15 @@ class Slice:
         for name in ("config.json", "model.safetensors"):
             files.append({"path": f"models/tiny-nt/{name}", "object": self.stage((TINY_NT / name).read_bytes())})
         shards = [{"index": i, "digest": self.stage(p.read_bytes()), "rows": 12} for i, p in enumerate(token_shards)]
-        self.job = {
-            "schema": 1,
-            "key": KEY,
-            "attempt": 1,
-            "root": f"gs://bkt/{ROOT}",
-            "projectId": "p",
-            "workers": 2,
-            "step": {"id": "embed", "uses": "embed/nt", "version": "1", "params": {"model": "models/tiny-nt"}},
-            "files": files,
-            "inputs": {"tokens": {"schema": 1, "type": "tokens", "shards": shards, "meta": TOKENS_META}},
-            "outputs": {"embeddings": "embeddings"},
-            "shards": [0, 1, 2, 3],
-            "placement": {
-                "device": "v4-16",
-                "mesh": {"data": 2, "fsdp": 2, "tp": 2},
-                "perDeviceBatch": 2,
-                "globalBatch": 8,
-                "precision": "fp32",
-            },
-        }
+        self.job = job_spec(
+            key=KEY,
+            attempt=1,
+            root=f"gs://bkt/{ROOT}",
+            step={"id": "embed", "uses": "embed/nt", "version": "1", "params": {"model": "models/tiny-nt"}},
+            files=files,
+            inputs={"tokens": {"schema": 1, "type": "tokens", "shards": shards, "meta": TOKENS_META}},
+            placement=placement("v4-16", 2, "fp32"),
+        )
 
     def stage(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()

@@ -2,43 +2,12 @@
 too (test/unit/worker-contract-schema.test.ts); layout names and the shard split as worker-contract.ts has them."""
 
 import pytest
+from helpers import job_spec, placement
 
 from strand_jax.worker_contract import ContractError, layout, shards_of, validate
 
-KEY = "a" * 64
+KEY = "a" * 64  # job_spec's key and object digest
 DIGEST = "b" * 64
-
-
-def job_spec(**overrides):
-    spec = {
-        "schema": 1,
-        "key": KEY,
-        "attempt": 2,
-        "root": "gs://bucket/strand",
-        "projectId": "p",
-        "workers": 2,
-        "step": {"id": "embed", "uses": "embed/onnx", "version": "1", "params": {"model": "models/tiny-nt.onnx"}},
-        "files": [{"path": "models/tiny-nt.onnx", "object": DIGEST}],
-        "inputs": {
-            "tokens": {
-                "schema": 1,
-                "type": "tokens",
-                "shards": [{"index": 0, "digest": DIGEST, "rows": 250}],
-                "meta": {"pad_id": 1},
-            }
-        },
-        "outputs": {"embeddings": "embeddings"},
-        "shards": [0, 1, 2, 3],
-        "placement": {
-            "device": "v5e-8",
-            "mesh": {"data": 2, "fsdp": 2, "tp": 2},
-            "perDeviceBatch": 16,
-            "globalBatch": 64,
-            "precision": "bf16",
-        },
-    }
-    spec.update(overrides)
-    return spec
 
 
 def test_a_job_spec_marker_and_report_as_the_engine_writes_them_are_valid():
@@ -56,15 +25,7 @@ def test_a_job_spec_marker_and_report_as_the_engine_writes_them_are_valid():
     [
         (job_spec(key="nothex"), "JobSpec at key: 'nothex' does not match"),
         (
-            job_spec(
-                placement={
-                    "device": "d",
-                    "mesh": {"data": 0, "fsdp": 1, "tp": 1},
-                    "perDeviceBatch": 1,
-                    "globalBatch": 1,
-                    "precision": "fp32",
-                }
-            ),
+            job_spec(placement=placement("d", 1, "fp32") | {"mesh": {"data": 0, "fsdp": 1, "tp": 1}}),
             "JobSpec at placement/mesh/data: 0 is less than the minimum of 1",
         ),
         ({k: v for k, v in job_spec().items() if k != "shards"}, "'shards' is a required property"),
