@@ -56,13 +56,19 @@ function jobPlacement(step: StepSpec, plan: StepPlacementPlan): JobSpec['placeme
 }
 
 /** The remote targets of a workflow's steps, or the reasons it cannot run (one line each). */
+/** A step placed on a device where this version cannot run it: the reason and the fix, in one message. */
+export interface RemoteProblem {
+  step: string;
+  message: string;
+}
+
 export function resolveRemoteTargets(
   workflow: Workflow,
   plans: ReadonlyMap<string, StepPlacementPlan>,
   builtins: readonly StepPlugin[],
-): { targets: Map<string, RemoteTarget>; problems: string[] } {
+): { targets: Map<string, RemoteTarget>; problems: RemoteProblem[] } {
   const targets = new Map<string, RemoteTarget>();
-  const problems: string[] = [];
+  const problems: RemoteProblem[] = [];
   for (const step of workflow.steps) {
     const name = step.placement.on;
     const device = name === undefined ? undefined : workflow.devices[name];
@@ -70,26 +76,29 @@ export function resolveRemoteTargets(
     const where = `step "${step.id}" (on: ${name})`;
     if (device.kind === 'gpu') {
       if (step.plugin.runtimes?.includes('jax')) continue; // JAX with the CUDA plugin on this machine's GPUs (embed/nt)
-      problems.push(
-        `${where}: this version has no GPU executor; \`strand plan\` checks GPU placements, and the step can run here without on:`,
-      );
+      problems.push({
+        step: step.id,
+        message: `${where}: this version has no GPU executor; \`strand plan\` checks GPU placements, and the step can run here without on:`,
+      });
       continue;
     }
     const remoteKind = (p: StepPlugin): boolean => p.shardParallel !== undefined || p.remoteTraining === true;
     if (!remoteKind(step.plugin) || !builtins.includes(step.plugin)) {
-      problems.push(
-        `${where}: ${step.plugin.id} runs on the local machine only; remote devices run the built-in shard-parallel and training steps (${builtins
+      problems.push({
+        step: step.id,
+        message: `${where}: ${step.plugin.id} runs on the local machine only; remote devices run the built-in shard-parallel and training steps (${builtins
           .filter(remoteKind)
           .map((p) => p.id)
           .join(', ')})`,
-      );
+      });
       continue;
     }
     const missing = (['project', 'zone', 'bucket'] as const).filter((k) => !device[k]);
     if (missing.length > 0) {
-      problems.push(
-        `device "${name}" needs ${missing.map((k) => `${k}:`).join(', ')} to run ${step.id} on Cloud TPU (e.g. project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand)`,
-      );
+      problems.push({
+        step: step.id,
+        message: `device "${name}" needs ${missing.map((k) => `${k}:`).join(', ')} to run ${step.id} on Cloud TPU (e.g. project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand)`,
+      });
       continue;
     }
     const plan = plans.get(step.id);
@@ -98,15 +107,17 @@ export function resolveRemoteTargets(
     const worker = JAX_WORKER_STEPS.has(step.plugin.id) ? 'jax' : 'node';
     const hosts = plan.placement.hosts;
     if (step.plugin.remoteTraining === true && hosts > 1) {
-      problems.push(
-        `${where}: ${step.plugin.id} trains on one host, and ${device.type} has ${hosts}; multi-host training (one JAX program over every host, jax.distributed) is not built yet: use a single-host slice (v5litepod-8, v6e-8, v4-8)`,
-      );
+      problems.push({
+        step: step.id,
+        message: `${where}: ${step.plugin.id} trains on one host, and ${device.type} has ${hosts}; multi-host training (one JAX program over every host, jax.distributed) is not built yet: use a single-host slice (v5litepod-8, v6e-8, v4-8)`,
+      });
       continue;
     }
     if (worker === 'jax' && placement.mesh.data % hosts !== 0) {
-      problems.push(
-        `${where}: mesh data=${placement.mesh.data} does not divide over the ${hosts} hosts of ${device.type}; each host runs data/${hosts} of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of ${hosts}`,
-      );
+      problems.push({
+        step: step.id,
+        message: `${where}: mesh data=${placement.mesh.data} does not divide over the ${hosts} hosts of ${device.type}; each host runs data/${hosts} of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of ${hosts}`,
+      });
       continue;
     }
     targets.set(step.id, {

@@ -34,6 +34,7 @@ export type DiagnosticCode =
   | 'path-escapes-workspace'
   | 'unsupported-uri'
   | 'uri-needs-remote-device'
+  | 'remote-step-not-runnable'
   | 'gcs-credentials'
   | 'gcs-listing-failed'
   | 'recipe-not-found'

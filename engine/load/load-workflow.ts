@@ -6,12 +6,11 @@
 // — giving a `CheckedWorkflow` that carries everything commands need (placement plans, remote targets and
 // the gs:// listing included), so no command places or lists again. The file system, Cloud Storage and the
 // machine reach the stages as facts.
-import type { RemoteTarget } from '../cloud/remote-target.js';
-import { resolveRemoteTargets } from '../cloud/remote-target.js';
+import { resolveRemoteTargets, type RemoteProblem, type RemoteTarget } from '../cloud/remote-target.js';
 import { placeWorkflow, type PlaceOptions, type StepPlacementPlan } from '../devices/place-workflow.js';
 import { preflightPlacements, type PreflightFacts } from '../devices/preflight-placements.js';
 import type { ObjectSnapshot } from '../data/object-snapshot.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { warningAt, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { StepPlugin } from '../index.js';
 import type { LoadedRecipe } from '../recipes/recipe.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -63,7 +62,7 @@ export interface CheckedWorkflow {
   /** Where each step runs and what it is estimated to need. */
   plans: ReadonlyMap<string, StepPlacementPlan>;
   /** Steps that run on a remote device; `problems` are steps placed where this version cannot run them. */
-  remote: { targets: ReadonlyMap<string, RemoteTarget>; problems: string[] };
+  remote: { targets: ReadonlyMap<string, RemoteTarget>; problems: RemoteProblem[] };
   /** Every gs:// path the workflow names, as listed before planning; undefined when it names none or was not listed. */
   listing: ObjectSnapshot | undefined;
   /** How the pre-flight stage got its answers, when it ran: compiled now, or read from the cache. */
@@ -137,6 +136,17 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
   for (const [step, diagnostic] of placed.memory) if (plans.get(step)?.preflight?.source !== 'xla') diagnostics.push(diagnostic);
   if (failed()) return fail({ diagnostics: located(), texts });
   const remote = resolveRemoteTargets(workflow, plans, options.builtins);
+  // A warning, not an error: `plan` still shows such a step's placement and estimate (a GPU placement is
+  // planned on a machine without one); `run` and `watch` refuse it before anything starts.
+  for (const problem of remote.problems)
+    diagnostics.push(
+      warningAt(
+        'remote-step-not-runnable',
+        source.locate(['steps', problem.step, 'on']),
+        problem.message,
+        '`strand run` refuses this step as placed; `strand plan` still estimates it',
+      ),
+    );
   diagnostics.push(...checkRemoteUris(workflow, source, new Set(remote.targets.keys())));
   if (failed()) return fail({ diagnostics: located(), texts });
   return ok({ workflow, source, diagnostics: located(), texts, recipes, plans, remote, listing, ...(preflight ? { preflight } : {}) });

@@ -7,7 +7,8 @@ import { fail, ok, type Result } from '../util/result.js';
 export function runnableRemoteTargets(remote: CheckedWorkflow['remote']): Result<ReadonlyMap<string, RemoteTarget>, string> {
   if (remote.problems.length > 0)
     return fail(
-      remote.problems.map((p) => `error: ${p}\n`).join('') + "hint: `strand plan` shows every step's placement; nothing was started",
+      remote.problems.map((p) => `error: ${p.message}\n`).join('') +
+        "hint: `strand plan` shows every step's placement; nothing was started",
     );
   return ok(remote.targets);
 }

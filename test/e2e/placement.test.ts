@@ -59,5 +59,35 @@ describe('placement', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('error: device "pod" needs bucket: to run embed on Cloud TPU');
     expect(run.stderr).toContain('nothing was started');
+    // validate and plan said so first, at the step's on:, while still estimating the step.
+    const warning = /flow\.yaml:8:\d+: warning: device "pod" needs bucket: to run embed on Cloud TPU.*\[remote-step-not-runnable\]/;
+    expect(runCli(['validate', 'flow.yaml'], root).stderr).toMatch(warning);
+    expect(plan.diagnostics).toEqual([
+      expect.objectContaining({ code: 'remote-step-not-runnable', location: expect.objectContaining({ line: 8 }) }),
+    ]);
+  });
+
+  it('says in validate and plan, at its on:, that a training step on a multi-host slice will not run, and run refuses it', () => {
+    const lora = `  lora: { uses: finetune/nt-lora, needs: [tokens, source], with: { model: models/tiny-nt }, on: pod, mesh: { data: 8 } }`;
+    const root = writeProject({
+      'flow.yaml': FLOW(lora).replace(
+        'type: v3-8, project: my-project, zone: us-central1-a',
+        'type: v4-16, project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand',
+      ),
+    });
+    copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt');
+    const message = 'step "lora" (on: pod): finetune/nt-lora trains on one host, and v4-16 has 2;';
+    const validate = runCli(['validate', 'flow.yaml'], root);
+    expect(validate.status).toBe(0);
+    expect(validate.stderr).toContain(`flow.yaml:8:`);
+    expect(validate.stderr).toContain(`warning: ${message}`);
+    const plan = runCli(['plan', 'flow.yaml', '--plain'], root);
+    expect(plan.stdout).toMatch(/will run +lora .*\[tpu v4-16/);
+    expect(plan.stderr).toContain(`warning: ${message}`);
+    const run = runCli(['run', 'flow.yaml'], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`error: ${message}`);
+    expect(run.stderr).toContain('nothing was started');
+    expect(run.stdout).not.toContain('done');
   });
 });

@@ -26,6 +26,9 @@ steps:
 `);
 }
 
+/** A refusal of `step` whose message contains `text`. */
+const messageOf = (step: string, text: string) => ({ step, message: expect.stringContaining(text) as unknown });
+
 const POD = '  pod: { kind: tpu, type: v5litepod-8, project: p, zone: us-west4-a, bucket: gs://bkt/strand, spot: true }';
 
 describe('remote targets', () => {
@@ -47,15 +50,20 @@ describe('remote targets', () => {
 
   it('refuses steps that cannot run remotely, GPUs, and incomplete devices, saying why', () => {
     expect(targets(POD, '', ', on: pod').problems).toEqual([
-      expect.stringContaining(
+      messageOf(
+        'head',
         'step "head" (on: pod): finetune/taxonomy-head runs on the local machine only; remote devices run the built-in shard-parallel and training steps (tokenize/nucleotide-transformer',
       ),
     ]);
     expect(targets('  gpus: { kind: gpu, type: h100, count: 8 }', ', on: gpus').problems).toEqual([
-      expect.stringContaining('this version has no GPU executor'),
+      messageOf('profile', 'this version has no GPU executor'),
     ]);
     expect(targets('  pod: { kind: tpu, type: v4-8, zone: z }', ', on: pod').problems).toEqual([
-      'device "pod" needs project:, bucket: to run profile on Cloud TPU (e.g. project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand)',
+      {
+        step: 'profile',
+        message:
+          'device "pod" needs project:, bucket: to run profile on Cloud TPU (e.g. project: my-project, zone: us-central2-b, bucket: gs://my-bucket/strand)',
+      },
     ]);
   });
 });
@@ -95,13 +103,17 @@ describe('JAX steps on a TPU slice', () => {
     expect(single.problems).toEqual([]);
     expect(single.targets.get('lora')).toMatchObject({ worker: 'jax', hosts: 1, placement: { mesh: { data: 4, fsdp: 2, tp: 1 } } });
     expect(ntTargets('v4-16', '', lora).problems).toEqual([
-      expect.stringContaining('step "lora" (on: pod): finetune/nt-lora trains on one host, and v4-16 has 2;'),
+      messageOf('lora', 'step "lora" (on: pod): finetune/nt-lora trains on one host, and v4-16 has 2;'),
     ]);
   });
 
   it('refuse a mesh whose data axis does not divide over the hosts, before anything starts', () => {
     expect(ntTargets('v4-16', '{ data: 1, fsdp: 8 }').problems).toEqual([
-      'step "embed" (on: pod): mesh data=1 does not divide over the 2 hosts of v4-16; each host runs data/2 of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of 2',
+      {
+        step: 'embed',
+        message:
+          'step "embed" (on: pod): mesh data=1 does not divide over the 2 hosts of v4-16; each host runs data/2 of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of 2',
+      },
     ]);
   });
 
