@@ -5,7 +5,7 @@ import { errorAt, warningAt, type Diagnostic, type SourceLocation } from '../dia
 import type { Workflow } from '../workflow/workflow.js';
 import type { YamlSource } from '../workflow/yaml-source.js';
 import { resolvePlacement, type DeviceCatalog, type Placement } from './device-catalog.js';
-import { estimatePlacement, UNSIZED_AUTO_BATCH, type PlacementEstimate } from './estimate-placement.js';
+import { estimatePlacement, UNSIZED_AUTO_BATCH, type Mesh, type PlacementEstimate } from './estimate-placement.js';
 import { mergeModelFacts, missingFacts, type FactName, type ModelFacts } from './model-facts.js';
 import type { ModelFactsReading } from './onnx-model-facts.js';
 import { checkDeviceRuntimes, checkStepRuntime } from './check-runtimes.js';
@@ -114,7 +114,7 @@ export function placeWorkflow(
       plans.set(step.id, { placement, runtime, precision, facts, unknown });
       continue;
     }
-    const estimate = estimatePlacement({
+    const input = {
       placement,
       ...(spec.mesh ? { mesh: spec.mesh } : {}),
       batch: spec.batch ?? { per_device: 8 },
@@ -123,7 +123,12 @@ export function placeWorkflow(
       tokens: spec.tokens ?? 1000,
       training: step.plugin.id.startsWith('finetune/'),
       ...(spec.modelFacts?.trained_parameters !== undefined ? { trainedParameters: spec.modelFacts.trained_parameters } : {}),
-    });
+    };
+    let estimate = estimatePlacement(input);
+    // A step that sets its own per-device batch (StepPlugin.preflight: nt-lora's batch_size over the mesh)
+    // is estimated at that batch, not at `batch:`, which it does not read.
+    const own = ownPerDeviceBatch(step, estimate.mesh);
+    if (own !== undefined && own !== estimate.perDeviceBatch) estimate = estimatePlacement({ ...input, batch: { per_device: own } });
     plans.set(step.id, { placement, runtime, precision, facts, ...(unknown.length > 0 ? { unknown } : {}), estimate });
     if (source) {
       for (const problem of estimate.problems) {
@@ -144,6 +149,16 @@ export function placeWorkflow(
     }
   }
   return { plans, diagnostics, memory };
+}
+
+/** The step's own per-device batch on `mesh`; undefined without the hook, or when its params do not split
+ * over the mesh (the step says why itself: the pre-flight stage shows its message, and its run stops with it). */
+function ownPerDeviceBatch(step: Workflow['steps'][number], mesh: Mesh): number | undefined {
+  try {
+    return step.plugin.preflight?.(step.params, mesh).perDeviceBatch;
+  } catch {
+    return undefined;
+  }
 }
 
 function product(mesh: Workflow['steps'][number]['placement']['mesh']): number {

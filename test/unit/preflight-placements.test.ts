@@ -122,6 +122,15 @@ describe('pre-flight stage', () => {
     expect(refusal.hint).toContain('no fixes were compiled (the step sets its own batch)');
   });
 
+  it("estimates finetune/nt-lora by the formula at the step's own per-device batch, not at batch:", () => {
+    const lora = (batch: string) =>
+      `  lora: { uses: finetune/nt-lora, needs: [tokens, source], with: { model: nt, batch_size: 64, grad_accum: 2 }, on: pod, mesh: { data: 4, fsdp: 4 }${batch}, model_facts: { parameters: 5.0e8, layers: 24, hidden: 1024, heads: 16 } }\n`;
+    for (const batch of ['', ', batch: { per_device: 32 }']) {
+      const estimate = placedWorkflow(TEXT + lora(batch)).placed.plans.get('lora')!.estimate!;
+      expect(estimate.perDeviceBatch).toBe(2); // 64 / (data 4 x fsdp 4 x grad_accum 2)
+    }
+  });
+
   it('answers a second time from the cache without compiling', async () => {
     const first = await stage(() => ok([refused]));
     const second = await stage(() => fail('the compiler must not run'), first.cache);
