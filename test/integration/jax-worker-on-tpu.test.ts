@@ -3,9 +3,8 @@
 // creates a node whose startup script — the one a stock TPU VM gets — fetches the bundle and runs
 // `python -m strand_jax worker` on every host (JAX CPU devices standing in for TPU cores: 4 per host of a
 // v4-16). The vectors collected are compared byte for byte with `python -m strand_jax embed` run locally on
-// 8 devices with the same mesh. `embed/nt` is not a built-in yet, so the step is test/helpers' plugin of
-// its shape (a model folder param, tokens in, embeddings out, shard-parallel), declared through the public
-// API; its run() is never called: the hosts run the Python program. Nothing here reaches Google Cloud.
+// 8 devices with the same mesh. The step is the built-in `embed/nt`; its run() is never called here: the
+// hosts run the Python program. Nothing here reaches Google Cloud.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
