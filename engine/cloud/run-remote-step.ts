@@ -277,7 +277,7 @@ class RemoteStepMachine {
     }
     const lost = node === undefined ? undefined : lostState(node);
     if (lost !== undefined) throw new Error(`TPU ${nodeId} went ${lost} before it was ready`);
-    if (signal.aborted) throw new Error(`stopped while TPU ${nodeId} was being created`);
+    if (signal.aborted) throw new StepInterrupted(); // the node being created is deleted on the way out
     await services.clock.sleep(services.pollMs);
     return state;
   }
@@ -293,7 +293,7 @@ class RemoteStepMachine {
     if (services.clock.now().getTime() - lastProgress > stall * 60_000) {
       throw new StepError(
         `no marker landed and no host reported on ${node.id} for ${stall} min (${node.workers - reports.length} of ${node.workers} hosts silent)`,
-        `check the hosts' startup-script output (gcloud compute tpus tpu-vm get-serial-port-output ${node.id} --zone ${target.zone}), worker_command and the image; finished shards are kept, so run again after the fix`,
+        `check the hosts' startup-script output (gcloud compute tpus tpu-vm get-serial-port-output ${node.id} --zone ${target.zone}), worker_command and the image; what finished is kept (marked shards, complete checkpoints), so run again after the fix`,
       );
     }
     const failed = reports.find((r) => r.status === 'failed');

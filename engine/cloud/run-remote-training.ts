@@ -4,10 +4,11 @@
 // are staged by content, each complete checkpoint is fetched into the job's checkpoints folder and handed to
 // the step as a `checkpoint` event (the step keeps it as its resumable state, as after a local checkpoint),
 // and the outputs land in the job's out and tensorboard folders, as a local trainer leaves them.
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { JaxEvent } from '../jax/jax-process.js';
 import type { StepTrainer } from '../jax/run-trainer.js';
 import { StepError } from '../index.js';
+import { StepInterrupted } from '../run/step-context.js';
 import { runRemoteJob, type RemoteStepParts } from './run-remote-step.js';
 import { TrainingProgress } from './training-progress.js';
 
@@ -31,10 +32,26 @@ export function remoteTrainer(parts: Omit<RemoteStepParts, 'inputs'>): StepTrain
       tensorboard: job.tensorboard,
       checkpointMinutes: job.checkpoint_every_minutes,
       onCheckpoint: (at, dir) => onEvent({ kind: 'checkpoint', step: at, dir }),
+      ...localCheckpoint(job),
     });
-    await runRemoteJob({ ...parts, inputs: {} }, {}, progress);
+    await runRemoteJob({ ...parts, inputs: {} }, {}, progress).catch((error: unknown) => {
+      // A stopped run rejects as a local trainer does (ctx.train's contract): checkpoints collected so far stand.
+      if (error instanceof StepInterrupted) throw Object.assign(new Error('interrupted'), { name: 'AbortError' });
+      throw error;
+    });
     const summary: JaxEvent | undefined = progress.summaryLine;
     if (summary === undefined) throw new StepError(`${step.id}: the training job ended without its outputs`, 'a bug: report it');
     return summary;
   };
+}
+
+/** The checkpoint the step resumes from (`resume`: a folder holding STEP/…), handed over with its step. */
+function localCheckpoint(job: Parameters<StepTrainer>[0]): { local?: { step: number; folder: string; total: number } } {
+  if (job.resume === undefined || !existsSync(job.resume)) return {};
+  const step = Number(readdirSync(job.resume).find((name) => /^\d+$/.test(name)));
+  if (!Number.isInteger(step) || step < 1) return {};
+  // The marker's total is informational (progress); the trainer counts its own steps when it resumes.
+  const steps = (job.train as { steps?: unknown } | undefined)?.steps;
+  const total = typeof steps === 'number' ? steps : step;
+  return { local: { step, folder: job.resume, total } };
 }

@@ -4,7 +4,7 @@
 // folder and handing it to the step (which keeps it as its resumable state, as a local run does), naming it
 // in the next attempt's job spec, and, at the end, fetching the outputs the OutputsMarker lists (out/ and
 // tensorboard/ files) into the local folders the trainer would have written.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StepError, type StepSummary } from '../index.js';
 import type { EmitRunEvent } from '../events/run-event.js';
@@ -37,6 +37,10 @@ export interface TrainingProgressParts {
   checkpointMinutes: number;
   /** Told each newest complete checkpoint once its files are here (the folder checkpoints/STEP). */
   onCheckpoint(step: number, folder: string): Promise<void>;
+  /** The step's own resumable state, when it has one: a folder holding STEP/… as Orbax wrote it (here, or
+   * fetched from an earlier attempt). Newer than the bucket's newest marker, it is uploaded and resumed from;
+   * an older marker never replaces it. `total` is the marker's informational step count. */
+  local?: { step: number; folder: string; total: number };
 }
 
 export class TrainingProgress implements JobProgress {
@@ -62,7 +66,9 @@ export class TrainingProgress implements JobProgress {
       .map((name) => ({ name, step: checkpointStep(key, name) }))
       .filter((m): m is { name: string; step: number } => m.step !== undefined)
       .at(-1);
-    if (newest !== undefined && newest.step > (this.last?.step ?? 0)) {
+    // A marker no newer than the step's own state is not handed to the step: it would replace newer work.
+    const floor = Math.max(this.last?.step ?? 0, this.parts.local?.step ?? 0);
+    if (newest !== undefined && newest.step > floor) {
       const marker = await bucket.getJson<CheckpointMarker>(newest.name);
       if (marker === undefined) throw new StepError(`checkpoint marker ${bucket.uri}/${newest.name} vanished`, 'run again');
       await this.fetchFiles(marker.files, (path) => join(this.parts.checkpoints, path));
@@ -70,6 +76,8 @@ export class TrainingProgress implements JobProgress {
       await this.parts.onCheckpoint(marker.step, join(this.parts.checkpoints, String(marker.step)));
       emit({ kind: 'step-progress', step: stepId, done: marker.step, total: marker.total, unit: 'steps', time: time() });
       landed++;
+    } else if (newest !== undefined && this.last === undefined && newest.step === this.parts.local?.step) {
+      this.last = { step: newest.step, total: this.parts.local.total, marker: newest.name }; // the same checkpoint
     }
     if (this.outputs === undefined) {
       const outputs = await bucket.getJson<OutputsMarker>(layout.outputs(key));
@@ -105,12 +113,31 @@ export class TrainingProgress implements JobProgress {
     }
   }
 
+  /** The step's own checkpoint into the bucket as the contract has it: every file by content, then its marker. */
+  private async uploadLocal(local: NonNullable<TrainingProgressParts['local']>): Promise<{ step: number; total: number; marker: string }> {
+    const { bucket, key } = this.parts;
+    const files: TrainedFile[] = [];
+    const names = readdirSync(local.folder, { recursive: true, encoding: 'utf8' }).sort();
+    for (const name of names.filter((n) => n.startsWith(`${local.step}/`) && statSync(join(local.folder, n)).isFile())) {
+      const bytes = readFileSync(join(local.folder, name));
+      const object = sha256(bytes);
+      await bucket.putIfAbsent(layout.object(object), bytes);
+      files.push({ path: name.split('\\').join('/'), object, size: bytes.length });
+    }
+    const marker: CheckpointMarker = { step: local.step, total: local.total, attempt: 0, worker: 0, files };
+    const name = layout.checkpoint(key, local.step);
+    await bucket.putJsonIfAbsent(name, marker);
+    return { step: local.step, total: local.total, marker: name };
+  }
+
   complete(): boolean {
     return this.outputs !== undefined;
   }
 
   async work(): Promise<JobWork> {
     await this.parts.bucket.putIfAbsent(layout.object(this.dataDigest), this.parts.data);
+    const local = this.parts.local;
+    if (local !== undefined && local.step > (this.last?.step ?? 0)) this.last = await this.uploadLocal(local);
     const resume: TrainingJob['resume'] = this.last === undefined ? null : { step: this.last.step, marker: this.last.marker };
     return { shards: [], training: { trainer: this.parts.trainer, data: this.dataDigest, resume } };
   }
@@ -126,7 +153,7 @@ export class TrainingProgress implements JobProgress {
   }
 
   describeMissing(): string {
-    return `the trainer reported ok but wrote no ${layout.outputs(this.parts.key)}`;
+    return `the trainer wrote no ${layout.outputs(this.parts.key)}`;
   }
 
   stallMinutes(configured: number): number {

@@ -155,7 +155,8 @@ export const ntLora = defineStep<NtLoraParams>({
       tensorboard: {
         type: 'string',
         'x-strand-path': 'output',
-        description: 'write TensorBoard event files here as it trains (tensorboard --logdir PATH)',
+        description:
+          'write TensorBoard event files here as it trains (tensorboard --logdir PATH); on a TPU slice they arrive when the job ends',
       },
     },
   },

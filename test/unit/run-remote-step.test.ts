@@ -3,7 +3,7 @@
 // bucket and the TPU API are in-memory doubles of its small interfaces (remote-services.ts), the clock
 // is moved by the executor's own waits, and the hosts are a script the test runs at each wait. The local
 // store and checkpoint log are the engine's own, in a temp folder.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -393,7 +393,7 @@ describe('remote step state machine, a training job', () => {
   const single = () =>
     target({ label: 'tpu v5litepod-8', acceleratorType: 'v5litepod-8', worker: 'jax', hosts: 1, chipsPerHost: 8, maxAttempts: 3 });
 
-  async function train(onWait: () => Promise<void>) {
+  async function train(onWait: () => Promise<void>, resume?: string) {
     clock.onWait = onWait;
     nodes.hosts = 1;
     const checkpointEvents: JaxEvent[] = [];
@@ -406,6 +406,7 @@ describe('remote step state machine, a training job', () => {
       tensorboard: join(dir, 'tensorboard'),
       checkpoint_every_minutes: 30,
       mesh: { data: 8, fsdp: 1, tp: 1 },
+      ...(resume !== undefined ? { resume } : {}),
     };
     writeFileSync(job.data, 'examples');
     const trainer = remoteTrainer({
@@ -452,6 +453,27 @@ describe('remote step state machine, a training job', () => {
     expect(readFileSync(join(job.checkpoints, '2/state/data'), 'utf8')).toBe('state at step 2');
     expect(readFileSync(join(job.out, 'adapters/adapter_model.safetensors'), 'utf8')).toBe('adapters');
     expect(summary).toEqual({ kind: 'train-summary', steps: 6 });
+  });
+
+  it("resumes on the slice from the step's own newer checkpoint, uploaded first, and never replaces it with an older marker", async () => {
+    const resume = join(dir, 'resume'); // the step's resumable state, as nt-lora unpacks it: STEP/...
+    mkdirSync(join(resume, '4/state'), { recursive: true });
+    writeFileSync(join(resume, '4/state/data'), 'local state at step 4');
+    await writeCheckpoint(bucket, { attempt: 1 } as JobSpec, 2); // an earlier remote run's, older
+    const { checkpointEvents } = await train(async () => {
+      const first = bucket.job(1);
+      if (first !== undefined && !bucket.objects.has(layout.outputs(KEY))) await finishTraining(bucket, first);
+    }, resume);
+    expect(bucket.job(1)!.training!.resume).toEqual({ step: 4, marker: layout.checkpoint(KEY, 4) });
+    const marker = JSON.parse(bucket.objects.get(layout.checkpoint(KEY, 4))!.toString()) as CheckpointMarker;
+    expect(marker).toMatchObject({
+      step: 4,
+      attempt: 0,
+      worker: 0,
+      files: [{ path: '4/state/data', object: sha256('local state at step 4') }],
+    });
+    expect(bucket.objects.get(layout.object(sha256('local state at step 4')))?.toString()).toBe('local state at step 4');
+    expect(checkpointEvents).toEqual([]); // step 2's marker did not replace the newer local state
   });
 
   it('starts the next attempt fresh when the lost node completed no checkpoint', async () => {
