@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,6 +9,10 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // Files run side by side: each works in its own temporary project against servers on ports the system
+    // picks, and most of a file's time is child processes (the CLI, JAX, XLA compiles) and waits on them, so
+    // one more worker than cores keeps the cores fed. Capped at 4: a file may hold a few JAX processes.
+    maxWorkers: Math.min(4, availableParallelism() + 1),
     // ink renders only a final frame when it believes it runs in CI; the TUI tests assert live frames.
     env: { CI: 'false' },
   },
