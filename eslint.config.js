@@ -15,6 +15,13 @@ const IO_LIBRARIES = [
   'react',
 ];
 
+// Engine modules import each other directly: engine/index.ts is the plugins' entry, only re-exports, and an
+// engine module importing it would pull the whole public surface into a cycle (test/integration/import-graph.test.ts).
+const NOT_THE_PUBLIC_ENTRY = {
+  regex: '^(\\.\\./)*(\\./)?index\\.js$',
+  message: "engine modules import the module that defines a name, not engine/index.ts (the plugins' entry)",
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'runtime/', '.strand/', 'out/', 'bench/results/', 'workflows/plugins/'] },
   js.configs.recommended,
@@ -58,6 +65,11 @@ export default tseslint.config(
     },
   },
   {
+    files: ['engine/**/*.ts', 'engine/**/*.tsx'],
+    ignores: ['engine/index.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [NOT_THE_PUBLIC_ENTRY] }] },
+  },
+  {
     files: [
       'engine/workflow/**/*.ts',
       'engine/graph/**/*.ts',
@@ -73,6 +85,7 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'the core is pure: take file-system and machine facts as arguments' },
             { group: IO_LIBRARIES, message: 'the core is pure: I/O libraries live at the edges' },
+            NOT_THE_PUBLIC_ENTRY,
           ],
         },
       ],

@@ -2,7 +2,7 @@
 // gs:// path, credentials checked first (a problem is printed and stops the command before any work).
 import { createDataAccess } from '../data/data-access.js';
 import { isGcsUri } from '../data/object-snapshot.js';
-import type { DataAccess } from '../index.js';
+import type { DataAccess } from '../plugin-api/step-context.js';
 import { gcsObjectFacts } from '../load/gcs-object-facts.js';
 import type { CliIo } from './command.js';
 

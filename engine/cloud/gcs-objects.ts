@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { CRC32C, type Storage } from '@google-cloud/storage';
-import { StepError } from '../index.js';
+import { StepError } from '../plugin-api/step-error.js';
 import { globToRegExp, hasGlob } from '../util/glob-files.js';
 import type { CloudSettings } from './cloud-settings.js';
 import type { Sha256Hex } from '../util/sha256.js';

@@ -2,7 +2,7 @@
 // shows in the bucket and comes home (shard markers for a shard-parallel step: shard-collector.ts; checkpoint
 // and outputs markers for a training job: training-progress.ts), what a new attempt's job spec is given, and
 // when the whole output is home. The states, nodes, attempts and failures stay in the machine.
-import type { StepSummary } from '../index.js';
+import type { StepSummary } from '../plugin-api/step-plugin.js';
 import type { JobSpec } from './worker-contract.js';
 
 /** The part of a job spec that says what an attempt does: its shards, or its training job. */

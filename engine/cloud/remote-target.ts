@@ -3,9 +3,10 @@
 // worker for JAX steps, whose mesh must divide over the hosts), and the mesh, batch and precision
 // each worker is told. A training step (`remoteTraining`) runs on single-host slices only. Steps that cannot run remotely are refused here, with the reason and the fix,
 // before anything is staged or created. Pure: the placement plans arrive as values.
-import { describePlacement, type StepPlacementPlan } from '../devices/place-workflow.js';
-import type { StepPlugin } from '../index.js';
-import type { StepSpec, Workflow } from '../workflow/workflow.js';
+import type { StepPlacementPlan } from '../devices/step-placement-plan.js';
+import type { RunPlacement } from '../plugin-api/run-placement.js';
+import type { StepPlugin } from '../plugin-api/step-plugin.js';
+import type { Workflow } from '../workflow/workflow.js';
 import { parseGcsUri } from './gcs-bucket.js';
 import { JAX_WORKER_STEPS, type JobSpec } from './worker-contract.js';
 
@@ -32,27 +33,9 @@ export interface RemoteTarget {
   placement: JobSpec['placement'];
 }
 
-const DEFAULT_PER_DEVICE_BATCH = 8;
-
-function jobPlacement(step: StepSpec, plan: StepPlacementPlan): JobSpec['placement'] {
-  const estimate = plan.estimate;
-  const spec = step.placement;
-  const mesh = estimate?.mesh ?? { data: spec.mesh?.data ?? plan.placement.devices, fsdp: spec.mesh?.fsdp ?? 1, tp: spec.mesh?.tp ?? 1 };
-  const batch = spec.batch;
-  const perDeviceBatch =
-    estimate?.perDeviceBatch ??
-    (batch !== undefined && batch !== 'auto'
-      ? 'per_device' in batch
-        ? batch.per_device
-        : Math.floor(batch.global / (mesh.data * mesh.fsdp))
-      : DEFAULT_PER_DEVICE_BATCH);
-  return {
-    device: describePlacement(plan),
-    mesh,
-    perDeviceBatch,
-    globalBatch: estimate?.globalBatch ?? perDeviceBatch * mesh.data * mesh.fsdp,
-    precision: spec.precision ?? 'bf16',
-  };
+/** The job spec's placement: the step's resolved placement, as the worker contract names it. */
+function jobPlacement(run: RunPlacement): JobSpec['placement'] {
+  return { device: run.device, mesh: run.mesh, perDeviceBatch: run.perDeviceBatch, globalBatch: run.globalBatch, precision: run.precision };
 }
 
 /** The remote targets of a workflow's steps, or the reasons it cannot run (one line each). */
@@ -103,20 +86,12 @@ export function resolveRemoteTargets(
     }
     const plan = plans.get(step.id);
     if (plan === undefined || parseGcsUri(device.bucket!) === undefined) continue; // reported by validation
-    const placement = jobPlacement(step, plan);
     const worker = JAX_WORKER_STEPS.has(step.plugin.id) ? 'jax' : 'node';
     const hosts = plan.placement.hosts;
     if (step.plugin.remoteTraining === true && hosts > 1) {
       problems.push({
         step: step.id,
         message: `${where}: ${step.plugin.id} trains on one host, and ${device.type} has ${hosts}; multi-host training (one JAX program over every host, jax.distributed) is not built yet: use a single-host slice (v5litepod-8, v6e-8, v4-8)`,
-      });
-      continue;
-    }
-    if (worker === 'jax' && placement.mesh.data % hosts !== 0) {
-      problems.push({
-        step: step.id,
-        message: `${where}: mesh data=${placement.mesh.data} does not divide over the ${hosts} hosts of ${device.type}; each host runs data/${hosts} of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of ${hosts}`,
       });
       continue;
     }
@@ -136,7 +111,7 @@ export function resolveRemoteTargets(
       chipsPerHost: Math.max(1, Math.round(plan.placement.chips / hosts)),
       maxAttempts: device.max_attempts ?? 5,
       stallMinutes: device.stall_minutes ?? 30,
-      placement,
+      placement: jobPlacement(plan.run),
     });
   }
   return { targets, problems };

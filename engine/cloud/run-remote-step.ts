@@ -23,7 +23,9 @@
 //     running        no marker and no report for stall_minutes (+ checkpoint_every_minutes for training); a
 //                    host reports failed; every host reported ok but outputs have no marker; the run is
 //                    stopped (interrupted: finished shards and complete checkpoints kept)
-import { StepError, type ArtifactMeta, type StepSummary } from '../index.js';
+import { StepError } from '../plugin-api/step-error.js';
+import type { ArtifactMeta } from '../plugin-api/step-context.js';
+import type { StepSummary } from '../plugin-api/step-plugin.js';
 import type { ObjectSnapshot } from '../data/object-snapshot.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import type { ArtifactManifest } from '../plan/step-record.js';

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { JaxEvent } from '../jax/jax-process.js';
 import type { StepTrainer } from '../jax/run-trainer.js';
-import { StepError } from '../index.js';
+import { StepError } from '../plugin-api/step-error.js';
 import { StepInterrupted } from '../run/step-context.js';
 import { runRemoteJob, type RemoteStepParts } from './run-remote-step.js';
 import { TrainingProgress } from './training-progress.js';

@@ -5,7 +5,8 @@
 // A shard counts as done only once its marker exists, and a marker is written only after its object.
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { StepError, type StepPlugin } from '../index.js';
+import { StepError } from '../plugin-api/step-error.js';
+import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import { createDataAccess } from '../data/data-access.js';
 import { createStepContext, type StepIo } from '../run/step-context.js';

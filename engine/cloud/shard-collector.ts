@@ -2,7 +2,8 @@
 // entry whose object is in the local store), reading new shard markers from the device's bucket, fetching
 // and verifying each marked object into the store and checkpoint log as it lands:
 // the shard-parallel job kind of the remote executor (job-progress.ts).
-import { StepError, type StepSummary } from '../index.js';
+import { StepError } from '../plugin-api/step-error.js';
+import type { StepSummary } from '../plugin-api/step-plugin.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import type { CheckpointLog } from '../store/checkpoint-log.js';
 import type { ObjectStore } from '../store/object-store.js';

@@ -5,7 +5,7 @@
 // them from their bucket themselves (checked by generation and checksum). The job spec's `files` come from here.
 import { statSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
-import { StepError } from '../index.js';
+import { StepError } from '../plugin-api/step-error.js';
 import { onnxModelFiles } from '../onnx/onnx-model-files.js';
 import type { ArtifactManifest } from '../plan/step-record.js';
 import { hashFile } from '../store/file-digests.js';

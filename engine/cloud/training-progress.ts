@@ -6,7 +6,8 @@
 // tensorboard/ files) into the local folders the trainer would have written.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { StepError, type StepSummary } from '../index.js';
+import { StepError } from '../plugin-api/step-error.js';
+import type { StepSummary } from '../plugin-api/step-plugin.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import { sha256, type Sha256Hex } from '../util/sha256.js';
 import type { JobProgress, JobWork } from './job-progress.js';

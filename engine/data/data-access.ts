@@ -2,8 +2,8 @@
 // adapter, gs:// URIs through the Cloud Storage adapter — inputs at the generations the plan listed (the
 // ObjectSnapshot), outputs written once and verified, and where LanceDB opens a table with which options.
 import { resolve } from 'node:path';
-import type { DataAccess, DataFile } from '../index.js';
-import { StepError } from '../index.js';
+import type { DataAccess, DataFile } from '../plugin-api/step-context.js';
+import { StepError } from '../plugin-api/step-error.js';
 import { objectUri, type GcsObjects } from '../cloud/gcs-objects.js';
 import { lanceStorageOptions } from '../cloud/lance-storage-options.js';
 import { localDataFiles, localDataOutput, readLocalText, writeLocalText } from './local-data-files.js';

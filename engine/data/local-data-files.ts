@@ -2,7 +2,7 @@
 // written through the atomic writer (complete under the final name, or absent).
 import { open, readFile, stat } from 'node:fs/promises';
 import { relative } from 'node:path';
-import type { DataFile, DataOutput } from '../index.js';
+import type { DataFile, DataOutput } from '../plugin-api/step-context.js';
 import { openAtomicFile, writeFileAtomic } from '../store/atomic-write.js';
 import { globFiles } from '../util/glob-files.js';
 

@@ -1,6 +1,6 @@
 // Owns reading a DataFile front to back as a stream of chunks, by ranged reads, so local files and gs://
 // objects stream through one path (a dropped connection costs one chunk, retried by the reader).
-import type { DataFile } from '../index.js';
+import type { DataFile } from '../plugin-api/step-context.js';
 
 /** 8 MiB: few requests per object, little memory per stream. */
 const CHUNK_BYTES = 8 * 2 ** 20;

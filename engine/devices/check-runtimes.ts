@@ -60,21 +60,27 @@ export function checkStepRuntime(step: StepSpec, workflow: Workflow, model: Step
       ),
     ];
   }
-  if (plugin.runtimes === undefined) return [];
   const runtime = stepRuntime(plugin, device);
   const where = device === undefined ? 'the local CPU' : `device "${step.placement.on}"`;
   const diagnostics: Diagnostic[] = [];
   if (runtime === 'onnx' && step.placement.precision === 'bf16') {
+    // Without a JAX implementation a step on a tpu or gpu computes on the hosts' CPUs, in Strand's process.
+    const computes =
+      plugin.runtimes === undefined
+        ? `${plugin.id} has no JAX implementation: on ${where} it computes in Strand's process${device !== undefined && device.kind !== 'cpu' ? ` on the ${device.kind}'s host CPUs` : ''}, in fp32`
+        : `${where} runs onnxruntime, which computes in the precision of the export (fp32)`;
     diagnostics.push(
       errorAt(
         'precision-unsupported',
         source.locate(['steps', step.id, 'precision']),
-        `step "${step.id}": precision: bf16 needs JAX; ${where} runs onnxruntime, which computes in the precision of the export (fp32)`,
-        'place the step on a device with runtime: jax (or a tpu or gpu), or remove precision:',
+        `step "${step.id}": precision: bf16 needs JAX; ${computes}`,
+        plugin.runtimes === undefined
+          ? 'remove precision: (it would change the cache key, not the numbers)'
+          : 'place the step on a device with runtime: jax (or a tpu or gpu), or remove precision:',
       ),
     );
   }
-  if (model === undefined) return diagnostics;
+  if (plugin.runtimes === undefined || model === undefined) return diagnostics;
   const at = source.locate(['steps', step.id, 'with', model.param]);
   const { onnx, folder } = model.layout;
   if (runtime === 'onnx' && onnx === undefined) {

@@ -23,6 +23,7 @@ const BYTES: Record<string, number> = { fp32: 4, bf16: 2 };
 export type PlacementProblem =
   | { code: 'mesh-device-mismatch'; message: string; hint: string }
   | { code: 'mesh-heads-mismatch'; message: string; hint: string }
+  | { code: 'mesh-model-mismatch'; message: string; hint: string }
   | { code: 'batch-mesh-mismatch'; message: string; hint: string }
   | { code: 'memory-exceeded'; message: string; hint: string };
 
@@ -59,8 +60,8 @@ function gib(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 }
 
-/** Per-device batch for `batch: auto` when activations cannot be sized (the remote default). */
-export const UNSIZED_AUTO_BATCH = 8;
+/** Per-device batch when `batch:` gives none, and for `batch: auto` when activations cannot be sized. */
+export const DEFAULT_PER_DEVICE_BATCH = 8;
 
 function memoryFor(input: EstimateInput, mesh: Mesh, perDeviceBatch: number): PlacementEstimate['memory'] {
   const bytes = BYTES[input.precision]!;
@@ -100,9 +101,24 @@ export function estimatePlacement(input: EstimateInput): PlacementEstimate {
       hint: `use a tp that divides ${input.model.heads}`,
     });
   }
+  // What the JAX runtime's sharding refuses (runtime/jax sharding.py check_mesh_fits): fsdp shards the
+  // hidden dimension, tp the feed-forward one. Found here, before a node is paid for.
+  const { hidden, ffn } = input.model;
+  if (hidden !== undefined && hidden % mesh.fsdp !== 0)
+    problems.push({
+      code: 'mesh-model-mismatch',
+      message: `fsdp ${mesh.fsdp} does not divide the model's hidden size ${hidden}`,
+      hint: `use an fsdp that divides ${hidden}`,
+    });
+  if (ffn !== undefined && ffn % mesh.tp !== 0)
+    problems.push({
+      code: 'mesh-model-mismatch',
+      message: `tp ${mesh.tp} does not divide the model's feed-forward size ${ffn}`,
+      hint: `use a tp that divides ${ffn}`,
+    });
   const replicas = mesh.data * mesh.fsdp;
   let perDeviceBatch: number;
-  if (input.batch === 'auto' && memoryFor(input, mesh, 1).total === undefined) perDeviceBatch = UNSIZED_AUTO_BATCH;
+  if (input.batch === 'auto' && memoryFor(input, mesh, 1).total === undefined) perDeviceBatch = DEFAULT_PER_DEVICE_BATCH;
   else if (input.batch === 'auto') {
     perDeviceBatch = 0;
     for (let b = 1; b <= 65536; b *= 2) {

@@ -4,31 +4,14 @@
 import { errorAt, warningAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import type { Workflow } from '../workflow/workflow.js';
 import type { YamlSource } from '../workflow/yaml-source.js';
-import { resolvePlacement, type DeviceCatalog, type Placement } from './device-catalog.js';
-import { estimatePlacement, UNSIZED_AUTO_BATCH, type Mesh, type PlacementEstimate } from './estimate-placement.js';
-import { mergeModelFacts, missingFacts, type FactName, type ModelFacts } from './model-facts.js';
+import { resolvePlacement, type DeviceCatalog } from './device-catalog.js';
+import { DEFAULT_PER_DEVICE_BATCH, estimatePlacement, type Mesh } from './estimate-placement.js';
+import { mergeModelFacts, missingFacts, type FactName } from './model-facts.js';
 import type { ModelFactsReading } from './onnx-model-facts.js';
 import { checkDeviceRuntimes, checkStepRuntime } from './check-runtimes.js';
 import { stepPrecision, stepRuntime } from './step-runtime.js';
-import type { Runtime, SequenceCount } from '../index.js';
-import type { PreflightOutcome } from './preflight-placements.js';
-
-export interface StepPlacementPlan {
-  placement: Placement;
-  /** What computes the step there (step-runtime.ts). */
-  runtime: Runtime;
-  /** The effective precision: `precision:`, else fp32 on a CPU, bf16 on an accelerator; fp32 under onnxruntime. */
-  precision: 'fp32' | 'bf16';
-  /** The model's facts and where each came from, when the step has a model. */
-  facts?: ModelFacts;
-  /** Facts the estimate needs that nothing gave: their part of it is left out (and a warning says so). */
-  unknown?: FactName[];
-  estimate?: PlacementEstimate;
-  /** Whether XLA's compiled figures replaced the formula's (preflight-placements.ts), and if not why. */
-  preflight?: PreflightOutcome;
-  /** How many sequences the step will see, when known at plan time (count-step-sequences.ts). */
-  sequences?: SequenceCount;
-}
+import { runPlacement } from './run-placement.js';
+import type { StepPlacementPlan } from './step-placement-plan.js';
 
 /** What the file a step's model param names says about the model (read at the edge). */
 export interface ModelFactsOfStep {
@@ -48,6 +31,7 @@ export interface PlaceOptions {
 const PROBLEM_PATH = {
   'mesh-device-mismatch': 'mesh',
   'mesh-heads-mismatch': 'mesh',
+  'mesh-model-mismatch': 'mesh',
   'batch-mesh-mismatch': 'batch',
   'memory-exceeded': 'batch',
 } as const;
@@ -78,6 +62,19 @@ export function placeWorkflow(
       continue;
     }
     const placement = resolved.value;
+    const place = (plan: Omit<StepPlacementPlan, 'run'>): void => {
+      const run = runPlacement(step, plan, device);
+      plans.set(step.id, { ...plan, run });
+      if (source && run.runtime === 'jax' && run.hosts > 1 && run.mesh.data % run.hosts !== 0)
+        diagnostics.push(
+          errorAt(
+            'mesh-hosts-mismatch',
+            source.locate(['steps', step.id, spec.mesh === undefined ? 'on' : 'mesh']),
+            `step "${step.id}": mesh data ${run.mesh.data} does not divide over the ${run.hosts} hosts of ${placement.label}; each host runs data / ${run.hosts} of the mesh on its own chips (fsdp and tp stay within a host)`,
+            `make data a multiple of ${run.hosts}, e.g. mesh: { data: ${run.hosts * Math.max(1, Math.floor(run.mesh.data / run.hosts))}, fsdp: ${run.mesh.fsdp}, tp: ${run.mesh.tp} } with the product ${placement.devices}`,
+          ),
+        );
+    };
     const runtime = stepRuntime(step.plugin, device);
     const precision = stepPrecision(step.plugin, spec, device);
     // Model facts matter for steps on XLA devices (an accelerator, or the CPU under JAX), and the model's
@@ -89,7 +86,7 @@ export function placeWorkflow(
         ...checkStepRuntime(step, workflow, read && { param: read.param, path: read.path, layout: read.reading.layout }, source),
       );
     if (!onXla || (read === undefined && spec.modelFacts === undefined)) {
-      plans.set(step.id, { placement, runtime, precision });
+      place({ placement, runtime, precision });
       continue;
     }
     const { trained_parameters: _trained, ...given } = spec.modelFacts ?? {};
@@ -111,13 +108,13 @@ export function placeWorkflow(
     }
     if (at !== undefined && unknown.length > 0) diagnostics.push(unknownFactsWarning(step.id, read, unknown, spec, at));
     if (facts.parameters === undefined) {
-      plans.set(step.id, { placement, runtime, precision, facts, unknown });
+      place({ placement, runtime, precision, facts, unknown });
       continue;
     }
     const input = {
       placement,
       ...(spec.mesh ? { mesh: spec.mesh } : {}),
-      batch: spec.batch ?? { per_device: 8 },
+      batch: spec.batch ?? { per_device: DEFAULT_PER_DEVICE_BATCH },
       precision,
       model: { ...facts, parameters: facts.parameters },
       tokens: spec.tokens ?? 1000,
@@ -129,7 +126,7 @@ export function placeWorkflow(
     // is estimated at that batch, not at `batch:`, which it does not read.
     const own = ownPerDeviceBatch(step, estimate.mesh);
     if (own !== undefined && own !== estimate.perDeviceBatch) estimate = estimatePlacement({ ...input, batch: { per_device: own } });
-    plans.set(step.id, { placement, runtime, precision, facts, ...(unknown.length > 0 ? { unknown } : {}), estimate });
+    place({ placement, runtime, precision, facts, ...(unknown.length > 0 ? { unknown } : {}), estimate });
     if (source) {
       for (const problem of estimate.problems) {
         const key = PROBLEM_PATH[problem.code];
@@ -193,7 +190,7 @@ function unknownFactsWarning(
     ...(unknown.includes('parameters') ? ['there is no memory, time or cost estimate'] : []),
     ...(unknown.includes('layers') || unknown.includes('hidden')
       ? [
-          `the memory estimate leaves out activations${spec.batch === 'auto' ? ` (batch: auto cannot size the batch; it uses ${UNSIZED_AUTO_BATCH} per device)` : ''}`,
+          `the memory estimate leaves out activations${spec.batch === 'auto' ? ` (batch: auto cannot size the batch; it uses ${DEFAULT_PER_DEVICE_BATCH} per device)` : ''}`,
         ]
       : []),
     ...(unknown.includes('heads') ? [`tp ${spec.mesh?.tp ?? 1} cannot be checked against the heads`] : []),
@@ -206,11 +203,4 @@ function unknownFactsWarning(
     `step "${step}": the model's ${list} ${unknown.length === 1 ? 'is' : 'are'} unknown (${looked}); ${consequences.join('; ')}`,
     hint,
   );
-}
-
-export function describePlacement(plan: StepPlacementPlan | undefined): string {
-  if (plan === undefined) return 'local cpu';
-  const e = plan.estimate;
-  if (e === undefined) return plan.placement.label;
-  return `${plan.placement.label} mesh ${e.mesh.data}x${e.mesh.fsdp}x${e.mesh.tp} batch ${e.perDeviceBatch}/dev`;
 }

@@ -5,7 +5,7 @@
 // into a located diagnostic listing the fixes the compiler checked. Where XLA cannot answer (no libtpu,
 // no Python, a GPU, a plugin without a program) the formula stands and the plan says why. Pure but for
 // the facts.
-import type { StepPreflight } from '../index.js';
+import type { StepPreflight } from '../plugin-api/step-plugin.js';
 import { errorAt, warningAt, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { PreflightAnswer, PreflightReply, PreflightRequest } from '../jax/preflight-contract.js';
 import type { Result } from '../util/result.js';
@@ -13,9 +13,10 @@ import { pathParams } from '../workflow/path-params.js';
 import type { StepSpec, Workflow } from '../workflow/workflow.js';
 import type { YamlSource } from '../workflow/yaml-source.js';
 import { UTILISATION, type Mesh, type PlacementEstimate } from './estimate-placement.js';
-import type { StepPlacementPlan } from './place-workflow.js';
+import type { StepPlacementPlan } from './step-placement-plan.js';
 import { runPlacement } from './run-placement.js';
 import { hostProgram } from './tpu-topology.js';
+import type { DeviceSpec } from './device-catalog.js';
 
 /** The compiled program of each plugin that has one (runtime/jax/src/strand_jax/preflight_programs.py). */
 export const PREFLIGHT_PROGRAMS: Readonly<Record<string, string>> = {
@@ -26,18 +27,6 @@ export const PREFLIGHT_PROGRAMS: Readonly<Record<string, string>> = {
 
 /** Tokens per sequence when the step does not say (`tokens:`), as the formula assumes. */
 export const DEFAULT_TOKENS = 1000;
-
-export type PreflightOutcome =
-  | {
-      source: 'xla';
-      /** The answer came from STATE/preflight (no compilation this time). */
-      cached: boolean;
-      /** One host's topology and mesh: each host runs its own program over its chips. */
-      topology: string;
-      hosts: number;
-      answer: PreflightAnswer;
-    }
-  | { source: 'formula'; why: string };
 
 export interface PreflightFacts {
   /** The parsed config.json of the model a step names (a folder, or beside a file), or why there is none. */
@@ -58,16 +47,10 @@ export interface PreflightResult {
 
 type Asked = { step: StepSpec; plan: StepPlacementPlan; request: PreflightRequest; topology: string; hosts: number };
 
-function requestFor(
-  step: StepSpec,
-  plan: StepPlacementPlan,
-  workflow: Workflow,
-  facts: PreflightFacts,
-): Result<Omit<Asked, 'step' | 'plan'>, string> {
+function requestFor(step: StepSpec, plan: StepPlacementPlan, facts: PreflightFacts): Result<Omit<Asked, 'step' | 'plan'>, string> {
   const program = PREFLIGHT_PROGRAMS[step.plugin.id];
   if (program === undefined) return { ok: false, error: `${step.uses} has no compiled program to check` };
-  const device = step.placement.on === undefined ? undefined : workflow.devices[step.placement.on];
-  const placed = runPlacement(step, plan, device);
+  const placed = plan.run;
   const host = hostProgram(plan.placement, placed.mesh);
   if (!host.ok) return { ok: false, error: host.why };
   const model = pathParams(step).find((p) => p.direction === 'input' && p.format !== undefined);
@@ -113,7 +96,7 @@ export async function preflightPlacements(
   for (const step of workflow.steps) {
     const plan = plans.get(step.id);
     if (plan === undefined || plan.placement.kind === 'cpu') continue;
-    const made = requestFor(step, plan, workflow, facts);
+    const made = requestFor(step, plan, facts);
     if (made.ok) asked.push({ step, plan, ...made.value });
     else out.set(step.id, { ...plan, preflight: { source: 'formula', why: made.error } });
   }
@@ -158,14 +141,20 @@ export async function preflightPlacements(
       continue;
     }
     const estimate = estimateFromAnswer(a.plan, answer, a.hosts, a.request.program === 'train-step');
-    out.set(a.step.id, {
+    const answered = {
       ...a.plan,
       ...(estimate ? { estimate } : {}),
-      preflight: { source: 'xla', cached: !toCompile.includes(a), topology: a.topology, hosts: a.hosts, answer },
-    });
+      preflight: { source: 'xla' as const, cached: !toCompile.includes(a), topology: a.topology, hosts: a.hosts, answer },
+    };
+    // XLA's batch (batch: auto) is the one the step runs with.
+    out.set(a.step.id, { ...answered, run: runPlacement(a.step, answered, deviceOf(a.step, workflow)) });
     if (!answer.fits) diagnostics.push(doesNotFit(a, answer, source));
   }
   return { plans: out, diagnostics, compiled: toCompile.length - fellBack.size, cached };
+}
+
+function deviceOf(step: StepSpec, workflow: Workflow): DeviceSpec | undefined {
+  return step.placement.on === undefined ? undefined : workflow.devices[step.placement.on];
 }
 
 const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;

@@ -1,6 +1,6 @@
 // Owns saying where a TPU step's memory and FLOP figures came from, for the plan's text and TUI views:
 // XLA's pre-flight (compiled now, or cached; batch: auto's search) or the formula, and why.
-import type { PreflightOutcome } from './preflight-placements.js';
+import type { PreflightOutcome } from './step-placement-plan.js';
 
 /** Where the memory and FLOP figures came from: XLA (compiled now or cached) or the formula, and why. */
 export function preflightText(pre: PreflightOutcome): string {

@@ -1,12 +1,12 @@
-// Owns the placement a step computes with (`ctx.placement`, and the remote job spec's `placement`): the
-// mesh, the per-device and global batch, the precision and the runtime, from its placement plan. Pure.
-import type { RunPlacement } from '../index.js';
+// Owns resolving the placement a step computes with (`StepPlacementPlan.run`: the step context's
+// placement, and the JAX job's): the mesh, the per-device and global batch, the precision, the runtime and
+// the hosts, from the rest of its placement plan. The one resolver: loading calls it when it places a step,
+// and the pre-flight again when XLA's answer changes the batch. Pure.
+import type { RunPlacement } from '../plugin-api/run-placement.js';
 import type { StepSpec } from '../workflow/workflow.js';
 import type { DeviceSpec } from './device-catalog.js';
-import { describePlacement, type StepPlacementPlan } from './place-workflow.js';
-
-/** Per-device batch when neither `batch:` nor an estimate gives one. */
-export const DEFAULT_PER_DEVICE_BATCH = 8;
+import { DEFAULT_PER_DEVICE_BATCH } from './estimate-placement.js';
+import { describePlacement, type StepPlacementPlan } from './step-placement-plan.js';
 
 /** A step run without a placement plan: the local CPU, onnxruntime, `workers` data-parallel workers. */
 export function localPlacement(workers = 1): RunPlacement {
@@ -14,6 +14,7 @@ export function localPlacement(workers = 1): RunPlacement {
     device: 'local cpu',
     kind: 'cpu',
     runtime: 'onnx',
+    hosts: 1,
     mesh: { data: workers, fsdp: 1, tp: 1 },
     perDeviceBatch: DEFAULT_PER_DEVICE_BATCH,
     globalBatch: DEFAULT_PER_DEVICE_BATCH * workers,
@@ -21,7 +22,11 @@ export function localPlacement(workers = 1): RunPlacement {
   };
 }
 
-export function runPlacement(step: Pick<StepSpec, 'placement'>, plan: StepPlacementPlan, device: DeviceSpec | undefined): RunPlacement {
+export function runPlacement(
+  step: Pick<StepSpec, 'placement'>,
+  plan: Omit<StepPlacementPlan, 'run'>,
+  device: DeviceSpec | undefined,
+): RunPlacement {
   const estimate = plan.estimate;
   const spec = step.placement;
   const onnxCpu = plan.placement.kind === 'cpu' && plan.runtime === 'onnx';
@@ -44,6 +49,7 @@ export function runPlacement(step: Pick<StepSpec, 'placement'>, plan: StepPlacem
     device: describePlacement(plan),
     kind: plan.placement.kind,
     runtime: plan.runtime,
+    hosts: plan.placement.hosts,
     mesh,
     perDeviceBatch,
     globalBatch: estimate?.globalBatch ?? perDeviceBatch * replicas,

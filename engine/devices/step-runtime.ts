@@ -1,7 +1,8 @@
 // Owns which runtime computes a step and with what precision: the device declares the runtime
 // (`runtime: jax | onnx` on kind: cpu; tpu and gpu run JAX), a plugin lists the runtimes it has, and the
 // numerics that enter the cache key follow from both. Pure.
-import type { Runtime, StepPlugin } from '../index.js';
+import type { Runtime } from '../plugin-api/run-placement.js';
+import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import type { StepPlacement } from '../workflow/workflow.js';
 import type { DeviceSpec } from './device-catalog.js';
 
@@ -23,15 +24,16 @@ export function stepRuntime(plugin: Pick<StepPlugin, 'runtimes'>, device: Device
 }
 
 /**
- * `precision:`, else fp32 on a CPU and bf16 on an accelerator (what estimates and JAX use). A step with
- * several runtimes computes fp32 under onnxruntime (what the export holds).
+ * Under JAX, `precision:`, else fp32 on a CPU and bf16 on an accelerator. Anything else computes in Strand's
+ * process in fp32 (onnxruntime computes in the precision of the export), wherever it is placed; a
+ * `precision: bf16` there is refused at validate time (check-runtimes.ts, precision-unsupported).
  */
 export function stepPrecision(
   plugin: Pick<StepPlugin, 'runtimes'>,
   placement: Pick<StepPlacement, 'precision'>,
   device: DeviceSpec | undefined,
 ): 'fp32' | 'bf16' {
-  if (plugin.runtimes !== undefined && stepRuntime(plugin, device) === 'onnx') return 'fp32';
+  if (stepRuntime(plugin, device) !== 'jax') return 'fp32';
   return placement.precision ?? (device === undefined || device.kind === 'cpu' ? 'fp32' : 'bf16');
 }
 

@@ -44,6 +44,8 @@ export type DiagnosticCode =
   | 'unknown-device'
   | 'mesh-device-mismatch'
   | 'mesh-heads-mismatch'
+  | 'mesh-model-mismatch'
+  | 'mesh-hosts-mismatch'
   | 'batch-mesh-mismatch'
   | 'memory-exceeded'
   | 'preflight-does-not-fit'

@@ -1,7 +1,7 @@
 // Owns the typed event stream of a run. The executor emits RunEvents; the journal, the plain-text
 // printer, JSON lines and the terminal UI are sinks of this one stream.
 import type { RerunReason } from '../plan/rerun-reason.js';
-import type { StepSummary } from '../index.js';
+import type { StepSummary } from '../plugin-api/step-plugin.js';
 
 interface Timed {
   /** ISO time the event happened. */

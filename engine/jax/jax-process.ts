@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { StepError } from '../index.js';
+import { StepError } from '../plugin-api/step-error.js';
 
 /** The command that creates runtime/jax/.venv from its lock (package.json `setup:jax`). */
 export const JAX_SETUP_COMMAND = 'npm run setup:jax';

@@ -4,7 +4,7 @@
 // instead (engine/cloud/run-remote-training.ts), behind the same `StepTrainer` signature.
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { TrainerJob } from '../index.js';
+import type { TrainerJob } from '../plugin-api/step-context.js';
 import { runJaxProcess, trainLoraArgs, type JaxEvent } from './jax-process.js';
 
 /** What `ctx.train` does: resolves with the trainer's train-summary line. */

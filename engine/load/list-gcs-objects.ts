@@ -6,7 +6,7 @@
 import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CredentialProblem } from '../cloud/check-credentials.js';
 import { isGcsUri, type ObjectSnapshot } from '../data/object-snapshot.js';
-import { StepError } from '../index.js';
+import { StepError } from '../plugin-api/step-error.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { pathParams, takesScheme } from '../workflow/path-params.js';
 import type { Workflow } from '../workflow/workflow.js';

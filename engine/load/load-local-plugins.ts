@@ -2,7 +2,7 @@
 // the workflow names, imported once each; one that fails to load is reported at its `uses:` line.
 import { dirname, resolve } from 'node:path';
 import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { StepPlugin } from '../index.js';
+import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import { loadLocalPlugin } from '../plugins/load-local-plugin.js';
 import { isRecipeRef } from '../recipes/recipe.js';
 import type { YamlSource } from '../workflow/yaml-source.js';

@@ -7,11 +7,12 @@
 // the gs:// listing included), so no command places or lists again. The file system, Cloud Storage and the
 // machine reach the stages as facts.
 import { resolveRemoteTargets, type RemoteProblem, type RemoteTarget } from '../cloud/remote-target.js';
-import { placeWorkflow, type PlaceOptions, type StepPlacementPlan } from '../devices/place-workflow.js';
+import { placeWorkflow, type PlaceOptions } from '../devices/place-workflow.js';
+import type { StepPlacementPlan } from '../devices/step-placement-plan.js';
 import { preflightPlacements, type PreflightFacts } from '../devices/preflight-placements.js';
 import type { ObjectSnapshot } from '../data/object-snapshot.js';
 import { warningAt, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { StepPlugin } from '../index.js';
+import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import type { LoadedRecipe } from '../recipes/recipe.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { checkWorkflow } from '../workflow/check-workflow.js';

@@ -2,7 +2,8 @@
 // has it, else the count its upstream source gives without running (StepPlugin.countSequences: Parquet
 // footers, a FASTA scan), followed through the steps between (tokenize keeps one row per sequence; a
 // windowing tokenizer can make more rows, which the count does not see).
-import type { DataAccess, SequenceCount } from '../index.js';
+import type { DataAccess } from '../plugin-api/step-context.js';
+import type { SequenceCount } from '../plugin-api/step-plugin.js';
 import type { Workflow } from '../workflow/workflow.js';
 
 export async function countStepSequences(

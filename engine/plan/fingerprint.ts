@@ -1,7 +1,7 @@
 // Owns the cache fingerprint of a step: a versioned record of everything that determines its output.
 // The cache key is the SHA-256 of its canonical JSON. Execution settings, run identity and secret
 // values are never in it.
-import type { StepPlugin } from '../index.js';
+import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import { sha256OfValue, type Sha256Hex } from '../util/sha256.js';
 
 export const FINGERPRINT_SCHEMA = 1;

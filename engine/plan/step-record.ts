@@ -1,6 +1,6 @@
 // Owns the record of a completed step: written last, atomically, once every output is durable. Its
 // presence under the cache key is what makes the step cached.
-import type { StepSummary } from '../index.js';
+import type { StepSummary } from '../plugin-api/step-plugin.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { Fingerprint } from './fingerprint.js';
 

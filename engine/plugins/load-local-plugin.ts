@@ -2,7 +2,7 @@
 // the public StepPlugin contract. Its content digest joins its version, so an edit invalidates the cache.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import type { StepPlugin } from '../index.js';
+import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import { sha256 } from '../util/sha256.js';
 
 export type LocalPluginResult = { plugin: StepPlugin } | { error: string };

@@ -1,7 +1,7 @@
 // Owns the ReportModel: everything a run report shows, as plain data. It is built from a run's
 // journal and outputs (build-report-model.ts) and drawn by render-report.ts; times are seconds since
 // the run started.
-import type { StepSummary } from '../index.js';
+import type { StepSummary } from '../plugin-api/step-plugin.js';
 
 /** `killed`: the step had started when the run's journal ends without the run finishing (SIGKILL, a crash). */
 export type StepOutcome = 'cached' | 'ran' | 'resumed' | 'failed' | 'interrupted' | 'killed' | 'blocked' | 'not-run';

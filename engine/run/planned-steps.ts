@@ -1,6 +1,6 @@
 // Owns the `run-planned` event: each step's wiring, device and plan-time estimate, taken from the
 // workflow and its placement before anything runs, so a report can be drawn from the journal alone.
-import type { StepPlacementPlan } from '../devices/place-workflow.js';
+import type { StepPlacementPlan } from '../devices/step-placement-plan.js';
 import type { PlannedStep, RunEvent } from '../events/run-event.js';
 import type { Workflow } from '../workflow/workflow.js';
 

@@ -1,7 +1,10 @@
 // Owns executing a checked workflow: steps start when their upstream steps are done, up to `jobs` at
 // once; each is cached (verified) or run with checkpoints; a step counts as completed only once its
 // record is committed after every output is durable. Emits RunEvents; knows nothing of terminals.
-import { StepError, type ArtifactMeta, type RunPlacement, type StepSummary } from '../index.js';
+import { StepError } from '../plugin-api/step-error.js';
+import type { ArtifactMeta } from '../plugin-api/step-context.js';
+import type { RunPlacement } from '../plugin-api/run-placement.js';
+import type { StepSummary } from '../plugin-api/step-plugin.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import type { StepTrainer } from '../jax/run-trainer.js';
 import { decideStep } from '../plan/decide-step.js';

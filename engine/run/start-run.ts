@@ -8,10 +8,8 @@ import { redactSink } from '../events/redact-sink.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import type { RunEventSink } from '../events/run-event-sink.js';
 import { fail, ok, type Result } from '../util/result.js';
-import type { StepPlacementPlan } from '../devices/place-workflow.js';
+import type { StepPlacementPlan } from '../devices/step-placement-plan.js';
 import type { StepSpec, Workflow } from '../workflow/workflow.js';
-import { runPlacement } from '../devices/run-placement.js';
-import type { RunPlacement } from '../index.js';
 import type { HeldState } from './hold-state.js';
 import { newRunId, openJournal } from './journal.js';
 import { journalSink } from './journal-sink.js';
@@ -39,17 +37,6 @@ export interface StartRunOptions {
   jobs: number;
   env: Record<string, string | undefined>;
   now: () => Date;
-}
-
-/** Each step's placement as loading planned it, in the form its step context shows it. */
-function placementsOf(workflow: Workflow, plans: ReadonlyMap<string, StepPlacementPlan>): Map<string, RunPlacement> {
-  const placements = new Map<string, RunPlacement>();
-  for (const step of workflow.steps) {
-    const plan = plans.get(step.id);
-    if (plan !== undefined)
-      placements.set(step.id, runPlacement(step, plan, step.placement.on === undefined ? undefined : workflow.devices[step.placement.on]));
-  }
-  return placements;
 }
 
 /** The run's status, or why it could not be completed safely (the journal could not be written). */
@@ -108,7 +95,7 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
         now,
         runId,
         remote: { steps: new Set(remote.keys()), execute, trainer },
-        placements: placementsOf(workflow, options.plans),
+        placements: new Map([...options.plans].map(([id, plan]) => [id, plan.run])),
       });
     } finally {
       sampler.stop();

@@ -2,7 +2,8 @@
 // whose shards are checkpointed (and skipped on resume), side-effect units, progress and logs.
 import { resolve } from 'node:path';
 import { arrow } from '../util/arrow.js';
-import type { ArtifactMeta, DataAccess, InputArtifact, OutputWriter, RunPlacement, StepContext } from '../index.js';
+import type { ArtifactMeta, DataAccess, InputArtifact, OutputWriter, StepContext } from '../plugin-api/step-context.js';
+import type { RunPlacement } from '../plugin-api/run-placement.js';
 import { localPlacement } from '../devices/run-placement.js';
 import type { EmitRunEvent } from '../events/run-event.js';
 import { localTrainer, type StepTrainer } from '../jax/run-trainer.js';

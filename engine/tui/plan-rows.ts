@@ -3,7 +3,7 @@
 import type { PlanEntry } from '../plan/plan-run.js';
 import { describeReason } from '../plan/rerun-reason.js';
 import type { Workflow } from '../workflow/workflow.js';
-import { describePlacement, type StepPlacementPlan } from '../devices/place-workflow.js';
+import { describePlacement, type StepPlacementPlan } from '../devices/step-placement-plan.js';
 import { preflightText } from '../devices/preflight-text.js';
 
 export type PlanStatus = 'cached' | 'will run' | 'blocked' | 'invalid';

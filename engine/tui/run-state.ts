@@ -1,7 +1,7 @@
 // Owns the state of the live run view, folded from RunEvents: per step its status, progress and rates,
 // the last log lines and the final summary. Pure: time comes from the events.
 import type { RunEvent } from '../events/run-event.js';
-import type { StepSummary } from '../index.js';
+import type { StepSummary } from '../plugin-api/step-plugin.js';
 import { describeReason } from '../plan/rerun-reason.js';
 
 export interface StepProgress {

@@ -2,7 +2,7 @@
 // were made (model digest, pooling, tokenizer), so `strand search` embeds queries the same way. The
 // engine owns the format because an export step writes it and a CLI verb reads it. Beside a local table
 // or a gs:// one alike, through DataAccess.
-import type { DataAccess } from '../index.js';
+import type { DataAccess } from '../plugin-api/step-context.js';
 
 export interface TableProvenance {
   /** The `meta` of the embeddings artifact the table holds (what the embed step recorded). */

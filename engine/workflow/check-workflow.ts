@@ -4,7 +4,7 @@
 import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { findCycle } from '../graph/find-cycle.js';
 import { topoSort } from '../graph/topo-sort.js';
-import type { StepPlugin } from '../index.js';
+import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { expressionsIn, locateExpression, resolveParams } from './expressions.js';
 import { withParamDefaults } from './param-defaults.js';

@@ -2,7 +2,7 @@
 // are applied (ajv's `useDefaults`), so a step's `ctx.params` arrive complete and steps never repeat a
 // default. Pure: returns a new object, the workflow as written is untouched.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { JsonSchema } from '../index.js';
+import type { JsonSchema } from '../plugin-api/step-plugin.js';
 
 const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 

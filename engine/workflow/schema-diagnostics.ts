@@ -4,7 +4,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import type { JsonSchema } from '../index.js';
+import type { JsonSchema } from '../plugin-api/step-plugin.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
 
 const compiled = new Map<string, ValidateFunction>();

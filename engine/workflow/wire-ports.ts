@@ -1,7 +1,7 @@
 // Owns wiring step inputs to upstream outputs: explicit `inputs:` references first, then by type
 // among the `needs` steps. No candidate or several candidates are errors that name the choices.
 import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
-import type { StepPlugin } from '../index.js';
+import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { formatStepOutput, parseReference } from './expressions.js';
 import type { PortWire } from './workflow.js';

@@ -1,6 +1,6 @@
 // Owns the JSON Schema of workflow files: the base shape plus each plugin's `with:` schema folded in
 // (`if uses = X then with = X's schema`). schemas/workflow.schema.json is this, generated and committed.
-import type { JsonSchema, StepPlugin } from '../index.js';
+import type { JsonSchema, StepPlugin } from '../plugin-api/step-plugin.js';
 
 export const WORKFLOW_SCHEMA_ID = 'https://strand.dev/schemas/workflow.schema.json';
 

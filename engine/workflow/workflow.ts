@@ -1,5 +1,5 @@
 // Owns the types of a checked workflow: what `loadWorkflow` returns once every diagnostic is clear.
-import type { StepPlugin } from '../index.js';
+import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import type { DeviceSpec } from '../devices/device-catalog.js';
 
 export type ParamType = 'string' | 'number' | 'integer' | 'boolean';

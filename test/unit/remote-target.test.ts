@@ -7,6 +7,10 @@ import { bundleManifest } from '../../engine/cloud/jax-runtime-bundle.js';
 import { jaxStartupScript } from '../../engine/cloud/jax-startup-script.js';
 import type { Sha256Hex } from '../../engine/util/sha256.js';
 import { placedWorkflow } from '../helpers/placed-workflow.js';
+import { yamlSource } from '../helpers/fake-source.js';
+import { checkWorkflow } from '../../engine/workflow/check-workflow.js';
+import { placeWorkflow } from '../../engine/devices/place-workflow.js';
+import { loadDeviceCatalog } from '../../engine/devices/device-catalog.js';
 
 /** The remote targets of a workflow of built-in steps. */
 function remoteTargetsOf(text: string) {
@@ -43,7 +47,14 @@ describe('remote targets', () => {
       workerCommand: 'strand',
       maxAttempts: 5,
       stallMinutes: 30,
-      placement: { mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 32, globalBatch: 256, precision: 'bf16' },
+      // embed/kmer-profile has no JAX implementation: it computes in fp32 on the hosts' CPUs
+      placement: {
+        device: "host CPUs of tpu v5litepod-8 (spot) (in Strand's process, fp32)",
+        mesh: { data: 8, fsdp: 1, tp: 1 },
+        perDeviceBatch: 32,
+        globalBatch: 256,
+        precision: 'fp32',
+      },
     });
     expect([...found.keys()]).toEqual(['profile']);
   });
@@ -107,13 +118,30 @@ describe('JAX steps on a TPU slice', () => {
     ]);
   });
 
-  it('refuse a mesh whose data axis does not divide over the hosts, before anything starts', () => {
-    expect(ntTargets('v4-16', '{ data: 1, fsdp: 8 }').problems).toEqual([
-      {
-        step: 'embed',
-        message:
-          'step "embed" (on: pod): mesh data=1 does not divide over the 2 hosts of v4-16; each host runs data/2 of the mesh on its own chips (fsdp and tp stay within a host); make data a multiple of 2',
-      },
+  it('refuse a mesh whose data axis does not divide over the hosts at plan time, located at mesh:', () => {
+    const source = yamlSource(`version: 1
+name: remote
+devices:
+  pod: { kind: tpu, type: v4-16, project: p, zone: z, bucket: gs://bkt/strand }
+steps:
+  source: { uses: source/parquet, with: { path: in.parquet } }
+  tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }
+  embed: { uses: embed/nt, needs: [tokens], with: { model: models/nt }, on: pod, mesh: { data: 1, fsdp: 8 } }
+`);
+    const { workflow } = checkWorkflow({ source, plugins: new Map(builtinSteps.map((p) => [p.id, p])), overrides: {}, env: {} });
+    const placed = placeWorkflow(workflow!, source, {
+      catalog: loadDeviceCatalog(),
+      cpu: { cores: 2, memoryBytes: 2 ** 34 },
+      modelFactsOf: () => undefined,
+    });
+    expect(placed.diagnostics.map((d) => [d.code, d.location.line, d.location.column, d.message, d.hint])).toEqual([
+      [
+        'mesh-hosts-mismatch',
+        8,
+        88,
+        'step "embed": mesh data 1 does not divide over the 2 hosts of tpu v4-16; each host runs data / 2 of the mesh on its own chips (fsdp and tp stay within a host)',
+        'make data a multiple of 2, e.g. mesh: { data: 2, fsdp: 8, tp: 1 } with the product 8',
+      ],
     ]);
   });
 

@@ -50,6 +50,7 @@ describe('step runtime', () => {
       device: 'local cpu (jax, 8 host devices) mesh 2x2x2 batch 4/dev',
       kind: 'cpu',
       runtime: 'jax',
+      hosts: 1,
       mesh: { data: 2, fsdp: 2, tp: 2 },
       perDeviceBatch: 4,
       globalBatch: 16,
@@ -82,6 +83,7 @@ describe('step runtime', () => {
     );
     expect(placed.diagnostics.map((d) => [d.code, d.location.line, d.location.column, d.message])).toEqual([
       ['mesh-heads-mismatch', 8, 83, 'step "embed": tp 3 does not divide the model\'s 4 attention heads'],
+      ['mesh-model-mismatch', 8, 83, 'step "embed": tp 3 does not divide the model\'s feed-forward size 256'],
     ]);
     const short = load(
       '  host: { kind: cpu, runtime: jax }',
@@ -135,7 +137,7 @@ describe('step runtime', () => {
     );
     const job: JobSpec['placement'] = resolveRemoteTargets(workflow, placed.plans, builtinSteps).targets.get('embed')!.placement;
     const local: RunPlacement = runPlacement(step, placed.plans.get('embed')!, device);
-    const { kind: _kind, runtime: _runtime, hostDevices: _host, ...shared } = local;
+    const { kind: _kind, runtime: _runtime, hosts: _hosts, hostDevices: _host, ...shared } = local;
     expect(shared).toEqual(job);
   });
 });

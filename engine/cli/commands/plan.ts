@@ -6,7 +6,7 @@ import { planRows } from '../../tui/plan-rows.js';
 import { countStepSequences } from '../../plan/count-step-sequences.js';
 import { createDataAccess } from '../../data/data-access.js';
 import { estimateRunTime } from '../../devices/estimate-placement.js';
-import { describePlacement, type StepPlacementPlan } from '../../devices/place-workflow.js';
+import { describePlacement, type StepPlacementPlan } from '../../devices/step-placement-plan.js';
 import { preflightText } from '../../devices/preflight-text.js';
 import type { ArtifactManifest } from '../../plan/step-record.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
