@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../engine/events/run-event.js';
-import { findPython, jaxRuntimeDir, pythonEnv } from '../engine/jax/jax-process.js';
+import { findPython, pythonEnv } from '../engine/jax/jax-process.js';
+import { jaxRuntimeDir } from '../engine/jax/jax-runtime-dir.js';
 import { buildTinyNt, buildTinyNtFolder, TINY_NT } from '../scripts/build-tiny-nt.js';
 import type { BenchResult } from './bench-result.js';
 import { copyIn, REPO, runStrand, tempProject } from './bench-tools.js';
@@ -133,7 +134,7 @@ export async function jaxRuntime(): Promise<BenchResult> {
       'this machine has 2 cores shared with other sessions: more XLA host devices split the same 2 cores, so scaling past 2 measures partitioning overhead, not speed-up',
     );
     result.notes.push(
-      'MFU: no accelerator here, so none is reported. On a TPU VM (or GPU machine) with `strand doctor` showing jax-tpu (jax-gpu) ready: `python -m strand_jax embed --model FOLDER --tokens SHARDS... --out OUT --mesh 8,1,1 --per-device-batch 16 --precision bf16`, then MFU = sequences/s (from its summary, excluding compile_seconds) x the XLA FLOPs per sequence above / (devices x the peak bf16 FLOP/s per device in engine/devices/device-catalog.json)',
+      'MFU: no accelerator here, so none is reported. On a TPU VM (or GPU machine) with `strand doctor` showing jax-tpu (jax-gpu) ready: `bench/accelerator` (strand run of embed/nt on the device), then MFU = sequences/s (from its summary, excluding compile_seconds) x the XLA FLOPs per sequence above / (devices x the peak bf16 FLOP/s per device in engine/devices/device-catalog.json)',
     );
   } finally {
     remove();

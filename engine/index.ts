@@ -6,6 +6,7 @@ export type { PortSpec, PortType } from './plugin-api/port.js';
 export {
   defineStep,
   type JsonSchema,
+  type JaxFacts,
   type SequenceCount,
   type StepPlugin,
   type StepPreflight,
@@ -20,7 +21,6 @@ export type {
   OutputWriter,
   ProgressUpdate,
   StepContext,
-  TrainerJob,
 } from './plugin-api/step-context.js';
 export type { RunPlacement, Runtime } from './plugin-api/run-placement.js';
 export { StepError } from './plugin-api/step-error.js';
@@ -33,17 +33,20 @@ export { onnxModelFiles, type OnnxModelFiles } from './onnx/onnx-model-files.js'
 export { describeExternalDataProblem, type ExternalDataFile, type ExternalDataProblem } from './onnx/external-data-files.js';
 export { writeProvenance, type TableProvenance } from './util/table-provenance.js';
 /**
- * Runs the JAX runtime (`python -m strand_jax embed`, runtime/jax) over token shard files: one JSON line
- * per durable vector shard, then a summary; a missing Python environment is a StepError with the setup hint.
+ * Runs one JAX job (runtime/jax) on this machine: `python -m strand_jax run`, one JSON line per durable
+ * shard or training event, then a summary; a missing Python environment is a StepError with the setup hint.
  */
+export { runJaxJob, type JaxEmbedSummary, type JaxEvent, type JaxShardDone } from './jax/jax-process.js';
+/** The one JAX job (jax_job.schema.json) a step placed on JAX builds, and the placement part of it. */
 export {
-  runJaxEmbed,
-  runJaxProcess,
-  trainLoraArgs,
-  type JaxEmbedJob,
-  type JaxEmbedSummary,
-  type JaxEvent,
-  type JaxShardDone,
-} from './jax/jax-process.js';
+  jaxPlacement,
+  type EmbedJob,
+  type EmbedPaths,
+  type JaxJob,
+  type JaxPlacement,
+  type TrainJob,
+  type TrainPaths,
+  type TrainSettings,
+} from './jax/jax-job.js';
 /** The apache-arrow module instance to build tables with (the one LanceDB understands). */
 export { arrow } from './util/arrow.js';

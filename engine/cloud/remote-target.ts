@@ -8,7 +8,7 @@ import type { RunPlacement } from '../plugin-api/run-placement.js';
 import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import type { Workflow } from '../workflow/workflow.js';
 import { parseGcsUri } from './gcs-bucket.js';
-import { JAX_WORKER_STEPS, type JobSpec } from './worker-contract.js';
+import type { JobSpec } from './worker-contract.js';
 
 export interface RemoteTarget {
   /** The device's name in the workflow. */
@@ -31,6 +31,8 @@ export interface RemoteTarget {
   /** Minutes without a finished shard or a host report before the step fails (a host that never started). */
   stallMinutes: number;
   placement: JobSpec['placement'];
+  /** The step's resolved placement, which its JAX job is built from. */
+  run: RunPlacement;
 }
 
 /** The job spec's placement: the step's resolved placement, as the worker contract names it. */
@@ -86,7 +88,7 @@ export function resolveRemoteTargets(
     }
     const plan = plans.get(step.id);
     if (plan === undefined || parseGcsUri(device.bucket!) === undefined) continue; // reported by validation
-    const worker = JAX_WORKER_STEPS.has(step.plugin.id) ? 'jax' : 'node';
+    const worker = step.plugin.jax !== undefined ? 'jax' : 'node';
     const hosts = plan.placement.hosts;
     if (step.plugin.remoteTraining === true && hosts > 1) {
       problems.push({
@@ -112,6 +114,7 @@ export function resolveRemoteTargets(
       maxAttempts: device.max_attempts ?? 5,
       stallMinutes: device.stall_minutes ?? 30,
       placement: jobPlacement(plan.run),
+      run: plan.run,
     });
   }
   return { targets, problems };

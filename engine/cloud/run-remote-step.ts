@@ -35,6 +35,8 @@ import type { ObjectStore } from '../store/object-store.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { StepSpec } from '../workflow/workflow.js';
 import type { RemoteTarget } from './remote-target.js';
+import type { JaxJob } from '../jax/jax-job.js';
+import { checkRuntimeValue } from '../jax/runtime-schema.js';
 import type { RemoteServices } from './remote-services.js';
 import type { JobProgress, JobWork } from './job-progress.js';
 import { ShardCollector } from './shard-collector.js';
@@ -53,6 +55,10 @@ export interface RemoteStepParts {
   workdir: string;
   /** The gs:// paths the plan listed (the step's gs:// path params are read by the hosts at these versions). */
   listing: ObjectSnapshot | undefined;
+  /** The digest of a local path param (as `ctx.fileDigest` gives it); undefined for a gs:// one. */
+  fileDigest(path: string): string | undefined;
+  /** For a step the JAX worker runs: its job (a training job's comes from ctx.train; a shard job is built here). */
+  job?: JaxJob;
   services: RemoteServices;
   emit: EmitRunEvent;
   signal: AbortSignal;
@@ -259,21 +265,26 @@ class RemoteStepMachine {
     const { attempt, nodeId, work, staged } = state;
     const node = await services.nodes.get(nodeId);
     if (node !== undefined && isReady(node)) {
-      const job: JobSpec = {
+      const jax = this.parts.job;
+      const spec: JobSpec = {
         schema: 1,
         key,
         attempt,
         root: services.bucket.uri,
         projectId: target.project,
         workers: node.workers,
-        step: { id: step.id, uses: step.plugin.id, version: step.plugin.version, params: step.params },
+        // A JAX step sends its job, never its params: the job is what changes the numbers, checked by one schema.
+        step: { id: step.id, uses: step.plugin.id, version: step.plugin.version, ...(jax === undefined ? { params: step.params } : {}) },
+        ...(jax !== undefined ? { job: jax } : {}),
         files: staged.files,
         inputs: this.manifests,
         outputs: Object.fromEntries(Object.entries(step.plugin.outputs).map(([p, s]) => [p, s.type])),
         ...work,
         placement: target.placement,
       };
-      await services.bucket.putJsonIfAbsent(layout.attempt(key, attempt), job);
+      const checked = checkRuntimeValue<JobSpec>('workerContract', 'JobSpec', spec);
+      if (!checked.ok) throw new Error(`bug: the engine built an invalid job spec: ${checked.error}`);
+      await services.bucket.putJsonIfAbsent(layout.attempt(key, attempt), checked.value);
       this.log(`${nodeId} is READY with ${node.workers} host${node.workers === 1 ? '' : 's'}; following its progress`);
       return { kind: 'running', attempt, node, lastProgress: services.clock.now().getTime(), reported: 0, staged };
     }
@@ -333,10 +344,22 @@ class RemoteStepMachine {
   }
 }
 
-/** Runs a shard-parallel step on the slice. */
+/**
+ * Runs a shard-parallel step on the slice. A step the JAX worker runs gets its job from its plugin, and
+ * its outputs' meta from its plugin too, as when it runs here: the hosts report only what the runtime found
+ * (the vectors' dimension).
+ */
 export async function runRemoteStep(parts: RemoteStepParts): Promise<RemoteStepResult> {
   const manifests = inputManifests(parts);
-  return runRemoteJob(parts, manifests, shardProgress(parts, manifests));
+  const facts = parts.step.plugin.jax;
+  if (facts?.shardJob === undefined || facts.outputMeta === undefined)
+    return runRemoteJob(parts, manifests, shardProgress(parts, manifests));
+  const metas = Object.fromEntries(Object.entries(manifests).map(([port, m]) => [port, m.meta]));
+  const job = facts.shardJob(parts.step.params, metas, parts.target.run);
+  const result = await runRemoteJob({ ...parts, job }, manifests, shardProgress(parts, manifests));
+  const reported = Object.assign({}, ...result.meta.values()) as { dim?: number };
+  const meta = facts.outputMeta(job, metas, reported, parts.fileDigest(job.model));
+  return { ...result, meta: new Map(Object.entries(meta)) };
 }
 
 /** Runs a step of another job kind (a training job) on the slice; `progress` brings its outputs home. */

@@ -166,7 +166,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       },
       loadState: () => undefined,
     };
-    const step = { id: job.step.id, plugin, params: job.step.params };
+    const params = job.step.params;
+    if (params === undefined)
+      throw new StepError(`the job spec of ${job.step.id} carries a JAX job, which the JAX worker runs (python -m strand_jax worker)`);
+    const step = { id: job.step.id, plugin, params };
     const handle = createStepContext({
       step,
       io,

@@ -27,8 +27,7 @@ export interface TrainingProgressParts {
   bucket: StagingBucket;
   emit: EmitRunEvent;
   time: () => string;
-  /** The trainer's job without local paths, and the examples it reads (staged as an object by the first attempt). */
-  trainer: Record<string, unknown>;
+  /** The examples the job reads (staged as an object by the first attempt). */
   data: Buffer;
   /** Local folders: checkpoints land in checkpoints/STEP/, the outputs' out/ files in `out`, tensorboard/ in `tensorboard`. */
   checkpoints: string;
@@ -140,7 +139,7 @@ export class TrainingProgress implements JobProgress {
     const local = this.parts.local;
     if (local !== undefined && local.step > (this.last?.step ?? 0)) this.last = await this.uploadLocal(local);
     const resume: TrainingJob['resume'] = this.last === undefined ? null : { step: this.last.step, marker: this.last.marker };
-    return { shards: [], training: { trainer: this.parts.trainer, data: this.dataDigest, resume } };
+    return { shards: [], training: { data: this.dataDigest, resume } };
   }
 
   todo(): number {

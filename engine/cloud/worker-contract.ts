@@ -1,10 +1,12 @@
-// Owns the worker contract between the engine and the hosts of a remote device (README "Worker contract"):
+// Owns the worker contract between the engine and the hosts of a remote device (README "Worker contract";
+// its schema is runtime/jax/src/strand_jax/worker_contract.schema.json, checked before a job spec is written):
 // the Cloud Storage layout under a device's bucket, the job spec of each attempt (shards, or one training
 // job), the shard markers, a training job's checkpoint and outputs markers, the worker reports, the environment a worker starts with, the startup script, and which shards a worker
 // takes. Pure: a JAX payload for NT on TPU can implement the same contract without Strand's code.
 import type { ArtifactManifest } from '../plan/step-record.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { ObjectVersion } from './gcs-objects.js';
+import type { JaxJob } from '../jax/jax-job.js';
 
 /** Environment variables every worker process starts with. */
 export const WORKER_ENV = {
@@ -14,12 +16,6 @@ export const WORKER_ENV = {
   index: 'STRAND_WORKER_INDEX',
 } as const;
 
-/**
- * Steps whose hosts run the JAX worker (`python -m strand_jax worker`, runtime/jax) instead of `strand worker`:
- * the TPU VM needs Python, not Node.js. Every other shard-parallel built-in runs on `strand worker`.
- */
-export const JAX_WORKER_STEPS: ReadonlySet<string> = new Set(['embed/nt', 'finetune/nt-lora']);
-
 /** Node metadata keys the engine sets. */
 export const NODE_METADATA = { job: 'strand-job', startupScript: 'startup-script' } as const;
 
@@ -27,7 +23,8 @@ export interface JobStep {
   id: string;
   uses: string;
   version: string;
-  params: Record<string, unknown>;
+  /** The checked `with:`, for a step `strand worker` runs; a step the JAX worker runs sends `JobSpec.job` instead. */
+  params?: Record<string, unknown>;
 }
 
 export interface JobSpec {
@@ -41,6 +38,8 @@ export interface JobSpec {
   /** Hosts of this attempt's node (the length of its networkEndpoints). */
   workers: number;
   step: JobStep;
+  /** For a step the JAX worker runs (a plugin with `jax` facts): the one JAX job (jax_job.schema.json). */
+  job?: JaxJob;
   /** Files the step reads (path params), by the path written in the workflow: staged, or read from Cloud Storage by the hosts. */
   files: JobFile[];
   /** Input manifests; their shards are objects under objects/. */
@@ -60,10 +59,8 @@ export interface JobSpec {
   };
 }
 
-/** A training job: what host 0 trains, from what, and from which complete checkpoint. */
+/** A training job (its TrainJob is `JobSpec.job`): from what host 0 trains, and from which complete checkpoint. */
 export interface TrainingJob {
-  /** The trainer's job (runtime/jax lora_trainer) without local paths: the host adds them. */
-  trainer: Record<string, unknown>;
   /** The examples (Arrow IPC), staged as objects/SHA256. */
   data: Sha256Hex;
   /** The last complete checkpoint when this attempt was written, or null to start fresh. */

@@ -122,7 +122,7 @@ export function placeWorkflow(
       ...(spec.modelFacts?.trained_parameters !== undefined ? { trainedParameters: spec.modelFacts.trained_parameters } : {}),
     };
     let estimate = estimatePlacement(input);
-    // A step that sets its own per-device batch (StepPlugin.preflight: nt-lora's batch_size over the mesh)
+    // A step that sets its own per-device batch (StepPlugin.jax.preflight: nt-lora's batch_size over the mesh)
     // is estimated at that batch, not at `batch:`, which it does not read.
     const own = ownPerDeviceBatch(step, estimate.mesh);
     if (own !== undefined && own !== estimate.perDeviceBatch) estimate = estimatePlacement({ ...input, batch: { per_device: own } });
@@ -152,7 +152,7 @@ export function placeWorkflow(
  * over the mesh (the step says why itself: the pre-flight stage shows its message, and its run stops with it). */
 function ownPerDeviceBatch(step: Workflow['steps'][number], mesh: Mesh): number | undefined {
   try {
-    return step.plugin.preflight?.(step.params, mesh).perDeviceBatch;
+    return step.plugin.jax?.preflight?.(step.params, mesh).perDeviceBatch;
   } catch {
     return undefined;
   }

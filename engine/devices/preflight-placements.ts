@@ -18,13 +18,6 @@ import { runPlacement } from './run-placement.js';
 import { hostProgram } from './tpu-topology.js';
 import type { DeviceSpec } from './device-catalog.js';
 
-/** The compiled program of each plugin that has one (runtime/jax/src/strand_jax/preflight_programs.py). */
-export const PREFLIGHT_PROGRAMS: Readonly<Record<string, string>> = {
-  'embed/nt': 'embed-forward',
-  // Its options and per-device batch (batch_size / (data x fsdp x grad_accum)) from StepPlugin.preflight.
-  'finetune/nt-lora': 'train-step',
-};
-
 /** Tokens per sequence when the step does not say (`tokens:`), as the formula assumes. */
 export const DEFAULT_TOKENS = 1000;
 
@@ -48,7 +41,7 @@ export interface PreflightResult {
 type Asked = { step: StepSpec; plan: StepPlacementPlan; request: PreflightRequest; topology: string; hosts: number };
 
 function requestFor(step: StepSpec, plan: StepPlacementPlan, facts: PreflightFacts): Result<Omit<Asked, 'step' | 'plan'>, string> {
-  const program = PREFLIGHT_PROGRAMS[step.plugin.id];
+  const program = step.plugin.jax?.program;
   if (program === undefined) return { ok: false, error: `${step.uses} has no compiled program to check` };
   const placed = plan.run;
   const host = hostProgram(plan.placement, placed.mesh);
@@ -60,7 +53,7 @@ function requestFor(step: StepSpec, plan: StepPlacementPlan, facts: PreflightFac
   const p = step.params;
   let own: StepPreflight | undefined;
   try {
-    own = step.plugin.preflight?.(p, placed.mesh);
+    own = step.plugin.jax?.preflight?.(p, placed.mesh);
   } catch (error) {
     return { ok: false, error: (error as Error).message };
   }

@@ -1,23 +1,19 @@
 // Owns running the JAX runtime (`runtime/jax`, README "How the engine calls it") as a child process:
-// finding the interpreter, the command line, the JSON lines it prints (one per durable shard, then a
-// summary), and turning a missing environment or a failure into a StepError with the fix. Only steps
+// finding the interpreter, handing it one job file, the JSON lines it prints (one per durable shard or
+// training event, then a summary), and turning a missing environment or a failure into a StepError with
+// the fix. Only steps
 // placed on JAX come here; nothing else in Strand needs Python.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { StepError } from '../plugin-api/step-error.js';
+import { checkedJaxValue, type LocalRun } from './jax-job.js';
+import { jaxRuntimeDir } from './jax-runtime-dir.js';
 
 /** The command that creates runtime/jax/.venv from its lock (package.json `setup:jax`). */
 export const JAX_SETUP_COMMAND = 'npm run setup:jax';
 const SETUP_HINT = `run \`${JAX_SETUP_COMMAND}\` (creates runtime/jax/.venv from uv.lock: jax, jaxlib, safetensors, pyarrow; about 700 MB), or set STRAND_PYTHON to a Python 3.11 that has them`;
-
-/** The runtime's folder: beside the sources (engine/jax -> runtime/jax) or the build (dist/engine/jax). */
-export function jaxRuntimeDir(): string {
-  const candidates = ['../../runtime/jax', '../../../runtime/jax'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
-  return candidates.find((p) => existsSync(join(p, 'pyproject.toml'))) ?? candidates[0]!;
-}
 
 export type PythonLookup = { python: string; from: 'STRAND_PYTHON' | 'venv' } | { error: string; hint: string };
 
@@ -30,7 +26,11 @@ export function findPython(env: Record<string, string | undefined>): PythonLooku
   return { error: `the JAX runtime is not set up: ${venv} does not exist`, hint: SETUP_HINT };
 }
 
-/** The environment of a runtime process: the package importable from its sources, CPU forced when asked. */
+/**
+ * The environment of a runtime process: the package importable from its sources, the CPU platform forced
+ * when asked (the pre-flight only traces). XLA_FLAGS is left out: a job's placement decides its XLA devices
+ * (strand_jax/job.py sets them before JAX starts).
+ */
 export function pythonEnv(env: Record<string, string | undefined>, platform?: 'cpu'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'XLA_FLAGS') out[k] = v;
@@ -39,37 +39,14 @@ export function pythonEnv(env: Record<string, string | undefined>, platform?: 'c
   return out;
 }
 
-export interface JaxEmbedJob {
-  /** A Hugging Face model folder. */
-  model: string;
-  /** Token shard files (Arrow IPC), in the order of the output shards they make. */
-  tokens: string[];
-  /** Folder for the vector shards (`OUT/<token shard name>`). */
-  out: string;
-  mesh: { data: number; fsdp: number; tp: number };
-  perDeviceBatch: number;
-  precision: 'fp32' | 'bf16';
-  pooling: 'mean' | 'cls' | 'max';
-  includeCls: boolean;
-  normalize: boolean;
-  padId: number;
-  prefix: number;
-  /** Sets the last length bucket, so a shard's buckets do not depend on which other shards run with it. */
-  maxLength?: number;
-  /** kind: cpu: split the host into this many XLA devices (and force the CPU platform). */
-  hostDevices?: number;
-  /** A peft LoRA folder applied to the encoder (fine-tuned embeddings). */
-  adapters?: string;
-}
-
 export interface JaxShardDone {
-  /** Position in `JaxEmbedJob.tokens`. */
+  /** Position in the run's `paths.tokens`. */
   index: number;
   file: string;
   sequences: number;
 }
 
-/** The runtime's last stdout line (README "How the engine calls it"). */
+/** An embed run's last stdout line (README "How the engine calls it"). */
 export interface JaxEmbedSummary {
   sequences: number;
   rows: number;
@@ -89,72 +66,25 @@ export interface JaxEmbedSummary {
   seconds: number;
 }
 
-export function embedArgs(job: JaxEmbedJob): string[] {
-  return [
-    '-m',
-    'strand_jax',
-    'embed',
-    '--model',
-    job.model,
-    '--tokens',
-    ...job.tokens,
-    '--out',
-    job.out,
-    '--mesh',
-    `${job.mesh.data},${job.mesh.fsdp},${job.mesh.tp}`,
-    '--per-device-batch',
-    String(job.perDeviceBatch),
-    '--precision',
-    job.precision,
-    '--pooling',
-    job.pooling,
-    job.includeCls ? '--include-cls' : '--no-include-cls',
-    ...(job.normalize ? ['--normalize'] : []),
-    '--pad-id',
-    String(job.padId),
-    '--prefix',
-    String(job.prefix),
-    ...(job.maxLength !== undefined ? ['--max-length', String(job.maxLength)] : []),
-    ...(job.adapters !== undefined ? ['--adapters', job.adapters] : []),
-    ...(job.hostDevices !== undefined ? ['--host-devices', String(job.hostDevices)] : []),
-    '--exit-with-stdin',
-  ];
-}
-
-/** `python -m strand_jax train-lora`: the job is a JSON file (runtime/jax/src/strand_jax/lora_trainer.py). */
-export function trainLoraArgs(jobFile: string, hostDevices: number | undefined): string[] {
-  return [
-    '-m',
-    'strand_jax',
-    'train-lora',
-    '--job',
-    jobFile,
-    ...(hostDevices !== undefined ? ['--host-devices', String(hostDevices)] : []),
-    '--exit-with-stdin',
-  ];
-}
+/** The summary line each job kind ends with. */
+const SUMMARY_KIND = { embed: 'embed-summary', train: 'train-summary' } as const;
 
 export interface JaxRunOptions {
   signal: AbortSignal;
-  /** Called for each shard as it becomes durable, one at a time, in order. */
-  onShard(done: JaxShardDone): Promise<void>;
   env: Record<string, string | undefined>;
+  /** Called for each line but the summary, one at a time, in order; a throw stops the process. */
+  onEvent(event: JaxEvent): Promise<void>;
 }
 
 /**
- * Runs `python -m strand_jax embed`. Resolves with its summary; rejects with a StepError (the runtime's
- * message and a hint), or an AbortError when `signal` stopped it (shards reported so far are complete).
+ * Runs one JAX job on this machine: the job and its paths, checked against the schema, written to
+ * `file`, then `python -m strand_jax run FILE` (the one entry point; the hosts of a TPU slice run the same
+ * job through the worker contract). Resolves with the summary line; rejects with a StepError (the
+ * runtime's message and a hint), or an AbortError when `signal` stopped it (events handled so far stand).
  */
-export async function runJaxEmbed(job: JaxEmbedJob, options: JaxRunOptions): Promise<JaxEmbedSummary> {
-  const summary = await runJaxProcess(embedArgs(job), job.hostDevices, {
-    signal: options.signal,
-    env: options.env,
-    summaryKind: 'embed-summary',
-    onEvent: async (event) => {
-      if (event.kind === 'shard-done') await options.onShard(event as unknown as JaxShardDone);
-    },
-  });
-  return summary as unknown as JaxEmbedSummary;
+export async function runJaxJob(run: LocalRun, file: string, options: JaxRunOptions): Promise<JaxEvent> {
+  writeFileSync(file, JSON.stringify(checkedJaxValue('LocalRun', run)));
+  return runJaxProcess(['-m', 'strand_jax', 'run', file, '--exit-with-stdin'], { ...options, summaryKind: SUMMARY_KIND[run.job.kind] });
 }
 
 /** One JSON line the runtime printed (README "How the engine calls it"). */
@@ -169,16 +99,12 @@ export interface JaxProcessOptions {
   onEvent(event: JaxEvent): Promise<void>;
 }
 
-/**
- * Runs `python ARGS` with the runtime on its path (`--host-devices`: the CPU split into that many XLA devices).
- * Resolves with the summary line; rejects with a StepError (the runtime's message and a hint), or an
- * AbortError when `signal` stopped it (events handled so far stand).
- */
-export async function runJaxProcess(args: string[], hostDevices: number | undefined, options: JaxProcessOptions): Promise<JaxEvent> {
+/** Runs `python ARGS` with the runtime on its path; see runJaxJob. */
+async function runJaxProcess(args: string[], options: JaxProcessOptions): Promise<JaxEvent> {
   const found = findPython(options.env);
   if ('error' in found) throw new StepError(found.error, found.hint);
   const child = spawn(found.python, args, {
-    env: pythonEnv(options.env, hostDevices !== undefined ? 'cpu' : undefined),
+    env: pythonEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -1,11 +1,9 @@
 // Owns the pre-flight's request and answer as the engine types them, checked at run time against the one
 // JSON Schema the Python side checks too (runtime/jax/src/strand_jax/preflight.schema.json).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Mesh } from '../devices/estimate-placement.js';
-import { fail, ok, type Result } from '../util/result.js';
-import { jaxRuntimeDir } from './jax-process.js';
+import { fail, type Result } from '../util/result.js';
+import { checkRuntimeValue } from './runtime-schema.js';
+import type { TrainSettings } from './jax-job.js';
 
 export interface PreflightRequest {
   /** A program the runtime registers (preflight_programs.py): embed-forward, train-step. */
@@ -23,7 +21,8 @@ export interface PreflightRequest {
   /** The model's config.json, parsed: shapes only, no weights. */
   model: { config: Record<string, unknown> };
   pooling?: { pooling?: 'mean' | 'cls' | 'max'; include_cls?: boolean; prefix?: number; normalize?: boolean };
-  options?: Record<string, unknown>;
+  /** train-step: the job's settings (jax_job.schema.json TrainSettings). */
+  options?: TrainSettings;
   fixes?: boolean;
   /** Compile the longest bucket only (the bench: full-size models compile for minutes each). */
   longest_only?: boolean;
@@ -80,30 +79,10 @@ export interface PreflightFailure {
 export type PreflightReply = PreflightAnswer | PreflightFailure;
 
 type Kind = 'PreflightRequest' | 'PreflightAnswer' | 'PreflightFailure';
-let validators: Map<Kind, ValidateFunction> | undefined;
-
-function validator(kind: Kind): ValidateFunction {
-  if (validators === undefined) {
-    const schema = JSON.parse(readFileSync(join(jaxRuntimeDir(), 'src', 'strand_jax', 'preflight.schema.json'), 'utf8')) as {
-      $defs: Record<string, unknown>;
-    };
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
-    validators = new Map(
-      (['PreflightRequest', 'PreflightAnswer', 'PreflightFailure'] as const).map((k) => [
-        k,
-        ajv.compile({ $ref: `#/$defs/${k}`, $defs: schema.$defs }),
-      ]),
-    );
-  }
-  return validators.get(kind)!;
-}
 
 /** The value if it is a valid `kind`; else the first problem, with its path. */
 export function checkPreflight<T>(kind: Kind, value: unknown): Result<T, string> {
-  const check = validator(kind);
-  if (check(value)) return ok(value as T);
-  const first = check.errors?.[0];
-  return fail(`${kind} at ${first?.instancePath || '(root)'}: ${first?.message ?? 'invalid'}`);
+  return checkRuntimeValue<T>('preflight', kind, value);
 }
 
 /** A reply line of `python -m strand_jax preflight`, checked as an answer or a failure. */

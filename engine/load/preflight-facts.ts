@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { PreflightFacts } from '../devices/preflight-placements.js';
-import { jaxRuntimeDir } from '../jax/jax-process.js';
+import { jaxRuntimeDir } from '../jax/jax-runtime-dir.js';
 import { runPreflight } from '../jax/run-preflight.js';
 import { PreflightCache } from '../store/preflight-cache.js';
 import { fail, ok } from '../util/result.js';

@@ -2,6 +2,7 @@
 // writers, data access, resumable state, progress and the trainer. Part of the public plugin API.
 import type { Table } from 'apache-arrow';
 import type { JaxEvent } from '../jax/jax-process.js';
+import type { TrainJob, TrainPaths } from '../jax/jax-job.js';
 import type { PortType } from './port.js';
 import type { RunPlacement } from './run-placement.js';
 
@@ -120,28 +121,12 @@ export interface StepContext<P extends object = Record<string, unknown>> {
   progress(update: ProgressUpdate): void;
   log(message: string): void;
   /**
-   * Runs the JAX LoRA trainer (runtime/jax lora_trainer.py) for this step: a local process on the step's
-   * placement, or, when the step is placed on a remote device (a plugin with `remoteTraining`), one training
-   * job on the slice (README "Worker contract", training jobs). `onEvent` gets the trainer's lines in order;
-   * remotely only `checkpoint` ones, each once its files are in `dir` here. Resolves with the train-summary;
-   * rejects with a StepError, or an AbortError when the run was stopped (checkpoints reported so far stand).
+   * Runs a train job (runtime/jax lora_trainer.py) for this step: a local process on the step's placement,
+   * or, when the step is placed on a remote device (a plugin with `remoteTraining`), the same job on the
+   * slice (README "Worker contract", training jobs), `paths` staying here. `onEvent` gets the trainer's lines
+   * in order; remotely only `checkpoint` ones, each once its files are in `dir` here. Resolves with the
+   * train-summary; rejects with a StepError, or an AbortError when the run was stopped (checkpoints
+   * reported so far stand).
    */
-  train(job: TrainerJob, onEvent: (event: JaxEvent) => Promise<void>): Promise<JaxEvent>;
-}
-
-/** The trainer's job (lora_trainer.py): its settings, and the local paths the trainer reads and writes. */
-export interface TrainerJob {
-  [setting: string]: unknown;
-  /** The model folder. */
-  model: string;
-  /** The examples, Arrow IPC (id, tokens, split, labels). */
-  data: string;
-  /** Where the adapters/, head.safetensors and metrics.json are written. */
-  out: string;
-  /** Orbax's checkpoint folder (STEP/ under it, each renamed into place when whole). */
-  checkpoints: string;
-  tensorboard: string;
-  /** A folder holding the checkpoint to resume from (STEP/ under it). */
-  resume?: string;
-  checkpoint_every_minutes: number;
+  train(job: TrainJob, paths: TrainPaths, onEvent: (event: JaxEvent) => Promise<void>): Promise<JaxEvent>;
 }

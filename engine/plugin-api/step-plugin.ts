@@ -1,8 +1,9 @@
 // Owns the step plugin's shape: what a plugin declares (id, version, params schema, ports, how it may be
 // placed) and `defineStep`. Part of the public plugin API (engine/index.ts re-exports it).
 import type { Mesh } from '../devices/estimate-placement.js';
-import type { DataAccess, StepContext } from './step-context.js';
-import type { Runtime } from './run-placement.js';
+import type { ArtifactMeta, DataAccess, StepContext } from './step-context.js';
+import type { EmbedJob, TrainSettings } from '../jax/jax-job.js';
+import type { RunPlacement, Runtime } from './run-placement.js';
 import type { PortSpec } from './port.js';
 
 /**
@@ -66,21 +67,46 @@ export interface StepPlugin<P extends object = object> {
    */
   countSequences?(params: P, data: DataAccess): Promise<SequenceCount>;
   /**
-   * For a step with a compiled program (engine/devices/preflight-placements.ts PREFLIGHT_PROGRAMS) whose
-   * program needs more than the placement: the builder's `options` and the per-device batch, for a step that
-   * derives it from its own params rather than `batch:`, given the step's whole mesh. A StepError thrown
-   * here (a batch that does not split over the mesh) leaves the formula, with its message.
+   * A step the JAX runtime (runtime/jax) computes owns its JAX facts here: the program the pre-flight
+   * compiles, and for a shard-parallel step the one job every host (or the local process) runs and its
+   * outputs' meta. The engine reads them; nothing lists plugin ids elsewhere, in TypeScript or Python.
    */
-  preflight?(params: P, mesh: Mesh): StepPreflight;
+  jax?: JaxFacts<P>;
   // A step that has nothing to report simply returns: `void` is the plain way to say so in a plugin's type.
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
   run(ctx: StepContext<P>): Promise<StepSummary | void>;
 }
 
-/** What `StepPlugin.preflight` answers. */
+/** What `JaxFacts.preflight` answers. */
 export interface StepPreflight {
-  options: Record<string, unknown>;
+  options: TrainSettings;
   perDeviceBatch: number;
+}
+
+export interface JaxFacts<P extends object> {
+  /** The compiled program the pre-flight checks (runtime/jax preflight_programs.py). */
+  program: 'embed-forward' | 'train-step';
+  /**
+   * For a program that needs more than the placement: the builder's options and the per-device batch, for a
+   * step that derives it from its own params rather than `batch:`, given the step's whole mesh. A StepError
+   * thrown here (a batch that does not split over the mesh) leaves the formula, with its message.
+   */
+  preflight?(params: P, mesh: Mesh): StepPreflight;
+  /**
+   * A shard-parallel step: the job that computes its shards, from its checked params, its inputs' meta (by
+   * port; an unwired optional input is absent) and its resolved placement.
+   */
+  shardJob?(params: P, inputs: Readonly<Record<string, ArtifactMeta>>, placement: RunPlacement): EmbedJob;
+  /**
+   * A shard-parallel step: its outputs' meta, by port, from the job, its inputs' meta, what the runtime
+   * reported (`dim`) and the model's digest — one function, so the meta is the same wherever it ran.
+   */
+  outputMeta?(
+    job: EmbedJob,
+    inputs: Readonly<Record<string, ArtifactMeta>>,
+    reported: { dim?: number },
+    modelDigest: string | undefined,
+  ): Record<string, ArtifactMeta>;
 }
 
 /** What `StepPlugin.countSequences` answers. */

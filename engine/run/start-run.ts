@@ -1,6 +1,7 @@
 // Owns one run of a checked workflow, as `strand run` and `strand watch` start it: a run id, the
 // journal, redaction of every event before any sink sees it, the view the command chose, and the
 // remote executor for steps placed on a device. A journal that cannot be written stops the run.
+import { resolve } from 'node:path';
 import { cloudSettings } from '../cloud/cloud-settings.js';
 import type { RemoteTarget } from '../cloud/remote-target.js';
 import { combineSinks } from '../events/combine-sinks.js';
@@ -71,6 +72,7 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
         objects: state.objects,
         workdir: state.workdir,
         listing: state.listing,
+        fileDigest: (path: string) => state.files.digest(resolve(state.workdir, path)),
         services: cloudServices(target, cloudSettings(env), now),
         emit,
       };
@@ -79,9 +81,9 @@ export async function startRun(options: StartRunOptions): Promise<Result<RunStat
       const [{ runRemoteStep }, parts] = await Promise.all([import('../cloud/run-remote-step.js'), remoteParts(step, unit)]);
       return runRemoteStep(parts);
     };
-    const trainer: RemoteTrainerFor = (step, unit) => async (job, onEvent) => {
+    const trainer: RemoteTrainerFor = (step, unit) => async (job, paths, onEvent) => {
       const [{ remoteTrainer }, parts] = await Promise.all([import('../cloud/run-remote-training.js'), remoteParts(step, unit)]);
-      return remoteTrainer(parts)(job, onEvent);
+      return remoteTrainer(parts)(job, paths, onEvent);
     };
     const signal = AbortSignal.any([options.signal, journalStop.signal]);
     emit(plannedSteps(workflow, options.plans, now().toISOString()));

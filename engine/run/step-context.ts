@@ -170,7 +170,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     recordExternalOutput: (path) => void external.push(path),
     progress: (update) => emit({ kind: 'step-progress', step: step.id, ...update, time: time() }),
     log: (message) => emit({ kind: 'step-log', step: step.id, message, time: time() }),
-    train: parts.trainer ?? localTrainer(placement.hostDevices, signal, process.env),
+    train: parts.trainer ?? localTrainer(signal, process.env),
   };
   return { context, meta, external };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import { defineStep, StepError } from '../../engine/index.js';
 import { embedShardsWithJax } from './embed-jax-shards.js';
+import { NT_JAX_FACTS } from './nt-jax-job.js';
 import { embedShardsWithOnnx } from './embed-onnx-shards.js';
 import {
   ONNX_EXECUTION_KEYS,
@@ -46,10 +47,11 @@ export const ntEmbed = defineStep<NtEmbedParams>({
     adapters: { type: 'adapters', optional: true, description: 'LoRA adapters from finetune/nt-lora (JAX only): fine-tuned embeddings' },
   },
   shardParallel: { shardsFrom: 'tokens' },
+  jax: NT_JAX_FACTS,
   outputs: { embeddings: { type: 'embeddings' } },
   async run(ctx) {
     const p = ctx.params;
-    if (ctx.placement.runtime === 'jax') return embedShardsWithJax(ctx, p, p.model);
+    if (ctx.placement.runtime === 'jax') return embedShardsWithJax(ctx);
     if (ctx.optionalInput('adapters') !== undefined)
       throw new StepError(
         'LoRA adapters are applied by the JAX runtime; this step runs onnxruntime',

@@ -1,5 +1,5 @@
 // Owns the `finetune/nt-lora` step: LoRA fine-tuning of a Nucleotide Transformer with the hierarchical
-// taxonomy head, in the JAX runtime on the step's mesh (`python -m strand_jax train-lora`). This side does
+// taxonomy head, in the JAX runtime on the step's mesh (a train job: nt-lora-job.ts). This side does
 // what taxonomy-head does with labels — lineage columns, placeholder masking, the split — and hands Python
 // the examples as Arrow (id, tokens, split, label ids per level); Python trains, evaluates and checkpoints.
 // Each Orbax checkpoint Python reports complete becomes the step's resumable state (a killed run resumes from
@@ -17,37 +17,12 @@ import { packDirectory, unpackDirectory } from './directory-bytes.js';
 import { headLayout } from './head-model.js';
 import { headModelTable, headToOnnx } from './head-onnx.js';
 import { headParamsFromSafetensors } from './head-safetensors.js';
-import { LABEL_PARAMS_SCHEMA, levelWeights, type LabelParams } from './label-params.js';
+import { LABEL_PARAMS_SCHEMA, levelWeights } from './label-params.js';
+import { LORA_TARGETS, NT_LORA_JAX_FACTS, ntLoraTrainJob, type NtLoraParams } from './nt-lora-job.js';
 import { loraMetricsTable, type LoraEval, type LoraHistory } from './lora-metrics.js';
 import { readLineage } from './read-lineage.js';
 import { trainingSplit } from './split.js';
 import { buildLabels, knownPaths } from './taxonomy-labels.js';
-
-export const LORA_TARGETS = ['query', 'key', 'value', 'attention_output', 'intermediate', 'output'] as const;
-
-/** As the step receives them: every param with a schema default is filled in. */
-export interface NtLoraParams extends LabelParams {
-  model: string;
-  rank: number;
-  alpha: number;
-  dropout: number;
-  target_modules: (typeof LORA_TARGETS)[number][];
-  hidden: number;
-  learning_rate: number;
-  weight_decay: number;
-  warmup_steps: number;
-  schedule: 'cosine' | 'linear' | 'constant';
-  epochs: number;
-  steps?: number;
-  batch_size: number;
-  grad_accum: number;
-  remat: 'none' | 'full' | 'dots';
-  eval_every?: number;
-  checkpoint_every_steps: number;
-  checkpoint_every_minutes: number;
-  adapters_path?: string;
-  tensorboard?: string;
-}
 
 /** The `adapters` artifact: one row, the peft folder packed (`directory-bytes.ts`) and what it adapts. */
 export function adaptersTable(folder: string, meta: object): Table {
@@ -165,7 +140,7 @@ export const ntLora = defineStep<NtLoraParams>({
   remoteTraining: true,
   inputs: { tokens: { type: 'tokens' }, labels: { type: 'sequences', description: 'the source, for its lineage columns' } },
   outputs: { adapters: { type: 'adapters' }, model: { type: 'model' }, metrics: { type: 'metrics' } },
-  preflight: (p, mesh) => ({ options: trainerSettings(p), perDeviceBatch: perDeviceBatchOf(p.batch_size, mesh, p.grad_accum) }),
+  jax: NT_LORA_JAX_FACTS,
   async run(ctx) {
     const p = ctx.params;
     const { levels, weights } = levelWeights(p);
@@ -176,7 +151,6 @@ export const ntLora = defineStep<NtLoraParams>({
     const groupBy = p.group_by;
     const split = trainingSplit(ids, columns, levels, groupBy, p.val_fraction, seed);
     const placement = ctx.placement;
-    const perDeviceBatch = perDeviceBatchOf(p.batch_size, placement.mesh, p.grad_accum);
     const scratch = mkdtempSync(join(tmpdir(), 'strand-lora-'));
     try {
       writeFileSync(join(scratch, 'examples.arrow'), arrow.tableToIPC(examplesTable(ids, rows, new Set(split.val), labels.labels), 'file'));
@@ -186,35 +160,18 @@ export const ntLora = defineStep<NtLoraParams>({
         ctx.log(`resuming from the checkpoint at step ${first?.split('/')[0] ?? '?'}`);
       }
       const hidden = p.hidden;
-      const settings = trainerSettings(p);
-      const job = {
+      const job = ntLoraTrainJob(p, { levels, classes: labels.classes }, facts, placement);
+      const paths = {
         model: ctx.resolvePath(p.model),
-        base_model: p.model,
         data: join(scratch, 'examples.arrow'),
         out: join(scratch, 'out'),
         checkpoints: join(scratch, 'checkpoints'),
         tensorboard: p.tensorboard !== undefined ? ctx.resolvePath(p.tensorboard) : join(scratch, 'tensorboard'),
         ...(saved !== undefined ? { resume: join(scratch, 'resume') } : {}),
-        mesh: placement.mesh,
-        per_device_batch: perDeviceBatch,
-        levels,
-        classes: labels.classes,
-        include_cls: true,
-        prefix: facts.prefix,
-        max_length: facts.max_tokens,
-        ...settings,
-        train: {
-          ...settings.train,
-          precision: placement.precision,
-          ...(p.steps !== undefined ? { steps: p.steps } : { epochs: p.epochs }),
-        },
-        eval_every: p.eval_every ?? null,
-        checkpoint_every_steps: p.checkpoint_every_steps,
-        checkpoint_every_minutes: p.checkpoint_every_minutes,
       };
       const evals: LoraEval[] = [];
       const summary = await ctx
-        .train(job, async (event: JaxEvent) => onTrainerEvent(ctx, event, evals))
+        .train(job, paths, async (event: JaxEvent) => onTrainerEvent(ctx, event, evals))
         .catch((error: unknown) => {
           if ((error as Error).name === 'AbortError') return undefined;
           throw error;
@@ -234,9 +191,9 @@ export const ntLora = defineStep<NtLoraParams>({
         hidden,
         weights,
         split: { val_fraction: p.val_fraction, group_by: groupBy, seed },
-        adapters: { rank: job.lora.rank, alpha: job.lora.alpha, targets: job.lora.targets },
+        adapters: { rank: job.settings.lora.rank, alpha: job.settings.lora.alpha, targets: job.settings.lora.targets },
       };
-      const adapterMeta = { kind: 'peft-lora', model: p.model, model_digest: ctx.fileDigest(p.model), ...job.lora };
+      const adapterMeta = { kind: 'peft-lora', model: p.model, model_digest: ctx.fileDigest(p.model), ...job.settings.lora };
       await ctx.output('adapters').shard(0, async () => adaptersTable(join(out, 'adapters'), adapterMeta));
       ctx.output('adapters').setMeta(adapterMeta);
       await ctx.output('model').shard(0, async () => headModelTable(headToOnnx(layout, head, levels), meta));
@@ -272,36 +229,6 @@ export const ntLora = defineStep<NtLoraParams>({
     }
   },
 });
-
-/** The job's keys the train step is built from (lora_trainer.job_settings), which the pre-flight's
- * train-step program takes as its options (preflight.schema.json trainStepOptions). */
-function trainerSettings(p: NtLoraParams) {
-  return {
-    weights: levelWeights(p).weights,
-    hidden: p.hidden,
-    lora: { rank: p.rank, alpha: p.alpha, dropout: p.dropout, targets: p.target_modules },
-    train: {
-      learning_rate: p.learning_rate,
-      weight_decay: p.weight_decay,
-      warmup_steps: p.warmup_steps,
-      schedule: p.schedule,
-      grad_accum: p.grad_accum,
-      remat: p.remat,
-      seed: p.seed,
-    },
-  };
-}
-
-/** batch_size / (data x fsdp x grad_accum): refused when it does not divide, naming the sizes that would. */
-function perDeviceBatchOf(batchSize: number, mesh: { data: number; fsdp: number }, gradAccum: number): number {
-  const ways = mesh.data * mesh.fsdp * gradAccum;
-  if (batchSize % ways !== 0)
-    throw new StepError(
-      `batch_size ${batchSize} does not split over data ${mesh.data} x fsdp ${mesh.fsdp} x grad_accum ${gradAccum} = ${ways}`,
-      `use a multiple of ${ways} (e.g. ${Math.max(1, Math.round(batchSize / ways)) * ways}), or another mesh or grad_accum`,
-    );
-  return batchSize / ways;
-}
 
 async function onTrainerEvent(ctx: StepContext<NtLoraParams>, event: JaxEvent, evals: LoraEval[]): Promise<void> {
   if (event.kind === 'train-progress') {

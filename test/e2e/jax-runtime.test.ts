@@ -1,7 +1,7 @@
 // embed/nt through the built CLI on the JAX runtime (runtime/jax/.venv, which `npm test` creates first):
 // 8 XLA host devices and a 2x2x2 mesh give the vectors onnxruntime gives; the cache key holds the
 // runtime and the precision but not the mesh; a killed run resumes after its last recorded shard.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../engine/events/run-event.js';
@@ -12,7 +12,7 @@ import { copyFromRepo, exited, removeProjects, runCli, startCli, waitFor, writeP
 afterEach(removeProjects);
 
 interface Variant {
-  on?: 'host8' | 'laptop';
+  on?: 'host8' | 'laptop' | 'gpu';
   mesh?: string;
   precision?: 'fp32' | 'bf16';
   shardRows?: number;
@@ -25,6 +25,7 @@ name: nt-runtimes
 devices:
   host8: { kind: cpu, runtime: jax, devices: 8 }
   laptop: { kind: cpu }
+  gpu: { kind: gpu, type: h100 }
 steps:
   source: { uses: source/parquet, with: { path: workflows/data/sample.parquet, shard_rows: ${v.shardRows ?? 250} } }
   tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2 } }
@@ -136,6 +137,16 @@ describe('embed/nt on the JAX runtime', () => {
     writeProjectFile(root, flow({ shardRows: 100, out: 'out/onnx.arrow' }));
     expect(runCli(['run', 'flow.yaml'], root).status).toBe(0);
     expect(maxDifference(vectors(join(root, 'out/v.arrow')), vectors(join(root, 'out/onnx.arrow')))).toBeLessThan(1e-4);
+  }, 600_000);
+
+  it('stops a step placed on a GPU before it computes anything when JAX sees no GPU (this machine has none)', () => {
+    const root = project({ on: 'gpu', mesh: '{ data: 1 }' });
+    const run = runCli(['run', 'flow.yaml', '--plain'], root);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/FAILED +embed: JAX runtime: this step is placed on a gpu, and JAX here sees only cpu devices/);
+    expect(run.stdout).toContain('strand doctor');
+    expect(run.stdout).not.toMatch(/done +embed/);
+    expect(existsSync(join(root, 'out/v.arrow'))).toBe(false);
   }, 600_000);
 
   it('fails with the setup command when the Python environment is missing', () => {

@@ -49,6 +49,15 @@ steps:
       checkpoint_every_steps: 2
       adapters_path: out/lora-adapters
       tensorboard: out/tensorboard
+  embed:
+    uses: embed/nt
+    needs: [tokens, lora]
+    on: ${on}
+    mesh: { data: 4, fsdp: 2, tp: 1 }
+    batch: { per_device: 2 }
+    precision: fp32
+    with: { model: models/tiny-nt }
+  vectors: { uses: export/parquet, needs: [embed, source], with: { path: out/vectors.parquet } }
 `;
 
 function project(on: string): string {
@@ -64,7 +73,7 @@ const CHECKPOINT_MARKER = /\/checkpoints\/\d{8}\.json$/;
 const OUTPUTS_MARKER = /\/outputs\.json$/;
 
 describe('finetune/nt-lora on a Cloud TPU slice (local servers, the Python worker)', () => {
-  it('resumes a node preempted at its first checkpoint marker and ends with adapters byte-identical to a local run', async () => {
+  it('resumes a node preempted at its first checkpoint marker, ends with adapters byte-identical to a local run, and embeds with them as here', async () => {
     const root = project('pod');
     cloud.gcs.onWrite = (_bucket, name) => {
       if (CHECKPOINT_MARKER.test(name) && cloud.tpu.events.every((e) => !e.startsWith('preempt'))) {
@@ -84,10 +93,22 @@ describe('finetune/nt-lora on a Cloud TPU slice (local servers, the Python worke
     expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
 
     // One training job per attempt: no shards; the second names the checkpoint the first completed.
-    const [first, second] = bucket.jobSpecs();
+    const specs = bucket.jobSpecs();
+    const [first, second] = specs.filter((spec) => spec.step.uses === 'finetune/nt-lora');
+    const embed = specs.find((spec) => spec.step.uses === 'embed/nt');
+    // Then embed/nt with the adapters the slice trained, on the slice: its job says so, and carries no params.
+    expect(embed).toMatchObject({
+      step: { uses: 'embed/nt' },
+      job: { kind: 'embed', adapters: true },
+      inputs: { adapters: { type: 'adapters' } },
+    });
     expect(first).toMatchObject({ attempt: 1, workers: 1, shards: [], step: { uses: 'finetune/nt-lora' } });
-    expect(first!.training).toMatchObject({ resume: null, trainer: { mesh: { data: 4, fsdp: 2, tp: 1 }, per_device_batch: 2 } });
-    expect(first!.training!.trainer).not.toHaveProperty('data');
+    expect(first!.training).toMatchObject({ resume: null });
+    expect(first!.job).toMatchObject({
+      kind: 'train',
+      placement: { platform: 'tpu', hosts: 1, mesh: { data: 4, fsdp: 2, tp: 1 }, per_device_batch: 2 },
+    });
+    expect(first!.step).not.toHaveProperty('params');
     expect(bucket.checkpoints().map((m) => [m.step, m.attempt])).toEqual([
       [2, 1],
       [4, 2],
@@ -120,5 +141,7 @@ describe('finetune/nt-lora on a Cloud TPU slice (local servers, the Python worke
     expect(readFileSync(join(root, 'out/lora-adapters/adapter_config.json'), 'utf8')).toBe(
       readFileSync(join(local, 'out/lora-adapters/adapter_config.json'), 'utf8'),
     );
+    // The fine-tuned vectors made on the slice are the ones made here.
+    expect(readFileSync(join(root, 'out/vectors.parquet')).equals(readFileSync(join(local, 'out/vectors.parquet')))).toBe(true);
   }, 1_200_000);
 });

@@ -69,6 +69,7 @@ describe('remote step stall', () => {
             objects: state.objects,
             workdir: root,
             listing: state.listing,
+            fileDigest: () => undefined,
             services: cloudServices(targets.get(step.id)!, cloud.settings(), now),
             emit,
           }),

@@ -20,7 +20,7 @@ import {
   type ShardMarker,
   type WorkerReport,
 } from '../../engine/cloud/worker-contract.js';
-import type { JaxEvent, TrainerJob } from '../../engine/index.js';
+import type { JaxEvent, TrainJob, TrainPaths } from '../../engine/index.js';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import type { ArtifactManifest } from '../../engine/plan/step-record.js';
 import { StepInterrupted } from '../../engine/run/step-context.js';
@@ -198,6 +198,16 @@ function target(extra: Partial<RemoteTarget> = {}): RemoteTarget {
     maxAttempts: 3,
     stallMinutes: 30,
     placement: { device: 'tpu v4-16', mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 4, globalBatch: 32, precision: 'bf16' },
+    run: {
+      device: 'tpu v4-16',
+      kind: 'tpu',
+      runtime: 'onnx',
+      hosts: 2,
+      mesh: { data: 8, fsdp: 1, tp: 1 },
+      perDeviceBatch: 4,
+      globalBatch: 32,
+      precision: 'bf16',
+    },
     ...extra,
   };
 }
@@ -216,6 +226,7 @@ async function run(options: { target?: RemoteTarget; signal?: AbortSignal } = {}
     checkpoints,
     workdir: dir,
     listing: undefined,
+    fileDigest: () => undefined,
     services: { bucket, nodes, clock, pollMs: POLL_MS },
     emit: (e) => events.push(e),
     signal: options.signal ?? new AbortController().signal,
@@ -398,17 +409,42 @@ describe('remote step state machine, a training job', () => {
     nodes.hosts = 1;
     const checkpointEvents: JaxEvent[] = [];
     const events: RunEvent[] = [];
-    const job: TrainerJob = {
+    const job: TrainJob = {
+      kind: 'train',
+      base_model: 'model',
+      levels: ['genus'],
+      classes: [['Candida', 'Pichia']],
+      include_cls: true,
+      prefix: 1,
+      max_length: 64,
+      settings: {
+        weights: [1],
+        hidden: 8,
+        lora: { rank: 2, alpha: 4, dropout: 0, targets: ['query', 'value'] },
+        train: { learning_rate: 0.001, weight_decay: 0, warmup_steps: 0, schedule: 'constant', grad_accum: 1, remat: 'none', seed: 1 },
+      },
+      length: { steps: 6 },
+      eval_every: null,
+      checkpoint_every_steps: 2,
+      checkpoint_every_minutes: 30,
+      placement: {
+        platform: 'tpu',
+        hosts: 1,
+        host_devices: null,
+        mesh: { data: 8, fsdp: 1, tp: 1 },
+        per_device_batch: 1,
+        precision: 'bf16',
+      },
+    };
+    const paths: TrainPaths = {
       model: join(dir, 'model'),
       data: join(dir, 'examples.arrow'),
       out: join(dir, 'out'),
       checkpoints: join(dir, 'checkpoints-local'),
       tensorboard: join(dir, 'tensorboard'),
-      checkpoint_every_minutes: 30,
-      mesh: { data: 8, fsdp: 1, tp: 1 },
       ...(resume !== undefined ? { resume } : {}),
     };
-    writeFileSync(job.data, 'examples');
+    writeFileSync(paths.data, 'examples');
     const trainer = remoteTrainer({
       step: lora,
       key: KEY,
@@ -418,16 +454,17 @@ describe('remote step state machine, a training job', () => {
       checkpoints: new CheckpointLog(join(dir, 'checkpoints'), KEY),
       workdir: dir,
       listing: undefined,
+      fileDigest: () => undefined,
       services: { bucket, nodes, clock, pollMs: POLL_MS },
       emit: (e) => events.push(e),
       signal: new AbortController().signal,
     });
-    const summary = await trainer(job, async (event) => void checkpointEvents.push(event));
-    return { summary, checkpointEvents, events, job };
+    const summary = await trainer(job, paths, async (event) => void checkpointEvents.push(event));
+    return { summary, checkpointEvents, events, job, paths };
   }
 
   it('gives the attempt after a preemption the last complete checkpoint, never a half-uploaded one', async () => {
-    const { summary, checkpointEvents, job } = await train(async () => {
+    const { summary, checkpointEvents, job, paths } = await train(async () => {
       const first = bucket.job(1);
       if (first !== undefined && bucket.job(2) === undefined && nodes.nodes.get(NODE(1))?.state === 'READY') {
         await writeCheckpoint(bucket, first, 2);
@@ -442,16 +479,17 @@ describe('remote step state machine, a training job', () => {
     });
     const [first, second] = [bucket.job(1)!, bucket.job(2)!];
     expect(first).toMatchObject({ shards: [], workers: 1, training: { resume: null, data: sha256('examples') } });
-    expect(first.training!.trainer).toEqual({ checkpoint_every_minutes: 30, mesh: { data: 8, fsdp: 1, tp: 1 } });
+    expect(first.job).toEqual(job);
+    expect(first.step).not.toHaveProperty('params');
     expect(second.training!.resume).toEqual({ step: 2, marker: layout.checkpoint(KEY, 2) });
     expect(bucket.objects.get(layout.object(sha256('examples')))?.toString()).toBe('examples');
     // Each complete checkpoint reached the step with its files here, as a local trainer's would.
     expect(checkpointEvents).toEqual([
-      { kind: 'checkpoint', step: 2, dir: join(job.checkpoints, '2') },
-      { kind: 'checkpoint', step: 4, dir: join(job.checkpoints, '4') },
+      { kind: 'checkpoint', step: 2, dir: join(paths.checkpoints, '2') },
+      { kind: 'checkpoint', step: 4, dir: join(paths.checkpoints, '4') },
     ]);
-    expect(readFileSync(join(job.checkpoints, '2/state/data'), 'utf8')).toBe('state at step 2');
-    expect(readFileSync(join(job.out, 'adapters/adapter_model.safetensors'), 'utf8')).toBe('adapters');
+    expect(readFileSync(join(paths.checkpoints, '2/state/data'), 'utf8')).toBe('state at step 2');
+    expect(readFileSync(join(paths.out, 'adapters/adapter_model.safetensors'), 'utf8')).toBe('adapters');
     expect(summary).toEqual({ kind: 'train-summary', steps: 6 });
   });
 

@@ -1,18 +1,21 @@
 // The worker contract's data types (engine/cloud/worker-contract.ts) follow the one JSON Schema the Python
 // JAX worker validates against too (runtime/jax/src/strand_jax/worker_contract.schema.json).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointMarker, JobSpec, OutputsMarker, ShardMarker, WorkerReport } from '../../engine/cloud/worker-contract.js';
+import type { EmbedJob } from '../../engine/jax/jax-job.js';
+import { checkRuntimeValue } from '../../engine/jax/runtime-schema.js';
 import type { Sha256Hex } from '../../engine/util/sha256.js';
-import { REPO } from '../helpers/project.js';
 
-const schema = JSON.parse(readFileSync(join(REPO, 'runtime/jax/src/strand_jax/worker_contract.schema.json'), 'utf8')) as {
-  $defs: Record<string, unknown>;
+/** Whether a value is a valid `kind` of the worker contract; `.error` says where it is not. */
+const validator = (kind: string) => {
+  const check = (value: unknown): boolean => {
+    const result = checkRuntimeValue('workerContract', kind, value);
+    check.error = result.ok ? undefined : result.error;
+    return result.ok;
+  };
+  check.error = undefined as string | undefined;
+  return check;
 };
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-const validator = (kind: string) => ajv.compile({ $ref: `#/$defs/${kind}`, $defs: schema.$defs });
 const KEY = 'a'.repeat(64) as Sha256Hex;
 const DIGEST = 'b'.repeat(64) as Sha256Hex;
 
@@ -43,7 +46,7 @@ describe('worker contract schema', () => {
   it('refuses a job spec whose mesh has a zero axis', () => {
     const validate = validator('JobSpec');
     expect(validate({ ...job, placement: { ...job.placement, mesh: { data: 0, fsdp: 1, tp: 1 } } })).toBe(false);
-    expect(validate.errors?.[0]?.instancePath).toBe('/placement/mesh/data');
+    expect(validate.error).toMatch(/^JobSpec at \/placement\/mesh\/data: /);
   });
 
   it('accepts a file the hosts read from Cloud Storage by version, and refuses one without a generation number', () => {
@@ -57,7 +60,7 @@ describe('worker contract schema', () => {
   });
 
   it('accepts a training job, its checkpoint and outputs markers, and refuses a file path that leaves the folder', () => {
-    const training: JobSpec = { ...job, shards: [], inputs: {}, training: { trainer: { lora: { rank: 16 } }, data: DIGEST, resume: null } };
+    const training: JobSpec = { ...job, shards: [], inputs: {}, training: { data: DIGEST, resume: null } };
     const files = [{ path: '2/state/data', object: DIGEST, size: 5 }];
     const checkpoint: CheckpointMarker = { step: 2, total: 6, attempt: 1, worker: 0, files };
     const outputs: OutputsMarker = { attempt: 2, worker: 0, files, summary: { steps: 6 } };
@@ -67,5 +70,34 @@ describe('worker contract schema', () => {
     expect(validator('OutputsMarker')(outputs)).toBe(true);
     for (const path of ['../x', '2/../../x', '/abs', './x'])
       expect(validator('CheckpointMarker')({ ...checkpoint, files: [{ ...files[0], path }] }), path).toBe(false);
+  });
+
+  it("carries a JAX step's job, checked by the job's own schema, and refuses a param the job does not have", () => {
+    const embed: EmbedJob = {
+      kind: 'embed',
+      model: 'models/tiny-nt',
+      pooling: 'mean',
+      include_cls: true,
+      prefix: 1,
+      normalize: false,
+      pad_id: 1,
+      max_length: 1000,
+      adapters: false,
+      placement: {
+        platform: 'tpu',
+        hosts: 2,
+        host_devices: null,
+        mesh: { data: 2, fsdp: 2, tp: 2 },
+        per_device_batch: 4,
+        precision: 'fp32',
+      },
+    };
+    const { params: _params, ...step } = job.step;
+    const withJob: JobSpec = { ...job, step: { ...step, uses: 'embed/nt' }, job: embed };
+    const validate = validator('JobSpec');
+    expect(validate(withJob)).toBe(true);
+    // What loading fills into a step's params (batch_size, bucket) is not part of the job: refused, not ignored.
+    expect(validate({ ...withJob, job: { ...embed, batch_size: 32 } })).toBe(false);
+    expect(validate({ ...withJob, job: { ...embed, placement: { ...embed.placement, platform: 'tpu-v4' } } })).toBe(false);
   });
 });
