@@ -276,7 +276,7 @@ export interface StepContext<P extends object = Record<string, unknown>> {
   /**
    * Runs the JAX LoRA trainer (runtime/jax lora_trainer.py) for this step: a local process on the step's
    * placement, or, when the step is placed on a remote device (a plugin with `remoteTraining`), one training
-   * job on the slice (README "Worker contract", training jobs). `onEvent` gets the trainer's lines in order;
+   * job on the slice (docs/tpu.md "Worker contract", training jobs). `onEvent` gets the trainer's lines in order;
    * remotely only `checkpoint` ones, each once its files are in `dir` here. Resolves with the train-summary;
    * rejects with a StepError, or an AbortError when the run was stopped (checkpoints reported so far stand).
    */

@@ -35,7 +35,7 @@ function quote(text: string): string {
 export function jaxStartupScript(options: JaxStartupOptions): string {
   const objectPrefix = options.bucket.prefix ? `${options.bucket.prefix}/objects/` : 'objects/';
   const objectsPath = `/storage/v1/b/${encodeURIComponent(options.bucket.bucket)}/o/${encodeURIComponent(objectPrefix)}`;
-  // One program per host (README "Multi-host slices"): libtpu on a host of a multi-host slice would otherwise
+  // One program per host (docs/tpu.md "Multi-host slices"): libtpu on a host of a multi-host slice would otherwise
   // wait for every host to join one runtime. These are libtpu's variables for a process alone on its chips.
   const alone =
     options.hosts > 1
@@ -48,7 +48,7 @@ export function jaxStartupScript(options: JaxStartupOptions): string {
       : [];
   return [
     '#!/bin/bash',
-    '# Strand JAX worker launcher: see README, "Worker contract" and "The JAX worker on a TPU VM".',
+    '# Strand JAX worker launcher: see docs/tpu.md, "Worker contract" and "The JAX worker on a TPU VM".',
     'set -euo pipefail',
     'meta() { curl -sf -H \'Metadata-Flavor: Google\' "http://metadata.google.internal/computeMetadata/v1/instance/$1"; }',
     `export ${WORKER_ENV.job}="\${${WORKER_ENV.job}:-$(meta attributes/${NODE_METADATA.job})}"`,

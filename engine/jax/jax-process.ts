@@ -1,4 +1,4 @@
-// Owns running the JAX runtime (`runtime/jax`, README "How the engine calls it") as a child process:
+// Owns running the JAX runtime (`runtime/jax`, runtime/jax/README.md "How the engine calls it") as a child process:
 // finding the interpreter, the command line, the JSON lines it prints (one per durable shard, then a
 // summary), and turning a missing environment or a failure into a StepError with the fix. Only steps
 // placed on JAX come here; nothing else in Strand needs Python.
@@ -69,7 +69,7 @@ export interface JaxShardDone {
   sequences: number;
 }
 
-/** The runtime's last stdout line (README "How the engine calls it"). */
+/** The runtime's last stdout line (runtime/jax/README.md "How the engine calls it"). */
 export interface JaxEmbedSummary {
   sequences: number;
   rows: number;
@@ -157,7 +157,7 @@ export async function runJaxEmbed(job: JaxEmbedJob, options: JaxRunOptions): Pro
   return summary as unknown as JaxEmbedSummary;
 }
 
-/** One JSON line the runtime printed (README "How the engine calls it"). */
+/** One JSON line the runtime printed (runtime/jax/README.md "How the engine calls it"). */
 export type JaxEvent = { kind?: string } & Record<string, unknown>;
 
 export interface JaxProcessOptions {

@@ -10,7 +10,7 @@
 // Why both (`npm run bench -- yaml-parse`): on plan-scale's 10,000-step workflow (1.3 MB) this
 // function takes 0.84 s on the js-yaml path and 10.4 s on the `yaml` path (12x; the library calls
 // alone, 0.3-0.4 s against 8.6-9.1 s). With `yaml` alone, `strand plan` of 10,000 steps (1.5 s in
-// the README's benchmarks, 0.064 of `snakemake -n`'s 23 s) would take over 10 s and miss its target
+// docs/benchmarks.md, 0.064 of `snakemake -n`'s 23 s) would take over 10 s and miss its target
 // of at most a tenth of snakemake's time. Measured on a shared 2-core machine; the ratio is the point.
 import { load as loadFast, CORE_SCHEMA } from 'js-yaml';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';

@@ -8,7 +8,7 @@ other shard: download its token shard (SHA-256 checked), embed it on this host's
 shard to `objects/SHA256` and only then its marker, both only if absent. Last, the host's report.
 
 Multi-host: every host runs its own shards on its own devices, with the step's mesh divided over the hosts
-along `data` (README "Multi-host slices: one program per host"). No `jax.distributed`, no cross-host
+along `data` (docs/tpu.md "Multi-host slices: one program per host"). No `jax.distributed`, no cross-host
 collective: a shard's vectors do not depend on which host made them.
 """
 
