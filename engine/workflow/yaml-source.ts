@@ -15,6 +15,7 @@
 import { load as loadFast, CORE_SCHEMA } from 'js-yaml';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
+import { withoutByteOrderMark } from '../util/byte-order-mark.js';
 
 export type YamlPath = readonly (string | number)[];
 
@@ -97,7 +98,9 @@ function locator(file: string, text: string, known?: PositionedDocument): YamlSo
   };
 }
 
-export function parseYamlSource(file: string, text: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
+export function parseYamlSource(file: string, read: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
+  // Positions count from the text after a byte-order mark, as editors show it.
+  const text = withoutByteOrderMark(read);
   if (!ALIAS.test(text)) {
     try {
       const value = loadFast(text, { schema: CORE_SCHEMA, filename: file }) ?? null;
