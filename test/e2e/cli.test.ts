@@ -206,6 +206,24 @@ describe('bad input', () => {
     expect(runCli(['cache', 'ls'], root).stdout).toBe('the cache is empty\n');
   });
 
+  it('says that a search path does not exist, or holds no table, before asking for a table', () => {
+    const root = writeProject({ 'out/empty.lancedb/.keep': '', 'out/file.lancedb': 'not a directory' });
+    const hint = 'hint: give the directory export/lancedb wrote (its uri:), e.g. out/quickstart.lancedb\n';
+    expect(runCli(['search', 'out/missing.lancedb', '--id', 'KY106088'], root)).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `error: out/missing.lancedb does not exist\n${hint}`,
+    });
+    expect(runCli(['search', 'out/file.lancedb', '--id', 'KY106088'], root).stderr).toBe(
+      `error: out/file.lancedb is a file, not a LanceDB directory\n${hint}`,
+    );
+    expect(runCli(['search', 'out/empty.lancedb', '--id', 'KY106088'], root)).toMatchObject({
+      status: 1,
+      stderr: `error: out/empty.lancedb holds no LanceDB table\n${hint}`,
+    });
+    expect(existsSync(join(root, 'out/missing.lancedb'))).toBe(false);
+  });
+
   it('names a missing column and lists the ones there are', () => {
     const root = project({ 'flow.yaml': FLOW.replace('shard_rows: 400', 'shard_rows: 400, sequence_column: seq') });
     expect(runCli(['run', 'flow.yaml'], root).stdout).toContain('has no column "seq"');
