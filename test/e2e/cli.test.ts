@@ -118,6 +118,20 @@ steps:
     expect(runCli(['cache', 'frob'], root).status).toBe(2);
   });
 
+  it('lists the cache with no verb, as `strand runs` lists runs', () => {
+    const root = project();
+    expect(runCli(['cache'], root)).toEqual({ status: 0, stdout: 'the cache is empty\n', stderr: '' });
+    runCli(['run', 'flow.yaml'], root);
+    const ls = runCli(['cache', 'ls'], root);
+    expect(ls.stdout).toMatch(/ small\.source {2}source\/parquet /);
+    expect(runCli(['cache'], root)).toEqual(ls);
+    expect(runCli(['cache', '--json'], root)).toEqual(runCli(['cache', 'ls', '--json'], root));
+    expect(runCli(['cache', 'frob'], root)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('strand cache takes ls (the default), verify or gc, not "frob"') as unknown,
+    });
+  });
+
   it('plans, runs and verifies alike when a cached object is corrupt', () => {
     const root = project();
     expect(runCli(['run', 'flow.yaml'], root).status).toBe(0);
