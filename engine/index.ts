@@ -32,6 +32,9 @@ export { streamDataFile } from './data/stream-data-file.js';
 export { onnxModelFiles, type OnnxModelFiles } from './onnx/onnx-model-files.js';
 export { describeExternalDataProblem, type ExternalDataFile, type ExternalDataProblem } from './onnx/external-data-files.js';
 export { writeProvenance, type TableProvenance } from './util/table-provenance.js';
+/** Quote input in a message with invisible characters escaped (`"\uFEFF>seq"`), and read through a leading byte-order mark. */
+export { quoteText, showInvisible } from './util/show-invisible.js';
+export { withoutByteOrderMark } from './util/byte-order-mark.js';
 /**
  * Runs one JAX job (runtime/jax) on this machine: `python -m strand_jax run`, one JSON line per durable
  * shard or training event, then a summary; a missing Python environment is a StepError with the setup hint.

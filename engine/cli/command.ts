@@ -1,4 +1,4 @@
-// Owns the shape of a CLI command and what it may touch: its flags (for parsing, --help and README)
+// Owns the shape of a CLI command and what it may touch: its flags (for parsing, --help and docs/cli.md)
 // and the process edges it is given (output streams, working directory, environment).
 import type { FlagSpec, ParsedArgs } from './parse-args.js';
 

@@ -6,6 +6,7 @@
 //
 // STRAND_RUNTIME_PYTHON, when set (a custom image that has the locked runtime, or the tests' local venv),
 // skips the venv: the staged strand_jax source still comes from the bucket and is what runs.
+import { EMULATOR_ENV } from './cloud-settings.js';
 import { NODE_METADATA, WORKER_ENV } from './worker-contract.js';
 import type { GcsLocation } from './gcs-bucket.js';
 import type { Sha256Hex } from '../util/sha256.js';
@@ -35,7 +36,7 @@ function quote(text: string): string {
 export function jaxStartupScript(options: JaxStartupOptions): string {
   const objectPrefix = options.bucket.prefix ? `${options.bucket.prefix}/objects/` : 'objects/';
   const objectsPath = `/storage/v1/b/${encodeURIComponent(options.bucket.bucket)}/o/${encodeURIComponent(objectPrefix)}`;
-  // One program per host (README "Multi-host slices"): libtpu on a host of a multi-host slice would otherwise
+  // One program per host (docs/tpu.md "Multi-host slices"): libtpu on a host of a multi-host slice would otherwise
   // wait for every host to join one runtime. These are libtpu's variables for a process alone on its chips.
   const alone =
     options.hosts > 1
@@ -46,19 +47,24 @@ export function jaxStartupScript(options: JaxStartupOptions): string {
           'export TPU_PROCESS_ADDRESSES=localhost:8476 TPU_PROCESS_PORT=8476',
         ]
       : [];
+  // A local storage server (the tests'), by the engine's names in the engine's order; else Google's.
+  const storageEndpoint = EMULATOR_ENV.storage.reduceRight(
+    (otherwise, name) => `\${${name}:-${otherwise}}`,
+    'https://storage.googleapis.com',
+  );
   return [
     '#!/bin/bash',
-    '# Strand JAX worker launcher: see README, "Worker contract" and "The JAX worker on a TPU VM".',
+    '# Strand JAX worker launcher: see docs/tpu.md, "Worker contract" and "The JAX worker on a TPU VM".',
     'set -euo pipefail',
     'meta() { curl -sf -H \'Metadata-Flavor: Google\' "http://metadata.google.internal/computeMetadata/v1/instance/$1"; }',
     `export ${WORKER_ENV.job}="\${${WORKER_ENV.job}:-$(meta attributes/${NODE_METADATA.job})}"`,
     `export ${WORKER_ENV.index}="\${${WORKER_ENV.index}:-$(meta attributes/agent-worker-number)}"`,
     `manifest=${options.manifest}`,
     `objects=${quote(objectsPath)}`,
-    'api="${STRAND_GCS_EMULATOR_HOST:-https://storage.googleapis.com}"',
+    `api="${storageEndpoint}"`,
     '[[ "$api" == http* ]] || api="http://$api"',
     'auth=()',
-    'if [[ -z "${STRAND_GCS_EMULATOR_HOST:-}" ]]; then',
+    `if [[ -z "${EMULATOR_ENV.storage.map((name) => `\${${name}:-}`).join('')}" ]]; then`,
     '  token="$(meta service-accounts/default/token | python3 -c \'import json, sys; print(json.load(sys.stdin)["access_token"])\')"',
     '  auth=(-H "Authorization: Bearer $token")',
     'fi',

@@ -12,7 +12,7 @@ export interface StorageClientOptions {
 }
 
 export function createStorage(options: StorageClientOptions): Storage {
-  return new Storage({
+  const storage = new Storage({
     ...(options.projectId !== undefined ? { projectId: options.projectId } : {}),
     ...(options.apiEndpoint !== undefined
       ? { apiEndpoint: options.apiEndpoint, useAuthWithCustomEndpoint: options.authenticateEndpoint === true }
@@ -27,4 +27,8 @@ export function createStorage(options: StorageClientOptions): Storage {
       idempotencyStrategy: IdempotencyStrategy.RetryAlways,
     },
   });
+  // With STORAGE_EMULATOR_HOST in the environment the client takes its value, a host, as the JSON API's
+  // base URL (no /storage/v1): the other clients and Strand's own requests treat it as a host, so this does.
+  if (options.apiEndpoint !== undefined) storage.baseUrl = `${options.apiEndpoint.replace(/\/+$/, '')}/storage/v1`;
+  return storage;
 }

@@ -1,4 +1,4 @@
-// Owns the worker contract between the engine and the hosts of a remote device (README "Worker contract";
+// Owns the worker contract between the engine and the hosts of a remote device (docs/tpu.md "Worker contract";
 // its schema is runtime/jax/src/strand_jax/worker_contract.schema.json, checked before a job spec is written):
 // the Cloud Storage layout under a device's bucket, the job spec of each attempt (shards, or one training
 // job), the shard markers, a training job's checkpoint and outputs markers, the worker reports, the environment a worker starts with, the startup script, and which shards a worker
@@ -171,7 +171,7 @@ export function shardsOf(shards: readonly number[], index: number, workers: numb
 export function startupScript(workerCommand: string): string {
   return [
     '#!/bin/bash',
-    '# Strand worker launcher: see README, "Worker contract".',
+    '# Strand worker launcher: see docs/tpu.md, "Worker contract".',
     'set -euo pipefail',
     'attr() { curl -sf -H \'Metadata-Flavor: Google\' "http://metadata.google.internal/computeMetadata/v1/instance/attributes/$1"; }',
     `export ${WORKER_ENV.job}="\${${WORKER_ENV.job}:-$(attr ${NODE_METADATA.job})}"`,

@@ -57,7 +57,12 @@ export function placeWorkflow(
     if (!resolved.ok) {
       if (source)
         diagnostics.push(
-          errorAt('invalid-value', source.locate(['devices', spec.on!, 'type']), resolved.error, 'see the device catalog in README'),
+          errorAt(
+            'invalid-value',
+            source.locate(['devices', spec.on!, 'type']),
+            resolved.error,
+            'see the device catalog in docs/placement.md',
+          ),
         );
       continue;
     }

@@ -1,7 +1,7 @@
 // Owns naming the TPU topology a step's program is compiled for at plan time (the pre-flight): libtpu's
 // `GENERATION:AxB` (v2, v3, v5e, v6e) or `GENERATION:AxBxC` (v4, v5p) over the chips of ONE host, since
-// Strand runs one independent program per host over its own chips, the mesh split along data (README,
-// "TPU slices"). Pure; every TPU generation in the catalog has a `topology` entry (a test checks).
+// Strand runs one independent program per host over its own chips, the mesh split along data (docs/tpu.md,
+// "Multi-host slices"). Pure; every TPU generation in the catalog has a `topology` entry (a test checks).
 import type { Placement } from './device-catalog.js';
 import type { Mesh } from './estimate-placement.js';
 

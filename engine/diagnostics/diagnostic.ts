@@ -9,7 +9,7 @@ export interface SourceLocation {
   length: number;
 }
 
-/** Stable, kebab-case diagnostic codes: listed in README, used by tests and `--json`. */
+/** Stable, kebab-case diagnostic codes: listed in docs/diagnostics.md, used by tests and `--json`. */
 export type DiagnosticCode =
   | 'yaml-syntax'
   | 'yaml-alias-limit'

@@ -1,5 +1,7 @@
 // Owns the text form of diagnostics: `file:line:column: error: message`, a code frame with a
-// `^~~~` underline, and a `hint:` line — the format editors and CI annotate.
+// `^~~~` underline, and a `hint:` line — the format editors and CI annotate. Messages quote input (keys,
+// values), so invisible characters in them are shown escaped.
+import { showInvisible } from '../util/show-invisible.js';
 import type { Diagnostic, SourceLocation } from './diagnostic.js';
 
 export type SourceLookup = (file: string) => string | undefined;
@@ -19,12 +21,12 @@ function position(location: SourceLocation): string {
 }
 
 export function formatDiagnostic(diagnostic: Diagnostic, sources: SourceLookup): string {
-  const lines = [`${position(diagnostic.location)}: ${diagnostic.severity}: ${diagnostic.message} [${diagnostic.code}]`];
+  const lines = [`${position(diagnostic.location)}: ${diagnostic.severity}: ${showInvisible(diagnostic.message)} [${diagnostic.code}]`];
   lines.push(...codeFrame(diagnostic.location, sources));
   for (const related of diagnostic.related ?? []) {
-    lines.push(`${position(related.location)}: note: ${related.message}`);
+    lines.push(`${position(related.location)}: note: ${showInvisible(related.message)}`);
   }
-  if (diagnostic.hint !== undefined) lines.push(`hint: ${diagnostic.hint}`);
+  if (diagnostic.hint !== undefined) lines.push(`hint: ${showInvisible(diagnostic.hint)}`);
   return lines.join('\n');
 }
 

@@ -1,4 +1,4 @@
-// Owns running the JAX runtime (`runtime/jax`, README "How the engine calls it") as a child process:
+// Owns running the JAX runtime (`runtime/jax`, runtime/jax/README.md "How the engine calls it") as a child process:
 // finding the interpreter, handing it one job file, the JSON lines it prints (one per durable shard or
 // training event, then a summary), and turning a missing environment or a failure into a StepError with
 // the fix. Only steps
@@ -46,7 +46,7 @@ export interface JaxShardDone {
   sequences: number;
 }
 
-/** An embed run's last stdout line (README "How the engine calls it"). */
+/** An embed run's last stdout line (runtime/jax/README.md "How the engine calls it"). */
 export interface JaxEmbedSummary {
   sequences: number;
   rows: number;
@@ -87,7 +87,7 @@ export async function runJaxJob(run: LocalRun, file: string, options: JaxRunOpti
   return runJaxProcess(['-m', 'strand_jax', 'run', file, '--exit-with-stdin'], { ...options, summaryKind: SUMMARY_KIND[run.job.kind] });
 }
 
-/** One JSON line the runtime printed (README "How the engine calls it"). */
+/** One JSON line the runtime printed (runtime/jax/README.md "How the engine calls it"). */
 export type JaxEvent = { kind?: string } & Record<string, unknown>;
 
 export interface JaxProcessOptions {

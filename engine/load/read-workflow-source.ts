@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs';
 import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { parseYamlSource, type YamlSource } from '../workflow/yaml-source.js';
+import { withoutByteOrderMark } from '../util/byte-order-mark.js';
 
 export function readWorkflowSource(file: string): Result<{ source: YamlSource; text: string }, Diagnostic[]> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = withoutByteOrderMark(readFileSync(file, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     return fail([

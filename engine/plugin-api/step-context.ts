@@ -123,7 +123,7 @@ export interface StepContext<P extends object = Record<string, unknown>> {
   /**
    * Runs a train job (runtime/jax lora_trainer.py) for this step: a local process on the step's placement,
    * or, when the step is placed on a remote device (a plugin with `remoteTraining`), the same job on the
-   * slice (README "Worker contract", training jobs), `paths` staying here. `onEvent` gets the trainer's lines
+   * slice (docs/tpu.md "Worker contract", training jobs), `paths` staying here. `onEvent` gets the trainer's lines
    * in order; remotely only `checkpoint` ones, each once its files are in `dir` here. Resolves with the
    * train-summary; rejects with a StepError, or an AbortError when the run was stopped (checkpoints
    * reported so far stand).

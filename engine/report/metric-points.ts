@@ -1,5 +1,5 @@
 // Owns reading training curves out of a `metrics` artifact, whatever step wrote it. The convention
-// (README, "Run reports"): one row per observation; the x column is `step`, else `epoch` (each point
+// (docs/reports.md): one row per observation; the x column is `step`, else `epoch` (each point
 // keeps its name, the chart's axis); null cells are no observation (a row kind without that metric); text columns
 // qualify the series (`head genus`); every other floating-point column is a metric, integer columns
 // are counts and are left out. A metric whose series are all equal (a per-epoch loss repeated on each

@@ -12,7 +12,7 @@ import { readRun, type ReadRunOptions } from './read-run.js';
 import type { ReportModel } from './report-model.js';
 import { renderReport, type ChartLibrary } from './render-report.js';
 
-/** Vectors the embedding map shows at most, by default (README, "Run reports"). */
+/** Vectors the embedding map shows at most, by default (docs/reports.md). */
 export const MAP_LIMIT = 5000;
 export const DEFAULT_LEVEL = 'family';
 

@@ -15,6 +15,7 @@ import { isGcsUri } from '../data/object-snapshot.js';
 import { CheckpointLog } from '../store/checkpoint-log.js';
 import type { StrandState } from '../store/strand-state.js';
 import type { Sha256Hex } from '../util/sha256.js';
+import { showInvisible } from '../util/show-invisible.js';
 import type { StepSpec, Workflow } from '../workflow/workflow.js';
 import { createStepContext, localStepIo, manifestFromCheckpoints, StepInterrupted } from './step-context.js';
 
@@ -237,8 +238,9 @@ async function executeStep(
     const hint = error instanceof StepError ? error.hint : systemHint(error as NodeJS.ErrnoException);
     // Any object with a message (an Error from another realm too), else the thrown value itself.
     const thrown = (error as { message?: unknown } | null)?.message;
-    const message = typeof thrown === 'string' ? thrown : String(error);
-    emit({ kind: 'step-failed', step: step.id, message, ...(hint !== undefined ? { hint } : {}), time: time() });
+    // Messages quote input (a FASTA line, a column name): invisible characters in it are shown escaped.
+    const message = showInvisible(typeof thrown === 'string' ? thrown : String(error));
+    emit({ kind: 'step-failed', step: step.id, message, ...(hint !== undefined ? { hint: showInvisible(hint) } : {}), time: time() });
     return { status: 'failed' };
   }
 }

@@ -15,7 +15,7 @@ export function buildWorkflowSchema(plugins: readonly StepPlugin[]): JsonSchema 
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: WORKFLOW_SCHEMA_ID,
     title: 'Strand workflow',
-    description: 'A Strand workflow: typed params and a DAG of steps. See README.md.',
+    description: 'A Strand workflow: typed params and a DAG of steps. See docs/workflows.md.',
     type: 'object',
     additionalProperties: false,
     required: ['version', 'name', 'steps'],

@@ -10,11 +10,12 @@
 // Why both (`npm run bench -- yaml-parse`): on plan-scale's 10,000-step workflow (1.3 MB) this
 // function takes 0.84 s on the js-yaml path and 10.4 s on the `yaml` path (12x; the library calls
 // alone, 0.3-0.4 s against 8.6-9.1 s). With `yaml` alone, `strand plan` of 10,000 steps (1.5 s in
-// the README's benchmarks, 0.064 of `snakemake -n`'s 23 s) would take over 10 s and miss its target
+// docs/benchmarks.md, 0.064 of `snakemake -n`'s 23 s) would take over 10 s and miss its target
 // of at most a tenth of snakemake's time. Measured on a shared 2-core machine; the ratio is the point.
 import { load as loadFast, CORE_SCHEMA } from 'js-yaml';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
+import { withoutByteOrderMark } from '../util/byte-order-mark.js';
 
 export type YamlPath = readonly (string | number)[];
 
@@ -97,7 +98,9 @@ function locator(file: string, text: string, known?: PositionedDocument): YamlSo
   };
 }
 
-export function parseYamlSource(file: string, text: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
+export function parseYamlSource(file: string, read: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
+  // Positions count from the text after a byte-order mark, as editors show it.
+  const text = withoutByteOrderMark(read);
   if (!ALIAS.test(text)) {
     try {
       const value = loadFast(text, { schema: CORE_SCHEMA, filename: file }) ?? null;

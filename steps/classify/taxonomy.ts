@@ -27,7 +27,7 @@ export const classifyTaxonomy = defineStep<{ novel_level: string; novel_threshol
         minimum: 0,
         maximum: 1,
         default: 0.8,
-        description: 'novel when the confidence is below this (README: the trade-off measured on held-out genera)',
+        description: 'novel when the confidence is below this (docs/fine-tuning.md: the trade-off measured on held-out genera)',
       },
       novel_distance: {
         type: 'number',

@@ -4,7 +4,7 @@
 // the examples as Arrow (id, tokens, split, label ids per level); Python trains, evaluates and checkpoints.
 // Each Orbax checkpoint Python reports complete becomes the step's resumable state (a killed run resumes from
 // it); `ctx.train` runs the trainer here, or on a TPU slice as one training job that resumes from its last
-// complete checkpoint after a preemption (README "Worker contract"); the outputs are the adapters (a peft folder), the head (ONNX + label maps, as taxonomy-head writes it,
+// complete checkpoint after a preemption (docs/tpu.md "Worker contract"); the outputs are the adapters (a peft folder), the head (ONNX + label maps, as taxonomy-head writes it,
 // so classify/taxonomy reads it) and the metrics per evaluation.
 import type { Table } from 'apache-arrow';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

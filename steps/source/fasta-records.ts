@@ -1,11 +1,12 @@
 // Owns streaming records out of FASTA and FASTQ files — a local path, or a DataFile (a local file or a
 // gs:// object, streamed by ranged reads) — plain or gzip (detected by magic bytes), with errors that name
-// the file and line of a malformed record. Reads line by line: memory stays bounded.
+// the file and line of a malformed record. Reads line by line: memory stays bounded. A leading UTF-8
+// byte-order mark is read through.
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
-import { StepError, streamDataFile, type DataFile } from '../../engine/index.js';
+import { quoteText, StepError, streamDataFile, withoutByteOrderMark, type DataFile } from '../../engine/index.js';
 
 export interface FastaRecord {
   header: string;
@@ -43,15 +44,17 @@ export async function* readFastaRecords(
   let format: 'fasta' | 'fastq' | undefined;
   let fastqState = 0;
   try {
-    for await (const line of lines) {
+    for await (const read of lines) {
       lineNo++;
+      // A byte-order mark (files saved by Windows editors) is not part of the first line.
+      const line = lineNo === 1 ? withoutByteOrderMark(read) : read;
       if (format === undefined) {
         if (line.trim() === '') continue;
         if (line.startsWith('>')) format = 'fasta';
         else if (line.startsWith('@')) format = 'fastq';
         else
           throw new StepError(
-            `${label}:${lineNo}: not a FASTA or FASTQ file (the first line starts with ${JSON.stringify(line.slice(0, 10))})`,
+            `${label}:${lineNo}: not a FASTA or FASTQ file (the first line starts with ${quoteText(line.slice(0, 10))})`,
             'FASTA records start with ">", FASTQ records with "@"',
           );
       }

@@ -1,7 +1,7 @@
 // Owns the `source/fasta` step: FASTA/FASTQ files (plain or gzip, a path or glob) into `sequences`
 // shards, with the lineage from UNITE-style headers, a regex, or a taxonomy TSV joined by id.
 import { readFileSync } from 'node:fs';
-import { defineStep, StepError } from '../../engine/index.js';
+import { defineStep, StepError, withoutByteOrderMark } from '../../engine/index.js';
 import { countFastaRecords } from './count-fasta-records.js';
 import { readFastaRecords } from './fasta-records.js';
 import { headerId, parseRegexLineage, parseUniteLineage, RANKS } from './lineage.js';
@@ -23,7 +23,7 @@ interface FastaParams extends HygieneParams {
 }
 
 function readTaxonomy(path: string): { columns: string[]; rows: Map<string, string[]> } {
-  const lines = readFileSync(path, 'utf8')
+  const lines = withoutByteOrderMark(readFileSync(path, 'utf8'))
     .split(/\r?\n/)
     .filter((l) => l.trim() !== '');
   const header = lines[0]?.split('\t') ?? [];

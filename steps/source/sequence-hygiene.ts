@@ -1,6 +1,7 @@
 // Owns cleaning DNA sequences under an explicit policy: upper-case, U -> T, IUPAC ambiguity codes
 // (R Y S W K M B D H V) -> N, gaps (- .) and whitespace removed. Any other letter is invalid and is
 // handled by `invalid: error | skip | to-n`.
+import { quoteText } from '../../engine/index.js';
 
 export type InvalidPolicy = 'error' | 'skip' | 'to-n';
 
@@ -24,7 +25,7 @@ export function cleanSequence(raw: string, invalid: InvalidPolicy): CleanResult 
     const code = raw.charCodeAt(i);
     let mapped = code < 128 ? MAP[code]! : -1;
     if (mapped < 0) {
-      if (invalid !== 'to-n') return { ok: false, reason: `character ${JSON.stringify(raw[i])} at position ${i + 1} is not a nucleotide` };
+      if (invalid !== 'to-n') return { ok: false, reason: `character ${quoteText(raw[i]!)} at position ${i + 1} is not a nucleotide` };
       mapped = 78; // N
     }
     if (mapped > 0) out[n++] = mapped;

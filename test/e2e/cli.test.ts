@@ -118,6 +118,20 @@ steps:
     expect(runCli(['cache', 'frob'], root).status).toBe(2);
   });
 
+  it('lists the cache with no verb, as `strand runs` lists runs', () => {
+    const root = project();
+    expect(runCli(['cache'], root)).toEqual({ status: 0, stdout: 'the cache is empty\n', stderr: '' });
+    runCli(['run', 'flow.yaml'], root);
+    const ls = runCli(['cache', 'ls'], root);
+    expect(ls.stdout).toMatch(/ small\.source {2}source\/parquet /);
+    expect(runCli(['cache'], root)).toEqual(ls);
+    expect(runCli(['cache', '--json'], root)).toEqual(runCli(['cache', 'ls', '--json'], root));
+    expect(runCli(['cache', 'frob'], root)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('strand cache takes ls (the default), verify or gc, not "frob"') as unknown,
+    });
+  });
+
   it('plans, runs and verifies alike when a cached object is corrupt', () => {
     const root = project();
     expect(runCli(['run', 'flow.yaml'], root).status).toBe(0);
@@ -204,6 +218,24 @@ describe('bad input', () => {
     expect(run.stdout).toMatch(/FAILED +source: workflows\/data\/sample.parquet is not a readable Parquet file/);
     expect(run.stdout).toContain('blocked   profile');
     expect(runCli(['cache', 'ls'], root).stdout).toBe('the cache is empty\n');
+  });
+
+  it('says that a search path does not exist, or holds no table, before asking for a table', () => {
+    const root = writeProject({ 'out/empty.lancedb/.keep': '', 'out/file.lancedb': 'not a directory' });
+    const hint = 'hint: give the directory export/lancedb wrote (its uri:), e.g. out/quickstart.lancedb\n';
+    expect(runCli(['search', 'out/missing.lancedb', '--id', 'KY106088'], root)).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `error: out/missing.lancedb does not exist\n${hint}`,
+    });
+    expect(runCli(['search', 'out/file.lancedb', '--id', 'KY106088'], root).stderr).toBe(
+      `error: out/file.lancedb is a file, not a LanceDB directory\n${hint}`,
+    );
+    expect(runCli(['search', 'out/empty.lancedb', '--id', 'KY106088'], root)).toMatchObject({
+      status: 1,
+      stderr: `error: out/empty.lancedb holds no LanceDB table\n${hint}`,
+    });
+    expect(existsSync(join(root, 'out/missing.lancedb'))).toBe(false);
   });
 
   it('names a missing column and lists the ones there are', () => {

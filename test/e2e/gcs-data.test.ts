@@ -2,7 +2,7 @@
 // LanceDB tables on the local GCS server (test/emulators), through @google-cloud/storage (JSON API) and
 // LanceDB's own object store (XML API). Faults are injected there; nothing here reaches Google Cloud.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
@@ -117,6 +117,19 @@ describe('gs:// data (local GCS server)', () => {
     expect(summaryOf(run.stdout, 'source')).toMatchObject({ records: 300, written: 300 });
     expect(gcs.pendingFaults).toBe(0);
     expect(gcs.log.map((r) => r.status)).toContain(503);
+  });
+
+  it("finds the local server by Google's STORAGE_EMULATOR_HOST, and by Strand's STRAND_GCS_EMULATOR_HOST (an alias)", async () => {
+    put('reads/sample.fasta.gz', readFileSync(join(REPO, 'workflows/data/sample.fasta.gz')));
+    const root = writeProject({ 'flow.yaml': FASTA_FLOW(`gs://${BUCKET}/reads/sample.fasta.gz`) });
+    for (const name of ['STORAGE_EMULATOR_HOST', 'STRAND_GCS_EMULATOR_HOST']) {
+      for (const made of ['.strand', 'out']) rmSync(join(root, made), { recursive: true, force: true });
+      gcs.log.length = 0;
+      const run = await runCliAsync(['run', 'flow.yaml', '--json'], root, { [name]: gcs.endpoint, METADATA_SERVER_DETECTION: 'none' });
+      expect(run.status, `${name}: ${run.stderr}${run.stdout}`).toBe(0);
+      expect(summaryOf(run.stdout, 'source')).toMatchObject({ records: 300, written: 300 });
+      expect(gcs.log.some((r) => r.path.endsWith(`/o/${encodeURIComponent('reads/sample.fasta.gz')}`))).toBe(true);
+    }
   });
 
   it('globs over a prefix of many objects, listing every page', async () => {

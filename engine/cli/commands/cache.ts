@@ -1,5 +1,6 @@
-// Owns `strand cache ls|verify|gc`: list completed step results, verify every object's digest
-// (corrupt ones are deleted so they are recomputed), and collect garbage.
+// Owns `strand cache [ls]|verify|gc`: list completed step results (also with no verb, as `strand runs`
+// lists runs), verify every object's digest (corrupt ones are deleted so they are recomputed), and collect
+// garbage.
 import { collectGarbage } from '../../store/collect-garbage.js';
 import { acquireStateLock } from '../../store/state-lock.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
@@ -18,8 +19,8 @@ function mib(bytes: number): string {
 
 export const cacheCommand: Command = {
   name: 'cache',
-  usage: 'strand cache ls|verify|gc [--state-dir DIR] [--max-size SIZE] [--json]',
-  summary: 'List cached step results, verify the store, or remove what no latest result uses.',
+  usage: 'strand cache [ls|verify|gc] [--state-dir DIR] [--max-size SIZE] [--json]',
+  summary: 'List cached step results (ls, the default), verify the store, or remove what no latest result uses.',
   flags: [
     STATE_DIR_FLAG,
     JSON_FLAG,
@@ -27,7 +28,7 @@ export const cacheCommand: Command = {
   ],
   async run(args, io) {
     const state = stateFor(args, io);
-    const action = args.positionals[0];
+    const action = args.positionals[0] ?? 'ls';
     switch (action) {
       case 'ls': {
         const records = state.records().sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
@@ -87,7 +88,7 @@ export const cacheCommand: Command = {
         return EXIT_OK;
       }
       default:
-        throw new UsageError(`strand cache takes ls, verify or gc${action ? `, not "${action}"` : ''}`);
+        throw new UsageError(`strand cache takes ls (the default), verify or gc, not "${action}"`);
     }
   },
 };

@@ -1,4 +1,4 @@
-// Owns the command table: one list serves dispatch, `--help` and the README's CLI reference.
+// Owns the command table: one list serves dispatch, `--help` and the CLI reference in docs/cli.md.
 import type { Command } from '../command.js';
 import { cacheCommand } from './cache.js';
 import { doctorCommand } from './doctor.js';

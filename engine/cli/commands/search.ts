@@ -1,10 +1,12 @@
 // Owns `strand search URI --table T`: nearest neighbours of a sequence (embedded by the steps and
 // settings the table's provenance records) or of a row already in the table, with their metadata. The
 // table may be local or on gs:// (opened through DataAccess, credentials checked first).
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Float, FixedSizeList, Vector } from 'apache-arrow';
 import { builtinSteps } from '../../../steps/index.js';
 import { runScratchWorkflow } from '../../run/run-scratch-workflow.js';
+import { isGcsUri } from '../../data/object-snapshot.js';
 import { readProvenance } from '../../util/table-provenance.js';
 import { fail, type Result } from '../../util/result.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, type Command } from '../command.js';
@@ -12,6 +14,13 @@ import { openDataAccess } from '../open-data-access.js';
 import { flag, has, positiveInteger, UsageError } from '../parse-args.js';
 import { EMBED_STEP, QUERY_STEP, queryWorkflow } from '../query-workflow.js';
 import { scratchFailureText } from '../scratch-failure-text.js';
+
+/** Why a local path cannot be a LanceDB directory, or undefined when it can. */
+function missingDirectory(path: string): string | undefined {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) return 'does not exist';
+  return stat.isDirectory() ? undefined : 'is a file, not a LanceDB directory';
+}
 
 /** The query's vector, made by running the table's embedding steps on it; or the error text. */
 async function embedQuery(meta: Record<string, unknown>, sequence: string, cwd: string): Promise<Result<Float32Array, string>> {
@@ -49,12 +58,22 @@ export const searchCommand: Command = {
     const k = positiveInteger(args, 'k', 10);
     process.env.LANCEDB_LOG ??= 'error';
     const lancedb = await import('@lancedb/lancedb');
+    const missing = isGcsUri(uri) ? undefined : missingDirectory(resolve(io.cwd, uri));
+    if (missing !== undefined) {
+      io.stderr(`error: ${uri} ${missing}\nhint: give the directory export/lancedb wrote (its uri:), e.g. out/quickstart.lancedb\n`);
+      return EXIT_FAILED;
+    }
     const data = await openDataAccess(uri, io);
     if (data === undefined) return EXIT_FAILED;
     const location = data.lanceLocation(uri);
     const db = await lancedb.connect(location.uri, { storageOptions: location.storageOptions });
-    if (!(await db.tableNames()).includes(tableName)) {
-      io.stderr(`error: no table "${tableName}" in ${uri}\nhint: tables there: ${(await db.tableNames()).join(', ') || 'none'}\n`);
+    const tables = await db.tableNames();
+    if (!tables.includes(tableName)) {
+      io.stderr(
+        tables.length === 0
+          ? `error: ${uri} holds no LanceDB table\nhint: give the directory export/lancedb wrote (its uri:), e.g. out/quickstart.lancedb\n`
+          : `error: no table "${tableName}" in ${uri}\nhint: tables there: ${tables.join(', ')} (choose one with --table)\n`,
+      );
       return EXIT_FAILED;
     }
     const table = await db.openTable(tableName);

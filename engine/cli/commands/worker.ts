@@ -18,7 +18,7 @@ export const workerCommand: Command = {
     const { WORKER_ENV } = await import('../../cloud/worker-contract.js');
     if (!io.env[WORKER_ENV.job] || !/^\d+$/.test(io.env[WORKER_ENV.index] ?? '')) {
       throw new UsageError(
-        `strand worker runs on the hosts of a remote device and needs ${WORKER_ENV.job} and ${WORKER_ENV.index} in its environment (see README, "Worker contract")`,
+        `strand worker runs on the hosts of a remote device and needs ${WORKER_ENV.job} and ${WORKER_ENV.index} in its environment (see docs/tpu.md, "Worker contract")`,
       );
     }
     const { runWorker } = await import('../../cloud/run-worker.js');

@@ -6,8 +6,10 @@ one only if absent (multipart upload with `ifGenerationMatch=0`; 412 means
 another writer finished first), and list names under a prefix (every page). 429, 5xx and dropped
 connections are retried with exponential backoff; every write carries a precondition, so retrying is safe.
 
-Where it connects: `STRAND_GCS_EMULATOR_HOST` (`http://host:port`, the engine's variable for a local
-server, no credentials) or https://storage.googleapis.com with an access token from the metadata server
+Where it connects: a local server (`http://host:port`, no credentials) named by the first variable of
+EMULATOR_ENV that is set — `STORAGE_EMULATOR_HOST`, the name Google's clients and emulators use, then
+`STRAND_GCS_EMULATOR_HOST`, kept as an alias; the engine (engine/cloud/cloud-settings.ts) reads the same
+list in the same order — or https://storage.googleapis.com with an access token from the metadata server
 (on a TPU VM: the node's service account, Application Default Credentials).
 """
 
@@ -26,10 +28,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EMULATOR_ENV = "STRAND_GCS_EMULATOR_HOST"
+EMULATOR_ENV = ("STORAGE_EMULATOR_HOST", "STRAND_GCS_EMULATOR_HOST")
 GOOGLE_ENDPOINT = "https://storage.googleapis.com"
 METADATA_TOKEN = "/computeMetadata/v1/instance/service-accounts/default/token"
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def emulator_host(env: dict[str, str]) -> str | None:
+    """The local storage server's host: the first variable of EMULATOR_ENV that is set and not empty."""
+    return next((env[name] for name in EMULATOR_ENV if env.get(name)), None)
 
 
 class GcsError(RuntimeError):
@@ -106,7 +113,7 @@ class GcsClient:
     @staticmethod
     def from_env(env: dict[str, str] | None = None) -> GcsClient:
         env = dict(os.environ) if env is None else env
-        host = env.get(EMULATOR_ENV)
+        host = emulator_host(env)
         if host:
             return GcsClient(host if host.startswith(("http://", "https://")) else f"http://{host}")
         return GcsClient(GOOGLE_ENDPOINT, MetadataToken())

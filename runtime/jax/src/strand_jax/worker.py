@@ -8,7 +8,7 @@ other shard: download its token shard (SHA-256 checked), embed it on this host's
 shard to `objects/SHA256` and only then its marker, both only if absent. Last, the host's report.
 
 Multi-host: every host runs its own shards on its own devices, with the step's mesh divided over the hosts
-along `data` (README "Multi-host slices: one program per host"). No `jax.distributed`, no cross-host
+along `data` (docs/tpu.md "Multi-host slices: one program per host"). No `jax.distributed`, no cross-host
 collective: a shard's vectors do not depend on which host made them.
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .gcs import EMULATOR_ENV, Bucket, GcsClient, GcsError
+from .gcs import Bucket, GcsClient, GcsError, emulator_host
 from .pooling import PoolingRule
 from .sharding import MeshError, MeshSpec
 from .training_worker import TrainingJobError, run_training
@@ -330,7 +330,7 @@ def main(env: dict[str, str]) -> int:
 
     client = GcsClient.from_env(env)
     # As `strand worker` does: look for the job spec often against a local server, every 2 s on Google Cloud.
-    pause = 0.1 if env.get(EMULATOR_ENV) else 2.0
+    pause = 0.1 if emulator_host(env) else 2.0
     with tempfile.TemporaryDirectory(prefix="strand-worker-") as scratch:
         try:
             report = run_worker(env, client, Path(scratch), lambda: time.sleep(pause), log, int(1800 / pause))
