@@ -20,17 +20,36 @@ describe('placement', () => {
   it('reports mesh, batch and memory problems at their lines, with fixes', () => {
     const root = writeProject({
       'flow.yaml': FLOW(
-        `  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }, on: pod, mesh: { data: 4, tp: 3 }, batch: { global: 62 }, precision: fp32, ${NT_2_5B} }`,
+        `  embed: { uses: embed/nt, needs: [tokens], with: { model: models/tiny-nt }, on: pod, mesh: { data: 4, tp: 3 }, batch: { global: 62 }, precision: fp32, ${NT_2_5B} }`,
       ),
     });
-    copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
+    copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt');
     const result = runCli(['validate', 'flow.yaml'], root);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(
-      /flow\.yaml:8:100: error: step "embed": mesh data 4 x fsdp 1 x tp 3 = 12, but tpu v3-8 \(spot\) has 8 devices \[mesh-device-mismatch\]/,
+      /flow\.yaml:8:\d+: error: step "embed": mesh data 4 x fsdp 1 x tp 3 = 12, but tpu v3-8 \(spot\) has 8 devices \[mesh-device-mismatch\]/,
     );
     expect(result.stderr).toContain('[mesh-heads-mismatch]');
     expect(result.stderr).toContain('error: step "embed": global batch 62 is not divisible by data x fsdp = 4 [batch-mesh-mismatch]');
+  });
+
+  it("shows a step without JAX on a TPU as computing on its hosts' CPUs, with no chip estimate, and refuses precision: bf16 there", () => {
+    const step = (extra: string) =>
+      `  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }, on: pod, mesh: { data: 8 }${extra}, ${NT_2_5B} }`;
+    const root = writeProject({ 'flow.yaml': FLOW(step('')) });
+    copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
+    const plan = runCli(['plan', 'flow.yaml', '--plain'], root);
+    expect(plan.stdout).toMatch(/will run +embed +embed\/onnx .*\[host CPUs of tpu v3-8 \(spot\) \(in Strand's process, fp32\)\]$/m);
+    expect(plan.stdout).not.toContain('chip-h');
+    const json = JSON.parse(runCli(['plan', 'flow.yaml', '--json'], root).stdout);
+    expect(json.steps.find((s: { step: string }) => s.step === 'embed').placement).not.toHaveProperty('estimate');
+    const bf16 = writeProject({ 'flow.yaml': FLOW(step(', precision: bf16')) });
+    copyFromRepo(bf16, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
+    const refused = runCli(['validate', 'flow.yaml'], bf16);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(
+      /flow\.yaml:8:\d+: error: step "embed": precision: bf16 needs JAX; embed\/onnx has no JAX implementation: on device "pod" it computes in Strand's process on the tpu's host CPUs, in fp32 \[precision-unsupported\]/,
+    );
   });
 
   it('names an undeclared device', () => {
@@ -46,10 +65,10 @@ describe('placement', () => {
   it('shows placement, memory, time and cost in the plan, and refuses to run before a TPU device is complete', () => {
     const root = writeProject({
       'flow.yaml': FLOW(
-        `  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }, on: pod, mesh: { data: 8 }, batch: auto, ${NT_2_5B} }`,
+        `  embed: { uses: embed/nt, needs: [tokens], with: { model: models/tiny-nt }, on: pod, mesh: { data: 8 }, batch: { per_device: 8 }, tokens: 128, ${NT_2_5B} }`,
       ),
     });
-    copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
+    copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt');
     const plan = JSON.parse(runCli(['plan', 'flow.yaml', '--json'], root).stdout);
     const embed = plan.steps.find((s: { step: string }) => s.step === 'embed');
     expect(embed.placement.device).toBe('tpu v3-8 (spot)');
