@@ -16,6 +16,12 @@ SAMPLE = REPO / "workflows" / "data" / "sample.parquet"
 # finetune/nt-lora's defaults as its pre-flight request's train-step options; test/unit/preflight-placements
 # checks them against what steps/finetune/nt-lora.ts sends, so this file cannot drift from the step.
 NT_LORA_DEFAULT_OPTIONS = json.loads((Path(__file__).parent / "nt_lora_default_options.json").read_text())
+# Jobs the TypeScript side writes from checked workflows (engine/jax/jax-job.ts) and asserts equal to these files.
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def golden(name: str) -> dict:
+    return json.loads((GOLDEN / name).read_text())
 
 
 def write_random_v2(folder: Path, seed: int, hidden=64, heads=4, ffn=128, layers=2, vocab=4107) -> Path:
@@ -97,7 +103,8 @@ def tokenize_nt_v2(sequence: str, max_tokens: int = 2048) -> np.ndarray:
 
 
 def placement(device: str, per_device_batch: int, precision: str, mesh=(2, 2, 2)) -> dict:
-    """A job spec's placement as the engine writes it: the global batch is per-device x data x fsdp."""
+    """A JobSpec's placement as the engine writes it (what the node was made for: the global batch is
+    per-device x data x fsdp); the JAX worker reads the job's own placement."""
     data, fsdp, tp = mesh
     return {
         "device": device,
@@ -133,3 +140,42 @@ def job_spec(**overrides) -> dict:
         "shards": [0, 1, 2, 3],
         "placement": placement("v5e-8", 16, "bf16"),
     } | overrides
+
+
+def jax_placement(platform="cpu", hosts=1, mesh=(1, 1, 1), per_device_batch=4, precision="fp32", host_devices=None):
+    """A job's placement (jax_job.schema.json JaxPlacement): the whole mesh over every host."""
+    data, fsdp, tp = mesh
+    return {
+        "platform": platform,
+        "hosts": hosts,
+        "host_devices": host_devices,
+        "mesh": {"data": data, "fsdp": fsdp, "tp": tp},
+        "per_device_batch": per_device_batch,
+        "precision": precision,
+    }
+
+
+def embed_job(**overrides) -> dict:
+    """An EmbedJob of models/tiny-nt over NT v2 tokens (as embed/nt's builder writes one); tests override the
+    keys they are about."""
+    return {
+        "kind": "embed",
+        "model": "models/tiny-nt",
+        "pooling": "mean",
+        "include_cls": True,
+        "prefix": 1,
+        "normalize": False,
+        "pad_id": 1,
+        "max_length": 2048,
+        "adapters": False,
+        "placement": jax_placement(),
+    } | overrides
+
+
+def pack_directory(root: Path) -> bytes:
+    """A folder packed as steps/finetune/directory-bytes.ts packs it: a 4-byte little-endian index length, the
+    JSON index [{path, size}] sorted by path, then the files' bytes in that order."""
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    index = [{"path": p.relative_to(root).as_posix(), "size": p.stat().st_size} for p in files]
+    header = json.dumps(index, separators=(",", ":")).encode()
+    return len(header).to_bytes(4, "little") + header + b"".join(p.read_bytes() for p in files)

@@ -13,6 +13,7 @@ from helpers import TINY_NT
 from safetensors.numpy import load_file
 
 from strand_jax.checkpoint import load_model
+from strand_jax.job import TrainPaths, parse_job
 from strand_jax.lora import LoraSettings
 from strand_jax.lora_trainer import Trainer
 from strand_jax.sharding import MeshSpec, make_mesh, param_shardings
@@ -46,26 +47,57 @@ def write_examples(path, count=48, seed=5):
     return path
 
 
-def make_job(tmp, name, **overrides):
+def make_job(**overrides):
+    """A TrainJob (jax_job.schema.json) on the 8 CPU devices, mesh 2x2x2, 10 steps; parsed, so it is one the
+    schema accepts."""
     job = {
-        "model": str(TINY_NT),
-        "data": str(tmp / "examples.arrow"),
-        "out": str(tmp / name / "out"),
-        "checkpoints": str(tmp / name / "checkpoints"),
-        "tensorboard": str(tmp / name / "tensorboard"),
-        "mesh": {"data": 2, "fsdp": 2, "tp": 2},
-        "per_device_batch": 2,
+        "kind": "train",
+        "base_model": "models/tiny-nt",
         "levels": LEVELS,
         "classes": CLASSES,
-        "weights": [2.0, 0.8],
-        "hidden": 16,
-        "lora": {"rank": 4, "alpha": 8, "dropout": 0.1, "targets": ["query", "value"]},
-        "train": {"learning_rate": 0.02, "warmup_steps": 2, "schedule": "cosine", "steps": 10, "remat": "full"},
+        "include_cls": True,
+        "prefix": 1,
+        "max_length": None,
+        "settings": {
+            "lora": {"rank": 4, "alpha": 8, "dropout": 0.1, "targets": ["query", "value"]},
+            "train": {
+                "learning_rate": 0.02,
+                "weight_decay": 0.01,
+                "warmup_steps": 2,
+                "schedule": "cosine",
+                "grad_accum": 1,
+                "remat": "full",
+                "seed": 1,
+            },
+            "hidden": 16,
+            "weights": [2.0, 0.8],
+        },
+        "length": {"steps": 10},
         "eval_every": 5,
         "checkpoint_every_steps": 4,
+        "checkpoint_every_minutes": 30,
+        "placement": {
+            "platform": "cpu",
+            "hosts": 1,
+            "host_devices": 8,
+            "mesh": {"data": 2, "fsdp": 2, "tp": 2},
+            "per_device_batch": 2,
+            "precision": "fp32",
+        },
     }
-    job.update(overrides)
-    return job
+    return parse_job(job | overrides)
+
+
+def make_paths(tmp, name, resume=None):
+    folder = tmp / name
+    return TrainPaths(
+        model=TINY_NT,
+        data=tmp / "examples.arrow",
+        out=folder / "out",
+        checkpoints=folder / "checkpoints",
+        tensorboard=folder / "tensorboard",
+        resume=resume,
+    )
 
 
 def test_the_train_step_compiles_from_shapes_with_the_base_sharded_as_embed_shards_it():
@@ -128,14 +160,14 @@ def test_gradient_accumulation_equals_one_batch_of_the_same_rows():
 def test_training_lowers_the_loss_and_a_resumed_run_ends_byte_identical(tmp_path):
     write_examples(tmp_path / "examples.arrow")
     events = []
-    whole = Trainer(make_job(tmp_path, "whole"), events.append).run()
+    whole = Trainer(make_job(), make_paths(tmp_path, "whole"), events.append).run()
     losses = [e["loss"] for e in events if e["kind"] == "train-progress"]
     assert len(losses) == 10 and np.mean(losses[-3:]) < np.mean(losses[:3])
     assert [e["step"] for e in events if e["kind"] == "checkpoint"] == [4, 8]
     assert [e["step"] for e in events if e["kind"] == "eval"] == [5, 10]
 
     # A second run stopped after its first checkpoint: only that checkpoint survives, then it resumes.
-    first = make_job(tmp_path, "stopped", train={**make_job(tmp_path, "x")["train"], "steps": 10})
+    job, first = make_job(), make_paths(tmp_path, "stopped")
     partial = []
 
     class Stop(Exception):
@@ -147,7 +179,7 @@ def test_training_lowers_the_loss_and_a_resumed_run_ends_byte_identical(tmp_path
             raise Stop
 
     with pytest.raises(Stop):
-        Trainer(first, stop_at_checkpoint).run()
+        Trainer(job, first, stop_at_checkpoint).run()
     assert partial[-1] == {
         "kind": "checkpoint",
         "step": 4,
@@ -158,7 +190,8 @@ def test_training_lowers_the_loss_and_a_resumed_run_ends_byte_identical(tmp_path
     (torn / "state").mkdir(parents=True)
     (torn / "state" / "junk").write_bytes(b"half")
     resumed_events = []
-    resumed = Trainer({**first, "resume": first["checkpoints"]}, resumed_events.append).run()
+    resumed_paths = make_paths(tmp_path, "stopped", resume=first.checkpoints)
+    resumed = Trainer(job, resumed_paths, resumed_events.append).run()
     assert [e["step"] for e in resumed_events if e["kind"] == "train-progress"] == list(range(5, 11))
     for name in ("adapters/adapter_model.safetensors", "head.safetensors"):
         assert (tmp_path / "whole" / "out" / name).read_bytes() == (tmp_path / "stopped" / "out" / name).read_bytes()
@@ -173,9 +206,8 @@ def test_the_minutes_clock_triggers_checkpoints(tmp_path):
     write_examples(tmp_path / "examples.arrow")
     ticks = iter(range(0, 10_000, 60))  # each reading of the clock is a minute later
     events = []
-    job = make_job(tmp_path, "clock", checkpoint_every_steps=None, checkpoint_every_minutes=2, eval_every=None)
-    job["train"] = {**job["train"], "steps": 5}
-    Trainer(job, events.append, clock=lambda: float(next(ticks))).run()
+    job = make_job(checkpoint_every_steps=None, checkpoint_every_minutes=2, eval_every=None, length={"steps": 5})
+    Trainer(job, make_paths(tmp_path, "clock"), events.append, clock=lambda: float(next(ticks))).run()
     assert [e["step"] for e in events if e["kind"] == "checkpoint"] == [2, 4]
 
 
@@ -183,12 +215,10 @@ def test_tensorboard_reads_every_metric(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     write_examples(tmp_path / "examples.arrow")
-    job = make_job(tmp_path, "tb", checkpoint_every_steps=None)
-    job["train"] = {**job["train"], "steps": 4}
-    job["eval_every"] = 2
-    Trainer(job, lambda e: None).run()
+    paths = make_paths(tmp_path, "tb")
+    Trainer(make_job(checkpoint_every_steps=None, length={"steps": 4}, eval_every=2), paths, lambda e: None).run()
     history = json.loads((tmp_path / "tb" / "out" / "metrics.json").read_text())
-    accumulator = EventAccumulator(job["tensorboard"])
+    accumulator = EventAccumulator(str(paths.tensorboard))
     accumulator.Reload()
     tags = set(accumulator.Tags()["scalars"])
     expected = {f"train/{m}" for m in ("loss", "lr", "grad_norm", "tokens_per_second")}

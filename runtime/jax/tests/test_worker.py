@@ -1,25 +1,35 @@
 """The Python worker against an in-process server of GCS's wire protocol (gcs_wire.py): the contract of
-engine/cloud/run-worker.ts — shards split over hosts, a marker only after its object, shards with a marker
-skipped, a report per host — and the multi-host split: two "hosts" of 4 devices each give the bytes one
-run on all 8 devices with the same mesh gives."""
+engine/cloud/run-worker.ts — the JobSpec's job parsed, shards split over hosts, a marker only after its
+object, shards with a marker skipped, a report per host — and the multi-host split: two "hosts" of 4 devices
+each give the bytes one local run (`run`'s embed path) on all 8 devices with the same mesh gives, with and
+without peft adapters."""
 
 import hashlib
 import json
 
 import jax
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from gcs_wire import Fault, GcsWire
-from helpers import SAMPLE, TINY_NT, job_spec, placement, tokenize_nt_v2
+from helpers import (
+    SAMPLE,
+    TINY_NT,
+    embed_job,
+    golden,
+    jax_placement,
+    job_spec,
+    pack_directory,
+    placement,
+    tokenize_nt_v2,
+)
 from test_cli import write_token_shard
 
-from strand_jax.arrow_shards import read_token_shard, write_vector_shard
-from strand_jax.checkpoint import load_model
-from strand_jax.embedder import Embedder
 from strand_jax.gcs import Backoff, GcsClient, md5_of
-from strand_jax.pooling import PoolingRule
-from strand_jax.sharding import MeshSpec
-from strand_jax.worker import JobError, host_mesh, run_worker
+from strand_jax.job import parse_local_run
+from strand_jax.local_run import run_embed
+from strand_jax.staging import StagingError, unpack_directory
+from strand_jax.worker import JobError, run_worker
 
 KEY = "a" * 64
 ROOT = "strand"
@@ -31,6 +41,14 @@ TOKENS_META = {
     "suffix": 0,
     "max_tokens": 1000,
 }
+# embed/nt on a v4-16 (2 hosts of 4 chips), as the engine builds it; the hosts' devices are the 8 CPU devices.
+JOB = embed_job(max_length=1000, placement=jax_placement("tpu", hosts=2, mesh=(2, 2, 2), per_device_batch=2))
+
+
+def placed(hosts, mesh, **changes):
+    """JOB placed on `hosts` hosts with the whole mesh `mesh` (data, fsdp, tp)."""
+    layout = dict(zip(("data", "fsdp", "tp"), mesh, strict=True))
+    return {**JOB, "placement": {**JOB["placement"], "hosts": hosts, "mesh": layout}} | changes
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +79,11 @@ class Slice:
             key=KEY,
             attempt=1,
             root=f"gs://bkt/{ROOT}",
-            step={"id": "embed", "uses": "embed/nt", "version": "1", "params": {"model": "models/tiny-nt"}},
+            step={"id": "embed", "uses": "embed/nt", "version": "1"},
             files=files,
             inputs={"tokens": {"schema": 1, "type": "tokens", "shards": shards, "meta": TOKENS_META}},
             placement=placement("v4-16", 2, "fp32"),
+            job=JOB,
         )
 
     def stage(self, data: bytes) -> str:
@@ -101,16 +120,18 @@ def slice_(token_shards):
     made.server.shutdown()
 
 
-def vectors_on_the_whole_mesh(token_shards, tmp_path) -> list[str]:
-    """The oracle: one process, all 8 devices, mesh 2x2x2, the same per-device batch and last bucket."""
-    config, params = load_model(TINY_NT)
-    embedder = Embedder(config, params, MeshSpec(2, 2, 2), 2, "fp32", PoolingRule("mean", True, 1, False), 1000)
-    digests = []
-    for i, path in enumerate(token_shards):
-        ids, rows = read_token_shard(path)
-        write_vector_shard(tmp_path / f"local-{i}.arrow", ids, embedder.embed(rows))
-        digests.append(hashlib.sha256((tmp_path / f"local-{i}.arrow").read_bytes()).hexdigest())
-    return digests
+def vectors_of_a_local_run(token_shards, tmp_path, adapters=None) -> list[str]:
+    """The oracle: the local executor's embed path on all 8 devices, mesh 2x2x2 on one host, the same job."""
+    job = JOB | {
+        "adapters": adapters is not None,
+        "placement": jax_placement("cpu", mesh=(2, 2, 2), per_device_batch=2),
+    }
+    paths = {"model": str(TINY_NT), "tokens": [str(p) for p in token_shards], "out": str(tmp_path / "local")}
+    if adapters is not None:
+        paths["adapters"] = str(adapters)
+    run = parse_local_run({"job": job, "paths": paths})
+    run_embed(run.job, run.paths, lambda line: None)
+    return [hashlib.sha256((tmp_path / "local" / p.name).read_bytes()).hexdigest() for p in token_shards]
 
 
 def test_two_hosts_write_each_shard_once_and_match_one_run_on_the_whole_mesh_byte_for_byte(
@@ -119,7 +140,8 @@ def test_two_hosts_write_each_shard_once_and_match_one_run_on_the_whole_mesh_byt
     slice_.write_job()
     reports = [slice_.run(0, tmp_path), slice_.run(1, tmp_path)]
     assert [(r["worker"], r["status"], r["produced"]) for r in reports] == [(0, "ok", 2), (1, "ok", 2)]
-    assert reports[0]["meta"]["embeddings"]["dim"] == 64
+    # The engine writes the rest of the artifact's meta itself, as for a local run.
+    assert reports[0]["meta"] == {"embeddings": {"dim": 64}}
     markers = slice_.markers()
     assert {i: m["worker"] for i, m in markers.items()} == {0: 0, 1: 1, 2: 0, 3: 1}
     # Every marker was written after its object, and names an object whose bytes hash to it.
@@ -128,7 +150,7 @@ def test_two_hosts_write_each_shard_once_and_match_one_run_on_the_whole_mesh_byt
         name = f"{ROOT}/objects/{marker['object']}"
         assert writes.index(name) < writes.index(f"{ROOT}/jobs/{KEY}/markers/embeddings/{marker['index']:06d}.json")
         assert hashlib.sha256(slice_.wire.objects[("bkt", name)]).hexdigest() == marker["object"]
-    assert [markers[i]["object"] for i in range(4)] == vectors_on_the_whole_mesh(token_shards, tmp_path)
+    assert [markers[i]["object"] for i in range(4)] == vectors_of_a_local_run(token_shards, tmp_path)
     assert sorted(n.rsplit("/", 1)[1] for n in slice_.wire.names("bkt", f"{ROOT}/jobs/{KEY}/workers/")) == [
         "0001-0.json",
         "0001-1.json",
@@ -136,9 +158,7 @@ def test_two_hosts_write_each_shard_once_and_match_one_run_on_the_whole_mesh_byt
 
 
 def test_a_shard_that_has_a_marker_is_not_run_again(slice_, tmp_path):
-    slice_.write_job(
-        shards=[0, 1, 2, 3], workers=1, placement={**slice_.job["placement"], "mesh": {"data": 1, "fsdp": 2, "tp": 2}}
-    )
+    slice_.write_job(shards=[0, 1, 2, 3], workers=1, job=placed(1, (1, 2, 2)))
     marker = {"port": "embeddings", "index": 2, "object": "c" * 64, "rows": 12, "attempt": 0, "worker": 0}
     slice_.wire.objects[("bkt", f"{ROOT}/jobs/{KEY}/markers/embeddings/000002.json")] = json.dumps(marker).encode()
     report = slice_.run(0, tmp_path)
@@ -147,7 +167,7 @@ def test_a_shard_that_has_a_marker_is_not_run_again(slice_, tmp_path):
 
 
 def test_a_marker_another_host_wrote_first_stands(slice_, tmp_path):
-    slice_.write_job(workers=1, placement={**slice_.job["placement"], "mesh": {"data": 1, "fsdp": 2, "tp": 2}})
+    slice_.write_job(workers=1, job=placed(1, (1, 2, 2)))
     theirs = {"port": "embeddings", "index": 1, "object": "d" * 64, "rows": 12, "attempt": 1, "worker": 7}
 
     def race(name):
@@ -165,9 +185,7 @@ def test_a_marker_another_host_wrote_first_stands(slice_, tmp_path):
 
 
 def test_transient_errors_and_a_corrupted_download_are_retried_with_backoff(slice_, tmp_path):
-    slice_.write_job(
-        shards=[1], workers=1, placement={**slice_.job["placement"], "mesh": {"data": 1, "fsdp": 2, "tp": 2}}
-    )
+    slice_.write_job(shards=[1], workers=1, job=placed(1, (1, 2, 2)))
     slice_.wire.faults += [Fault(503, "GET", "/o/", times=2), Fault(429, "POST", "/upload/", times=1)]
     slice_.wire.corrupt_downloads = 1
     report = slice_.run(0, tmp_path)
@@ -186,21 +204,72 @@ def test_waits_for_the_job_spec_the_engine_writes_after_the_node_is_ready(slice_
 
 
 def test_a_job_it_cannot_run_is_a_failed_report_saying_why(slice_, tmp_path):
-    slice_.write_job(placement={**slice_.job["placement"], "mesh": {"data": 1, "fsdp": 8, "tp": 1}})
-    assert slice_.run(0, tmp_path)["message"].startswith("mesh data=1 does not divide over the slice's 2 hosts")
-    slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"))
-    slice_.write_job(step={**slice_.job["step"], "uses": "embed/onnx"})
-    assert slice_.run(0, tmp_path)["message"] == (
-        "this Python worker runs embed/nt, finetune/nt-lora; embed/onnx runs on `strand worker`"
+    def failed(**changes):
+        slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"), None)
+        slice_.write_job(**changes)
+        report = slice_.run(0, tmp_path)
+        assert report["status"] == "failed"
+        return report["message"]
+
+    assert failed(job=placed(2, (1, 8, 1))).startswith("mesh data=1 does not divide over the slice's 2 hosts")
+    assert failed(job=placed(4, (4, 1, 2))) == (
+        "the job is placed on 4 hosts and this slice has 2; run the Strand version that staged it"
     )
-    slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"))
-    slice_.write_job(step={**slice_.job["step"], "params": {"model": "models/tiny-nt", "temperature": 2}})
-    assert "does not know embed/nt param 'temperature'" in slice_.run(0, tmp_path)["message"]
+    assert failed(job=JOB | {"adapters": True}) == "the job has adapters, and the job spec has no adapters input"
 
 
-def test_the_mesh_is_divided_over_hosts_along_data():
-    assert host_mesh({"data": 8, "fsdp": 1, "tp": 1}, 2) == MeshSpec(4, 1, 1)
-    assert host_mesh({"data": 2, "fsdp": 2, "tp": 2}, 2) == MeshSpec(1, 2, 2)
+def test_a_step_without_a_jax_job_is_refused_as_strand_worker_s(slice_, tmp_path):
+    spec = {k: v for k, v in slice_.job.items() if k != "job"}
+    step = {"id": "embed", "uses": "embed/onnx", "version": "1", "params": {}}
+    slice_.wire.objects[("bkt", f"{ROOT}/jobs/{KEY}/attempts/0001.json")] = json.dumps(spec | {"step": step}).encode()
+    assert slice_.run(0, tmp_path)["message"] == (
+        "embed/onnx has no JAX job in its job spec; it runs on `strand worker`, not this worker"
+    )
+
+
+def test_a_job_outside_the_schema_is_refused_before_a_report_naming_the_key(slice_, tmp_path):
+    # What broke every embed/nt on a slice: the step's raw params (with their defaults) in the job.
+    slice_.write_job(job=JOB | {"batch_size": 8})
+    with pytest.raises(JobError, match=r"JobSpec at job: Additional properties are not allowed \('batch_size'"):
+        slice_.run(0, tmp_path)
+
+
+def test_a_job_spec_whose_job_has_adapters_embeds_with_them_as_a_local_run_does(slice_, token_shards, tmp_path):
+    from strand_jax.checkpoint import load_model
+    from strand_jax.export_peft import write_peft_adapters
+    from strand_jax.lora import LoraSettings, init_adapters
+
+    config, _ = load_model(TINY_NT)
+    settings = LoraSettings(rank=4, alpha=8, targets=("query", "value"))
+    folder = tmp_path / "peft"
+    adapters = init_adapters(config, settings, jax.random.PRNGKey(3), b_scale=0.2)
+    write_peft_adapters(folder, adapters, config, settings, "models/tiny-nt")
+    # finetune/nt-lora's adapters artifact: one row, the peft folder packed (steps/finetune/nt-lora.ts).
+    table = pa.table({"peft": pa.array([pack_directory(folder)], pa.binary())})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    digest = slice_.stage(sink.getvalue().to_pybytes())
+    manifest = {"schema": 1, "type": "adapters", "shards": [{"index": 0, "digest": digest, "rows": 1}], "meta": {}}
+    slice_.write_job(job=JOB | {"adapters": True}, inputs={**slice_.job["inputs"], "adapters": manifest})
+    reports = [slice_.run(0, tmp_path), slice_.run(1, tmp_path)]
+    assert [(r["status"], r["produced"]) for r in reports] == [("ok", 2), ("ok", 2)]
+    markers = slice_.markers()
+    with_adapters = vectors_of_a_local_run(token_shards, tmp_path / "with", folder)
+    assert [markers[i]["object"] for i in range(4)] == with_adapters
+    assert with_adapters != vectors_of_a_local_run(token_shards, tmp_path / "without")
+
+
+def test_a_packed_folder_is_unpacked_and_a_path_leaving_it_is_refused(tmp_path):
+    (tmp_path / "peft" / "sub").mkdir(parents=True)
+    (tmp_path / "peft" / "adapter_config.json").write_text("{}")
+    (tmp_path / "peft" / "sub" / "w").write_bytes(b"weights")
+    assert unpack_directory(pack_directory(tmp_path / "peft"), tmp_path / "out") == ["adapter_config.json", "sub/w"]
+    assert (tmp_path / "out" / "sub" / "w").read_bytes() == b"weights"
+    index = b'[{"path":"../escape","size":1}]'
+    with pytest.raises(StagingError, match=r"packed path ../escape leaves its folder"):
+        unpack_directory(len(index).to_bytes(4, "little") + index + b"x", tmp_path / "evil")
+    assert not (tmp_path / "escape").exists()
 
 
 def test_a_gs_model_folder_is_read_at_the_planned_generation_and_a_replaced_one_fails_the_report(slice_, tmp_path):
@@ -212,11 +281,9 @@ def test_a_gs_model_folder_is_read_at_the_planned_generation_and_a_replaced_one_
         slice_.wire.objects[("models", f"nt/{name}")] = data
         version = {"bucket": "models", "name": f"nt/{name}", "generation": "1", "size": len(data)}
         files.append({"path": f"gs://models/nt/{name}", "gcs": {**version, "crc32c": None, "md5": md5_of(data)}})
-    step = {**slice_.job["step"], "params": {"model": "gs://models/nt"}}
-    slice_.write_job(files=files, step=step)
+    slice_.write_job(files=files, job=JOB | {"model": "gs://models/nt"})
     ok = slice_.run(0, tmp_path)
     assert (ok["status"], ok["produced"]) == ("ok", 2)
-    assert ok["meta"]["embeddings"]["model_digests"]["model.safetensors"] == "gs://models/nt/model.safetensors#1"
 
     generation = slice_.wire.replace("models", "nt/model.safetensors", b"other weights")
     failed = slice_.run(1, tmp_path)
@@ -228,22 +295,19 @@ def test_a_gs_model_folder_is_read_at_the_planned_generation_and_a_replaced_one_
 
 
 def test_a_training_job_on_more_than_one_host_is_a_failed_report_saying_why(slice_, tmp_path):
-    training = {"trainer": {}, "data": slice_.stage(b"examples"), "resume": None}
-    step = {"id": "lora", "uses": "finetune/nt-lora", "version": "2", "params": {"model": "models/tiny-nt"}}
-    slice_.write_job(step=step, shards=[], inputs={}, training=training)
+    training = {"data": slice_.stage(b"examples"), "resume": None}
+    train = golden("train-job.json") | {"placement": jax_placement("tpu", hosts=2, mesh=(2, 2, 2), per_device_batch=1)}
+    step = {"id": "lora", "uses": "finetune/nt-lora", "version": "2"}
+    slice_.write_job(step=step, shards=[], inputs={}, training=training, job=train)
     assert slice_.run(0, tmp_path)["message"].startswith("a training job runs on one host; this slice has 2")
     slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"))
-    slice_.write_job(step=step, shards=[], inputs={})
-    assert (
-        slice_.run(0, tmp_path)["message"]
-        == "finetune/nt-lora runs as a training job; the job spec has no training part"
-    )
+    slice_.write_job(step=step, shards=[], inputs={}, job=train)
+    assert slice_.run(0, tmp_path)["message"] == "a train job runs as a training job; the job spec has no training part"
 
 
 def test_a_checkpoint_folder_goes_up_by_content_and_comes_back_checked(slice_, tmp_path):
     from strand_jax.gcs import Bucket
     from strand_jax.training_worker import download_files, upload_folder
-    from strand_jax.worker import read_verified
 
     folder = tmp_path / "checkpoints" / "2"
     (folder / "state").mkdir(parents=True)
@@ -253,9 +317,9 @@ def test_a_checkpoint_folder_goes_up_by_content_and_comes_back_checked(slice_, t
     files = upload_folder(bucket, folder.parent, folder)
     assert [f["path"] for f in files] == ["2/_CHECKPOINT_METADATA", "2/state/data"]
     assert all(slice_.wire.objects[("bkt", f"{ROOT}/objects/{f['object']}")] for f in files)
-    download_files(bucket, files, tmp_path / "resume", read_verified)
+    download_files(bucket, files, tmp_path / "resume")
     assert (tmp_path / "resume" / "2" / "state" / "data").read_bytes() == b"state"
     # An object that does not match its digest is refused, not used.
     slice_.wire.objects[("bkt", f"{ROOT}/objects/{files[1]['object']}")] = b"other"
-    with pytest.raises(JobError, match="does not match its digest"):
-        download_files(bucket, files, tmp_path / "again", read_verified)
+    with pytest.raises(StagingError, match="does not match its digest"):
+        download_files(bucket, files, tmp_path / "again")

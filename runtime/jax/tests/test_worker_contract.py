@@ -2,7 +2,7 @@
 too (test/unit/worker-contract-schema.test.ts); layout names and the shard split as worker-contract.ts has them."""
 
 import pytest
-from helpers import job_spec, placement
+from helpers import golden, job_spec, placement
 
 from strand_jax.worker_contract import ContractError, layout, shards_of, validate
 
@@ -12,6 +12,8 @@ DIGEST = "b" * 64
 
 def test_a_job_spec_marker_and_report_as_the_engine_writes_them_are_valid():
     validate("JobSpec", job_spec())
+    embed = {"id": "embed", "uses": "embed/nt", "version": "1"}
+    validate("JobSpec", job_spec(step=embed, job=golden("embed-job.json")))
     validate(
         "ShardMarker", {"port": "embeddings", "index": 3, "object": DIGEST, "rows": 250, "attempt": 2, "worker": 1}
     )
@@ -44,8 +46,12 @@ def test_layout_and_shard_split_match_the_typescript_contract():
 
 
 def test_a_training_job_and_its_checkpoint_and_outputs_markers_are_valid():
-    training = {"trainer": {"lora": {"rank": 16}}, "data": DIGEST, "resume": {"step": 2, "marker": "m.json"}}
-    validate("JobSpec", job_spec(shards=[], training=training))
+    training = {"data": DIGEST, "resume": {"step": 2, "marker": "m.json"}}
+    step = {"id": "lora", "uses": "finetune/nt-lora", "version": "2"}
+    validate("JobSpec", job_spec(step=step, shards=[], training=training, job=golden("train-job.json")))
+    # The TrainJob is the JobSpec's job; the training part only names the examples and the resume point.
+    with pytest.raises(ContractError, match=r"JobSpec at training: Additional properties .*'trainer'"):
+        validate("JobSpec", job_spec(shards=[], training=training | {"trainer": {}}))
     files = [{"path": "2/state/data", "object": DIGEST, "size": 5}]
     validate("CheckpointMarker", {"step": 2, "total": 6, "attempt": 1, "worker": 0, "files": files})
     validate("OutputsMarker", {"attempt": 2, "worker": 0, "files": files, "summary": {"steps": 6}})

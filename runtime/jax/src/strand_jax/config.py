@@ -56,16 +56,17 @@ class ModelConfig:
 def parse_model_config(raw: dict) -> ModelConfig:
     """Builds a ModelConfig from the parsed JSON of a config.json."""
 
-    def need(key: str, kind: type) -> object:
+    def need(key: str) -> int:
+        """A positive integer the model cannot do without."""
         if key not in raw:
             raise ModelConfigError(f'config.json has no "{key}"')
         value = raw[key]
-        if kind is int and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ModelConfigError(f'config.json "{key}" must be a positive integer, got {value!r}')
         return value
 
-    hidden = need("hidden_size", int)
-    heads = need("num_attention_heads", int)
+    hidden = need("hidden_size")
+    heads = need("num_attention_heads")
     if hidden % heads != 0:
         raise ModelConfigError(f"config.json hidden_size {hidden} is not a multiple of num_attention_heads {heads}")
     position = raw.get("position_embedding_type", "absolute")
@@ -75,11 +76,11 @@ def parse_model_config(raw: dict) -> ModelConfig:
         raise ModelConfigError(f"rotary positions need an even head size, got {hidden // heads}")
     add_bias_fnn = raw.get("add_bias_fnn", True)
     return ModelConfig(
-        vocab_size=need("vocab_size", int),
+        vocab_size=need("vocab_size"),
         hidden_size=hidden,
-        num_layers=need("num_hidden_layers", int),
+        num_layers=need("num_hidden_layers"),
         num_heads=heads,
-        ffn_size=need("intermediate_size", int),
+        ffn_size=need("intermediate_size"),
         max_positions=int(raw.get("max_position_embeddings", 1026)),
         pad_token_id=int(raw.get("pad_token_id", 1)),
         mask_token_id=int(raw.get("mask_token_id", 2)),

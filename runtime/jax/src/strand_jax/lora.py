@@ -73,7 +73,7 @@ def adapter_shapes(config: ModelConfig, settings: LoraSettings) -> dict[str, dic
     )
     # NT v2's intermediate projection has 2 x ffn outputs (gate, then up); one adapter covers both halves.
     intermediate_out = 2 * f if config.glu else f
-    shapes = {
+    shapes: dict[str, dict[str, tuple[int, ...]]] = {
         "query": {"a": (L, d, r), "b": (L, r, n, h)},
         "key": {"a": (L, d, r), "b": (L, r, n, h)},
         "value": {"a": (L, d, r), "b": (L, r, n, h)},

@@ -1,114 +1,97 @@
-"""Owns a LoRA fine-tuning run: the job (a JSON file the engine writes), the examples (an Arrow IPC file: id,
-tokens, split, labels — label ids per level, -1 masked, computed by the engine's taxonomy label handling),
-the batch order (a seeded permutation per epoch, so step N's batch is the same in every attempt), evaluation
-every N steps, Orbax checkpoints every N steps or M minutes (the clock is injected), TensorBoard scalars, and
-the outputs (peft adapters, the head, the metrics history).
+"""Owns a LoRA fine-tuning run of a TrainJob (job.py) on this process's devices: the settings the train step
+is built from (`job_settings`, shared with the pre-flight's train-step program), the batch order (a seeded
+permutation per epoch, so step N's batch is the same in every attempt), evaluation every N steps, Orbax
+checkpoints every N steps or M minutes (the clock is injected), TensorBoard scalars, and the outputs (peft
+adapters, the head, the metrics history). The examples file is examples.py's.
 
 Resuming: the state and the history restored from the last complete checkpoint (Orbax writes a checkpoint
 under a temporary name and renames it when whole; the engine keeps the one it was told of), the dropout keys
 and batches derived from the step, so a resumed run ends with the same adapters, byte for byte, as one that
-was never stopped. Prints JSON lines on stdout: `train-progress` per step, `eval`, `checkpoint`
-(durable: the engine may keep it), and `train-summary` last.
+was never stopped. Emits `train-progress` per step, `eval`, `checkpoint` (durable: the engine may keep it);
+`run` returns the `train-summary`.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
-import pyarrow as pa
 
 from .checkpoint import load_model
 from .classification_metrics import accuracy_and_macro_f1
 from .config import ModelConfig
+from .examples import TRAIN, VAL, padded, read_examples
 from .export_peft import write_head, write_peft_adapters
+from .job import TrainJob, TrainPaths
 from .lora import LoraSettings, adapter_parameter_count
 from .pooling import PoolingRule
-from .sharding import MeshSpec, check_mesh_fits, make_mesh
+from .sharding import check_mesh_fits, make_mesh
 from .taxonomy_head import HeadSpec
 from .tensorboard_events import EventWriter
 from .train_step import PRECISIONS, TrainProgram, TrainSettings, build_train_program
 
-TRAIN, VAL = "train", "val"
-
-
-@dataclass
-class Examples:
-    ids: list[str]
-    rows: list[np.ndarray]
-    split: list[str]
-    labels: np.ndarray  # [examples, levels]
-
-    def indices(self, which: str) -> np.ndarray:
-        return np.asarray([i for i, s in enumerate(self.split) if s == which], dtype=np.int64)
-
-
-def read_examples(path: str | Path, levels: int) -> Examples:
-    with pa.memory_map(str(path)) as source:
-        table = pa.ipc.open_file(source).read_all()
-    missing = [c for c in ("id", "tokens", "split", "labels") if c not in table.column_names]
-    if missing:
-        raise ValueError(f"{path} has no column {missing[0]!r} (columns: {', '.join(table.column_names)})")
-    tokens = table.column("tokens").combine_chunks()
-    offsets, values = tokens.offsets.to_numpy(), tokens.values.to_numpy().astype(np.int32)
-    rows = [values[offsets[i] : offsets[i + 1]] for i in range(len(tokens))]
-    labels = np.asarray(table.column("labels").to_pylist(), dtype=np.int32).reshape(len(rows), levels)
-    return Examples(table.column("id").to_pylist(), rows, table.column("split").to_pylist(), labels)
-
-
-def padded(rows: list[np.ndarray], length: int, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    ids = np.full((len(rows), length), pad_id, dtype=np.int32)
-    mask = np.zeros((len(rows), length), dtype=np.int32)
-    for i, row in enumerate(rows):
-        ids[i, : len(row)], mask[i, : len(row)] = row[:length], 1
-    return ids, mask
-
 
 def job_settings(
-    job: dict, config: ModelConfig, total_steps: int, classes: Sequence[int]
-) -> tuple[LoraSettings, TrainSettings, HeadSpec, PoolingRule]:
-    """The LoRA, training, head and pooling settings of a job (its `lora`, `train`, `hidden`, `weights`,
-    `include_cls`, `prefix`); the pre-flight builds the train step from the same keys."""
-    lora = LoraSettings(**{**job["lora"], "targets": tuple(job["lora"]["targets"])})
-    train = TrainSettings(
-        total_steps=total_steps,
-        **{k: v for k, v in job["train"].items() if k not in ("steps", "epochs")},
-    )
-    head = HeadSpec(config.hidden_size, job.get("hidden", 128), tuple(classes), tuple(job["weights"]))
-    rule = PoolingRule("mean", job.get("include_cls", True), job.get("prefix", 1))
-    return lora, train, head, rule
+    settings: dict[str, Any], precision: str, config: ModelConfig, total_steps: int, classes: Sequence[int]
+) -> tuple[LoraSettings, TrainSettings, HeadSpec]:
+    """The LoRA, training and head settings from a TrainSettings value (jax_job.schema.json: `lora`, `train`,
+    `hidden`, `weights`) and the placement's precision; the pre-flight builds its train step the same way."""
+    lora = LoraSettings(**{**settings["lora"], "targets": tuple(settings["lora"]["targets"])})
+    train = TrainSettings(total_steps=total_steps, precision=precision, **settings["train"])
+    head = HeadSpec(config.hidden_size, settings["hidden"], tuple(classes), tuple(settings["weights"]))
+    return lora, train, head
+
+
+def train_pooling(include_cls: bool, prefix: int) -> PoolingRule:
+    """The head reads the mean of the encoder's hidden states."""
+    return PoolingRule("mean", include_cls, prefix)
 
 
 class Trainer:
-    def __init__(self, job: dict, emit: Callable[[dict], None], clock: Callable[[], float] = time.monotonic):
-        self.job, self.emit, self.clock = job, emit, clock
-        self.config, host_params = load_model(job["model"])
-        levels = job["levels"]
-        self.examples = read_examples(job["data"], len(levels))
+    def __init__(
+        self,
+        job: TrainJob,
+        paths: TrainPaths,
+        emit: Callable[[dict], None],
+        clock: Callable[[], float] = time.monotonic,
+        devices: list | None = None,
+    ):
+        self.job, self.paths, self.emit, self.clock = job, paths, emit, clock
+        self.config, host_params = load_model(paths.model)
+        self.examples = read_examples(paths.data, len(job.levels))
         self.train_rows, self.val_rows = self.examples.indices(TRAIN), self.examples.indices(VAL)
         if len(self.train_rows) == 0:
             raise ValueError("no training examples")
-        spec = MeshSpec(**job["mesh"])
-        devices = jax.devices()
-        check_mesh_fits(self.config, spec, len(devices))
-        mesh = make_mesh(spec, devices)
+        placement = job.placement
+        if placement.hosts != 1:
+            raise ValueError(f"a training job runs on one host; it is placed on {placement.hosts}")
+        spec = placement.mesh
+        self.devices = list(jax.devices()) if devices is None else devices
+        check_mesh_fits(self.config, spec, len(self.devices))
+        mesh = make_mesh(spec, self.devices)
         longest = max(len(r) for r in self.examples.rows)
-        self.length = min(job.get("max_length") or longest, -(-longest // 8) * 8)
-        micro = job["per_device_batch"] * spec.data * spec.fsdp
-        t = job["train"]
-        steps_per_epoch = math.ceil(len(self.train_rows) / (micro * t.get("grad_accum", 1)))
-        self.steps_per_epoch = steps_per_epoch
-        total = t["steps"] if t.get("steps") else steps_per_epoch * t.get("epochs", 1)
-        lora, train, head, rule = job_settings(job, self.config, total, [len(c) for c in job["classes"]])
+        self.length = min(job.max_length or longest, -(-longest // 8) * 8)
+        micro = placement.per_device_batch * spec.data * spec.fsdp
+        grad_accum = int(job.settings["train"]["grad_accum"])
+        self.steps_per_epoch = math.ceil(len(self.train_rows) / (micro * grad_accum))
+        total = job.length.steps or self.steps_per_epoch * (job.length.epochs or 1)
+        lora, train, head = job_settings(
+            job.settings, placement.precision, self.config, total, [len(c) for c in job.classes]
+        )
         self.program: TrainProgram = build_train_program(
-            self.config, lora, train, head, mesh, job["per_device_batch"], self.length, rule
+            self.config,
+            lora,
+            train,
+            head,
+            mesh,
+            placement.per_device_batch,
+            self.length,
+            train_pooling(job.include_cls, job.prefix),
         )
         dtype = PRECISIONS[train.precision]
         self.base = jax.device_put(
@@ -147,8 +130,9 @@ class Trainer:
 
     # --- evaluation ----------------------------------------------------------------------------------------
     def evaluate(self, trainable: dict) -> list[dict]:
-        p, levels = self.program, self.job["levels"]
-        predicted, sums, counts = [], np.zeros(len(levels)), np.zeros(len(levels))
+        p, levels = self.program, self.job.levels
+        batches: list[np.ndarray] = []
+        sums, counts = np.zeros(len(levels)), np.zeros(len(levels))
         for start in range(0, len(self.val_rows), p.micro_batch):
             chosen = self.val_rows[start : start + p.micro_batch]
             rows = [self.examples.rows[i] for i in chosen] + [np.zeros(0, np.int32)] * (p.micro_batch - len(chosen))
@@ -157,14 +141,14 @@ class Trainer:
             labels[: len(chosen)] = self.examples.labels[chosen]
             args = jax.device_put((ids, mask, labels), p.eval_sharding)
             pred, s, c = p.evaluate(self.base, trainable, *args)
-            predicted.append(np.asarray(pred)[: len(chosen)])
+            batches.append(np.asarray(pred)[: len(chosen)])
             sums, counts = sums + np.asarray(s), counts + np.asarray(c)
-        predicted = np.concatenate(predicted) if predicted else np.zeros((0, len(levels)), np.int32)
+        predicted = np.concatenate(batches) if batches else np.zeros((0, len(levels)), np.int32)
         truth = self.examples.labels[self.val_rows]
         rows = []
         for level, name in enumerate(levels):
             accuracy, macro_f1, count = accuracy_and_macro_f1(
-                predicted[:, level], truth[:, level], len(self.job["classes"][level])
+                predicted[:, level], truth[:, level], len(self.job.classes[level])
             )
             loss = float(sums[level] / counts[level]) if counts[level] else None
             rows.append({"level": name, "loss": loss, "accuracy": accuracy, "macro_f1": macro_f1, "examples": count})
@@ -174,18 +158,18 @@ class Trainer:
     def run(self) -> dict:
         import orbax.checkpoint as ocp
 
-        job, p = self.job, self.program
+        job, paths, p = self.job, self.paths, self.program
         total = p.train.total_steps
         abstract = jax.tree_util.tree_map(
             lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=p.replicated), p.abstract_state()
         )
         history: dict = {"steps": [], "evals": []}
         state = None
-        if job.get("resume"):
-            with ocp.CheckpointManager(Path(job["resume"]).resolve()) as restoring:
+        if paths.resume is not None:
+            with ocp.CheckpointManager(paths.resume.resolve()) as restoring:
                 latest = restoring.latest_step()
                 if latest is None:
-                    raise ValueError(f"{job['resume']} holds no complete checkpoint")
+                    raise ValueError(f"{paths.resume} holds no complete checkpoint")
                 restored = restoring.restore(
                     latest,
                     args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract), history=ocp.args.JsonRestore()),
@@ -195,14 +179,14 @@ class Trainer:
             state = p.init_state()
         step = int(state["step"])
         options = ocp.CheckpointManagerOptions(max_to_keep=None, create=True, enable_async_checkpointing=False)
-        manager = ocp.CheckpointManager(Path(job["checkpoints"]).resolve(), options=options)
-        writer = EventWriter(job["tensorboard"], time.time())
+        manager = ocp.CheckpointManager(paths.checkpoints.resolve(), options=options)
+        writer = EventWriter(str(paths.tensorboard), time.time())
         for record in history["steps"]:
             writer.scalars(record["step"], _tensorboard_step(record), record["wall_time"])
         for record in history["evals"]:
             writer.scalars(record["step"], _tensorboard_eval(record), record["wall_time"])
-        every_steps, every_minutes = job.get("checkpoint_every_steps"), job.get("checkpoint_every_minutes")
-        eval_every = job.get("eval_every") or total
+        every_steps, every_minutes = job.checkpoint_every_steps, job.checkpoint_every_minutes
+        eval_every = job.eval_every or total
         last_checkpoint = self.clock()
         started = time.perf_counter()
         # Time in train steps only: the rate is the trainer's throughput, not diluted by evaluations and checkpoints.
@@ -267,24 +251,20 @@ class Trainer:
                 )
                 manager.wait_until_finished()
                 last_checkpoint = self.clock()
-                self.emit(
-                    {"kind": "checkpoint", "step": step, "dir": str(Path(job["checkpoints"]).resolve() / str(step))}
-                )
+                self.emit({"kind": "checkpoint", "step": step, "dir": str(paths.checkpoints.resolve() / str(step))})
         manager.close()
         writer.close()
         return self.finish(state, history)
 
     def finish(self, state: dict, history: dict) -> dict:
-        job, out = self.job, Path(self.job["out"])
+        job, out = self.job, self.paths.out
         out.mkdir(parents=True, exist_ok=True)
         trainable = jax.device_get(state["trainable"])
         lora = self.program.lora
-        write_peft_adapters(
-            out / "adapters", trainable["adapters"], self.config, lora, job.get("base_model", job["model"])
-        )
+        write_peft_adapters(out / "adapters", trainable["adapters"], self.config, lora, job.base_model)
         meta = {
-            "levels": job["levels"],
-            "classes": job["classes"],
+            "levels": list(job.levels),
+            "classes": [list(c) for c in job.classes],
             "hidden": self.program.head.hidden,
             "dim": self.config.hidden_size,
         }
@@ -302,12 +282,12 @@ class Trainer:
             "loss_last": float(np.mean([r["loss"] for r in history["steps"][-5:]])),
             "base_parameters": base_parameters,
             "memory_per_device": self.memory_per_device,
-            "devices": len(jax.devices()),
-            "platform": jax.devices()[0].platform,
+            "devices": len(self.devices),
+            "platform": self.devices[0].platform,
             "adapters": str(out / "adapters"),
             "head": str(out / "head.safetensors"),
             "metrics": str(out / "metrics.json"),
-            "tensorboard": str(Path(job["tensorboard"])),
+            "tensorboard": str(self.paths.tensorboard),
         }
 
 
@@ -324,15 +304,3 @@ def _tensorboard_eval(record: dict) -> dict[str, float]:
     if record.get("memory_per_device") is not None:
         values["eval/memory_per_device_mib"] = record["memory_per_device"] / 2**20
     return values
-
-
-def main(job_path: str) -> int:
-    job = json.loads(Path(job_path).read_text())
-
-    def emit(event: dict) -> None:
-        print(json.dumps(event, sort_keys=True), flush=True)
-
-    summary = Trainer(job, emit).run()
-    emit(summary)
-    sys.stdout.flush()
-    return 0

@@ -90,7 +90,7 @@ def params_from_state(state: dict[str, np.ndarray], config: ModelConfig, dtype=n
             out["wo"]["bias"] = take(f"{p}.output.dense.bias", (h,))
         return out
 
-    embed = {"word": take("embeddings.word_embeddings.weight", (config.vocab_size, h))}
+    embed: dict[str, np.ndarray | dict] = {"word": take("embeddings.word_embeddings.weight", (config.vocab_size, h))}
     if config.position_embedding == "absolute":
         embed["position"] = take("embeddings.position_embeddings.weight", (config.max_positions, h))
     elif "embeddings.position_embeddings.weight" in s:

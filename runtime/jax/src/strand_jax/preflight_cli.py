@@ -11,7 +11,7 @@ import json
 import os
 from typing import TextIO
 
-from .worker_contract import check_against
+from .schemas import check_against
 
 SCHEMA = "preflight.schema.json"
 

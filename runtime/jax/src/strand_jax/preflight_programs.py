@@ -6,9 +6,9 @@ and returns the jitted function with ShapeDtypeStructs (each carrying its NamedS
 
   embed-forward   the embedding forward `embed/nt` runs (embedder.embed_forward, the same shardings)
   train-step      one optimizer step of `finetune/nt-lora` (train_step.build_train_program, the same
-                  shardings, donation and remat), its settings from `request.options` (the schema's
-                  trainStepOptions: the job's `lora`, `train`, `hidden`, `weights` keys, read by the trainer's
-                  own `job_settings`). The per-device batch is the micro-batch's; the gradient-accumulation
+                  shardings, donation and remat), its settings from `request.options` (the TrainJob's
+                  TrainSettings, jax_job.schema.json) and the request's precision, read by the trainer's own
+                  `job_settings`. The per-device batch is the micro-batch's; the gradient-accumulation
                   scan's body is counted once by XLA, so its FLOPs are multiplied by grad_accum (`repeats`).
 """
 
@@ -24,7 +24,7 @@ from jax.sharding import Mesh
 
 from .config import ModelConfig
 from .embedder import PRECISIONS, embed_forward
-from .lora_trainer import job_settings
+from .lora_trainer import job_settings, train_pooling
 from .params import param_shapes
 from .pooling import PoolingRule
 from .sharding import batch_sharding, param_shardings
@@ -94,10 +94,10 @@ def train_step_program(
     request: ProgramRequest, config: ModelConfig, mesh: Mesh, per_device_batch: int, length: int, unroll: int | bool
 ) -> ProgramShapes:
     options = request.options
-    # The schedule's length does not change the program: one step stands for any.
-    job = {**options, "train": {**options["train"], "precision": request.precision}}
     classes = [PLANNED_CLASSES_PER_LEVEL] * len(options["weights"])
-    lora, train, head, rule = job_settings(job, config, 1, classes)
+    # The schedule's length does not change the program: one step stands for any.
+    lora, train, head = job_settings(options, request.precision, config, 1, classes)
+    rule = train_pooling(request.rule.include_cls, request.rule.prefix)
     program = build_train_program(config, lora, train, head, mesh, per_device_batch, length, rule, unroll)
     return ProgramShapes(program.step, program.abstract_args(), program.global_batch, train.grad_accum)
 

@@ -2,21 +2,19 @@
 
 Parameters: the hidden dimension over fsdp, attention heads and the feed-forward dimension over tp,
 everything else replicated. Activations: the batch over data x fsdp, heads/ffn over tp. A mesh whose
-axes do not divide the dimensions they shard is refused before anything is placed on devices.
+axes do not divide the dimensions they shard is refused before anything is placed on devices. The mesh's
+shape itself (MeshSpec) is mesh_spec.py's, which needs no JAX.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .config import ModelConfig
+from .mesh_spec import MESH_AXES, MeshError, MeshSpec
 from .params import param_axes
-
-MESH_AXES = ("data", "fsdp", "tp")
 
 LOGICAL_RULES: dict[str, str | tuple[str, ...] | None] = {
     # parameters
@@ -34,41 +32,6 @@ LOGICAL_RULES: dict[str, str | tuple[str, ...] | None] = {
     "act_heads": "tp",
     "act_ffn": "tp",
 }
-
-
-class MeshError(ValueError):
-    """The mesh does not fit the devices or the model."""
-
-
-@dataclass(frozen=True)
-class MeshSpec:
-    data: int = 1
-    fsdp: int = 1
-    tp: int = 1
-
-    @property
-    def size(self) -> int:
-        return self.data * self.fsdp * self.tp
-
-    @staticmethod
-    def parse(text: str) -> MeshSpec:
-        """'2,2,2' (data,fsdp,tp) or 'data=2,tp=4' (missing axes are 1)."""
-        parts = [p.strip() for p in text.split(",") if p.strip()]
-        try:
-            if all("=" not in p for p in parts):
-                if len(parts) != 3:
-                    raise ValueError
-                values = dict(zip(MESH_AXES, (int(p) for p in parts), strict=True))
-            else:
-                values = {k.strip(): int(v) for k, v in (p.split("=", 1) for p in parts)}
-        except ValueError:
-            raise MeshError(f'mesh "{text}" is not data,fsdp,tp (e.g. 2,2,2) or data=N,fsdp=N,tp=N') from None
-        unknown = set(values) - set(MESH_AXES)
-        if unknown:
-            raise MeshError(f"mesh has unknown axis {sorted(unknown)[0]!r}; axes are data, fsdp, tp")
-        if any(v < 1 for v in values.values()):
-            raise MeshError(f'mesh "{text}": every axis must be at least 1')
-        return MeshSpec(**values)
 
 
 def logical_to_spec(axes: tuple[str | None, ...]) -> PartitionSpec:

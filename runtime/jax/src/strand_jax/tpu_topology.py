@@ -76,4 +76,6 @@ def build_topology(name: str) -> Topology:
     except Exception as error:  # libtpu raises XlaRuntimeError / ValueError with its own text
         raise TopologyLibraryError(f'libtpu cannot build topology "{name}": {str(error).splitlines()[0]}') from None
     devices = list(described.devices)
-    return Topology(name, generation, dims, devices, devices[0].device_kind)
+    # A TPU device (libtpu's topology); the Device type jax declares has no device_kind.
+    kind: str = getattr(devices[0], "device_kind")  # noqa: B009
+    return Topology(name, generation, dims, devices, kind)

@@ -16,6 +16,7 @@ keeps the base in bfloat16 and the trainable parameters, the head, pooling and t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -88,8 +89,9 @@ class TrainProgram:
     mesh: Mesh
     per_device_batch: int
     length: int
-    step: object
-    evaluate: object
+    # jax.jit-wrapped functions: step(base, state, batch) -> (state, metrics), and evaluate.
+    step: Any
+    evaluate: Any
     base_shardings: dict
     replicated: NamedSharding
     batch_sharding: NamedSharding

@@ -1,7 +1,8 @@
-"""Owns what a TPU host does for a training job (a job spec with `training`, today `finetune/nt-lora`): the
-other half of the engine's training strategy (engine/cloud/training-progress.ts). Fetch the model folder and
-the examples the engine staged, fetch the checkpoint the job names (every file SHA-256 checked) and resume
-from it, run the LoRA trainer (lora_trainer.Trainer, in this process) on this host's devices, and for each
+"""Owns what a TPU host does for a train job (the JobSpec's `job` is a TrainJob and its `training` names the
+examples and the checkpoint to resume from): the other half of the engine's training strategy
+(engine/cloud/training-progress.ts). Fetch the examples the engine staged (the model folder is staged by the
+worker), fetch the checkpoint the job names (every file SHA-256 checked) and resume from it, run the LoRA
+trainer (lora_trainer.Trainer, in this process) on this host's devices with this host's TrainPaths, and for each
 checkpoint Orbax completed: upload its files as objects/SHA256, and only then its CheckpointMarker, so a
 half-uploaded checkpoint is never taken for one. Last, the outputs (out/ and tensorboard/ files) the same way,
 then the OutputsMarker with the trainer's summary.
@@ -16,8 +17,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .gcs import Bucket
+from .job import TrainJob, TrainPaths
+from .staging import read_verified
 from .worker_contract import layout, validate
 
 
@@ -25,7 +29,7 @@ class TrainingJobError(RuntimeError):
     """The training job cannot run here; the message goes into the host's report."""
 
 
-def upload_folder(bucket: Bucket, root: Path, folder: Path, prefix: str = "") -> list[dict]:
+def upload_folder(bucket: Bucket, root: Path, folder: Path, prefix: str = "") -> list[dict[str, Any]]:
     """Every file under `folder` as an object by content; the TrainedFile list (paths relative to `root`)."""
     files = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -36,55 +40,56 @@ def upload_folder(bucket: Bucket, root: Path, folder: Path, prefix: str = "") ->
     return files
 
 
-def download_files(bucket: Bucket, files: list[dict], root: Path, fetch: Callable[[Bucket, str, Path], Path]) -> None:
-    """The files of a marker under `root`, each checked against its digest by `fetch`."""
+def download_files(bucket: Bucket, files: list[dict[str, Any]], root: Path) -> None:
+    """The files of a marker under `root`, each checked against its digest."""
     for entry in files:
         destination = root / entry["path"]
         destination.parent.mkdir(parents=True, exist_ok=True)
-        fetch(bucket, entry["object"], destination)
+        read_verified(bucket, entry["object"], destination)
 
 
 def run_training(
     bucket: Bucket,
-    job: dict,
+    spec: dict[str, Any],
+    job: TrainJob,
     index: int,
     workdir: Path,
     model: Path,
-    fetch: Callable[[Bucket, str, Path], Path],
     log: Callable[[str], None],
+    devices: list | None = None,
 ) -> int:
-    """Trains the job on this host; returns the files uploaded (checkpoints and outputs)."""
+    """Trains the JobSpec's TrainJob on this host; returns the files uploaded (checkpoints and outputs)."""
     from .lora_trainer import Trainer
 
-    if job["workers"] != 1:
+    if spec["workers"] != 1:
         raise TrainingJobError(
-            f"a training job runs on one host; this slice has {job['workers']} (multi-host training needs "
+            f"a training job runs on one host; this slice has {spec['workers']} (multi-host training needs "
             "jax.distributed, which this worker does not start)"
         )
-    key, attempt, training = job["key"], job["attempt"], job["training"]
-    data = fetch(bucket, training["data"], workdir / "examples.arrow")
-    trainer_job = {
-        **training["trainer"],
-        "model": str(model),
-        "data": str(data),
-        "out": str(workdir / "out"),
-        "checkpoints": str(workdir / "checkpoints"),
-        "tensorboard": str(workdir / "tensorboard"),
-    }
-    resume = training["resume"]
-    if resume is not None:
-        marker = bucket.get_json(resume["marker"])
+    key, attempt, training = spec["key"], spec["attempt"], spec["training"]
+    data = read_verified(bucket, training["data"], workdir / "examples.arrow")
+    resume = None
+    if training["resume"] is not None:
+        marker = bucket.get_json(training["resume"]["marker"])
         if marker is None:
-            raise TrainingJobError(f"checkpoint marker {bucket.uri}/{resume['marker']} is gone")
+            raise TrainingJobError(f"checkpoint marker {bucket.uri}/{training['resume']['marker']} is gone")
         validate("CheckpointMarker", marker)
-        download_files(bucket, marker["files"], workdir / "resume", fetch)
-        trainer_job["resume"] = str(workdir / "resume")
+        download_files(bucket, marker["files"], workdir / "resume")
+        resume = workdir / "resume"
         log(f"worker {index}: resuming from the checkpoint at step {marker['step']} (attempt {attempt})")
     else:
         log(f"worker {index}: starting fresh (attempt {attempt})")
+    paths = TrainPaths(
+        model=model,
+        data=data,
+        out=workdir / "out",
+        checkpoints=workdir / "checkpoints",
+        tensorboard=workdir / "tensorboard",
+        resume=resume,
+    )
     uploaded = 0
 
-    def emit(event: dict) -> None:
+    def emit(event: dict[str, Any]) -> None:
         nonlocal uploaded
         if event.get("kind") == "checkpoint":
             folder = Path(event["dir"])
@@ -95,7 +100,7 @@ def run_training(
             bucket.put_json_if_absent(layout.checkpoint(key, event["step"]), validate("CheckpointMarker", marker))
             log(f"worker {index}: checkpoint at step {event['step']} uploaded ({len(files)} files)")
 
-    trainer = Trainer(trainer_job, emit)
+    trainer = Trainer(job, paths, emit, devices=devices)
     summary = trainer.run()
     files = upload_folder(bucket, workdir / "out", workdir / "out", "out/")
     files += upload_folder(bucket, workdir / "tensorboard", workdir / "tensorboard", "tensorboard/")

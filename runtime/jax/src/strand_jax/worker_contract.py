@@ -1,16 +1,15 @@
 """Owns the worker contract's data on the Python side: the job spec, shard markers and worker reports,
 validated against `worker_contract.schema.json` (the one definition engine/cloud/worker-contract.ts is
-tested against too), plus the bucket layout (shard markers; a training job's checkpoint and outputs markers) and the shard split, mirroring the TypeScript functions.
+tested against too; a JobSpec's `job` is jax_job.schema.json's JaxJob, checked through the same registry),
+plus the bucket layout (shard markers; a training job's checkpoint and outputs markers) and the shard split,
+mirroring the TypeScript functions.
 """
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib.resources import files
 from typing import Any
 
-import jsonschema
+from .schemas import check_against
 
 WORKER_ENV = {"job": "STRAND_JOB", "index": "STRAND_WORKER_INDEX"}
 KINDS = ("JobSpec", "ShardMarker", "WorkerReport", "ArtifactManifest", "CheckpointMarker", "OutputsMarker")
@@ -21,32 +20,6 @@ class ContractError(ValueError):
 
 
 SCHEMA = "worker_contract.schema.json"
-
-
-def contract_schema() -> dict:
-    return package_schema(SCHEMA)
-
-
-@cache
-def package_schema(name: str) -> dict:
-    return json.loads(files("strand_jax").joinpath(name).read_text())
-
-
-@cache
-def _validator(schema: str, kind: str) -> jsonschema.protocols.Validator:
-    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": package_schema(schema)["$defs"]})
-
-
-def check_against(schema: str, kind: str, value: Any, error: type[ValueError]) -> Any:
-    """Returns the value if it is a valid `kind` of `schema` (a JSON Schema in this package); else raises
-    `error` naming the first problem's path."""
-    if kind not in package_schema(schema)["$defs"]:
-        raise ValueError(f"unknown contract type {kind}")
-    found = next(iter(sorted(_validator(schema, kind).iter_errors(value), key=lambda e: list(e.absolute_path))), None)
-    if found is not None:
-        where = "/".join(str(p) for p in found.absolute_path) or "(root)"
-        raise error(f"{kind} at {where}: {found.message}")
-    return value
 
 
 def validate(kind: str, value: Any) -> Any:
