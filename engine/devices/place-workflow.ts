@@ -82,9 +82,10 @@ export function placeWorkflow(
     };
     const runtime = stepRuntime(step.plugin, device);
     const precision = stepPrecision(step.plugin, spec, device);
-    // Model facts matter for steps on XLA devices (an accelerator, or the CPU under JAX), and the model's
-    // layout for steps that choose a runtime.
-    const onXla = placement.kind !== 'cpu' || runtime === 'jax';
+    // Model facts matter for steps that compute on XLA devices (JAX, on an accelerator or the CPU), and the
+    // model's layout for steps that choose a runtime. A step without JAX on an accelerator computes on the
+    // hosts' CPUs: the chips' memory, FLOP/s and prices say nothing about it.
+    const onXla = runtime === 'jax';
     const read = onXla || step.plugin.runtimes !== undefined ? options.modelFactsOf(step) : undefined;
     if (source)
       diagnostics.push(

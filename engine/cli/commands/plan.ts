@@ -80,8 +80,11 @@ export function formatPlan(
     const d = entry.decision;
     const why = d.status === 'will-run' ? d.reasons.map(describeReason).join('; ') : '';
     const plan = plans.get(entry.step);
+    const estimate = plan === undefined ? '' : estimateText(plan);
     const placed =
-      plan && (plan.placement.kind !== 'cpu' || plan.runtime === 'jax') ? `  [${describePlacement(plan)}; ${estimateText(plan)}]` : '';
+      plan && (plan.placement.kind !== 'cpu' || plan.runtime === 'jax')
+        ? `  [${[describePlacement(plan), estimate].filter((part) => part !== '').join('; ')}]`
+        : '';
     lines.push(
       `  ${d.status === 'cached' ? 'cached  ' : 'will run'}  ${entry.step.padEnd(width)}  ${entry.uses.padEnd(usesWidth)}  ${why}${placed}`.trimEnd(),
     );
