@@ -16,9 +16,9 @@ describe('README', () => {
     expect(result.status).toBe(0);
   });
 
-  it('has the CLI reference the command table generates (run `npm run docs` after changing a command)', () => {
+  it('has the CLI reference the command table generates (run `npm run docs` after changing a command)', async () => {
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-    expect(withCliReference(readme)).toBe(readme);
+    expect(await withCliReference(readme)).toBe(readme);
   });
 
   it('shows the plugin example that workflows/gc-content.yaml runs', () => {

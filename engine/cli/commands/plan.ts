@@ -92,9 +92,7 @@ export function formatPlan(
 }
 
 export const planCommand: Command = {
-  name: 'plan',
   usage: 'strand plan FILE [--param NAME=VALUE] [--state-dir DIR] [--json | --plain] [--check]',
-  summary: 'Show, per step in order, whether it is cached or will run and why (interactive on a terminal).',
   flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, { name: 'check', description: 'exit 1 if anything would run' }],
   async run(args, io) {
     const opened = await openWorkflow(args, io, { listObjects: true, preflight: true });

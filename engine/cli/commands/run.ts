@@ -45,9 +45,7 @@ async function chooseView(args: ParsedArgs, io: CliIo): Promise<RunEventSink> {
 }
 
 export const runCommand: Command = {
-  name: 'run',
   usage: 'strand run FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json | --plain] [--report]',
-  summary: 'Run the steps that are not cached; resume interrupted steps from their last completed shard.',
   flags: [
     PARAM_FLAG,
     STATE_DIR_FLAG,

@@ -18,7 +18,7 @@ import { runnableRemoteTargets } from '../../run/runnable-remote-targets.js';
 import { startRun } from '../../run/start-run.js';
 import { globFiles } from '../../util/glob-files.js';
 import { cloudSettings } from '../../cloud/cloud-settings.js';
-import { GcsObjects } from '../../cloud/gcs-objects.js';
+import type { GcsObjects } from '../../cloud/gcs-objects.js';
 import { isGcsUri, ObjectSnapshot } from '../../data/object-snapshot.js';
 import { watchFiles } from '../../watch/file-watcher.js';
 import { ObjectPoller } from '../../watch/object-poller.js';
@@ -46,9 +46,7 @@ export function watchedFiles(file: string, workflow: Workflow | undefined, workd
 const POLL_GCS_DEFAULT_S = 60;
 
 export const watchCommand: Command = {
-  name: 'watch',
   usage: 'strand watch FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--poll-gcs SECONDS]',
-  summary: 'Run, then re-run what changed whenever the workflow, its recipes, its local files or its gs:// inputs change.',
   flags: [
     PARAM_FLAG,
     STATE_DIR_FLAG,
@@ -80,6 +78,8 @@ export const watchCommand: Command = {
     const poller = new ObjectPoller(
       {
         digest: async (uri) => {
+          // The Cloud Storage client loads only once a gs:// input is watched.
+          const { GcsObjects } = await import('../../cloud/gcs-objects.js');
           const snapshot = new ObjectSnapshot((objects ??= new GcsObjects(cloudSettings(io.env))));
           await snapshot.refresh([uri]);
           return snapshot.digest(uri);
