@@ -2,7 +2,9 @@
 // JSON Schema the Python side checks too (runtime/jax/src/strand_jax/preflight.schema.json).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
+import type { JsonSchema } from '../index.js';
+import { schemaValidator } from '../workflow/schema-validator.js';
 import type { Mesh } from '../devices/estimate-placement.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { jaxRuntimeDir } from './jax-process.js';
@@ -79,27 +81,25 @@ export interface PreflightFailure {
 
 export type PreflightReply = PreflightAnswer | PreflightFailure;
 
-type Kind = 'PreflightRequest' | 'PreflightAnswer' | 'PreflightFailure';
-let validators: Map<Kind, ValidateFunction> | undefined;
+export type PreflightKind = 'PreflightRequest' | 'PreflightAnswer' | 'PreflightFailure';
+export const PREFLIGHT_KINDS: readonly PreflightKind[] = ['PreflightRequest', 'PreflightAnswer', 'PreflightFailure'];
 
-function validator(kind: Kind): ValidateFunction {
-  if (validators === undefined) {
-    const schema = JSON.parse(readFileSync(join(jaxRuntimeDir(), 'src', 'strand_jax', 'preflight.schema.json'), 'utf8')) as {
-      $defs: Record<string, unknown>;
-    };
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
-    validators = new Map(
-      (['PreflightRequest', 'PreflightAnswer', 'PreflightFailure'] as const).map((k) => [
-        k,
-        ajv.compile({ $ref: `#/$defs/${k}`, $defs: schema.$defs }),
-      ]),
-    );
-  }
+/** The schema of one message kind, from the file both sides read (precompiled by `npm run build` too). */
+export function preflightSchema(kind: PreflightKind): JsonSchema {
+  const file = join(jaxRuntimeDir(), 'src', 'strand_jax', 'preflight.schema.json');
+  const schema = JSON.parse(readFileSync(file, 'utf8')) as { $defs: Record<string, unknown> };
+  return { $ref: `#/$defs/${kind}`, $defs: schema.$defs };
+}
+
+let validators: Map<PreflightKind, ValidateFunction> | undefined;
+
+function validator(kind: PreflightKind): ValidateFunction {
+  validators ??= new Map(PREFLIGHT_KINDS.map((k) => [k, schemaValidator(preflightSchema(k), 'located')]));
   return validators.get(kind)!;
 }
 
 /** The value if it is a valid `kind`; else the first problem, with its path. */
-export function checkPreflight<T>(kind: Kind, value: unknown): Result<T, string> {
+export function checkPreflight<T>(kind: PreflightKind, value: unknown): Result<T, string> {
   const check = validator(kind);
   if (check(value)) return ok(value as T);
   const first = check.errors?.[0];
