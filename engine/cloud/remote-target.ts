@@ -6,7 +6,7 @@
 import { describePlacement, type StepPlacementPlan } from '../devices/place-workflow.js';
 import type { StepPlugin } from '../index.js';
 import type { StepSpec, Workflow } from '../workflow/workflow.js';
-import { parseGcsUri } from './gcs-bucket.js';
+import { parseGcsUri } from './gcs-uri.js';
 import { JAX_WORKER_STEPS, type JobSpec } from './worker-contract.js';
 
 export interface RemoteTarget {
