@@ -12,6 +12,12 @@ export interface Ratio {
   value: number;
   /** What the ratio should reach, if the issue sets a target. */
   target?: string;
+  /**
+   * Which way is better, for `npm run bench` to mark a regression against bench/baseline.json. Left out
+   * for ratios that check an account rather than a speed (FLOP counts, a formula against XLA): those are
+   * printed beside their baseline but not judged.
+   */
+  better?: 'higher' | 'lower';
 }
 
 export interface BenchResult {

@@ -44,7 +44,10 @@ export async function dataParallel(): Promise<BenchResult> {
     { label: 'N = 1 worker, 1 thread', value: one, unit: 'seq/s' },
     { label: 'N = 2 workers, 1 thread each', value: two, unit: 'seq/s' },
   );
-  result.ratios.push({ label: 'N = 2 / baseline', value: two / baseline }, { label: 'N = 2 / N = 1', value: two / one });
+  result.ratios.push(
+    { label: 'N = 2 / baseline', value: two / baseline, better: 'higher' },
+    { label: 'N = 2 / N = 1', value: two / one, better: 'higher' },
+  );
   remove();
   return result;
 }

@@ -90,7 +90,12 @@ export async function loraBench(): Promise<BenchResult> {
         { label: `${split}: genus accuracy, 1-NN on 5-mer profiles`, value: genusAccuracy(join(root, 'out/kmer.json'), '1-nn'), unit: '' },
         { label: `${split}: LoRA step wall time`, value: lora.ms / 1000, unit: 's (whole run)' },
       );
-      result.ratios.push({ label: `${split}: last / first training loss`, value: s.loss_last! / s.loss_first!, target: '< 1' });
+      result.ratios.push({
+        label: `${split}: last / first training loss`,
+        value: s.loss_last! / s.loss_first!,
+        target: '< 1',
+        better: 'lower',
+      });
     } finally {
       remove();
     }
@@ -121,7 +126,7 @@ export async function loraBench(): Promise<BenchResult> {
       value: r.steps_per_second,
       unit: 'steps/s',
     });
-    result.ratios.push({ label: `steps/s on ${devices} devices / 1 device`, value: r.steps_per_second / one });
+    result.ratios.push({ label: `steps/s on ${devices} devices / 1 device`, value: r.steps_per_second / one, better: 'higher' });
   }
   result.notes.push(
     `tiny NT has seeded random weights: accuracies measure the mechanism, not biology; ${STEPS} LoRA steps on the 300-barcode sample`,

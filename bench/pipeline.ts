@@ -73,6 +73,7 @@ export async function pipeline(): Promise<BenchResult> {
       label: `engine efficiency, ${label}: pipeline / bare ONNX loop`,
       value: pipelineRate / bareRate,
       target: '>= 0.9',
+      better: 'higher',
     });
     if (shape === TINY_NT) {
       // Length bucketing on real lengths (the bare loop, with and without).
@@ -80,7 +81,7 @@ export async function pipeline(): Promise<BenchResult> {
         for (let start = 0; start < tokens.length; start += SHARD_ROWS)
           await embedder.embed(tokens.slice(start, start + SHARD_ROWS), { padId: 1, batchSize: 32, rule, bucket: false });
       }, 1);
-      result.ratios.push({ label: 'length bucketing: throughput with / without', value: unbucketedMs / bareMs });
+      result.ratios.push({ label: 'length bucketing: throughput with / without', value: unbucketedMs / bareMs, better: 'higher' });
     }
     await embedder.close();
     remove();
@@ -118,8 +119,8 @@ export async function pipeline(): Promise<BenchResult> {
     p.remove();
   }
   result.ratios.push(
-    { label: 'peak memory 10x / 1x', value: memory[1]! / memory[0]! },
-    { label: 'peak memory 100x / 10x', value: memory[2]! / memory[1]!, target: 'flat (about 1)' },
+    { label: 'peak memory 10x / 1x', value: memory[1]! / memory[0]!, better: 'lower' },
+    { label: 'peak memory 100x / 10x', value: memory[2]! / memory[1]!, target: 'flat (about 1)', better: 'lower' },
   );
   return result;
 }

@@ -81,6 +81,7 @@ export async function planScale(): Promise<BenchResult> {
         label: `plan time strand / snakemake, ${n} steps`,
         value: planMs / smMs,
         ...(n === 10000 ? { target: '<= 0.1' } : {}),
+        better: 'lower',
       });
     }
     if (n === 1000) {
@@ -91,7 +92,7 @@ export async function planScale(): Promise<BenchResult> {
         { label: 'first run, 1000 steps', value: first.ms, unit: 'ms' },
         { label: 'no-op run (all cached), 1000 steps', value: noop, unit: 'ms' },
       );
-      result.ratios.push({ label: 'no-op run / first run, 1000 steps', value: noop / first.ms });
+      result.ratios.push({ label: 'no-op run / first run, 1000 steps', value: noop / first.ms, better: 'lower' });
     }
     remove();
   }

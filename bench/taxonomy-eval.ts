@@ -65,7 +65,12 @@ export async function taxonomyEval(): Promise<BenchResult> {
         unit: `% / ${(nn.accuracy * 100).toFixed(1)} %`,
       });
       if (level === 'genus' && groupBy === 'none')
-        result.ratios.push({ label: 'genus accuracy, head / 1-NN, random split', value: head.accuracy / nn.accuracy, target: '>= 1' });
+        result.ratios.push({
+          label: 'genus accuracy, head / 1-NN, random split',
+          value: head.accuracy / nn.accuracy,
+          target: '>= 1',
+          better: 'higher',
+        });
     }
     if (groupBy === 'genus') {
       const lancedb = await import('@lancedb/lancedb');

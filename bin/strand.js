@@ -2,7 +2,8 @@
 // Owns the `strand` executable: run the compiled CLI in dist/, compiling it first when it is missing.
 // `.npmrc` sets ignore-scripts (onnxruntime-node's install script would try to download CUDA files), so
 // `npm ci` runs no lifecycle script of ours either; on a fresh clone the first `npx strand` builds dist/
-// (`npm run build` does the same). A published package ships dist/ and never compiles.
+// and precompiles its JSON-Schema validators (`npm run build` does the same). A published package ships
+// dist/ and never compiles.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,5 +17,6 @@ if (!existsSync(cli)) {
   process.stderr.write('strand: compiling the CLI into dist/ (once, after a fresh install)\n');
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'dist', 'scripts', 'build-validators.js')], { stdio: 'inherit' });
 }
 await import(pathToFileURL(cli).href);

@@ -11,18 +11,21 @@ export const CLI_END = '<!-- cli:end -->';
 /** The page the reference lives on, relative to the repository root (`npm run docs` writes it). */
 export const CLI_REFERENCE_PAGE = 'docs/cli.md';
 
-export function cliReference(): string {
-  return commands.map((c) => `## strand ${c.name}\n\n\`\`\`\n${commandHelp(c).trimEnd()}\n\`\`\`\n`).join('\n');
+export async function cliReference(): Promise<string> {
+  const sections = await Promise.all(
+    commands.map(async (c) => `## strand ${c.name}\n\n\`\`\`\n${commandHelp(c, await c.load()).trimEnd()}\n\`\`\`\n`),
+  );
+  return sections.join('\n');
 }
 
-export function withCliReference(page: string): string {
+export async function withCliReference(page: string): Promise<string> {
   const start = page.indexOf(CLI_START);
   const end = page.indexOf(CLI_END);
   if (start === -1 || end === -1) throw new Error(`${CLI_REFERENCE_PAGE} has no cli markers`);
-  return `${page.slice(0, start + CLI_START.length)}\n\n${cliReference()}\n${page.slice(end)}`;
+  return `${page.slice(0, start + CLI_START.length)}\n\n${await cliReference()}\n${page.slice(end)}`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const path = process.argv[2] ?? CLI_REFERENCE_PAGE;
-  writeFileSync(path, withCliReference(readFileSync(path, 'utf8')));
+  writeFileSync(path, await withCliReference(readFileSync(path, 'utf8')));
 }

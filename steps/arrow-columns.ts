@@ -4,14 +4,12 @@ import type { FixedSizeList as FixedSizeListType, Table, Vector } from 'apache-a
 import type { InputArtifact } from '../engine/index.js';
 import { arrow } from '../engine/index.js';
 
-const { Field, FixedSizeList, Float32, Int32, List, makeData, makeVector, Utf8, vectorFromArray } = arrow;
-
 export function textColumn(values: readonly (string | null)[]): Vector {
-  return vectorFromArray(values as (string | null)[], new Utf8());
+  return arrow.vectorFromArray(values as (string | null)[], new arrow.Utf8());
 }
 
 export function numberColumn(values: readonly (number | null)[]): Vector {
-  return vectorFromArray(values as (number | null)[]);
+  return arrow.vectorFromArray(values as (number | null)[]);
 }
 
 /** A List<Int32> column from one Int32Array per row. */
@@ -20,17 +18,28 @@ export function tokenListColumn(rows: readonly Int32Array[]): Vector {
   rows.forEach((r, i) => (offsets[i + 1] = offsets[i]! + r.length));
   const flat = new Int32Array(offsets[rows.length]!);
   rows.forEach((r, i) => flat.set(r, offsets[i]));
-  const child = makeData({ type: new Int32(), length: flat.length, nullCount: 0, data: flat });
-  return makeVector(
-    makeData({ type: new List(new Field('item', new Int32(), false)), length: rows.length, nullCount: 0, valueOffsets: offsets, child }),
+  const child = arrow.makeData({ type: new arrow.Int32(), length: flat.length, nullCount: 0, data: flat });
+  return arrow.makeVector(
+    arrow.makeData({
+      type: new arrow.List(new arrow.Field('item', new arrow.Int32(), false)),
+      length: rows.length,
+      nullCount: 0,
+      valueOffsets: offsets,
+      child,
+    }),
   );
 }
 
 /** A FixedSizeList<Float32>[dim] column from a flat row-major buffer. */
 export function vectorColumn(flat: Float32Array, dim: number): Vector {
-  const child = makeData({ type: new Float32(), length: flat.length, nullCount: 0, data: flat });
-  return makeVector(
-    makeData({ type: new FixedSizeList(dim, new Field('item', new Float32(), false)), length: flat.length / dim, nullCount: 0, child }),
+  const child = arrow.makeData({ type: new arrow.Float32(), length: flat.length, nullCount: 0, data: flat });
+  return arrow.makeVector(
+    arrow.makeData({
+      type: new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), false)),
+      length: flat.length / dim,
+      nullCount: 0,
+      child,
+    }),
   );
 }
 

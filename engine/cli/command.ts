@@ -11,12 +11,18 @@ export interface CliIo {
   isTTY: boolean;
 }
 
+/** What a command does: its flags and its action. Its module is loaded only when it runs (see CommandEntry). */
 export interface Command {
-  name: string;
   usage: string;
-  summary: string;
   flags: FlagSpec[];
   run(args: ParsedArgs, io: CliIo): Promise<number>;
+}
+
+/** A row of the command table: what `strand --help` lists, without loading the command's module. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
 }
 
 export const EXIT_OK = 0;

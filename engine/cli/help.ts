@@ -1,7 +1,7 @@
 // Owns help text: the overview of every command and each command's own --help.
-import type { Command } from './command.js';
+import type { Command, CommandEntry } from './command.js';
 
-export function overviewHelp(commands: readonly Command[]): string {
+export function overviewHelp(commands: readonly CommandEntry[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return (
     [
@@ -17,9 +17,9 @@ export function overviewHelp(commands: readonly Command[]): string {
   );
 }
 
-export function commandHelp(command: Command): string {
+export function commandHelp(entry: CommandEntry, command: Command): string {
   const flags = command.flags.map(
     (f) => `  ${f.short ? `-${f.short}, ` : ''}--${f.name}${f.value ? ` ${f.value}` : ''}`.padEnd(28) + f.description,
   );
-  return [`usage: ${command.usage}`, '', command.summary, ...(flags.length ? ['', 'options:', ...flags] : [])].join('\n') + '\n';
+  return [`usage: ${command.usage}`, '', entry.summary, ...(flags.length ? ['', 'options:', ...flags] : [])].join('\n') + '\n';
 }

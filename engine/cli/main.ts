@@ -18,13 +18,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stdout('strand 0.1.0\n');
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = commands.find((c) => c.name === name);
+  if (entry === undefined) {
     io.stderr(`error: unknown command "${name}"\nhint: strand --help lists the commands\n`);
     return EXIT_USAGE;
   }
+  const command = await entry.load();
   if (args.includes('--help') || args.includes('-h')) {
-    io.stdout(commandHelp(command));
+    io.stdout(commandHelp(entry, command));
     return 0;
   }
   try {

@@ -1,7 +1,6 @@
 // Owns checking, before any work starts, that Application Default Credentials yield an access token for
 // Cloud Storage. What goes wrong is described by its kind — a missing or unreadable file, a file that is
 // not JSON, a token endpoint that refused — and never by the credential's content.
-import { GoogleAuth } from 'google-auth-library';
 import { fail, ok, type Result } from '../util/result.js';
 import type { CloudSettings } from './cloud-settings.js';
 
@@ -30,6 +29,8 @@ export async function checkCredentials(
 ): Promise<Result<void, CredentialProblem>> {
   if (!settings.authenticate) return ok(undefined);
   try {
+    // Loaded only when a workflow reaches Cloud Storage or a TPU: it is a large module graph.
+    const { GoogleAuth } = await import('google-auth-library');
     const auth = new GoogleAuth({
       scopes: [SCOPE],
       ...(settings.credentialsFile !== undefined ? { keyFilename: settings.credentialsFile } : {}),

@@ -5,6 +5,7 @@
 // (Workflow data — gs:// inputs and outputs — goes through gcs-objects.ts.)
 import { statSync } from 'node:fs';
 import type { Storage } from '@google-cloud/storage';
+import type { GcsLocation } from './gcs-uri.js';
 import { createStorage } from './storage-client.js';
 
 export interface GcsOptions {
@@ -15,17 +16,6 @@ export interface GcsOptions {
   resumableAboveBytes?: number;
   /** Chunk size of resumable uploads (a multiple of 256 KiB). */
   chunkBytes?: number;
-}
-
-export interface GcsLocation {
-  bucket: string;
-  prefix: string;
-}
-
-/** Splits `gs://bucket/some/prefix` into bucket and prefix (without slashes at either end). */
-export function parseGcsUri(uri: string): GcsLocation | undefined {
-  const m = /^gs:\/\/([a-z0-9][a-z0-9._-]{1,221}[a-z0-9])(?:\/(.*))?$/.exec(uri);
-  return m === null ? undefined : { bucket: m[1]!, prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 
 function isPreconditionFailed(error: unknown): boolean {

@@ -13,7 +13,7 @@ import { StepError } from '../plugin-api/step-error.js';
 import { globToRegExp, hasGlob } from '../util/glob-files.js';
 import type { CloudSettings } from './cloud-settings.js';
 import type { Sha256Hex } from '../util/sha256.js';
-import { parseGcsUri } from './gcs-bucket.js';
+import { objectUri, parseGcsUri } from './gcs-uri.js';
 import { createStorage } from './storage-client.js';
 
 /** One version of one object: what a plan saw, and what a read must still find. */
@@ -24,10 +24,6 @@ export interface ObjectVersion {
   size: number;
   crc32c: string | null;
   md5: string | null;
-}
-
-export function objectUri(version: Pick<ObjectVersion, 'bucket' | 'name'>): string {
-  return `gs://${version.bucket}/${version.name}`;
 }
 
 const PROJECT_PLACEHOLDER = 'strand-objects';

@@ -8,7 +8,7 @@
 // skips the venv: the staged strand_jax source still comes from the bucket and is what runs.
 import { EMULATOR_ENV } from './cloud-settings.js';
 import { NODE_METADATA, WORKER_ENV } from './worker-contract.js';
-import type { GcsLocation } from './gcs-bucket.js';
+import type { GcsLocation } from './gcs-uri.js';
 import type { Sha256Hex } from '../util/sha256.js';
 
 /** The uv release the script installs to create the venv (the one runtime/jax/find-uv.sh pins; a test keeps them equal). */

@@ -3,7 +3,8 @@
 // between polls). `cloudServices` is the one place they are built from the official clients; tests of the
 // executor give in-memory ones.
 import type { CloudSettings } from './cloud-settings.js';
-import { GcsBucket, parseGcsUri, type GcsLocation } from './gcs-bucket.js';
+import { GcsBucket } from './gcs-bucket.js';
+import { parseGcsUri, type GcsLocation } from './gcs-uri.js';
 import type { RemoteTarget } from './remote-target.js';
 import { tpuNodes, type NodeRequest, type TpuNode } from './tpu-nodes.js';
 

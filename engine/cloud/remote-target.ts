@@ -7,7 +7,7 @@ import type { StepPlacementPlan } from '../devices/step-placement-plan.js';
 import type { RunPlacement } from '../plugin-api/run-placement.js';
 import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import type { Workflow } from '../workflow/workflow.js';
-import { parseGcsUri } from './gcs-bucket.js';
+import { parseGcsUri } from './gcs-uri.js';
 import type { JobSpec } from './worker-contract.js';
 
 export interface RemoteTarget {

@@ -12,8 +12,9 @@ import { createDataAccess } from '../data/data-access.js';
 import { createStepContext, type StepIo } from '../run/step-context.js';
 import { hashFile } from '../store/file-digests.js';
 import { sha256, type Sha256Hex } from '../util/sha256.js';
-import { GcsBucket, parseGcsUri } from './gcs-bucket.js';
-import { GcsObjects, objectUri } from './gcs-objects.js';
+import { GcsBucket } from './gcs-bucket.js';
+import { objectUri, parseGcsUri } from './gcs-uri.js';
+import { GcsObjects } from './gcs-objects.js';
 import { layout, shardsOf, WORKER_ENV, type JobFile, type JobSpec, type ShardMarker, type WorkerReport } from './worker-contract.js';
 
 export interface WorkerOptions {

@@ -14,7 +14,7 @@ import type { Sha256Hex } from '../util/sha256.js';
 import { isGcsUri, type ObjectSnapshot } from '../data/object-snapshot.js';
 import { pathParams, type PathParam } from '../workflow/path-params.js';
 import type { StepSpec } from '../workflow/workflow.js';
-import { parseGcsUri } from './gcs-bucket.js';
+import { parseGcsUri } from './gcs-uri.js';
 import { chooseModelFolderFiles, modelFolderFiles } from './model-folder-files.js';
 import type { RemoteTarget } from './remote-target.js';
 import type { StagingBucket } from './remote-services.js';

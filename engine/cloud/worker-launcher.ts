@@ -2,7 +2,7 @@
 // and Strand on the image, `worker_command`) for the shard-parallel built-ins, or for the JAX steps the runtime
 // bundle (staged by content) and the startup script that installs it on a stock TPU VM image.
 import type { Sha256Hex } from '../util/sha256.js';
-import type { GcsLocation } from './gcs-bucket.js';
+import type { GcsLocation } from './gcs-uri.js';
 import { loadJaxRuntimeBundle } from './jax-runtime-bundle.js';
 import { jaxStartupScript } from './jax-startup-script.js';
 import type { RemoteTarget } from './remote-target.js';

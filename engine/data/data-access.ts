@@ -4,7 +4,8 @@
 import { resolve } from 'node:path';
 import type { DataAccess, DataFile } from '../plugin-api/step-context.js';
 import { StepError } from '../plugin-api/step-error.js';
-import { objectUri, type GcsObjects } from '../cloud/gcs-objects.js';
+import type { GcsObjects } from '../cloud/gcs-objects.js';
+import { objectUri } from '../cloud/gcs-uri.js';
 import { lanceStorageOptions } from '../cloud/lance-storage-options.js';
 import { localDataFiles, localDataOutput, readLocalText, writeLocalText } from './local-data-files.js';
 import { isGcsUri, type ObjectSnapshot } from './object-snapshot.js';

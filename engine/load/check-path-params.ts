@@ -4,7 +4,7 @@
 // or short. The disk is reached through `PathFacts`, so the checks are the same for any file system that
 // can answer them; gs:// paths a param takes are checked by the listing stage (list-gcs-objects).
 import { resolve } from 'node:path';
-import { errorAt, type Diagnostic, type DiagnosticCode } from '../diagnostics/diagnostic.js';
+import { errorAt, type Diagnostic, type DiagnosticCode, type SourceLocation } from '../diagnostics/diagnostic.js';
 import { describeExternalDataProblem, type ExternalDataProblem } from '../onnx/external-data-files.js';
 import { onnxModelFiles } from '../onnx/onnx-model-files.js';
 import { isFolder } from '../devices/onnx-model-facts.js';
@@ -50,7 +50,8 @@ export function checkPathParams(workflow: Workflow, source: YamlSource, facts: P
   for (const step of workflow.steps) {
     for (const param of pathParams(step)) {
       const { key, path, direction, format, schemes } = param;
-      const at = source.locate(['steps', step.id, 'with', key]);
+      // Located only for a diagnostic: a valid file then never builds the positioned YAML document.
+      const at = (): SourceLocation => source.locate(['steps', step.id, 'with', key]);
       const scheme = uriScheme(path);
       if (scheme !== undefined) {
         // A URI the param takes (`x-strand-uri`, `x-strand-uri-remote`) is checked by listing it (list-gcs-objects), not here.
@@ -59,7 +60,7 @@ export function checkPathParams(workflow: Workflow, source: YamlSource, facts: P
           diagnostics.push(
             errorAt(
               'unsupported-uri',
-              at,
+              at(),
               `step "${step.id}": ${key}: ${path} is a ${scheme}:// URI; ${step.uses} ${key} takes ${takes}`,
               scheme === 'gs'
                 ? 'copy the objects to a local folder (gcloud storage cp -r ...) and give its path'
@@ -73,7 +74,7 @@ export function checkPathParams(workflow: Workflow, source: YamlSource, facts: P
         diagnostics.push(
           errorAt(
             'path-escapes-workspace',
-            at,
+            at(),
             `step "${step.id}" would write ${path}, outside the project (${facts.workdir})`,
             'write under the project, or list the folder under allow_paths: if you mean it',
           ),
@@ -84,7 +85,7 @@ export function checkPathParams(workflow: Workflow, source: YamlSource, facts: P
         diagnostics.push(
           errorAt(
             'file-not-found',
-            at,
+            at(),
             `step "${step.id}": no file matches ${key}: ${path} (relative to ${facts.workdir})`,
             'paths in with: are relative to the directory you run strand from',
           ),
@@ -92,7 +93,7 @@ export function checkPathParams(workflow: Workflow, source: YamlSource, facts: P
       } else if (format !== undefined) {
         for (const problem of facts.externalDataProblems(path)) {
           const { message, hint } = describeExternalDataProblem(path, problem);
-          diagnostics.push(errorAt(EXTERNAL_DATA_CODE[problem.kind], at, `step "${step.id}": ${message}`, hint));
+          diagnostics.push(errorAt(EXTERNAL_DATA_CODE[problem.kind], at(), `step "${step.id}": ${message}`, hint));
         }
       }
     }

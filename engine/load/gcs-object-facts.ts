@@ -3,7 +3,6 @@
 // over the official client. `strand search` opens gs:// tables the same way.
 import { checkCredentials } from '../cloud/check-credentials.js';
 import { cloudSettings } from '../cloud/cloud-settings.js';
-import { GcsObjects } from '../cloud/gcs-objects.js';
 import { ObjectSnapshot } from '../data/object-snapshot.js';
 import { ok } from '../util/result.js';
 import type { ObjectFacts } from './list-gcs-objects.js';
@@ -13,7 +12,10 @@ export function gcsObjectFacts(env: Record<string, string | undefined>): ObjectF
     open: async () => {
       const settings = cloudSettings(env);
       const credentials = await checkCredentials(settings);
-      return credentials.ok ? ok(new ObjectSnapshot(new GcsObjects(settings))) : credentials;
+      if (!credentials.ok) return credentials;
+      // The official client is a large module graph: loaded only for a workflow that has gs:// paths.
+      const { GcsObjects } = await import('../cloud/gcs-objects.js');
+      return ok(new ObjectSnapshot(new GcsObjects(settings)));
     },
   };
 }

@@ -17,6 +17,13 @@ import type { PlanEntry } from '../plan/plan-run.js';
 
 export type WatchState = 'idle' | 'debouncing' | 'checking' | 'running';
 
+/** What the loop tells its view: a change seen, a file that no longer checks, a plan, steps made stale. */
+export type WatchReport =
+  | { kind: 'invalid'; diagnostics: Diagnostic[] }
+  | { kind: 'plan'; entries: PlanEntry[] }
+  | { kind: 'stale'; steps: string[] }
+  | { kind: 'change'; file: string };
+
 /** What the loop needs from the outside; `W` is what loading gives (a checked workflow). */
 export interface WatchDeps<W> {
   load(): Promise<{ workflow?: W; diagnostics: Diagnostic[] }>;
@@ -26,13 +33,7 @@ export interface WatchDeps<W> {
   /** The files to watch for this workflow (the workflow, its inputs, models, plugins, recipes). */
   filesOf(workflow: W | undefined): string[];
   watch(files: string[]): void;
-  report(
-    message:
-      | { kind: 'invalid'; diagnostics: Diagnostic[] }
-      | { kind: 'plan'; entries: PlanEntry[] }
-      | { kind: 'stale'; steps: string[] }
-      | { kind: 'change'; file: string },
-  ): void;
+  report(message: WatchReport): void;
   setTimer(ms: number, fire: () => void): () => void;
 }
 

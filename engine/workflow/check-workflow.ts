@@ -1,7 +1,7 @@
 // Owns turning a parsed workflow file into a checked `Workflow`, collecting every problem in one pass:
 // schema errors, unknown plugins and steps, bad expressions, unknown params, port wiring, cycles.
 // Pure: plugins, overrides and the environment arrive as arguments.
-import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import { findCycle } from '../graph/find-cycle.js';
 import { topoSort } from '../graph/topo-sort.js';
 import type { StepPlugin } from '../plugin-api/step-plugin.js';
@@ -125,25 +125,26 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
       } else addEdge(id, need, ['steps', id, 'needs', i]);
     });
     for (const { path, match } of expressionsIn(step.with, ['steps', id, 'with'])) {
-      const location = locateExpression(source, path, match);
+      // Located only for a diagnostic: a valid file then never builds the positioned YAML document.
+      const location = (): SourceLocation => locateExpression(source, path, match);
       if (match.expression === undefined) {
         diagnostics.push(
           errorAt(
             'bad-expression',
-            location,
+            location(),
             `bad expression ${match.source}`,
             'write ${{ params.NAME }}; step outputs are wired with inputs: or needs:',
           ),
         );
       } else if (match.expression.kind === 'recipe-input') {
         diagnostics.push(
-          errorAt('bad-expression', location, `${match.source} is only meaningful inside a recipe's inputs:`, 'write ${{ params.NAME }}'),
+          errorAt('bad-expression', location(), `${match.source} is only meaningful inside a recipe's inputs:`, 'write ${{ params.NAME }}'),
         );
       } else if (match.expression.kind === 'step-output') {
         diagnostics.push(
           errorAt(
             'bad-expression',
-            location,
+            location(),
             `${match.source} cannot be used in with:`,
             `step outputs are artifacts: wire them under inputs:, e.g. inputs: { PORT: "${match.source}" }`,
           ),
@@ -153,7 +154,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
         diagnostics.push(
           errorAt(
             'unknown-param',
-            location,
+            location(),
             `unknown param "${match.expression.name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
             `declare it under params:, e.g. params: { ${match.expression.name}: { type: string } }`,
           ),

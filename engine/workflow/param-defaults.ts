@@ -1,16 +1,22 @@
 // Owns filling a step's `with:` from the `default:` values of its plugin's schema: the one place defaults
 // are applied (ajv's `useDefaults`), so a step's `ctx.params` arrive complete and steps never repeat a
 // default. Pure: returns a new object, the workflow as written is untouched.
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
 import type { JsonSchema } from '../plugin-api/step-plugin.js';
+import { schemaValidator } from './schema-validator.js';
 
 const compiled = new WeakMap<JsonSchema, ValidateFunction>();
+
+/** The schema whose validator fills defaults; scripts/build-validators.ts precompiles it per built-in step. */
+export function paramDefaultsSchema(schema: JsonSchema): JsonSchema {
+  return { type: 'object', ...schema };
+}
 
 function compile(schema: JsonSchema): ValidateFunction {
   let validate = compiled.get(schema);
   if (validate === undefined) {
     // Defaults only: the same params were validated, with located diagnostics, against the workflow schema.
-    validate = new Ajv2020({ strict: false, useDefaults: true, allErrors: true }).compile({ type: 'object', ...schema });
+    validate = schemaValidator(paramDefaultsSchema(schema), 'defaults');
     compiled.set(schema, validate);
   }
   return validate;

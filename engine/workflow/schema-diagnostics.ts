@@ -1,30 +1,17 @@
 // Owns checking a parsed workflow against the JSON Schema with ajv and turning ajv's errors into
 // located diagnostics (unknown keys with "did you mean", wrong types, missing keys, bad values).
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv';
 import { errorAt, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { canonicalJson } from '../util/canonical-json.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import type { JsonSchema } from '../plugin-api/step-plugin.js';
+import { schemaValidator } from './schema-validator.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
-
-const compiled = new Map<string, ValidateFunction>();
 
 const NAME_HINT = 'names use letters, digits, "_" and "-", and start with a letter or "_"';
 /** Hints for the values (not names) a pattern constrains, by key. */
 const PATTERN_HINTS: Record<string, string> = {
   bucket: 'a Cloud Storage location gs://BUCKET/PREFIX; bucket names have 3-63 lowercase letters, digits, "-", "_" or "."',
 };
-
-function compile(schema: JsonSchema): ValidateFunction {
-  const key = canonicalJson(schema);
-  let validate = compiled.get(key);
-  if (validate === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
-    validate = ajv.compile(schema);
-    compiled.set(key, validate);
-  }
-  return validate;
-}
 
 function toPath(pointer: string): YamlPath {
   if (pointer === '') return [];
@@ -131,7 +118,7 @@ function toDiagnostic(error: ErrorObject, source: YamlSource, value: unknown): D
  * number it becomes) against `schema`; one diagnostic per distinct problem, located in `source`.
  */
 export function checkAgainstSchema(source: YamlSource, schema: JsonSchema, value: unknown): Diagnostic[] {
-  const validate = compile(schema);
+  const validate = schemaValidator(schema, 'located');
   if (validate(value)) return [];
   const seen = new Set<string>();
   const diagnostics: Diagnostic[] = [];

@@ -93,7 +93,9 @@ const STEPS = {
 };
 
 function definitions(plugins: readonly StepPlugin[]): JsonSchema {
-  const sorted = [...plugins].sort((a, b) => a.id.localeCompare(b.id));
+  // Code-point order, not localeCompare: the first localeCompare of a process builds an ICU collator
+  // (15 ms of `strand validate`), and ids are ASCII, where the two orders agree.
+  const sorted = [...plugins].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const local = { type: 'string', pattern: '^(\\.{1,2}/|recipe:)' };
   return {
     device: {

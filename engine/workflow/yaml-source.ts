@@ -13,9 +13,13 @@
 // docs/benchmarks.md, 0.064 of `snakemake -n`'s 23 s) would take over 10 s and miss its target
 // of at most a tenth of snakemake's time. Measured on a shared 2-core machine; the ratio is the point.
 import { load as loadFast, CORE_SCHEMA } from 'js-yaml';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { Document, Node, Pair, YAMLMap } from 'yaml';
 import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import { withoutByteOrderMark } from '../util/byte-order-mark.js';
+import { lazyRequire } from '../util/lazy-require.js';
+
+/** The `yaml` library, loaded the first time a file needs positions (a valid workflow never does). */
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
 
 export type YamlPath = readonly (string | number)[];
 
@@ -39,9 +43,9 @@ interface PositionedDocument {
 }
 
 function positioned(file: string, text: string): PositionedDocument {
-  const lineCounter = new LineCounter();
+  const lineCounter = new (yaml().LineCounter)();
   // The yaml library's own duplicate-key check is quadratic in a map's size; ours below is linear.
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true });
+  const doc = yaml().parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true });
   const at = (offset: number, length: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(Math.min(offset, text.length));
     return { file, line, column: col, length: Math.max(1, length) };
@@ -62,10 +66,10 @@ function syntaxDiagnostics({ doc, at }: PositionedDocument): Diagnostic[] {
   });
   if (diagnostics.length > 0) return diagnostics;
   const walk = (node: unknown): void => {
-    if (isMap(node)) {
+    if (yaml().isMap(node)) {
       const seen = new Set<string>();
       for (const pair of node.items) {
-        if (isScalar(pair.key)) {
+        if (yaml().isScalar(pair.key)) {
           const key = String(pair.key.value);
           if (seen.has(key)) {
             const [start, end] = pair.key.range ?? [0, 1];
@@ -82,7 +86,7 @@ function syntaxDiagnostics({ doc, at }: PositionedDocument): Diagnostic[] {
         }
         walk(pair.value);
       }
-    } else if (isSeq(node)) node.items.forEach(walk);
+    } else if (yaml().isSeq(node)) node.items.forEach(walk);
   };
   walk(doc.contents);
   return diagnostics;
@@ -142,7 +146,8 @@ function pairOf(map: YAMLMap, key: string): Pair | undefined {
   let index = pairIndexes.get(map);
   if (index === undefined) {
     index = new Map();
-    for (const pair of map.items) if (isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair);
+    for (const pair of map.items)
+      if (yaml().isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair);
     pairIndexes.set(map, index);
   }
   return index.get(key);
@@ -152,15 +157,15 @@ function findNode(doc: Document, path: YamlPath, target: 'key' | 'value'): Node 
   let node: unknown = doc.contents;
   let best = node as Node | undefined;
   for (let i = 0; i < path.length; i++) {
-    if (isAlias(node)) node = node.resolve(doc);
+    if (yaml().isAlias(node)) node = node.resolve(doc);
     const segment = path[i];
     const last = i === path.length - 1;
-    if (isMap(node)) {
+    if (yaml().isMap(node)) {
       const pair = pairOf(node, String(segment));
       if (pair === undefined) return best;
       if (last && target === 'key') return pair.key as Node;
       node = pair.value ?? pair.key;
-    } else if (isSeq(node) && typeof segment === 'number') {
+    } else if (yaml().isSeq(node) && typeof segment === 'number') {
       node = node.items[segment];
       if (node === undefined) return best;
     } else {

@@ -11,8 +11,6 @@ import { EmbedderPool } from './embedder-pool.js';
 import { OnnxEmbedder } from './onnx-embedder.js';
 import { mergeWindows, type PoolingRule } from './pooling.js';
 
-const { Table } = arrow;
-
 /** The pooling rule of a step's params and its tokens; CLS pooling needs a tokenizer that puts CLS first. */
 export function poolingRule(p: PoolingParams, facts: TokenizerFacts): PoolingRule {
   const rule = { pooling: p.pooling, includeCls: p.include_cls, prefix: facts.prefix, normalize: p.normalize } as const;
@@ -63,7 +61,7 @@ export async function embedShardsWithOnnx<P extends object>(
         const merged = mergeWindows(readText(table, 'id'), embedded.flat, dim, rule.normalize);
         sequences += merged.ids.length;
         tokens += rows.reduce((n, r) => n + r.length, 0);
-        return new Table({ id: textColumn(merged.ids), vector: vectorColumn(merged.flat, dim) });
+        return new arrow.Table({ id: textColumn(merged.ids), vector: vectorColumn(merged.flat, dim) });
       });
       ctx.progress({ done: ++finished, total: input.shardCount, unit: 'shards', counters: { sequences, tokens } });
     }

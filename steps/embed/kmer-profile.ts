@@ -4,8 +4,6 @@ import { defineStep, arrow } from '../../engine/index.js';
 import { readText, textColumn, vectorColumn } from '../arrow-columns.js';
 import { kmerProfile, type ProfileNorm } from './kmer-profile-vector.js';
 
-const { Table } = arrow;
-
 export interface KmerProfileParams {
   k: number;
   canonical: boolean;
@@ -41,7 +39,7 @@ export const kmerProfileEmbed = defineStep<KmerProfileParams>({
         const flat = new Float32Array(seqs.length * dim);
         seqs.forEach((s, i) => flat.set(kmerProfile(s, k, canonical, norm), i * dim));
         sequences += seqs.length;
-        return new Table({ id: textColumn(readText(table, 'id')), vector: vectorColumn(flat, dim) });
+        return new arrow.Table({ id: textColumn(readText(table, 'id')), vector: vectorColumn(flat, dim) });
       });
       ctx.progress({ done: index + 1, total: input.shardCount, unit: 'shards', counters: { sequences } });
     }

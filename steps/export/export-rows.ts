@@ -4,8 +4,6 @@ import type { Table as ArrowTable, Vector } from 'apache-arrow';
 import { StepError, type InputArtifact, arrow } from '../../engine/index.js';
 import { readText } from '../arrow-columns.js';
 
-const { Table } = arrow;
-
 export async function exportShard(
   embeddings: InputArtifact,
   metadata: InputArtifact | undefined,
@@ -14,7 +12,7 @@ export async function exportShard(
 ): Promise<ArrowTable> {
   const vectors = await embeddings.readShard(index);
   const columns: Record<string, Vector> = { id: vectors.getChild('id')!, vector: vectors.getChild('vector')! };
-  if (metadata === undefined) return new Table(columns);
+  if (metadata === undefined) return new arrow.Table(columns);
   if (metadata.shardCount !== embeddings.shardCount) {
     throw new StepError(
       `metadata has ${metadata.shardCount} shards but embeddings have ${embeddings.shardCount}`,
@@ -34,7 +32,7 @@ export async function exportShard(
     if (field.name === 'id' || (field.name === 'sequence' && !includeSequence)) continue;
     columns[field.name] = meta.getChild(field.name)!;
   }
-  return new Table(columns);
+  return new arrow.Table(columns);
 }
 
 export const EXPORT_INPUTS = {

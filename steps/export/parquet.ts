@@ -3,7 +3,8 @@
 // through the engine's DataOutput: locally the atomic writer, on gs:// one object written once
 // (ifGenerationMatch: 0) and verified — a half-written file never takes the final name.
 import type { RecordBatch, Table } from 'apache-arrow';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+// hyparquet-writer loads when the step runs, not when the built-in steps are listed (`strand validate`).
+import type { ParquetWriter } from 'hyparquet-writer';
 import { defineStep, arrow } from '../../engine/index.js';
 import { readText, readVectors } from '../arrow-columns.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
@@ -70,6 +71,7 @@ export const parquetExport = defineStep<{ path: string; format: 'parquet' | 'arr
     const embeddings = ctx.input('embeddings');
     const metadata = ctx.optionalInput('metadata');
     // Local: the atomic writer (openAtomicFile) behind DataAccess; gs://: an object written once and verified.
+    const { ByteWriter, ParquetWriter } = await import('hyparquet-writer');
     const file = await ctx.data.createOutput(ctx.params.path);
     let rows = 0;
     try {

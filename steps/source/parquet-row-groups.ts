@@ -2,7 +2,8 @@
 // through hyparquet's AsyncBuffer: the footer by a ranged read of the file's end, then only the column
 // chunks of the requested columns of one row group per read. Memory and bytes fetched are bounded by the
 // row group and the columns asked for, whatever the file size.
-import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+// hyparquet is imported where it reads, so loading the built-in steps (`strand validate`) does not load it.
+import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { StepError, type DataFile } from '../../engine/index.js';
 
 /** The footer read: 64 KiB covers the metadata of files of hundreds of row groups in one request. */
@@ -27,6 +28,7 @@ function asyncBufferOf(file: DataFile): AsyncBuffer {
 }
 
 export async function openParquet(file: DataFile): Promise<ParquetFile> {
+  const { parquetMetadataAsync, parquetSchema } = await import('hyparquet');
   const buffer = asyncBufferOf(file);
   let metadata: FileMetaData;
   try {
@@ -47,6 +49,7 @@ export async function* readRowGroups(
   parquet: ParquetFile,
   columns: string[],
 ): AsyncGenerator<{ rowStart: number; rows: Record<string, unknown>[] }> {
+  const { parquetReadObjects } = await import('hyparquet');
   let rowStart = 0;
   for (const group of parquet.metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);

@@ -5,8 +5,6 @@ import { StepError, type DataFile, type StepContext, type StepSummary, arrow } f
 import { numberColumn, textColumn } from '../arrow-columns.js';
 import { cleanSequence, type InvalidPolicy } from './sequence-hygiene.js';
 
-const { Table } = arrow;
-
 export interface SourceRecord {
   id: string;
   sequence: string;
@@ -82,7 +80,7 @@ export async function writeSequenceShards<P extends object>(
             ? numberColumn(values as (number | null)[])
             : textColumn(values.map((v) => (v === null ? null : String(v))));
       }
-      return new Table(data);
+      return new arrow.Table(data);
     });
     counts.shards++;
     if (outcome === 'resumed') counts.resumed_shards++;

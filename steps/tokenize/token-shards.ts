@@ -4,8 +4,6 @@ import { StepError, type StepContext, type StepSummary, arrow } from '../../engi
 import { readText, textColumn, tokenListColumn } from '../arrow-columns.js';
 import { applyLengthPolicy, TooLongError, type LengthPolicy } from './length-policy.js';
 
-const { Int32, makeData, makeVector, Table } = arrow;
-
 /** Facts the embed step needs about token ids; recorded with the tokens artifact. */
 export interface TokenizerFacts {
   tokenizer: string;
@@ -65,10 +63,10 @@ export async function writeTokenShards<P extends object>(
       sequences += ids.length;
       rows += outIds.length;
       const lengths = Int32Array.from(outTokens, (t) => t.length);
-      return new Table({
+      return new arrow.Table({
         id: textColumn(outIds),
         tokens: tokenListColumn(outTokens),
-        length: makeVector(makeData({ type: new Int32(), length: lengths.length, nullCount: 0, data: lengths })),
+        length: arrow.makeVector(arrow.makeData({ type: new arrow.Int32(), length: lengths.length, nullCount: 0, data: lengths })),
       });
     });
     ctx.progress({ done: index + 1, total: input.shardCount, unit: 'shards', counters: { tokens } });

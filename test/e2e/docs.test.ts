@@ -146,9 +146,9 @@ describe('README and docs/', () => {
     expect(read('README.md')).toContain(file);
   });
 
-  it(`has the CLI reference the command table generates in ${CLI_REFERENCE_PAGE} (run \`npm run docs\` after changing a command)`, () => {
+  it(`has the CLI reference the command table generates in ${CLI_REFERENCE_PAGE} (run \`npm run docs\` after changing a command)`, async () => {
     const page = read(CLI_REFERENCE_PAGE);
-    expect(withCliReference(page)).toBe(page);
+    expect(await withCliReference(page)).toBe(page);
   });
 
   it('shows the plugin example that workflows/gc-content.yaml runs', () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import { journalPath, listRuns, readJournal } from '../../engine/run/journal.js';
 import { GcsServer } from '../emulators/gcs-server.js';
-import { copyFromRepo, exited, REPO, removeProjects, startCli, waitFor, writeProject } from '../helpers/project.js';
+import { copyFromRepo, exited, REPO, removeProjects, runCli, startCli, waitFor, writeProject } from '../helpers/project.js';
 
 afterEach(removeProjects);
 
@@ -29,6 +29,14 @@ function journals(root: string) {
     listRuns(join(root, '.strand/runs')).map((id) => readJournal(journalPath(join(root, '.strand/runs'), id)));
   const finished = (n: number) => () => runs().filter((r) => r.some((e) => e.kind === 'run-finished')).length >= n;
   return { runs, finished };
+}
+
+/** A project with flow(k) reading the shipped sample. */
+function sampleProject(k: number): string {
+  const root = writeProject({ 'flow.yaml': flow(k) });
+  copyFromRepo(root, 'workflows/data/sample.parquet');
+  renameSync(join(root, 'workflows/data/sample.parquet'), join(root, 'data.parquet'));
+  return root;
 }
 
 const started = (events: RunEvent[]) => events.filter((e) => e.kind === 'step-started').map((e) => (e as { step: string }).step);
@@ -93,5 +101,55 @@ describe('strand watch', () => {
     } finally {
       await gcs.stop();
     }
+  });
+
+  it('writes JSON lines with --json: the run events as strand run --json writes them, and its own watch-* reports', async () => {
+    const root = sampleProject(3);
+    const child = startCli(['watch', 'flow.yaml', '--json'], root);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const { finished } = journals(root);
+    await waitFor(finished(1), 'the first run');
+    child.kill('SIGINT');
+    expect(await exited(child)).toBe(0);
+
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string });
+    const plan = lines.find((l) => l.kind === 'watch-plan');
+    expect(plan).toMatchObject({
+      steps: [
+        { step: 'source', status: 'will-run' },
+        { step: 'profile', status: 'will-run' },
+        { step: 'table', status: 'will-run' },
+      ],
+    });
+    expect(lines.filter((l) => l.kind === 'step-started').map((l) => (l as { step?: string }).step)).toEqual([
+      'source',
+      'profile',
+      'table',
+    ]);
+    expect(lines.some((l) => l.kind === 'run-finished')).toBe(true);
+    expect(lines).toContainEqual({ kind: 'watch-note', message: 'stopping…' });
+  });
+
+  it('writes text with --plain, as strand run --plain does', async () => {
+    const root = sampleProject(3);
+    const child = startCli(['watch', 'flow.yaml', '--plain'], root);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(journals(root).finished(1), 'the first run');
+    child.kill('SIGINT');
+    expect(await exited(child)).toBe(0);
+    expect(out).toContain('will run: source (');
+    expect(out).toMatch(/done +table/);
+  });
+
+  it.each([['watch'], ['run']])('refuses --json with --plain in %s, as a usage error', (command) => {
+    const root = writeProject({ 'flow.yaml': flow(3) });
+    const result = runCli([command, 'flow.yaml', '--json', '--plain'], root);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('error: --json and --plain cannot be given together');
   });
 });

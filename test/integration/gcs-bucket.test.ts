@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GcsBucket, parseGcsUri } from '../../engine/cloud/gcs-bucket.js';
+import { GcsBucket } from '../../engine/cloud/gcs-bucket.js';
+import { parseGcsUri } from '../../engine/cloud/gcs-uri.js';
 import { crc32cBase64, GcsServer } from '../emulators/gcs-server.js';
 
 let server: GcsServer;

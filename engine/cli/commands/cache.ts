@@ -18,9 +18,7 @@ function mib(bytes: number): string {
 }
 
 export const cacheCommand: Command = {
-  name: 'cache',
   usage: 'strand cache [ls|verify|gc] [--state-dir DIR] [--max-size SIZE] [--json]',
-  summary: 'List cached step results (ls, the default), verify the store, or remove what no latest result uses.',
   flags: [
     STATE_DIR_FLAG,
     JSON_FLAG,

@@ -92,9 +92,7 @@ export function formatStatuses(statuses: readonly RuntimeStatus[]): string {
 }
 
 export const doctorCommand: Command = {
-  name: 'doctor',
   usage: 'strand doctor [--json]',
-  summary: 'Say which runtimes are ready here (onnxruntime, JAX and its TPU/GPU plugins) and how to get the others.',
   flags: [JSON_FLAG],
   async run(args, io) {
     const { probeJax } = await import('../../jax/probe-jax.js');

@@ -48,9 +48,7 @@ export function renderGraph(workflow: Workflow, format: 'mermaid' | 'dot'): stri
 }
 
 export const graphCommand: Command = {
-  name: 'graph',
   usage: 'strand graph FILE [--format mermaid|dot]',
-  summary: 'Print the step graph as Mermaid or Graphviz DOT.',
   flags: [PARAM_FLAG, { name: 'format', value: 'mermaid|dot', description: 'output format (default mermaid)' }],
   async run(args, io) {
     const format = flag(args, 'format') ?? 'mermaid';

@@ -6,9 +6,7 @@ import { openWorkflow } from '../open-workflow.js';
 import { has } from '../parse-args.js';
 
 export const lockCommand: Command = {
-  name: 'lock',
   usage: 'strand lock FILE [--update]',
-  summary: 'Pin the recipes a workflow uses in strand.lock; --update accepts recipes that changed.',
   flags: [PARAM_FLAG, { name: 'update', description: 'replace the digests of recipes that changed' }],
   async run(args, io) {
     const update = has(args, 'update');

@@ -9,8 +9,9 @@ import { estimateRunTime } from '../../devices/estimate-placement.js';
 import { describePlacement, type StepPlacementPlan } from '../../devices/step-placement-plan.js';
 import { preflightText } from '../../devices/preflight-text.js';
 import type { ArtifactManifest } from '../../plan/step-record.js';
-import { EXIT_FAILED, EXIT_OK, JSON_FLAG, PARAM_FLAG, PLAIN_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
+import { EXIT_FAILED, EXIT_OK, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
+import { OUTPUT_FLAGS, outputMode } from '../output-mode.js';
 import { has } from '../parse-args.js';
 
 /** Two decimals, or two significant digits below 0.01 (a small run is not free). */
@@ -95,11 +96,10 @@ export function formatPlan(
 }
 
 export const planCommand: Command = {
-  name: 'plan',
   usage: 'strand plan FILE [--param NAME=VALUE] [--state-dir DIR] [--json | --plain] [--check]',
-  summary: 'Show, per step in order, whether it is cached or will run and why (interactive on a terminal).',
-  flags: [PARAM_FLAG, STATE_DIR_FLAG, JSON_FLAG, PLAIN_FLAG, { name: 'check', description: 'exit 1 if anything would run' }],
+  flags: [PARAM_FLAG, STATE_DIR_FLAG, ...OUTPUT_FLAGS, { name: 'check', description: 'exit 1 if anything would run' }],
   async run(args, io) {
+    const mode = outputMode(args, io);
     const opened = await openWorkflow(args, io, { listObjects: true, preflight: true });
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state, diagnostics } = opened;
@@ -123,25 +123,25 @@ export const planCommand: Command = {
       );
     }
     state.files.save();
-    const interactive = io.isTTY && !has(args, 'json') && !has(args, 'plain') && !has(args, 'check');
-    if (interactive) {
+    if (mode === 'live' && !has(args, 'check')) {
       const { showPlan } = await import('../../tui/show-plan.js');
       await showPlan(planRows(workflow, entries, plans));
       return EXIT_OK;
     }
-    const text = has(args, 'json')
-      ? JSON.stringify(
-          {
-            workflow: workflow.name,
-            file: workflow.file,
-            steps: entries.map((e) => toJson(e, plans.get(e.step))),
-            diagnostics,
-            preflight: { ...(opened.preflight ?? { compiled: 0, cached: 0 }), compilerRuns: opened.compilerRuns },
-          },
-          null,
-          2,
-        ) + '\n'
-      : formatPlan(workflow.name, workflow.file, entries, plans);
+    const text =
+      mode === 'json'
+        ? JSON.stringify(
+            {
+              workflow: workflow.name,
+              file: workflow.file,
+              steps: entries.map((e) => toJson(e, plans.get(e.step))),
+              diagnostics,
+              preflight: { ...(opened.preflight ?? { compiled: 0, cached: 0 }), compilerRuns: opened.compilerRuns },
+            },
+            null,
+            2,
+          ) + '\n'
+        : formatPlan(workflow.name, workflow.file, entries, plans);
     io.stdout(redact(text, workflow.secrets));
     return has(args, 'check') && entries.some((e) => e.decision.status === 'will-run') ? EXIT_FAILED : EXIT_OK;
   },

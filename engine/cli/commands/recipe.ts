@@ -27,9 +27,7 @@ steps:
 `;
 
 export const recipeCommand: Command = {
-  name: 'recipe',
   usage: 'strand recipe list | show NAME | new NAME',
-  summary: 'List the recipes on the search path (recipes/, STRAND_RECIPE_PATH), show one, or start a new one.',
   flags: [],
   async run(args, io) {
     const [action, name] = args.positionals;

@@ -6,10 +6,7 @@ import { LEVELS } from '../../report/read-run.js';
 import { DEFAULT_LEVEL, MAP_LIMIT, writeReport } from '../../report/write-report.js';
 
 export const reportCommand: Command = {
-  name: 'report',
   usage: 'strand report [RUN] [-o FILE] [--state-dir DIR] [--color-by LEVEL] [--embeddings STEP] [--sample N]',
-  summary:
-    'Write a self-contained HTML report of a run (the last one by default): timeline, rates, memory, training curves, embedding map, graph.',
   flags: [
     { name: 'output', short: 'o', value: 'FILE', description: 'where to write it (default out/reports/RUN.html)' },
     STATE_DIR_FLAG,

@@ -10,20 +10,10 @@ import { readLock, writeLock } from '../../recipes/recipe-lock.js';
 import { holdState } from '../../run/hold-state.js';
 import { runnableRemoteTargets } from '../../run/runnable-remote-targets.js';
 import { startRun } from '../../run/start-run.js';
-import {
-  EXIT_FAILED,
-  EXIT_INTERRUPTED,
-  EXIT_OK,
-  JOBS_FLAG,
-  JSON_FLAG,
-  PARAM_FLAG,
-  PLAIN_FLAG,
-  STATE_DIR_FLAG,
-  type CliIo,
-  type Command,
-} from '../command.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, JOBS_FLAG, PARAM_FLAG, STATE_DIR_FLAG, type CliIo, type Command } from '../command.js';
 import { openWorkflow } from '../open-workflow.js';
-import { has, positiveInteger, type ParsedArgs } from '../parse-args.js';
+import { OUTPUT_FLAGS, outputMode, type OutputMode } from '../output-mode.js';
+import { has, positiveInteger } from '../parse-args.js';
 
 /** A recipe run for the first time is pinned in strand.lock, as npm pins a new dependency. */
 function pinNewRecipes(recipes: Map<string, LoadedRecipe>, workdir: string): void {
@@ -38,25 +28,32 @@ function pinNewRecipes(recipes: Map<string, LoadedRecipe>, workdir: string): voi
   writeLock(workdir, lock);
 }
 
-async function chooseView(args: ParsedArgs, io: CliIo): Promise<RunEventSink> {
-  if (has(args, 'json')) return jsonLinesSink(io.stdout);
-  if (io.isTTY && !has(args, 'plain')) return (await import('../../tui/show-run.js')).showRun();
-  return plainSink(io.stdout);
+async function chooseView(mode: OutputMode, io: CliIo): Promise<RunEventSink> {
+  switch (mode) {
+    case 'json':
+      return jsonLinesSink(io.stdout);
+    case 'live':
+      return (await import('../../tui/show-run.js')).showRun();
+    case 'plain':
+      return plainSink(io.stdout);
+    default: {
+      const unreachable: never = mode;
+      throw new Error(`unknown output mode ${String(unreachable)}`);
+    }
+  }
 }
 
 export const runCommand: Command = {
-  name: 'run',
   usage: 'strand run FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json | --plain] [--report]',
-  summary: 'Run the steps that are not cached; resume interrupted steps from their last completed shard.',
   flags: [
     PARAM_FLAG,
     STATE_DIR_FLAG,
-    JSON_FLAG,
-    PLAIN_FLAG,
+    ...OUTPUT_FLAGS,
     JOBS_FLAG,
     { name: 'report', description: "write the run's HTML report at the end (as `strand report`)" },
   ],
   async run(args, io) {
+    const mode = outputMode(args, io);
     const opened = await openWorkflow(args, io, { listObjects: true, preflight: true });
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state } = opened;
@@ -73,7 +70,7 @@ export const runCommand: Command = {
       return EXIT_FAILED;
     }
     if (held.value.note !== undefined) io.stderr(`${held.value.note}\n`);
-    const view = await chooseView(args, io);
+    const view = await chooseView(mode, io);
     const controller = new AbortController();
     let interrupts = 0;
     const onSignal = (): void => {

@@ -5,9 +5,7 @@ import { stateFor } from '../open-workflow.js';
 import { has } from '../parse-args.js';
 
 export const runsCommand: Command = {
-  name: 'runs',
   usage: 'strand runs [--state-dir DIR] [--json]',
-  summary: 'List past runs with their status and what ran or was cached.',
   flags: [STATE_DIR_FLAG, JSON_FLAG],
   async run(args, io) {
     const state = stateFor(args, io);

@@ -13,9 +13,7 @@ export function recipeSchemaText(): string {
 }
 
 export const schemaCommand: Command = {
-  name: 'schema',
   usage: 'strand schema [--recipe]',
-  summary: 'Print the workflow JSON Schema (schemas/workflow.schema.json), or the recipe one.',
   flags: [{ name: 'recipe', description: 'the recipe schema (schemas/recipe.schema.json)' }],
   async run(args, io) {
     io.stdout(has(args, 'recipe') ? recipeSchemaText() : workflowSchemaText());

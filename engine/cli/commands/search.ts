@@ -37,9 +37,7 @@ async function embedQuery(meta: Record<string, unknown>, sequence: string, cwd: 
 }
 
 export const searchCommand: Command = {
-  name: 'search',
   usage: 'strand search URI [--table NAME] (--sequence ACGT... | --id ID) [--k 10] [--json]',
-  summary: 'Nearest neighbours in a LanceDB table written by export/lancedb.',
   flags: [
     { name: 'table', value: 'NAME', description: 'table name (default sequences)' },
     { name: 'sequence', value: 'DNA', description: 'query sequence, embedded like the table was' },

@@ -22,9 +22,7 @@ function describeParams(schema: Record<string, unknown>): string[] {
 }
 
 export const stepsCommand: Command = {
-  name: 'steps',
   usage: 'strand steps [ID] [--json]',
-  summary: "List the built-in steps, or show one step's ports and parameters.",
   flags: [JSON_FLAG],
   async run(args, io) {
     const id = args.positionals[0];

@@ -14,9 +14,7 @@ function stepNamed(id: string): (typeof builtinSteps)[number] | undefined {
 }
 
 export const tokenizeCommand: Command = {
-  name: 'tokenize',
   usage: 'strand tokenize FILE [--tokenizer nucleotide-transformer|kmer|char] [--with KEY=VALUE] [--max-tokens N]',
-  summary: 'Print id <tab> token ids for each record of a FASTA/FASTQ/Parquet file.',
   flags: [
     { name: 'tokenizer', value: 'NAME', description: 'nucleotide-transformer (default), kmer or char' },
     {

@@ -12,9 +12,7 @@ function row(node: TpuNode, where: string): string {
 }
 
 export const tpuCommand: Command = {
-  name: 'tpu',
   usage: 'strand tpu list|status|delete FILE [NODE | --all] [--json]',
-  summary: "List, inspect or delete the Cloud TPU nodes Strand created in a workflow's projects and zones.",
   flags: [PARAM_FLAG, JSON_FLAG, { name: 'all', description: 'delete: every node Strand created there' }],
   async run(args, io) {
     const [action, file, nodeId] = args.positionals;

@@ -4,9 +4,7 @@ import { openWorkflow } from '../open-workflow.js';
 import { has } from '../parse-args.js';
 
 export const validateCommand: Command = {
-  name: 'validate',
   usage: 'strand validate FILE [--param NAME=VALUE] [--json]',
-  summary: 'Check a workflow file; print every problem as file:line:column.',
   flags: [PARAM_FLAG, JSON_FLAG],
   async run(args, io) {
     const opened = await openWorkflow(args, io);

@@ -6,19 +6,15 @@ import { dirname, resolve } from 'node:path';
 import { builtinSteps } from '../../../steps/index.js';
 import { gcsObjectFacts } from '../../load/gcs-object-facts.js';
 import { loadWorkflow, type CheckedWorkflow } from '../../load/load-workflow.js';
-import { formatDiagnostics } from '../../diagnostics/format-diagnostic.js';
 import { combineSinks } from '../../events/combine-sinks.js';
-import { plainSink } from '../../events/plain-sink.js';
-import { redact } from '../../events/redact.js';
 import type { RunEventSink } from '../../events/run-event-sink.js';
 import { planRun } from '../../plan/plan-run.js';
-import { describeReason } from '../../plan/rerun-reason.js';
 import { holdState } from '../../run/hold-state.js';
 import { runnableRemoteTargets } from '../../run/runnable-remote-targets.js';
 import { startRun } from '../../run/start-run.js';
 import { globFiles } from '../../util/glob-files.js';
 import { cloudSettings } from '../../cloud/cloud-settings.js';
-import { GcsObjects } from '../../cloud/gcs-objects.js';
+import type { GcsObjects } from '../../cloud/gcs-objects.js';
 import { isGcsUri, ObjectSnapshot } from '../../data/object-snapshot.js';
 import { watchFiles } from '../../watch/file-watcher.js';
 import { ObjectPoller } from '../../watch/object-poller.js';
@@ -27,6 +23,8 @@ import { pathParams, takesScheme } from '../../workflow/path-params.js';
 import type { Workflow } from '../../workflow/workflow.js';
 import { EXIT_FAILED, EXIT_OK, JOBS_FLAG, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
 import { stateFor } from '../open-workflow.js';
+import { OUTPUT_FLAGS, outputMode } from '../output-mode.js';
+import { watchOutput } from '../watch-output.js';
 import { keyValues, positiveInteger, UsageError } from '../parse-args.js';
 
 export function watchedFiles(file: string, workflow: Workflow | undefined, workdir: string, recipeFiles: readonly string[]): string[] {
@@ -46,12 +44,11 @@ export function watchedFiles(file: string, workflow: Workflow | undefined, workd
 const POLL_GCS_DEFAULT_S = 60;
 
 export const watchCommand: Command = {
-  name: 'watch',
-  usage: 'strand watch FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--poll-gcs SECONDS]',
-  summary: 'Run, then re-run what changed whenever the workflow, its recipes, its local files or its gs:// inputs change.',
+  usage: 'strand watch FILE [--param NAME=VALUE] [--state-dir DIR] [--jobs N] [--json | --plain] [--poll-gcs SECONDS]',
   flags: [
     PARAM_FLAG,
     STATE_DIR_FLAG,
+    ...OUTPUT_FLAGS,
     JOBS_FLAG,
     {
       name: 'poll-gcs',
@@ -65,6 +62,8 @@ export const watchCommand: Command = {
     const overrides = keyValues(args, 'param');
     const jobs = positiveInteger(args, 'jobs', availableParallelism());
     const pollGcsMs = positiveInteger(args, 'poll-gcs', POLL_GCS_DEFAULT_S) * 1000;
+    // No live view of watch yet: on a terminal it writes text, as with --plain.
+    const format = outputMode(args, io) === 'json' ? 'json' : 'plain';
     const state = stateFor(args, io);
     const held = holdState(state, `strand watch ${file}`, new Date());
     if (!held.ok) {
@@ -74,12 +73,14 @@ export const watchCommand: Command = {
     if (held.value.note !== undefined) io.stderr(`${held.value.note}\n`);
     let texts = new Map<string, string>();
     let secrets: string[] = [];
-    const print = (text: string): void => io.stdout(redact(text, secrets) + '\n');
+    const output = watchOutput({ format, write: io.stdout, secrets: () => secrets, textOf: (f) => texts.get(f) });
     const watcher = await watchFiles((changed) => loop.changed(changed));
     let objects: GcsObjects | undefined;
     const poller = new ObjectPoller(
       {
         digest: async (uri) => {
+          // The Cloud Storage client loads only once a gs:// input is watched.
+          const { GcsObjects } = await import('../../cloud/gcs-objects.js');
           const snapshot = new ObjectSnapshot((objects ??= new GcsObjects(cloudSettings(io.env))));
           await snapshot.refresh([uri]);
           return snapshot.digest(uri);
@@ -89,7 +90,7 @@ export const watchCommand: Command = {
           return () => clearTimeout(timer);
         },
         onChange: (uri) => loop.changed(uri),
-        onError: (uri, error) => print(`could not list ${uri} (tried again in ${pollGcsMs / 1000} s): ${error.message}`),
+        onError: (uri, error) => output.note(`could not list ${uri} (tried again in ${pollGcsMs / 1000} s): ${error.message}`),
       },
       pollGcsMs,
     );
@@ -117,7 +118,7 @@ export const watchCommand: Command = {
         const { workflow } = checked;
         const remote = runnableRemoteTargets(checked.remote);
         if (!remote.ok) {
-          print(remote.error);
+          output.note(remote.error);
           return 'failed';
         }
         const keys: RunEventSink = {
@@ -132,13 +133,13 @@ export const watchCommand: Command = {
           plans: checked.plans,
           report: false,
           remote: remote.value,
-          view: combineSinks([keys, plainSink(io.stdout)]),
+          view: combineSinks([keys, output.sink]),
           signal,
           jobs,
           env: io.env,
           now: () => new Date(),
         });
-        if (!run.ok) print(run.error);
+        if (!run.ok) output.note(run.error);
         return run.ok ? run.value : 'failed';
       },
       filesOf: (checked) =>
@@ -153,29 +154,7 @@ export const watchCommand: Command = {
         // Against the listing the last good load planned with.
         poller.set(new Map(files.filter(isGcsUri).map((uri) => [uri, state.listing?.digest(uri)])));
       },
-      report: (message) => {
-        switch (message.kind) {
-          case 'change':
-            return print(`changed: ${message.file}`);
-          case 'invalid':
-            return print(
-              `${formatDiagnostics(message.diagnostics, (f) => texts.get(f))}\nkeeping the last good plan; fix the file to continue`,
-            );
-          case 'plan': {
-            const toRun = message.entries.filter((e) => e.decision.status === 'will-run');
-            if (toRun.length === 0) return print('everything is up to date; watching for changes (Ctrl-C to stop)');
-            return print(
-              `will run: ${toRun.map((e) => `${e.step} (${e.decision.status === 'will-run' ? e.decision.reasons.map(describeReason).join('; ') : ''})`).join(', ')}`,
-            );
-          }
-          case 'stale':
-            return print(`stopping ${message.steps.join(', ')}: changed while running (completed shards are kept)`);
-          default: {
-            const unreachable: never = message;
-            throw new Error(`unknown report ${JSON.stringify(unreachable)}`);
-          }
-        }
-      },
+      report: (message) => output.report(message),
       setTimer: (ms, fire) => {
         const timer = setTimeout(fire, ms);
         return () => clearTimeout(timer);
@@ -185,7 +164,7 @@ export const watchCommand: Command = {
       const stop = (): void => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
-        print('stopping…');
+        output.note('stopping…');
         poller.close();
         void loop
           .close()

@@ -10,9 +10,7 @@ import { EXIT_FAILED, EXIT_OK, type Command } from '../command.js';
 import { UsageError } from '../parse-args.js';
 
 export const workerCommand: Command = {
-  name: 'worker',
   usage: 'strand worker',
-  summary: 'Run this host\'s shards of a remote step (started by a TPU node\'s startup script; see "Worker contract").',
   flags: [],
   async run(_args, io) {
     const { WORKER_ENV } = await import('../../cloud/worker-contract.js');
