@@ -1,10 +1,12 @@
 // Owns checking values against the JAX runtime's JSON Schemas (runtime/jax/src/strand_jax/*.schema.json):
 // the JAX job, the worker contract and the pre-flight contract — the same files the Python side checks
-// against. One Ajv holds all three, so a $ref from one file into another resolves; each validator is
-// compiled on first use only.
+// against. One Ajv holds all three, so a $ref from one file into another resolves; ajv is loaded and each
+// validator compiled on first use only.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import { lazyRequire } from '../util/lazy-require.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { jaxRuntimeDir } from './jax-runtime-dir.js';
 
@@ -17,12 +19,14 @@ const SCHEMA_FILES = {
 
 export type RuntimeSchema = keyof typeof SCHEMA_FILES;
 
+/** ajv loads with the first check: `validate` and the other commands that check no JAX value never load it. */
+const ajvModule = lazyRequire<{ Ajv2020: typeof Ajv2020 }>('ajv/dist/2020.js');
 let ajv: { instance: Ajv2020; ids: Record<RuntimeSchema, string> } | undefined;
 const validators = new Map<string, ValidateFunction>();
 
 function schemas(): NonNullable<typeof ajv> {
   if (ajv === undefined) {
-    const instance = new Ajv2020({ allErrors: true, strict: false });
+    const instance = new (ajvModule().Ajv2020)({ allErrors: true, strict: false });
     const ids = {} as Record<RuntimeSchema, string>;
     for (const [name, file] of Object.entries(SCHEMA_FILES) as [RuntimeSchema, string][]) {
       const schema = JSON.parse(readFileSync(join(jaxRuntimeDir(), 'src', 'strand_jax', file), 'utf8')) as { $id: string };
