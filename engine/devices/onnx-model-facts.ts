@@ -3,6 +3,7 @@
 // the shape the graph shows; for a model folder, its config.json, the safetensors header and its
 // model.onnx, if any. Also which files each runtime would load (the folder's layout). The file edge of
 // model-facts.ts and graph-model-facts.ts; which source wins is decided by mergeModelFacts.
+import { WEIGHT_FILES } from '../cloud/model-folder-files.js';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { onnxFileOf } from '../onnx/onnx-model-files.js';
@@ -16,7 +17,7 @@ export interface ModelLayout {
   /** The ONNX file onnxruntime loads: the path itself, or model.onnx in a folder. */
   onnx?: string;
   /** A folder: what JAX needs from it (config.json and one weights file). */
-  folder?: { config: boolean; weights?: 'model.safetensors' | 'pytorch_model.bin' };
+  folder?: { config: boolean; weights?: (typeof WEIGHT_FILES)[number] };
 }
 
 export interface ModelFactsReading {
@@ -45,13 +46,7 @@ export function configPathOf(path: string): string {
 export function readModelFacts(path: string): ModelFactsReading {
   const folder = isFolder(path);
   const onnx = onnxFileOf(path);
-  const weights = !folder
-    ? undefined
-    : isFile(join(path, 'model.safetensors'))
-      ? ('model.safetensors' as const)
-      : isFile(join(path, 'pytorch_model.bin'))
-        ? ('pytorch_model.bin' as const)
-        : undefined;
+  const weights = folder ? WEIGHT_FILES.find((name) => isFile(join(path, name))) : undefined;
   const layout: ModelLayout = {
     ...(onnx !== undefined ? { onnx } : {}),
     ...(folder ? { folder: { config: isFile(join(path, 'config.json')), ...(weights ? { weights } : {}) } } : {}),

@@ -123,7 +123,7 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
     if (failed()) return fail({ diagnostics: located(), texts });
   }
 
-  const placed = placeWorkflow(workflow, source, options.machine ?? localMachineFacts(options.workdir));
+  const placed = placeWorkflow(workflow, source, options.machine ?? localMachineFacts(options.workdir, listing));
   diagnostics.push(...placed.diagnostics);
   let plans: ReadonlyMap<string, StepPlacementPlan> = placed.plans;
   let preflight: CheckedWorkflow['preflight'];

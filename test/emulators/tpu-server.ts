@@ -170,6 +170,8 @@ export class TpuServer extends LocalHttpServer {
         env: {
           ...process.env,
           JAX_PLATFORMS: 'cpu',
+          // The job says platform: tpu; the worker accepts these CPU devices in the chips' place (here only).
+          STRAND_STAND_IN_PLATFORM: 'cpu',
           XLA_FLAGS: `--xla_force_host_platform_device_count=${devicesPerHost(typeof node.body.acceleratorType === 'string' ? node.body.acceleratorType : '')}`,
           ...this.hostEnv,
           STRAND_JOB: metadata['strand-job'] ?? '',

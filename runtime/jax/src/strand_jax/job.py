@@ -20,6 +20,9 @@ from .schemas import check_against
 
 SCHEMA = "jax_job.schema.json"
 DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
+# Set by the local TPU server's hosts (test/emulators/tpu-server.ts) to the platform whose devices stand in for
+# the slice's chips there ("cpu"). Never set on a real host: there a job placed on a TPU runs on TPUs or not at all.
+STAND_IN_ENV = "STRAND_STAND_IN_PLATFORM"
 
 
 class JaxJobError(ValueError):
@@ -248,10 +251,11 @@ def visible_platform() -> str:
         return str(jax.devices()[0].platform)
 
 
-def require_platform(placement: JaxPlacement, found: str) -> None:
+def require_platform(placement: JaxPlacement, found: str, stand_in: str | None = None) -> None:
     """Stops a job placed on an accelerator when JAX's devices (`found`: jax.devices()[0].platform, 'gpu' for
-    CUDA) are of another platform, before any model is loaded: a step placed on a GPU runs on one or not at all."""
-    if placement.platform != "cpu" and found != placement.platform:
+    CUDA) are of another platform, before any model is loaded: a step placed on a GPU runs on one or not at all.
+    `stand_in`: the platform an emulated host declares stands in for the placement's (STAND_IN_ENV)."""
+    if placement.platform != "cpu" and found != placement.platform and found != stand_in:
         raise PlatformError(
             f"this step is placed on a {placement.platform}, and JAX here sees only {found} devices; install the "
             "accelerator plugin into the runtime's venv (`strand doctor` says how)"

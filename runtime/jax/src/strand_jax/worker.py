@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .gcs import Bucket, GcsClient, GcsError, emulator_host
-from .job import EmbedJob, JaxJob, JaxJobError, PlatformError, TrainJob, parse_job, require_platform
+from .job import STAND_IN_ENV, EmbedJob, JaxJob, JaxJobError, PlatformError, TrainJob, parse_job, require_platform
 from .mesh_spec import MeshError
 from .staging import StagingError, read_verified, stage_adapters, stage_model
 from .training_worker import TrainingJobError, run_training
@@ -106,7 +106,7 @@ def run_worker(
         if devices is None:
             import jax
 
-            require_platform(job.placement, jax.devices()[0].platform)
+            require_platform(job.placement, jax.devices()[0].platform, env.get(STAND_IN_ENV))
             # Only this host's devices: on a multi-host slice each host is its own program (see the module doc).
             devices = jax.local_devices()
         if isinstance(job, TrainJob):
