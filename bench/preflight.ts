@@ -10,35 +10,7 @@ import { estimatePlacement, type Mesh } from '../engine/devices/estimate-placeme
 import type { PreflightAnswer, PreflightRequest } from '../engine/jax/preflight-contract.js';
 import { runPreflight } from '../engine/jax/run-preflight.js';
 import type { BenchResult } from './bench-result.js';
-
-const NT_2_5B = {
-  vocab_size: 4105,
-  hidden_size: 2560,
-  num_hidden_layers: 32,
-  num_attention_heads: 20,
-  intermediate_size: 10240,
-  max_position_embeddings: 1002,
-  pad_token_id: 1,
-  mask_token_id: 2,
-  layer_norm_eps: 1e-12,
-  position_embedding_type: 'absolute',
-  token_dropout: true,
-  emb_layer_norm_before: false,
-};
-const NT_500M_V2 = {
-  vocab_size: 4107,
-  hidden_size: 1024,
-  num_hidden_layers: 29,
-  num_attention_heads: 16,
-  intermediate_size: 4096,
-  max_position_embeddings: 2050,
-  pad_token_id: 1,
-  mask_token_id: 2,
-  layer_norm_eps: 1e-12,
-  position_embedding_type: 'rotary',
-  add_bias_fnn: false,
-  token_dropout: false,
-};
+import { NT_2_5B, NT_500M_V2 } from './nt-configs.js';
 
 function parameters(c: typeof NT_2_5B | typeof NT_500M_V2): number {
   const h = c.hidden_size;

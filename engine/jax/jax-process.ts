@@ -64,6 +64,8 @@ export interface JaxEmbedSummary {
   compile_seconds: number;
   compiled: { bucket: number; seconds: number }[];
   seconds: number;
+  /** The most memory any device had in use at once (GPU, TPU); null on the CPU, which keeps no such count. */
+  peak_bytes_per_device: number | null;
 }
 
 /** The summary line each job kind ends with. */

@@ -82,6 +82,7 @@ export async function embedShardsWithJax<P extends NtJaxParams>(ctx: StepContext
           buckets: compiled.map((c) => c.bucket).join(','),
           compile_seconds: summary.compile_seconds,
           compile_seconds_by_bucket: compiled.map((c) => `${c.bucket}:${c.seconds}`).join(','),
+          ...(summary.peak_bytes_per_device !== null ? { peak_bytes_per_device: summary.peak_bytes_per_device } : {}),
         }
       : {}),
   };

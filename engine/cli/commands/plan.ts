@@ -58,6 +58,8 @@ function toJson(entry: PlanEntry, plan: StepPlacementPlan | undefined): object {
       ? {
           device: plan.placement.label,
           devices: plan.placement.devices,
+          // What the step computes with: the resolved placement run, the step context and a JAX job read.
+          run: plan.run,
           ...(plan.facts ? { facts: plan.facts } : {}),
           ...(plan.unknown ? { unknown: plan.unknown } : {}),
           ...(plan.estimate ? { estimate: plan.estimate } : {}),

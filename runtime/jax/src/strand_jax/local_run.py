@@ -94,5 +94,13 @@ def run_embed(job: EmbedJob, paths: EmbedPaths, emit: Emit) -> dict[str, Any]:
             for (_, width), seconds in zip(embedder.stats.shapes, embedder.stats.times, strict=True)
         ],
         "seconds": round(time.perf_counter() - started, 3),
+        "peak_bytes_per_device": peak_device_bytes(devices),
         "shards": [str(paths.out / p.name) for p in paths.tokens],
     }
+
+
+def peak_device_bytes(devices: list) -> int | None:
+    """The most memory any device had in use at once, as its allocator counts it (GPU, TPU); None where the
+    platform keeps no such count (the CPU)."""
+    peaks = [stats.get("peak_bytes_in_use") for stats in (d.memory_stats() for d in devices) if stats]
+    return max((int(p) for p in peaks if p is not None), default=None)
