@@ -10,9 +10,8 @@ import { ntEmbedJob, type NtJaxParams } from '../../steps/embed/nt-jax-job.js';
 import { ntLoraTrainJob, type NtLoraParams } from '../../steps/finetune/nt-lora-job.js';
 import { tokenizerFor } from '../../steps/tokenize/tokenizer-for.js';
 import { placedWorkflow } from '../helpers/placed-workflow.js';
-import { REPO } from '../helpers/project.js';
+import { GOLDEN_JOBS } from '../helpers/golden-jobs.js';
 
-const GOLDEN = join(REPO, 'runtime/jax/tests/golden');
 const TOKENS = { ...tokenizerFor({ name: 'nucleotide-transformer', version: 2 }).facts };
 
 /** The workflow of issue 23, and nt-lora on a single-host slice. */
@@ -42,7 +41,7 @@ steps:
 `;
 
 function expectGolden(name: string, job: JaxJob): void {
-  const file = join(GOLDEN, name);
+  const file = join(GOLDEN_JOBS, name);
   if (process.env.STRAND_UPDATE_GOLDEN === '1') writeFileSync(file, `${JSON.stringify(job, null, 2)}\n`);
   expect(checkRuntimeValue('jaxJob', 'JaxJob', job)).toEqual({ ok: true, value: job });
   expect(job).toEqual(JSON.parse(readFileSync(file, 'utf8')));

@@ -88,7 +88,8 @@ describe('finetune/nt-lora on a Cloud TPU slice (local servers, the Python worke
     const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(cloud.tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(2);
+    // Two nodes for the training (the first preempted), then one for embed/nt with the adapters.
+    expect(cloud.tpu.events.filter((e) => e.startsWith('create'))).toHaveLength(3);
     expect(cloud.tpu.events.filter((e) => e.startsWith('preempt'))).toHaveLength(1);
     expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckpointMarker, JobSpec, OutputsMarker, ShardMarker, WorkerReport } from '../../engine/cloud/worker-contract.js';
 import type { EmbedJob } from '../../engine/jax/jax-job.js';
 import { checkRuntimeValue } from '../../engine/jax/runtime-schema.js';
+import { goldenJob } from '../helpers/golden-jobs.js';
 import type { Sha256Hex } from '../../engine/util/sha256.js';
 
 /** Whether a value is a valid `kind` of the worker contract; `.error` says where it is not. */
@@ -73,25 +74,7 @@ describe('worker contract schema', () => {
   });
 
   it("carries a JAX step's job, checked by the job's own schema, and refuses a param the job does not have", () => {
-    const embed: EmbedJob = {
-      kind: 'embed',
-      model: 'models/tiny-nt',
-      pooling: 'mean',
-      include_cls: true,
-      prefix: 1,
-      normalize: false,
-      pad_id: 1,
-      max_length: 1000,
-      adapters: false,
-      placement: {
-        platform: 'tpu',
-        hosts: 2,
-        host_devices: null,
-        mesh: { data: 2, fsdp: 2, tp: 2 },
-        per_device_batch: 4,
-        precision: 'fp32',
-      },
-    };
+    const embed = goldenJob<EmbedJob>('embed-job.json');
     const { params: _params, ...step } = job.step;
     const withJob: JobSpec = { ...job, step: { ...step, uses: 'embed/nt' }, job: embed };
     const validate = validator('JobSpec');

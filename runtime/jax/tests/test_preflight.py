@@ -1,7 +1,8 @@
-"""The pre-flight (preflight.py) compiling the runtime's real embedding forward for a TPU topology with
-libtpu and no TPU. Shapes are chosen to compile in seconds here: one layer with a 2^24-wide feed-forward
-makes 6 GiB of bf16 weights and ~1 GiB of activations per row at 32 tokens, so a v5e chip (15.75G for XLA)
-fits a handful of rows and XLA refuses the rest."""
+"""The pre-flight (preflight.py, with preflight_memory.py, preflight_flops.py and preflight_search.py)
+compiling the runtime's real embedding forward for a TPU topology with libtpu and no TPU. Shapes are chosen
+to compile in seconds here: one layer with a 2^24-wide feed-forward makes 6 GiB of bf16 weights and ~1 GiB
+of activations per row at 32 tokens, so a v5e chip (15.75G for XLA) fits a handful of rows and XLA refuses
+the rest."""
 
 import json
 import subprocess
@@ -16,8 +17,14 @@ from strand_jax import preflight
 from strand_jax.checkpoint import load_model
 from strand_jax.config import parse_model_config
 from strand_jax.params import param_shapes
-from strand_jax.preflight import parse_out_of_memory, run_preflight, search_batch
+from strand_jax.pooling import PoolingRule
+from strand_jax.preflight import run_preflight
 from strand_jax.preflight_cli import answer_one
+from strand_jax.preflight_flops import compiled_flops
+from strand_jax.preflight_memory import parse_out_of_memory
+from strand_jax.preflight_programs import ProgramRequest
+from strand_jax.preflight_search import search_batch
+from strand_jax.sharding import MeshSpec
 from strand_jax.tpu_topology import build_topology, chips_per_host_bounds
 
 WIDE = {
@@ -141,13 +148,13 @@ def test_flops_extrapolated_over_the_layer_scan_match_the_fully_unrolled_count()
         "embed-forward",
         build_topology("v5e:1x1"),
         parse_model_config(config),
-        preflight.ProgramRequest("bf16", preflight.PoolingRule(), {}),
+        ProgramRequest("bf16", PoolingRule(), {}),
         None,
     )
-    spec = preflight.MeshSpec(1, 1, 1)
+    spec = MeshSpec(1, 1, 1)
     _, compiled = target._compile(target.config, spec, 2, 32, True, "bf16")
     # Within 1%: the rolled count carries the loop's own bookkeeping (0.3% of this tiny model's FLOPs).
-    assert counted["per_device"] == pytest.approx(preflight._flops(compiled), rel=1e-2)
+    assert counted["per_device"] == pytest.approx(compiled_flops(compiled), rel=1e-2)
 
 
 def test_the_cli_answers_json_lines_checked_against_the_schema(auto):
