@@ -133,8 +133,16 @@ export async function loadWorkflow(file: string, options: LoadOptions): Promise<
     diagnostics.push(...checked.diagnostics);
     preflight = { compiled: checked.compiled, cached: checked.cached };
   }
-  // The formula's memory verdict stands where XLA did not give its own.
-  for (const [step, diagnostic] of placed.memory) if (plans.get(step)?.preflight?.source !== 'xla') diagnostics.push(diagnostic);
+  // The formula's memory verdict stands where XLA did not give its own, and says so when XLA was asked.
+  for (const [step, diagnostic] of placed.memory) {
+    const outcome = plans.get(step)?.preflight;
+    if (outcome?.source === 'xla') continue;
+    diagnostics.push(
+      outcome === undefined
+        ? diagnostic
+        : { ...diagnostic, message: `${diagnostic.message}; the formula's estimate: XLA gave no answer (${outcome.why})` },
+    );
+  }
   if (failed()) return fail({ diagnostics: located(), texts });
   const remote = resolveRemoteTargets(workflow, plans, options.builtins);
   // A warning, not an error: `plan` still shows such a step's placement and estimate (a GPU placement is

@@ -203,5 +203,15 @@ describe('pre-flight by compiling', () => {
       source: 'formula',
       why: 'GPUs have no deviceless compile here (XLA needs the GPU itself)',
     });
+    // A refusal from the formula says that it is the formula's, and why XLA gave no answer.
+    const huge = project(
+      V5E_1,
+      'with: { model: models/tiny-nt }, batch: { per_device: 8 }, tokens: 64, model_facts: { parameters: 5.0e10 }',
+    );
+    const refused = runCli(['plan', 'flow.yaml', '--plain'], huge, { STRAND_PYTHON: '/usr/bin/false' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(
+      /error: step "embed": needs [\d.]+ GiB per device .*; the formula's estimate: XLA gave no answer \(the pre-flight compiler did not answer .*\) \[memory-exceeded\]/,
+    );
   }, 300_000);
 });
