@@ -5,6 +5,7 @@ import type { StepSpec, Workflow } from '../workflow/workflow.js';
 import { placementNumerics } from '../devices/step-runtime.js';
 import { pathParams } from '../workflow/path-params.js';
 import type { Sha256Hex } from '../util/sha256.js';
+import type { InputFile, InputFileLists } from './diff-input-files.js';
 import { explainMiss } from './explain-miss.js';
 import { computeFingerprint, fingerprintKey, type Fingerprint } from './fingerprint.js';
 import type { RerunReason } from './rerun-reason.js';
@@ -15,6 +16,11 @@ export interface PlanFacts {
   previous(workflow: string, step: string): Fingerprint | undefined;
   /** Digest of the file(s) an input path (or glob) names; undefined when none exist. */
   inputFileDigest(path: string): Sha256Hex | undefined;
+  /**
+   * Each file a glob, folder or gs:// input path names (a digest, or a generation), for naming what changed;
+   * undefined for a single local file, whose digest says it all.
+   */
+  inputFileList(path: string): InputFile[] | undefined;
   /** Digests of the external data files an ONNX model at `path` loads, by location (relative to the model). */
   externalDataDigests(path: string): Record<string, Sha256Hex>;
   /** Digest of a file or directory written outside the store; undefined when it is gone. */
@@ -28,7 +34,25 @@ export type StepInputs = { known: Record<string, Sha256Hex> } | { pendingOn: str
 
 export type StepDecision =
   | { status: 'cached'; key: Sha256Hex; fingerprint: Fingerprint; record: StepRecord }
-  | { status: 'will-run'; reasons: RerunReason[]; key?: Sha256Hex; fingerprint?: Fingerprint };
+  | {
+      status: 'will-run';
+      reasons: RerunReason[];
+      key?: Sha256Hex;
+      fingerprint?: Fingerprint;
+      /** With a key: what the step's record keeps of its glob, folder and gs:// inputs. */
+      inputFiles?: InputFileLists;
+    };
+
+/** The files of each glob, folder or gs:// input param, listed only for a step that will run. */
+function listInputFiles(step: StepSpec, facts: PlanFacts): InputFileLists {
+  const lists: InputFileLists = {};
+  for (const { key, path, direction } of pathParams(step)) {
+    if (direction !== 'input') continue;
+    const files = facts.inputFileList(path);
+    if (files !== undefined) lists[key] = [...(lists[key] ?? []), ...files];
+  }
+  return lists;
+}
 
 /** `workflow` gives the history's name and the devices (a step's device decides its runtime, part of the key). */
 export function decideStep(
@@ -58,7 +82,11 @@ export function decideStep(
   const key = fingerprintKey(fingerprint);
   const record = facts.record(key);
   if (record === undefined) {
-    return { status: 'will-run', key, fingerprint, reasons: explainMiss(facts.previous(workflow.name, step.id), fingerprint) };
+    const inputFiles = listInputFiles(step, facts);
+    const previous = facts.previous(workflow.name, step.id);
+    // The previous result's record holds its file lists (gone once collected: the reason then names no files).
+    const listed = { previous: previous && facts.record(fingerprintKey(previous))?.inputFiles, current: inputFiles };
+    return { status: 'will-run', key, fingerprint, inputFiles, reasons: explainMiss(previous, fingerprint, listed) };
   }
   const problem = facts.entryProblem(record);
   const reasons: RerunReason[] = problem === undefined ? [] : [{ kind: 'corrupt-entry', detail: describeObjectProblem(problem) }];
@@ -67,5 +95,7 @@ export function decideStep(
     if (current === undefined) reasons.push({ kind: 'output-missing', path: output.path });
     else if (current !== output.digest) reasons.push({ kind: 'output-changed', path: output.path });
   }
-  return reasons.length > 0 ? { status: 'will-run', key, fingerprint, reasons } : { status: 'cached', key, fingerprint, record };
+  return reasons.length > 0
+    ? { status: 'will-run', key, fingerprint, inputFiles: listInputFiles(step, facts), reasons }
+    : { status: 'cached', key, fingerprint, record };
 }

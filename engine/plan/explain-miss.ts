@@ -1,6 +1,7 @@
 // Owns explaining a cache miss as field differences between the previous fingerprint of a step and
-// the current one.
+// the current one (for a glob, folder or gs:// path, down to the files that changed).
 import { canonicalJson } from '../util/canonical-json.js';
+import { diffInputFiles, hasInputFileChanges, type InputFileLists } from './diff-input-files.js';
 import type { Fingerprint } from './fingerprint.js';
 import type { RerunReason } from './rerun-reason.js';
 
@@ -9,7 +10,15 @@ function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): st
   return keys.filter((k) => canonicalJson(a[k] ?? null) !== canonicalJson(b[k] ?? null));
 }
 
-export function explainMiss(previous: Fingerprint | undefined, current: Fingerprint): RerunReason[] {
+/**
+ * `listed`: the file lists of the previous result's record (absent from records written by an older
+ * Strand, or once the record is gone) and of now; with both, a changed path names its files.
+ */
+export function explainMiss(
+  previous: Fingerprint | undefined,
+  current: Fingerprint,
+  listed: { previous?: InputFileLists | undefined; current?: InputFileLists | undefined } = {},
+): RerunReason[] {
   if (previous === undefined) return [{ kind: 'no-previous-result' }];
   // Read from the store: a record written by an older Strand can carry another layout than the type says.
   const previousSchema: number = previous.schema;
@@ -28,7 +37,14 @@ export function explainMiss(previous: Fingerprint | undefined, current: Fingerpr
   for (const name of changedKeys(previous.numerics, current.numerics)) {
     reasons.push({ kind: 'numerics-changed', name, from: previous.numerics[name], to: current.numerics[name] });
   }
-  for (const name of changedKeys(previous.files, current.files)) reasons.push({ kind: 'file-changed', name });
+  for (const name of changedKeys(previous.files, current.files)) {
+    const before = listed.previous?.[name];
+    const now = listed.current?.[name];
+    const changes = before === undefined || now === undefined ? undefined : diffInputFiles(before, now);
+    reasons.push(
+      changes !== undefined && hasInputFileChanges(changes) ? { kind: 'file-changed', name, changes } : { kind: 'file-changed', name },
+    );
+  }
   for (const port of changedKeys(previous.inputs, current.inputs)) reasons.push({ kind: 'input-changed', port });
   // Same fields, different key: the previous result was removed from the store.
   return reasons.length > 0 ? reasons : [{ kind: 'no-previous-result' }];

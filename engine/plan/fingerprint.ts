@@ -22,7 +22,8 @@ export interface Fingerprint {
    * an ONNX model's external data files add `KEY:LOCATION` entries (`model:model.onnx_data`), because
    * the weights of an export over 2 GB live there and a miss should name the file that changed. For a
    * gs:// path, the digest of its listing — each object's name, generation, size, crc32c and md5 — so a
-   * replaced object changes the key without a download to hash it.
+   * replaced object changes the key without a download to hash it. Which files of a glob, folder or gs://
+   * path changed is told from the file lists the step record keeps beside this (`StepRecord.inputFiles`).
    */
   files: Record<string, Sha256Hex>;
   /** Numerics settings (precision): they change the numbers even when nothing else does. */

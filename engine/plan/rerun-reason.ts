@@ -1,11 +1,13 @@
 // Owns the reasons a step will run (or ran), and their one-line text for plans and journals.
+import { describeInputFileChanges, type InputFileChanges } from './diff-input-files.js';
 
 export type RerunReason =
   | { kind: 'no-previous-result' }
   | { kind: 'plugin-changed'; from: string; to: string }
   | { kind: 'param-changed'; name: string; from: unknown; to: unknown }
   | { kind: 'numerics-changed'; name: string; from: unknown; to: unknown }
-  | { kind: 'file-changed'; name: string }
+  /** `changes`: for a glob, folder or gs:// path, the files added, removed and changed, when the previous record lists them. */
+  | { kind: 'file-changed'; name: string; changes?: InputFileChanges }
   | { kind: 'input-changed'; port: string }
   | { kind: 'upstream-will-run'; step: string }
   | { kind: 'output-missing'; path: string }
@@ -28,7 +30,9 @@ export function describeReason(reason: RerunReason): string {
     case 'numerics-changed':
       return `numerics ${reason.name} changed ${show(reason.from)} -> ${show(reason.to)}`;
     case 'file-changed':
-      return `input file ${reason.name} changed`;
+      return reason.changes === undefined
+        ? `input file ${reason.name} changed`
+        : `input file ${reason.name} changed: ${describeInputFileChanges(reason.changes)}`;
     case 'input-changed':
       return `input ${reason.port} changed (upstream output differs)`;
     case 'upstream-will-run':

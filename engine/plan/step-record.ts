@@ -2,6 +2,7 @@
 // presence under the cache key is what makes the step cached.
 import type { StepSummary } from '../plugin-api/step-plugin.js';
 import type { Sha256Hex } from '../util/sha256.js';
+import type { InputFileLists } from './diff-input-files.js';
 import type { Fingerprint } from './fingerprint.js';
 
 export interface ExternalOutput {
@@ -13,6 +14,11 @@ export interface StepRecord {
   schema: 1;
   key: Sha256Hex;
   fingerprint: Fingerprint;
+  /**
+   * Each file a glob, folder or gs:// path param named (content digest, or generation), so the next plan
+   * can say which of them changed. Not part of the key; absent from records of an older Strand.
+   */
+  inputFiles?: InputFileLists;
   /** Manifest digest of each output artifact. */
   outputs: Record<string, Sha256Hex>;
   external: ExternalOutput[];

@@ -209,6 +209,7 @@ async function executeStep(
       schema: 1,
       key,
       fingerprint,
+      ...(decision.inputFiles !== undefined && Object.keys(decision.inputFiles).length > 0 ? { inputFiles: decision.inputFiles } : {}),
       outputs,
       external: externalDigests,
       summary,

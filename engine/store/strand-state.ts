@@ -1,8 +1,9 @@
 // Owns a state directory as a whole: step records and "latest" pointers beside the object store and
 // file digests. It answers the planner's questions (PlanFacts) from disk.
 import { readFileSync, readdirSync, rmSync, existsSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { PlanFacts } from '../plan/decide-step.js';
+import type { InputFile } from '../plan/diff-input-files.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import type { ArtifactManifest, StepRecord } from '../plan/step-record.js';
 import { isGcsUri, type ObjectSnapshot } from '../data/object-snapshot.js';
@@ -61,6 +62,31 @@ export class StrandState implements PlanFacts {
     if (matches.length === 0) return undefined;
     if (!hasGlob(path)) return this.files.digest(matches[0]!);
     return sha256OfValue(matches.map((m) => [relative(this.workdir, m), this.files.digest(m) ?? null]));
+  }
+
+  inputFileList(path: string): InputFile[] | undefined {
+    if (isGcsUri(path)) {
+      const versions = this.listing?.versions(path);
+      if (versions === undefined) throw new Error(`bug: ${path} was planned before it was listed`);
+      return versions.map((v) => ({ name: `gs://${v.bucket}/${v.name}`, generation: v.generation }));
+    }
+    const absolute = resolve(this.workdir, path);
+    const folder = !hasGlob(path) && statSync(absolute, { throwIfNoEntry: false })?.isDirectory() === true;
+    if (!folder && !hasGlob(path)) return undefined;
+    // A folder's files as its digest counts them: every file below it, less temporaries being written.
+    const matches = folder
+      ? globFiles(join(absolute, '**'), this.workdir).filter(
+          (m) =>
+            !relative(absolute, m)
+              .split(sep)
+              .some((n) => n.startsWith('.tmp-')),
+        )
+      : globFiles(path, this.workdir);
+    return matches.map((m) => {
+      const digest = this.files.digest(m);
+      const name = relative(this.workdir, m).split(sep).join('/');
+      return digest === undefined ? { name } : { name, digest };
+    });
   }
 
   externalDataDigests(path: string): Record<string, Sha256Hex> {

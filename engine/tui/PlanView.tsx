@@ -52,8 +52,9 @@ export function PlanView({ model, width }: { model: PlanModel; width: number }) 
       {open && current ? (
         <Box flexDirection="column" borderStyle="single" paddingX={1}>
           <Text bold>{fit(`${current.step} (${current.uses})`, width - 4)}</Text>
-          {current.details.map((d) => (
-            <Text key={d.label}>{fit(`${d.label}: ${d.value}`, width - 4)}</Text>
+          {current.details.map((d, i) => (
+            // A reason wraps (ink's default) rather than being cut: it is the one place its full text shows.
+            <Text key={`${i}:${d.label}`}>{d.label === 'why' ? `${d.label}: ${d.value}` : fit(`${d.label}: ${d.value}`, width - 4)}</Text>
           ))}
         </Box>
       ) : null}

@@ -17,7 +17,7 @@ export interface PlanRow {
   /** Memory estimate per device against its limit, when the step is placed on an accelerator. */
   memory?: { used: number; limit: number };
   estimate?: string;
-  /** Resolved `with:`, cache-key fields, input wiring and output ports, for the details pane. */
+  /** Why it will run (one `why` per reason), resolved `with:`, cache-key fields, input wiring and output ports, for the details pane. */
   details: { label: string; value: string }[];
 }
 
@@ -57,6 +57,8 @@ export function planRows(
     const step = workflow.steps.find((s) => s.id === entry.step)!;
     const d = entry.decision;
     const details = [
+      // In full, wrapped: the row is cut to the terminal's width, and a reason can name several files.
+      ...(d.status === 'will-run' ? d.reasons.map((r) => ({ label: 'why', value: describeReason(r) })) : []),
       ...Object.entries(step.keyParams).map(([k, v]) => ({ label: `with.${k}`, value: show(v) })),
       ...Object.entries(entry.inputs).map(([port, w]) => ({ label: `input ${port}`, value: `${w.step}.${w.port}` })),
       ...Object.entries(step.plugin.outputs).map(([port, spec]) => ({ label: `output ${port}`, value: spec.type })),

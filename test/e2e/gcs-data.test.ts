@@ -102,9 +102,23 @@ describe('gs:// data (local GCS server)', () => {
     const again = await runCliAsync(['plan', 'flow.yaml', '--json'], root, env());
     expect(JSON.parse(again.stdout).steps.map((s: { status: string }) => s.status)).toEqual(['cached', 'cached', 'cached']);
     expect(gcs.log.slice(before).filter((r) => r.bytes !== undefined)).toEqual([]);
+    const first = object('its/part-0.parquet')!.generation;
     put('its/part-0.parquet', wideParquet(sample.slice(0, 200), 50));
+    const second = object('its/part-0.parquet')!.generation;
     const changed = JSON.parse((await runCliAsync(['plan', 'flow.yaml', '--json'], root, env())).stdout);
-    expect(changed.steps[0].reasons.map((r: { text: string }) => r.text)).toEqual(['input file path changed']);
+    // The replaced object is named, with its generation before and now.
+    expect(changed.steps[0].reasons).toEqual([
+      {
+        kind: 'file-changed',
+        name: 'path',
+        changes: {
+          added: [],
+          removed: [],
+          changed: [{ name: `gs://${BUCKET}/its/part-0.parquet`, from: String(first), to: String(second) }],
+        },
+        text: `input file path changed: changed gs://${BUCKET}/its/part-0.parquet (generation ${first} -> ${second})`,
+      },
+    ]);
   });
 
   it('reads gzip FASTA from gs://, retrying injected 503s and a connection dropped mid-download', async () => {

@@ -93,7 +93,9 @@ describe('strand watch', () => {
       put();
       await waitFor(finished(2), 'the run after the object changed');
       expect(out).toContain('changed: gs://strand-data/its/a.parquet');
-      expect(out).toContain('will run: source (input file path changed)');
+      expect(out).toMatch(
+        /will run: source \(input file path changed: changed gs:\/\/strand-data\/its\/a\.parquet \(generation \d+ -> \d+\)\)/,
+      );
       expect(started(runs()[1]!)).toEqual(['source']);
 
       child.kill('SIGINT');

@@ -80,6 +80,7 @@ describe('decideStep', () => {
     record: (k) => records.get(k),
     previous: () => undefined,
     inputFileDigest: (p) => files[p],
+    inputFileList: () => undefined,
     externalDataDigests: () => ({}),
     outputDigest: (p) => files[p],
     entryProblem: () => problem,
