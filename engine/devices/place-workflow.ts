@@ -83,9 +83,10 @@ export function placeWorkflow(
     const runtime = stepRuntime(step.plugin, device);
     const precision = stepPrecision(step.plugin, spec, device);
     // Model facts matter for steps that compute on XLA devices (JAX, on an accelerator or the CPU), and the
-    // model's layout for steps that choose a runtime. A step without JAX on an accelerator computes on the
-    // hosts' CPUs: the chips' memory, FLOP/s and prices say nothing about it.
-    const onXla = runtime === 'jax';
+    // model's layout for steps that choose a runtime. A step without JAX on a TPU computes on the hosts'
+    // CPUs: the chips' memory, FLOP/s and prices say nothing about it. On a GPU such a step does not run at
+    // all (run refuses it, plan warns), and its estimate is what the model would need there: a what-if.
+    const onXla = runtime === 'jax' || placement.kind === 'gpu';
     const read = onXla || step.plugin.runtimes !== undefined ? options.modelFactsOf(step) : undefined;
     if (source)
       diagnostics.push(

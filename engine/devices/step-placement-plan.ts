@@ -40,12 +40,12 @@ export interface StepPlacementPlan {
 }
 
 /**
- * The placement as plan, run and reports show it. A step with no JAX implementation on an accelerator
- * computes on the hosts' CPUs in Strand's process, and says so rather than showing a mesh it does not use.
+ * The placement as plan, run and reports show it. A step with no JAX implementation on a TPU computes on
+ * the hosts' CPUs in Strand's process, and says so rather than showing a mesh it does not use.
  */
 export function describePlacement(plan: Omit<StepPlacementPlan, 'run'> | undefined): string {
   if (plan === undefined) return 'local cpu';
-  if (plan.placement.kind !== 'cpu' && plan.runtime !== 'jax') return `host CPUs of ${plan.placement.label} (in Strand's process, fp32)`;
+  if (plan.placement.kind === 'tpu' && plan.runtime !== 'jax') return `host CPUs of ${plan.placement.label} (in Strand's process, fp32)`;
   const e = plan.estimate;
   if (e === undefined) return plan.placement.label;
   return `${plan.placement.label} mesh ${e.mesh.data}x${e.mesh.fsdp}x${e.mesh.tp} batch ${e.perDeviceBatch}/dev`;
