@@ -5,7 +5,15 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arrow, runJaxJob, type ArtifactMeta, type JaxEmbedSummary, type JaxShardDone, type StepContext, type StepSummary } from '../../engine/index.js';
+import {
+  arrow,
+  runJaxJob,
+  type ArtifactMeta,
+  type JaxEmbedSummary,
+  type JaxShardDone,
+  type StepContext,
+  type StepSummary,
+} from '../../engine/index.js';
 import { readTokenLists } from '../arrow-columns.js';
 import { unpackDirectory } from '../finetune/directory-bytes.js';
 import { ntEmbeddingsMeta, ntEmbedJob, type NtJaxParams } from './nt-jax-job.js';
