@@ -76,7 +76,7 @@ export function placeWorkflow(
             'mesh-hosts-mismatch',
             source.locate(['steps', step.id, spec.mesh === undefined ? 'on' : 'mesh']),
             `step "${step.id}": mesh data ${run.mesh.data} does not divide over the ${run.hosts} hosts of ${placement.label}; each host runs data / ${run.hosts} of the mesh on its own chips (fsdp and tp stay within a host)`,
-            `make data a multiple of ${run.hosts}, e.g. mesh: { data: ${run.hosts * Math.max(1, Math.floor(run.mesh.data / run.hosts))}, fsdp: ${run.mesh.fsdp}, tp: ${run.mesh.tp} } with the product ${placement.devices}`,
+            `make data a multiple of ${run.hosts}, e.g. mesh: ${meshOverHosts(run.mesh, run.hosts, placement.devices)}`,
           ),
         );
     };
@@ -163,6 +163,13 @@ function ownPerDeviceBatch(step: Workflow['steps'][number], mesh: Mesh): number 
   } catch {
     return undefined;
   }
+}
+
+/** A mesh like `mesh` whose data axis divides over `hosts` and whose product is still `devices`. */
+function meshOverHosts(mesh: Mesh, hosts: number, devices: number): string {
+  const data = hosts * Math.max(1, Math.floor(mesh.data / hosts));
+  const fsdp = devices / (data * mesh.tp);
+  return Number.isInteger(fsdp) && fsdp >= 1 ? `{ data: ${data}, fsdp: ${fsdp}, tp: ${mesh.tp} }` : `{ data: ${devices} }`;
 }
 
 function product(mesh: Workflow['steps'][number]['placement']['mesh']): number {

@@ -140,7 +140,7 @@ steps:
         8,
         88,
         'step "embed": mesh data 1 does not divide over the 2 hosts of tpu v4-16; each host runs data / 2 of the mesh on its own chips (fsdp and tp stay within a host)',
-        'make data a multiple of 2, e.g. mesh: { data: 2, fsdp: 8, tp: 1 } with the product 8',
+        'make data a multiple of 2, e.g. mesh: { data: 2, fsdp: 4, tp: 1 }',
       ],
     ]);
   });
