@@ -13,6 +13,8 @@ import { StrandState } from '../store/strand-state.js';
 import { fail, ok, type Result } from '../util/result.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import { checkWorkflow } from '../workflow/check-workflow.js';
+import { placeWorkflow } from '../devices/place-workflow.js';
+import { localMachineFacts } from '../load/machine-facts.js';
 import { parseYamlSource } from '../workflow/yaml-source.js';
 import { runWorkflow } from './run-workflow.js';
 import { artifactReader } from './step-context.js';
@@ -21,11 +23,16 @@ export interface ScratchStep {
   uses: string;
   needs?: string[];
   with?: Record<string, unknown>;
+  /** A device of the scratch workflow's `devices` (a search query embedded with JAX on this machine's CPU). */
+  on?: string;
+  precision?: 'fp32' | 'bf16';
 }
 
 export interface ScratchWorkflow {
   name: string;
   steps: Record<string, ScratchStep>;
+  /** Devices the steps are placed on (`on:`), as a workflow file declares them; placed as loading places them. */
+  devices?: Record<string, Record<string, unknown>>;
   /** Files written into the scratch directory before the run (a search query as FASTA), by name. */
   files?: Record<string, string>;
 }
@@ -51,11 +58,16 @@ export async function runScratchWorkflow<T>(
   options: ScratchOptions,
   read: (output: ScratchOutput) => Promise<T>,
 ): Promise<Result<T, ScratchFailure>> {
-  const parsed = parseYamlSource(`<${workflow.name}>`, JSON.stringify({ version: 1, name: workflow.name, steps: workflow.steps }));
+  const { name, steps, devices } = workflow;
+  const parsed = parseYamlSource(`<${name}>`, JSON.stringify({ version: 1, name, ...(devices ? { devices } : {}), steps }));
   const source = parsed.source;
   const checked = source && checkWorkflow({ source, plugins: new Map(options.plugins.map((p) => [p.id, p])) });
   if (source === undefined || checked?.workflow === undefined)
     return fail({ kind: 'invalid-workflow', diagnostics: checked?.diagnostics ?? parsed.diagnostics });
+  // Steps on a device compute as loading would place them (the runtime, the mesh, the precision).
+  const placed = devices === undefined ? undefined : placeWorkflow(checked.workflow, source, localMachineFacts(options.workdir ?? '.'));
+  const refused = placed?.diagnostics.filter((d) => d.severity === 'error') ?? [];
+  if (refused.length > 0) return fail({ kind: 'invalid-workflow', diagnostics: refused });
   const listed = options.objects === undefined ? undefined : await listGcsObjects(checked.workflow, source, options.objects);
   if (listed?.ok === false) return fail({ kind: 'invalid-workflow', diagnostics: listed.error });
   const dir = mkdtempSync(join(tmpdir(), 'strand-scratch-'));
@@ -82,6 +94,7 @@ export async function runScratchWorkflow<T>(
       jobs: 1,
       now: options.now,
       runId: workflow.name,
+      ...(placed !== undefined ? { placements: new Map([...placed.plans].map(([id, plan]) => [id, plan.run])) } : {}),
     });
     if (failure !== undefined) return fail(failure);
     if (status !== 'ok') throw new Error(`bug: the ${workflow.name} run ended ${status} without a failed step`);

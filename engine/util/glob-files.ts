@@ -47,8 +47,8 @@ export function globFiles(pattern: string, cwd: string): string[] {
     }
     for (const name of names.sort()) {
       const full = join(dir, name);
-      const st = statSync(full);
-      if (st.isDirectory()) walk(full);
+      // A link to nothing (a model folder's model.onnx -> ../x.onnx, copied without x.onnx) is a name, not a folder.
+      if (statSync(full, { throwIfNoEntry: false })?.isDirectory() === true) walk(full);
       else if (matcher.test(relative(root, full).split(sep).join('/'))) found.push(full);
     }
   };

@@ -149,6 +149,34 @@ describe('embed/nt on the JAX runtime', () => {
     expect(existsSync(join(root, 'out/v.arrow'))).toBe(false);
   }, 600_000);
 
+  it('searches a table whose vectors JAX made on 8 host devices by sequence: the row of that sequence comes first', async () => {
+    const root = writeProject({
+      'flow.yaml': `version: 1
+name: jax-table
+devices:
+  host8: { kind: cpu, runtime: jax, devices: 8 }
+steps:
+  source: { uses: source/parquet, with: { path: workflows/data/sample.parquet, shard_rows: 250 } }
+  tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2 } }
+  embed: { uses: embed/nt, needs: [tokens], with: { model: models/tiny-nt }, on: host8, mesh: ${MESH} }
+  vectors: { uses: export/lancedb, needs: [embed, source], with: { uri: out/t.lancedb, table: sequences } }
+`,
+    });
+    copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt');
+    expect(runCli(['run', 'flow.yaml'], root).status).toBe(0);
+    const lancedb = await import('@lancedb/lancedb');
+    const table = await (await lancedb.connect(join(root, 'out/t.lancedb'))).openTable('sequences');
+    const rows = await table.query().limit(5).toArray();
+    const { id, sequence } = rows[3] as { id: string; sequence: string };
+    const hit = runCli(['search', 'out/t.lancedb', '--sequence', sequence, '--k', '3', '--json'], root);
+    expect(hit.stderr).toBe('');
+    expect(hit.status).toBe(0);
+    const [first] = JSON.parse(hit.stdout);
+    expect(first.id).toBe(id);
+    // One XLA device here against the 2x2x2 mesh there: the same arithmetic regrouped.
+    expect(first._distance).toBeLessThan(1e-6);
+  }, 600_000);
+
   it('fails with the setup command when the Python environment is missing', () => {
     const root = project({ on: 'host8', mesh: MESH });
     const run = runCli(['run', 'flow.yaml', '--plain'], root, { STRAND_PYTHON: join(root, 'no-venv/bin/python') });

@@ -1,5 +1,6 @@
 // What a step record keeps of a glob or folder input, read from files on disk: each file by its name
 // relative to the project and its content digest, so a later plan can name what changed.
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StrandState } from '../../engine/store/strand-state.js';
@@ -32,6 +33,17 @@ describe('the file list of an input path', () => {
     const dir = root();
     const state = new StrandState(join(dir, '.strand'), dir);
     expect(state.inputFileList('models/nt')?.map((f) => f.name)).toEqual(['models/nt/config.json', 'models/nt/weights/model.safetensors']);
+  });
+
+  it('lists a link to nothing in a folder by name (a model folder copied without its model.onnx target)', () => {
+    const dir = root();
+    symlinkSync('../missing.onnx', join(dir, 'models/nt/model.onnx'));
+    const state = new StrandState(join(dir, '.strand'), dir);
+    expect(state.inputFileList('models/nt')).toEqual([
+      { name: 'models/nt/config.json', digest: sha256('{}') },
+      { name: 'models/nt/model.onnx' },
+      { name: 'models/nt/weights/model.safetensors', digest: sha256('w') },
+    ]);
   });
 
   it('keeps no list for one plain file: its digest says it all', () => {
