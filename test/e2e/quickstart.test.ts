@@ -49,6 +49,33 @@ describe('quickstart', () => {
     expect(JSON.parse(lancedbRow.stdout)[0].id).toBe('KY106088');
   });
 
+  it('searches only the rows a --where filter passes, giving the true nearest among them', async () => {
+    const lancedb = await import('@lancedb/lancedb');
+    const table = await (await lancedb.connect(join(root, 'out/quickstart.lancedb'))).openTable('sequences');
+    const rows = (await table.query().toArray()) as { id: string; genus: string; vector: ArrayLike<number> }[];
+    const query = Array.from(rows.find((r) => r.id === 'KY106088')!.vector);
+    const where = "genus = 'Candida' OR genus = 'Pichia'";
+    // Brute force: squared L2 (LanceDB's default metric) over every row that passes.
+    const nearest = rows
+      .filter((r) => r.genus === 'Candida' || r.genus === 'Pichia')
+      .map((r) => ({ id: r.id, d: Array.from(r.vector).reduce((sum, v, i) => sum + (v - query[i]!) ** 2, 0) }))
+      .sort((a, b) => a.d - b.d)
+      .slice(0, 5);
+    expect(nearest).toHaveLength(5);
+    const hit = runCli(['search', 'out/quickstart.lancedb', '--id', 'KY106088', '--where', where, '--k', '5', '--json'], root);
+    expect(hit.stderr).toBe('');
+    const found = JSON.parse(hit.stdout) as { id: string; genus: string; _distance: number }[];
+    expect(found.map((f) => f.id)).toEqual(nearest.map((n) => n.id));
+    expect(found.filter((f) => f.genus !== 'Candida' && f.genus !== 'Pichia')).toEqual([]);
+    found.forEach((f, i) => expect(f._distance).toBeCloseTo(nearest[i]!.d, 4));
+    // A column the table does not have is named, with the columns it has.
+    const wrong = runCli(['search', 'out/quickstart.lancedb', '--id', 'KY106088', '--where', 'depth_m > 200'], root);
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(
+      /^error: --where "depth_m > 200" does not apply to table sequences: .*depth_m.*\nhint: its columns: id, sequence, kingdom, /,
+    );
+  });
+
   it('notices a deleted output table and plans to rebuild only the export', () => {
     rmSync(join(root, 'out'), { recursive: true });
     const plan = runCli(['plan', 'workflows/quickstart.yaml'], root);

@@ -37,11 +37,17 @@ async function embedQuery(meta: Record<string, unknown>, sequence: string, cwd: 
 }
 
 export const searchCommand: Command = {
-  usage: 'strand search URI [--table NAME] (--sequence ACGT... | --id ID) [--k 10] [--json]',
+  usage: 'strand search URI [--table NAME] (--sequence ACGT... | --id ID) [--where SQL] [--k 10] [--json]',
   flags: [
     { name: 'table', value: 'NAME', description: 'table name (default sequences)' },
     { name: 'sequence', value: 'DNA', description: 'query sequence, embedded like the table was' },
     { name: 'id', value: 'ID', description: 'use the vector of this row as the query' },
+    {
+      name: 'where',
+      value: 'SQL',
+      description:
+        'only rows that pass this filter (LanceDB SQL, e.g. "depth_m > 200 AND site = \'NZ-07\'"), applied before the nearest-neighbour search',
+    },
     { name: 'k', value: 'N', description: 'neighbours to show (default 10)' },
     JSON_FLAG,
   ],
@@ -54,6 +60,7 @@ export const searchCommand: Command = {
     const id = flag(args, 'id');
     if ((sequence === undefined) === (id === undefined)) throw new UsageError('give exactly one of --sequence or --id');
     const k = positiveInteger(args, 'k', 10);
+    const where = flag(args, 'where');
     process.env.LANCEDB_LOG ??= 'error';
     const lancedb = await import('@lancedb/lancedb');
     const missing = isGcsUri(uri) ? undefined : missingDirectory(resolve(io.cwd, uri));
@@ -76,6 +83,25 @@ export const searchCommand: Command = {
     }
     const table = await db.openTable(tableName);
     try {
+      if (where !== undefined) {
+        // The filter is checked on its own first, so a mistake is named with the columns the table has.
+        const problem = await table
+          .query()
+          .where(where)
+          .limit(1)
+          .toArray()
+          .then(
+            () => undefined,
+            (error: unknown) => (error as Error).message.split('\n')[0],
+          );
+        if (problem !== undefined) {
+          const columns = (await table.schema()).fields.map((f) => f.name).filter((n) => n !== 'vector');
+          io.stderr(
+            `error: --where "${where}" does not apply to table ${tableName}: ${problem}\nhint: its columns: ${columns.join(', ')}\n`,
+          );
+          return EXIT_FAILED;
+        }
+      }
       let query: Float32Array;
       if (id !== undefined) {
         const rows = await table
@@ -103,7 +129,9 @@ export const searchCommand: Command = {
         }
         query = embedded.value;
       }
-      const hits = await table.search(Array.from(query)).limit(k).toArray();
+      // LanceDB filters before the nearest-neighbour search (prefilter): the k nearest among the rows that pass.
+      const search = table.search(Array.from(query)).limit(k);
+      const hits = await (where === undefined ? search : search.where(where)).toArray();
       const shown = hits.map((h) => {
         const { vector: _vector, sequence: _sequence, ...rest } = h as Record<string, unknown>;
         return rest;
