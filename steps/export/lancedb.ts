@@ -13,6 +13,8 @@ export interface LanceParams {
   mode: 'create' | 'overwrite' | 'append';
   include_sequence: boolean;
   ann_min_rows: number;
+  index_columns?: string[];
+  ann?: { kind: 'ivf_pq'; partitions?: number; sub_vectors?: number };
 }
 
 export const lancedbExport = defineStep<LanceParams>({
@@ -32,6 +34,23 @@ export const lancedbExport = defineStep<LanceParams>({
       mode: { enum: ['create', 'overwrite', 'append'], default: 'overwrite', description: 'create fails if the table exists' },
       include_sequence: { type: 'boolean', default: true, description: 'store the sequence text beside the vector' },
       ann_min_rows: { type: 'integer', minimum: 256, default: 10000, description: 'build an IVF-PQ vector index from this many rows' },
+      index_columns: {
+        type: 'array',
+        items: { type: 'string' },
+        uniqueItems: true,
+        description: 'metadata columns to give a scalar (BTree) index, for fast `strand search --where` filters on them',
+      },
+      ann: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['kind'],
+        properties: {
+          kind: { const: 'ivf_pq' },
+          partitions: { type: 'integer', minimum: 1, description: 'IVF partitions (default: the square root of the rows)' },
+          sub_vectors: { type: 'integer', minimum: 1, description: 'PQ sub-vectors; must divide the dimension (default: dimension / 16)' },
+        },
+        description: 'the ANN index built from ann_min_rows rows, its parameters chosen from the rows and dimension unless given',
+      },
     },
   },
   inputs: EXPORT_INPUTS,
@@ -42,6 +61,16 @@ export const lancedbExport = defineStep<LanceParams>({
     const lancedb = await import('@lancedb/lancedb');
     const embeddings = ctx.input('embeddings');
     const metadata = ctx.optionalInput('metadata');
+    if (p.index_columns !== undefined && embeddings.shardCount > 0) {
+      // Checked on the first shard's columns before anything is written.
+      const columns = (await exportShard(embeddings, metadata, 0, p.include_sequence)).schema.fields.map((f) => f.name);
+      const unknown = p.index_columns.filter((c) => !columns.includes(c));
+      if (unknown.length > 0)
+        throw new StepError(
+          `index_columns: ${unknown.map((c) => `"${c}"`).join(', ')} ${unknown.length === 1 ? 'is not a column' : 'are not columns'} of the rows written to table ${p.table}`,
+          `its columns: ${columns.filter((c) => c !== 'vector').join(', ')}`,
+        );
+    }
     const location = ctx.data.lanceLocation(p.uri);
     const db = await lancedb.connect(location.uri, { storageOptions: location.storageOptions });
     const exists = async (): Promise<boolean> => (await db.tableNames()).includes(p.table);
@@ -80,10 +109,16 @@ export const lancedbExport = defineStep<LanceParams>({
     const table = await db.openTable(p.table);
     const rows = await table.countRows();
     await ctx.once('indexes', async () => {
-      await table.createIndex('id', { config: lancedb.Index.btree(), replace: true });
+      for (const column of ['id', ...(p.index_columns ?? [])])
+        await table.createIndex(column, { config: lancedb.Index.btree(), replace: true });
       if (rows >= p.ann_min_rows) {
+        // LanceDB's guidance: about sqrt(rows) partitions, and dimension / 16 sub-vectors.
+        const subVectors = p.ann?.sub_vectors ?? (dim !== undefined && dim % 16 === 0 ? dim / 16 : undefined);
         await table.createIndex('vector', {
-          config: lancedb.Index.ivfPq({ numPartitions: Math.max(1, Math.round(Math.sqrt(rows))) }),
+          config: lancedb.Index.ivfPq({
+            numPartitions: p.ann?.partitions ?? Math.max(1, Math.round(Math.sqrt(rows))),
+            ...(subVectors !== undefined ? { numSubVectors: subVectors } : {}),
+          }),
           replace: true,
         });
       }
