@@ -4,26 +4,28 @@
 const STEPS_LINE = '\n  "steps": [],\n';
 const ITEMS_PER_CHUNK = 500;
 
+/** `[[...items]]` stringified with two-space indent puts each item at the depth of `steps`' items. */
+const OPEN = '[\n  [\n';
+const CLOSE = '\n  ]\n]';
+
 /**
- * `JSON.stringify(value, null, 2) + '\n'` as consecutive chunks. Each item of `value.steps` is stringified
- * alone and indented one level more; JSON strings hold no raw newline, so re-indenting at `\n` is exact.
+ * `JSON.stringify(value, null, 2) + '\n'` as consecutive chunks: the envelope with an empty `steps`, cut at
+ * that line, and the items stringified a few hundred at a time inside two brackets (so at the indent they
+ * have in the whole document), the brackets' lines cut off. JSON.stringify does all the formatting.
  */
 export function* prettyJsonChunks(value: { steps: readonly unknown[] }): Generator<string> {
   const shell = JSON.stringify({ ...value, steps: [] }, null, 2) + '\n';
-  const at = shell.indexOf(STEPS_LINE);
   // The envelope's one `"steps": [],` line at the first level (nested text is indented deeper).
+  const at = shell.indexOf(STEPS_LINE);
   if (value.steps.length === 0 || at === -1) {
     yield at === -1 ? JSON.stringify(value, null, 2) + '\n' : shell;
     return;
   }
-  let chunk = shell.slice(0, at) + '\n  "steps": [\n';
-  for (let i = 0; i < value.steps.length; i++) {
-    const item = JSON.stringify(value.steps[i], null, 2) as string | undefined;
-    chunk += `    ${item === undefined ? 'null' : item.replaceAll('\n', '\n    ')}${i < value.steps.length - 1 ? ',\n' : '\n'}`;
-    if ((i + 1) % ITEMS_PER_CHUNK === 0) {
-      yield chunk;
-      chunk = '';
-    }
+  let head = shell.slice(0, at) + '\n  "steps": [\n';
+  for (let start = 0; start < value.steps.length; start += ITEMS_PER_CHUNK) {
+    const items = JSON.stringify([value.steps.slice(start, start + ITEMS_PER_CHUNK)], null, 2);
+    yield head + items.slice(OPEN.length, items.length - CLOSE.length);
+    head = ',\n';
   }
-  yield chunk + '  ],' + shell.slice(at + STEPS_LINE.length - 1);
+  yield '\n  ],' + shell.slice(at + STEPS_LINE.length - 1);
 }

@@ -91,7 +91,8 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
   };
   const edgePath = (from: string, to: string): YamlPath => edgePaths.get(from)![edges.get(from)!.indexOf(to)]!;
 
-  for (const [id, step] of Object.entries(rawSteps)) {
+  for (const id of stepIds) {
+    const step = rawSteps[id];
     if (!isRecord(step)) continue;
     if (typeof step.uses === 'string') {
       const plugin = plugins.get(step.uses);
@@ -175,7 +176,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
 
   const wiring = wirePorts(source, rawSteps, stepPlugins);
   diagnostics.push(...wiring.diagnostics);
-  for (const [id, wires] of Object.entries(wiring.inputs)) {
+  for (const [id, wires] of wiring.inputs) {
     for (const [port, wire] of Object.entries(wires)) addEdge(id, wire.step, ['steps', id, 'inputs', port]);
   }
 
@@ -210,7 +211,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
       // The key keeps `with:` as written, without the schema's defaults: filling them in here would change
       // every existing cache key; a changed default comes with a new plugin version, which is in the key.
       keyParams: resolveParams(withValue, keyValues) as Record<string, unknown>,
-      inputs: wiring.inputs[id] ?? {},
+      inputs: wiring.inputs.get(id) ?? {},
       placement: {
         ...(typeof raw.on === 'string' ? { on: raw.on } : {}),
         ...(isRecord(raw.mesh) ? { mesh: raw.mesh } : {}),
