@@ -1,6 +1,6 @@
 // Owns content digests of user files and directories (inputs, models, external outputs), with a stat
 // shortcut (size + mtime + inode) so unchanged large files are not re-read on every plan.
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { sha256OfValue, type Sha256Hex } from '../util/sha256.js';
@@ -44,20 +44,22 @@ export class FileDigests {
 
   /** Digest of a file, or of a directory tree (names and contents); undefined if the path does not exist. */
   digest(path: string): Sha256Hex | undefined {
-    let stats: Stats;
+    // One stat, in bigint form (nanosecond mtime); size and inode fit a number as the cache keeps them.
+    let big: BigIntStats | undefined;
     try {
-      stats = statSync(path, { bigint: false });
+      big = statSync(path, { bigint: true, throwIfNoEntry: false });
     } catch {
       return undefined;
     }
-    if (stats.isDirectory()) {
+    if (big === undefined) return undefined;
+    const stats = { size: Number(big.size), ino: Number(big.ino) };
+    if (big.isDirectory()) {
       const listing = readdirSync(path)
         .sort()
         .filter((name) => !name.startsWith('.tmp-'))
         .map((name) => [name, this.digest(join(path, name)) ?? null]);
       return sha256OfValue(listing);
     }
-    const big = statSync(path, { bigint: true });
     const mtimeNs = big.mtimeNs.toString();
     const known = this.entries[path];
     if (known && known.size === stats.size && known.mtimeNs === mtimeNs && known.ino === stats.ino) return known.digest;

@@ -18,6 +18,8 @@ import { ObjectStore } from './object-store.js';
 import { stateLayout, type StateLayout } from './state-dir.js';
 
 function readJson<T>(path: string): T | undefined {
+  // Most steps of a big plan never ran: asking first costs a stat, not a thrown error per step.
+  if (!existsSync(path)) return undefined;
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch {

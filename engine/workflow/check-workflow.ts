@@ -44,7 +44,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** The document with `with:` params substituted (unknown params stay as written, reported elsewhere). */
 function withParamsResolved(root: Record<string, unknown>, values: Record<string, string | number | boolean>): unknown {
-  if (!isRecord(root.steps)) return root;
+  // Without values every string stays as written: the document itself is what the schema sees.
+  if (!isRecord(root.steps) || Object.keys(values).length === 0) return root;
   const steps = Object.fromEntries(
     Object.entries(root.steps).map(([id, step]) => [
       id,
@@ -73,15 +74,25 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
   const stepIds = Object.keys(rawSteps);
   const stepPlugins = new Map<string, StepPlugin>();
   const edges = new Map<string, string[]>();
-  const edgePaths = new Map<string, YamlPath>();
+  // Beside each step's dependency list: where the first edge to each was written (kept as arrays, not a
+  // map keyed by a joined "from->to" string, which costs a new string and its hash per edge).
+  const edgePaths = new Map<string, YamlPath[]>();
   const addEdge = (from: string, to: string, path: YamlPath): void => {
-    const list = edges.get(from) ?? [];
-    if (!list.includes(to)) list.push(to);
-    edges.set(from, list);
-    if (!edgePaths.has(`${from}->${to}`)) edgePaths.set(`${from}->${to}`, path);
+    let list = edges.get(from);
+    let paths = edgePaths.get(from);
+    if (list === undefined || paths === undefined) {
+      edges.set(from, (list = []));
+      edgePaths.set(from, (paths = []));
+    }
+    if (!list.includes(to)) {
+      list.push(to);
+      paths.push(path);
+    }
   };
+  const edgePath = (from: string, to: string): YamlPath => edgePaths.get(from)![edges.get(from)!.indexOf(to)]!;
 
-  for (const [id, step] of Object.entries(rawSteps)) {
+  for (const id of stepIds) {
+    const step = rawSteps[id];
     if (!isRecord(step)) continue;
     if (typeof step.uses === 'string') {
       const plugin = plugins.get(step.uses);
@@ -165,18 +176,18 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
 
   const wiring = wirePorts(source, rawSteps, stepPlugins);
   diagnostics.push(...wiring.diagnostics);
-  for (const [id, wires] of Object.entries(wiring.inputs)) {
+  for (const [id, wires] of wiring.inputs) {
     for (const [port, wire] of Object.entries(wires)) addEdge(id, wire.step, ['steps', id, 'inputs', port]);
   }
 
   const cycle = findCycle(stepIds, edges);
   if (cycle) {
-    const first = edgePaths.get(`${cycle[0]}->${cycle[1]}`)!;
+    const first = edgePath(cycle[0]!, cycle[1]!);
     diagnostics.push({
       ...errorAt('needs-cycle', source.locate(first), `steps form a cycle: ${cycle.join(' -> ')}`, 'remove one of these dependencies'),
       related: cycle.slice(0, -1).map((from, i) => ({
         message: `"${from}" depends on "${cycle[i + 1]}" here`,
-        location: source.locate(edgePaths.get(`${from}->${cycle[i + 1]}`)!),
+        location: source.locate(edgePath(from, cycle[i + 1]!)),
       })),
     });
   }
@@ -200,7 +211,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
       // The key keeps `with:` as written, without the schema's defaults: filling them in here would change
       // every existing cache key; a changed default comes with a new plugin version, which is in the key.
       keyParams: resolveParams(withValue, keyValues) as Record<string, unknown>,
-      inputs: wiring.inputs[id] ?? {},
+      inputs: wiring.inputs.get(id) ?? {},
       placement: {
         ...(typeof raw.on === 'string' ? { on: raw.on } : {}),
         ...(isRecord(raw.mesh) ? { mesh: raw.mesh } : {}),

@@ -13,6 +13,7 @@ import { EXIT_FAILED, EXIT_OK, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '
 import { openWorkflow } from '../open-workflow.js';
 import { OUTPUT_FLAGS, outputMode } from '../output-mode.js';
 import { has } from '../parse-args.js';
+import { prettyJsonChunks } from '../pretty-json-chunks.js';
 
 /** Two decimals, or two significant digits below 0.01 (a small run is not free). */
 function figure(value: number): string {
@@ -130,21 +131,19 @@ export const planCommand: Command = {
       await showPlan(planRows(workflow, entries, plans));
       return EXIT_OK;
     }
-    const text =
-      mode === 'json'
-        ? JSON.stringify(
-            {
-              workflow: workflow.name,
-              file: workflow.file,
-              steps: entries.map((e) => toJson(e, plans.get(e.step))),
-              diagnostics,
-              preflight: { ...(opened.preflight ?? { compiled: 0, cached: 0 }), compilerRuns: opened.compilerRuns },
-            },
-            null,
-            2,
-          ) + '\n'
-        : formatPlan(workflow.name, workflow.file, entries, plans);
-    io.stdout(redact(text, workflow.secrets));
+    if (mode === 'json') {
+      const envelope = {
+        workflow: workflow.name,
+        file: workflow.file,
+        steps: entries.map((e) => toJson(e, plans.get(e.step))),
+        diagnostics,
+        preflight: { ...(opened.preflight ?? { compiled: 0, cached: 0 }), compilerRuns: opened.compilerRuns },
+      };
+      // Secrets are masked in the whole text at once (a secret could span two chunks); otherwise the same
+      // text goes out in chunks, so 100,000 steps never build one 90 MB string and its encoded copy.
+      if (workflow.secrets.length > 0) io.stdout(redact(JSON.stringify(envelope, null, 2) + '\n', workflow.secrets));
+      else for (const chunk of prettyJsonChunks(envelope)) io.stdout(chunk);
+    } else io.stdout(redact(formatPlan(workflow.name, workflow.file, entries, plans), workflow.secrets));
     return has(args, 'check') && entries.some((e) => e.decision.status === 'will-run') ? EXIT_FAILED : EXIT_OK;
   },
 };
