@@ -72,8 +72,7 @@ export async function planScale(): Promise<BenchResult> {
       { label: `strand plan --json, ${n} steps (best of 3)`, value: planMs, unit: 'ms' },
       { label: `strand plan --json, ${n} steps: peak RSS`, value: Math.max(...runs.map((r) => r.maxRssMiB)), unit: 'MiB' },
     );
-    if (n === 100000)
-      result.notes.push('plan-scale: targets at 100,000 steps are under 3,000 ms and under 500 MB peak RSS (issue 27).');
+    if (n === 100000) result.notes.push('plan-scale: targets at 100,000 steps are under 3,000 ms and under 500 MB peak RSS (issue 27).');
     if (snakemake && n <= 10000) {
       mkdirSync(join(root, 'sm'));
       writeFileSync(join(root, 'sm', 'Snakefile'), snakefile(n));

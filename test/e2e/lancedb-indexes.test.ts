@@ -31,14 +31,14 @@ describe('export/lancedb indexes', () => {
     expect(run.status).toBe(0);
     const lancedb = await import('@lancedb/lancedb');
     const table = await (await lancedb.connect(join(root, 'out/t.lancedb'))).openTable('sequences');
-    const indices = (await table.listIndices()) as { columns: string[]; indexType: string }[];
+    const indices = (await table.listIndices()) as { name: string; columns: string[]; indexType: string }[];
     expect(indices.map((i) => [i.columns[0], i.indexType]).sort()).toEqual([
       ['family', 'BTree'],
       ['genus', 'BTree'],
       ['id', 'BTree'],
       ['vector', 'IvfPq'],
     ]);
-    const stats = await table.indexStats(indices.find((i) => i.columns[0] === 'vector')!.name as string);
+    const stats = await table.indexStats(indices.find((i) => i.columns[0] === 'vector')!.name);
     expect(stats?.numIndices).toBe(1);
   });
 
