@@ -1,27 +1,33 @@
-// Owns cycle detection in the step graph: returns one cycle as a closed path (a -> b -> a).
+// Owns cycle detection in the step graph: returns one cycle as a closed path (a -> b -> a). Iterative, so a
+// chain of any length (a 100,000-step workflow) cannot overflow the stack.
 
 export function findCycle(nodes: readonly string[], edges: ReadonlyMap<string, readonly string[]>): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (node: string): string[] | undefined => {
-    state.set(node, 'visiting');
-    stack.push(node);
-    for (const next of edges.get(node) ?? []) {
-      const s = state.get(next);
-      if (s === 'visiting') return [...stack.slice(stack.indexOf(next)), next];
-      if (s === undefined) {
-        const cycle = visit(next);
-        if (cycle) return cycle;
+  for (const start of nodes) {
+    if (state.has(start)) continue;
+    // The path from `start`, each node with the position of the next edge to follow.
+    const path: string[] = [start];
+    const next: number[] = [0];
+    state.set(start, 'visiting');
+    while (path.length > 0) {
+      const node = path.at(-1)!;
+      const out = edges.get(node) ?? [];
+      const i = next[next.length - 1]!;
+      if (i === out.length) {
+        state.set(node, 'done');
+        path.pop();
+        next.pop();
+        continue;
       }
-    }
-    stack.pop();
-    state.set(node, 'done');
-    return undefined;
-  };
-  for (const node of nodes) {
-    if (state.get(node) === undefined) {
-      const cycle = visit(node);
-      if (cycle) return cycle;
+      next[next.length - 1] = i + 1;
+      const target = out[i]!;
+      const seen = state.get(target);
+      if (seen === 'visiting') return [...path.slice(path.indexOf(target)), target];
+      if (seen === undefined) {
+        state.set(target, 'visiting');
+        path.push(target);
+        next.push(0);
+      }
     }
   }
   return undefined;

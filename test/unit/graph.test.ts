@@ -17,6 +17,29 @@ describe('graph', () => {
     expect(findCycle(['a', 'b'], new Map([['a', ['b']]]))).toBeUndefined();
   });
 
+  it('follows a chain of 200,000 steps without running out of stack, and finds the cycle that closes it', () => {
+    const nodes = Array.from({ length: 200_000 }, (_, i) => `s${i}`);
+    const chain = new Map(nodes.slice(1).map((n, i) => [n, [nodes[i]!]]));
+    expect(findCycle(nodes.toReversed(), chain)).toBeUndefined();
+    chain.set('s0', ['s199999']);
+    const cycle = findCycle(nodes, chain)!;
+    expect([cycle.length, cycle[0], cycle.at(-1)]).toEqual([200_001, 's0', 's0']);
+  });
+
+  it('reports a self-loop and a cycle reached from a node outside it', () => {
+    expect(findCycle(['a'], new Map([['a', ['a']]]))).toEqual(['a', 'a']);
+    expect(
+      findCycle(
+        ['x', 'a', 'b'],
+        new Map([
+          ['x', ['a']],
+          ['a', ['b']],
+          ['b', ['a']],
+        ]),
+      ),
+    ).toEqual(['a', 'b', 'a']);
+  });
+
   it('sorts dependencies first and keeps file order among independent steps', () => {
     expect(
       topoSort(
