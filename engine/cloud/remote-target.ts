@@ -1,8 +1,8 @@
 // Owns deciding, before a run starts, which steps go to a remote device and with what: the node to
 // create (type, image, spot, project, zone, bucket), which worker the hosts run (`strand worker`, or the JAX
-// worker for JAX steps, whose mesh must divide over the hosts), and the mesh, batch and precision
-// each worker is told. A training step (`remoteTraining`) runs on single-host slices only. Steps that cannot run remotely are refused here, with the reason and the fix,
-// before anything is staged or created. Pure: the placement plans arrive as values.
+// worker for a plugin with JAX facts), and the step's resolved placement its job is built from. A training
+// step (`remoteTraining`) runs on single-host slices only. Steps that cannot run remotely are refused here,
+// with the reason and the fix, before anything is staged or created. Pure: the placement plans arrive as values.
 import type { StepPlacementPlan } from '../devices/step-placement-plan.js';
 import type { RunPlacement } from '../plugin-api/run-placement.js';
 import type { StepPlugin } from '../plugin-api/step-plugin.js';
@@ -40,7 +40,6 @@ function jobPlacement(run: RunPlacement): JobSpec['placement'] {
   return { device: run.device, mesh: run.mesh, perDeviceBatch: run.perDeviceBatch, globalBatch: run.globalBatch, precision: run.precision };
 }
 
-/** The remote targets of a workflow's steps, or the reasons it cannot run (one line each). */
 /** A step placed on a device where this version cannot run it: the reason and the fix, in one message. */
 export interface RemoteProblem {
   step: string;

@@ -10,7 +10,7 @@ import { mergeModelFacts, missingFacts, type FactName } from './model-facts.js';
 import type { ModelFactsReading } from './onnx-model-facts.js';
 import { checkDeviceRuntimes, checkStepRuntime } from './check-runtimes.js';
 import { stepPrecision, stepRuntime } from './step-runtime.js';
-import { runPlacement } from './run-placement.js';
+import { ownPerDeviceBatch, runPlacement } from './run-placement.js';
 import type { StepPlacementPlan } from './step-placement-plan.js';
 
 /** What the file a step's model param names says about the model (read at the edge). */
@@ -70,6 +70,12 @@ export function placeWorkflow(
     const place = (plan: Omit<StepPlacementPlan, 'run'>): void => {
       const run = runPlacement(step, plan, device);
       plans.set(step.id, { ...plan, run });
+      // A step whose own batch settings do not split over its mesh (nt-lora's batch_size) is refused here.
+      const own = ownPerDeviceBatch(step, run.mesh);
+      if (source && own !== undefined && 'problem' in own)
+        diagnostics.push(
+          errorAt('batch-mesh-mismatch', source.locate(['steps', step.id, 'with']), `step "${step.id}": ${own.problem}`, own.hint),
+        );
       if (source && run.runtime === 'jax' && run.hosts > 1 && run.mesh.data % run.hosts !== 0)
         diagnostics.push(
           errorAt(
@@ -132,7 +138,8 @@ export function placeWorkflow(
     // A step that sets its own per-device batch (StepPlugin.jax.preflight: nt-lora's batch_size over the mesh)
     // is estimated at that batch, not at `batch:`, which it does not read.
     const own = ownPerDeviceBatch(step, estimate.mesh);
-    if (own !== undefined && own !== estimate.perDeviceBatch) estimate = estimatePlacement({ ...input, batch: { per_device: own } });
+    if (own !== undefined && 'perDeviceBatch' in own && own.perDeviceBatch !== estimate.perDeviceBatch)
+      estimate = estimatePlacement({ ...input, batch: { per_device: own.perDeviceBatch } });
     place({ placement, runtime, precision, facts, ...(unknown.length > 0 ? { unknown } : {}), estimate });
     if (source) {
       for (const problem of estimate.problems) {
@@ -153,16 +160,6 @@ export function placeWorkflow(
     }
   }
   return { plans, diagnostics, memory };
-}
-
-/** The step's own per-device batch on `mesh`; undefined without the hook, or when its params do not split
- * over the mesh (the step says why itself: the pre-flight stage shows its message, and its run stops with it). */
-function ownPerDeviceBatch(step: Workflow['steps'][number], mesh: Mesh): number | undefined {
-  try {
-    return step.plugin.jax?.preflight?.(step.params, mesh).perDeviceBatch;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A mesh like `mesh` whose data axis divides over `hosts` and whose product is still `devices`. */

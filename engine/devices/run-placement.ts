@@ -5,7 +5,8 @@
 import type { RunPlacement } from '../plugin-api/run-placement.js';
 import type { StepSpec } from '../workflow/workflow.js';
 import type { DeviceSpec } from './device-catalog.js';
-import { DEFAULT_PER_DEVICE_BATCH } from './estimate-placement.js';
+import { StepError } from '../plugin-api/step-error.js';
+import { DEFAULT_PER_DEVICE_BATCH, type Mesh } from './estimate-placement.js';
 import { describePlacement, type StepPlacementPlan } from './step-placement-plan.js';
 
 /** A step run without a placement plan: the local CPU, onnxruntime, `workers` data-parallel workers. */
@@ -22,8 +23,25 @@ export function localPlacement(workers = 1): RunPlacement {
   };
 }
 
+/**
+ * The per-device batch a step derives from its own params (`StepPlugin.jax.preflight`: nt-lora's batch_size
+ * over data x fsdp x grad_accum), or why its params do not split over `mesh`; undefined without the hook.
+ */
+export function ownPerDeviceBatch(
+  step: Pick<StepSpec, 'plugin' | 'params'>,
+  mesh: Mesh,
+): { perDeviceBatch: number } | { problem: string; hint?: string } | undefined {
+  try {
+    const own = step.plugin.jax?.preflight?.(step.params, mesh);
+    return own === undefined ? undefined : { perDeviceBatch: own.perDeviceBatch };
+  } catch (error) {
+    if (!(error instanceof StepError)) throw error;
+    return { problem: error.message, ...(error.hint !== undefined ? { hint: error.hint } : {}) };
+  }
+}
+
 export function runPlacement(
-  step: Pick<StepSpec, 'placement'>,
+  step: Pick<StepSpec, 'placement' | 'plugin' | 'params'>,
   plan: Omit<StepPlacementPlan, 'run'>,
   device: DeviceSpec | undefined,
 ): RunPlacement {
@@ -38,7 +56,9 @@ export function runPlacement(
   };
   const batch = spec.batch;
   const replicas = mesh.data * mesh.fsdp;
+  const own = ownPerDeviceBatch(step, mesh);
   const perDeviceBatch =
+    (own !== undefined && 'perDeviceBatch' in own ? own.perDeviceBatch : undefined) ??
     estimate?.perDeviceBatch ??
     (batch !== undefined && batch !== 'auto'
       ? 'per_device' in batch
@@ -52,7 +72,7 @@ export function runPlacement(
     hosts: plan.placement.hosts,
     mesh,
     perDeviceBatch,
-    globalBatch: estimate?.globalBatch ?? perDeviceBatch * replicas,
+    globalBatch: perDeviceBatch * replicas,
     precision: plan.precision,
     ...(plan.placement.kind === 'cpu' && plan.runtime === 'jax' ? { hostDevices: device?.devices ?? 1 } : {}),
   };

@@ -53,7 +53,8 @@ export function ntLoraTrainJob(
     eval_every: p.eval_every ?? null,
     checkpoint_every_steps: p.checkpoint_every_steps,
     checkpoint_every_minutes: p.checkpoint_every_minutes,
-    placement: { ...jaxPlacement(placement), per_device_batch: perDeviceBatchOf(p.batch_size, placement.mesh, p.grad_accum) },
+    // The resolved placement's per-device batch is this step's own (NT_LORA_JAX_FACTS.preflight, below).
+    placement: jaxPlacement(placement),
   };
 }
 

@@ -182,13 +182,14 @@ describe('pre-flight by compiling', () => {
       /lora +finetune\/nt-lora .*batch 4\/dev.*XLA pre-flight on v5e:1x1 \(cached, buckets 32\/64\)/,
     );
 
-    // A batch_size that does not split over the mesh: the step's own message, the formula.
+    // A batch_size that does not split over the mesh: refused at plan time, at the step's with:, with the fix.
     writeFileSync(join(root, 'flow.yaml'), FLOW(V5E_1, embed, lora(7)));
-    const unsplit = planJson(root).steps.find((s) => s.step === 'lora')!.placement!;
-    expect(unsplit.preflight).toEqual({
-      source: 'formula',
-      why: expect.stringContaining('batch_size 7 does not split over data 1 x fsdp 1 x grad_accum 2'),
-    });
+    const unsplit = runCli(['plan', 'flow.yaml', '--plain'], root);
+    expect(unsplit.status).toBe(1);
+    expect(unsplit.stderr).toMatch(
+      /flow\.yaml:\d+:\d+: error: step "lora": batch_size 7 does not split over data 1 x fsdp 1 x grad_accum 2 = 2 \[batch-mesh-mismatch\]/,
+    );
+    expect(unsplit.stderr).toContain('hint: use a multiple of 2');
   }, 900_000);
 
   it('falls back to the formula and says so without the compiler, and for GPUs', () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { findCycle } from '../../engine/graph/find-cycle.js';
 import { REPO } from '../helpers/project.js';
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'";]*?from\s+'(\.[^']+)'|\bimport\(\s*'(\.[^']+)'\s*\)/g;
+const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'";]*?from\s+'(\.[^']+)'|\bimport\(\s*'(\.[^']+)'\s*\)|(?:^|\n)\s*import\s+'(\.[^']+)'/g;
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -21,7 +21,7 @@ function importGraph(roots: readonly string[]): Map<string, string[]> {
   for (const file of roots.flatMap((r) => sources(join(REPO, r)))) {
     const targets: string[] = [];
     for (const match of readFileSync(file, 'utf8').matchAll(IMPORT)) {
-      const base = resolve(dirname(file), match[1] ?? match[2]!).replace(/\.js$/, '');
+      const base = resolve(dirname(file), match[1] ?? match[2] ?? match[3]!).replace(/\.js$/, '');
       const found = [`${base}.ts`, `${base}.tsx`].find((p) => existsSync(p));
       if (found !== undefined) targets.push(relative(REPO, found));
     }
