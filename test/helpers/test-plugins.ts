@@ -43,8 +43,20 @@ export const sink = defineStep({
   run: noop,
 });
 
-/**
- * `embed/nt` as the JAX steps' hosts see it (a model folder param, tokens in, embeddings out, shard-parallel)
- * until the built-in lands: its run() is never called in the cloud tests, the hosts run the Python worker.
- */
+/** The test plugins by id, as a workflow's `uses:` finds them. */
 export const TEST_PLUGINS = new Map<string, StepPlugin>([makeSeqs, countTokens, twoOutputs, sink].map((p) => [p.id, p]));
+
+/** A checked `test/make-seqs` step whose `file` param names `file`, as loading would hand it to planning. */
+export function makeSeqsStep(file: string) {
+  return {
+    id: 's',
+    uses: 'test/make-seqs',
+    plugin: makeSeqs,
+    needs: [],
+    with: {},
+    params: { file },
+    keyParams: { file },
+    inputs: {},
+    placement: {},
+  };
+}

@@ -5,7 +5,7 @@ import { computeFingerprint, fingerprintKey } from '../../engine/plan/fingerprin
 import { describeReason } from '../../engine/plan/rerun-reason.js';
 import type { StepRecord } from '../../engine/plan/step-record.js';
 import type { Sha256Hex } from '../../engine/util/sha256.js';
-import { makeSeqs } from '../helpers/test-plugins.js';
+import { makeSeqsStep } from '../helpers/test-plugins.js';
 
 const digest = (c: string): Sha256Hex => c.repeat(64) as Sha256Hex;
 const local = (name: string, c: string): InputFile => ({ name, digest: digest(c) });
@@ -58,17 +58,7 @@ describe('describeInputFileChanges', () => {
 });
 
 describe('a plan names the files of a glob that changed', () => {
-  const step = {
-    id: 's',
-    uses: 'test/make-seqs',
-    plugin: makeSeqs,
-    needs: [],
-    with: {},
-    params: { file: 'data/*.fasta' },
-    keyParams: { file: 'data/*.fasta' },
-    inputs: {},
-    placement: {},
-  };
+  const step = makeSeqsStep('data/*.fasta');
   const W = { name: 'w', devices: {} };
   const before = [local('data/a.fasta', '1'), local('data/b.fasta', '2')];
   const fingerprint = computeFingerprint(step.plugin, step.keyParams, {}, { file: digest('a') });

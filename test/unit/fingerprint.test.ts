@@ -6,7 +6,7 @@ import { decideStep, type PlanFacts } from '../../engine/plan/decide-step.js';
 import type { StepRecord } from '../../engine/plan/step-record.js';
 import type { ObjectProblem } from '../../engine/store/object-problem.js';
 import type { Sha256Hex } from '../../engine/util/sha256.js';
-import { countTokens, makeSeqs } from '../helpers/test-plugins.js';
+import { countTokens, makeSeqs, makeSeqsStep } from '../helpers/test-plugins.js';
 
 const plugin = countTokens;
 const digest = (c: string): Sha256Hex => c.repeat(64) as Sha256Hex;
@@ -65,17 +65,7 @@ describe('explainMiss', () => {
 });
 
 describe('decideStep', () => {
-  const step = {
-    id: 's',
-    uses: 'test/make-seqs',
-    plugin: makeSeqs,
-    needs: [],
-    with: {},
-    params: { file: 'in.txt' },
-    keyParams: { file: 'in.txt' },
-    inputs: {},
-    placement: {},
-  };
+  const step = makeSeqsStep('in.txt');
   const facts = (records: Map<string, StepRecord>, files: Record<string, Sha256Hex | undefined>, problem?: ObjectProblem): PlanFacts => ({
     record: (k) => records.get(k),
     previous: () => undefined,
