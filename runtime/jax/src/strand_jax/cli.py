@@ -66,12 +66,19 @@ def _emit(event: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "worker":
+        from .compiler_stack import reexec_with_unlimited_stack
         from .worker import main as worker_main
 
+        # libtpu compiles this host's programs for its real chips: the same deep recursion as the pre-flight's.
+        if argv is None:
+            reexec_with_unlimited_stack()
         return worker_main(dict(os.environ))
     if args.command == "preflight":
+        from .compiler_stack import reexec_with_unlimited_stack
         from .preflight_cli import answer_requests
 
+        if argv is None:  # a process of its own (not called in-process by a test)
+            reexec_with_unlimited_stack()
         return answer_requests(sys.stdin, sys.stdout)
     if args.command == "facts":
         from .config import ModelConfigError, model_facts
