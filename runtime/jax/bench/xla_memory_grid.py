@@ -28,6 +28,7 @@ from strand_jax.compiler_stack import reexec_with_unlimited_stack
 reexec_with_unlimited_stack()
 
 from strand_jax.config import parse_model_config  # noqa: E402
+from strand_jax.params import param_shapes  # noqa: E402
 from strand_jax.pooling import PoolingRule  # noqa: E402
 from strand_jax.preflight import Target  # noqa: E402
 from strand_jax.preflight_programs import PROGRAMS, ProgramRequest, parameter_structs  # noqa: E402
@@ -88,7 +89,8 @@ def grid() -> list[dict]:
         rows.append(row(model, "embed-forward", "v6e:2x2", (2, 1, 2), "bf16", 32, 1000))
         # A two-host v5litepod-16: each host compiles its own 2x4 program over its 8 chips.
         rows.append(row(model, "embed-forward", "v5e:2x4", (8, 1, 1), "bf16", 32, 1000, hosts=2))
-    return rows
+    # The slowest compiles (NT-2.5B train steps, minutes each on 2 cores) last: a stopped run has the variety.
+    return sorted(rows, key=lambda r: r["model"] == "nt-v1-2.5b" and r["program"] == "train-step")
 
 
 def argument_bytes(config, topology, mesh, precision) -> int:
@@ -129,6 +131,18 @@ def measure(spec: dict) -> dict:
     }
 
 
+def parameters(model: str) -> int:
+    """The model's parameter count (what a plan reads from the safetensors header of a real folder)."""
+    stack, total = [param_shapes(parse_model_config(COMMON | MODELS[model]))], 0
+    while stack:
+        for value in stack.pop().values():
+            if isinstance(value, dict):
+                stack.append(value)
+            else:
+                total += math.prod(value)
+    return total
+
+
 def key(spec: dict) -> str:
     return json.dumps(
         {k: spec[k] for k in ("model", "program", "topology", "mesh", "precision", "per_device_batch", "length")},
@@ -143,6 +157,8 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     table = json.loads(out.read_text()) if out.exists() else {"rows": []}
+    for r in table["rows"]:
+        r["parameters"] = parameters(r["model"])
     done = {key(r) for r in table["rows"]}
     added = 0
     for spec in grid():
@@ -153,6 +169,7 @@ def main() -> int:
             measured = measure(spec)
         except Exception as error:  # a compile that neither answered nor refused: recorded, never silent
             measured = spec | {"answer": {"error": str(error).splitlines()[0]}}
+        measured["parameters"] = parameters(spec["model"])
         table["rows"].append(measured)
         added += 1
         print(
