@@ -23,18 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 
 # InstaDeepAI/nucleotide-transformer-2.5b-multi-species config.json (v1: learned positions, GELU with biases).
-NT_2_5B = {
-    "vocab_size": 4105,
-    "hidden_size": 2560,
-    "num_hidden_layers": 32,
-    "num_attention_heads": 20,
-    "intermediate_size": 10240,
-    "max_position_embeddings": 1002,
-    "pad_token_id": 1,
-    "mask_token_id": 2,
-    "position_embedding_type": "absolute",
-    "token_dropout": True,
-}
+NT_2_5B = json.loads((REPO / "bench/nt-configs.json").read_text())["models"]["nt-v1-2.5b"]
 
 
 def fraction() -> dict:

@@ -35,24 +35,8 @@ from strand_jax.preflight_programs import PROGRAMS, ProgramRequest, parameter_st
 from strand_jax.sharding import MeshSpec, make_mesh  # noqa: E402
 from strand_jax.tpu_topology import build_topology  # noqa: E402
 
-V1 = {"position_embedding_type": "absolute", "max_position_embeddings": 1002, "add_bias_fnn": True, "vocab_size": 4105}
-V2 = {"position_embedding_type": "rotary", "max_position_embeddings": 2050, "add_bias_fnn": False, "vocab_size": 4107}
-COMMON = {"layer_norm_eps": 1e-12, "mask_token_id": 2, "pad_token_id": 1, "token_dropout": False}
-# The published Nucleotide Transformer shapes (Hugging Face InstaDeepAI configs).
-MODELS = {
-    "nt-v2-50m": V2
-    | {"hidden_size": 512, "intermediate_size": 2048, "num_attention_heads": 16, "num_hidden_layers": 12},
-    "nt-v2-100m": V2
-    | {"hidden_size": 512, "intermediate_size": 2048, "num_attention_heads": 16, "num_hidden_layers": 22},
-    "nt-v2-250m": V2
-    | {"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 16, "num_hidden_layers": 24},
-    "nt-v2-500m": V2
-    | {"hidden_size": 1024, "intermediate_size": 4096, "num_attention_heads": 16, "num_hidden_layers": 29},
-    "nt-v1-500m": V1
-    | {"hidden_size": 1280, "intermediate_size": 5120, "num_attention_heads": 20, "num_hidden_layers": 24},
-    "nt-v1-2.5b": V1
-    | {"hidden_size": 2560, "intermediate_size": 10240, "num_attention_heads": 20, "num_hidden_layers": 32},
-}
+# The published Nucleotide Transformer shapes (bench/nt-configs.json, shared with the TypeScript benches).
+MODELS = json.loads((Path(__file__).resolve().parents[3] / "bench/nt-configs.json").read_text())["models"]
 TRAIN_OPTIONS = json.loads((Path(__file__).parent.parent / "tests/nt_lora_default_options.json").read_text())
 
 
@@ -110,7 +94,7 @@ def argument_bytes(config, topology, mesh, precision) -> int:
 
 
 def measure(spec: dict) -> dict:
-    config = parse_model_config(COMMON | MODELS[spec["model"]])
+    config = parse_model_config(MODELS[spec["model"]])
     topology = build_topology(spec["topology"])
     mesh = MeshSpec(**spec["mesh"])
     options = TRAIN_OPTIONS if spec["program"] == "train-step" else {}
@@ -125,7 +109,7 @@ def measure(spec: dict) -> dict:
         answer["xla"] = result["xla"]
         answer["parameter_bytes"] = argument_bytes(config, topology, mesh, spec["precision"])
     return spec | {
-        "model_config": COMMON | MODELS[spec["model"]],
+        "model_config": MODELS[spec["model"]],
         "answer": answer,
         "device_kind": topology.device_kind,
     }
@@ -133,7 +117,7 @@ def measure(spec: dict) -> dict:
 
 def parameters(model: str) -> int:
     """The model's parameter count (what a plan reads from the safetensors header of a real folder)."""
-    stack, total = [param_shapes(parse_model_config(COMMON | MODELS[model]))], 0
+    stack, total = [param_shapes(parse_model_config(MODELS[model]))], 0
     while stack:
         for value in stack.pop().values():
             if isinstance(value, dict):
