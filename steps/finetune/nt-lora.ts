@@ -213,7 +213,8 @@ export const ntLora = defineStep<NtLoraParams>({
         rmSync(staging, { recursive: true, force: true });
         ctx.recordExternalOutput(p.adapters_path);
       }
-      if (p.wandb !== undefined && typeof summary.wandb === 'string') ctx.log(wandbRunText(p.wandb.mode, join(paths.wandb!, summary.wandb)));
+      if (p.wandb !== undefined && typeof summary.wandb === 'string')
+        ctx.log(wandbRunText(p.wandb.mode, join(paths.wandb!, summary.wandb)));
       const last = history.evals.at(-1);
       const genus = last?.levels.find((l) => l.level === 'genus');
       return {

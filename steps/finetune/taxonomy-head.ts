@@ -135,7 +135,19 @@ export const taxonomyHead = defineStep<HeadParams>({
         ? undefined
         : await startWandbLog({
             settings: wandbSettings(p.wandb),
-            config: { model: 'taxonomy-head', dim, hidden: layout.shape.hidden, levels, batch_size: batchSize, learning_rate: p.lr, weight_decay: p.weight_decay, warmup_steps: warmup, epochs, steps: total, seed },
+            config: {
+              model: 'taxonomy-head',
+              dim,
+              hidden: layout.shape.hidden,
+              levels,
+              batch_size: batchSize,
+              learning_rate: p.lr,
+              weight_decay: p.weight_decay,
+              warmup_steps: warmup,
+              epochs,
+              steps: total,
+              seed,
+            },
             dir: ctx.resolvePath(p.wandb.dir),
             signal: ctx.signal,
             env: process.env,

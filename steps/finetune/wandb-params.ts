@@ -43,5 +43,7 @@ export function wandbSettings(p: WandbParams): WandbSettings {
 
 /** The line a step logs once its W&B run is written. */
 export function wandbRunText(mode: WandbParams['mode'], folder: string): string {
-  return mode === 'offline' ? `W&B offline run written to ${folder} (upload it with: wandb sync ${folder})` : `W&B run logged (local copy: ${folder})`;
+  return mode === 'offline'
+    ? `W&B offline run written to ${folder} (upload it with: wandb sync ${folder})`
+    : `W&B run logged (local copy: ${folder})`;
 }

@@ -45,7 +45,7 @@ class WandbRun:
                 else "check the wandb settings"
             )
             raise WandbError(
-                f"W&B cannot start a {settings.mode} run in project {settings.project}: {error}; {hint}"
+                f"W&B cannot start the {settings.mode} run in project {settings.project}: {error}; {hint}"
             ) from error
         # DIR/wandb/<offline-run-|run->TIME-ID: the folder `wandb sync` takes.
         self.folder = Path(self._run.dir).parent
