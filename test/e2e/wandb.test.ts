@@ -121,7 +121,7 @@ describe('wandb: offline', () => {
     expect(run.history.map((h) => h._step)).toEqual([1, 2, 3, 4]);
     for (const row of steps) {
       const logged = run.history.find((h) => h._step === row.step)!;
-      expect(logged['train/loss']).toBeCloseTo(row.loss as number, 5);
+      expect(logged['train/loss']).toBeCloseTo(row.train_loss as number, 5);
       expect(logged['train/lr']).toBeCloseTo(row.lr as number, 9);
     }
     for (const row of metricsRows(root, first, 'lora').filter((r) => r.level !== null)) {
