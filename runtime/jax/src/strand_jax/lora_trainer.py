@@ -1,8 +1,9 @@
 """Owns a LoRA fine-tuning run of a TrainJob (job.py) on this process's devices: the settings the train step
 is built from (`job_settings`, shared with the pre-flight's train-step program), the batch order (a seeded
 permutation per epoch, so step N's batch is the same in every attempt), evaluation every N steps, Orbax
-checkpoints every N steps or M minutes (the clock is injected), TensorBoard scalars, and the outputs (peft
-adapters, the head, the metrics history). The examples file is examples.py's.
+checkpoints every N steps or M minutes (the clock is injected), TensorBoard scalars (and the same scalars to a
+W&B run when the job has wandb: wandb_run.py, with the run's config), and the outputs (peft adapters, the head,
+the metrics history). The examples file is examples.py's.
 
 Resuming: the state and the history restored from the last complete checkpoint (Orbax writes a checkpoint
 under a temporary name and renames it when whole; the engine keeps the one it was told of), the dropout keys
@@ -34,6 +35,7 @@ from .sharding import check_mesh_fits, make_mesh
 from .taxonomy_head import HeadSpec
 from .tensorboard_events import EventWriter
 from .train_step import PRECISIONS, TrainProgram, TrainSettings, build_train_program
+from .wandb_run import WandbRun
 
 
 def job_settings(
@@ -154,6 +156,28 @@ class Trainer:
             rows.append({"level": name, "loss": loss, "accuracy": accuracy, "macro_f1": macro_f1, "examples": count})
         return rows
 
+    def run_config(self) -> dict[str, Any]:
+        """What a W&B run shows as its config: the model, the adapters, the batch, the optimizer and the mesh."""
+        job, p = self.job, self.program
+        mesh = job.placement.mesh
+        return {
+            "model": job.base_model,
+            "rank": p.lora.rank,
+            "alpha": p.lora.alpha,
+            "dropout": p.lora.dropout,
+            "targets": list(p.lora.targets),
+            "batch_size": p.global_batch,
+            "per_device_batch": job.placement.per_device_batch,
+            **{k: job.settings["train"][k] for k in ("learning_rate", "weight_decay", "warmup_steps", "schedule")},
+            **{k: job.settings["train"][k] for k in ("grad_accum", "remat", "seed")},
+            "steps": p.train.total_steps,
+            "mesh": f"{mesh.data}x{mesh.fsdp}x{mesh.tp}",
+            "devices": len(self.devices),
+            "platform": job.placement.platform,
+            "precision": job.placement.precision,
+            "levels": list(job.levels),
+        }
+
     # --- the run -------------------------------------------------------------------------------------------
     def run(self) -> dict:
         import orbax.checkpoint as ocp
@@ -180,11 +204,21 @@ class Trainer:
         step = int(state["step"])
         options = ocp.CheckpointManagerOptions(max_to_keep=None, create=True, enable_async_checkpointing=False)
         manager = ocp.CheckpointManager(paths.checkpoints.resolve(), options=options)
-        writer = EventWriter(str(paths.tensorboard), time.time())
-        for record in history["steps"]:
-            writer.scalars(record["step"], _tensorboard_step(record), record["wall_time"])
-        for record in history["evals"]:
-            writer.scalars(record["step"], _tensorboard_eval(record), record["wall_time"])
+        writers: list[EventWriter | WandbRun] = [EventWriter(str(paths.tensorboard), time.time())]
+        if job.wandb is not None:
+            if paths.wandb is None:
+                raise ValueError("the job logs to W&B but its paths name no wandb folder")
+            writers.append(WandbRun(job.wandb, paths.wandb, self.run_config()))
+
+        def scalars(step: int, values: dict[str, float], wall_time: float) -> None:
+            for writer in writers:
+                writer.scalars(step, values, wall_time)
+
+        # A resumed run's writers get the history so far first: each attempt's files (and W&B run) are whole.
+        replay = [(r["step"], _tensorboard_step(r), r["wall_time"]) for r in history["steps"]]
+        replay += [(r["step"], _tensorboard_eval(r), r["wall_time"]) for r in history["evals"]]
+        for at, values, wall_time in sorted(replay, key=lambda r: r[0]):
+            scalars(at, values, wall_time)
         every_steps, every_minutes = job.checkpoint_every_steps, job.checkpoint_every_minutes
         eval_every = job.eval_every or total
         last_checkpoint = self.clock()
@@ -214,7 +248,8 @@ class Trainer:
                 "wall_time": time.time(),
             }
             history["steps"].append(record)
-            writer.scalars(step, _tensorboard_step(record), record["wall_time"])
+            # Written with the evaluation below when there is one: a W&B row is one per step.
+            row = _tensorboard_step(record)
             eta = (total - step) * elapsed / max(1, step - first)
             self.emit(
                 {
@@ -239,8 +274,9 @@ class Trainer:
                     "wall_time": record["wall_time"],
                 }
                 history["evals"].append(evaluation)
-                writer.scalars(step, _tensorboard_eval(evaluation), evaluation["wall_time"])
+                row |= _tensorboard_eval(evaluation)
                 self.emit({"kind": "eval", **evaluation})
+            scalars(step, row, record["wall_time"])
             due = (every_steps and step % every_steps == 0) or (
                 every_minutes and self.clock() - last_checkpoint >= 60 * every_minutes
             )
@@ -253,8 +289,13 @@ class Trainer:
                 last_checkpoint = self.clock()
                 self.emit({"kind": "checkpoint", "step": step, "dir": str(paths.checkpoints.resolve() / str(step))})
         manager.close()
-        writer.close()
-        return self.finish(state, history)
+        for writer in writers:
+            writer.close()
+        summary = self.finish(state, history)
+        wandb_run = next((w for w in writers if isinstance(w, WandbRun)), None)
+        if wandb_run is not None and paths.wandb is not None:
+            summary["wandb"] = wandb_run.folder.relative_to(paths.wandb.resolve()).as_posix()
+        return summary
 
     def finish(self, state: dict, history: dict) -> dict:
         job, out = self.job, self.paths.out

@@ -4,8 +4,9 @@ examples and the checkpoint to resume from): the other half of the engine's trai
 worker), fetch the checkpoint the job names (every file SHA-256 checked) and resume from it, run the LoRA
 trainer (lora_trainer.Trainer, in this process) on this host's devices with this host's TrainPaths, and for each
 checkpoint Orbax completed: upload its files as objects/SHA256, and only then its CheckpointMarker, so a
-half-uploaded checkpoint is never taken for one. Last, the outputs (out/ and tensorboard/ files) the same way,
-then the OutputsMarker with the trainer's summary.
+half-uploaded checkpoint is never taken for one. Last, the outputs (out/, tensorboard/ and, for a job with wandb,
+W&B's wandb/ run folder) the same way, then the OutputsMarker with the trainer's summary. The W&B run itself is
+logged from this host (lora_trainer.py); an online run needs WANDB_API_KEY in this process's environment.
 
 One host: the checkpoints are of the whole (replicated) state, which host 0 writes. A slice of several hosts
 would need one JAX program over all of them (jax.distributed); the engine refuses such a placement for now
@@ -86,6 +87,7 @@ def run_training(
         checkpoints=workdir / "checkpoints",
         tensorboard=workdir / "tensorboard",
         resume=resume,
+        wandb=workdir / "wandb" if job.wandb is not None else None,
     )
     uploaded = 0
 
@@ -104,6 +106,9 @@ def run_training(
     summary = trainer.run()
     files = upload_folder(bucket, workdir / "out", workdir / "out", "out/")
     files += upload_folder(bucket, workdir / "tensorboard", workdir / "tensorboard", "tensorboard/")
+    if paths.wandb is not None:
+        # W&B's run folder (an offline run's, for `wandb sync`; an online run's local copy), as it left it.
+        files += upload_folder(bucket, paths.wandb, paths.wandb, "wandb/")
     outputs = {"attempt": attempt, "worker": index, "files": files, "summary": summary}
     bucket.put_json_if_absent(layout.outputs(key), validate("OutputsMarker", outputs))
     log(f"worker {index}: trained to step {summary['steps']}; outputs uploaded ({len(files)} files)")
