@@ -90,7 +90,12 @@ function expectTwoHostsEachAttempt(key: string): void {
   ]);
   expect(specs[0]!.job).toMatchObject({ kind: 'train', placement: { platform: 'tpu', hosts: 2, mesh: { data: 4, fsdp: 2, tp: 1 } } });
   // Each host reports for itself; the last attempt's both ok.
-  expect(bucket.reports().filter((r) => r.attempt === 2).map((r) => [r.worker, r.status])).toEqual([
+  expect(
+    bucket
+      .reports()
+      .filter((r) => r.attempt === 2)
+      .map((r) => [r.worker, r.status]),
+  ).toEqual([
     [0, 'ok'],
     [1, 'ok'],
   ]);

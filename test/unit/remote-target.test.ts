@@ -112,7 +112,12 @@ describe('JAX steps on a TPU slice', () => {
     const lora = `lora: { uses: finetune/nt-lora, needs: [tokens, source], with: { model: models/nt }, on: pod, mesh: { data: 4, fsdp: 2 } }`;
     const single = ntTargets('v5litepod-8', '', lora);
     expect(single.problems).toEqual([]);
-    expect(single.targets.get('lora')).toMatchObject({ worker: 'jax', hosts: 1, oneProgram: true, placement: { mesh: { data: 4, fsdp: 2, tp: 1 } } });
+    expect(single.targets.get('lora')).toMatchObject({
+      worker: 'jax',
+      hosts: 1,
+      oneProgram: true,
+      placement: { mesh: { data: 4, fsdp: 2, tp: 1 } },
+    });
     const multi = ntTargets('v4-16', '', lora);
     expect(multi.problems).toEqual([]);
     expect(multi.targets.get('lora')).toMatchObject({ worker: 'jax', hosts: 2, chipsPerHost: 4, oneProgram: true });
