@@ -2,11 +2,14 @@
 // TPU servers: the emulated v4-16 has 2 hosts, each a separate `python -m strand_jax worker` process with 4 XLA
 // CPU devices, and the training job is ONE program over both (jax.distributed, coordinator on 127.0.0.1, gloo
 // collectives): the mesh data=4 x fsdp=2 spans the 8 devices of the 2 processes. The adapters it ends with are
-// byte-identical to the same step on this machine's 8 XLA CPU devices in one process (fp32, the same mesh and
-// batch; the gradients' all-reduce sums the same values in the same order). Two interruptions, each resumed
+// equal to the same step on this machine's 8 XLA CPU devices in one process (fp32, the same mesh and batch)
+// within a relative 1e-5 of their largest value: the gradients' all-reduce across the 2 processes is gloo's,
+// which may add the per-device sums in another order than XLA's in-process all-reduce, and fp32 addition is
+// not associative (the single-host test, lora-on-tpu, is byte-identical). Two interruptions, each resumed
 // from the bucket's newest complete checkpoint marker: the slice preempted between its second and third
 // checkpoint, and the engine itself killed (SIGKILL) while the slice trains, then `strand run` again.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { layout } from '../../engine/cloud/worker-contract.js';
@@ -82,6 +85,23 @@ async function localAdapters(): Promise<Buffer> {
   return reference;
 }
 
+/** The largest difference between the project's adapters and `other`'s tensors, over the largest value. */
+function relativeDifference(root: string, other: Buffer): number {
+  const b = join(root, 'reference.safetensors');
+  writeFileSync(b, other);
+  const a = join(root, ADAPTERS);
+  const script = [
+    'import sys, numpy as np',
+    'from safetensors.numpy import load_file',
+    'x, y = load_file(sys.argv[1]), load_file(sys.argv[2])',
+    'assert sorted(x) == sorted(y), (sorted(x), sorted(y))',
+    'print(max(float(np.abs(x[k] - y[k]).max()) for k in x) / max(float(np.abs(x[k]).max()) for k in x))',
+  ].join('\n');
+  const run = spawnSync(python, ['-c', script, a, b], { encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  return Number(run.stdout.trim());
+}
+
 function expectTwoHostsEachAttempt(key: string): void {
   const specs = bucket.jobSpecs().filter((s) => s.key === key);
   expect(specs.map((s) => [s.attempt, s.workers])).toEqual([
@@ -129,7 +149,7 @@ describe('finetune/nt-lora as one JAX program over a 2-host slice (local servers
     expect(logs).toContain('worker 0: resuming from the checkpoint at step 4 (attempt 2)');
     expect(logs).toContain('worker 1: resuming from the checkpoint at step 4 (attempt 2)');
     expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
-    expect(readFileSync(join(root, ADAPTERS)).equals(await localAdapters())).toBe(true);
+    expect(relativeDifference(root, await localAdapters())).toBeLessThanOrEqual(1e-5);
   }, 1_800_000);
 
   it('resumes from the newest complete checkpoint marker after the engine is killed mid-training, with no second node for the attempt', async () => {
@@ -148,7 +168,7 @@ describe('finetune/nt-lora as one JAX program over a 2-host slice (local servers
     expect([...cloud.tpu.nodes.keys()].map((n) => n.split('/').pop())).toEqual([killedNode]);
 
     const again = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
-    expect(again.stderr).toBe('');
+    expect(again.stderr).toBe(`note: recovered a lock left by pid ${engine.pid} (no longer running)\n`);
     expect(again.status).toBe(0);
     expect(again.stdout).toContain(`deleting TPU ${killedNode}, left by an earlier run`);
     // One node per attempt: the left one deleted before the next attempt's node was created.
@@ -164,6 +184,6 @@ describe('finetune/nt-lora as one JAX program over a 2-host slice (local servers
     ]);
     expectTwoHostsEachAttempt(first!.key);
     expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
-    expect(readFileSync(join(root, ADAPTERS)).equals(await localAdapters())).toBe(true);
+    expect(relativeDifference(root, await localAdapters())).toBeLessThanOrEqual(1e-5);
   }, 1_800_000);
 });
