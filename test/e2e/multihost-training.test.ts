@@ -126,7 +126,7 @@ function expectTwoHostsEachAttempt(key: string): void {
 }
 
 describe('finetune/nt-lora as one JAX program over a 2-host slice (local servers, jax.distributed on CPU)', () => {
-  it('resumes a slice preempted between two checkpoints from the last one, with adapters byte-identical to one process on 8 devices', async () => {
+  it('resumes a slice preempted between two checkpoints from the last one, with adapters equal to one process on 8 devices within 1e-5', async () => {
     const root = project('pod');
     cloud.gcs.onWrite = (_bucket, name) => {
       // The checkpoint at step 4 is durable; the slice is lost before it can go on.
