@@ -8,9 +8,10 @@ half-uploaded checkpoint is never taken for one. Last, the outputs (out/, tensor
 W&B's wandb/ run folder) the same way, then the OutputsMarker with the trainer's summary. The W&B run itself is
 logged from this host (lora_trainer.py); an online run needs WANDB_API_KEY in this process's environment.
 
-One host: the checkpoints are of the whole (replicated) state, which host 0 writes. A slice of several hosts
-would need one JAX program over all of them (jax.distributed); the engine refuses such a placement for now
-(engine/cloud/remote-target.ts), and this worker refuses a job spec with more than one worker.
+A slice of several hosts runs one JAX program over all of them (the worker joined it, distributed.py): every
+host fetches the examples and the checkpoint to resume from and trains its part of each step's batch; the
+checkpoints are of the whole (replicated) state, which the primary host (0) alone writes and uploads, with
+its markers and the outputs. Every host writes its own report.
 """
 
 from __future__ import annotations
@@ -62,11 +63,6 @@ def run_training(
     """Trains the JobSpec's TrainJob on this host; returns the files uploaded (checkpoints and outputs)."""
     from .lora_trainer import Trainer
 
-    if spec["workers"] != 1:
-        raise TrainingJobError(
-            f"a training job runs on one host; this slice has {spec['workers']} (multi-host training needs "
-            "jax.distributed, which this worker does not start)"
-        )
     key, attempt, training = spec["key"], spec["attempt"], spec["training"]
     data = read_verified(bucket, training["data"], workdir / "examples.arrow")
     resume = None
@@ -104,6 +100,9 @@ def run_training(
 
     trainer = Trainer(job, paths, emit, devices=devices)
     summary = trainer.run()
+    if index != 0:
+        log(f"worker {index}: trained to step {summary['steps']}; host 0 uploads the outputs")
+        return 0
     files = upload_folder(bucket, workdir / "out", workdir / "out", "out/")
     files += upload_folder(bucket, workdir / "tensorboard", workdir / "tensorboard", "tensorboard/")
     if paths.wandb is not None:
