@@ -44,7 +44,8 @@ function requestFor(step: StepSpec, plan: StepPlacementPlan, facts: PreflightFac
   const program = step.plugin.jax?.program;
   if (program === undefined) return { ok: false, error: `${step.uses} has no compiled program to check` };
   const placed = plan.run;
-  const host = hostProgram(plan.placement, placed.mesh);
+  // A training step is one program over the whole slice (jax.distributed); others one per host.
+  const host = hostProgram(plan.placement, placed.mesh, step.plugin.remoteTraining === true);
   if (!host.ok) return { ok: false, error: host.why };
   const model = pathParams(step).find((p) => p.direction === 'input' && p.format !== undefined);
   if (model === undefined) return { ok: false, error: 'the step names no model' };
