@@ -84,8 +84,8 @@ export const DEFAULT_PER_DEVICE_BATCH = 8;
 function memoryFor(input: EstimateInput, mesh: Mesh, perDeviceBatch: number): PlacementEstimate['memory'] {
   const bytes = BYTES[input.precision]!;
   const shards = mesh.fsdp * mesh.tp;
-  const frozenBytes = input.training && input.trainedParameters !== undefined ? 2 : bytes;
-  const parameters = (input.model.parameters * frozenBytes) / shards;
+  // The base, trained or frozen, is held in the step's precision (the trainer casts it; XLA's arguments agree).
+  const parameters = (input.model.parameters * bytes) / shards;
   const optimizer = input.training ? ((input.trainedParameters ?? input.model.parameters) * 12) / shards : 0;
   const limit = input.placement.memoryBytesPerDevice * (1 - HEADROOM);
   const { hidden, layers } = input.model;

@@ -203,7 +203,8 @@ function estimateFromAnswer(
 function doesNotFit(a: Asked, answer: PreflightAnswer, source: YamlSource): Diagnostic {
   const spec = a.step.placement;
   const key = spec.batch !== undefined ? 'batch' : spec.mesh !== undefined ? 'mesh' : 'on';
-  const refused = answer.buckets.find((b) => !b.fits)!;
+  // The longest refused bucket: the binding one (activations grow with the length), the figure a fix must beat.
+  const refused = answer.buckets.findLast((b) => !b.fits)!;
   const xla = refused.xla
     ? `XLA: ${refused.xla.message}`
     : `XLA compiled it at ${gib(refused.memory?.total_bytes ?? 0)} per device, over the limit`;
