@@ -43,6 +43,8 @@ export { runJaxJob, type JaxEmbedSummary, type JaxEvent, type JaxShardDone } fro
 /** The one JAX job (jax_job.schema.json) a step placed on JAX builds, and the placement part of it. */
 export {
   jaxPlacement,
+  type ClusterJob,
+  type ClusterPaths,
   type EmbedJob,
   type EmbedPaths,
   type JaxJob,
