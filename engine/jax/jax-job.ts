@@ -112,7 +112,8 @@ export interface ClusterPaths {
 }
 
 /** The file `python -m strand_jax run` reads. */
-export type LocalRun = { job: EmbedJob; paths: EmbedPaths } | { job: TrainJob; paths: TrainPaths } | { job: ClusterJob; paths: ClusterPaths };
+export type LocalRun =
+  { job: EmbedJob; paths: EmbedPaths } | { job: TrainJob; paths: TrainPaths } | { job: ClusterJob; paths: ClusterPaths };
 
 /** The job's placement: the step's resolved placement, in the runtime's terms. */
 export function jaxPlacement(run: RunPlacement): JaxPlacement {

@@ -10,14 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { arrow, defineStep, runJaxJob, StepError, type ClusterJob, type InputArtifact } from '../../engine/index.js';
 import { readText } from '../arrow-columns.js';
-
-interface HdbscanParams {
-  min_cluster_size: number;
-  min_samples?: number;
-  reduce_to: number;
-  metric: ClusterJob['metric'];
-  seed: number;
-}
+import { hdbscanClusterJob, type HdbscanParams } from './hdbscan-job.js';
 
 /** The columns the step adds, in order (docs/novelty.md). */
 export const CLUSTER_COLUMNS = ['cluster', 'probability', 'outlier_score', 'novel_cluster'] as const;
@@ -72,15 +65,7 @@ export const hdbscanCluster = defineStep<HdbscanParams>({
         `${embeddings.rows} sequences are fewer than min_cluster_size ${p.min_cluster_size}`,
         'lower min_cluster_size or cluster more sequences',
       );
-    const minSamples = p.min_samples ?? p.min_cluster_size;
-    const job: ClusterJob = {
-      kind: 'cluster',
-      reduce_to: p.reduce_to,
-      metric: p.metric,
-      min_cluster_size: p.min_cluster_size,
-      min_samples: minSamples,
-      seed: p.seed,
-    };
+    const job = hdbscanClusterJob(p);
     const scratch = mkdtempSync(join(tmpdir(), 'strand-cluster-'));
     try {
       const shards = await writeJobShards(embeddings, metadata, scratch, p);

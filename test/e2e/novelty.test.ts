@@ -103,7 +103,9 @@ describe('cluster/hdbscan params', () => {
     const root = writeProject({ 'flow.yaml': BAD_FLOW('metric: manhattan') });
     const result = runCli(['validate', 'flow.yaml'], root);
     expect(result.status).toBe(1);
-    expect(result.stdout + result.stderr).toContain('flow.yaml:6:71: error: steps.cluster.with.metric must be one of "euclidean", "cosine"');
+    expect(result.stdout + result.stderr).toContain(
+      'flow.yaml:6:71: error: steps.cluster.with.metric must be one of "euclidean", "cosine"',
+    );
   });
 
   it('stops before the runtime when reduce_to is more than the dimension, naming the fix', () => {

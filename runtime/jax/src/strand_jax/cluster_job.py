@@ -89,7 +89,7 @@ def reduce_vectors(vectors: np.ndarray, job: ClusterJob) -> np.ndarray:
     data = vectors.astype(np.float32, copy=False)
     if job.metric == "cosine":
         norms = np.linalg.norm(data, axis=1, keepdims=True)
-        data = data / np.where(norms > 0, norms, 1)
+        data = (data / np.where(norms > 0, norms, 1)).astype(np.float32)
     fit = data
     if len(data) > PCA_FIT_ROWS:
         rows = np.random.default_rng(job.seed).choice(len(data), PCA_FIT_ROWS, replace=False)
