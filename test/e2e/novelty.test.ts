@@ -90,6 +90,17 @@ describe('workflows/novelty.yaml', () => {
   });
 });
 
+describe('the run report of the novelty workflow', () => {
+  it('colours the embedding map by cluster and marks noise', () => {
+    const made = runCli(['report', '-o', 'novelty.html', '--color-by', 'cluster'], first);
+    expect(made.status).toBe(0);
+    const page = readFileSync(join(first, 'novelty.html'), 'utf8');
+    expect(page).toContain('PCA, coloured by cluster (○ noise, ▲ novel candidate)');
+    expect(page).toMatch(/"id":"taxon-noise","name":"noise","type":"scatter","symbolSize":7,"symbol":"emptyCircle"/);
+    expect(page).toContain('"name":"cluster 0"');
+  });
+});
+
 const BAD_FLOW = (params: string) => `version: 1
 name: bad
 steps:
