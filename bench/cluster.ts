@@ -2,9 +2,9 @@
 // (50 Gaussian blobs; runtime/jax/bench/hdbscan_plain.py makes them) — 10k and 100k vectors of 64 and 2,560
 // dimensions — against the same libraries called from a plain Python script on the same file (the step's
 // overhead as a ratio: its wall time and peak memory over the script's); scikit-learn's HDBSCAN against
-// fast-hdbscan on the same reduced vectors (why the step uses fast-hdbscan); and quality on the ITS data with
-// genera held out (workflows/novelty.yaml, 4,439 barcodes): the fraction of held-out sequences that land in a
-// novel cluster or in noise, against the fraction of the sequences whose genus the head was trained on.
+// fast-hdbscan on the same reduced vectors (why the step uses fast-hdbscan). bench/novelty: quality on the
+// ITS data with genera held out (workflows/novelty.yaml, 4,439 barcodes): the fraction of held-out sequences
+// that land in a novel cluster or in noise, against the fraction of those whose genus the head was trained on.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ const MIN_CLUSTER_SIZE = 10;
 
 /** A local plugin that emits the Arrow file's vectors as an embeddings artifact, 10,000 rows a shard. */
 const PLUGIN = `import { readFileSync } from 'node:fs';
-import { arrow, defineStep } from 'strand';
+import { arrow, defineStep } from ${JSON.stringify(join(REPO, 'dist/engine/index.js'))};
 export default defineStep({
   id: 'synthetic-vectors', version: '1', description: 'vectors from an Arrow file',
   with: { properties: { file: { type: 'string' } } }, inputs: {}, outputs: { embeddings: { type: 'embeddings' } },
@@ -115,12 +115,12 @@ export async function clusterBench(): Promise<BenchResult> {
   result.notes.push(
     '1M vectors: not run (HDBSCAN alone took about 100 s at 100k on 2 shared cores and grows faster than n; see docs/benchmarks.md)',
   );
-  await quality(result);
   return result;
 }
 
-/** workflows/novelty.yaml on all 4,439 barcodes with genera held out of the head's training. */
-async function quality(result: BenchResult): Promise<void> {
+/** bench/novelty: workflows/novelty.yaml on all 4,439 barcodes with genera held out of the head's training. */
+export async function noveltyBench(): Promise<BenchResult> {
+  const result: BenchResult = { name: 'novelty', figures: [], ratios: [], notes: [] };
   const { root, remove } = tempProject();
   try {
     copyIn(root, 'workflows/novelty.yaml', 'data/mycoai-yeast-its/yeast_its_test1.fasta');
@@ -184,4 +184,5 @@ async function quality(result: BenchResult): Promise<void> {
   } finally {
     remove();
   }
+  return result;
 }
