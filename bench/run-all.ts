@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { BenchResult } from './bench-result.js';
 import { REPO } from './bench-tools.js';
 import { compareWithBaseline, TOLERANCE, withResults, type Baseline, type ComparedRow } from './compare-baseline.js';
+import { clusterBench, noveltyBench } from './cluster.js';
 import { dataParallel } from './data-parallel.js';
 import { gcsStream } from './gcs-stream.js';
 import { jaxRuntime } from './jax-runtime.js';
@@ -32,6 +33,8 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   lora: loraBench,
   preflight: preflightBench,
   'lancedb-where': lancedbWhere,
+  cluster: clusterBench,
+  novelty: noveltyBench,
 };
 
 function format(value: number): string {

@@ -48,6 +48,8 @@ export { startWandbLog, type WandbLog, type WandbLogOptions } from './jax/wandb-
 /** The one JAX job (jax_job.schema.json) a step placed on JAX builds, and the placement part of it. */
 export {
   jaxPlacement,
+  type ClusterJob,
+  type ClusterPaths,
   type EmbedJob,
   type EmbedPaths,
   type JaxJob,

@@ -2,6 +2,7 @@
 // Heavy libraries (onnxruntime, LanceDB) are imported inside `run`, so listing steps stays cheap.
 import type { StepPlugin } from '../engine/index.js';
 import { classifyTaxonomy } from './classify/taxonomy.js';
+import { hdbscanCluster } from './cluster/hdbscan.js';
 import { kmerProfileEmbed } from './embed/kmer-profile.js';
 import { ntEmbed } from './embed/nt.js';
 import { onnxEmbed } from './embed/onnx.js';
@@ -27,6 +28,7 @@ export const builtinSteps: readonly StepPlugin[] = [
   taxonomyHead,
   ntLora,
   classifyTaxonomy,
+  hdbscanCluster,
   lancedbExport,
   parquetExport,
 ];

@@ -103,8 +103,29 @@ export interface TrainPaths {
   wandb?: string;
 }
 
+/** cluster/hdbscan: PCA then HDBSCAN over every shard, on the CPU in one process (no JAX, no placement). */
+export interface ClusterJob {
+  kind: 'cluster';
+  /** PCA components: at most the vectors' dimension. */
+  reduce_to: number;
+  /** cosine: the vectors are L2-normalised before PCA. */
+  metric: 'euclidean' | 'cosine';
+  min_cluster_size: number;
+  min_samples: number;
+  /** Chooses the rows PCA is fitted on when there are more than the runtime fits on. */
+  seed: number;
+}
+
+/** Where a cluster job's files are: input shards (id, vector, novel_candidate?) and the folder of results. */
+export interface ClusterPaths {
+  /** Result i (id, cluster, probability, outlier_score, novel_cluster) is written to OUT/<name of shards[i]>. */
+  shards: string[];
+  out: string;
+}
+
 /** The file `python -m strand_jax run` reads. */
-export type LocalRun = { job: EmbedJob; paths: EmbedPaths } | { job: TrainJob; paths: TrainPaths };
+export type LocalRun =
+  { job: EmbedJob; paths: EmbedPaths } | { job: TrainJob; paths: TrainPaths } | { job: ClusterJob; paths: ClusterPaths };
 
 /** The job's placement: the step's resolved placement, in the runtime's terms. */
 export function jaxPlacement(run: RunPlacement): JaxPlacement {

@@ -70,7 +70,7 @@ export interface JaxEmbedSummary {
 }
 
 /** The summary line each job kind ends with. */
-const SUMMARY_KIND = { embed: 'embed-summary', train: 'train-summary' } as const;
+const SUMMARY_KIND = { embed: 'embed-summary', train: 'train-summary', cluster: 'cluster-summary' } as const;
 
 export interface JaxRunOptions {
   signal: AbortSignal;

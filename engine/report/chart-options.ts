@@ -4,7 +4,7 @@
 // carries, so the page (and its tests) can check the chart drew what the run produced.
 import { escapeHtml } from './escape-html.js';
 import { layerGraph } from './layer-graph.js';
-import type { MetricPoint, ReportModel, StepOutcome, StepReport } from './report-model.js';
+import { CLUSTER_COLOURING, NOISE_GROUP, type MetricPoint, type ReportModel, type StepOutcome, type StepReport } from './report-model.js';
 
 export type ChartOption = Record<string, unknown>;
 
@@ -272,12 +272,15 @@ function map(model: ReportModel): ChartSpec[] {
   const group = (taxon: string | null): string => (taxon === null ? 'unlabelled' : top.includes(taxon) ? taxon : 'other');
   const groups = [...top, 'other', 'unlabelled'].filter((g) => m.points.some((p) => group(p.taxon) === g));
   const colour = (g: string): string =>
-    g === 'other' ? '#999999' : g === 'unlabelled' ? '#cccccc' : PALETTE[top.indexOf(g) % PALETTE.length]!;
+    g === 'other' ? '#999999' : g === 'unlabelled' || g === NOISE_GROUP ? '#cccccc' : PALETTE[top.indexOf(g) % PALETTE.length]!;
+  const byCluster = m.level === CLUSTER_COLOURING;
   const series = groups.map((g) => ({
     id: `taxon-${g}`,
     name: g,
     type: 'scatter',
     symbolSize: 7,
+    // Noise (cluster -1) is marked as hollow grey circles, behind the clusters.
+    ...(byCluster && g === NOISE_GROUP ? { symbol: 'emptyCircle', z: 1 } : {}),
     itemStyle: { color: colour(g), opacity: 0.8 },
     data: m.points
       .filter((p) => group(p.taxon) === g)
@@ -291,7 +294,7 @@ function map(model: ReportModel): ChartSpec[] {
   return [
     {
       id: 'map',
-      title: `Embeddings of ${m.step}: PCA, coloured by ${m.level} (▲ novel candidate)`,
+      title: `Embeddings of ${m.step}: PCA, coloured by ${m.level} (${byCluster ? '○ noise, ' : ''}▲ novel candidate)`,
       points: m.points.length,
       height: 560,
       option: {

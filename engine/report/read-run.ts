@@ -14,7 +14,7 @@ import type { RunFacts } from './build-report-model.js';
 import { embeddingMap, type LineageFacts } from './embedding-map.js';
 import { EmbeddingSample } from './embedding-sample.js';
 import { metricPoints, type MetricsColumn } from './metric-points.js';
-import type { EmbeddingMap, MetricPoint } from './report-model.js';
+import { CLUSTER_COLOURING, NOISE_GROUP, type EmbeddingMap, type MetricPoint } from './report-model.js';
 
 export const LEVELS = ['kingdom', 'phylum', 'class', 'order', 'family', 'genus', 'species'] as const;
 /** Earlier journals read for a run's resume history (the newest ones). */
@@ -141,7 +141,8 @@ function readMap(state: StrandState, outputs: readonly Output[], options: ReadRu
 
 /**
  * Lineage of the sampled ids: the labelled levels of any sequences output (the source's), else the
- * `predicted_LEVEL` columns (classify/taxonomy), and `novel_candidate` where a step flagged it.
+ * `predicted_LEVEL` columns (classify/taxonomy), `novel_candidate` where a step flagged it, and the
+ * `cluster` of cluster/hdbscan (as the CLUSTER_COLOURING level: `cluster N`, or NOISE_GROUP for -1).
  */
 function readLineage(state: StrandState, outputs: readonly Output[], ids: ReadonlySet<string>): Map<string, LineageFacts> {
   const lineage = new Map<string, LineageFacts>();
@@ -150,12 +151,13 @@ function readLineage(state: StrandState, outputs: readonly Output[], ids: Readon
       const names = new Set(table.schema.fields.map((f) => f.name));
       const labelled = LEVELS.filter((l) => names.has(l));
       const predicted = LEVELS.filter((l) => names.has(`predicted_${l}`));
-      if (labelled.length === 0 && predicted.length === 0 && !names.has('novel_candidate')) continue;
+      if (labelled.length === 0 && predicted.length === 0 && !names.has('novel_candidate') && !names.has('cluster')) continue;
       const idColumn = table.getChild('id')!.toArray() as string[];
       const column = (name: string): (string | null)[] => table.getChild(name)!.toArray() as (string | null)[];
       const labels = Object.fromEntries(labelled.map((l) => [l, column(l)]));
       const predictions = Object.fromEntries(predicted.map((l) => [l, column(`predicted_${l}`)]));
       const novel = names.has('novel_candidate') ? (table.getChild('novel_candidate')!.toArray() as (boolean | null)[]) : undefined;
+      const cluster = names.has('cluster') ? (table.getChild('cluster')!.toArray() as Int32Array) : undefined;
       idColumn.forEach((id, row) => {
         if (!ids.has(id)) return;
         const facts = lineage.get(id) ?? { levels: {}, novel: false };
@@ -164,6 +166,7 @@ function readLineage(state: StrandState, outputs: readonly Output[], ids: Readon
           if (value !== null && (facts.levels[level] === undefined || labels[level] !== undefined)) facts.levels[level] = value;
         }
         if (novel?.[row] === true) facts.novel = true;
+        if (cluster !== undefined) facts.levels[CLUSTER_COLOURING] = cluster[row] === -1 ? NOISE_GROUP : `cluster ${cluster[row]}`;
         lineage.set(id, facts);
       });
     }

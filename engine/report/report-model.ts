@@ -71,11 +71,15 @@ export interface PriorAttempt {
   completed: string[];
 }
 
+/** `--color-by cluster`: the map is coloured by cluster/hdbscan's `cluster` column, -1 as NOISE_GROUP. */
+export const CLUSTER_COLOURING = 'cluster';
+export const NOISE_GROUP = 'noise';
+
 export interface MapPoint {
   id: string;
   x: number;
   y: number;
-  /** The taxon at the colour level (null when unlabelled). */
+  /** The taxon at the colour level (null when unlabelled); with CLUSTER_COLOURING, `cluster N` or NOISE_GROUP. */
   taxon: string | null;
   lineage: string;
   novel: boolean;

@@ -5,7 +5,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkRuntimeValue } from '../../engine/jax/runtime-schema.js';
-import type { JaxJob } from '../../engine/jax/jax-job.js';
+import type { ClusterJob, JaxJob } from '../../engine/jax/jax-job.js';
+import { hdbscanClusterJob, type HdbscanParams } from '../../steps/cluster/hdbscan-job.js';
 import { ntEmbedJob, type NtJaxParams } from '../../steps/embed/nt-jax-job.js';
 import { ntLoraTrainJob, type NtLoraParams } from '../../steps/finetune/nt-lora-job.js';
 import { tokenizerFor } from '../../steps/tokenize/tokenizer-for.js';
@@ -38,11 +39,12 @@ steps:
     on: lite
     mesh: { data: 4, fsdp: 2 }
   vectors: { uses: export/parquet, needs: [embed, source], with: { path: out/v.parquet } }
+  cluster: { uses: cluster/hdbscan, needs: [embed], with: { min_cluster_size: 8, metric: cosine } }
 `;
 
-function expectGolden(name: string, job: JaxJob): void {
+function expectGolden(name: string, job: JaxJob | ClusterJob): void {
   const file = join(GOLDEN_JOBS, name);
-  expect(checkRuntimeValue('jaxJob', 'JaxJob', job)).toEqual({ ok: true, value: job });
+  expect(checkRuntimeValue('jaxJob', job.kind === 'cluster' ? 'ClusterJob' : 'JaxJob', job)).toEqual({ ok: true, value: job });
   // Rewriting is for a deliberate change of the job, never in CI (where it would compare a file with itself).
   if (process.env.STRAND_UPDATE_GOLDEN === '1' && process.env.CI === undefined) writeFileSync(file, `${JSON.stringify(job, null, 2)}\n`);
   else expect(job).toEqual(JSON.parse(readFileSync(file, 'utf8')));
@@ -76,5 +78,11 @@ describe('the JAX jobs built from a checked workflow', () => {
     const job = ntLoraTrainJob(lora.params as unknown as NtLoraParams, labels, TOKENS, placed.plans.get('lora')!.run);
     expect(job.placement.per_device_batch).toBe(1);
     expectGolden('train-job.json', job);
+  });
+
+  it('cluster/hdbscan: the cluster job, its defaults filled and min_samples resolved to min_cluster_size', () => {
+    const job = hdbscanClusterJob(step('cluster').params as unknown as HdbscanParams);
+    expect([job.reduce_to, job.min_samples, job.seed]).toEqual([16, 8, 0]);
+    expectGolden('cluster-job.json', job);
   });
 });

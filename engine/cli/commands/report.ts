@@ -3,6 +3,7 @@ import { EXIT_FAILED, EXIT_OK, STATE_DIR_FLAG, type Command } from '../command.j
 import { stateFor } from '../open-workflow.js';
 import { flag, positiveInteger, UsageError } from '../parse-args.js';
 import { LEVELS } from '../../report/read-run.js';
+import { CLUSTER_COLOURING } from '../../report/report-model.js';
 import { DEFAULT_LEVEL, MAP_LIMIT, writeReport } from '../../report/write-report.js';
 
 export const reportCommand: Command = {
@@ -10,13 +11,18 @@ export const reportCommand: Command = {
   flags: [
     { name: 'output', short: 'o', value: 'FILE', description: 'where to write it (default out/reports/RUN.html)' },
     STATE_DIR_FLAG,
-    { name: 'color-by', value: 'LEVEL', description: `taxonomy level that colours the embedding map (default ${DEFAULT_LEVEL})` },
+    {
+      name: 'color-by',
+      value: 'LEVEL',
+      description: `taxonomy level, or ${CLUSTER_COLOURING} (cluster/hdbscan's), that colours the embedding map (default ${DEFAULT_LEVEL})`,
+    },
     { name: 'embeddings', value: 'STEP', description: 'step whose embeddings are mapped (default: the last with an embeddings output)' },
     { name: 'sample', value: 'N', description: `vectors on the map at most (default ${MAP_LIMIT})` },
   ],
   async run(args, io) {
     const level = flag(args, 'color-by') ?? DEFAULT_LEVEL;
-    if (!(LEVELS as readonly string[]).includes(level)) throw new UsageError(`--color-by is one of ${LEVELS.join(', ')}, not "${level}"`);
+    const choices: readonly string[] = [...LEVELS, CLUSTER_COLOURING];
+    if (!choices.includes(level)) throw new UsageError(`--color-by is one of ${choices.join(', ')}, not "${level}"`);
     const state = stateFor(args, io);
     const runId = args.positionals[0];
     const embeddings = flag(args, 'embeddings');

@@ -1,7 +1,8 @@
 """Owns the interchange with the TypeScript engine: Arrow IPC files, the same bytes the engine's store
 holds for an artifact shard (`tableToIPC(table, 'file')`). Token shards in (id: utf8, tokens:
 list<int32>, length: int32, as `steps/tokenize/token-shards.ts` writes), embedding shards out (id: utf8,
-vector: fixed_size_list<float32 not null>[dim], as `steps/embed/onnx.ts` writes).
+vector: fixed_size_list<float32 not null>[dim], as `steps/embed/onnx.ts` writes), and those shards read back
+for clustering (cluster_job.py).
 """
 
 from __future__ import annotations
@@ -18,11 +19,7 @@ class ShardError(ValueError):
 
 
 def read_token_shard(path: str | Path) -> tuple[list[str], list[np.ndarray]]:
-    try:
-        with pa.memory_map(str(path)) as source:
-            table = pa.ipc.open_file(source).read_all()
-    except (OSError, pa.ArrowInvalid) as error:
-        raise ShardError(f"{path} is not an Arrow IPC file: {error}") from None
+    table = _read_table(path)
     for name in ("id", "tokens"):
         if name not in table.column_names:
             raise ShardError(f"{path} has no column {name!r} (columns: {', '.join(table.column_names)})")
@@ -45,9 +42,12 @@ def vector_table(ids: list[str], vectors: np.ndarray) -> pa.Table:
 
 
 def write_vector_shard(path: str | Path, ids: list[str], vectors: np.ndarray) -> None:
+    write_shard(path, vector_table(ids, vectors))
+
+
+def write_shard(path: str | Path, table: pa.Table) -> None:
     """Written to a temporary name, fsynced and renamed: a shard exists only once it is whole."""
     path = Path(path)
-    table = vector_table(ids, vectors)
     temporary = path.with_name(f".tmp-{path.name}")
     with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
@@ -59,3 +59,24 @@ def write_vector_shard(path: str | Path, ids: list[str], vectors: np.ndarray) ->
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def read_vector_shard(path: str | Path) -> tuple[pa.Table, np.ndarray]:
+    """An embedding shard (as write_vector_shard writes it, other columns kept) and its vectors as (rows, dim)."""
+    table = _read_table(path)
+    if "vector" not in table.column_names:
+        raise ShardError(f"{path} has no column 'vector' (columns: {', '.join(table.column_names)})")
+    vectors = table.column("vector").combine_chunks()
+    if not pa.types.is_fixed_size_list(vectors.type) or not pa.types.is_float32(vectors.type.value_type):
+        raise ShardError(f"{path}: column vector is {vectors.type}, not fixed_size_list<float32>")
+    dim = vectors.type.list_size
+    flat = vectors.flatten().to_numpy(zero_copy_only=False)
+    return table, flat.reshape(len(vectors), dim)
+
+
+def _read_table(path: str | Path) -> pa.Table:
+    try:
+        with pa.memory_map(str(path)) as source:
+            return pa.ipc.open_file(source).read_all()
+    except (OSError, pa.ArrowInvalid) as error:
+        raise ShardError(f"{path} is not an Arrow IPC file: {error}") from None

@@ -1,5 +1,5 @@
-"""Owns the JAX job as typed values: `jax_job.schema.json`'s EmbedJob, TrainJob, JaxPlacement, EmbedPaths,
-TrainPaths and LocalRun as frozen dataclasses, parsed only after the value passed the schema (the engine
+"""Owns the JAX job as typed values: `jax_job.schema.json`'s EmbedJob, TrainJob, ClusterJob, JaxPlacement,
+EmbedPaths, TrainPaths, ClusterPaths and LocalRun as frozen dataclasses, parsed only after the value passed the schema (the engine
 checked it too before writing it). Also what a placement asks of this process: the platform it must run on
 (`configure_platform` before JAX is imported, `require_platform` after) and this host's part of the mesh.
 
@@ -110,6 +110,18 @@ JaxJob = EmbedJob | TrainJob
 
 
 @dataclass(frozen=True)
+class ClusterJob:
+    """cluster/hdbscan's job: local only, on the CPU, without JAX (cluster_job.py), so it has no placement."""
+
+    kind: ClassVar[str] = "cluster"
+    reduce_to: int
+    metric: str  # euclidean or cosine
+    min_cluster_size: int
+    min_samples: int
+    seed: int
+
+
+@dataclass(frozen=True)
 class EmbedPaths:
     model: Path
     # The peft folder; set exactly when the job has adapters.
@@ -131,11 +143,17 @@ class TrainPaths:
 
 
 @dataclass(frozen=True)
+class ClusterPaths:
+    shards: tuple[Path, ...]
+    out: Path
+
+
+@dataclass(frozen=True)
 class LocalRun:
     """What `python -m strand_jax run RUN.json` reads: the job and where its files are on this machine."""
 
-    job: JaxJob
-    paths: EmbedPaths | TrainPaths
+    job: JaxJob | ClusterJob
+    paths: EmbedPaths | TrainPaths | ClusterPaths
 
 
 def parse_job(value: Any) -> JaxJob:
@@ -146,8 +164,11 @@ def parse_job(value: Any) -> JaxJob:
 def parse_local_run(value: Any) -> LocalRun:
     """A LocalRun value (JSON), checked against the schema, as dataclasses."""
     check_against(SCHEMA, "LocalRun", value, JaxJobError)
-    job = _job(value["job"])
     paths = value["paths"]
+    if value["job"]["kind"] == "cluster":
+        spec = {k: v for k, v in value["job"].items() if k != "kind"}
+        return LocalRun(ClusterJob(**spec), ClusterPaths(tuple(Path(p) for p in paths["shards"]), Path(paths["out"])))
+    job = _job(value["job"])
     if isinstance(job, EmbedJob):
         adapters = paths.get("adapters")
         if job.adapters != (adapters is not None):

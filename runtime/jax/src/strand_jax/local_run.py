@@ -5,7 +5,9 @@ imported), a job placed on an accelerator JAX does not see stops before anything
   embed   one vector shard per token shard (OUT/<name of the token shard>), a
           `{"kind": "shard-done", "index", "file", "sequences"}` line as each is durable (the engine records it
           before the next starts: a killed run resumes after it), and an `embed-summary` line last;
-  train   the LoRA trainer's `train-progress`, `eval` and `checkpoint` lines, and `train-summary` last.
+  train   the LoRA trainer's `train-progress`, `eval` and `checkpoint` lines, and `train-summary` last;
+  cluster PCA then HDBSCAN on the CPU, without JAX (cluster_job.py): `cluster-progress` lines, one result
+          shard per input shard, and `cluster-summary` last.
 
 Each line is JSON with sorted keys, on stdout. A TPU host runs the same jobs through worker.py.
 """
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .job import (
+    ClusterJob,
+    ClusterPaths,
     EmbedJob,
     EmbedPaths,
     LocalRun,
@@ -42,6 +46,12 @@ def read_local_run(path: str | Path) -> LocalRun:
 def run_local(run: LocalRun, emit: Emit) -> dict[str, Any]:
     """Runs a parsed LocalRun; returns its summary (the caller emits it last). JAX must not be imported yet
     when the placement is cpu with host devices (configure_platform)."""
+    if isinstance(run.job, ClusterJob):
+        from .cluster_job import run_cluster
+
+        if not isinstance(run.paths, ClusterPaths):
+            raise AssertionError(f"bug: a cluster job with {type(run.paths).__name__}")
+        return run_cluster(run.job, run.paths, emit)
     configure_platform(run.job.placement)
     require_platform(run.job.placement, visible_platform())
     if isinstance(run.job, EmbedJob) and isinstance(run.paths, EmbedPaths):
