@@ -1,7 +1,8 @@
 // Owns deciding, before a run starts, which steps go to a remote device and with what: the node to
 // create (type, image, spot, project, zone, bucket), which worker the hosts run (`strand worker`, or the JAX
 // worker for a plugin with JAX facts), and the step's resolved placement its job is built from. A training
-// step (`remoteTraining`) runs on single-host slices only. Steps that cannot run remotely are refused here,
+// step (`remoteTraining`) runs on single-host slices only; `replicas:` (many nodes) is for the JAX worker's
+// shard-parallel steps only. Steps that cannot run remotely are refused here,
 // with the reason and the fix, before anything is staged or created. Pure: the placement plans arrive as values.
 import type { StepPlacementPlan } from '../devices/step-placement-plan.js';
 import type { RunPlacement } from '../plugin-api/run-placement.js';
@@ -24,6 +25,8 @@ export interface RemoteTarget {
   workerCommand: string;
   /** What runs on the hosts: `strand worker` (Node.js on the image), or the JAX worker the startup script installs. */
   worker: 'node' | 'jax';
+  /** Nodes the step runs on at once (`replicas:`), their hosts claiming shards as they free up. */
+  replicas: number;
   /** Hosts of the slice and chips on each, from the catalog (the JAX startup script keeps each host's JAX alone). */
   hosts: number;
   chipsPerHost: number;
@@ -96,6 +99,14 @@ export function resolveRemoteTargets(
       });
       continue;
     }
+    const replicas = plan.placement.replicas;
+    if (replicas > 1 && (step.plugin.remoteTraining === true || worker !== 'jax')) {
+      problems.push({
+        step: step.id,
+        message: `${where}: replicas: ${replicas} runs a shard-parallel step of the JAX worker (embed/nt) over many nodes, whose hosts claim shards; ${step.plugin.id} ${step.plugin.remoteTraining === true ? 'is one training job on one slice' : 'runs on `strand worker`, whose hosts split shards by index'}: use a device without replicas:`,
+      });
+      continue;
+    }
     targets.set(step.id, {
       name: name!,
       label: plan.placement.label,
@@ -108,6 +119,7 @@ export function resolveRemoteTargets(
       runtimeVersion: device.runtime_version ?? plan.placement.runtimeVersion ?? 'tpu-ubuntu2204-base',
       workerCommand: device.worker_command ?? 'strand',
       worker,
+      replicas,
       hosts,
       chipsPerHost: Math.max(1, Math.round(plan.placement.chips / hosts)),
       maxAttempts: device.max_attempts ?? 5,

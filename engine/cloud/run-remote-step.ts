@@ -8,6 +8,13 @@
 // complete checkpoint to resume from (training-progress.ts). The bucket, the TPU API and the clock reach it
 // through `RemoteServices` (remote-services.ts).
 //
+// With `replicas: K` (a JAX shard-parallel step), the states from creating on run once per node, K at once
+// (one machine, K node slots): every node's job spec lists every shard without a marker, and the hosts of all
+// nodes claim shards as they free up (worker-contract.ts, ShardClaim). A lost node's claims on unmarked
+// shards are released before it is replaced (no replacement once every shard is home and another node
+// reports); a run starts by releasing every claim (the nodes of an earlier run are deleted first). A slot
+// that fails stops the others, and every slot deletes its own node on the way out.
+//
 //   checking ──► staging ──► resuming ── everything collected, the last attempt reported ok ─────────► done
 //                               │ work to do                                                            ▲
 //                               ▼                                                                       │
@@ -42,7 +49,7 @@ import type { JobProgress, JobWork } from './job-progress.js';
 import { ShardCollector } from './shard-collector.js';
 import { stageRemoteInputs, type StagedInputs } from './stage-remote-inputs.js';
 import { isReady, lostState, MANAGED_LABEL, type TpuNode } from './tpu-nodes.js';
-import { layout, NODE_METADATA, type JobSpec, type WorkerReport } from './worker-contract.js';
+import { layout, NODE_METADATA, type JobSpec, type ShardClaim, type WorkerReport } from './worker-contract.js';
 
 export interface RemoteStepParts {
   step: StepSpec;
@@ -118,12 +125,48 @@ function shardProgress(parts: RemoteStepParts, manifests: Record<string, Artifac
 class RemoteStepMachine {
   /** The attempt number of this run's first node (attempts of earlier runs keep their numbers). */
   private firstAttempt = 1;
+  /** The attempt number the next node gets (each node of each slot is one attempt). */
+  private nextAttempt = 1;
+  /** Nodes lost in this run, over every slot. */
+  private losses = 0;
+  /** Node slots still running; a slot ends when its node finished or it retires. */
+  active = 1;
+  /** Whether some node's hosts all reported ok (their report carries the outputs' meta). */
+  private reportedOk = false;
+  /** Aborted by the run's signal, or when a slot fails (the other slots then stop and delete their nodes). */
+  private readonly stop = new AbortController();
+  readonly signal = this.stop.signal;
 
   constructor(
     private readonly parts: RemoteStepParts,
     private readonly manifests: Record<string, ArtifactManifest>,
     private readonly progress: JobProgress,
-  ) {}
+  ) {
+    if (parts.signal.aborted) this.stop.abort();
+    else parts.signal.addEventListener('abort', () => this.stop.abort(), { once: true });
+  }
+
+  /** Stops every slot (one failed). */
+  halt(): void {
+    this.stop.abort();
+  }
+
+  /** A new node's state, for another slot or a replacement. */
+  another(staged: StagedInputs): Extract<RemoteState, { kind: 'creating' }> {
+    return { kind: 'creating', attempt: this.nextAttempt++, staged };
+  }
+
+  /** Deletes the shard claims of `attempt` (a lost node's), or every claim (a run starting). */
+  private async releaseClaims(attempt?: number): Promise<number> {
+    const { bucket } = this.parts.services;
+    let released = 0;
+    for (const name of await bucket.list(layout.claims(this.parts.key))) {
+      if (attempt !== undefined && (await bucket.getJson<ShardClaim>(name))?.attempt !== attempt) continue;
+      await bucket.delete(name);
+      released++;
+    }
+    return released;
+  }
 
   /** The reports the hosts of `attempt` wrote so far. */
   private async reports(attempt: number): Promise<WorkerReport[]> {
@@ -215,18 +258,20 @@ class RemoteStepMachine {
       await services.nodes.delete(node.id);
     }
     this.firstAttempt = (await services.bucket.list(layout.attempts(key))).length + 1;
+    this.nextAttempt = this.firstAttempt;
+    await this.releaseClaims(); // no node of an earlier run is left to compute what it claimed
     await this.progress.collect();
     // A run that stopped after everything landed still needs the workers' output metadata.
     if (this.progress.complete() && this.firstAttempt > 1) {
       const ok = (await this.reports(this.firstAttempt - 1)).find((r) => r.status === 'ok');
       if (ok !== undefined) return { kind: 'done', meta: new Map(Object.entries(ok.meta)), attempts: 0 };
     }
-    return { kind: 'creating', attempt: this.firstAttempt, staged };
+    return this.another(staged);
   }
 
   private async create({ attempt, staged }: Extract<RemoteState, { kind: 'creating' }>): Promise<RemoteState> {
     const { step, key, target, services, emit } = this.parts;
-    if (attempt - this.firstAttempt >= target.maxAttempts)
+    if (this.losses >= target.maxAttempts)
       throw new StepError(
         `${step.id}: the TPU was lost ${target.maxAttempts} times with ${this.progress.describeLeft()}`,
         'run again to continue from what is finished, or raise max_attempts / use spot: false',
@@ -261,7 +306,8 @@ class RemoteStepMachine {
   }
 
   private async waitReady(state: Extract<RemoteState, { kind: 'waiting-ready' }>): Promise<RemoteState> {
-    const { step, key, target, services, signal } = this.parts;
+    const { step, key, target, services } = this.parts;
+    const { signal } = this;
     const { attempt, nodeId, work, staged } = state;
     const node = await services.nodes.get(nodeId);
     if (node !== undefined && isReady(node)) {
@@ -296,9 +342,9 @@ class RemoteStepMachine {
   }
 
   private async poll(state: Extract<RemoteState, { kind: 'running' }>): Promise<RemoteState> {
-    const { target, services, signal } = this.parts;
+    const { target, services } = this.parts;
     const { attempt, node, staged } = state;
-    if (signal.aborted) throw new StepInterrupted();
+    if (this.signal.aborted) throw new StepInterrupted();
     const landed = await this.progress.collect();
     const reports = await this.reports(attempt);
     const lastProgress = landed > 0 || reports.length > state.reported ? services.clock.now().getTime() : state.lastProgress;
@@ -314,7 +360,9 @@ class RemoteStepMachine {
     const first = reports[0];
     if (reports.length === node.workers && first !== undefined) {
       await this.progress.collect();
-      if (!this.progress.complete()) throw new StepError(`the workers on ${node.id} finished, but ${this.progress.describeMissing()}`);
+      // Other nodes may still be computing claimed shards; the last node to finish finds everything home.
+      if (!this.progress.complete() && this.active === 1)
+        throw new StepError(`the workers on ${node.id} finished, but ${this.progress.describeMissing()}`);
       return { kind: 'finished', attempt, nodeId: node.id, meta: new Map(Object.entries(first.meta)) };
     }
     const current = await services.nodes.get(node.id);
@@ -327,16 +375,27 @@ class RemoteStepMachine {
   private async recreate({ attempt, nodeId, state, staged }: Extract<RemoteState, { kind: 'lost' }>): Promise<RemoteState> {
     const { step, emit } = this.parts;
     await this.progress.collect(); // what landed between the last poll's collect and the node's loss
-    this.log(`${nodeId} was ${state} with ${this.progress.describeLeft()}; recreating it`);
+    this.losses++;
+    // Every shard home and another node reports (or will): this slot has nothing left to do.
+    const retire = this.progress.complete() && (this.reportedOk || this.active > 1);
+    this.log(`${nodeId} was ${state} with ${this.progress.describeLeft()}; ${retire ? 'not replacing it' : 'recreating it'}`);
     emit({ kind: 'step-preempted', step: step.id, attempt, node: nodeId, state, time: this.time() });
     await this.deleteNode(nodeId);
-    return { kind: 'creating', attempt: attempt + 1, staged };
+    const released = await this.releaseClaims(attempt);
+    if (released > 0) this.log(`released ${released} shard claim${released === 1 ? '' : 's'} of ${nodeId}`);
+    return retire ? { kind: 'done', meta: new Map(), attempts: 0 } : this.another(staged);
   }
 
-  private async finish({ attempt, nodeId, meta }: Extract<RemoteState, { kind: 'finished' }>): Promise<RemoteState> {
+  private async finish({ nodeId, meta }: Extract<RemoteState, { kind: 'finished' }>): Promise<RemoteState> {
+    this.reportedOk = true;
     if (this.parts.target.keep) this.log(`kept ${nodeId} (keep: true); delete it with \`strand tpu delete\``);
     else await this.deleteNode(nodeId);
-    return { kind: 'done', meta, attempts: attempt - this.firstAttempt + 1 };
+    return { kind: 'done', meta, attempts: this.nodesCreated() };
+  }
+
+  /** Nodes this run created, over every slot. */
+  nodesCreated(): number {
+    return this.nextAttempt - this.firstAttempt;
   }
 
   summary(attempts: number): StepSummary {
@@ -369,9 +428,41 @@ export async function runRemoteJob(
   progress: JobProgress,
 ): Promise<RemoteStepResult> {
   const machine = new RemoteStepMachine(parts, manifests, progress);
-  let state: RemoteState = { kind: 'checking' };
-  parts.onState?.(state);
-  while (state.kind !== 'done') {
+  const start: RemoteState = { kind: 'checking' };
+  parts.onState?.(start);
+  const first = await drive(machine, start, parts, (s) => s.kind === 'creating');
+  if (first.kind === 'done') return { meta: first.meta, summary: machine.summary(first.attempts) };
+  if (first.kind !== 'creating') throw new Error(`bug: the remote executor stopped in ${first.kind}`);
+  // The node slots, created together: the first slot's node is the attempt resuming chose.
+  const slots = [first, ...Array.from({ length: parts.target.replicas - 1 }, () => machine.another(first.staged))];
+  machine.active = slots.length;
+  const ends = await Promise.allSettled(
+    slots.map(async (slot) => {
+      try {
+        return await drive(machine, slot, parts, () => false);
+      } catch (error) {
+        machine.halt();
+        throw error;
+      } finally {
+        machine.active--;
+      }
+    }),
+  );
+  const failures = ends.flatMap((e) => (e.status === 'rejected' ? [e.reason as unknown] : []));
+  // A slot stopped because another failed reports the other's cause, not its own interruption.
+  if (failures.length > 0) throw failures.find((f) => !(f instanceof StepInterrupted)) ?? failures[0];
+  const done = ends.flatMap((e) => (e.status === 'fulfilled' && e.value.kind === 'done' ? [e.value] : []));
+  return { meta: done.find((d) => d.meta.size > 0)?.meta ?? new Map(), summary: machine.summary(machine.nodesCreated()) };
+}
+
+/** Runs `state` on until `done` or `until` holds; a failure deletes the node the failing state held. */
+async function drive(
+  machine: RemoteStepMachine,
+  state: RemoteState,
+  parts: RemoteStepParts,
+  until: (state: RemoteState) => boolean,
+): Promise<RemoteState> {
+  while (state.kind !== 'done' && !until(state)) {
     const from: RemoteState = state;
     try {
       state = await machine.next(from);
@@ -382,5 +473,5 @@ export async function runRemoteJob(
     }
     if (state.kind !== from.kind) parts.onState?.(state);
   }
-  return { meta: state.meta, summary: machine.summary(state.attempts) };
+  return state;
 }

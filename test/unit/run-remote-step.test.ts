@@ -60,6 +60,9 @@ class MemoryBucket implements StagingBucket {
   uploadFileIfAbsent = async (): Promise<'written' | 'exists'> => {
     throw new Error('this step stages no files');
   };
+  delete = async (name: string): Promise<void> => {
+    this.objects.delete(name);
+  };
   job(attempt: number): JobSpec | undefined {
     const bytes = this.objects.get(layout.attempt(KEY, attempt));
     return bytes === undefined ? undefined : (JSON.parse(bytes.toString()) as JobSpec);
@@ -193,6 +196,7 @@ function target(extra: Partial<RemoteTarget> = {}): RemoteTarget {
     runtimeVersion: 'tpu-ubuntu2204-base',
     workerCommand: 'strand',
     worker: 'node',
+    replicas: 1,
     hosts: 2,
     chipsPerHost: 4,
     maxAttempts: 3,
