@@ -49,7 +49,7 @@ import type { JobProgress, JobWork } from './job-progress.js';
 import { ShardCollector } from './shard-collector.js';
 import { stageRemoteInputs, type StagedInputs } from './stage-remote-inputs.js';
 import { isReady, lostState, MANAGED_LABEL, type TpuNode } from './tpu-nodes.js';
-import { layout, NODE_METADATA, type JobSpec, type ShardClaim, type WorkerReport } from './worker-contract.js';
+import { layout, markerUnit, NODE_METADATA, type JobSpec, type ShardClaim, type WorkerReport } from './worker-contract.js';
 
 export interface RemoteStepParts {
   step: StepSpec;
@@ -156,12 +156,17 @@ class RemoteStepMachine {
     return { kind: 'creating', attempt: this.nextAttempt++, staged };
   }
 
-  /** Deletes the shard claims of `attempt` (a lost node's), or every claim (a run starting). */
+  /** Deletes the claims of `attempt` (a lost node's) on shards without a marker, or every claim (a run starting). */
   private async releaseClaims(attempt?: number): Promise<number> {
     const { bucket } = this.parts.services;
+    const { key } = this.parts;
+    const marked = new Set((await bucket.list(layout.markers(key))).map((name) => markerUnit(key, name)?.index));
     let released = 0;
-    for (const name of await bucket.list(layout.claims(this.parts.key))) {
-      if (attempt !== undefined && (await bucket.getJson<ShardClaim>(name))?.attempt !== attempt) continue;
+    for (const name of await bucket.list(layout.claims(key))) {
+      if (attempt !== undefined) {
+        const claim = await bucket.getJson<ShardClaim>(name);
+        if (claim === undefined || claim.attempt !== attempt || marked.has(claim.index)) continue;
+      }
       await bucket.delete(name);
       released++;
     }
@@ -279,7 +284,8 @@ class RemoteStepMachine {
     const nodeId = this.nodeId(attempt);
     await this.progress.collect(); // what the previous node finished before it was deleted
     const work = await this.progress.work();
-    this.log(`creating ${target.label} node ${nodeId} (attempt ${attempt}) with ${this.progress.describeLeft()}`);
+    const what = target.replicas > 1 ? `one of the ${target.label}, ${nodeId},` : `${target.label} node ${nodeId}`;
+    this.log(`creating ${what} (attempt ${attempt}) with ${this.progress.describeLeft()}`);
     emit({ kind: 'step-attempt', step: step.id, attempt, node: nodeId, shards: this.progress.todo(), time: this.time() });
     try {
       await services.nodes.create({

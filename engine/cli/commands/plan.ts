@@ -33,6 +33,12 @@ function estimateText(plan: StepPlacementPlan | undefined): string {
   ];
   if (e.sequences !== undefined)
     parts.push(`${e.sequences.toLocaleString('en-US')} sequences${plan?.sequences ? ` (${plan.sequences.how})` : ''}`);
+  if (e.nodes !== undefined)
+    parts.push(
+      e.nodes.shardsPerNode === undefined
+        ? `${e.nodes.replicas} nodes`
+        : `${e.nodes.shardsPerNode.reduce((a, b) => a + b, 0)} shards over ${e.nodes.replicas} nodes: ${e.nodes.shardsPerNode.join(', ')}`,
+    );
   if (e.seconds !== undefined && e.cost)
     parts.push(
       `${figure(e.seconds / 3600)} h`,
@@ -107,11 +113,12 @@ export const planCommand: Command = {
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state, diagnostics } = opened;
     const entries = planRun(workflow, state);
-    const sequencesOf = (step: string): number | undefined => {
+    const sequencesOf = (step: string): { rows: number; shards: number } | undefined => {
       const inputs = entries.find((e) => e.step === step)?.decision.fingerprint?.inputs;
       const manifest = inputs ? Object.values(inputs)[0] : undefined;
       if (manifest === undefined || !state.objects.has(manifest)) return undefined;
-      return state.objects.getJson<ArtifactManifest>(manifest).shards.reduce((n, s) => n + s.rows, 0);
+      const { shards } = state.objects.getJson<ArtifactManifest>(manifest);
+      return { rows: shards.reduce((n, s) => n + s.rows, 0), shards: shards.length };
     };
     // Loading placed every step; the sequences each will see (the store's, or its source's count) add time and cost.
     const data = createDataAccess(io.cwd, state.listing);
@@ -121,7 +128,7 @@ export const planCommand: Command = {
       plans.set(
         step,
         plan.estimate && sequences !== undefined
-          ? { ...plan, sequences, estimate: estimateRunTime(plan.estimate, plan.placement, sequences.count) }
+          ? { ...plan, sequences, estimate: estimateRunTime(plan.estimate, plan.placement, sequences) }
           : plan,
       );
     }

@@ -1,0 +1,111 @@
+// One embed/nt step over three spot TPU nodes (`replicas: 3`) from a workflow file, through the built CLI,
+// against the local GCS and TPU servers (test/emulators): the three nodes are created together, their hosts
+// (the Python worker, 4 XLA CPU devices each) claim shards as they free up, one node is preempted just after
+// it claimed its second shard, and the engine releases that claim and replaces the node. The vectors are
+// compared byte for byte with the same workflow on 4 local XLA devices, one process (jax-on-tpu.test.ts shows
+// one node gives those bytes too). Nothing here reaches Google Cloud.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ShardClaim, ShardMarker } from '../../engine/cloud/worker-contract.js';
+import { deviceBucket } from '../helpers/device-bucket.js';
+import { jaxPython } from '../helpers/jax-runtime.js';
+import { TEST_BUCKET, useLocalCloud } from '../helpers/local-cloud.js';
+import { copyFromRepo, removeProjects, runCliAsync, writeProject } from '../helpers/project.js';
+
+let python: string;
+beforeAll(() => {
+  python = jaxPython();
+});
+const cloud = useLocalCloud(() => ({ STRAND_RUNTIME_PYTHON: python }));
+afterEach(removeProjects);
+
+const FLOW = (on: 'pods' | 'host') => `version: 1
+name: tpu-replicas
+devices:
+  pods: { kind: tpu, type: v4-8, replicas: 3, spot: true, project: test-project, zone: us-central2-b, bucket: gs://strand-test/strand }
+  host: { kind: cpu, runtime: jax, devices: 4 }
+steps:
+  source: { uses: source/parquet, with: { path: workflows/data/sample.parquet, shard_rows: 125 } }
+  tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2 } }
+  embed:
+    uses: embed/nt
+    needs: [tokens]
+    with: { model: models/tiny-nt, pooling: mean }
+    on: ${on}
+    mesh: { data: 1, fsdp: 2, tp: 2 }
+    batch: { per_device: 4 }
+    precision: fp32
+  vectors: { uses: export/parquet, needs: [embed, source], with: { path: out/v.parquet } }
+`;
+
+function project(on: 'pods' | 'host'): string {
+  const root = writeProject({ 'flow.yaml': FLOW(on) });
+  copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt');
+  return root;
+}
+
+// METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
+const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
+const bucket = deviceBucket(cloud);
+const stored = <T>(name: string): T => JSON.parse(cloud.gcs.buckets.get(TEST_BUCKET)!.get(name)!.bytes.toString()) as T;
+const claimWrites = () => cloud.gcs.writes.filter((n) => n.includes('/claims/'));
+
+async function run(root: string) {
+  const result = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+  expect(result.stderr).toBe('');
+  expect(result.status, result.stdout).toBe(0);
+  return result;
+}
+
+describe('embed/nt over 3 spot v4-8 nodes (replicas: 3), from a workflow file', () => {
+  it('plans three nodes and the shards each gets', async () => {
+    const plan = await runCliAsync(['plan', 'flow.yaml', '--plain'], project('pods'), env());
+    expect(plan.status).toBe(0);
+    expect(plan.stdout).toMatch(/embed .*\[tpu v4-8 x3 nodes \(spot\) mesh 1x2x2 batch 4\/dev; .*8 shards over 3 nodes: 3, 3, 2/);
+  });
+
+  it('hands shards out as hosts free up, finishes a preempted node’s claim elsewhere, deletes every node', async () => {
+    const root = project('pods');
+    // The first host to claim a shard after finishing one is preempted there: its node holds an unmarked claim.
+    let preempted: string | undefined;
+    cloud.gcs.onWrite = (_bucket, name) => {
+      if (preempted !== undefined || !name.includes('/claims/')) return;
+      const claim = stored<ShardClaim>(name);
+      if (!bucket.markers().some((m) => m.attempt === claim.attempt)) return;
+      preempted = [...cloud.tpu.nodes.keys()].map((n) => n.split('/').pop()!).find((id) => id.endsWith(`-${claim.attempt}`))!;
+      cloud.tpu.preempt(preempted);
+    };
+    const result = await run(root);
+    expect(preempted).toBeDefined();
+    expect(result.stdout).toMatch(new RegExp(`${preempted} was (PREEMPTED|SUSPENDED) with \\d of 8 shards to do; recreating it`));
+    expect(result.stdout).toContain(`released 1 shard claim of ${preempted}`);
+    // Three nodes created together (all before the preemption), then the one replacement.
+    const creates = cloud.tpu.events.flatMap((e, at) => (e.startsWith('create') ? [at] : []));
+    expect(creates).toHaveLength(4);
+    expect(creates[2]).toBeLessThan(cloud.tpu.events.indexOf(`preempt ${preempted}`));
+    expect(cloud.tpu.events.filter((e) => e.startsWith('preempt'))).toEqual([`preempt ${preempted}`]);
+    // Every node deleted, the preempted one included: the local TPU server's node and queued-resource lists are empty.
+    expect(cloud.tpu.events.filter((e) => e.startsWith('delete'))).toHaveLength(4);
+    expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
+    // No shard computed twice into the result: one marker write per shard, each by the host holding its claim.
+    expect(bucket.markerWrites()).toHaveLength(8);
+    expect(new Set(bucket.markerWrites()).size).toBe(8);
+    const markers: ShardMarker[] = bucket.markers();
+    for (const m of markers)
+      expect(stored<ShardClaim>(`strand/jobs/${bucket.jobSpecs()[0]!.key}/claims/${String(m.index).padStart(6, '0')}.json`)).toEqual({
+        index: m.index,
+        attempt: m.attempt,
+        worker: m.worker,
+      });
+    // The released claim was made again by another host: 8 shards, 9 claims.
+    expect(claimWrites()).toHaveLength(9);
+    const lost = Number(preempted!.split('-').pop());
+    expect(markers.filter((m) => m.attempt === lost)).toHaveLength(1);
+    // Every node's job spec lists every shard without a marker: none is split up front.
+    expect(bucket.jobSpecs().slice(0, 3).map((j) => j.shards)).toEqual([0, 1, 2].map(() => [0, 1, 2, 3, 4, 5, 6, 7]));
+    const local = project('host');
+    await run(local);
+    expect(readFileSync(join(root, 'out/v.parquet')).equals(readFileSync(join(local, 'out/v.parquet')))).toBe(true);
+  }, 900_000);
+});
