@@ -17,6 +17,7 @@ import { pipeline } from './pipeline.js';
 import { planScale } from './plan-scale.js';
 import { startUp } from './start-up.js';
 import { taxonomyEval } from './taxonomy-eval.js';
+import { tpuReplicas } from './tpu-replicas.js';
 import { yamlParse } from './yaml-parse.js';
 
 const benches: Record<string, () => Promise<BenchResult>> = {
@@ -30,6 +31,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   'jax-runtime': jaxRuntime,
   lora: loraBench,
   preflight: preflightBench,
+  'tpu-replicas': tpuReplicas,
 };
 
 function format(value: number): string {
