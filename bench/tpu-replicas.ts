@@ -2,7 +2,8 @@
 // (test/emulators; each node one host of 4 XLA CPU devices, the Python worker), in the setup of
 // test/e2e/tpu-replicas.test.ts: 8 shards, one node preempted just after it claims its second shard. Figures:
 // the shards each node marked, and the tail: how long the nodes that ran out of shards first waited for the
-// last one (report times on the storage server, which the engine reads the nodes' ends from).
+// last one (when each node's report reached the storage server: a host reports when it finds nothing left
+// to claim).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GcsServer } from '../test/emulators/gcs-server.js';
@@ -26,7 +27,10 @@ export async function tpuReplicas(): Promise<BenchResult> {
   const result: BenchResult = { name: 'tpu-replicas', figures: [], ratios: [], notes: [] };
   const gcs = await new GcsServer().start();
   gcs.createBucket(BUCKET);
-  const tpu = await new TpuServer({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, STRAND_RUNTIME_PYTHON: join(REPO, 'runtime/jax/.venv/bin/python') }).start();
+  const tpu = await new TpuServer({
+    STRAND_GCS_EMULATOR_HOST: gcs.endpoint,
+    STRAND_RUNTIME_PYTHON: join(REPO, 'runtime/jax/.venv/bin/python'),
+  }).start();
   const p = tempProject();
   const objects = gcs.buckets.get(BUCKET)!;
   const json = <T>(name: string): T => JSON.parse(objects.get(name)!.bytes.toString()) as T;
@@ -35,7 +39,9 @@ export async function tpuReplicas(): Promise<BenchResult> {
     writeFileSync(join(p.root, 'flow.yaml'), FLOW);
     copyIn(p.root, 'workflows/data/sample.parquet', 'models/tiny-nt');
     let preempted: number | undefined;
+    const writtenAt = new Map<string, number>();
     gcs.onWrite = (_bucket, name) => {
+      writtenAt.set(name, performance.now());
       if (preempted !== undefined || !name.includes('/claims/')) return;
       const claim = json<ShardClaim>(name);
       if (!named('/markers/').some((m) => json<ShardMarker>(m).attempt === claim.attempt)) return;
@@ -49,18 +55,25 @@ export async function tpuReplicas(): Promise<BenchResult> {
     });
     if (run.status !== 0) throw new Error(`the replicas run failed: ${run.stdout}${run.stderr}`);
     const markers = named('/markers/').map((n) => json<ShardMarker>(n));
-    const ends = named('/workers/').map((n) => ({ report: json<WorkerReport>(n), at: Date.parse(objects.get(n)!.updated) }));
-    const last = Math.max(...ends.map((e) => e.at));
-    for (const { report, at } of ends.sort((a, b) => a.report.attempt - b.report.attempt)) {
-      const shards = markers.filter((m) => m.attempt === report.attempt).length;
-      result.figures.push({ label: `node of attempt ${report.attempt}: shards marked`, value: shards, unit: 'shards' });
-      result.figures.push({ label: `node of attempt ${report.attempt}: idle until the last node ended`, value: (last - at) / 1000, unit: 's' });
+    const ends = new Map(named('/workers/').map((n) => [json<WorkerReport>(n).attempt, writtenAt.get(n)!]));
+    const last = Math.max(...ends.values());
+    for (const attempt of [1, 2, 3, 4]) {
+      const shards = markers.filter((m) => m.attempt === attempt).length;
+      const end = ends.get(attempt);
+      const role = attempt === preempted ? ' (preempted)' : attempt === 4 ? ' (replacement)' : '';
+      result.figures.push({ label: `node of attempt ${attempt}${role}: shards marked`, value: shards, unit: 'shards' });
+      if (end !== undefined)
+        result.figures.push({
+          label: `node of attempt ${attempt}${role}: idle until the last node ended`,
+          value: (last - end) / 1000,
+          unit: 's',
+        });
     }
-    const first = Math.min(...ends.map((e) => e.at));
+    const first = Math.min(...ends.values());
     result.figures.push({ label: 'tail: first node out of shards to the last node done', value: (last - first) / 1000, unit: 's' });
     result.figures.push({ label: 'step wall time (the whole run)', value: run.ms / 1000, unit: 's' });
     result.notes.push(
-      `node of attempt ${preempted} preempted just after its second claim; its claim was released and the node replaced (attempt 4). A preempted node writes no report: it is not listed.`,
+      `node of attempt ${preempted} preempted just after its second claim; its claim was released and the node replaced (attempt 4). A preempted node writes no report: no idle time.`,
     );
   } finally {
     p.remove();

@@ -103,7 +103,12 @@ describe('embed/nt over 3 spot v4-8 nodes (replicas: 3), from a workflow file', 
     const lost = Number(preempted!.split('-').pop());
     expect(markers.filter((m) => m.attempt === lost)).toHaveLength(1);
     // Every node's job spec lists every shard without a marker: none is split up front.
-    expect(bucket.jobSpecs().slice(0, 3).map((j) => j.shards)).toEqual([0, 1, 2].map(() => [0, 1, 2, 3, 4, 5, 6, 7]));
+    expect(
+      bucket
+        .jobSpecs()
+        .slice(0, 3)
+        .map((j) => j.shards),
+    ).toEqual([0, 1, 2].map(() => [0, 1, 2, 3, 4, 5, 6, 7]));
     const local = project('host');
     await run(local);
     expect(readFileSync(join(root, 'out/v.parquet')).equals(readFileSync(join(local, 'out/v.parquet')))).toBe(true);

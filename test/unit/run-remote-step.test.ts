@@ -17,6 +17,7 @@ import {
   type CheckpointMarker,
   type JobSpec,
   type OutputsMarker,
+  type ShardClaim,
   type ShardMarker,
   type WorkerReport,
 } from '../../engine/cloud/worker-contract.js';
@@ -379,6 +380,127 @@ describe('remote step state machine', () => {
     await expect(result).rejects.toThrow(`TPU ${NODE(1)} went PREEMPTED before it was ready`);
     expect(states.at(-1)).toBe('waiting-ready');
     expect(nodes.nodes.size).toBe(0);
+  });
+});
+
+/** The attempt a node runs (its id ends in it). */
+const attemptOf = (node: TpuNode): number => Number(node.id.split('-').pop());
+
+/**
+ * The one host of every READY node (not in `frozen`) claims the next shard without a marker or a claim and
+ * finishes it, one shard a wait; a host that finds none left reports ok.
+ */
+async function claimingHosts(frozen: ReadonlySet<number> = new Set()): Promise<void> {
+  for (const node of nodes.nodes.values()) {
+    const job = bucket.job(attemptOf(node));
+    if (node.state !== 'READY' || job === undefined || frozen.has(job.attempt)) continue;
+    if (bucket.objects.has(layout.report(KEY, job.attempt, 0))) continue;
+    const free = job.shards.find((i) => !bucket.objects.has(layout.marker(KEY, 'tokens', i)) && !bucket.objects.has(layout.claim(KEY, i)));
+    if (free === undefined) await report(bucket, job, 0);
+    else if ((await bucket.putJsonIfAbsent(layout.claim(KEY, free), { index: free, attempt: job.attempt, worker: 0 })) === 'written')
+      await finishShard(bucket, job, free, 0);
+  }
+}
+
+const markerOf = (index: number): ShardMarker =>
+  JSON.parse(bucket.objects.get(layout.marker(KEY, 'tokens', index))!.toString()) as ShardMarker;
+
+const claimOf = (index: number): ShardClaim | undefined => {
+  const bytes = bucket.objects.get(layout.claim(KEY, index));
+  return bytes === undefined ? undefined : (JSON.parse(bytes.toString()) as ShardClaim);
+};
+
+describe('remote step state machine, replicas: 3', () => {
+  beforeEach(() => {
+    nodes.hosts = 1;
+  });
+  const three = (extra: Partial<RemoteTarget> = {}) => target({ replicas: 3, worker: 'jax', ...extra });
+
+  it('creates the nodes together, gives each every shard, and deletes each once its hosts report', async () => {
+    clock.onWait = () => claimingHosts();
+    const { result, events } = await run({ target: three() });
+    const done = await result;
+    expect(nodes.calls.slice(0, 3)).toEqual([1, 2, 3].map((a) => `create ${NODE(a)}`));
+    expect(nodes.calls.slice(3).sort()).toEqual([1, 2, 3].map((a) => `delete ${NODE(a)}`));
+    expect([1, 2, 3].map((a) => bucket.job(a)?.shards)).toEqual([1, 2, 3].map(() => [0, 1, 2, 3]));
+    // Four shards over three hosts that claim one at a time: each shard computed once, by its claim's holder.
+    for (let i = 0; i < SHARDS; i++) expect(claimOf(i)?.attempt).toBe(markerOf(i).attempt);
+    for (const a of [1, 2, 3]) expect(bucket.objects.has(layout.report(KEY, a, 0))).toBe(true);
+    expect(events.filter((e) => e.kind === 'step-attempt')).toHaveLength(3);
+    expect(done.summary).toMatchObject({ shards: 4, attempts: 3 });
+    expect(done.meta.get('tokens')).toEqual({ vocab: 'char' });
+  });
+
+  it('releases a lost node’s claim on an unmarked shard, keeps its marked ones, and replaces it', async () => {
+    let lost = false;
+    clock.onWait = async () => {
+      const second = bucket.job(2);
+      if (!lost && second !== undefined && nodes.nodes.get(NODE(2))?.state === 'READY') {
+        // Node 2 finishes shard 0, claims shard 3, and is preempted before it computes it.
+        await bucket.putJsonIfAbsent(layout.claim(KEY, 0), { index: 0, attempt: 2, worker: 0 });
+        await finishShard(bucket, second, 0, 0);
+        await bucket.putJsonIfAbsent(layout.claim(KEY, 3), { index: 3, attempt: 2, worker: 0 });
+        nodes.preempt(NODE(2));
+        lost = true;
+      }
+      await claimingHosts(new Set([2]));
+    };
+    const { result, logs, events } = await run({ target: three() });
+    const done = await result;
+    expect(logs()).toContain(`released 1 shard claim of ${NODE(2)}`);
+    expect(events.filter((e) => e.kind === 'step-preempted')).toMatchObject([{ attempt: 2, node: NODE(2) }]);
+    expect(nodes.calls).toContain(`create ${NODE(4)}`);
+    expect(nodes.calls.indexOf(`create ${NODE(4)}`)).toBeGreaterThan(nodes.calls.indexOf(`delete ${NODE(2)}`));
+    expect(bucket.job(4)?.shards).not.toContain(0);
+    expect(claimOf(0)).toEqual({ index: 0, attempt: 2, worker: 0 });
+    expect(claimOf(3)?.attempt).not.toBe(2);
+    expect(markerOf(3).attempt).toBe(claimOf(3)?.attempt);
+    expect(nodes.nodes.size).toBe(0);
+    expect(done.summary).toMatchObject({ shards: 4, attempts: 4 });
+  });
+
+  it('does not replace a node lost once every shard is home and another node reports', async () => {
+    clock.onWait = async () => {
+      await claimingHosts(new Set([3]));
+      if ([0, 1, 2, 3].every((i) => bucket.objects.has(layout.marker(KEY, 'tokens', i)))) nodes.preempt(NODE(3));
+    };
+    const { result, logs } = await run({ target: three() });
+    await result;
+    expect(logs()).toContain(`${NODE(3)} was PREEMPTED with 0 of 4 shards to do; not replacing it`);
+    expect(nodes.calls.filter((c) => c.startsWith('create'))).toHaveLength(3);
+    expect(nodes.nodes.size).toBe(0);
+  });
+
+  it('stops every node when one fails, with that node’s cause, and deletes them all', async () => {
+    clock.onWait = async () => {
+      const job = bucket.job(2);
+      if (job !== undefined) await report(bucket, job, 0, 'failed', 'out of memory');
+    };
+    const { result } = await run({ target: three() });
+    await expect(result).rejects.toThrow(`worker 0 on ${NODE(2)} failed: out of memory`);
+    expect(nodes.nodes.size).toBe(0);
+    expect(nodes.calls.filter((c) => c.startsWith('delete')).sort()).toEqual([1, 2, 3].map((a) => `delete ${NODE(a)}`));
+  });
+
+  it('deletes every node when the run is stopped', async () => {
+    const stop = new AbortController();
+    clock.onWait = async () => {
+      if ([1, 2, 3].every((a) => bucket.job(a) !== undefined)) stop.abort();
+    };
+    const { result } = await run({ target: three(), signal: stop.signal });
+    await expect(result).rejects.toBeInstanceOf(StepInterrupted);
+    expect(nodes.nodes.size).toBe(0);
+    expect(nodes.calls.filter((c) => c.startsWith('delete'))).toHaveLength(3);
+  });
+
+  it('releases every claim when a run starts: the nodes of an earlier run are gone', async () => {
+    await bucket.putJsonIfAbsent(layout.claim(KEY, 1), { index: 1, attempt: 7, worker: 0 });
+    clock.onWait = () => claimingHosts();
+    await (
+      await run({ target: three() })
+    ).result;
+    // Had the stale claim stayed, no host would compute shard 1 and the run would fail for want of its marker.
+    expect(claimOf(1)?.attempt).toBe(markerOf(1).attempt);
   });
 });
 
