@@ -458,7 +458,7 @@ export async function runRemoteJob(
   // A slot stopped because another failed reports the other's cause, not its own interruption.
   if (failures.length > 0) throw failures.find((f) => !(f instanceof StepInterrupted)) ?? failures[0];
   const done = ends.flatMap((e) => (e.status === 'fulfilled' && e.value.kind === 'done' ? [e.value] : []));
-  return { meta: done.find((d) => d.meta.size > 0)?.meta ?? new Map(), summary: machine.summary(machine.nodesCreated()) };
+  return { meta: done.find((d) => d.meta.size > 0)?.meta ?? new Map<string, ArtifactMeta>(), summary: machine.summary(machine.nodesCreated()) };
 }
 
 /** Runs `state` on until `done` or `until` holds; a failure deletes the node the failing state held. */

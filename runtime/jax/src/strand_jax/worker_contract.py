@@ -12,7 +12,15 @@ from typing import Any
 from .schemas import check_against
 
 WORKER_ENV = {"job": "STRAND_JOB", "index": "STRAND_WORKER_INDEX"}
-KINDS = ("JobSpec", "ShardClaim", "ShardMarker", "WorkerReport", "ArtifactManifest", "CheckpointMarker", "OutputsMarker")
+KINDS = (
+    "JobSpec",
+    "ShardClaim",
+    "ShardMarker",
+    "WorkerReport",
+    "ArtifactManifest",
+    "CheckpointMarker",
+    "OutputsMarker",
+)
 
 
 class ContractError(ValueError):
