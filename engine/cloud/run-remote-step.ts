@@ -11,9 +11,11 @@
 // With `replicas: K` (a JAX shard-parallel step), the states from creating on run once per node, K at once
 // (one machine, K node slots): every node's job spec lists every shard without a marker, and the hosts of all
 // nodes claim shards as they free up (worker-contract.ts, ShardClaim). A lost node's claims on unmarked
-// shards are released before it is replaced (no replacement once every shard is home and another node
-// reports); a run starts by releasing every claim (the nodes of an earlier run are deleted first). A slot
-// that fails stops the others, and every slot deletes its own node on the way out.
+// shards are released; it is replaced only while more shards are left than the other nodes' hosts take in
+// one round (the last node is always replaced while anything is left), else the others take its shards.
+// When every slot has ended with shards left whose claims were released after the other hosts had stopped
+// claiming, one more node is created for them. A run starts by releasing every claim (the nodes of an
+// earlier run are deleted first). A slot that fails stops the others; each slot deletes its own node.
 //
 //   checking ──► staging ──► resuming ── everything collected, the last attempt reported ok ─────────► done
 //                               │ work to do                                                            ▲
@@ -133,6 +135,8 @@ class RemoteStepMachine {
   active = 1;
   /** Whether some node's hosts all reported ok (their report carries the outputs' meta). */
   private reportedOk = false;
+  /** Shards whose claims this run released (a lost node's). */
+  private readonly released = new Set<number>();
   /** Aborted by the run's signal, or when a slot fails (the other slots then stop and delete their nodes). */
   private readonly stop = new AbortController();
   readonly signal = this.stop.signal;
@@ -156,6 +160,19 @@ class RemoteStepMachine {
     return { kind: 'creating', attempt: this.nextAttempt++, staged };
   }
 
+  /**
+   * Shards a released claim left without a marker and without a new claim: no host will compute them once
+   * every slot has ended (their hosts stopped claiming before the release).
+   */
+  async orphaned(): Promise<number[]> {
+    const { bucket } = this.parts.services;
+    const left = (await this.progress.work()).shards.filter((i) => this.released.has(i));
+    const claimed = await Promise.all(
+      left.map(async (i) => (await bucket.getJson<ShardClaim>(layout.claim(this.parts.key, i))) !== undefined),
+    );
+    return left.filter((_, at) => !claimed[at]);
+  }
+
   /** Deletes the claims of `attempt` (a lost node's) on shards without a marker, or every claim (a run starting). */
   private async releaseClaims(attempt?: number): Promise<number> {
     const { bucket } = this.parts.services;
@@ -168,6 +185,7 @@ class RemoteStepMachine {
         if (claim === undefined || claim.attempt !== attempt || marked.has(claim.index)) continue;
       }
       await bucket.delete(name);
+      if (attempt !== undefined) this.released.add(Number(/(\d+)\.json$/.exec(name)![1]));
       released++;
     }
     return released;
@@ -185,7 +203,7 @@ class RemoteStepMachine {
     return this.parts.services.clock.now().toISOString();
   }
 
-  private log(message: string): void {
+  log(message: string): void {
     this.parts.emit({ kind: 'step-log', step: this.parts.step.id, message, time: this.time() });
   }
 
@@ -366,9 +384,6 @@ class RemoteStepMachine {
     const first = reports[0];
     if (reports.length === node.workers && first !== undefined) {
       await this.progress.collect();
-      // Other nodes may still be computing claimed shards; the last node to finish finds everything home.
-      if (!this.progress.complete() && this.active === 1)
-        throw new StepError(`the workers on ${node.id} finished, but ${this.progress.describeMissing()}`);
       return { kind: 'finished', attempt, nodeId: node.id, meta: new Map(Object.entries(first.meta)) };
     }
     const current = await services.nodes.get(node.id);
@@ -382,9 +397,13 @@ class RemoteStepMachine {
     const { step, emit } = this.parts;
     await this.progress.collect(); // what landed between the last poll's collect and the node's loss
     this.losses++;
-    // Every shard home and another node reports (or will): this slot has nothing left to do.
-    const retire = this.progress.complete() && (this.reportedOk || this.active > 1);
-    this.log(`${nodeId} was ${state} with ${this.progress.describeLeft()}; ${retire ? 'not replacing it' : 'recreating it'}`);
+    // A replacement boots (minutes on Cloud TPU) while the other nodes' hosts compute: it pays only while more
+    // shards are left than they take in one round. The last node is replaced until the outputs and a report are home.
+    const others = (this.active - 1) * this.parts.target.hosts;
+    const retire = others > 0 ? this.progress.todo() <= others : this.progress.complete() && this.reportedOk;
+    this.log(
+      `${nodeId} was ${state} with ${this.progress.describeLeft()}; ${retire ? 'the other nodes take what it left' : 'recreating it'}`,
+    );
     emit({ kind: 'step-preempted', step: step.id, attempt, node: nodeId, state, time: this.time() });
     await this.deleteNode(nodeId);
     const released = await this.releaseClaims(attempt);
@@ -440,25 +459,38 @@ export async function runRemoteJob(
   if (first.kind === 'done') return { meta: first.meta, summary: machine.summary(first.attempts) };
   if (first.kind !== 'creating') throw new Error(`bug: the remote executor stopped in ${first.kind}`);
   // The node slots, created together: the first slot's node is the attempt resuming chose.
-  const slots = [first, ...Array.from({ length: parts.target.replicas - 1 }, () => machine.another(first.staged))];
-  machine.active = slots.length;
-  const ends = await Promise.allSettled(
-    slots.map(async (slot) => {
-      try {
-        return await drive(machine, slot, parts, () => false);
-      } catch (error) {
-        machine.halt();
-        throw error;
-      } finally {
-        machine.active--;
-      }
-    }),
-  );
-  const failures = ends.flatMap((e) => (e.status === 'rejected' ? [e.reason as unknown] : []));
-  // A slot stopped because another failed reports the other's cause, not its own interruption.
-  if (failures.length > 0) throw failures.find((f) => !(f instanceof StepInterrupted)) ?? failures[0];
-  const done = ends.flatMap((e) => (e.status === 'fulfilled' && e.value.kind === 'done' ? [e.value] : []));
-  return { meta: done.find((d) => d.meta.size > 0)?.meta ?? new Map<string, ArtifactMeta>(), summary: machine.summary(machine.nodesCreated()) };
+  let slots: RemoteState[] = [first, ...Array.from({ length: parts.target.replicas - 1 }, () => machine.another(first.staged))];
+  const done: Extract<RemoteState, { kind: 'done' }>[] = [];
+  for (;;) {
+    machine.active = slots.length;
+    const ends = await Promise.allSettled(
+      slots.map(async (slot) => {
+        try {
+          return await drive(machine, slot, parts, () => false);
+        } catch (error) {
+          machine.halt();
+          throw error;
+        } finally {
+          machine.active--;
+        }
+      }),
+    );
+    const failures = ends.flatMap((e) => (e.status === 'rejected' ? [e.reason as unknown] : []));
+    // A slot stopped because another failed reports the other's cause, not its own interruption.
+    if (failures.length > 0) throw failures.find((f) => !(f instanceof StepInterrupted)) ?? failures[0];
+    done.push(...ends.flatMap((e) => (e.status === 'fulfilled' && e.value.kind === 'done' ? [e.value] : [])));
+    await progress.collect();
+    const orphaned = progress.complete() ? [] : await machine.orphaned();
+    if (orphaned.length === 0) break;
+    const one = orphaned.length === 1;
+    machine.log(
+      `${one ? 'shard' : 'shards'} ${orphaned.join(', ')} ${one ? 'was' : 'were'} released after every other host stopped claiming; creating a node for ${one ? 'it' : 'them'}`,
+    );
+    slots = [machine.another(first.staged)];
+  }
+  if (!progress.complete()) throw new StepError(`the workers finished, but ${progress.describeMissing()}`);
+  const meta = done.find((d) => d.meta.size > 0)?.meta ?? new Map<string, ArtifactMeta>();
+  return { meta, summary: machine.summary(machine.nodesCreated()) };
 }
 
 /** Runs `state` on until `done` or `until` holds; a failure deletes the node the failing state held. */

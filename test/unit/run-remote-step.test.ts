@@ -466,9 +466,31 @@ describe('remote step state machine, replicas: 3', () => {
     };
     const { result, logs } = await run({ target: three() });
     await result;
-    expect(logs()).toContain(`${NODE(3)} was PREEMPTED with 0 of 4 shards to do; not replacing it`);
+    expect(logs()).toContain(`${NODE(3)} was PREEMPTED with 0 of 4 shards to do; the other nodes take what it left`);
     expect(nodes.calls.filter((c) => c.startsWith('create'))).toHaveLength(3);
     expect(nodes.nodes.size).toBe(0);
+  });
+
+  it('leaves a lost node’s last shard to the others, and creates a node for it when their hosts had stopped claiming', async () => {
+    let preempted = false;
+    clock.onWait = async () => {
+      // Node 3 holds shard 3 from the start and never computes it; nodes 1 and 2 take the rest and report.
+      if (!preempted) await bucket.putJsonIfAbsent(layout.claim(KEY, 3), { index: 3, attempt: 3, worker: 0 });
+      await claimingHosts(new Set([3]));
+      const reported = [1, 2].every((a) => bucket.objects.has(layout.report(KEY, a, 0)));
+      if (!preempted && reported && nodes.nodes.get(NODE(3))?.state === 'READY') {
+        nodes.preempt(NODE(3));
+        preempted = true;
+      }
+    };
+    const { result, logs } = await run({ target: three() });
+    const done = await result;
+    expect(logs()).toContain(`${NODE(3)} was PREEMPTED with 1 of 4 shards to do; the other nodes take what it left`);
+    expect(logs()).toContain('shard 3 was released after every other host stopped claiming; creating a node for it');
+    expect(markerOf(3).attempt).toBe(4);
+    expect(nodes.calls.filter((c) => c.startsWith('create'))).toHaveLength(4);
+    expect(nodes.nodes.size).toBe(0);
+    expect(done.summary).toMatchObject({ shards: 4, attempts: 4 });
   });
 
   it('stops every node when one fails, with that node’s cause, and deletes them all', async () => {
