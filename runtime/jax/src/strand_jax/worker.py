@@ -11,7 +11,8 @@ script): the same contract as `engine/cloud/run-worker.ts`. Read the attempt's J
           shard to `objects/SHA256` and only then its marker, both only if absent;
   train   hand the job to training_worker.py.
 
-Last, the host's report; an embed report's meta is `{port: {"dim": hidden size}}` (the engine writes the rest
+While it embeds, the host rewrites its progress object (host_progress.py: rows, tokens, seconds; at most every
+10 s), and writes it a last time when it has nothing left to claim. Last, the host's report; an embed report's meta is `{port: {"dim": hidden size}}` (the engine writes the rest
 of the artifact's meta itself, as it does for a local run). Files are brought here by staging.py.
 
 Multi-host and many nodes: every host runs the shards it claimed on its own devices, with the job's mesh divided over the hosts
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .gcs import Bucket, GcsClient, GcsError, emulator_host
+from .host_progress import HostProgress
 from .job import STAND_IN_ENV, EmbedJob, JaxJob, JaxJobError, PlatformError, TrainJob, parse_job, require_platform
 from .mesh_spec import MeshError
 from .staging import StagingError, read_verified, stage_adapters, stage_model
@@ -120,14 +122,18 @@ def run_worker(
         (port,) = spec["outputs"]
         done = set(bucket.list(f"jobs/{spec['key']}/markers/"))
         embedder = None
+        progress = HostProgress(bucket, spec, index)
         for shard in spec["shards"]:
             if layout.marker(spec["key"], port, shard) in done or not claim(bucket, spec, shard, index):
                 continue
             if embedder is None:
                 embedder = open_embedder(bucket, spec, job, workdir, devices)
                 shards = {s["index"]: s for s in spec["inputs"]["tokens"]["shards"]}
-            produced += embed_one(bucket, spec, port, shards[shard], embedder, workdir, index)
+            progress.start_shard(shard)
+            produced += embed_one(bucket, spec, port, shards[shard], embedder, workdir, index, progress.batch)
+            progress.end_shard()
             log(f"worker {index}: shard {shard} done (attempt {spec['attempt']})")
+        progress.write(running=False)
         if embedder is None:
             # Nothing left for this host (resumed, or other hosts claimed it all): the output's facts still
             # come from its report.
@@ -173,14 +179,15 @@ def open_embedder(bucket: Bucket, spec: dict[str, Any], job: EmbedJob, workdir: 
     return embed_job.open_embedder(job, model, adapters, devices)
 
 
-def embed_one(bucket, spec, port, manifest_shard, embedder, workdir, index) -> int:
-    """One token shard: its vectors as an object, then its marker; 1 if this host's marker is the one."""
+def embed_one(bucket, spec, port, manifest_shard, embedder, workdir, index, on_batch) -> int:
+    """One token shard: its vectors as an object, then its marker; 1 if this host's marker is the one.
+    `on_batch(rows, tokens)` after each batch (the host's live progress)."""
     from .arrow_shards import read_token_shard, write_vector_shard
     from .embed_job import embed_shard
 
     shard = manifest_shard["index"]
     tokens = read_verified(bucket, manifest_shard["digest"], workdir / f"tokens-{shard:06d}.arrow")
-    merged_ids, merged = embed_shard(embedder, *read_token_shard(tokens))
+    merged_ids, merged = embed_shard(embedder, *read_token_shard(tokens), on_batch)
     out = workdir / f"vectors-{shard:06d}.arrow"
     write_vector_shard(out, merged_ids, merged)
     data = out.read_bytes()

@@ -16,6 +16,7 @@ KINDS = (
     "JobSpec",
     "ShardClaim",
     "ShardMarker",
+    "HostProgress",
     "WorkerReport",
     "ArtifactManifest",
     "CheckpointMarker",
@@ -50,6 +51,10 @@ class layout:
     @staticmethod
     def claim(key: str, index: int) -> str:
         return f"jobs/{key}/claims/{index:06d}.json"
+
+    @staticmethod
+    def progress(key: str, attempt: int, worker: int) -> str:
+        return f"jobs/{key}/progress/{attempt:04d}-{worker}.json"
 
     @staticmethod
     def marker(key: str, port: str, index: int) -> str:
