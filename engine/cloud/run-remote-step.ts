@@ -114,7 +114,7 @@ function shardProgress(parts: RemoteStepParts, manifests: Record<string, Artifac
   return new ShardCollector({
     stepId: step.id,
     key: parts.key,
-    shardCount: shards.shards.length,
+    shardRows: shards.shards.map((s) => s.rows),
     ports: Object.keys(step.plugin.outputs),
     bucket: services.bucket,
     objects: parts.objects,
@@ -173,7 +173,10 @@ class RemoteStepMachine {
     return left.filter((_, at) => !claimed[at]);
   }
 
-  /** Deletes the claims of `attempt` (a lost node's) on shards without a marker, or every claim (a run starting). */
+  /**
+   * Deletes the claims of `attempt` (a lost node's) on shards without a marker and its hosts' progress objects,
+   * or every claim and progress object (a run starting); resolves with the claims released.
+   */
   private async releaseClaims(attempt?: number): Promise<number> {
     const { bucket } = this.parts.services;
     const { key } = this.parts;
@@ -188,6 +191,9 @@ class RemoteStepMachine {
       if (attempt !== undefined) this.released.add(Number(/(\d+)\.json$/.exec(name)![1]));
       released++;
     }
+    // The hosts' progress objects go with them: a lost host's would count in the run view's rate forever.
+    const gone = attempt === undefined ? layout.progresses(key) : layout.attemptProgress(key, attempt);
+    for (const name of await bucket.list(gone)) await bucket.delete(name);
     return released;
   }
 

@@ -17,6 +17,7 @@ import {
   type CheckpointMarker,
   type JobSpec,
   type OutputsMarker,
+  type HostProgress,
   type ShardClaim,
   type ShardMarker,
   type WorkerReport,
@@ -491,6 +492,35 @@ describe('remote step state machine, replicas: 3', () => {
     expect(nodes.calls.filter((c) => c.startsWith('create'))).toHaveLength(4);
     expect(nodes.nodes.size).toBe(0);
     expect(done.summary).toMatchObject({ shards: 4, attempts: 4 });
+  });
+
+  it('brings the hosts’ live progress to step-progress events, and drops a lost node’s progress object', async () => {
+    let lost = false;
+    clock.onWait = async () => {
+      const second = bucket.job(2);
+      if (!lost && second !== undefined && nodes.nodes.get(NODE(2))?.state === 'READY') {
+        // Both hosts are half-way through a shard; node 2 is then preempted.
+        for (const [attempt, tokens] of [
+          [1, 4000],
+          [2, 6000],
+        ] as const) {
+          const progress: HostProgress = { attempt, worker: 0, running: true, shard: 0, shards: 0, rows: 10, tokens, seconds: 2 };
+          await bucket.putJsonIfAbsent(layout.attemptProgress(KEY, attempt) + '0.json', progress);
+        }
+        nodes.preempt(NODE(2));
+        lost = true;
+        return;
+      }
+      if (lost) await claimingHosts();
+    };
+    const { result, events } = await run({ target: three() });
+    await result;
+    const live = events.flatMap((e) => (e.kind === 'step-progress' && e.values !== undefined ? [e] : []));
+    // Both hosts: 2,000 + 3,000 tokens/s; 46 rows left (shards of 10 to 13 rows) at 5 + 5 rows/s.
+    expect(live[0]).toMatchObject({ values: { 'tokens/s': 5000 }, etaSeconds: 4.6 });
+    // Once node 2 is lost its progress object is gone: node 1's host alone.
+    expect(live.at(-1)).toMatchObject({ values: { 'tokens/s': 2000 } });
+    expect(bucket.objects.has(layout.attemptProgress(KEY, 2) + '0.json')).toBe(false);
   });
 
   it('stops every node when one fails, with that node’s cause, and deletes them all', async () => {

@@ -26,7 +26,8 @@ from helpers import (
 )
 from test_cli import write_token_shard
 
-from strand_jax.gcs import Backoff, GcsClient, md5_of
+from strand_jax.gcs import Backoff, Bucket, GcsClient, md5_of
+from strand_jax.host_progress import HostProgress
 from strand_jax.job import parse_local_run
 from strand_jax.local_run import run_embed
 from strand_jax.staging import StagingError, unpack_directory
@@ -161,6 +162,36 @@ def test_two_hosts_at_once_compute_each_shard_once_and_match_one_run_on_the_whol
         "0001-0.json",
         "0001-1.json",
     ]
+    # Each host's last progress write says it stopped, and counts the rows of the shards it marked.
+    progress = [slice_.wire.json("bkt", f"{ROOT}/jobs/{KEY}/progress/0001-{host}.json") for host in (0, 1)]
+    assert [p["running"] for p in progress] == [False, False]
+    assert [p["shards"] for p in progress] == [r["produced"] for r in reports]
+    assert [p["rows"] for p in progress] == [12 * r["produced"] for r in reports]
+    assert all(p["tokens"] > p["rows"] for p in progress if p["rows"])
+
+
+def test_a_host_rewrites_its_progress_at_most_every_ten_seconds(slice_):
+    now = [0.0]
+    progress = HostProgress(Bucket.at(slice_.client, f"gs://bkt/{ROOT}"), slice_.job, 0, clock=lambda: now[0])
+    progress.start_shard(2)
+    for _ in range(100):  # a batch a second for 100 s
+        now[0] += 1.0
+        progress.batch(4, 400)
+    progress.end_shard()
+    progress.write(running=False)
+    name = f"{ROOT}/jobs/{KEY}/progress/0001-0.json"
+    # The first batch, then one every 10 s (at 11, 21, ... 91 s), then the last: 11 writes for 100 batches.
+    assert slice_.wire.writes.count(name) == 11
+    assert slice_.wire.json("bkt", name) == {
+        "attempt": 1,
+        "worker": 0,
+        "running": False,
+        "shard": None,
+        "shards": 1,
+        "rows": 400,
+        "tokens": 40000,
+        "seconds": 100.0,
+    }
 
 
 def test_a_shard_another_host_claimed_is_left_to_it_and_taken_once_its_claim_is_released(slice_, tmp_path):
