@@ -12,7 +12,8 @@
 // (one machine, K node slots): every node's job spec lists every shard without a marker, and the hosts of all
 // nodes claim shards as they free up (worker-contract.ts, ShardClaim). A lost node's claims on unmarked
 // shards are released; it is replaced only while more shards are left than the other nodes' hosts take in
-// one round (the last node is always replaced while anything is left), else the others take its shards.
+// one round (the last node is always replaced while anything is left), else the others take its shards. Once
+// every shard is home and a node has reported, the nodes still booting or looking for work are deleted.
 // When every slot has ended with shards left whose claims were released after the other hosts had stopped
 // claiming, one more node is created for them. A run starts by releasing every claim (the nodes of an
 // earlier run are deleted first). A slot that fails stops the others; each slot deletes its own node.
@@ -339,6 +340,7 @@ class RemoteStepMachine {
     const { step, key, target, services } = this.parts;
     const { signal } = this;
     const { attempt, nodeId, work, staged } = state;
+    if (this.notNeeded(nodeId)) return { kind: 'finished', attempt, nodeId, meta: new Map() };
     const node = await services.nodes.get(nodeId);
     if (node !== undefined && isReady(node)) {
       const jax = this.parts.job;
@@ -392,6 +394,7 @@ class RemoteStepMachine {
       await this.progress.collect();
       return { kind: 'finished', attempt, nodeId: node.id, meta: new Map(Object.entries(first.meta)) };
     }
+    if (this.notNeeded(node.id)) return { kind: 'finished', attempt, nodeId: node.id, meta: new Map() };
     const current = await services.nodes.get(node.id);
     const lost = current === undefined ? 'DELETED' : lostState(current);
     if (lost !== undefined) return { kind: 'lost', attempt, nodeId: node.id, state: lost, staged };
@@ -422,6 +425,13 @@ class RemoteStepMachine {
     if (this.parts.target.keep) this.log(`kept ${nodeId} (keep: true); delete it with \`strand tpu delete\``);
     else await this.deleteNode(nodeId);
     return { kind: 'done', meta, attempts: this.nodesCreated() };
+  }
+
+  /** Every shard home and another node's report holds the meta: a node still booting or running can only find nothing left. */
+  private notNeeded(nodeId: string): boolean {
+    if (!this.progress.complete() || !this.reportedOk) return false;
+    this.log(`every shard is home; ${nodeId} is not needed any more`);
+    return true;
   }
 
   /** Nodes this run created, over every slot. */

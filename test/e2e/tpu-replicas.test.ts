@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ShardClaim, ShardMarker } from '../../engine/cloud/worker-contract.js';
+import type { HostProgress, ShardClaim, ShardMarker } from '../../engine/cloud/worker-contract.js';
 import { deviceBucket } from '../helpers/device-bucket.js';
 import { jaxPython } from '../helpers/jax-runtime.js';
 import { TEST_BUCKET, useLocalCloud } from '../helpers/local-cloud.js';
@@ -102,6 +102,15 @@ describe('embed/nt over 3 spot v4-8 nodes (replicas: 3), from a workflow file', 
     expect(claimWrites()).toHaveLength(9);
     const lost = Number(preempted!.split('-').pop());
     expect(markers.filter((m) => m.attempt === lost)).toHaveLength(1);
+    // The hosts' last progress writes count the rows they marked; the lost node's progress object is gone.
+    const progress = cloud.gcs.objectNames(TEST_BUCKET, 'strand/jobs/').filter((n) => n.includes('/progress/'));
+    expect(progress.filter((n) => n.includes(`/${String(lost).padStart(4, '0')}-`))).toEqual([]);
+    const rowsOf = (attempt: number) => markers.filter((m) => m.attempt === attempt).reduce((n, m) => n + m.rows, 0);
+    for (const name of progress) {
+      const host = stored<HostProgress>(name);
+      expect(host.rows).toBe(rowsOf(host.attempt));
+      if (host.rows > 0) expect(host.tokens).toBeGreaterThan(host.rows);
+    }
     // Every node's job spec lists every shard without a marker: none is split up front.
     expect(
       bucket

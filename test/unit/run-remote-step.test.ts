@@ -523,6 +523,15 @@ describe('remote step state machine, replicas: 3', () => {
     expect(bucket.objects.has(layout.attemptProgress(KEY, 2) + '0.json')).toBe(false);
   });
 
+  it('deletes a node that has not reported once every shard is home and another node reported', async () => {
+    clock.onWait = () => claimingHosts(new Set([3])); // node 3's host never starts
+    const { result, logs } = await run({ target: three() });
+    await result;
+    expect(logs()).toContain(`every shard is home; ${NODE(3)} is not needed any more`);
+    expect(nodes.nodes.size).toBe(0);
+    expect(bucket.objects.has(layout.report(KEY, 3, 0))).toBe(false);
+  });
+
   it('stops every node when one fails, with that node’s cause, and deletes them all', async () => {
     clock.onWait = async () => {
       const job = bucket.job(2);
