@@ -53,7 +53,7 @@ function project(on: 'pod' | 'host', model?: string, spot?: boolean): string {
 // METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
 const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
 const bucket = deviceBucket(cloud);
-const { markerWrites, markers, jobSpecs, reports } = bucket;
+const { markerWrites, jobSpecs, reports } = bucket;
 
 /** Runs the workflow to success; its stderr is empty, or for a gs:// model the one warning that its facts are unknown. */
 async function run(root: string, gcsModel = false) {
