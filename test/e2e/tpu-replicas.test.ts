@@ -60,9 +60,15 @@ async function run(root: string) {
 
 describe('embed/nt over 3 spot v4-8 nodes (replicas: 3), from a workflow file', () => {
   it('plans three nodes and the shards each gets', async () => {
-    const plan = await runCliAsync(['plan', 'flow.yaml', '--plain'], project('pods'), env());
+    const root = project('pods');
+    const plan = await runCliAsync(['plan', 'flow.yaml', '--plain'], root, env());
     expect(plan.status).toBe(0);
     expect(plan.stdout).toMatch(/embed .*\[tpu v4-8 x3 nodes \(spot\) mesh 1x2x2 batch 4\/dev; .*8 shards over 3 nodes: 3, 3, 2/);
+    const json = JSON.parse((await runCliAsync(['plan', 'flow.yaml', '--json'], root, env())).stdout) as {
+      steps: { step: string; placement: { estimate?: { nodes?: unknown; sequences?: number } } | null }[];
+    };
+    const embed = json.steps.find((s) => s.step === 'embed')!.placement!.estimate!;
+    expect(embed).toMatchObject({ sequences: 1000, nodes: { replicas: 3, shardsPerNode: [3, 3, 2] } });
   });
 
   it('hands shards out as hosts free up, finishes a preempted node’s claim elsewhere, deletes every node', async () => {

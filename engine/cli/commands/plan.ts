@@ -6,7 +6,7 @@ import { planRows } from '../../tui/plan-rows.js';
 import { countStepSequences } from '../../plan/count-step-sequences.js';
 import { createDataAccess } from '../../data/data-access.js';
 import { estimateRunTime } from '../../devices/estimate-placement.js';
-import { describePlacement, type StepPlacementPlan } from '../../devices/step-placement-plan.js';
+import { describeNodes, describePlacement, type StepPlacementPlan } from '../../devices/step-placement-plan.js';
 import { preflightText } from '../../devices/preflight-text.js';
 import type { ArtifactManifest } from '../../plan/step-record.js';
 import { EXIT_FAILED, EXIT_OK, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
@@ -33,12 +33,8 @@ function estimateText(plan: StepPlacementPlan | undefined): string {
   ];
   if (e.sequences !== undefined)
     parts.push(`${e.sequences.toLocaleString('en-US')} sequences${plan?.sequences ? ` (${plan.sequences.how})` : ''}`);
-  if (e.nodes !== undefined)
-    parts.push(
-      e.nodes.shardsPerNode === undefined
-        ? `${e.nodes.replicas} nodes`
-        : `${e.nodes.shardsPerNode.reduce((a, b) => a + b, 0)} shards over ${e.nodes.replicas} nodes: ${e.nodes.shardsPerNode.join(', ')}`,
-    );
+  const nodes = describeNodes(e.nodes);
+  if (nodes !== undefined) parts.push(nodes);
   if (e.seconds !== undefined && e.cost)
     parts.push(
       `${figure(e.seconds / 3600)} h`,
