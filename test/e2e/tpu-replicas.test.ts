@@ -71,6 +71,31 @@ describe('embed/nt over 3 spot v4-8 nodes (replicas: 3), from a workflow file', 
     expect(embed).toMatchObject({ sequences: 1000, nodes: { replicas: 3, shardsPerNode: [3, 3, 2] } });
   });
 
+  it('refuses replicas: on a GPU at its key, and for a step strand worker runs before anything starts', async () => {
+    const gpu = writeProject({
+      'flow.yaml': FLOW('host').replace('host: { kind: cpu, runtime: jax, devices: 4 }', 'host: { kind: gpu, type: h100, replicas: 2 }'),
+    });
+    copyFromRepo(gpu, 'workflows/data/sample.parquet', 'models/tiny-nt');
+    const invalid = await runCliAsync(['validate', 'flow.yaml'], gpu, env());
+    expect(invalid.status).toBe(1);
+    expect(invalid.stderr).toContain('flow.yaml:5:');
+    expect(invalid.stderr).toContain(
+      'error: replicas: is for kind: tpu devices (nodes a shard-parallel step runs on at once); a gpu device has none',
+    );
+    const onnx = writeProject({
+      'flow.yaml': FLOW('pods')
+        .replace('uses: embed/nt', 'uses: embed/onnx')
+        .replace('{ model: models/tiny-nt, pooling: mean }', '{ model: models/tiny-nt.onnx }'),
+    });
+    copyFromRepo(onnx, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
+    const refused = await runCliAsync(['run', 'flow.yaml', '--plain'], onnx, env());
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(
+      'step "embed" (on: pods): replicas: 3 runs a shard-parallel step of the JAX worker (embed/nt) over many nodes, whose hosts claim shards; embed/onnx runs on `strand worker`, whose hosts split shards by index: use a device without replicas:',
+    );
+    expect(cloud.tpu.events).toEqual([]);
+  });
+
   it('hands shards out as hosts free up, finishes a preempted node’s claim elsewhere, deletes every node', async () => {
     const root = project('pods');
     // The first host to claim a shard after finishing one is preempted there: its node holds an unmarked claim.
