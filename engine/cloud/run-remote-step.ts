@@ -31,8 +31,9 @@
 //     creating       max_attempts nodes were lost; the TPU API refuses (quota, permission)
 //     waiting-ready  the node is lost before READY; the run is stopped
 //     running        no marker and no report for stall_minutes (+ checkpoint_every_minutes for training); a
-//                    host reports failed; every host reported ok but outputs have no marker; the run is
-//                    stopped (interrupted: finished shards and complete checkpoints kept)
+//                    host reports failed; the run is stopped (interrupted: finished shards and complete
+//                    checkpoints kept)
+//     (every slot)   every node's hosts reported ok, and outputs have no marker that no node can still make
 import { StepError } from '../plugin-api/step-error.js';
 import type { ArtifactMeta } from '../plugin-api/step-context.js';
 import type { StepSummary } from '../plugin-api/step-plugin.js';
@@ -187,9 +188,9 @@ class RemoteStepMachine {
       if (attempt !== undefined) {
         const claim = await bucket.getJson<ShardClaim>(name);
         if (claim === undefined || claim.attempt !== attempt || marked.has(claim.index)) continue;
+        this.released.add(claim.index);
       }
       await bucket.delete(name);
-      if (attempt !== undefined) this.released.add(Number(/(\d+)\.json$/.exec(name)![1]));
       released++;
     }
     // The hosts' progress objects go with them: a lost host's would count in the run view's rate forever.

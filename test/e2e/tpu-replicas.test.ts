@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HostProgress, ShardClaim, ShardMarker } from '../../engine/cloud/worker-contract.js';
+import type { RunEvent } from '../../engine/events/run-event.js';
 import { deviceBucket } from '../helpers/device-bucket.js';
 import { jaxPython } from '../helpers/jax-runtime.js';
 import { TEST_BUCKET, useLocalCloud } from '../helpers/local-cloud.js';
@@ -51,8 +52,8 @@ const bucket = deviceBucket(cloud);
 const stored = <T>(name: string): T => JSON.parse(cloud.gcs.buckets.get(TEST_BUCKET)!.get(name)!.bytes.toString()) as T;
 const claimWrites = () => cloud.gcs.writes.filter((n) => n.includes('/claims/'));
 
-async function run(root: string) {
-  const result = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+async function run(root: string, output: '--plain' | '--json' = '--plain') {
+  const result = await runCliAsync(['run', 'flow.yaml', output], root, env());
   expect(result.stderr).toBe('');
   expect(result.status, result.stdout).toBe(0);
   return result;
@@ -107,10 +108,24 @@ describe('embed/nt over 3 spot v4-8 nodes (replicas: 3), from a workflow file', 
       preempted = [...cloud.tpu.nodes.keys()].map((n) => n.split('/').pop()!).find((id) => id.endsWith(`-${claim.attempt}`))!;
       cloud.tpu.preempt(preempted);
     };
-    const result = await run(root);
+    const events = (await run(root, '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as RunEvent);
+    const logs = events.flatMap((e) => (e.kind === 'step-log' ? [e.message] : [])).join('\n');
     expect(preempted).toBeDefined();
-    expect(result.stdout).toMatch(new RegExp(`${preempted} was (PREEMPTED|SUSPENDED) with \\d of 8 shards to do; recreating it`));
-    expect(result.stdout).toContain(`released 1 shard claim of ${preempted}`);
+    expect(logs).toMatch(new RegExp(`${preempted} was (PREEMPTED|SUSPENDED) with \\d of 8 shards to do; recreating it`));
+    expect(logs).toContain(`released 1 shard claim of ${preempted}`);
+    // Live progress reached the run's events between markers: at the latest, the poll that found the node lost
+    // read its host's progress object (written at its first batch) before the object was deleted.
+    const live = events.flatMap((e) => (e.kind === 'step-progress' && e.values !== undefined ? [e] : []));
+    expect(live.length).toBeGreaterThan(0);
+    // The ETA falls to 0 once the last shard is home while its host has not written its last progress yet.
+    expect(live[0]!.etaSeconds).toBeGreaterThan(0);
+    for (const e of live) {
+      expect(e.values!['tokens/s']).toBeGreaterThan(0);
+      expect(e.etaSeconds).toBeGreaterThanOrEqual(0);
+    }
     // Three nodes created together (all before the preemption), then the one replacement.
     const creates = cloud.tpu.events.flatMap((e, at) => (e.startsWith('create') ? [at] : []));
     expect(creates).toHaveLength(4);
