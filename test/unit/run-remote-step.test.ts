@@ -336,6 +336,19 @@ describe('remote step state machine', () => {
     expect(nodes.nodes.size).toBe(0);
   });
 
+  it('fails when every host reported ok and shards have no marker, deleting the node', async () => {
+    clock.onWait = async () => {
+      const job = bucket.job(1);
+      if (job === undefined || bucket.objects.has(layout.report(KEY, 1, 0))) return;
+      await finishShard(bucket, job, 0, 0);
+      await report(bucket, job, 0);
+      await report(bucket, job, 1);
+    };
+    const { result } = await run();
+    await expect(result).rejects.toThrow('the workers finished, but shards 1, 2, 3 have no marker');
+    expect(nodes.nodes.size).toBe(0);
+  });
+
   it('keeps the node with keep: true', async () => {
     clock.onWait = async () => healthyHosts(bucket)(1);
     const { result, logs } = await run({ target: target({ keep: true }) });
