@@ -1,31 +1,19 @@
-// Owns the config.json of the full-size Nucleotide Transformers the benches use (shapes only; no weights are
-// downloaded): NT-2.5B (v1: learned positions, 32 x 2,560) and NT-500M v2 (rotary, GLU, 29 x 1,024).
+// Owns the config.json of the full-size Nucleotide Transformers the benches use (bench/nt-configs.json, which
+// the runtime's benches read too; shapes only, no weights are downloaded).
+import { readFileSync } from 'node:fs';
 
-export const NT_2_5B = {
-  vocab_size: 4105,
-  hidden_size: 2560,
-  num_hidden_layers: 32,
-  num_attention_heads: 20,
-  intermediate_size: 10240,
-  max_position_embeddings: 1002,
-  pad_token_id: 1,
-  mask_token_id: 2,
-  layer_norm_eps: 1e-12,
-  position_embedding_type: 'absolute',
-  token_dropout: true,
-  emb_layer_norm_before: false,
+export type NtConfig = Record<string, number | boolean | string> & {
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
 };
-export const NT_500M_V2 = {
-  vocab_size: 4107,
-  hidden_size: 1024,
-  num_hidden_layers: 29,
-  num_attention_heads: 16,
-  intermediate_size: 4096,
-  max_position_embeddings: 2050,
-  pad_token_id: 1,
-  mask_token_id: 2,
-  layer_norm_eps: 1e-12,
-  position_embedding_type: 'rotary',
-  add_bias_fnn: false,
-  token_dropout: false,
+
+const configs = JSON.parse(readFileSync(new URL('../../bench/nt-configs.json', import.meta.url), 'utf8')) as {
+  models: Record<string, NtConfig>;
 };
+
+/** NT-2.5B (v1: learned positions, 32 x 2,560, GELU with biases). */
+export const NT_2_5B = configs.models['nt-v1-2.5b']!;

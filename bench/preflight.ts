@@ -1,126 +1,96 @@
-// bench/preflight: the formula's memory estimate (engine/devices/estimate-placement.ts) against XLA's
-// compiled figures (the pre-flight: runtime/jax preflight.py, libtpu, no TPU) for NT-2.5B shapes (v1: 32
-// layers, hidden 2,560, 20 heads, FFN 10,240, 1,000 tokens, bf16) over a grid of slices, meshes and
-// per-device batches (the issue's: v5litepod-1 at 256 and 512, v5litepod-8 fsdp 8 at 128), and a smaller
-// NT v2 (500M shape); XLA's FLOPs per sequence against 2 x parameters x tokens; and the utilisation the
-// seeds' anchor (NT-2.5B on a v3-8 at 1,000 tokens, 45,000-80,000 sequences an hour) implies with XLA's
-// FLOPs. Only the longest bucket (1,000) is compiled; each NT-2.5B compile takes minutes here.
-import { loadDeviceCatalog, resolvePlacement, type Placement } from '../engine/devices/device-catalog.js';
-import { estimatePlacement, type Mesh } from '../engine/devices/estimate-placement.js';
-import type { PreflightAnswer, PreflightRequest } from '../engine/jax/preflight-contract.js';
-import { runPreflight } from '../engine/jax/run-preflight.js';
+// bench/preflight: the pre-flight at the scale it exists for, and the placement formula against XLA.
+// 1. End to end through the built CLI (issue 24's case): NT-2.5B shapes (v1: 32 layers x 2,560, 20 heads,
+//    FFN 10,240; a folder of config.json and a safetensors header, no weights) under embed/nt on a
+//    v5litepod-1, bf16, 1,000 tokens: `strand plan` at per-device 512 (seconds to refuse it with XLA's words
+//    and the fix it compiled) and at `batch: auto` (seconds, the batch chosen), each with an empty pre-flight
+//    cache, the compiler started with this shell's stack limit.
+// 2. The formula over the committed grid of XLA's answers (bench/xla-memory-grid.json; regenerate with
+//    runtime/jax/bench/xla_memory_grid.py): formula / XLA memory (min, median, max) where XLA kept the
+//    attention scores whole, the rows where it rematerialised, and compile seconds per bucket by model.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BenchResult } from './bench-result.js';
-import { NT_2_5B, NT_500M_V2 } from './nt-configs.js';
+import { copyIn, median, runStrand, tempProject } from './bench-tools.js';
+import { NT_2_5B } from './nt-configs.js';
+import { compareWithXla, gridRowLabel, gridRows } from './xla-memory-grid.js';
 
-function parameters(c: typeof NT_2_5B | typeof NT_500M_V2): number {
+/** NT v1's parameter count from its config (learned positions, biased GELU feed-forward). */
+function parameters(c: typeof NT_2_5B): number {
   const h = c.hidden_size;
   const f = c.intermediate_size;
-  const glu = 'add_bias_fnn' in c && !c.add_bias_fnn;
-  const layer = 4 * h * h + 4 * h + (glu ? 3 * h * f : 2 * h * f + f + h) + 4 * h;
-  return (
-    c.vocab_size * h + (c.position_embedding_type === 'absolute' ? c.max_position_embeddings * h : 0) + c.num_hidden_layers * layer + 2 * h
-  );
+  const layer = 4 * h * h + 4 * h + 2 * h * f + f + h + 4 * h;
+  return c.vocab_size * h + c.max_position_embeddings * h + c.num_hidden_layers * layer + 2 * h;
 }
 
-const GRID: { model: string; config: typeof NT_2_5B | typeof NT_500M_V2; type: string; topology: string; mesh: Mesh; batch: number }[] = [
-  { model: 'NT-2.5B', config: NT_2_5B, type: 'v5litepod-1', topology: 'v5e:1x1', mesh: { data: 1, fsdp: 1, tp: 1 }, batch: 256 },
-  { model: 'NT-2.5B', config: NT_2_5B, type: 'v5litepod-1', topology: 'v5e:1x1', mesh: { data: 1, fsdp: 1, tp: 1 }, batch: 512 },
-  { model: 'NT-2.5B', config: NT_2_5B, type: 'v5litepod-8', topology: 'v5e:2x4', mesh: { data: 1, fsdp: 8, tp: 1 }, batch: 128 },
-  { model: 'NT-2.5B', config: NT_2_5B, type: 'v3-8', topology: 'v3:2x2', mesh: { data: 8, fsdp: 1, tp: 1 }, batch: 8 },
-  { model: 'NT-500M-v2', config: NT_500M_V2, type: 'v5litepod-1', topology: 'v5e:1x1', mesh: { data: 1, fsdp: 1, tp: 1 }, batch: 64 },
-];
+/** A model folder of shapes only: config.json and a safetensors header whose tensor has the parameter count. */
+function writeShapesOnlyNt(folder: string): void {
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'config.json'), JSON.stringify(NT_2_5B));
+  const header = JSON.stringify({ 'shapes.only': { dtype: 'F32', shape: [parameters(NT_2_5B)], data_offsets: [0, 0] } });
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  writeFileSync(join(folder, 'model.safetensors'), Buffer.concat([length, Buffer.from(header)]));
+}
 
-const TOKENS = 1000;
-const ANCHOR = { low: 45_000, high: 80_000 };
-const gib = (b: number): number => Number((b / 2 ** 30).toFixed(2));
+const flow = (batch: string) => `version: 1
+name: preflight-nt-2_5b
+devices:
+  chip: { kind: tpu, type: v5litepod-1, project: p, zone: us-west4-a }
+steps:
+  source: { uses: source/parquet, with: { path: workflows/data/sample.parquet } }
+  tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 1 } }
+  embed:
+    uses: embed/nt
+    needs: [tokens]
+    with: { model: models/nt-2.5b }
+    on: chip
+    precision: bf16
+    tokens: 1000
+    batch: ${batch}
+`;
+
+function planNt(batch: string): { seconds: number; text: string } {
+  const project = tempProject();
+  try {
+    copyIn(project.root, 'workflows/data/sample.parquet');
+    writeShapesOnlyNt(join(project.root, 'models/nt-2.5b'));
+    writeFileSync(join(project.root, 'flow.yaml'), flow(batch));
+    const run = runStrand(['plan', 'flow.yaml', '--plain'], project.root);
+    return { seconds: run.ms / 1000, text: run.stdout + run.stderr };
+  } finally {
+    project.remove();
+  }
+}
 
 export async function preflightBench(): Promise<BenchResult> {
-  const catalog = loadDeviceCatalog();
-  const requests: PreflightRequest[] = GRID.map((g) => ({
-    program: 'embed-forward',
-    topology: g.topology,
-    mesh: g.mesh,
-    batch: g.batch,
-    max_length: TOKENS,
-    precision: 'bf16',
-    model: { config: g.config },
-    fixes: false,
-    longest_only: true,
-  }));
-  const started = Date.now();
-  const replies = await runPreflight(requests, process.env);
-  if (!replies.ok) throw new Error(replies.error);
-  const figures: BenchResult['figures'] = [{ label: 'pre-flight wall time for the grid', value: (Date.now() - started) / 1000, unit: 's' }];
+  const figures: BenchResult['figures'] = [];
   const ratios: BenchResult['ratios'] = [];
   const notes: string[] = [];
-  GRID.forEach((g, i) => {
-    const reply = replies.value[i]!;
-    const label = `${g.model} ${g.type} mesh ${g.mesh.data}x${g.mesh.fsdp}x${g.mesh.tp} batch ${g.batch}/dev`;
-    if (reply.kind !== 'preflight-answer') return void notes.push(`${label}: ${reply.reason}: ${reply.message}`);
-    const answer: PreflightAnswer = reply;
-    const placed = resolvePlacement({ kind: 'tpu', type: g.type }, catalog, { cores: 2, memoryBytes: 2 ** 34 });
-    const placement: Placement = placed.ok
-      ? placed.value
-      : (() => {
-          throw new Error(placed.error);
-        })();
-    const p = parameters(g.config);
-    const formula = estimatePlacement({
-      placement,
-      mesh: g.mesh,
-      batch: { per_device: g.batch },
-      precision: 'bf16',
-      model: {
-        parameters: p,
-        layers: g.config.num_hidden_layers,
-        hidden: g.config.hidden_size,
-        heads: g.config.num_attention_heads,
-        ffn: g.config.intermediate_size,
-      },
-      tokens: TOKENS,
-      training: false,
-    });
-    const bucket = answer.buckets.at(-1)!;
-    const xlaBytes = bucket.memory?.total_bytes ?? bucket.xla?.required_bytes;
-    figures.push({ label: `${label}: formula total`, value: gib(formula.memory.total ?? 0), unit: 'GiB' });
-    if (xlaBytes !== undefined)
-      figures.push({ label: `${label}: XLA ${bucket.fits ? 'total' : 'required (refused)'}`, value: gib(xlaBytes), unit: 'GiB' });
-    if (bucket.memory)
-      figures.push({
-        label: `${label}: XLA arguments / temporaries`,
-        value: gib(bucket.memory.argument_bytes),
-        unit: `GiB / ${gib(bucket.memory.temp_bytes)} GiB`,
-      });
-    if (xlaBytes !== undefined && formula.memory.total !== undefined)
-      ratios.push({ label: `${label}: formula / XLA memory`, value: Number((formula.memory.total / xlaBytes).toFixed(3)) });
+
+  const refused = planNt('{ per_device: 512 }');
+  figures.push({ label: 'NT-2.5B v5litepod-1 per-device 512: seconds to refuse with XLA’s figures', value: refused.seconds, unit: 's' });
+  const error = refused.text.split('\n').find((l) => l.includes('preflight-does-not-fit') || l.includes('error:'));
+  const hint = refused.text.split('\n').find((l) => l.trim().startsWith('hint:'));
+  notes.push(`NT-2.5B per-device 512: ${error?.trim() ?? 'no error printed'} ${hint?.trim() ?? ''}`);
+  const auto = planNt('auto');
+  figures.push({ label: 'NT-2.5B v5litepod-1 batch: auto: seconds to plan', value: auto.seconds, unit: 's' });
+  const chose = /batch: auto chose (\d+)\/dev[^\]\n]*/.exec(auto.text);
+  notes.push(`NT-2.5B batch: auto: ${chose?.[0] ?? `no batch chosen: ${auto.text.slice(-400)}`}`);
+
+  const rows = gridRows();
+  const compared = rows.map((row) => ({ row, ...compareWithXla(row) }));
+  const whole = compared.filter((c) => c.wholeScores).map((c) => c.formula / c.xla);
+  const sorted = [...whole].sort((a, b) => a - b);
+  ratios.push({ label: `formula / XLA memory over ${whole.length} grid rows: min`, value: Number(sorted[0]!.toFixed(3)) });
+  ratios.push({ label: 'formula / XLA memory: median', value: Number(median(whole).toFixed(3)) });
+  ratios.push({ label: 'formula / XLA memory: max', value: Number(sorted.at(-1)!.toFixed(3)) });
+  for (const c of compared.filter((x) => !x.wholeScores && x.formula / x.xla > 1.25))
     notes.push(
-      `${label}: XLA ${bucket.fits ? 'fits' : `refuses: ${bucket.xla?.message ?? 'over the limit'}`}; formula ${formula.problems.some((q) => q.code === 'memory-exceeded') ? 'refuses' : 'fits'} (limit ${gib(formula.memory.limit)} GiB); compile ${bucket.compile_seconds} s`,
+      `${gridRowLabel(c.row)}: XLA kept no whole float32 scores (${(c.xla / 2 ** 30).toFixed(2)} GiB); the formula says ${(c.formula / 2 ** 30).toFixed(2)} GiB`,
     );
-    if (bucket.flops) {
-      ratios.push({
-        label: `${g.model}: XLA FLOPs per sequence / (2 x parameters x tokens)`,
-        value: Number((bucket.flops.per_sequence / (2 * p * TOKENS)).toFixed(3)),
-      });
-      figures.push({
-        label: `${g.model}: XLA FLOPs per sequence at ${TOKENS} tokens (${answer.flops_counting.split(':')[0]})`,
-        value: bucket.flops.per_sequence,
-        unit: 'FLOP',
-      });
-      figures.push({
-        label: `${g.model}: rolled cost_analysis FLOPs per sequence (scan body once)`,
-        value: (bucket.flops.rolled_per_device * answer.devices) / (g.batch * g.mesh.data * g.mesh.fsdp),
-        unit: 'FLOP',
-      });
-      if (g.type === 'v3-8') {
-        const peak = placement.flopsPerDevice * placement.devices;
-        for (const [name, perHour] of Object.entries(ANCHOR))
-          ratios.push({
-            label: `NT-2.5B v3-8 anchor ${perHour.toLocaleString('en-US')} seq/h: implied utilisation (XLA FLOPs / bf16 peak ${peak / 1e12} TFLOP/s)`,
-            value: Number(((perHour * bucket.flops.per_sequence) / 3600 / peak).toFixed(3)),
-            target: name,
-          });
-      }
-    }
-  });
+  for (const model of [...new Set(rows.map((r) => r.model))]) {
+    const seconds = rows.filter((r) => r.model === model).map((r) => r.answer.compile_seconds);
+    figures.push({ label: `${model}: compile seconds per bucket (median of ${seconds.length})`, value: median(seconds), unit: 's' });
+  }
   return { name: 'preflight', figures, ratios, notes };
 }

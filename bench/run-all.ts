@@ -11,6 +11,7 @@ import { compareWithBaseline, TOLERANCE, withResults, type Baseline, type Compar
 import { dataParallel } from './data-parallel.js';
 import { gcsStream } from './gcs-stream.js';
 import { jaxRuntime } from './jax-runtime.js';
+import { lancedbWhere } from './lancedb-where.js';
 import { loraBench } from './lora.js';
 import { preflightBench } from './preflight.js';
 import { pipeline } from './pipeline.js';
@@ -31,6 +32,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   'jax-runtime': jaxRuntime,
   lora: loraBench,
   preflight: preflightBench,
+  'lancedb-where': lancedbWhere,
   'tpu-replicas': tpuReplicas,
 };
 

@@ -40,6 +40,11 @@ export { withoutByteOrderMark } from './util/byte-order-mark.js';
  * shard or training event, then a summary; a missing Python environment is a StepError with the setup hint.
  */
 export { runJaxJob, type JaxEmbedSummary, type JaxEvent, type JaxShardDone } from './jax/jax-process.js';
+/**
+ * A Weights & Biases run for a step that trains in TypeScript: rows of metrics to the official wandb client
+ * (`python -m strand_jax wandb-log`), online or to W&B's offline run folder.
+ */
+export { startWandbLog, type WandbLog, type WandbLogOptions } from './jax/wandb-log.js';
 /** The one JAX job (jax_job.schema.json) a step placed on JAX builds, and the placement part of it. */
 export {
   jaxPlacement,
@@ -50,6 +55,7 @@ export {
   type TrainJob,
   type TrainPaths,
   type TrainSettings,
+  type WandbSettings,
 } from './jax/jax-job.js';
 /** The apache-arrow module instance to build tables with (the one LanceDB understands). */
 export { arrow } from './util/arrow.js';

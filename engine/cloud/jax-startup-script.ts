@@ -4,6 +4,11 @@
 // requirements-tpu.txt with --require-hashes: jax[tpu] and libtpu come from PyPI, so the VM needs egress),
 // and runs `python -m strand_jax worker` — the same worker contract as `strand worker`. Pure.
 //
+// On a multi-host slice the script either keeps each host's JAX alone on its chips (one program per host: a
+// shard-parallel job) or leaves libtpu the whole slice (one program over every host: a training job, which
+// joins it with jax.distributed; docs/tpu.md "Multi-host training"). Per host it always isolates its scratch
+// folder and runtime venv; it never sets the coordinator, which JAX reads from the slice's metadata.
+//
 // STRAND_RUNTIME_PYTHON, when set (a custom image that has the locked runtime, or the tests' local venv),
 // skips the venv: the staged strand_jax source still comes from the bucket and is what runs.
 import { EMULATOR_ENV } from './cloud-settings.js';
@@ -19,9 +24,11 @@ export interface JaxStartupOptions {
   bucket: GcsLocation;
   /** Digest of the runtime bundle's manifest (an object under objects/). */
   manifest: Sha256Hex;
-  /** Chips on each host; with more than one host each host's JAX runs alone on its own chips. */
+  /** Hosts and the chips on each; with more than one host and not `oneProgram`, each host's JAX runs alone on its own chips. */
   hosts: number;
   chipsPerHost: number;
+  /** The hosts run one JAX program over the whole slice (jax.distributed): libtpu sees every host's chips. */
+  oneProgram: boolean;
 }
 
 /** `TPU_CHIPS_PER_PROCESS_BOUNDS` for a host's chips (libtpu's x,y,z): 4 chips are 2x2, 8 are 2x4. */
@@ -39,7 +46,7 @@ export function jaxStartupScript(options: JaxStartupOptions): string {
   // One program per host (docs/tpu.md "Multi-host slices"): libtpu on a host of a multi-host slice would otherwise
   // wait for every host to join one runtime. These are libtpu's variables for a process alone on its chips.
   const alone =
-    options.hosts > 1
+    options.hosts > 1 && !options.oneProgram
       ? [
           "# One JAX program per host: this host's chips only, no slice-wide runtime.",
           `export TPU_CHIPS_PER_PROCESS_BOUNDS=${chipBounds(options.chipsPerHost)} TPU_PROCESS_BOUNDS=1,1,1`,

@@ -1,8 +1,9 @@
 // Owns deciding, before a run starts, which steps go to a remote device and with what: the node to
 // create (type, image, spot, project, zone, bucket), which worker the hosts run (`strand worker`, or the JAX
 // worker for a plugin with JAX facts), and the step's resolved placement its job is built from. A training
-// step (`remoteTraining`) runs on single-host slices only; `replicas:` (many nodes) is for the JAX worker's
-// shard-parallel steps only. Steps that cannot run remotely are refused here,
+// step (`remoteTraining`) runs as one JAX program over every host of its slice (`oneProgram`); a shard-parallel
+// step runs one program per host, and may run on several nodes at once (`replicas:`, the JAX worker's steps
+// only). Steps that cannot run remotely are refused here,
 // with the reason and the fix, before anything is staged or created. Pure: the placement plans arrive as values.
 import type { StepPlacementPlan } from '../devices/step-placement-plan.js';
 import type { RunPlacement } from '../plugin-api/run-placement.js';
@@ -27,9 +28,12 @@ export interface RemoteTarget {
   worker: 'node' | 'jax';
   /** Nodes the step runs on at once (`replicas:`), their hosts claiming shards as they free up. */
   replicas: number;
-  /** Hosts of the slice and chips on each, from the catalog (the JAX startup script keeps each host's JAX alone). */
+  /** Hosts of the slice and chips on each, from the catalog. */
   hosts: number;
   chipsPerHost: number;
+  /** Whether the hosts run one JAX program over the whole slice (a training job, jax.distributed) rather than
+   * one program each (the JAX startup script then keeps each host's JAX alone on its chips). */
+  oneProgram: boolean;
   maxAttempts: number;
   /** Minutes without a finished shard or a host report before the step fails (a host that never started). */
   stallMinutes: number;
@@ -92,13 +96,6 @@ export function resolveRemoteTargets(
     if (plan === undefined || parseGcsUri(device.bucket!) === undefined) continue; // reported by validation
     const worker = step.plugin.jax !== undefined ? 'jax' : 'node';
     const hosts = plan.placement.hosts;
-    if (step.plugin.remoteTraining === true && hosts > 1) {
-      problems.push({
-        step: step.id,
-        message: `${where}: ${step.plugin.id} trains on one host, and ${device.type} has ${hosts}; multi-host training (one JAX program over every host, jax.distributed) is not built yet: use a single-host slice (v5litepod-8, v6e-8, v4-8)`,
-      });
-      continue;
-    }
     const replicas = plan.placement.replicas;
     if (replicas > 1 && (step.plugin.remoteTraining === true || worker !== 'jax')) {
       problems.push({
@@ -121,6 +118,7 @@ export function resolveRemoteTargets(
       worker,
       replicas,
       hosts,
+      oneProgram: step.plugin.remoteTraining === true,
       chipsPerHost: Math.max(1, Math.round(plan.placement.chips / hosts)),
       maxAttempts: device.max_attempts ?? 5,
       stallMinutes: device.stall_minutes ?? 30,

@@ -3,7 +3,7 @@
 // machine with the training job kind (training-progress.ts). The job's local paths stay here: the examples
 // are staged by content, each complete checkpoint is fetched into the job's checkpoints folder and handed to
 // the step as a `checkpoint` event (the step keeps it as its resumable state, as after a local checkpoint),
-// and the outputs land in the job's out and tensorboard folders, as a local trainer leaves them.
+// and the outputs land in the job's out, tensorboard (and wandb) folders, as a local trainer leaves them.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { JaxEvent } from '../jax/jax-process.js';
 import type { StepTrainer } from '../jax/run-trainer.js';
@@ -26,6 +26,7 @@ export function remoteTrainer(parts: Omit<RemoteStepParts, 'inputs' | 'job'>): S
       checkpoints: paths.checkpoints,
       out: paths.out,
       tensorboard: paths.tensorboard,
+      ...(paths.wandb !== undefined ? { wandb: paths.wandb } : {}),
       checkpointMinutes: job.checkpoint_every_minutes,
       onCheckpoint: (at, dir) => onEvent({ kind: 'checkpoint', step: at, dir }),
       ...localCheckpoint(job, paths),

@@ -3,7 +3,7 @@
 // file of its checkpoint is durable), fetching the newest checkpoint's files (SHA-256 checked) into a local
 // folder and handing it to the step (which keeps it as its resumable state, as a local run does), naming it
 // in the next attempt's job spec, and, at the end, fetching the outputs the OutputsMarker lists (out/ and
-// tensorboard/ files) into the local folders the trainer would have written.
+// tensorboard/ files, and wandb/ for a job with wandb) into the local folders the trainer would have written.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StepError } from '../plugin-api/step-error.js';
@@ -29,10 +29,12 @@ export interface TrainingProgressParts {
   time: () => string;
   /** The examples the job reads (staged as an object by the first attempt). */
   data: Buffer;
-  /** Local folders: checkpoints land in checkpoints/STEP/, the outputs' out/ files in `out`, tensorboard/ in `tensorboard`. */
+  /** Local folders: checkpoints land in checkpoints/STEP/, the outputs' out/ files in `out`, tensorboard/ in
+   * `tensorboard`, wandb/ (W&B's run folder, for a job with wandb) in `wandb`. */
   checkpoints: string;
   out: string;
   tensorboard: string;
+  wandb?: string;
   /** `checkpoint_every_minutes`: a running attempt may be silent that long before it counts as stalled. */
   checkpointMinutes: number;
   /** Told each newest complete checkpoint once its files are here (the folder checkpoints/STEP). */
@@ -94,7 +96,11 @@ export class TrainingProgress implements JobProgress {
     const [top, ...rest] = path.split('/');
     if (top === 'out') return join(this.parts.out, ...rest);
     if (top === 'tensorboard') return join(this.parts.tensorboard, ...rest);
-    throw new StepError(`the outputs marker of ${this.parts.stepId} lists ${path}, outside out/ and tensorboard/`, 'a bug: report it');
+    if (top === 'wandb' && this.parts.wandb !== undefined) return join(this.parts.wandb, ...rest);
+    throw new StepError(
+      `the outputs marker of ${this.parts.stepId} lists ${path}, outside out/, tensorboard/${this.parts.wandb !== undefined ? ' and wandb/' : ''}`,
+      'a bug: report it',
+    );
   }
 
   private async fetchFiles(files: readonly TrainedFile[], local: (path: string) => string): Promise<void> {

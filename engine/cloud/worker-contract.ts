@@ -15,6 +15,9 @@ export const WORKER_ENV = {
   job: 'STRAND_JOB',
   /** This host's index, 0 .. workers-1 (on a TPU VM: the `agent-worker-number` metadata attribute). */
   index: 'STRAND_WORKER_INDEX',
+  /** host:port of a multi-host training job's `jax.distributed` coordinator, where no slice metadata names it
+   * (the local TPU server's hosts); unset on a TPU VM, where JAX reads the slice's metadata. */
+  coordinator: 'STRAND_COORDINATOR',
 } as const;
 
 /** Node metadata keys the engine sets. */

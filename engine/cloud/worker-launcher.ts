@@ -13,7 +13,7 @@ export type StageObject = (digest: Sha256Hex, bytes: Buffer) => Promise<void>;
 
 /** The startup script for the step's nodes, once what it fetches is staged. */
 export async function stageWorkerLauncher(
-  target: Pick<RemoteTarget, 'worker' | 'workerCommand' | 'hosts' | 'chipsPerHost'>,
+  target: Pick<RemoteTarget, 'worker' | 'workerCommand' | 'hosts' | 'chipsPerHost' | 'oneProgram'>,
   bucket: GcsLocation,
   stage: StageObject,
 ): Promise<string> {
@@ -24,7 +24,8 @@ export async function stageWorkerLauncher(
       const bundle = loadJaxRuntimeBundle();
       for (const file of bundle.files) await stage(file.digest, file.bytes);
       await stage(bundle.manifestDigest, bundle.manifest);
-      return jaxStartupScript({ bucket, manifest: bundle.manifestDigest, hosts: target.hosts, chipsPerHost: target.chipsPerHost });
+      const { hosts, chipsPerHost, oneProgram } = target;
+      return jaxStartupScript({ bucket, manifest: bundle.manifestDigest, hosts, chipsPerHost, oneProgram });
     }
     default: {
       const unknown: never = target.worker;

@@ -2,6 +2,14 @@
 // model's heads, the batch against the mesh, memory per device against its limit (with 15% headroom),
 // and FLOPs, time and cost. Pure arithmetic over documented assumptions. A fact the model does not give
 // leaves its part of the estimate out (activations need layers and hidden), never counted as zero.
+//
+// Memory is what XLA keeps live at the peak of the runtime's programs (runtime/jax model.py), per device:
+// the parameters (sharded over fsdp x tp), the optimizer state of what trains, and the activations of ONE
+// layer at a time (the layers run in a lax.scan) — attention scores (batch x heads/tp x tokens^2, float32
+// whatever the precision), the feed-forward block (batch x tokens x ffn/tp) and the hidden state — plus, in
+// training with remat (the trainer's default), each layer's saved input. The bytes per element are fitted
+// to XLA's own answers for NT v1 and v2 shapes (bench/xla-memory-grid.json); the formula is held to 25% of
+// XLA on every row of that grid where XLA kept the scores whole (test/integration/xla-memory-grid.test.ts).
 import type { ModelFacts } from './model-facts.js';
 import type { Placement } from './device-catalog.js';
 
@@ -13,8 +21,18 @@ export interface Mesh {
 
 export type BatchSpec = { global: number } | { per_device: number } | 'auto';
 
-/** Activation bytes per token, hidden unit and layer kept live (a rough rule: attention and FFN buffers). */
-export const ACTIVATION_FACTOR = { inference: 1, training: 10 } as const;
+/**
+ * Bytes XLA keeps live per activation element (fitted to bench/xla-memory-grid.json): `scores` per element of
+ * one layer's attention scores (float32), `ffn` and `hidden` per element and per byte of the precision, and in
+ * training `savedInputs` per element of every layer's input kept for the backward pass (per precision byte).
+ */
+export const ACTIVATION_BYTES = {
+  inference: { scores: 4, ffn: 1.25, hidden: 0.3, savedInputs: 0 },
+  training: { scores: 8, ffn: 2.5, hidden: 1, savedInputs: 2 },
+} as const;
+/** When the model does not say: the head width of NT and BERT-like models, and the usual FFN of 4 x hidden. */
+export const ASSUMED_HEAD_WIDTH = 64;
+export const ASSUMED_FFN_PER_HIDDEN = 4;
 /** Share of peak FLOP/s reached. 0.2 for inference matches NT-2.5B on a v3-8 at 45,000-80,000 sequences of 1,000 tokens per hour. */
 export const UTILISATION = { inference: 0.2, training: 0.35 } as const;
 export const HEADROOM = 0.15;
@@ -68,14 +86,20 @@ export const DEFAULT_PER_DEVICE_BATCH = 8;
 function memoryFor(input: EstimateInput, mesh: Mesh, perDeviceBatch: number): PlacementEstimate['memory'] {
   const bytes = BYTES[input.precision]!;
   const shards = mesh.fsdp * mesh.tp;
-  const frozenBytes = input.training && input.trainedParameters !== undefined ? 2 : bytes;
-  const parameters = (input.model.parameters * frozenBytes) / shards;
+  // The base, trained or frozen, is held in the step's precision (the trainer casts it; XLA's arguments agree).
+  const parameters = (input.model.parameters * bytes) / shards;
   const optimizer = input.training ? ((input.trainedParameters ?? input.model.parameters) * 12) / shards : 0;
   const limit = input.placement.memoryBytesPerDevice * (1 - HEADROOM);
   const { hidden, layers } = input.model;
   if (hidden === undefined || layers === undefined) return { parameters, optimizer, limit };
+  const heads = input.model.heads ?? Math.max(1, Math.round(hidden / ASSUMED_HEAD_WIDTH));
+  const ffn = input.model.ffn ?? ASSUMED_FFN_PER_HIDDEN * hidden;
+  const k = ACTIVATION_BYTES[input.training ? 'training' : 'inference'];
+  const tokens = perDeviceBatch * input.tokens;
   const activations =
-    perDeviceBatch * input.tokens * hidden * layers * bytes * ACTIVATION_FACTOR[input.training ? 'training' : 'inference'];
+    perDeviceBatch * (heads / mesh.tp) * input.tokens ** 2 * k.scores +
+    tokens * (ffn / mesh.tp) * k.ffn * bytes +
+    tokens * hidden * (k.hidden + layers * k.savedInputs) * bytes;
   return { parameters, activations, optimizer, total: parameters + activations + optimizer, limit };
 }
 

@@ -6,6 +6,7 @@ import type { Workflow } from '../workflow/workflow.js';
 import type { YamlSource } from '../workflow/yaml-source.js';
 import { resolvePlacement, type DeviceCatalog } from './device-catalog.js';
 import { DEFAULT_PER_DEVICE_BATCH, estimatePlacement, type Mesh } from './estimate-placement.js';
+import { loraTrainedParameters } from './lora-trained-parameters.js';
 import { mergeModelFacts, missingFacts, type FactName } from './model-facts.js';
 import type { ModelFactsReading } from './onnx-model-facts.js';
 import { checkDeviceRuntimes, checkStepRuntime } from './check-runtimes.js';
@@ -137,10 +138,17 @@ export function placeWorkflow(
     };
     let estimate = estimatePlacement(input);
     // A step that sets its own per-device batch (StepPlugin.jax.preflight: nt-lora's batch_size over the mesh)
-    // is estimated at that batch, not at `batch:`, which it does not read.
+    // is estimated at that batch, not at `batch:`, which it does not read, and with what its settings train
+    // (LoRA: the adapters), unless model_facts says.
     const own = ownPerDeviceBatch(step, estimate.mesh);
-    if (own !== undefined && 'perDeviceBatch' in own && own.perDeviceBatch !== estimate.perDeviceBatch)
-      estimate = estimatePlacement({ ...input, batch: { per_device: own.perDeviceBatch } });
+    if (own !== undefined && 'perDeviceBatch' in own) {
+      const trained = input.trainedParameters ?? loraTrainedParameters(own.options.lora, facts);
+      estimate = estimatePlacement({
+        ...input,
+        batch: { per_device: own.perDeviceBatch },
+        ...(trained !== undefined ? { trainedParameters: trained } : {}),
+      });
+    }
     place({ placement, runtime, precision, facts, ...(unknown.length > 0 ? { unknown } : {}), estimate });
     if (source) {
       for (const problem of estimate.problems) {

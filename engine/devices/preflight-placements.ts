@@ -44,7 +44,8 @@ function requestFor(step: StepSpec, plan: StepPlacementPlan, facts: PreflightFac
   const program = step.plugin.jax?.program;
   if (program === undefined) return { ok: false, error: `${step.uses} has no compiled program to check` };
   const placed = plan.run;
-  const host = hostProgram(plan.placement, placed.mesh);
+  // A training step is one program over the whole slice (jax.distributed); others one per host.
+  const host = hostProgram(plan.placement, placed.mesh, step.plugin.remoteTraining === true);
   if (!host.ok) return { ok: false, error: host.why };
   const model = pathParams(step).find((p) => p.direction === 'input' && p.format !== undefined);
   if (model === undefined) return { ok: false, error: 'the step names no model' };
@@ -202,7 +203,8 @@ function estimateFromAnswer(
 function doesNotFit(a: Asked, answer: PreflightAnswer, source: YamlSource): Diagnostic {
   const spec = a.step.placement;
   const key = spec.batch !== undefined ? 'batch' : spec.mesh !== undefined ? 'mesh' : 'on';
-  const refused = answer.buckets.find((b) => !b.fits)!;
+  // The longest refused bucket: the binding one (activations grow with the length), the figure a fix must beat.
+  const refused = answer.buckets.findLast((b) => !b.fits)!;
   const xla = refused.xla
     ? `XLA: ${refused.xla.message}`
     : `XLA compiled it at ${gib(refused.memory?.total_bytes ?? 0)} per device, over the limit`;

@@ -3,6 +3,7 @@
 // the hosts, from the rest of its placement plan. The one resolver: loading calls it when it places a step,
 // and the pre-flight again when XLA's answer changes the batch. Pure.
 import type { RunPlacement } from '../plugin-api/run-placement.js';
+import type { StepPreflight } from '../plugin-api/step-plugin.js';
 import type { StepSpec } from '../workflow/workflow.js';
 import type { DeviceSpec } from './device-catalog.js';
 import { StepError } from '../plugin-api/step-error.js';
@@ -25,15 +26,15 @@ export function localPlacement(workers = 1): RunPlacement {
 
 /**
  * The per-device batch a step derives from its own params (`StepPlugin.jax.preflight`: nt-lora's batch_size
- * over data x fsdp x grad_accum), or why its params do not split over `mesh`; undefined without the hook.
+ * over data x fsdp x grad_accum) with its program's options, or why its params do not split over `mesh`;
+ * undefined without the hook.
  */
 export function ownPerDeviceBatch(
   step: Pick<StepSpec, 'plugin' | 'params'>,
   mesh: Mesh,
-): { perDeviceBatch: number } | { problem: string; hint?: string } | undefined {
+): StepPreflight | { problem: string; hint?: string } | undefined {
   try {
-    const own = step.plugin.jax?.preflight?.(step.params, mesh);
-    return own === undefined ? undefined : { perDeviceBatch: own.perDeviceBatch };
+    return step.plugin.jax?.preflight?.(step.params, mesh);
   } catch (error) {
     if (!(error instanceof StepError)) throw error;
     return { problem: error.message, ...(error.hint !== undefined ? { hint: error.hint } : {}) };

@@ -1,10 +1,13 @@
 // Owns naming the TPU topology a step's program is compiled for at plan time (the pre-flight): libtpu's
-// `GENERATION:AxB` (v2, v3, v5e, v6e) or `GENERATION:AxBxC` (v4, v5p) over the chips of ONE host, since
-// Strand runs one independent program per host over its own chips, the mesh split along data (docs/tpu.md,
-// "Multi-host slices"). Pure; every TPU generation in the catalog has a `topology` entry (a test checks).
+// `GENERATION:AxB` (v2, v3, v5e, v6e) or `GENERATION:AxBxC` (v4, v5p). A shard-parallel step runs one
+// independent program per host over its own chips, the mesh split along data (docs/tpu.md, "Multi-host
+// slices"): its topology is ONE host's. A training step runs one program over every host of the slice
+// (jax.distributed): its topology is the whole slice's, with the whole mesh. Pure; every TPU generation in
+// the catalog has a `topology` entry (a test checks).
 import type { Placement } from './device-catalog.js';
 import type { Mesh } from './estimate-placement.js';
 
+/** `hosts`: how many copies of the compiled program the slice runs (one per host, or 1 for the whole slice). */
 export type HostProgram = { ok: true; topology: string; mesh: Mesh; hosts: number } | { ok: false; why: string };
 
 /** Chips as a grid, as libtpu names slices: 2-D x<=y (powers of two); 3-D 2x2xN (one v4/v5p host is 2x2x1). */
@@ -17,8 +20,11 @@ export function chipGrid(chips: number, axes: 2 | 3): number[] {
   return [2, 2, chips / 4];
 }
 
-/** The topology and per-host mesh of the program one host of `placement` runs. */
-export function hostProgram(placement: Placement, mesh: Mesh): HostProgram {
+/**
+ * The topology and mesh of the program `placement` runs: one host's share (`wholeSlice` false), or one
+ * program over all of its chips (`wholeSlice`: a training step, whatever the host count).
+ */
+export function hostProgram(placement: Placement, mesh: Mesh, wholeSlice = false): HostProgram {
   const accelerator = placement.accelerator;
   if (placement.kind !== 'tpu' || accelerator?.topology === undefined) {
     return {
@@ -27,6 +33,10 @@ export function hostProgram(placement: Placement, mesh: Mesh): HostProgram {
     };
   }
   if (accelerator.topology.notCompiled !== undefined) return { ok: false, why: accelerator.topology.notCompiled };
+  if (wholeSlice) {
+    const grid = chipGrid(placement.chips, accelerator.topology.axes);
+    return { ok: true, topology: `${accelerator.topology.name}:${grid.join('x')}`, mesh, hosts: 1 };
+  }
   const hostChips = Math.min(placement.chips, accelerator.chipsPerHost);
   const hosts = placement.chips / hostChips;
   if (!Number.isInteger(hosts) || mesh.data % hosts !== 0) {

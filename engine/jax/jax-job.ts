@@ -51,6 +51,14 @@ export interface TrainSettings {
   };
 }
 
+/** A W&B run a training job logs to (jax_job.schema.json WandbSettings); the API key is never in it. */
+export interface WandbSettings {
+  project: string;
+  entity: string | null;
+  name: string | null;
+  mode: 'online' | 'offline';
+}
+
 export interface TrainJob {
   kind: 'train';
   /** The model folder as the workflow names it (recorded in adapter_config.json). */
@@ -66,6 +74,8 @@ export interface TrainJob {
   checkpoint_every_steps: number | null;
   checkpoint_every_minutes: number;
   placement: JaxPlacement;
+  /** Log each step's and evaluation's metrics, with the run's config, to W&B from the trainer. */
+  wandb?: WandbSettings;
 }
 
 export type JaxJob = EmbedJob | TrainJob;
@@ -89,6 +99,8 @@ export interface TrainPaths {
   tensorboard: string;
   /** A folder holding the checkpoint to resume from (STEP/ under it). */
   resume?: string;
+  /** The folder W&B writes its wandb/ run folders under, when the job has wandb. */
+  wandb?: string;
 }
 
 /** The file `python -m strand_jax run` reads. */

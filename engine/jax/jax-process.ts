@@ -1,12 +1,13 @@
 // Owns running the JAX runtime (`runtime/jax`, runtime/jax/README.md "How the engine calls it") as a child process:
 // finding the interpreter, handing it one job file, the JSON lines it prints (one per durable shard or
 // training event, then a summary), and turning a missing environment or a failure into a StepError with
-// the fix. Only steps
-// placed on JAX come here; nothing else in Strand needs Python.
-import { spawn } from 'node:child_process';
+// the fix. Only steps placed on JAX (and a step that logs to W&B: wandb-log.ts) come here; nothing else in
+// Strand needs Python.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
 import { StepError } from '../plugin-api/step-error.js';
 import { checkedJaxValue, type LocalRun } from './jax-job.js';
 import { jaxRuntimeDir } from './jax-runtime-dir.js';
@@ -103,12 +104,34 @@ export interface JaxProcessOptions {
 
 /** Runs `python ARGS` with the runtime on its path; see runJaxJob. */
 async function runJaxProcess(args: string[], options: JaxProcessOptions): Promise<JaxEvent> {
+  return startJaxProcess(args, options).done;
+}
+
+/** A runtime process fed from its stdin (which `done` closes, if it is still open, once the process ended). */
+export interface JaxProcess {
+  stdin: Writable;
+  /** The summary line; a StepError (or an AbortError) as runJaxJob's. */
+  done: Promise<JaxEvent>;
+}
+
+/** Starts `python ARGS` with the runtime on its path; see runJaxJob. */
+export function startJaxProcess(args: string[], options: JaxProcessOptions): JaxProcess {
   const found = findPython(options.env);
   if ('error' in found) throw new StepError(found.error, found.hint);
   const child = spawn(found.python, args, {
     env: pythonEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // A process that ended early makes writes fail with EPIPE: its own exit, in `done`, says why.
+  child.stdin.on('error', () => undefined);
+  return { stdin: child.stdin, done: finished(child, found, options) };
+}
+
+async function finished(
+  child: ChildProcessWithoutNullStreams,
+  found: { python: string; from: 'STRAND_PYTHON' | 'venv' },
+  options: JaxProcessOptions,
+): Promise<JaxEvent> {
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr = (stderr + chunk).slice(-65536)));
   let queue = Promise.resolve();

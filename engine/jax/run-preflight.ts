@@ -30,13 +30,11 @@ export async function runPreflight(
   });
   if (exit.error !== undefined) return fail(`cannot start ${found.python}: ${exit.error.code ?? exit.error.message}`);
   const lines = stdout.split('\n').filter((l) => l.startsWith('{'));
-  if (lines.length === 0 && exit.code !== 0) {
+  if (lines.length === 0 && exit.code !== 0 && exit.signal === null) {
     const missing = /ModuleNotFoundError: No module named '([^']+)'/.exec(stderr);
     const why = missing
       ? `its Python cannot import ${missing[1]}`
-      : exit.signal !== null
-        ? `it was killed by ${exit.signal}`
-        : `it exited with code ${exit.code}: ${stderr.trim().split('\n').at(-1) ?? ''}`;
+      : `it exited with code ${exit.code}: ${stderr.trim().split('\n').at(-1) ?? ''}`;
     return fail(`the pre-flight compiler did not answer (${why})`);
   }
   const replies: PreflightReply[] = [];
@@ -45,10 +43,18 @@ export async function runPreflight(
     if (!reply.ok) return fail(`the pre-flight compiler's answer does not follow preflight.schema.json: ${reply.error}`);
     replies.push(reply.value);
   }
-  // Answers come one line per request as each is compiled: a compiler that crashed (libtpu has been seen
-  // to overflow a stack on large programs) answered the requests before, and failed the one it was on.
-  const died = exit.signal !== null ? `the compiler was killed by ${exit.signal}` : `the compiler exited with code ${exit.code}`;
-  while (replies.length < requests.length)
-    replies.push({ kind: 'preflight-failure', reason: 'libtpu-error', message: `${died} compiling this request (or one before it)` });
+  // Answers come one line per request as each is compiled: a compiler that crashed (libtpu overflows its
+  // stack on large programs where the stack limit cannot be raised: docs/placement.md) answered the requests
+  // before, crashed on the one it was on, and never saw those after it.
+  const died = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  const crashedOn = replies.length;
+  while (replies.length < requests.length) {
+    const request = requests[replies.length]!;
+    const message =
+      replies.length === crashedOn
+        ? `XLA crashed (the compiler was ${died}) compiling per-device ${request.batch === 'auto' ? 'batch auto' : request.batch} up to length ${request.max_length}`
+        : `not compiled: the compiler was ${died} on an earlier request`;
+    replies.push({ kind: 'preflight-failure', reason: 'libtpu-error', message });
+  }
   return ok(replies);
 }

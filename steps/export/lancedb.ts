@@ -6,6 +6,7 @@
 import type { FixedSizeList } from 'apache-arrow';
 import { defineStep, StepError, writeProvenance } from '../../engine/index.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
+import { createAnnIndex, createScalarIndexes, type AnnParams } from './lancedb-indexes.js';
 
 export interface LanceParams {
   uri: string;
@@ -14,7 +15,7 @@ export interface LanceParams {
   include_sequence: boolean;
   ann_min_rows: number;
   index_columns?: string[];
-  ann?: { kind: 'ivf_pq'; partitions?: number; sub_vectors?: number };
+  ann?: AnnParams;
 }
 
 export const lancedbExport = defineStep<LanceParams>({
@@ -109,19 +110,8 @@ export const lancedbExport = defineStep<LanceParams>({
     const table = await db.openTable(p.table);
     const rows = await table.countRows();
     await ctx.once('indexes', async () => {
-      for (const column of ['id', ...(p.index_columns ?? [])])
-        await table.createIndex(column, { config: lancedb.Index.btree(), replace: true });
-      if (rows >= p.ann_min_rows) {
-        // LanceDB's guidance: about sqrt(rows) partitions, and dimension / 16 sub-vectors.
-        const subVectors = p.ann?.sub_vectors ?? (dim !== undefined && dim % 16 === 0 ? dim / 16 : undefined);
-        await table.createIndex('vector', {
-          config: lancedb.Index.ivfPq({
-            numPartitions: p.ann?.partitions ?? Math.max(1, Math.round(Math.sqrt(rows))),
-            ...(subVectors !== undefined ? { numSubVectors: subVectors } : {}),
-          }),
-          replace: true,
-        });
-      }
+      await createScalarIndexes(table, ['id', ...(p.index_columns ?? [])]);
+      if (rows >= p.ann_min_rows) await createAnnIndex(table, rows, dim, p.ann);
     });
     table.close();
     await writeProvenance(ctx.data, p.uri, p.table, { embeddings: embeddings.meta, rows, written_by: `${ctx.stepId} (export/lancedb@1)` });

@@ -5,6 +5,7 @@
 import { jaxPlacement, StepError, type JaxFacts, type RunPlacement, type TrainJob, type TrainSettings } from '../../engine/index.js';
 import type { TokenizerFacts } from '../tokenize/token-shards.js';
 import { levelWeights, type LabelParams } from './label-params.js';
+import { wandbSettings, type WandbParams } from './wandb-params.js';
 
 export const LORA_TARGETS = ['query', 'key', 'value', 'attention_output', 'intermediate', 'output'] as const;
 
@@ -30,6 +31,7 @@ export interface NtLoraParams extends LabelParams {
   checkpoint_every_minutes: number;
   adapters_path?: string;
   tensorboard?: string;
+  wandb?: WandbParams;
 }
 
 /** The train job for the examples' labels (`levels`, the class names of each), on `placement`. */
@@ -55,6 +57,7 @@ export function ntLoraTrainJob(
     checkpoint_every_minutes: p.checkpoint_every_minutes,
     // The resolved placement's per-device batch is this step's own (NT_LORA_JAX_FACTS.preflight, below).
     placement: jaxPlacement(placement),
+    ...(p.wandb !== undefined ? { wandb: wandbSettings(p.wandb) } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ import { loraMetricsTable, type LoraEval, type LoraHistory } from './lora-metric
 import { readLineage } from './read-lineage.js';
 import { trainingSplit } from './split.js';
 import { buildLabels, knownPaths } from './taxonomy-labels.js';
+import { WANDB_PARAM_SCHEMA, wandbRunText } from './wandb-params.js';
 
 /** The `adapters` artifact: one row, the peft folder packed (`directory-bytes.ts`) and what it adapts. */
 export function adaptersTable(folder: string, meta: object): Table {
@@ -133,9 +134,10 @@ export const ntLora = defineStep<NtLoraParams>({
         description:
           'write TensorBoard event files here as it trains (tensorboard --logdir PATH); on a TPU slice they arrive when the job ends',
       },
+      ...WANDB_PARAM_SCHEMA,
     },
   },
-  execution: ['checkpoint_every_steps', 'checkpoint_every_minutes', 'tensorboard'],
+  execution: ['checkpoint_every_steps', 'checkpoint_every_minutes', 'tensorboard', 'wandb'],
   runtimes: ['jax'],
   remoteTraining: true,
   inputs: { tokens: { type: 'tokens' }, labels: { type: 'sequences', description: 'the source, for its lineage columns' } },
@@ -168,6 +170,7 @@ export const ntLora = defineStep<NtLoraParams>({
         checkpoints: join(scratch, 'checkpoints'),
         tensorboard: p.tensorboard !== undefined ? ctx.resolvePath(p.tensorboard) : join(scratch, 'tensorboard'),
         ...(saved !== undefined ? { resume: join(scratch, 'resume') } : {}),
+        ...(p.wandb !== undefined ? { wandb: ctx.resolvePath(p.wandb.dir) } : {}),
       };
       const evals: LoraEval[] = [];
       const summary = await ctx
@@ -210,6 +213,8 @@ export const ntLora = defineStep<NtLoraParams>({
         rmSync(staging, { recursive: true, force: true });
         ctx.recordExternalOutput(p.adapters_path);
       }
+      if (p.wandb !== undefined && typeof summary.wandb === 'string')
+        ctx.log(wandbRunText(p.wandb.mode, join(paths.wandb!, summary.wandb)));
       const last = history.evals.at(-1);
       const genus = last?.levels.find((l) => l.level === 'genus');
       return {

@@ -1,8 +1,9 @@
 // Owns the `finetune/taxonomy-head` step: train one classifier per taxonomic level (optionally over a
 // shared hidden layer) on embeddings, with a weighted cross-entropy, AdamW, linear warmup and cosine
 // decay; checkpoint every N steps and resume bit for bit; report per-level accuracy and macro-F1 per
-// epoch (and a 1-NN baseline on the same split); output the head as ONNX with its label maps.
-import { defineStep, arrow, type StepContext, writeFileAtomic } from '../../engine/index.js';
+// epoch (and a 1-NN baseline on the same split); output the head as ONNX with its label maps. With `wandb:`,
+// the same metrics (loss and learning rate each step, the evaluations each epoch) go to a W&B run.
+import { defineStep, arrow, startWandbLog, type StepContext, writeFileAtomic } from '../../engine/index.js';
 import { readAllVectors } from '../arrow-columns.js';
 import { accuracyAndMacroF1 } from './classification-metrics.js';
 import { adamwStep, decayMask, forward, headLayout, initParams, learningRate, lossAndGradients, nonzeroIndices } from './head-model.js';
@@ -14,6 +15,7 @@ import { LABEL_PARAMS_SCHEMA, levelWeights, type LabelParams } from './label-par
 import { buildLabels, knownPaths } from './taxonomy-labels.js';
 import { decodeTrainingState, encodeTrainingState } from './training-state.js';
 import { seededRandom, seededShuffle } from '../seeded-random.js';
+import { WANDB_PARAM_SCHEMA, wandbRunText, wandbSettings, type WandbParams } from './wandb-params.js';
 
 export interface HeadParams extends LabelParams {
   hidden: number;
@@ -26,6 +28,7 @@ export interface HeadParams extends LabelParams {
   baseline: boolean;
   model_path?: string;
   metrics_path?: string;
+  wandb?: WandbParams;
 }
 
 export interface MetricRow {
@@ -68,9 +71,10 @@ export const taxonomyHead = defineStep<HeadParams>({
       baseline: { type: 'boolean', default: true, description: 'also score a 1-nearest-neighbour baseline on the same split' },
       model_path: { type: 'string', 'x-strand-path': 'output', description: 'also write the head as an ONNX file (labels beside it)' },
       metrics_path: { type: 'string', 'x-strand-path': 'output', description: 'also write the metrics as JSON' },
+      ...WANDB_PARAM_SCHEMA,
     },
   },
-  execution: ['checkpoint_every'],
+  execution: ['checkpoint_every', 'wandb'],
   inputs: { embeddings: { type: 'embeddings' }, labels: { type: 'sequences', description: 'the source, for its lineage columns' } },
   outputs: { model: { type: 'model' }, metrics: { type: 'metrics' } },
   async run(ctx) {
@@ -126,6 +130,30 @@ export const taxonomyHead = defineStep<HeadParams>({
         };
       });
     };
+    const wandb =
+      p.wandb === undefined
+        ? undefined
+        : await startWandbLog({
+            settings: wandbSettings(p.wandb),
+            config: {
+              model: 'taxonomy-head',
+              dim,
+              hidden: layout.shape.hidden,
+              levels,
+              batch_size: batchSize,
+              learning_rate: p.lr,
+              weight_decay: p.weight_decay,
+              warmup_steps: warmup,
+              epochs,
+              steps: total,
+              seed,
+            },
+            dir: ctx.resolvePath(p.wandb.dir),
+            signal: ctx.signal,
+            env: process.env,
+          });
+    // A resumed run's W&B run gets the evaluations so far first (each attempt's run is whole but for the per-step rows).
+    for (const rows of groupByEpoch(state.header.metrics)) wandb?.log(rows[0]!.epoch * stepsPerEpoch, evalValues(rows));
     let perm: number[] = [];
     let permEpoch = -1;
     while (state.step < total) {
@@ -142,8 +170,10 @@ export const taxonomyHead = defineStep<HeadParams>({
       state.step++;
       state.header.lossSum += loss;
       state.header.lossCount++;
+      const row: Record<string, number> = { 'train/loss': loss, 'train/lr': lr };
       if (state.step % stepsPerEpoch === 0) {
         const rows = evaluate(epoch + 1, lr);
+        Object.assign(row, evalValues(rows));
         state.header.metrics.push(...rows);
         state.header.lossSum = 0;
         state.header.lossCount = 0;
@@ -151,6 +181,7 @@ export const taxonomyHead = defineStep<HeadParams>({
           `epoch ${epoch + 1}/${epochs}: loss ${rows[0]!.loss!.toFixed(4)}; ${rows.map((r) => `${r.level} ${(100 * r.accuracy).toFixed(1)}%`).join(', ')}`,
         );
       }
+      wandb?.log(state.step, row);
       ctx.progress({ done: state.step, total, unit: 'steps', counters: { examples: state.step * batchSize } });
       if (state.step % p.checkpoint_every === 0 || state.step === total || ctx.signal.aborted) {
         ctx.state.save(encodeTrainingState({ ...state, m: adam.m, v: adam.v }));
@@ -179,6 +210,12 @@ export const taxonomyHead = defineStep<HeadParams>({
           examples: m.count,
         });
       });
+    }
+    if (wandb !== undefined) {
+      const baseline = metrics.filter((m) => m.model === '1-nn');
+      if (baseline.length > 0) wandb.log(total, Object.fromEntries(baseline.map((m) => [`baseline_1nn/accuracy/${m.level}`, m.accuracy])));
+      await wandb.finish();
+      ctx.log(wandbRunText(p.wandb!.mode, wandb.folder));
     }
     const onnx = headToOnnx(layout, state.params, levels);
     const meta = {
@@ -249,6 +286,20 @@ export const taxonomyHead = defineStep<HeadParams>({
     };
   },
 });
+
+/** An epoch's evaluation as W&B scalars, named as nt-lora's (`eval/accuracy/genus`); the loss is the epoch's training loss. */
+function evalValues(rows: readonly MetricRow[]): Record<string, number> {
+  const values: Record<string, number> = { epoch: rows[0]!.epoch };
+  if (rows[0]!.loss !== null) values['train/epoch_loss'] = rows[0]!.loss;
+  for (const r of rows) Object.assign(values, { [`eval/accuracy/${r.level}`]: r.accuracy, [`eval/macro_f1/${r.level}`]: r.macro_f1 });
+  return values;
+}
+
+function groupByEpoch(rows: readonly MetricRow[]): MetricRow[][] {
+  const epochs = new Map<number, MetricRow[]>();
+  for (const r of rows) epochs.set(r.epoch, [...(epochs.get(r.epoch) ?? []), r]);
+  return [...epochs.values()];
+}
 
 function argmax(values: Float64Array): number {
   let best = 0;

@@ -129,13 +129,14 @@ describe('model facts of real exports in the plan', () => {
       ffn: 96,
       sources: { layers: 'graph', hidden: 'graph', parameters: 'initializers' },
     });
-    // embed/onnx computes in the export's precision (fp32, 4 bytes) wherever it is placed
-    expect(embed.placement.estimate.memory.activations).toBe(8 * 1000 * 32 * 3 * 4);
+    // embed/onnx computes in the export's precision (fp32, 4 bytes) wherever it is placed: one layer's float32
+    // attention scores (8 x 4 heads x 1,000^2), its feed-forward block and hidden state (estimate-placement.ts)
+    expect(embed.placement.estimate.memory.activations).toBeCloseTo(8 * 4 * 1000 ** 2 * 4 + 8 * 1000 * (96 * 1.25 + 32 * 0.3) * 4, 0);
     expect(embed.placement).not.toHaveProperty('unknown');
     expect(diagnostics).toEqual([]);
     expect(stderr).toMatch(/\n0 errors, 1 warning\n$/); // the GPU refusal planOf checks, nothing else
     expect(text).toMatch(
-      /\[gpu a100-80gb .*; mem 0\.0\/68\.0 GiB, 1,000 sequences \(counted from Parquet footers.*, formula estimate \(no XLA pre-flight: (embed\/onnx has no compiled program to check|GPUs have no deviceless compile here \(XLA needs the GPU itself\))\)\]/,
+      /\[gpu a100-80gb .*; mem 0\.1\/68\.0 GiB, 1,000 sequences \(counted from Parquet footers.*, formula estimate \(no XLA pre-flight: (embed\/onnx has no compiled program to check|GPUs have no deviceless compile here \(XLA needs the GPU itself\))\)\]/,
     );
   });
 
@@ -155,7 +156,7 @@ describe('model facts of real exports in the plan', () => {
       ffn: 10240,
       sources: { layers: 'config.json', hidden: 'config.json', heads: 'config.json' },
     });
-    expect(embed.placement.estimate.memory.activations).toBe(8 * 1000 * 2560 * 32 * 4);
+    expect(embed.placement.estimate.memory.activations).toBeCloseTo(8 * 20 * 1000 ** 2 * 4 + 8 * 1000 * (10240 * 1.25 + 2560 * 0.3) * 4, 0);
     expect(diagnostics).toEqual([]);
   });
 

@@ -4,11 +4,12 @@
 // plan says it used the formula. Compiles take tens of seconds each on a loaded 2-core machine: the models
 // are chosen small (tiny-nt; a one-layer model with a 2^24-wide feed-forward that fills a v5e chip at a
 // handful of rows of 32 tokens), the timeouts are hang guards.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jaxPython } from '../helpers/jax-runtime.js';
-import { copyFromRepo, removeProjects, runCli, writeProject } from '../helpers/project.js';
+import { CLI, copyFromRepo, removeProjects, runCli, writeProject } from '../helpers/project.js';
 
 afterAll(removeProjects);
 
@@ -215,4 +216,27 @@ describe('pre-flight by compiling', () => {
       /error: step "embed": needs [\d.]+ GiB per device .*; the formula's estimate: XLA gave no answer \(the pre-flight compiler did not answer .*\) \[memory-exceeded\]/,
     );
   }, 300_000);
+
+  it('says at the step that XLA crashed, and on what, when the compiler dies', () => {
+    // A real crash: libtpu overflows an 8 MiB stack compiling the tiny NT at per-device 960 x 1,000 tokens
+    // (runtime/jax tests/test_compiler_stack.py), here with the compiler kept from raising its limit. The
+    // formula, which stands instead, finds 960 too many, and its refusal says why XLA gave no answer.
+    const root = project(V5E_1, 'with: { model: models/tiny-nt }, batch: { per_device: 960 }, tokens: 1000');
+    const plan = spawnSync(
+      'bash',
+      ['-c', 'ulimit -S -s 8192 && ulimit -c 0 && exec "$0" "$@"', process.execPath, CLI, 'plan', 'flow.yaml', '--json'],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', STRAND_COMPILER_STACK_REEXECUTED: '1' } },
+    );
+    expect(plan.status, plan.stderr).toBe(1);
+    const { diagnostics } = JSON.parse(plan.stdout) as { diagnostics: { code: string; message: string; location: { line: number } }[] };
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        code: 'memory-exceeded',
+        location: expect.objectContaining({ line: 8 }) as unknown,
+        message: expect.stringMatching(
+          /; the formula's estimate: XLA gave no answer \(XLA crashed \(the compiler was killed by SIGSEGV\) compiling per-device 960 up to length 1000\)$/,
+        ) as unknown,
+      }),
+    ]);
+  }, 600_000);
 });

@@ -3,11 +3,15 @@
 // enums on the wire, a CREATING -> READY state machine, and what a TPU VM does at boot: when a node turns
 // READY it runs the node's `startup-script` once per host, as a local process (so a node of 2 hosts starts 2
 // workers), each seeing as many XLA CPU devices as the host has TPU devices (JAX_PLATFORMS=cpu and
-// --xla_force_host_platform_device_count: JAX CPU devices stand in for TPU cores). Deleting a node stops its
+// --xla_force_host_platform_device_count: JAX CPU devices stand in for TPU cores). The hosts of a multi-host
+// node are told a coordinator address on the loopback (STRAND_COORDINATOR, a free port per node), which a TPU
+// VM's JAX reads from the slice's metadata instead: a training job joins one program over them with
+// jax.distributed, whose CPU collectives (gloo) go over TCP. Deleting a node stops its
 // hosts, and the delete operation completes only once every host process has exited (so `hostExits` is
 // complete when a client's delete returns). Tests inject preemption (workers killed, node PREEMPTED, queued
 // resource SUSPENDED) and errors, and can hold requests until an event.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalHttpServer, readBody } from './local-http-server.js';
 
@@ -19,6 +23,8 @@ interface EmulatedNode {
   body: Record<string, unknown>;
   state: keyof typeof NODE_STATE;
   hosts: number;
+  /** host:port on the loopback where host 0's jax.distributed coordinator listens (multi-host nodes). */
+  coordinator?: string;
   queuedResource?: string;
   processes: ChildProcess[];
   createTime: string;
@@ -176,6 +182,7 @@ export class TpuServer extends LocalHttpServer {
           ...this.hostEnv,
           STRAND_JOB: metadata['strand-job'] ?? '',
           STRAND_WORKER_INDEX: String(host),
+          ...(node.coordinator !== undefined ? { STRAND_COORDINATOR: node.coordinator } : {}),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -191,16 +198,23 @@ export class TpuServer extends LocalHttpServer {
     }
   }
 
-  private createNode(parent: string, id: string, body: Record<string, unknown>, queuedResource?: string): EmulatedNode | string {
+  private async createNode(
+    parent: string,
+    id: string,
+    body: Record<string, unknown>,
+    queuedResource?: string,
+  ): Promise<EmulatedNode | string> {
     const hosts = hostsOf(typeof body.acceleratorType === 'string' ? body.acceleratorType : '');
     if (hosts === 0) return `unknown accelerator type "${String(body.acceleratorType)}"`;
     const name = `${parent}/nodes/${id}`;
     if (this.nodes.has(name)) return `node ${id} already exists`;
+    const coordinator = hosts > 1 ? `127.0.0.1:${await freePort()}` : undefined;
     const node: EmulatedNode = {
       name,
       body,
       state: 'CREATING',
       hosts,
+      ...(coordinator !== undefined ? { coordinator } : {}),
       processes: [],
       createTime: new Date().toISOString(),
       ...(queuedResource ? { queuedResource } : {}),
@@ -240,7 +254,7 @@ export class TpuServer extends LocalHttpServer {
       if (req.method === 'GET')
         return send(200, { nodes: [...this.nodes.values()].filter((n) => n.name.startsWith(`${parent}/`)).map((n) => this.nodeJson(n)) });
       if (req.method === 'POST') {
-        const created = this.createNode(parent, url.searchParams.get('nodeId') ?? '', JSON.parse(body) as Record<string, unknown>);
+        const created = await this.createNode(parent, url.searchParams.get('nodeId') ?? '', JSON.parse(body) as Record<string, unknown>);
         if (typeof created === 'string')
           return fail(created.includes('exists') ? 409 : 400, created.includes('exists') ? 'ALREADY_EXISTS' : 'INVALID_ARGUMENT', created);
         return send(
@@ -283,7 +297,7 @@ export class TpuServer extends LocalHttpServer {
         const spec = request.tpu?.nodeSpec?.[0];
         if (spec === undefined) return fail(400, 'INVALID_ARGUMENT', 'queued resource without tpu.nodeSpec');
         const name = `${parent}/queuedResources/${id}`;
-        const created = this.createNode(parent, spec.nodeId, spec.node, name);
+        const created = await this.createNode(parent, spec.nodeId, spec.node, name);
         if (typeof created === 'string') return fail(400, 'INVALID_ARGUMENT', created);
         const queued: EmulatedQueued = { name, nodeName: created.name, state: 'ACCEPTED' };
         this.queued.set(name, queued);
@@ -343,4 +357,16 @@ export class TpuServer extends LocalHttpServer {
       tpu: { nodeSpec: [{ parent: queued.name.split('/queuedResources/')[0], nodeId: queued.nodeName.split('/').pop() }] },
     };
   }
+}
+
+/** A TCP port free on the loopback now (the OS picks it; the caller's process binds it soon after). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }

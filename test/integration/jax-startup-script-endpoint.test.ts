@@ -11,6 +11,7 @@ const script = jaxStartupScript({
   manifest: 'ab'.repeat(32) as Sha256Hex,
   hosts: 1,
   chipsPerHost: 8,
+  oneProgram: false,
 });
 const lines = script.split('\n');
 const endpointLines = lines.slice(

@@ -111,7 +111,8 @@ describe('pre-flight stage', () => {
       TEXT + lora,
     );
     const train = asked.find((r) => r.program === 'train-step')!;
-    expect(train).toMatchObject({ topology: 'v6e:2x4', mesh: { data: 2, fsdp: 4, tp: 1 }, batch: 2, fixes: false });
+    // One program over both hosts (jax.distributed): the whole slice's topology and mesh.
+    expect(train).toMatchObject({ topology: 'v6e:4x4', mesh: { data: 4, fsdp: 4, tp: 1 }, batch: 2, fixes: false });
     // The step's defaults, but for the two set above: the same file the Python tests and bench read.
     expect(train.options).toEqual({
       ...NT_LORA_DEFAULTS,

@@ -108,14 +108,20 @@ describe('JAX steps on a TPU slice', () => {
     expect(targets(POD, ', on: pod, mesh: { data: 8 }').targets.get('profile')).toMatchObject({ worker: 'node', hosts: 1 });
   });
 
-  it('run finetune/nt-lora as a training job on a single-host slice, and refuse it on several hosts', () => {
+  it('run finetune/nt-lora as one training program on a single-host or a multi-host slice', () => {
     const lora = `lora: { uses: finetune/nt-lora, needs: [tokens, source], with: { model: models/nt }, on: pod, mesh: { data: 4, fsdp: 2 } }`;
     const single = ntTargets('v5litepod-8', '', lora);
     expect(single.problems).toEqual([]);
-    expect(single.targets.get('lora')).toMatchObject({ worker: 'jax', hosts: 1, placement: { mesh: { data: 4, fsdp: 2, tp: 1 } } });
-    expect(ntTargets('v4-16', '', lora).problems).toEqual([
-      messageOf('lora', 'step "lora" (on: pod): finetune/nt-lora trains on one host, and v4-16 has 2;'),
-    ]);
+    expect(single.targets.get('lora')).toMatchObject({
+      worker: 'jax',
+      hosts: 1,
+      oneProgram: true,
+      placement: { mesh: { data: 4, fsdp: 2, tp: 1 } },
+    });
+    const multi = ntTargets('v4-16', '', lora);
+    expect(multi.problems).toEqual([]);
+    expect(multi.targets.get('lora')).toMatchObject({ worker: 'jax', hosts: 2, chipsPerHost: 4, oneProgram: true });
+    expect(ntTargets('v4-16', '{ data: 2, fsdp: 2, tp: 2 }').targets.get('embed')).toMatchObject({ oneProgram: false });
   });
 
   it('run embed/nt over replicas: nodes, and refuse replicas for a training step', () => {
@@ -158,7 +164,7 @@ steps:
 
   it('fetch the runtime by content, check every file, and run the Python worker', () => {
     const manifest = 'e'.repeat(64) as Sha256Hex;
-    const one = jaxStartupScript({ bucket: { bucket: 'bkt', prefix: 'a/strand' }, manifest, hosts: 1, chipsPerHost: 8 });
+    const one = jaxStartupScript({ bucket: { bucket: 'bkt', prefix: 'a/strand' }, manifest, hosts: 1, chipsPerHost: 8, oneProgram: false });
     expect(one).toContain(`manifest=${manifest}`);
     expect(one).toContain("objects='/storage/v1/b/bkt/o/a%2Fstrand%2Fobjects%2F'");
     expect(one).toContain('echo "$1  $2" | sha256sum -c --quiet -');
@@ -166,9 +172,13 @@ steps:
     expect(one).not.toContain('node');
     expect(one).not.toContain('TPU_PROCESS_BOUNDS');
     expect(one.trimEnd().split('\n').pop()).toBe('exec "$python" -m strand_jax worker');
-    const two = jaxStartupScript({ bucket: { bucket: 'bkt', prefix: '' }, manifest, hosts: 2, chipsPerHost: 4 });
+    const two = jaxStartupScript({ bucket: { bucket: 'bkt', prefix: '' }, manifest, hosts: 2, chipsPerHost: 4, oneProgram: false });
     expect(two).toContain('export TPU_CHIPS_PER_PROCESS_BOUNDS=2,2,1 TPU_PROCESS_BOUNDS=1,1,1');
     expect(two).toContain('export TPU_VISIBLE_CHIPS=0,1,2,3 CLOUD_TPU_TASK_ID=0');
+    // One program over the slice (a training job): libtpu sees every host's chips, JAX finds the coordinator itself.
+    const slice = jaxStartupScript({ bucket: { bucket: 'bkt', prefix: '' }, manifest, hosts: 2, chipsPerHost: 4, oneProgram: true });
+    expect(slice).not.toMatch(/TPU_|STRAND_COORDINATOR/);
+    expect(slice.trimEnd().split('\n').pop()).toBe('exec "$python" -m strand_jax worker');
   });
 
   it('list the bundle in sha256sum format, sorted, and refuse a path that leaves its folder', () => {

@@ -201,6 +201,7 @@ function target(extra: Partial<RemoteTarget> = {}): RemoteTarget {
     replicas: 1,
     hosts: 2,
     chipsPerHost: 4,
+    oneProgram: false,
     maxAttempts: 3,
     stallMinutes: 30,
     placement: { device: 'tpu v4-16', mesh: { data: 8, fsdp: 1, tp: 1 }, perDeviceBatch: 4, globalBatch: 32, precision: 'bf16' },

@@ -36,6 +36,15 @@ describe('TPU topology of a host program', () => {
     expect(names).toContain('v6e-4 v6e:2x2');
   });
 
+  it('compiles a training step as one program over the whole slice, with the whole mesh', () => {
+    const mesh = { data: 8, fsdp: 2, tp: 1 };
+    expect(hostProgram(place('v5litepod-16'), mesh, true)).toEqual({ ok: true, topology: 'v5e:4x4', mesh, hosts: 1 });
+    expect(hostProgram(place('v6e-16'), mesh, true)).toEqual({ ok: true, topology: 'v6e:4x4', mesh, hosts: 1 });
+    expect(hostProgram(place('v5p-16'), { data: 8, fsdp: 1, tp: 1 }, true)).toMatchObject({ ok: true, topology: 'v5p:2x2x2', hosts: 1 });
+    // The same slice for a shard-parallel step: one host's program, data split over the hosts.
+    expect(hostProgram(place('v5litepod-16'), mesh)).toMatchObject({ ok: true, hosts: place('v5litepod-16').hosts });
+  });
+
   it('lays chips out as libtpu names slices', () => {
     expect(chipGrid(1, 2)).toEqual([1, 1]);
     expect(chipGrid(8, 2)).toEqual([2, 4]);

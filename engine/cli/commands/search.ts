@@ -11,6 +11,7 @@ import { readProvenance } from '../../util/table-provenance.js';
 import { fail, type Result } from '../../util/result.js';
 import { EXIT_FAILED, EXIT_OK, JSON_FLAG, type Command } from '../command.js';
 import { openDataAccess } from '../open-data-access.js';
+import { nearestRows } from '../nearest-rows.js';
 import { flag, has, positiveInteger, UsageError } from '../parse-args.js';
 import { EMBED_STEP, QUERY_STEP, queryWorkflow } from '../query-workflow.js';
 import { scratchFailureText } from '../scratch-failure-text.js';
@@ -129,11 +130,9 @@ export const searchCommand: Command = {
         }
         query = embedded.value;
       }
-      // LanceDB filters before the nearest-neighbour search (prefilter): the k nearest among the rows that pass.
-      const search = table.search(Array.from(query)).limit(k);
-      const hits = await (where === undefined ? search : search.where(where)).toArray();
+      const hits = await nearestRows(table, query, k, where);
       const shown = hits.map((h) => {
-        const { vector: _vector, sequence: _sequence, ...rest } = h as Record<string, unknown>;
+        const { vector: _vector, sequence: _sequence, ...rest } = h;
         return rest;
       });
       if (has(args, 'json')) io.stdout(JSON.stringify(shown, null, 2) + '\n');

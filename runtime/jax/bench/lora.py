@@ -4,6 +4,9 @@ batch 16 / N so the global batch is the same 16 rows of 128 tokens, grad_accum 1
 
   runtime/jax/.venv/bin/python runtime/jax/bench/lora.py fraction
   runtime/jax/.venv/bin/python runtime/jax/bench/lora.py steps DEVICES       (one process per device count)
+  runtime/jax/.venv/bin/python runtime/jax/bench/lora.py steps 8 PROCESSES INDEX HOST:PORT
+                                                 (one of PROCESSES processes, each with 8 / PROCESSES devices,
+                                                  joined as one program by jax.distributed: a multi-host slice)
   runtime/jax/.venv/bin/python runtime/jax/bench/lora.py memory              (NT-2.5B train step, 8 CPU devices)
 
 `memory` compiles the NT-2.5B train step (r=16 query/value, bf16, remat full, per-device batch 4 x 256 tokens)
@@ -23,18 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 
 # InstaDeepAI/nucleotide-transformer-2.5b-multi-species config.json (v1: learned positions, GELU with biases).
-NT_2_5B = {
-    "vocab_size": 4105,
-    "hidden_size": 2560,
-    "num_hidden_layers": 32,
-    "num_attention_heads": 20,
-    "intermediate_size": 10240,
-    "max_position_embeddings": 1002,
-    "pad_token_id": 1,
-    "mask_token_id": 2,
-    "position_embedding_type": "absolute",
-    "token_dropout": True,
-}
+NT_2_5B = json.loads((REPO / "bench/nt-configs.json").read_text())["models"]["nt-v1-2.5b"]
 
 
 def fraction() -> dict:
@@ -49,13 +41,17 @@ def fraction() -> dict:
     return out
 
 
-def steps(devices: int) -> dict:
-    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+def steps(devices: int, processes: int = 1, index: int = 0, coordinator: str = "") -> dict:
+    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices // processes}"
     os.environ["JAX_PLATFORMS"] = "cpu"
     import time
 
     import jax
     import numpy as np
+
+    from strand_jax.distributed import join_slice
+
+    join_slice({"STRAND_COORDINATOR": coordinator}, processes, index, "cpu")
 
     from strand_jax.checkpoint import load_model
     from strand_jax.lora import LoraSettings
@@ -89,7 +85,13 @@ def steps(devices: int) -> dict:
         if i >= 2:
             times.append(time.perf_counter() - started)
     seconds = float(np.median(times))
-    return {"kind": "steps", "devices": devices, "seconds_per_step": seconds, "steps_per_second": 1 / seconds}
+    return {
+        "kind": "steps",
+        "devices": devices,
+        "processes": processes,
+        "seconds_per_step": seconds,
+        "steps_per_second": 1 / seconds,
+    }
 
 
 def memory() -> dict:
@@ -149,4 +151,7 @@ if __name__ == "__main__":
         print(json.dumps(tpu_memory(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
         sys.exit(0)
     result = {"fraction": fraction, "memory": memory}.get(what)
+    if result is None and len(sys.argv) == 6:
+        print(json.dumps(steps(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])))
+        sys.exit(0)
     print(json.dumps(result() if result else steps(int(sys.argv[2]))))

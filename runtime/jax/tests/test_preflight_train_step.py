@@ -61,3 +61,22 @@ def test_gradient_accumulation_multiplies_the_step_s_flops_not_those_per_sequenc
     a, b = once["buckets"][-1]["flops"], twice["buckets"][-1]["flops"]
     assert b["per_device"] == pytest.approx(2 * a["per_device"], rel=0.02)
     assert b["per_sequence"] == pytest.approx(a["per_sequence"], rel=0.02)
+
+
+def test_the_train_step_compiles_as_one_program_over_a_two_host_slice():
+    # finetune/nt-lora on a multi-host slice is one jax.distributed program: the plan compiles it for the whole
+    # slice's topology (a v5p-16: 8 chips over 2 hosts, as libtpu describes it) with the whole mesh.
+    answer = answer_one(
+        json.dumps(
+            request(
+                2,
+                CONFIG,
+                program="train-step",
+                options=NT_LORA_DEFAULT_OPTIONS,
+                topology="v5p:2x2x2",
+                mesh={"data": 4, "fsdp": 2, "tp": 1},
+            )
+        )
+    )
+    assert answer["kind"] == "preflight-answer" and answer["devices"] == 8 and answer["fits"], answer
+    assert answer["buckets"][-1]["memory"]["total_bytes"] > 0

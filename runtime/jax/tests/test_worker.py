@@ -349,13 +349,9 @@ def test_a_gs_model_folder_is_read_at_the_planned_generation_and_a_replaced_one_
     assert sorted(slice_.markers()) == [0, 2]
 
 
-def test_a_training_job_on_more_than_one_host_is_a_failed_report_saying_why(slice_, tmp_path):
-    training = {"data": slice_.stage(b"examples"), "resume": None}
+def test_a_train_job_without_its_training_part_is_a_failed_report_saying_why(slice_, tmp_path):
     train = golden("train-job.json") | {"placement": jax_placement("tpu", hosts=2, mesh=(2, 2, 2), per_device_batch=1)}
     step = {"id": "lora", "uses": "finetune/nt-lora", "version": "2"}
-    slice_.write_job(step=step, shards=[], inputs={}, training=training, job=train)
-    assert slice_.run(0, tmp_path)["message"].startswith("a training job runs on one host; this slice has 2")
-    slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"))
     slice_.write_job(step=step, shards=[], inputs={}, job=train)
     assert slice_.run(0, tmp_path)["message"] == "a train job runs as a training job; the job spec has no training part"
 

@@ -7,6 +7,8 @@
   python -m strand_jax worker        (on a TPU VM host: STRAND_JOB, STRAND_WORKER_INDEX; see worker.py)
   python -m strand_jax preflight     (one PreflightRequest per stdin line, one answer per stdout line;
                                       preflight.py, preflight.schema.json)
+  python -m strand_jax wandb-log     (a WandbLog stdin line, then WandbRow lines: a W&B run for a step
+                                      trained in TypeScript; wandb_run.py, jax_job.schema.json)
 
 Exit codes: 0 ok, 1 failure (a bad job, model, data or mesh, or a platform JAX does not see: one line
 `error: ...` on stderr), 2 usage; 3 when --exit-with-stdin saw stdin close.
@@ -38,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "preflight", help="compile programs for a TPU topology from shapes (JSON lines: requests in, answers out)"
     )
+    commands.add_parser("wandb-log", help="log metrics rows from stdin to a W&B run (JSON lines)")
     return parser
 
 
@@ -66,13 +69,28 @@ def _emit(event: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "worker":
+        from .compiler_stack import reexec_with_unlimited_stack
         from .worker import main as worker_main
 
+        # libtpu compiles this host's programs for its real chips: the same deep recursion as the pre-flight's.
+        if argv is None:
+            reexec_with_unlimited_stack()
         return worker_main(dict(os.environ))
     if args.command == "preflight":
+        from .compiler_stack import reexec_with_unlimited_stack
         from .preflight_cli import answer_requests
 
+        if argv is None:  # a process of its own (not called in-process by a test)
+            reexec_with_unlimited_stack()
         return answer_requests(sys.stdin, sys.stdout)
+    if args.command == "wandb-log":
+        from .wandb_run import log_from_lines
+
+        try:
+            _emit(log_from_lines(sys.stdin, _emit))
+        except (ValueError, OSError) as error:
+            return _fail(str(error))
+        return 0
     if args.command == "facts":
         from .config import ModelConfigError, model_facts
 

@@ -71,6 +71,21 @@ class TrainLength:
 
 
 @dataclass(frozen=True)
+class WandbSettings:
+    """jax_job.schema.json's WandbSettings: the W&B run a training job logs to."""
+
+    project: str
+    entity: str | None
+    name: str | None
+    mode: str  # "online" | "offline"
+
+
+def parse_wandb_settings(value: dict[str, Any]) -> WandbSettings:
+    """A schema-checked WandbSettings value as the dataclass."""
+    return WandbSettings(project=value["project"], entity=value["entity"], name=value["name"], mode=value["mode"])
+
+
+@dataclass(frozen=True)
 class TrainJob:
     kind: ClassVar[str] = "train"
     base_model: str
@@ -87,6 +102,8 @@ class TrainJob:
     checkpoint_every_steps: int | None
     checkpoint_every_minutes: float
     placement: JaxPlacement
+    # Where the metrics also go (wandb_run.py); None: no W&B run.
+    wandb: WandbSettings | None = None
 
 
 JaxJob = EmbedJob | TrainJob
@@ -109,6 +126,8 @@ class TrainPaths:
     checkpoints: Path
     tensorboard: Path
     resume: Path | None = None
+    # The folder W&B writes its wandb/ run folders under (set when the job has wandb).
+    wandb: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +166,12 @@ def parse_local_run(value: Any) -> LocalRun:
             ),
         )
     resume = paths.get("resume")
+    if (job.wandb is not None) != ("wandb" in paths):
+        raise JaxJobError(
+            "LocalRun at paths/wandb: the job logs to W&B but no folder is given"
+            if job.wandb is not None
+            else "LocalRun at paths/wandb: a folder is given but the job has no wandb"
+        )
     return LocalRun(
         job,
         TrainPaths(
@@ -156,6 +181,7 @@ def parse_local_run(value: Any) -> LocalRun:
             checkpoints=Path(paths["checkpoints"]),
             tensorboard=Path(paths["tensorboard"]),
             resume=None if resume is None else Path(resume),
+            wandb=Path(paths["wandb"]) if "wandb" in paths else None,
         ),
     )
 
@@ -200,6 +226,7 @@ def _job(value: dict[str, Any]) -> JaxJob:
         checkpoint_every_steps=value["checkpoint_every_steps"],
         checkpoint_every_minutes=float(value["checkpoint_every_minutes"]),
         placement=placement,
+        wandb=parse_wandb_settings(value["wandb"]) if "wandb" in value else None,
     )
 
 

@@ -1,14 +1,20 @@
 """Owns a LoRA fine-tuning run of a TrainJob (job.py) on this process's devices: the settings the train step
 is built from (`job_settings`, shared with the pre-flight's train-step program), the batch order (a seeded
 permutation per epoch, so step N's batch is the same in every attempt), evaluation every N steps, Orbax
-checkpoints every N steps or M minutes (the clock is injected), TensorBoard scalars, and the outputs (peft
-adapters, the head, the metrics history). The examples file is examples.py's.
+checkpoints every N steps or M minutes (the clock is injected), TensorBoard scalars (and the same scalars to a
+W&B run when the job has wandb: wandb_run.py, with the run's config), and the outputs (peft adapters, the head,
+the metrics history). The examples file is examples.py's.
 
 Resuming: the state and the history restored from the last complete checkpoint (Orbax writes a checkpoint
 under a temporary name and renames it when whole; the engine keeps the one it was told of), the dropout keys
 and batches derived from the step, so a resumed run ends with the same adapters, byte for byte, as one that
 was never stopped. Emits `train-progress` per step, `eval`, `checkpoint` (durable: the engine may keep it);
 `run` returns the `train-summary`.
+
+Over several processes (a multi-host slice's one program, distributed.py) the same code runs on every host:
+each derives the step's batch from the seed and places its own rows on its own devices; the state is
+replicated, so the primary process alone writes each checkpoint, from host memory, as a one-process Orbax
+checkpoint in its local folder (hosts share no filesystem), and every process restores its own copy.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax.experimental.multihost_utils import process_allgather
 
 from .checkpoint import load_model
 from .classification_metrics import accuracy_and_macro_f1
 from .config import ModelConfig
+from .distributed import is_primary
 from .examples import TRAIN, VAL, padded, read_examples
 from .export_peft import write_head, write_peft_adapters
 from .job import TrainJob, TrainPaths
@@ -34,6 +42,7 @@ from .sharding import check_mesh_fits, make_mesh
 from .taxonomy_head import HeadSpec
 from .tensorboard_events import EventWriter
 from .train_step import PRECISIONS, TrainProgram, TrainSettings, build_train_program
+from .wandb_run import WandbRun
 
 
 def job_settings(
@@ -68,8 +77,6 @@ class Trainer:
         if len(self.train_rows) == 0:
             raise ValueError("no training examples")
         placement = job.placement
-        if placement.hosts != 1:
-            raise ValueError(f"a training job runs on one host; it is placed on {placement.hosts}")
         spec = placement.mesh
         self.devices = list(jax.devices()) if devices is None else devices
         check_mesh_fits(self.config, spec, len(self.devices))
@@ -111,7 +118,8 @@ class Trainer:
         self.trainable_parameters = adapter_parameter_count(self.config, lora)
 
     # --- batches -------------------------------------------------------------------------------------------
-    def batch(self, step: int) -> dict:
+    def batch(self, step: int) -> tuple[dict, int]:
+        """Step `step`'s batch on the mesh (each process places its own rows) and its real tokens."""
         p = self.program
         epoch, within = divmod(step, self.steps_per_epoch)
         order = np.random.default_rng([p.train.seed, epoch]).permutation(self.train_rows)
@@ -126,7 +134,7 @@ class Trainer:
             "attention_mask": mask.reshape(*shape, -1),
             "labels": labels.reshape(*shape, -1),
         }
-        return jax.device_put(batch, p.batch_sharding)
+        return jax.device_put(batch, p.batch_sharding), int(mask.sum())
 
     # --- evaluation ----------------------------------------------------------------------------------------
     def evaluate(self, trainable: dict) -> list[dict]:
@@ -141,7 +149,8 @@ class Trainer:
             labels[: len(chosen)] = self.examples.labels[chosen]
             args = jax.device_put((ids, mask, labels), p.eval_sharding)
             pred, s, c = p.evaluate(self.base, trainable, *args)
-            batches.append(np.asarray(pred)[: len(chosen)])
+            # The predictions are sharded over the batch: every process gathers all of them.
+            batches.append(process_allgather(pred, tiled=True)[: len(chosen)])
             sums, counts = sums + np.asarray(s), counts + np.asarray(c)
         predicted = np.concatenate(batches) if batches else np.zeros((0, len(levels)), np.int32)
         truth = self.examples.labels[self.val_rows]
@@ -154,37 +163,71 @@ class Trainer:
             rows.append({"level": name, "loss": loss, "accuracy": accuracy, "macro_f1": macro_f1, "examples": count})
         return rows
 
+    def run_config(self) -> dict[str, Any]:
+        """What a W&B run shows as its config: the model, the adapters, the batch, the optimizer and the mesh."""
+        job, p = self.job, self.program
+        mesh = job.placement.mesh
+        return {
+            "model": job.base_model,
+            "rank": p.lora.rank,
+            "alpha": p.lora.alpha,
+            "dropout": p.lora.dropout,
+            "targets": list(p.lora.targets),
+            "batch_size": p.global_batch,
+            "per_device_batch": job.placement.per_device_batch,
+            **{k: job.settings["train"][k] for k in ("learning_rate", "weight_decay", "warmup_steps", "schedule")},
+            **{k: job.settings["train"][k] for k in ("grad_accum", "remat", "seed")},
+            "steps": p.train.total_steps,
+            "mesh": f"{mesh.data}x{mesh.fsdp}x{mesh.tp}",
+            "devices": len(self.devices),
+            "platform": job.placement.platform,
+            "precision": job.placement.precision,
+            "levels": list(job.levels),
+        }
+
     # --- the run -------------------------------------------------------------------------------------------
     def run(self) -> dict:
         import orbax.checkpoint as ocp
 
         job, paths, p = self.job, self.paths, self.program
         total = p.train.total_steps
-        abstract = jax.tree_util.tree_map(
-            lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=p.replicated), p.abstract_state()
-        )
+        # Restored into host memory, then replicated over the mesh (every process from its own copy).
+        host = jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), p.abstract_state())
         history: dict = {"steps": [], "evals": []}
         state = None
         if paths.resume is not None:
-            with ocp.CheckpointManager(paths.resume.resolve()) as restoring:
+            with ocp.CheckpointManager(paths.resume.resolve(), options=_local_options()) as restoring:
                 latest = restoring.latest_step()
                 if latest is None:
                     raise ValueError(f"{paths.resume} holds no complete checkpoint")
                 restored = restoring.restore(
                     latest,
-                    args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract), history=ocp.args.JsonRestore()),
+                    args=ocp.args.Composite(state=ocp.args.StandardRestore(host), history=ocp.args.JsonRestore()),
                 )
-            state, history = restored["state"], restored["history"]
+            state, history = jax.device_put(restored["state"], p.replicated), restored["history"]
         if state is None:
             state = p.init_state()
         step = int(state["step"])
-        options = ocp.CheckpointManagerOptions(max_to_keep=None, create=True, enable_async_checkpointing=False)
-        manager = ocp.CheckpointManager(paths.checkpoints.resolve(), options=options)
-        writer = EventWriter(str(paths.tensorboard), time.time())
-        for record in history["steps"]:
-            writer.scalars(record["step"], _tensorboard_step(record), record["wall_time"])
-        for record in history["evals"]:
-            writer.scalars(record["step"], _tensorboard_eval(record), record["wall_time"])
+        manager = None
+        if is_primary():
+            paths.checkpoints.mkdir(parents=True, exist_ok=True)
+            manager = ocp.CheckpointManager(paths.checkpoints.resolve(), options=_local_options())
+        writers: list[EventWriter | WandbRun] = [EventWriter(str(paths.tensorboard), time.time())]
+        # One W&B run for the slice's one program: the primary process logs it.
+        if job.wandb is not None and is_primary():
+            if paths.wandb is None:
+                raise ValueError("the job logs to W&B but its paths name no wandb folder")
+            writers.append(WandbRun(job.wandb, paths.wandb, self.run_config()))
+
+        def scalars(step: int, values: dict[str, float], wall_time: float) -> None:
+            for writer in writers:
+                writer.scalars(step, values, wall_time)
+
+        # A resumed run's writers get the history so far first: each attempt's files (and W&B run) are whole.
+        replay = [(r["step"], _tensorboard_step(r), r["wall_time"]) for r in history["steps"]]
+        replay += [(r["step"], _tensorboard_eval(r), r["wall_time"]) for r in history["evals"]]
+        for at, values, wall_time in sorted(replay, key=lambda r: r[0]):
+            scalars(at, values, wall_time)
         every_steps, every_minutes = job.checkpoint_every_steps, job.checkpoint_every_minutes
         eval_every = job.eval_every or total
         last_checkpoint = self.clock()
@@ -194,8 +237,7 @@ class Trainer:
         tokens_done = 0
         first = step
         while step < total:
-            batch = self.batch(step)
-            tokens = int(np.asarray(batch["attention_mask"]).sum())
+            batch, tokens = self.batch(step)
             step_started = time.perf_counter()
             state, metrics = self.step_fn(self.base, state, batch)
             # Waits for the step: dispatch is asynchronous, and the time must cover the compute.
@@ -214,7 +256,8 @@ class Trainer:
                 "wall_time": time.time(),
             }
             history["steps"].append(record)
-            writer.scalars(step, _tensorboard_step(record), record["wall_time"])
+            # Written with the evaluation below when there is one: a W&B row is one per step.
+            row = _tensorboard_step(record)
             eta = (total - step) * elapsed / max(1, step - first)
             self.emit(
                 {
@@ -239,22 +282,31 @@ class Trainer:
                     "wall_time": record["wall_time"],
                 }
                 history["evals"].append(evaluation)
-                writer.scalars(step, _tensorboard_eval(evaluation), evaluation["wall_time"])
+                row |= _tensorboard_eval(evaluation)
                 self.emit({"kind": "eval", **evaluation})
+            scalars(step, row, record["wall_time"])
             due = (every_steps and step % every_steps == 0) or (
                 every_minutes and self.clock() - last_checkpoint >= 60 * every_minutes
             )
-            if due and step < total:
+            if due and step < total and manager is not None:
+                # From host memory: the replicated state is whole on every process.
+                saved = jax.device_get(state)
                 manager.save(
                     step,
-                    args=ocp.args.Composite(state=ocp.args.StandardSave(state), history=ocp.args.JsonSave(history)),
+                    args=ocp.args.Composite(state=ocp.args.StandardSave(saved), history=ocp.args.JsonSave(history)),
                 )
                 manager.wait_until_finished()
                 last_checkpoint = self.clock()
                 self.emit({"kind": "checkpoint", "step": step, "dir": str(paths.checkpoints.resolve() / str(step))})
-        manager.close()
-        writer.close()
-        return self.finish(state, history)
+        if manager is not None:
+            manager.close()
+        for writer in writers:
+            writer.close()
+        summary = self.finish(state, history)
+        wandb_run = next((w for w in writers if isinstance(w, WandbRun)), None)
+        if wandb_run is not None and paths.wandb is not None:
+            summary["wandb"] = wandb_run.folder.relative_to(paths.wandb.resolve()).as_posix()
+        return summary
 
     def finish(self, state: dict, history: dict) -> dict:
         job, out = self.job, self.paths.out
@@ -289,6 +341,16 @@ class Trainer:
             "metrics": str(out / "metrics.json"),
             "tensorboard": str(self.paths.tensorboard),
         }
+
+
+def _local_options():
+    """A checkpoint manager of this process alone, on its local storage (see the module doc)."""
+    import orbax.checkpoint as ocp
+
+    alone = ocp.options.MultiprocessingOptions(primary_host=jax.process_index(), active_processes={jax.process_index()})
+    return ocp.CheckpointManagerOptions(
+        max_to_keep=None, create=False, enable_async_checkpointing=False, multiprocessing_options=alone
+    )
 
 
 def _tensorboard_step(record: dict) -> dict[str, float]:

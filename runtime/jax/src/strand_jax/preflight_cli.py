@@ -4,27 +4,19 @@ PreflightFailure per stdout line (preflight.schema.json, checked both ways here 
 The host's own JAX backend is pinned to CPU (it only traces): with libtpu installed and no TPU, letting
 JAX look for one costs tens of seconds. Compilation targets the topology's devices, not the host's.
 
-Compilation runs on a thread with a large stack (COMPILER_STACK_BYTES): libtpu's emitters recurse deeply on
-large programs (NT-2.5B at per-device 512 overflowed the main thread's default 8 MiB and died with SIGSEGV,
-where with an unlimited stack XLA answered). A thread's stack size is set by the process itself, so this holds
-for every user, whatever their shell's `ulimit -s`.
+The command first re-executes itself with an unlimited stack (compiler_stack.py: libtpu's emitters overflow
+the stack a user's shell gives on large programs, on threads of its own).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
-from collections.abc import Callable
-from functools import partial
-from typing import TextIO, TypeVar
+from typing import TextIO
 
 from .schemas import check_against
 
 SCHEMA = "preflight.schema.json"
-# Address space reserved for the compile thread's stack, not memory used: pages are touched only as deep as it goes.
-COMPILER_STACK_BYTES = 1 << 30
-T = TypeVar("T")
 
 
 class PreflightRequestError(ValueError):
@@ -60,34 +52,11 @@ def answer_one(line: str) -> dict:
     return check_against(SCHEMA, "PreflightAnswer", answer, RuntimeError)
 
 
-def on_large_stack(work: Callable[[], T], stack_bytes: int = COMPILER_STACK_BYTES) -> T:
-    """Runs `work` on a new thread whose stack is `stack_bytes`, and returns its result (or raises its error)."""
-    result: list[T] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            result.append(work())
-        except BaseException as error:  # handed back to the caller's thread
-            errors.append(error)
-
-    previous = threading.stack_size(stack_bytes)
-    try:
-        thread = threading.Thread(target=run, name="strand-preflight-compile")
-        thread.start()
-    finally:
-        threading.stack_size(previous)
-    thread.join()
-    if errors:
-        raise errors[0]
-    return result[0]
-
-
 def answer_requests(lines: TextIO, out: TextIO) -> int:
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     for line in lines:
         if line.strip():
-            answer = on_large_stack(partial(answer_one, line))
+            answer = answer_one(line)
             out.write(json.dumps(answer, sort_keys=True) + "\n")
             out.flush()
     return 0

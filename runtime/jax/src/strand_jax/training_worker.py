@@ -4,12 +4,14 @@ examples and the checkpoint to resume from): the other half of the engine's trai
 worker), fetch the checkpoint the job names (every file SHA-256 checked) and resume from it, run the LoRA
 trainer (lora_trainer.Trainer, in this process) on this host's devices with this host's TrainPaths, and for each
 checkpoint Orbax completed: upload its files as objects/SHA256, and only then its CheckpointMarker, so a
-half-uploaded checkpoint is never taken for one. Last, the outputs (out/ and tensorboard/ files) the same way,
-then the OutputsMarker with the trainer's summary.
+half-uploaded checkpoint is never taken for one. Last, the outputs (out/, tensorboard/ and, for a job with wandb,
+W&B's wandb/ run folder) the same way, then the OutputsMarker with the trainer's summary. The W&B run itself is
+logged from this host (lora_trainer.py); an online run needs WANDB_API_KEY in this process's environment.
 
-One host: the checkpoints are of the whole (replicated) state, which host 0 writes. A slice of several hosts
-would need one JAX program over all of them (jax.distributed); the engine refuses such a placement for now
-(engine/cloud/remote-target.ts), and this worker refuses a job spec with more than one worker.
+A slice of several hosts runs one JAX program over all of them (the worker joined it, distributed.py): every
+host fetches the examples and the checkpoint to resume from and trains its part of each step's batch; the
+checkpoints are of the whole (replicated) state, which the primary host (0) alone writes and uploads, with
+its markers and the outputs. Every host writes its own report.
 """
 
 from __future__ import annotations
@@ -61,11 +63,6 @@ def run_training(
     """Trains the JobSpec's TrainJob on this host; returns the files uploaded (checkpoints and outputs)."""
     from .lora_trainer import Trainer
 
-    if spec["workers"] != 1:
-        raise TrainingJobError(
-            f"a training job runs on one host; this slice has {spec['workers']} (multi-host training needs "
-            "jax.distributed, which this worker does not start)"
-        )
     key, attempt, training = spec["key"], spec["attempt"], spec["training"]
     data = read_verified(bucket, training["data"], workdir / "examples.arrow")
     resume = None
@@ -86,6 +83,7 @@ def run_training(
         checkpoints=workdir / "checkpoints",
         tensorboard=workdir / "tensorboard",
         resume=resume,
+        wandb=workdir / "wandb" if job.wandb is not None else None,
     )
     uploaded = 0
 
@@ -102,8 +100,14 @@ def run_training(
 
     trainer = Trainer(job, paths, emit, devices=devices)
     summary = trainer.run()
+    if index != 0:
+        log(f"worker {index}: trained to step {summary['steps']}; host 0 uploads the outputs")
+        return 0
     files = upload_folder(bucket, workdir / "out", workdir / "out", "out/")
     files += upload_folder(bucket, workdir / "tensorboard", workdir / "tensorboard", "tensorboard/")
+    if paths.wandb is not None:
+        # W&B's run folder (an offline run's, for `wandb sync`; an online run's local copy), as it left it.
+        files += upload_folder(bucket, paths.wandb, paths.wandb, "wandb/")
     outputs = {"attempt": attempt, "worker": index, "files": files, "summary": summary}
     bucket.put_json_if_absent(layout.outputs(key), validate("OutputsMarker", outputs))
     log(f"worker {index}: trained to step {summary['steps']}; outputs uploaded ({len(files)} files)")

@@ -15,9 +15,12 @@ While it embeds, the host rewrites its progress object (host_progress.py: rows, 
 10 s), and writes it a last time when it has nothing left to claim. Last, the host's report; an embed report's meta is `{port: {"dim": hidden size}}` (the engine writes the rest
 of the artifact's meta itself, as it does for a local run). Files are brought here by staging.py.
 
-Multi-host and many nodes: every host runs the shards it claimed on its own devices, with the job's mesh divided over the hosts
-along `data` (docs/tpu.md "Multi-host slices: one program per host"). No `jax.distributed`, no cross-host
-collective: a shard's vectors do not depend on which host made them.
+Multi-host and many nodes: an embed job runs on every host alone, the shards it claimed on its own devices,
+with the job's mesh divided over the hosts along `data` (docs/tpu.md "Multi-host slices: one program per
+host"): no cross-host collective, a shard's vectors do not depend on which host (or node) made them. A train
+job is one SPMD program over every host's devices: each host joins it (distributed.py) before JAX looks for
+devices, and the job's mesh is placed on all of them (docs/tpu.md "Multi-host training: one program over the
+slice").
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .distributed import SliceError, join_slice
 from .gcs import Bucket, GcsClient, GcsError, emulator_host
 from .host_progress import HostProgress
 from .job import STAND_IN_ENV, EmbedJob, JaxJob, JaxJobError, PlatformError, TrainJob, parse_job, require_platform
@@ -110,9 +114,12 @@ def run_worker(
         if devices is None:
             import jax
 
+            training = isinstance(job, TrainJob)
+            if training:
+                join_slice(env, spec["workers"], index, env.get(STAND_IN_ENV) or job.placement.platform)
             require_platform(job.placement, jax.devices()[0].platform, env.get(STAND_IN_ENV))
-            # Only this host's devices: on a multi-host slice each host is its own program (see the module doc).
-            devices = jax.local_devices()
+            # A train job's mesh spans the slice; an embed job's is this host's devices only (see the module doc).
+            devices = jax.devices() if training else jax.local_devices()
         if isinstance(job, TrainJob):
             if "training" not in spec:
                 raise JobError("a train job runs as a training job; the job spec has no training part")
@@ -148,6 +155,7 @@ def run_worker(
         PlatformError,
         StagingError,
         TrainingJobError,
+        SliceError,
         MeshError,
         GcsError,
         ValueError,

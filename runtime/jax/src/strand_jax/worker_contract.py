@@ -11,7 +11,7 @@ from typing import Any
 
 from .schemas import check_against
 
-WORKER_ENV = {"job": "STRAND_JOB", "index": "STRAND_WORKER_INDEX"}
+WORKER_ENV = {"job": "STRAND_JOB", "index": "STRAND_WORKER_INDEX", "coordinator": "STRAND_COORDINATOR"}
 KINDS = (
     "JobSpec",
     "ShardClaim",

@@ -1,0 +1,189 @@
+// finetune/nt-lora on a multi-host slice from a workflow file, through the built CLI, against the local GCS and
+// TPU servers: the emulated v4-16 has 2 hosts, each a separate `python -m strand_jax worker` process with 4 XLA
+// CPU devices, and the training job is ONE program over both (jax.distributed, coordinator on 127.0.0.1, gloo
+// collectives): the mesh data=4 x fsdp=2 spans the 8 devices of the 2 processes. The adapters it ends with are
+// equal to the same step on this machine's 8 XLA CPU devices in one process (fp32, the same mesh and batch)
+// within a relative 1e-5 of their largest value: the gradients' all-reduce across the 2 processes is gloo's,
+// which may add the per-device sums in another order than XLA's in-process all-reduce, and fp32 addition is
+// not associative (the single-host test, lora-on-tpu, is byte-identical). Two interruptions, each resumed
+// from the bucket's newest complete checkpoint marker: the slice preempted between its second and third
+// checkpoint, and the engine itself killed (SIGKILL) while the slice trains, then `strand run` again.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { layout } from '../../engine/cloud/worker-contract.js';
+import { deviceBucket } from '../helpers/device-bucket.js';
+import { jaxPython } from '../helpers/jax-runtime.js';
+import { useLocalCloud } from '../helpers/local-cloud.js';
+import { copyFromRepo, exited, removeProjects, runCliAsync, startCli, writeProject } from '../helpers/project.js';
+
+let python: string;
+beforeAll(() => {
+  python = jaxPython();
+});
+const cloud = useLocalCloud(() => ({ STRAND_RUNTIME_PYTHON: python }));
+afterEach(removeProjects);
+
+const ADAPTERS = 'out/lora-adapters/adapter_model.safetensors';
+const FLOW = (on: string) => `version: 1
+name: lora-multihost
+devices:
+  host: { kind: cpu, runtime: jax, devices: 8 }
+  pod: { kind: tpu, type: v4-16, project: test-project, zone: us-central2-b, bucket: gs://strand-test/strand }
+steps:
+  source:
+    uses: source/fasta
+    with: { path: workflows/data/sample.fasta.gz, lineage: unite, invalid: to-n, duplicates: skip }
+  tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2, max_tokens: 256 } }
+  lora:
+    uses: finetune/nt-lora
+    needs: [tokens, source]
+    on: ${on}
+    mesh: { data: 4, fsdp: 2, tp: 1 }
+    precision: fp32
+    with:
+      model: models/tiny-nt
+      steps: 6
+      batch_size: 16
+      learning_rate: 0.002
+      warmup_steps: 5
+      eval_every: 3
+      checkpoint_every_steps: 2
+      adapters_path: out/lora-adapters
+`;
+
+function project(on: string): string {
+  const root = writeProject({ 'flow.yaml': FLOW(on) });
+  copyFromRepo(root, 'workflows/data/sample.fasta.gz', 'models/tiny-nt');
+  return root;
+}
+
+// METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
+const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
+const bucket = deviceBucket(cloud);
+const CHECKPOINT_MARKER = /\/checkpoints\/(\d{8})\.json$/;
+const OUTPUTS_MARKER = /\/outputs\.json$/;
+/** From now on the first attempt's markers are held (its hosts freeze before writing them): nothing of it lands later. */
+const holdFirstAttempt = () =>
+  cloud.gcs.holdWrites(
+    (held, bytes) =>
+      (CHECKPOINT_MARKER.test(held) || OUTPUTS_MARKER.test(held)) && (JSON.parse(bytes.toString()) as { attempt: number }).attempt === 1,
+  );
+const nodeEvents = (verb: string) => cloud.tpu.events.filter((e) => e.startsWith(`${verb} `)).map((e) => e.slice(verb.length + 1));
+
+let reference: Buffer | undefined;
+/** The oracle: the same step on this machine's 8 XLA CPU devices, one process (run once, kept for both tests). */
+async function localAdapters(): Promise<Buffer> {
+  if (reference === undefined) {
+    const local = project('host');
+    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], local, env());
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    reference = readFileSync(join(local, ADAPTERS));
+  }
+  return reference;
+}
+
+/** The largest difference between the project's adapters and `other`'s tensors, over the largest value. */
+function relativeDifference(root: string, other: Buffer): number {
+  const b = join(root, 'reference.safetensors');
+  writeFileSync(b, other);
+  const a = join(root, ADAPTERS);
+  const script = [
+    'import sys, numpy as np',
+    'from safetensors.numpy import load_file',
+    'x, y = load_file(sys.argv[1]), load_file(sys.argv[2])',
+    'assert sorted(x) == sorted(y), (sorted(x), sorted(y))',
+    'print(max(float(np.abs(x[k] - y[k]).max()) for k in x) / max(float(np.abs(x[k]).max()) for k in x))',
+  ].join('\n');
+  const run = spawnSync(python, ['-c', script, a, b], { encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  return Number(run.stdout.trim());
+}
+
+function expectTwoHostsEachAttempt(key: string): void {
+  const specs = bucket.jobSpecs().filter((s) => s.key === key);
+  expect(specs.map((s) => [s.attempt, s.workers])).toEqual([
+    [1, 2],
+    [2, 2],
+  ]);
+  expect(specs[0]!.job).toMatchObject({ kind: 'train', placement: { platform: 'tpu', hosts: 2, mesh: { data: 4, fsdp: 2, tp: 1 } } });
+  // Each host reports for itself; the last attempt's both ok.
+  expect(
+    bucket
+      .reports()
+      .filter((r) => r.attempt === 2)
+      .map((r) => [r.worker, r.status]),
+  ).toEqual([
+    [0, 'ok'],
+    [1, 'ok'],
+  ]);
+  // Written once: every marker and the outputs by host 0.
+  expect(new Set([...bucket.checkpoints(), ...bucket.outputs()].map((m) => m.worker))).toEqual(new Set([0]));
+  const logs = cloud.tpu.hostExits.map((h) => h.output).join('\n');
+  expect(logs).toContain('worker 1: trained to step 6; host 0 uploads the outputs');
+}
+
+describe('finetune/nt-lora as one JAX program over a 2-host slice (local servers, jax.distributed on CPU)', () => {
+  it('resumes a slice preempted between two checkpoints from the last one, with adapters equal to one process on 8 devices within 1e-5', async () => {
+    const root = project('pod');
+    cloud.gcs.onWrite = (_bucket, name) => {
+      // The checkpoint at step 4 is durable; the slice is lost before it can go on.
+      if (CHECKPOINT_MARKER.exec(name)?.[1] === '00000004' && nodeEvents('preempt').length === 0) {
+        holdFirstAttempt();
+        cloud.tpu.preempt(nodeEvents('create')[0]!);
+      }
+    };
+    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const [first, second] = bucket.jobSpecs();
+    expect(bucket.checkpoints().map((m) => [m.step, m.attempt])).toEqual([
+      [2, 1],
+      [4, 1],
+    ]);
+    expect(second!.training!.resume).toEqual({ step: 4, marker: layout.checkpoint(first!.key, 4) });
+    expectTwoHostsEachAttempt(first!.key);
+    const logs = cloud.tpu.hostExits.map((h) => h.output).join('\n');
+    expect(logs).toContain('worker 0: resuming from the checkpoint at step 4 (attempt 2)');
+    expect(logs).toContain('worker 1: resuming from the checkpoint at step 4 (attempt 2)');
+    expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
+    expect(relativeDifference(root, await localAdapters())).toBeLessThanOrEqual(1e-5);
+  }, 1_800_000);
+
+  it('resumes from the newest complete checkpoint marker after the engine is killed mid-training, with no second node for the attempt', async () => {
+    const root = project('pod');
+    const engine = startCli(['run', 'flow.yaml', '--plain'], root, env());
+    cloud.gcs.onWrite = (_bucket, name) => {
+      if (CHECKPOINT_MARKER.exec(name)?.[1] === '00000002' && engine.exitCode === null && engine.signalCode === null) {
+        holdFirstAttempt();
+        engine.kill('SIGKILL');
+      }
+    };
+    await exited(engine);
+    expect(engine.signalCode).toBe('SIGKILL');
+    // The killed engine's node is still there, its hosts frozen mid-training.
+    const [killedNode] = nodeEvents('create');
+    expect([...cloud.tpu.nodes.keys()].map((n) => n.split('/').pop())).toEqual([killedNode]);
+
+    const again = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    expect(again.stderr).toBe(`note: recovered a lock left by pid ${engine.pid} (no longer running)\n`);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain(`deleting TPU ${killedNode}, left by an earlier run`);
+    // One node per attempt: the left one deleted before the next attempt's node was created.
+    const [created1, created2] = nodeEvents('create');
+    expect(nodeEvents('create')).toHaveLength(2);
+    expect(created2).toBe(created1!.replace(/-1$/, '-2'));
+    expect(cloud.tpu.events.indexOf(`delete ${created1}`)).toBeLessThan(cloud.tpu.events.indexOf(`create ${created2}`));
+    const [first, second] = bucket.jobSpecs();
+    expect(second!.training!.resume).toEqual({ step: 2, marker: layout.checkpoint(first!.key, 2) });
+    expect(bucket.checkpoints().map((m) => [m.step, m.attempt])).toEqual([
+      [2, 1],
+      [4, 2],
+    ]);
+    expectTwoHostsEachAttempt(first!.key);
+    expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
+    expect(relativeDifference(root, await localAdapters())).toBeLessThanOrEqual(1e-5);
+  }, 1_800_000);
+});
