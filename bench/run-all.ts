@@ -19,6 +19,7 @@ import { pipeline } from './pipeline.js';
 import { planScale } from './plan-scale.js';
 import { startUp } from './start-up.js';
 import { taxonomyEval } from './taxonomy-eval.js';
+import { tpuReplicas } from './tpu-replicas.js';
 import { yamlParse } from './yaml-parse.js';
 
 const benches: Record<string, () => Promise<BenchResult>> = {
@@ -35,6 +36,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   'lancedb-where': lancedbWhere,
   cluster: clusterBench,
   novelty: noveltyBench,
+  'tpu-replicas': tpuReplicas,
 };
 
 function format(value: number): string {

@@ -126,9 +126,13 @@ export class GcsBucket {
     return files.map((f) => f.name.slice(strip)).sort();
   }
 
+  async delete(name: string): Promise<void> {
+    await this.file(name).delete({ ignoreNotFound: true });
+  }
+
   async deletePrefix(prefix: string): Promise<number> {
     const names = await this.list(prefix);
-    for (const name of names) await this.file(name).delete({ ignoreNotFound: true });
+    for (const name of names) await this.delete(name);
     return names.length;
   }
 }

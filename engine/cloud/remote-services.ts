@@ -21,6 +21,8 @@ export interface StagingBucket {
   putJsonIfAbsent(name: string, value: unknown): Promise<'written' | 'exists'>;
   /** putIfAbsent of a file on disk, streamed. */
   uploadFileIfAbsent(name: string, path: string): Promise<'written' | 'exists'>;
+  /** Deletes the object if it exists (a shard claim the executor releases). */
+  delete(name: string): Promise<void>;
 }
 
 /** The TPU nodes of the device's project and zone. */

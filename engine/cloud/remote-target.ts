@@ -2,7 +2,8 @@
 // create (type, image, spot, project, zone, bucket), which worker the hosts run (`strand worker`, or the JAX
 // worker for a plugin with JAX facts), and the step's resolved placement its job is built from. A training
 // step (`remoteTraining`) runs as one JAX program over every host of its slice (`oneProgram`); a shard-parallel
-// step runs one program per host. Steps that cannot run remotely are refused here,
+// step runs one program per host, and may run on several nodes at once (`replicas:`, the JAX worker's steps
+// only). Steps that cannot run remotely are refused here,
 // with the reason and the fix, before anything is staged or created. Pure: the placement plans arrive as values.
 import type { StepPlacementPlan } from '../devices/step-placement-plan.js';
 import type { RunPlacement } from '../plugin-api/run-placement.js';
@@ -25,6 +26,8 @@ export interface RemoteTarget {
   workerCommand: string;
   /** What runs on the hosts: `strand worker` (Node.js on the image), or the JAX worker the startup script installs. */
   worker: 'node' | 'jax';
+  /** Nodes the step runs on at once (`replicas:`), their hosts claiming shards as they free up. */
+  replicas: number;
   /** Hosts of the slice and chips on each, from the catalog. */
   hosts: number;
   chipsPerHost: number;
@@ -93,6 +96,14 @@ export function resolveRemoteTargets(
     if (plan === undefined || parseGcsUri(device.bucket!) === undefined) continue; // reported by validation
     const worker = step.plugin.jax !== undefined ? 'jax' : 'node';
     const hosts = plan.placement.hosts;
+    const replicas = plan.placement.replicas;
+    if (replicas > 1 && (step.plugin.remoteTraining === true || worker !== 'jax')) {
+      problems.push({
+        step: step.id,
+        message: `${where}: replicas: ${replicas} runs a shard-parallel step of the JAX worker (embed/nt) over many nodes, whose hosts claim shards; ${step.plugin.id} ${step.plugin.remoteTraining === true ? 'is one training job on one slice' : 'runs on `strand worker`, whose hosts split shards by index'}: use a device without replicas:`,
+      });
+      continue;
+    }
     targets.set(step.id, {
       name: name!,
       label: plan.placement.label,
@@ -105,6 +116,7 @@ export function resolveRemoteTargets(
       runtimeVersion: device.runtime_version ?? plan.placement.runtimeVersion ?? 'tpu-ubuntu2204-base',
       workerCommand: device.worker_command ?? 'strand',
       worker,
+      replicas,
       hosts,
       oneProgram: step.plugin.remoteTraining === true,
       chipsPerHost: Math.max(1, Math.round(plan.placement.chips / hosts)),

@@ -8,6 +8,16 @@
 // complete checkpoint to resume from (training-progress.ts). The bucket, the TPU API and the clock reach it
 // through `RemoteServices` (remote-services.ts).
 //
+// With `replicas: K` (a JAX shard-parallel step), the states from creating on run once per node, K at once
+// (one machine, K node slots): every node's job spec lists every shard without a marker, and the hosts of all
+// nodes claim shards as they free up (worker-contract.ts, ShardClaim). A lost node's claims on unmarked
+// shards are released; it is replaced only while more shards are left than the other nodes' hosts take in
+// one round (the last node is always replaced while anything is left), else the others take its shards. Once
+// every shard is home and a node has reported, the nodes still booting or looking for work are deleted.
+// When every slot has ended with shards left whose claims were released after the other hosts had stopped
+// claiming, one more node is created for them. A run starts by releasing every claim (the nodes of an
+// earlier run are deleted first). A slot that fails stops the others; each slot deletes its own node.
+//
 //   checking ──► staging ──► resuming ── everything collected, the last attempt reported ok ─────────► done
 //                               │ work to do                                                            ▲
 //                               ▼                                                                       │
@@ -21,8 +31,9 @@
 //     creating       max_attempts nodes were lost; the TPU API refuses (quota, permission)
 //     waiting-ready  the node is lost before READY; the run is stopped
 //     running        no marker and no report for stall_minutes (+ checkpoint_every_minutes for training); a
-//                    host reports failed; every host reported ok but outputs have no marker; the run is
-//                    stopped (interrupted: finished shards and complete checkpoints kept)
+//                    host reports failed; the run is stopped (interrupted: finished shards and complete
+//                    checkpoints kept)
+//     (every slot)   every node's hosts reported ok, and outputs have no marker that no node can still make
 import { StepError } from '../plugin-api/step-error.js';
 import type { ArtifactMeta } from '../plugin-api/step-context.js';
 import type { StepSummary } from '../plugin-api/step-plugin.js';
@@ -42,7 +53,7 @@ import type { JobProgress, JobWork } from './job-progress.js';
 import { ShardCollector } from './shard-collector.js';
 import { stageRemoteInputs, type StagedInputs } from './stage-remote-inputs.js';
 import { isReady, lostState, MANAGED_LABEL, type TpuNode } from './tpu-nodes.js';
-import { layout, NODE_METADATA, type JobSpec, type WorkerReport } from './worker-contract.js';
+import { layout, markerUnit, NODE_METADATA, type JobSpec, type ShardClaim, type WorkerReport } from './worker-contract.js';
 
 export interface RemoteStepParts {
   step: StepSpec;
@@ -105,7 +116,7 @@ function shardProgress(parts: RemoteStepParts, manifests: Record<string, Artifac
   return new ShardCollector({
     stepId: step.id,
     key: parts.key,
-    shardCount: shards.shards.length,
+    shardRows: shards.shards.map((s) => s.rows),
     ports: Object.keys(step.plugin.outputs),
     bucket: services.bucket,
     objects: parts.objects,
@@ -118,12 +129,75 @@ function shardProgress(parts: RemoteStepParts, manifests: Record<string, Artifac
 class RemoteStepMachine {
   /** The attempt number of this run's first node (attempts of earlier runs keep their numbers). */
   private firstAttempt = 1;
+  /** The attempt number the next node gets (each node of each slot is one attempt). */
+  private nextAttempt = 1;
+  /** Nodes lost in this run, over every slot. */
+  private losses = 0;
+  /** Node slots still running; a slot ends when its node finished or it retires. */
+  active = 1;
+  /** Whether some node's hosts all reported ok (their report carries the outputs' meta). */
+  private reportedOk = false;
+  /** Shards whose claims this run released (a lost node's). */
+  private readonly released = new Set<number>();
+  /** Aborted by the run's signal, or when a slot fails (the other slots then stop and delete their nodes). */
+  private readonly stop = new AbortController();
+  readonly signal = this.stop.signal;
 
   constructor(
     private readonly parts: RemoteStepParts,
     private readonly manifests: Record<string, ArtifactManifest>,
     private readonly progress: JobProgress,
-  ) {}
+  ) {
+    if (parts.signal.aborted) this.stop.abort();
+    else parts.signal.addEventListener('abort', () => this.stop.abort(), { once: true });
+  }
+
+  /** Stops every slot (one failed). */
+  halt(): void {
+    this.stop.abort();
+  }
+
+  /** A new node's state, for another slot or a replacement. */
+  another(staged: StagedInputs): Extract<RemoteState, { kind: 'creating' }> {
+    return { kind: 'creating', attempt: this.nextAttempt++, staged };
+  }
+
+  /**
+   * Shards a released claim left without a marker and without a new claim: no host will compute them once
+   * every slot has ended (their hosts stopped claiming before the release).
+   */
+  async orphaned(): Promise<number[]> {
+    const { bucket } = this.parts.services;
+    const left = (await this.progress.work()).shards.filter((i) => this.released.has(i));
+    const claimed = await Promise.all(
+      left.map(async (i) => (await bucket.getJson<ShardClaim>(layout.claim(this.parts.key, i))) !== undefined),
+    );
+    return left.filter((_, at) => !claimed[at]);
+  }
+
+  /**
+   * Deletes the claims of `attempt` (a lost node's) on shards without a marker and its hosts' progress objects,
+   * or every claim and progress object (a run starting); resolves with the claims released.
+   */
+  private async releaseClaims(attempt?: number): Promise<number> {
+    const { bucket } = this.parts.services;
+    const { key } = this.parts;
+    const marked = new Set((await bucket.list(layout.markers(key))).map((name) => markerUnit(key, name)?.index));
+    let released = 0;
+    for (const name of await bucket.list(layout.claims(key))) {
+      if (attempt !== undefined) {
+        const claim = await bucket.getJson<ShardClaim>(name);
+        if (claim === undefined || claim.attempt !== attempt || marked.has(claim.index)) continue;
+        this.released.add(claim.index);
+      }
+      await bucket.delete(name);
+      released++;
+    }
+    // The hosts' progress objects go with them: a lost host's would count in the run view's rate forever.
+    const gone = attempt === undefined ? layout.progresses(key) : layout.attemptProgress(key, attempt);
+    for (const name of await bucket.list(gone)) await bucket.delete(name);
+    return released;
+  }
 
   /** The reports the hosts of `attempt` wrote so far. */
   private async reports(attempt: number): Promise<WorkerReport[]> {
@@ -137,7 +211,7 @@ class RemoteStepMachine {
     return this.parts.services.clock.now().toISOString();
   }
 
-  private log(message: string): void {
+  log(message: string): void {
     this.parts.emit({ kind: 'step-log', step: this.parts.step.id, message, time: this.time() });
   }
 
@@ -215,18 +289,20 @@ class RemoteStepMachine {
       await services.nodes.delete(node.id);
     }
     this.firstAttempt = (await services.bucket.list(layout.attempts(key))).length + 1;
+    this.nextAttempt = this.firstAttempt;
+    await this.releaseClaims(); // no node of an earlier run is left to compute what it claimed
     await this.progress.collect();
     // A run that stopped after everything landed still needs the workers' output metadata.
     if (this.progress.complete() && this.firstAttempt > 1) {
       const ok = (await this.reports(this.firstAttempt - 1)).find((r) => r.status === 'ok');
       if (ok !== undefined) return { kind: 'done', meta: new Map(Object.entries(ok.meta)), attempts: 0 };
     }
-    return { kind: 'creating', attempt: this.firstAttempt, staged };
+    return this.another(staged);
   }
 
   private async create({ attempt, staged }: Extract<RemoteState, { kind: 'creating' }>): Promise<RemoteState> {
     const { step, key, target, services, emit } = this.parts;
-    if (attempt - this.firstAttempt >= target.maxAttempts)
+    if (this.losses >= target.maxAttempts)
       throw new StepError(
         `${step.id}: the TPU was lost ${target.maxAttempts} times with ${this.progress.describeLeft()}`,
         'run again to continue from what is finished, or raise max_attempts / use spot: false',
@@ -234,7 +310,8 @@ class RemoteStepMachine {
     const nodeId = this.nodeId(attempt);
     await this.progress.collect(); // what the previous node finished before it was deleted
     const work = await this.progress.work();
-    this.log(`creating ${target.label} node ${nodeId} (attempt ${attempt}) with ${this.progress.describeLeft()}`);
+    const what = target.replicas > 1 ? `one of the ${target.label}, ${nodeId},` : `${target.label} node ${nodeId}`;
+    this.log(`creating ${what} (attempt ${attempt}) with ${this.progress.describeLeft()}`);
     emit({ kind: 'step-attempt', step: step.id, attempt, node: nodeId, shards: this.progress.todo(), time: this.time() });
     try {
       await services.nodes.create({
@@ -261,8 +338,10 @@ class RemoteStepMachine {
   }
 
   private async waitReady(state: Extract<RemoteState, { kind: 'waiting-ready' }>): Promise<RemoteState> {
-    const { step, key, target, services, signal } = this.parts;
+    const { step, key, target, services } = this.parts;
+    const { signal } = this;
     const { attempt, nodeId, work, staged } = state;
+    if (this.notNeeded(nodeId)) return { kind: 'finished', attempt, nodeId, meta: new Map() };
     const node = await services.nodes.get(nodeId);
     if (node !== undefined && isReady(node)) {
       const jax = this.parts.job;
@@ -296,9 +375,9 @@ class RemoteStepMachine {
   }
 
   private async poll(state: Extract<RemoteState, { kind: 'running' }>): Promise<RemoteState> {
-    const { target, services, signal } = this.parts;
+    const { target, services } = this.parts;
     const { attempt, node, staged } = state;
-    if (signal.aborted) throw new StepInterrupted();
+    if (this.signal.aborted) throw new StepInterrupted();
     const landed = await this.progress.collect();
     const reports = await this.reports(attempt);
     const lastProgress = landed > 0 || reports.length > state.reported ? services.clock.now().getTime() : state.lastProgress;
@@ -314,9 +393,9 @@ class RemoteStepMachine {
     const first = reports[0];
     if (reports.length === node.workers && first !== undefined) {
       await this.progress.collect();
-      if (!this.progress.complete()) throw new StepError(`the workers on ${node.id} finished, but ${this.progress.describeMissing()}`);
       return { kind: 'finished', attempt, nodeId: node.id, meta: new Map(Object.entries(first.meta)) };
     }
+    if (this.notNeeded(node.id)) return { kind: 'finished', attempt, nodeId: node.id, meta: new Map() };
     const current = await services.nodes.get(node.id);
     const lost = current === undefined ? 'DELETED' : lostState(current);
     if (lost !== undefined) return { kind: 'lost', attempt, nodeId: node.id, state: lost, staged };
@@ -327,16 +406,38 @@ class RemoteStepMachine {
   private async recreate({ attempt, nodeId, state, staged }: Extract<RemoteState, { kind: 'lost' }>): Promise<RemoteState> {
     const { step, emit } = this.parts;
     await this.progress.collect(); // what landed between the last poll's collect and the node's loss
-    this.log(`${nodeId} was ${state} with ${this.progress.describeLeft()}; recreating it`);
+    this.losses++;
+    // A replacement boots (minutes on Cloud TPU) while the other nodes' hosts compute: it pays only while more
+    // shards are left than they take in one round. The last node is replaced until the outputs and a report are home.
+    const others = (this.active - 1) * this.parts.target.hosts;
+    const retire = others > 0 ? this.progress.todo() <= others : this.progress.complete() && this.reportedOk;
+    this.log(
+      `${nodeId} was ${state} with ${this.progress.describeLeft()}; ${retire ? 'the other nodes take what it left' : 'recreating it'}`,
+    );
     emit({ kind: 'step-preempted', step: step.id, attempt, node: nodeId, state, time: this.time() });
     await this.deleteNode(nodeId);
-    return { kind: 'creating', attempt: attempt + 1, staged };
+    const released = await this.releaseClaims(attempt);
+    if (released > 0) this.log(`released ${released} shard claim${released === 1 ? '' : 's'} of ${nodeId}`);
+    return retire ? { kind: 'done', meta: new Map(), attempts: 0 } : this.another(staged);
   }
 
-  private async finish({ attempt, nodeId, meta }: Extract<RemoteState, { kind: 'finished' }>): Promise<RemoteState> {
+  private async finish({ nodeId, meta }: Extract<RemoteState, { kind: 'finished' }>): Promise<RemoteState> {
+    this.reportedOk = true;
     if (this.parts.target.keep) this.log(`kept ${nodeId} (keep: true); delete it with \`strand tpu delete\``);
     else await this.deleteNode(nodeId);
-    return { kind: 'done', meta, attempts: attempt - this.firstAttempt + 1 };
+    return { kind: 'done', meta, attempts: this.nodesCreated() };
+  }
+
+  /** Every shard home and another node's report holds the meta: a node still booting or running can only find nothing left. */
+  private notNeeded(nodeId: string): boolean {
+    if (!this.progress.complete() || !this.reportedOk) return false;
+    this.log(`every shard is home; ${nodeId} is not needed any more`);
+    return true;
+  }
+
+  /** Nodes this run created, over every slot. */
+  nodesCreated(): number {
+    return this.nextAttempt - this.firstAttempt;
   }
 
   summary(attempts: number): StepSummary {
@@ -369,9 +470,54 @@ export async function runRemoteJob(
   progress: JobProgress,
 ): Promise<RemoteStepResult> {
   const machine = new RemoteStepMachine(parts, manifests, progress);
-  let state: RemoteState = { kind: 'checking' };
-  parts.onState?.(state);
-  while (state.kind !== 'done') {
+  const start: RemoteState = { kind: 'checking' };
+  parts.onState?.(start);
+  const first = await drive(machine, start, parts, (s) => s.kind === 'creating');
+  if (first.kind === 'done') return { meta: first.meta, summary: machine.summary(first.attempts) };
+  if (first.kind !== 'creating') throw new Error(`bug: the remote executor stopped in ${first.kind}`);
+  // The node slots, created together: the first slot's node is the attempt resuming chose.
+  let slots: RemoteState[] = [first, ...Array.from({ length: parts.target.replicas - 1 }, () => machine.another(first.staged))];
+  const done: Extract<RemoteState, { kind: 'done' }>[] = [];
+  for (;;) {
+    machine.active = slots.length;
+    const ends = await Promise.allSettled(
+      slots.map(async (slot) => {
+        try {
+          return await drive(machine, slot, parts, () => false);
+        } catch (error) {
+          machine.halt();
+          throw error;
+        } finally {
+          machine.active--;
+        }
+      }),
+    );
+    const failures = ends.flatMap((e) => (e.status === 'rejected' ? [e.reason as unknown] : []));
+    // A slot stopped because another failed reports the other's cause, not its own interruption.
+    if (failures.length > 0) throw failures.find((f) => !(f instanceof StepInterrupted)) ?? failures[0];
+    done.push(...ends.flatMap((e) => (e.status === 'fulfilled' && e.value.kind === 'done' ? [e.value] : [])));
+    await progress.collect();
+    const orphaned = progress.complete() ? [] : await machine.orphaned();
+    if (orphaned.length === 0) break;
+    const one = orphaned.length === 1;
+    machine.log(
+      `${one ? 'shard' : 'shards'} ${orphaned.join(', ')} ${one ? 'was' : 'were'} released after every other host stopped claiming; creating a node for ${one ? 'it' : 'them'}`,
+    );
+    slots = [machine.another(first.staged)];
+  }
+  if (!progress.complete()) throw new StepError(`the workers finished, but ${progress.describeMissing()}`);
+  const meta = done.find((d) => d.meta.size > 0)?.meta ?? new Map<string, ArtifactMeta>();
+  return { meta, summary: machine.summary(machine.nodesCreated()) };
+}
+
+/** Runs `state` on until `done` or `until` holds; a failure deletes the node the failing state held. */
+async function drive(
+  machine: RemoteStepMachine,
+  state: RemoteState,
+  parts: RemoteStepParts,
+  until: (state: RemoteState) => boolean,
+): Promise<RemoteState> {
+  while (state.kind !== 'done' && !until(state)) {
     const from: RemoteState = state;
     try {
       state = await machine.next(from);
@@ -382,5 +528,5 @@ export async function runRemoteJob(
     }
     if (state.kind !== from.kind) parts.onState?.(state);
   }
-  return { meta: state.meta, summary: machine.summary(state.attempts) };
+  return state;
 }

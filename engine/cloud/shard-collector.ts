@@ -1,6 +1,7 @@
 // Owns bringing a remote step's finished shards home: which output shards are collected (a checkpoint
 // entry whose object is in the local store), reading new shard markers from the device's bucket, fetching
-// and verifying each marked object into the store and checkpoint log as it lands:
+// and verifying each marked object into the store and checkpoint log as it lands, and between markers the
+// hosts' live progress (HostProgress objects: tokens/s, and an ETA from the rows left at the hosts' row rate):
 // the shard-parallel job kind of the remote executor (job-progress.ts).
 import { StepError } from '../plugin-api/step-error.js';
 import type { StepSummary } from '../plugin-api/step-plugin.js';
@@ -10,12 +11,13 @@ import type { ObjectStore } from '../store/object-store.js';
 import { sha256 } from '../util/sha256.js';
 import type { JobProgress, JobWork } from './job-progress.js';
 import type { StagingBucket } from './remote-services.js';
-import { layout, markerUnit, type ShardMarker } from './worker-contract.js';
+import { layout, markerUnit, type HostProgress, type ShardMarker } from './worker-contract.js';
 
 export interface ShardCollectorParts {
   stepId: string;
   key: string;
-  shardCount: number;
+  /** Rows of each input shard, by index. */
+  shardRows: readonly number[];
   ports: readonly string[];
   bucket: StagingBucket;
   objects: ObjectStore;
@@ -31,6 +33,25 @@ export class ShardCollector implements JobProgress {
 
   constructor(private readonly parts: ShardCollectorParts) {}
 
+  private get shardCount(): number {
+    return this.parts.shardRows.length;
+  }
+
+  /** What the running hosts' progress objects say: tokens/s over all of them, and seconds left at their row rate. */
+  private async live(): Promise<{ values?: Record<string, number>; etaSeconds?: number }> {
+    const { bucket, key, shardRows } = this.parts;
+    const names = await bucket.list(layout.progresses(key));
+    const hosts = (await Promise.all(names.map((n) => bucket.getJson<HostProgress>(n)))).filter(
+      (p): p is HostProgress => p !== undefined && p.running && p.seconds > 0,
+    );
+    if (hosts.length === 0) return {};
+    const tokensPerSecond = hosts.reduce((n, h) => n + h.tokens / h.seconds, 0);
+    const rowsPerSecond = hosts.reduce((n, h) => n + h.rows / h.seconds, 0);
+    // Shards in flight count whole: the ETA errs long by at most one shard per host.
+    const rowsLeft = this.remaining().reduce((n, i) => n + (shardRows[i] ?? 0), 0);
+    return { values: { 'tokens/s': tokensPerSecond }, ...(rowsPerSecond > 0 ? { etaSeconds: rowsLeft / rowsPerSecond } : {}) };
+  }
+
   private isCollected(port: string, index: number): boolean {
     const entry = this.parts.checkpoints.entries.get(unitOf(port, index));
     return entry?.digest !== undefined && this.parts.objects.has(entry.digest);
@@ -38,7 +59,7 @@ export class ShardCollector implements JobProgress {
 
   /** Shard indices some output of which is not collected yet. */
   remaining(): number[] {
-    return Array.from({ length: this.parts.shardCount }, (_, i) => i).filter((i) => this.parts.ports.some((p) => !this.isCollected(p, i)));
+    return Array.from({ length: this.shardCount }, (_, i) => i).filter((i) => this.parts.ports.some((p) => !this.isCollected(p, i)));
   }
 
   complete(): boolean {
@@ -54,7 +75,7 @@ export class ShardCollector implements JobProgress {
   }
 
   describeLeft(): string {
-    return `${this.remaining().length} of ${this.parts.shardCount} shards to do`;
+    return `${this.remaining().length} of ${this.shardCount} shards to do`;
   }
 
   describeMissing(): string {
@@ -66,12 +87,13 @@ export class ShardCollector implements JobProgress {
   }
 
   summary(device: string, attempts: number): StepSummary {
-    return { device, shards: this.parts.shardCount, rows: this.rows(), attempts };
+    return { device, shards: this.shardCount, rows: this.rows(), attempts };
   }
 
   /** Emits `shard-resumed` for every shard a previous run collected whole. */
   announceResumed(): void {
-    const { stepId, ports, shardCount, emit, time } = this.parts;
+    const { stepId, ports, emit, time } = this.parts;
+    const { shardCount } = this;
     for (let i = 0; i < shardCount; i++)
       if (ports.every((p) => this.isCollected(p, i)))
         for (const p of ports) emit({ kind: 'shard-resumed', step: stepId, unit: unitOf(p, i), time: time() });
@@ -79,7 +101,8 @@ export class ShardCollector implements JobProgress {
 
   /** Collects newly finished shards; resolves with how many landed. */
   async collect(): Promise<number> {
-    const { stepId, key, bucket, objects, checkpoints, emit, time, shardCount } = this.parts;
+    const { stepId, key, bucket, objects, checkpoints, emit, time } = this.parts;
+    const { shardCount } = this;
     let landed = 0;
     for (const name of await bucket.list(layout.markers(key))) {
       const at = markerUnit(key, name);
@@ -104,6 +127,7 @@ export class ShardCollector implements JobProgress {
       done: shardCount - this.remaining().length,
       total: shardCount,
       unit: 'shards',
+      ...(await this.live()),
       time: time(),
     });
     return landed;
@@ -113,7 +137,7 @@ export class ShardCollector implements JobProgress {
   rows(): number {
     const first = this.parts.ports[0];
     if (first === undefined) return 0;
-    return Array.from({ length: this.parts.shardCount }, (_, i) => this.parts.checkpoints.entries.get(unitOf(first, i))?.rows ?? 0).reduce(
+    return Array.from({ length: this.shardCount }, (_, i) => this.parts.checkpoints.entries.get(unitOf(first, i))?.rows ?? 0).reduce(
       (a, b) => a + b,
       0,
     );

@@ -1,8 +1,9 @@
 // Owns the worker contract between the engine and the hosts of a remote device (docs/tpu.md "Worker contract";
 // its schema is runtime/jax/src/strand_jax/worker_contract.schema.json, checked before a job spec is written):
 // the Cloud Storage layout under a device's bucket, the job spec of each attempt (shards, or one training
-// job), the shard markers, a training job's checkpoint and outputs markers, the worker reports, the environment a worker starts with, the startup script, and which shards a worker
-// takes. Pure: a JAX payload for NT on TPU can implement the same contract without Strand's code.
+// job), the shard claims, markers and the hosts' progress objects, a training job's checkpoint and outputs
+// markers, the worker reports, the environment a worker starts with, the startup script, and which shards a
+// worker takes. Pure: a JAX payload for NT on TPU can implement the same contract without Strand's code.
 import type { ArtifactManifest } from '../plan/step-record.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { ObjectVersion } from './gcs-objects.js';
@@ -122,6 +123,36 @@ export interface ShardMarker {
   worker: number;
 }
 
+/**
+ * Created, only if absent, by a host of the JAX worker before it computes a shard: the one host that creates
+ * it computes the shard while its node lives, so live hosts never compute a shard twice. The engine deletes
+ * the claims of a lost node's unmarked shards (its replacement or the other nodes take them), and every claim
+ * when a run starts (the nodes of an earlier run are deleted first).
+ */
+export interface ShardClaim {
+  index: number;
+  attempt: number;
+  worker: number;
+}
+
+/**
+ * Rewritten by a host of the JAX worker while it embeds, at most every 10 s and once when it ends
+ * (runtime/jax/src/strand_jax/host_progress.py): what it embedded since it started. The run view's tokens/s and
+ * ETA; never read for the result.
+ */
+export interface HostProgress {
+  attempt: number;
+  worker: number;
+  /** False in the host's last write (it found nothing left to claim). */
+  running: boolean;
+  /** The shard it is embedding, or null between shards. */
+  shard: number | null;
+  shards: number;
+  rows: number;
+  tokens: number;
+  seconds: number;
+}
+
 /** Written by each worker when it ends, successfully or not. */
 export interface WorkerReport {
   attempt: number;
@@ -140,6 +171,11 @@ export const layout = {
   attempt: (key: string, attempt: number): string => `jobs/${key}/attempts/${String(attempt).padStart(4, '0')}.json`,
   attempts: (key: string): string => `jobs/${key}/attempts/`,
   markers: (key: string): string => `jobs/${key}/markers/`,
+  claims: (key: string): string => `jobs/${key}/claims/`,
+  progresses: (key: string): string => `jobs/${key}/progress/`,
+  /** A host's progress object is `progress/ATTEMPT-W.json`; this is its attempt's prefix. */
+  attemptProgress: (key: string, attempt: number): string => `jobs/${key}/progress/${String(attempt).padStart(4, '0')}-`,
+  claim: (key: string, index: number): string => `jobs/${key}/claims/${String(index).padStart(6, '0')}.json`,
   marker: (key: string, port: string, index: number): string => `jobs/${key}/markers/${port}/${String(index).padStart(6, '0')}.json`,
   report: (key: string, attempt: number, worker: number): string =>
     `jobs/${key}/workers/${String(attempt).padStart(4, '0')}-${worker}.json`,

@@ -47,6 +47,8 @@ export interface DeviceSpec {
   runtime_version?: string;
   /** The command that starts Strand on each TPU VM host (default `strand`). */
   worker_command?: string;
+  /** kind: tpu: nodes of `type` a shard-parallel step runs on at once (default 1; docs/tpu.md "Many slices"). */
+  replicas?: number;
   /** How many times a lost (preempted) node is recreated before the step fails. */
   max_attempts?: number;
   /** Minutes without progress from a node's hosts before the step fails. */
@@ -59,6 +61,8 @@ export interface Placement {
   chips: number;
   devices: number;
   hosts: number;
+  /** Nodes of this placement a shard-parallel step runs on at once; chips, devices and prices are one node's. */
+  replicas: number;
   /** Memory one device may use. */
   memoryBytesPerDevice: number;
   /** Peak bf16 FLOP/s per device (0 when unknown, e.g. a CPU). */
@@ -100,12 +104,15 @@ export function resolvePlacement(
       chips: 1,
       devices,
       hosts: 1,
+      replicas: 1,
       memoryBytesPerDevice: cpu.memoryBytes / devices,
       flopsPerDevice: 0,
       pricePerHour: { onDemand: 0, spot: 0 },
       spot: false,
     });
   }
+  if (spec.replicas !== undefined && spec.kind !== 'tpu')
+    return fail(`replicas: is for kind: tpu devices (nodes a shard-parallel step runs on at once); a ${spec.kind} device has none`);
   if (spec.type === undefined)
     return fail(`a ${spec.kind} device needs type: (e.g. ${spec.kind === 'tpu' ? 'v3-8, v5litepod-8' : 'a100-80gb, h100'})`);
   let accelerator: Accelerator | undefined;
@@ -137,12 +144,14 @@ export function resolvePlacement(
     chips = spec.count ?? 1;
   }
   const devices = chips * accelerator.devicesPerChip;
+  const replicas = spec.replicas ?? 1;
   return ok({
-    label: `${spec.kind} ${spec.type}${spec.kind === 'gpu' ? ` x${chips}` : ''}${spec.spot ? ' (spot)' : ''}`,
+    label: `${spec.kind} ${spec.type}${spec.kind === 'gpu' ? ` x${chips}` : ''}${replicas > 1 ? ` x${replicas} nodes` : ''}${spec.spot ? ' (spot)' : ''}`,
     kind: spec.kind,
     chips,
     devices,
     hosts: Math.ceil(chips / accelerator.chipsPerHost),
+    replicas,
     memoryBytesPerDevice: (accelerator.hbmGiBPerChip * 2 ** 30) / accelerator.devicesPerChip,
     flopsPerDevice: (accelerator.bf16TflopsPerChip * 1e12) / accelerator.devicesPerChip,
     pricePerHour: { onDemand: accelerator.priceOnDemand * chips, spot: accelerator.priceSpot * chips },

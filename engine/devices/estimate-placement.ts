@@ -57,6 +57,8 @@ export interface PlacementEstimate {
   /** Whole-step estimates when the number of sequences is known (`estimateRunTime`). */
   sequences?: number;
   seconds?: number;
+  /** With `replicas:` over 1: the nodes, and the shards each gets when hosts of equal speed claim them. */
+  nodes?: { replicas: number; shardsPerNode?: number[] };
   chipHours?: number;
   cost?: { onDemand: number; spot: number };
   problems: PlacementProblem[];
@@ -188,15 +190,36 @@ export function estimatePlacement(input: EstimateInput): PlacementEstimate {
   return estimate;
 }
 
-/** The estimate with the whole step's time and cost for `sequences` sequences (unchanged on a device without a FLOP rate). */
-export function estimateRunTime(estimate: PlacementEstimate, placement: Placement, sequences: number): PlacementEstimate {
+/**
+ * The shards each of `replicas` nodes computes when their hosts claim shards as they free up and run at one
+ * speed: handed out in turn, so the first `shards % replicas` nodes get one more.
+ */
+export function shardsPerNode(shards: number, replicas: number): number[] {
+  return Array.from({ length: replicas }, (_, node) => Math.floor(shards / replicas) + (node < shards % replicas ? 1 : 0));
+}
+
+/**
+ * The estimate with the whole step's time and cost for `count` sequences (unchanged on a device without a
+ * FLOP rate). Over `replicas` nodes the time is the busiest node's share of the shards (every node's share
+ * when the shards are unknown), and chip-hours and cost are every node's: a node is deleted when its hosts
+ * find nothing left to claim, so the nodes together bill the one-node time (boot and the tail left out).
+ */
+export function estimateRunTime(
+  estimate: PlacementEstimate,
+  placement: Placement,
+  { count: sequences, shards }: { count: number; shards?: number },
+): PlacementEstimate {
   if (estimate.secondsPerSequence === undefined) return estimate;
-  const seconds = sequences * estimate.secondsPerSequence;
-  const hours = seconds / 3600;
+  const nodeSeconds = sequences * estimate.secondsPerSequence;
+  const replicas = placement.replicas;
+  const perNode = replicas > 1 && shards !== undefined && shards > 0 ? shardsPerNode(shards, replicas) : undefined;
+  const seconds = replicas === 1 ? nodeSeconds : perNode ? (nodeSeconds * perNode[0]!) / shards! : nodeSeconds / replicas;
+  const hours = nodeSeconds / 3600;
   return {
     ...estimate,
     sequences,
     seconds,
+    ...(replicas > 1 ? { nodes: { replicas, ...(perNode ? { shardsPerNode: perNode } : {}) } } : {}),
     chipHours: hours * placement.chips,
     cost: { onDemand: hours * placement.pricePerHour.onDemand, spot: hours * placement.pricePerHour.spot },
   };

@@ -60,7 +60,8 @@ export function placeWorkflow(
         diagnostics.push(
           errorAt(
             'invalid-value',
-            source.locate(['devices', spec.on!, 'type']),
+            // replicas: on a device other than a TPU is the one refusal that is not about its type.
+            source.locate(['devices', spec.on!, device?.kind !== 'tpu' && device?.replicas !== undefined ? 'replicas' : 'type']),
             resolved.error,
             'see the device catalog in docs/placement.md',
           ),

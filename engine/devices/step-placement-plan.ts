@@ -39,6 +39,15 @@ export interface StepPlacementPlan {
   run: RunPlacement;
 }
 
+/** The nodes of a placement with `replicas:`, as plan shows them: `8 shards over 3 nodes: 3, 3, 2`. */
+export function describeNodes(nodes: PlacementEstimate['nodes']): string | undefined {
+  if (nodes === undefined) return undefined;
+  const per = nodes.shardsPerNode;
+  return per === undefined
+    ? `${nodes.replicas} nodes`
+    : `${per.reduce((a, b) => a + b, 0)} shards over ${nodes.replicas} nodes: ${per.join(', ')}`;
+}
+
 /**
  * The placement as plan, run and reports show it. A step with no JAX implementation on a TPU computes on
  * the hosts' CPUs in Strand's process, and says so rather than showing a mesh it does not use.

@@ -23,6 +23,8 @@ export type RunEvent = Timed &
         unit: string;
         counters?: Record<string, number>;
         values?: Record<string, number>;
+        /** Seconds left, when the producer knows better than the rate since the step started (a remote step's hosts). */
+        etaSeconds?: number;
       }
     | { kind: 'step-log'; step: string; message: string }
     | { kind: 'step-finished'; step: string; key: string; durationMs: number; summary: StepSummary; outputs: string[]; external: string[] }

@@ -114,6 +114,8 @@ export interface SequenceCount {
   count: number;
   /** E.g. "counted from Parquet footers", "estimated from bytes". */
   how: string;
+  /** Shards they come in (before hygiene filters, which only drop records), when the source can tell. */
+  shards?: number;
 }
 
 /** Declare a step plugin; returns it unchanged with its types checked. */

@@ -3,7 +3,7 @@
 import type { PlanEntry } from '../plan/plan-run.js';
 import { describeReason } from '../plan/rerun-reason.js';
 import type { Workflow } from '../workflow/workflow.js';
-import { describePlacement, type StepPlacementPlan } from '../devices/step-placement-plan.js';
+import { describeNodes, describePlacement, type StepPlacementPlan } from '../devices/step-placement-plan.js';
 import { preflightText } from '../devices/preflight-text.js';
 
 export type PlanStatus = 'cached' | 'will run' | 'blocked' | 'invalid';
@@ -37,7 +37,7 @@ function placementFigures(plan: StepPlacementPlan | undefined): Pick<PlanRow, 'm
       : undefined;
   const unknown = plan?.unknown?.length ? `${plan.unknown.join(', ')} unknown (model_facts:)` : undefined;
   const source = plan?.preflight ? preflightText(plan.preflight) : undefined;
-  const text = [unknown, cost, source].filter((t) => t !== undefined).join('; ');
+  const text = [unknown, describeNodes(e.nodes), cost, source].filter((t) => t !== undefined).join('; ');
   return {
     ...(e.memory.total !== undefined ? { memory: { used: e.memory.total, limit: e.memory.limit } } : {}),
     ...(text ? { estimate: text } : {}),

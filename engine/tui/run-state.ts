@@ -71,7 +71,7 @@ export function reduceRun(state: RunState, event: RunEvent): RunState {
           rates,
           ...(event.values !== undefined ? { values: event.values } : {}),
           ...(event.total !== undefined ? { total: event.total } : {}),
-          ...(eta !== undefined ? { etaSeconds: eta } : {}),
+          ...(event.etaSeconds !== undefined ? { etaSeconds: event.etaSeconds } : eta !== undefined ? { etaSeconds: eta } : {}),
         };
       });
     case 'step-finished':

@@ -130,6 +130,12 @@ function definitions(plugins: readonly StepPlugin[]): JsonSchema {
         },
         runtime_version: { type: 'string', description: "TPU VM image (default: the catalog's for the TPU generation)" },
         worker_command: { type: 'string', description: 'command that starts Strand on each TPU VM host (default: strand)' },
+        replicas: {
+          type: 'integer',
+          minimum: 1,
+          description:
+            'kind: tpu: nodes of this type a shard-parallel step runs on at once, their hosts claiming shards as they free up (default 1)',
+        },
         max_attempts: { type: 'integer', minimum: 1, description: 'nodes created for a step before it fails (preemptions; default 5)' },
         stall_minutes: {
           type: 'number',

@@ -57,7 +57,10 @@ export const fastaSource = defineStep<FastaParams>({
   },
   inputs: {},
   outputs: { sequences: { type: 'sequences' } },
-  countSequences: async (params, data) => countFastaRecords(await data.inputFiles(params.path)),
+  async countSequences(params, data) {
+    const counted = await countFastaRecords(await data.inputFiles(params.path));
+    return { ...counted, shards: Math.ceil(counted.count / params.shard_rows) };
+  },
   async run(ctx) {
     const p = ctx.params;
     const files = await sourceFiles(ctx, p.path);

@@ -51,7 +51,7 @@ export const parquetSource = defineStep<ParquetParams>({
   async countSequences(params, data) {
     let count = 0;
     for (const file of await data.inputFiles(params.path)) count += Number((await openParquet(file)).metadata.num_rows);
-    return { count, how: 'counted from Parquet footers (rows before hygiene filters)' };
+    return { count, how: 'counted from Parquet footers (rows before hygiene filters)', shards: Math.ceil(count / params.shard_rows) };
   },
   async run(ctx) {
     const p = ctx.params;

@@ -53,7 +53,7 @@ function project(on: 'pod' | 'host', model?: string, spot?: boolean): string {
 // METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
 const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
 const bucket = deviceBucket(cloud);
-const { markerWrites, markers, jobSpecs, reports } = bucket;
+const { markerWrites, jobSpecs, reports } = bucket;
 
 /** Runs the workflow to success; its stderr is empty, or for a gs:// model the one warning that its facts are unknown. */
 async function run(root: string, gcsModel = false) {
@@ -96,10 +96,12 @@ describe('embed/nt on a 2-host TPU slice, from a workflow file (local servers, t
     const root = project('pod');
     const result = await run(root);
     expect(result.stdout).toMatch(/strand-[0-9a-f]{12}-1 is READY with 2 hosts/);
-    expect(reports().map((r) => [r.worker, r.status, r.produced])).toEqual([
-      [0, 'ok', 4],
-      [1, 'ok', 4],
+    // The hosts claim shards as they free up: which host takes which is a race, that every shard is taken once is not.
+    expect(reports().map((r) => [r.worker, r.status])).toEqual([
+      [0, 'ok'],
+      [1, 'ok'],
     ]);
+    expect(reports().reduce((n, r) => n + r.produced, 0)).toBe(8);
     for (const host of cloud.tpu.hostExits) expect(host.output).toMatch(/strand: running the staged strand_jax \(manifest [0-9a-f]{64}\)/);
     // The job spec carries the job — only what changes the numbers, and the resolved placement — never
     // the step's params (loading filled batch_size, bucket, threads... into them).
@@ -110,7 +112,6 @@ describe('embed/nt on a 2-host TPU slice, from a workflow file (local servers, t
     expect(spec!.files.map((f) => f.path)).toEqual(['models/tiny-nt/config.json', 'models/tiny-nt/model.safetensors']);
     expect(new Set(markerWrites()).size).toBe(8);
     expect(markerWrites()).toHaveLength(8);
-    expect(new Set(markers().map((m) => m.worker))).toEqual(new Set([0, 1]));
     expect(cloud.tpu.nodes.size + cloud.tpu.queued.size).toBe(0);
     const local = await localRun();
     expect(readFileSync(join(root, 'out/v.parquet')).equals(readFileSync(join(local, 'out/v.parquet')))).toBe(true);

@@ -85,4 +85,24 @@ describe('RunView', () => {
     const frame = render(<RunView state={training.reduce(reduceRun, EMPTY_RUN)} width={120} outputs={[]} />).lastFrame()!;
     expect(frame).toContain('20/100 steps  loss 1.235  2.0 steps/s  4000 tokens/s  ETA 40s');
   });
+
+  it("shows a remote step's tokens/s from its hosts and their ETA, not the shard rate's", () => {
+    const remote: RunEvent[] = [
+      ...events.slice(0, 4),
+      { kind: 'step-started', step: 'embed', key: 'k3', reasons: [{ kind: 'no-previous-result' }], time: t(2) },
+      {
+        kind: 'step-progress',
+        step: 'embed',
+        done: 2,
+        total: 8,
+        unit: 'shards',
+        values: { 'tokens/s': 5120 },
+        etaSeconds: 75,
+        time: t(12),
+      },
+    ];
+    const frame = render(<RunView state={remote.reduce(reduceRun, EMPTY_RUN)} width={120} outputs={[]} />).lastFrame()!;
+    // The shard rate since the start (boot and staging included) would say 30s.
+    expect(frame).toContain('2/8 shards  tokens/s 5120  ETA 75s');
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadDeviceCatalog, resolvePlacement, type Placement } from '../../engine/devices/device-catalog.js';
-import { estimatePlacement, estimateRunTime } from '../../engine/devices/estimate-placement.js';
+import { estimatePlacement, estimateRunTime, shardsPerNode } from '../../engine/devices/estimate-placement.js';
 
 const catalog = loadDeviceCatalog();
 const cpu = { cores: 2, memoryBytes: 24 * 2 ** 30 };
@@ -44,11 +44,26 @@ describe('device catalog', () => {
 });
 
 describe('placement estimates', () => {
+  it('spreads the shards over replicas: the busiest node sets the time, every node counts in the cost', () => {
+    const one = place({ kind: 'tpu', type: 'v4-8', spot: true });
+    const three = place({ kind: 'tpu', type: 'v4-8', spot: true, replicas: 3 });
+    expect(three.label).toBe('tpu v4-8 x3 nodes (spot)');
+    const input = { batch: { global: 64 } as const, precision: 'bf16' as const, model: NT_2_5B, tokens: 1000, training: false };
+    const alone = estimateRunTime(estimatePlacement({ ...input, placement: one }), one, { count: 8000, shards: 8 });
+    const spread = estimateRunTime(estimatePlacement({ ...input, placement: three }), three, { count: 8000, shards: 8 });
+    expect(spread.nodes).toEqual({ replicas: 3, shardsPerNode: [3, 3, 2] });
+    expect(spread.seconds).toBeCloseTo((alone.seconds! * 3) / 8);
+    expect(spread.cost).toEqual(alone.cost);
+    expect(spread.chipHours).toEqual(alone.chipHours);
+    expect(alone.nodes).toBeUndefined();
+    expect(shardsPerNode(2, 3)).toEqual([1, 1, 0]);
+  });
+
   const v3 = place({ kind: 'tpu', type: 'v3-8' });
   const base = { placement: v3, batch: { global: 64 } as const, precision: 'bf16' as const, model: NT_2_5B, tokens: 1000, training: false };
 
   it('matches the NT-2.5B on v3-8 anchor (45,000-80,000 sequences of 1,000 tokens per hour)', () => {
-    const e = estimateRunTime(estimatePlacement(base), v3, 60_000);
+    const e = estimateRunTime(estimatePlacement(base), v3, { count: 60_000 });
     const perHour = 60_000 / (e.seconds! / 3600);
     expect(perHour).toBeGreaterThanOrEqual(45_000);
     expect(perHour).toBeLessThanOrEqual(80_000);

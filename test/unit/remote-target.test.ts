@@ -124,6 +124,17 @@ describe('JAX steps on a TPU slice', () => {
     expect(ntTargets('v4-16', '{ data: 2, fsdp: 2, tp: 2 }').targets.get('embed')).toMatchObject({ oneProgram: false });
   });
 
+  it('run embed/nt over replicas: nodes, and refuse replicas for a training step', () => {
+    const embed = ntTargets('v4-8, replicas: 3', '{ data: 1, fsdp: 2, tp: 2 }');
+    expect(embed.problems).toEqual([]);
+    expect(embed.targets.get('embed')).toMatchObject({ worker: 'jax', replicas: 3, hosts: 1, label: 'tpu v4-8 x3 nodes' });
+    expect(ntTargets('v4-8', '{ data: 1, fsdp: 2, tp: 2 }').targets.get('embed')).toMatchObject({ replicas: 1 });
+    const lora = `lora: { uses: finetune/nt-lora, needs: [tokens, source], with: { model: models/nt }, on: pod, mesh: { data: 2, fsdp: 2 } }`;
+    expect(ntTargets('v4-8, replicas: 3', '', lora).problems).toEqual([
+      messageOf('lora', 'step "lora" (on: pod): replicas: 3 runs a shard-parallel step of the JAX worker (embed/nt) over many nodes'),
+    ]);
+  });
+
   it('refuse a mesh whose data axis does not divide over the hosts at plan time, located at mesh:', () => {
     const source = yamlSource(`version: 1
 name: remote

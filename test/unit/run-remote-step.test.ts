@@ -17,6 +17,8 @@ import {
   type CheckpointMarker,
   type JobSpec,
   type OutputsMarker,
+  type HostProgress,
+  type ShardClaim,
   type ShardMarker,
   type WorkerReport,
 } from '../../engine/cloud/worker-contract.js';
@@ -59,6 +61,9 @@ class MemoryBucket implements StagingBucket {
     this.putIfAbsent(name, Buffer.from(JSON.stringify(value)));
   uploadFileIfAbsent = async (): Promise<'written' | 'exists'> => {
     throw new Error('this step stages no files');
+  };
+  delete = async (name: string): Promise<void> => {
+    this.objects.delete(name);
   };
   job(attempt: number): JobSpec | undefined {
     const bytes = this.objects.get(layout.attempt(KEY, attempt));
@@ -193,6 +198,7 @@ function target(extra: Partial<RemoteTarget> = {}): RemoteTarget {
     runtimeVersion: 'tpu-ubuntu2204-base',
     workerCommand: 'strand',
     worker: 'node',
+    replicas: 1,
     hosts: 2,
     chipsPerHost: 4,
     oneProgram: false,
@@ -331,6 +337,19 @@ describe('remote step state machine', () => {
     expect(nodes.nodes.size).toBe(0);
   });
 
+  it('fails when every host reported ok and shards have no marker, deleting the node', async () => {
+    clock.onWait = async () => {
+      const job = bucket.job(1);
+      if (job === undefined || bucket.objects.has(layout.report(KEY, 1, 0))) return;
+      await finishShard(bucket, job, 0, 0);
+      await report(bucket, job, 0);
+      await report(bucket, job, 1);
+    };
+    const { result } = await run();
+    await expect(result).rejects.toThrow('the workers finished, but shards 1, 2, 3 have no marker');
+    expect(nodes.nodes.size).toBe(0);
+  });
+
   it('keeps the node with keep: true', async () => {
     clock.onWait = async () => healthyHosts(bucket)(1);
     const { result, logs } = await run({ target: target({ keep: true }) });
@@ -376,6 +395,187 @@ describe('remote step state machine', () => {
     await expect(result).rejects.toThrow(`TPU ${NODE(1)} went PREEMPTED before it was ready`);
     expect(states.at(-1)).toBe('waiting-ready');
     expect(nodes.nodes.size).toBe(0);
+  });
+});
+
+/** The attempt a node runs (its id ends in it). */
+const attemptOf = (node: TpuNode): number => Number(node.id.split('-').pop());
+
+/**
+ * The one host of every READY node (not in `frozen`) claims the next shard without a marker or a claim and
+ * finishes it, one shard a wait; a host that finds none left reports ok.
+ */
+async function claimingHosts(frozen: ReadonlySet<number> = new Set()): Promise<void> {
+  for (const node of nodes.nodes.values()) {
+    const job = bucket.job(attemptOf(node));
+    if (node.state !== 'READY' || job === undefined || frozen.has(job.attempt)) continue;
+    if (bucket.objects.has(layout.report(KEY, job.attempt, 0))) continue;
+    const free = job.shards.find((i) => !bucket.objects.has(layout.marker(KEY, 'tokens', i)) && !bucket.objects.has(layout.claim(KEY, i)));
+    if (free === undefined) await report(bucket, job, 0);
+    else if ((await bucket.putJsonIfAbsent(layout.claim(KEY, free), { index: free, attempt: job.attempt, worker: 0 })) === 'written')
+      await finishShard(bucket, job, free, 0);
+  }
+}
+
+const markerOf = (index: number): ShardMarker =>
+  JSON.parse(bucket.objects.get(layout.marker(KEY, 'tokens', index))!.toString()) as ShardMarker;
+
+const claimOf = (index: number): ShardClaim | undefined => {
+  const bytes = bucket.objects.get(layout.claim(KEY, index));
+  return bytes === undefined ? undefined : (JSON.parse(bytes.toString()) as ShardClaim);
+};
+
+describe('remote step state machine, replicas: 3', () => {
+  beforeEach(() => {
+    nodes.hosts = 1;
+  });
+  const three = (extra: Partial<RemoteTarget> = {}) => target({ replicas: 3, worker: 'jax', ...extra });
+
+  it('creates the nodes together, gives each every shard, and deletes each once its hosts report', async () => {
+    clock.onWait = () => claimingHosts();
+    const { result, events } = await run({ target: three() });
+    const done = await result;
+    expect(nodes.calls.slice(0, 3)).toEqual([1, 2, 3].map((a) => `create ${NODE(a)}`));
+    expect(nodes.calls.slice(3).sort()).toEqual([1, 2, 3].map((a) => `delete ${NODE(a)}`));
+    expect([1, 2, 3].map((a) => bucket.job(a)?.shards)).toEqual([1, 2, 3].map(() => [0, 1, 2, 3]));
+    // Four shards over three hosts that claim one at a time: each shard computed once, by its claim's holder.
+    for (let i = 0; i < SHARDS; i++) expect(claimOf(i)?.attempt).toBe(markerOf(i).attempt);
+    for (const a of [1, 2, 3]) expect(bucket.objects.has(layout.report(KEY, a, 0))).toBe(true);
+    expect(events.filter((e) => e.kind === 'step-attempt')).toHaveLength(3);
+    expect(done.summary).toMatchObject({ shards: 4, attempts: 3 });
+    expect(done.meta.get('tokens')).toEqual({ vocab: 'char' });
+  });
+
+  it('releases a lost node’s claim on an unmarked shard, keeps its marked ones, and replaces it', async () => {
+    let lost = false;
+    clock.onWait = async () => {
+      const second = bucket.job(2);
+      if (!lost && second !== undefined && nodes.nodes.get(NODE(2))?.state === 'READY') {
+        // Node 2 finishes shard 0, claims shard 3, and is preempted before it computes it.
+        await bucket.putJsonIfAbsent(layout.claim(KEY, 0), { index: 0, attempt: 2, worker: 0 });
+        await finishShard(bucket, second, 0, 0);
+        await bucket.putJsonIfAbsent(layout.claim(KEY, 3), { index: 3, attempt: 2, worker: 0 });
+        nodes.preempt(NODE(2));
+        lost = true;
+      }
+      await claimingHosts(new Set([2]));
+    };
+    const { result, logs, events } = await run({ target: three() });
+    const done = await result;
+    expect(logs()).toContain(`released 1 shard claim of ${NODE(2)}`);
+    expect(events.filter((e) => e.kind === 'step-preempted')).toMatchObject([{ attempt: 2, node: NODE(2) }]);
+    expect(nodes.calls).toContain(`create ${NODE(4)}`);
+    expect(nodes.calls.indexOf(`create ${NODE(4)}`)).toBeGreaterThan(nodes.calls.indexOf(`delete ${NODE(2)}`));
+    expect(bucket.job(4)?.shards).not.toContain(0);
+    expect(claimOf(0)).toEqual({ index: 0, attempt: 2, worker: 0 });
+    expect(claimOf(3)?.attempt).not.toBe(2);
+    expect(markerOf(3).attempt).toBe(claimOf(3)?.attempt);
+    expect(nodes.nodes.size).toBe(0);
+    expect(done.summary).toMatchObject({ shards: 4, attempts: 4 });
+  });
+
+  it('does not replace a node lost once every shard is home and another node reports', async () => {
+    clock.onWait = async () => {
+      await claimingHosts(new Set([3]));
+      if ([0, 1, 2, 3].every((i) => bucket.objects.has(layout.marker(KEY, 'tokens', i)))) nodes.preempt(NODE(3));
+    };
+    const { result, logs } = await run({ target: three() });
+    await result;
+    expect(logs()).toContain(`${NODE(3)} was PREEMPTED with 0 of 4 shards to do; the other nodes take what it left`);
+    expect(nodes.calls.filter((c) => c.startsWith('create'))).toHaveLength(3);
+    expect(nodes.nodes.size).toBe(0);
+  });
+
+  it('leaves a lost node’s last shard to the others, and creates a node for it when their hosts had stopped claiming', async () => {
+    let preempted = false;
+    clock.onWait = async () => {
+      // Node 3 holds shard 3 from the start and never computes it; nodes 1 and 2 take the rest and report.
+      if (!preempted) await bucket.putJsonIfAbsent(layout.claim(KEY, 3), { index: 3, attempt: 3, worker: 0 });
+      await claimingHosts(new Set([3]));
+      const reported = [1, 2].every((a) => bucket.objects.has(layout.report(KEY, a, 0)));
+      if (!preempted && reported && nodes.nodes.get(NODE(3))?.state === 'READY') {
+        nodes.preempt(NODE(3));
+        preempted = true;
+      }
+    };
+    const { result, logs } = await run({ target: three() });
+    const done = await result;
+    expect(logs()).toContain(`${NODE(3)} was PREEMPTED with 1 of 4 shards to do; the other nodes take what it left`);
+    expect(logs()).toContain('shard 3 was released after every other host stopped claiming; creating a node for it');
+    expect(markerOf(3).attempt).toBe(4);
+    expect(nodes.calls.filter((c) => c.startsWith('create'))).toHaveLength(4);
+    expect(nodes.nodes.size).toBe(0);
+    expect(done.summary).toMatchObject({ shards: 4, attempts: 4 });
+  });
+
+  it('brings the hosts’ live progress to step-progress events, and drops a lost node’s progress object', async () => {
+    let lost = false;
+    clock.onWait = async () => {
+      const second = bucket.job(2);
+      if (!lost && second !== undefined && nodes.nodes.get(NODE(2))?.state === 'READY') {
+        // Both hosts are half-way through a shard; node 2 is then preempted.
+        for (const [attempt, tokens] of [
+          [1, 4000],
+          [2, 6000],
+        ] as const) {
+          const progress: HostProgress = { attempt, worker: 0, running: true, shard: 0, shards: 0, rows: 10, tokens, seconds: 2 };
+          await bucket.putJsonIfAbsent(layout.attemptProgress(KEY, attempt) + '0.json', progress);
+        }
+        nodes.preempt(NODE(2));
+        lost = true;
+        return;
+      }
+      if (lost) await claimingHosts();
+    };
+    const { result, events } = await run({ target: three() });
+    await result;
+    const live = events.flatMap((e) => (e.kind === 'step-progress' && e.values !== undefined ? [e] : []));
+    // Both hosts: 2,000 + 3,000 tokens/s; 46 rows left (shards of 10 to 13 rows) at 5 + 5 rows/s.
+    expect(live[0]).toMatchObject({ values: { 'tokens/s': 5000 }, etaSeconds: 4.6 });
+    // Once node 2 is lost its progress object is gone: node 1's host alone.
+    expect(live.at(-1)).toMatchObject({ values: { 'tokens/s': 2000 } });
+    expect(bucket.objects.has(layout.attemptProgress(KEY, 2) + '0.json')).toBe(false);
+  });
+
+  it('deletes a node that has not reported once every shard is home and another node reported', async () => {
+    clock.onWait = () => claimingHosts(new Set([3])); // node 3's host never starts
+    const { result, logs } = await run({ target: three() });
+    await result;
+    expect(logs()).toContain(`every shard is home; ${NODE(3)} is not needed any more`);
+    expect(nodes.nodes.size).toBe(0);
+    expect(bucket.objects.has(layout.report(KEY, 3, 0))).toBe(false);
+  });
+
+  it('stops every node when one fails, with that node’s cause, and deletes them all', async () => {
+    clock.onWait = async () => {
+      const job = bucket.job(2);
+      if (job !== undefined) await report(bucket, job, 0, 'failed', 'out of memory');
+    };
+    const { result } = await run({ target: three() });
+    await expect(result).rejects.toThrow(`worker 0 on ${NODE(2)} failed: out of memory`);
+    expect(nodes.nodes.size).toBe(0);
+    expect(nodes.calls.filter((c) => c.startsWith('delete')).sort()).toEqual([1, 2, 3].map((a) => `delete ${NODE(a)}`));
+  });
+
+  it('deletes every node when the run is stopped', async () => {
+    const stop = new AbortController();
+    clock.onWait = async () => {
+      if ([1, 2, 3].every((a) => bucket.job(a) !== undefined)) stop.abort();
+    };
+    const { result } = await run({ target: three(), signal: stop.signal });
+    await expect(result).rejects.toBeInstanceOf(StepInterrupted);
+    expect(nodes.nodes.size).toBe(0);
+    expect(nodes.calls.filter((c) => c.startsWith('delete'))).toHaveLength(3);
+  });
+
+  it('releases every claim when a run starts: the nodes of an earlier run are gone', async () => {
+    await bucket.putJsonIfAbsent(layout.claim(KEY, 1), { index: 1, attempt: 7, worker: 0 });
+    clock.onWait = () => claimingHosts();
+    await (
+      await run({ target: three() })
+    ).result;
+    // Had the stale claim stayed, no host would compute shard 1 and the run would fail for want of its marker.
+    expect(claimOf(1)?.attempt).toBe(markerOf(1).attempt);
   });
 });
 

@@ -1,7 +1,15 @@
 // The worker contract's data types (engine/cloud/worker-contract.ts) follow the one JSON Schema the Python
 // JAX worker validates against too (runtime/jax/src/strand_jax/worker_contract.schema.json).
 import { describe, expect, it } from 'vitest';
-import type { CheckpointMarker, JobSpec, OutputsMarker, ShardMarker, WorkerReport } from '../../engine/cloud/worker-contract.js';
+import type {
+  CheckpointMarker,
+  HostProgress,
+  JobSpec,
+  OutputsMarker,
+  ShardClaim,
+  ShardMarker,
+  WorkerReport,
+} from '../../engine/cloud/worker-contract.js';
 import type { EmbedJob } from '../../engine/jax/jax-job.js';
 import { checkRuntimeValue } from '../../engine/jax/runtime-schema.js';
 import { goldenJob } from '../helpers/golden-jobs.js';
@@ -42,6 +50,16 @@ describe('worker contract schema', () => {
     expect(validator('JobSpec')(job)).toBe(true);
     expect(validator('ShardMarker')(marker)).toBe(true);
     expect(validator('WorkerReport')(report)).toBe(true);
+  });
+
+  it('accepts a shard claim and a host progress object as the engine types them, and refuses a progress without its shard', () => {
+    const claim: ShardClaim = { index: 3, attempt: 2, worker: 1 };
+    const progress: HostProgress = { attempt: 2, worker: 1, running: true, shard: 3, shards: 1, rows: 130, tokens: 14000, seconds: 12.5 };
+    expect(validator('ShardClaim')(claim)).toBe(true);
+    expect(validator('HostProgress')(progress)).toBe(true);
+    expect(validator('HostProgress')({ ...progress, shard: null, running: false })).toBe(true);
+    const { shard: _shard, ...without } = progress;
+    expect(validator('HostProgress')(without)).toBe(false);
   });
 
   it('refuses a job spec whose mesh has a zero axis', () => {

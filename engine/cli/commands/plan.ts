@@ -6,7 +6,7 @@ import { planRows } from '../../tui/plan-rows.js';
 import { countStepSequences } from '../../plan/count-step-sequences.js';
 import { createDataAccess } from '../../data/data-access.js';
 import { estimateRunTime } from '../../devices/estimate-placement.js';
-import { describePlacement, type StepPlacementPlan } from '../../devices/step-placement-plan.js';
+import { describeNodes, describePlacement, type StepPlacementPlan } from '../../devices/step-placement-plan.js';
 import { preflightText } from '../../devices/preflight-text.js';
 import type { ArtifactManifest } from '../../plan/step-record.js';
 import { EXIT_FAILED, EXIT_OK, PARAM_FLAG, STATE_DIR_FLAG, type Command } from '../command.js';
@@ -33,6 +33,8 @@ function estimateText(plan: StepPlacementPlan | undefined): string {
   ];
   if (e.sequences !== undefined)
     parts.push(`${e.sequences.toLocaleString('en-US')} sequences${plan?.sequences ? ` (${plan.sequences.how})` : ''}`);
+  const nodes = describeNodes(e.nodes);
+  if (nodes !== undefined) parts.push(nodes);
   if (e.seconds !== undefined && e.cost)
     parts.push(
       `${figure(e.seconds / 3600)} h`,
@@ -107,11 +109,12 @@ export const planCommand: Command = {
     if (opened === undefined) return EXIT_FAILED;
     const { workflow, state, diagnostics } = opened;
     const entries = planRun(workflow, state);
-    const sequencesOf = (step: string): number | undefined => {
+    const sequencesOf = (step: string): { rows: number; shards: number } | undefined => {
       const inputs = entries.find((e) => e.step === step)?.decision.fingerprint?.inputs;
       const manifest = inputs ? Object.values(inputs)[0] : undefined;
       if (manifest === undefined || !state.objects.has(manifest)) return undefined;
-      return state.objects.getJson<ArtifactManifest>(manifest).shards.reduce((n, s) => n + s.rows, 0);
+      const { shards } = state.objects.getJson<ArtifactManifest>(manifest);
+      return { rows: shards.reduce((n, s) => n + s.rows, 0), shards: shards.length };
     };
     // Loading placed every step; the sequences each will see (the store's, or its source's count) add time and cost.
     const data = createDataAccess(io.cwd, state.listing);
@@ -121,7 +124,7 @@ export const planCommand: Command = {
       plans.set(
         step,
         plan.estimate && sequences !== undefined
-          ? { ...plan, sequences, estimate: estimateRunTime(plan.estimate, plan.placement, sequences.count) }
+          ? { ...plan, sequences, estimate: estimateRunTime(plan.estimate, plan.placement, sequences) }
           : plan,
       );
     }

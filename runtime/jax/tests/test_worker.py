@@ -1,11 +1,12 @@
 """The Python worker against an in-process server of GCS's wire protocol (gcs_wire.py): the contract of
-engine/cloud/run-worker.ts — the JobSpec's job parsed, shards split over hosts, a marker only after its
-object, shards with a marker skipped, a report per host — and the multi-host split: two "hosts" of 4 devices
-each give the bytes one local run (`run`'s embed path) on all 8 devices with the same mesh gives, with and
-without peft adapters."""
+engine/cloud/run-worker.ts — the JobSpec's job parsed, shards claimed by the hosts as they free up, a marker
+only after its object, shards with a marker or another host's claim skipped, a report per host — and many
+hosts: two "hosts" of 4 devices each, running at once, give the bytes one local run (`run`'s embed path) on
+all 8 devices with the same mesh gives, with and without peft adapters."""
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import pyarrow as pa
@@ -25,7 +26,8 @@ from helpers import (
 )
 from test_cli import write_token_shard
 
-from strand_jax.gcs import Backoff, GcsClient, md5_of
+from strand_jax.gcs import Backoff, Bucket, GcsClient, md5_of
+from strand_jax.host_progress import HostProgress
 from strand_jax.job import parse_local_run
 from strand_jax.local_run import run_embed
 from strand_jax.staging import StagingError, unpack_directory
@@ -134,19 +136,24 @@ def vectors_of_a_local_run(token_shards, tmp_path, adapters=None) -> list[str]:
     return [hashlib.sha256((tmp_path / "local" / p.name).read_bytes()).hexdigest() for p in token_shards]
 
 
-def test_two_hosts_write_each_shard_once_and_match_one_run_on_the_whole_mesh_byte_for_byte(
+def test_two_hosts_at_once_compute_each_shard_once_and_match_one_run_on_the_whole_mesh_byte_for_byte(
     slice_, token_shards, tmp_path
 ):
     slice_.write_job()
-    reports = [slice_.run(0, tmp_path), slice_.run(1, tmp_path)]
-    assert [(r["worker"], r["status"], r["produced"]) for r in reports] == [(0, "ok", 2), (1, "ok", 2)]
+    with ThreadPoolExecutor(2) as hosts:
+        reports = list(hosts.map(lambda host: slice_.run(host, tmp_path), [0, 1]))
+    # Which host claims which shard is a race; that each is claimed, computed and marked once is not.
+    assert [(r["worker"], r["status"]) for r in reports] == [(0, "ok"), (1, "ok")]
+    assert sum(r["produced"] for r in reports) == 4
     # The engine writes the rest of the artifact's meta itself, as for a local run.
-    assert reports[0]["meta"] == {"embeddings": {"dim": 64}}
+    assert reports[0]["meta"] == reports[1]["meta"] == {"embeddings": {"dim": 64}}
     markers = slice_.markers()
-    assert {i: m["worker"] for i, m in markers.items()} == {0: 0, 1: 1, 2: 0, 3: 1}
-    # Every marker was written after its object, and names an object whose bytes hash to it.
     writes = slice_.wire.writes
-    for marker in markers.values():
+    for index, marker in markers.items():
+        claim = slice_.wire.json("bkt", f"{ROOT}/jobs/{KEY}/claims/{index:06d}.json")
+        assert claim == {"index": index, "attempt": 1, "worker": marker["worker"]}
+        assert writes.count(f"{ROOT}/jobs/{KEY}/markers/embeddings/{index:06d}.json") == 1
+        # Every marker was written after its object, and names an object whose bytes hash to it.
         name = f"{ROOT}/objects/{marker['object']}"
         assert writes.index(name) < writes.index(f"{ROOT}/jobs/{KEY}/markers/embeddings/{marker['index']:06d}.json")
         assert hashlib.sha256(slice_.wire.objects[("bkt", name)]).hexdigest() == marker["object"]
@@ -155,6 +162,52 @@ def test_two_hosts_write_each_shard_once_and_match_one_run_on_the_whole_mesh_byt
         "0001-0.json",
         "0001-1.json",
     ]
+    # Each host's last progress write says it stopped, and counts the rows of the shards it marked.
+    progress = [slice_.wire.json("bkt", f"{ROOT}/jobs/{KEY}/progress/0001-{host}.json") for host in (0, 1)]
+    assert [p["running"] for p in progress] == [False, False]
+    assert [p["shards"] for p in progress] == [r["produced"] for r in reports]
+    assert [p["rows"] for p in progress] == [12 * r["produced"] for r in reports]
+    assert all(p["tokens"] > p["rows"] for p in progress if p["rows"])
+
+
+def test_a_host_rewrites_its_progress_at_most_every_ten_seconds(slice_):
+    now = [0.0]
+    progress = HostProgress(Bucket.at(slice_.client, f"gs://bkt/{ROOT}"), slice_.job, 0, clock=lambda: now[0])
+    progress.start_shard(2)
+    for _ in range(100):  # a batch a second for 100 s
+        now[0] += 1.0
+        progress.batch(4, 400)
+    progress.end_shard()
+    progress.write(running=False)
+    name = f"{ROOT}/jobs/{KEY}/progress/0001-0.json"
+    # The first batch, then one every 10 s (at 11, 21, ... 91 s), then the last: 11 writes for 100 batches.
+    assert slice_.wire.writes.count(name) == 11
+    assert slice_.wire.json("bkt", name) == {
+        "attempt": 1,
+        "worker": 0,
+        "running": False,
+        "shard": None,
+        "shards": 1,
+        "rows": 400,
+        "tokens": 40000,
+        "seconds": 100.0,
+    }
+
+
+def test_a_shard_another_host_claimed_is_left_to_it_and_taken_once_its_claim_is_released(slice_, tmp_path):
+    slice_.write_job(workers=1, job=placed(1, (1, 2, 2)))
+    claim = f"{ROOT}/jobs/{KEY}/claims/000001.json"
+    slice_.wire.objects[("bkt", claim)] = json.dumps({"index": 1, "attempt": 1, "worker": 3}).encode()
+    first = slice_.run(0, tmp_path)
+    assert first["status"] == "ok" and first["produced"] == 3
+    assert sorted(slice_.markers()) == [0, 2, 3]
+    # The engine deletes a lost node's claims on unmarked shards; the next host to look takes the shard.
+    del slice_.wire.objects[("bkt", claim)]
+    slice_.wire.objects.pop(("bkt", f"{ROOT}/jobs/{KEY}/workers/0001-0.json"))
+    second = slice_.run(0, tmp_path)
+    assert second["status"] == "ok" and second["produced"] == 1
+    assert sorted(slice_.markers()) == [0, 1, 2, 3]
+    assert slice_.wire.json("bkt", claim) == {"index": 1, "attempt": 1, "worker": 0}
 
 
 def test_a_shard_that_has_a_marker_is_not_run_again(slice_, tmp_path):
@@ -253,7 +306,8 @@ def test_a_job_spec_whose_job_has_adapters_embeds_with_them_as_a_local_run_does(
     manifest = {"schema": 1, "type": "adapters", "shards": [{"index": 0, "digest": digest, "rows": 1}], "meta": {}}
     slice_.write_job(job=JOB | {"adapters": True}, inputs={**slice_.job["inputs"], "adapters": manifest})
     reports = [slice_.run(0, tmp_path), slice_.run(1, tmp_path)]
-    assert [(r["status"], r["produced"]) for r in reports] == [("ok", 2), ("ok", 2)]
+    # One after the other: the first host claims every shard, the second finds them marked.
+    assert [(r["status"], r["produced"]) for r in reports] == [("ok", 4), ("ok", 0)]
     markers = slice_.markers()
     with_adapters = vectors_of_a_local_run(token_shards, tmp_path / "with", folder)
     assert [markers[i]["object"] for i in range(4)] == with_adapters
@@ -281,10 +335,11 @@ def test_a_gs_model_folder_is_read_at_the_planned_generation_and_a_replaced_one_
         slice_.wire.objects[("models", f"nt/{name}")] = data
         version = {"bucket": "models", "name": f"nt/{name}", "generation": "1", "size": len(data)}
         files.append({"path": f"gs://models/nt/{name}", "gcs": {**version, "crc32c": None, "md5": md5_of(data)}})
-    slice_.write_job(files=files, job=JOB | {"model": "gs://models/nt"})
+    slice_.write_job(files=files, job=JOB | {"model": "gs://models/nt"}, shards=[0, 2])
     ok = slice_.run(0, tmp_path)
     assert (ok["status"], ok["produced"]) == ("ok", 2)
 
+    slice_.write_job(files=files, job=JOB | {"model": "gs://models/nt"}, shards=[1, 3])
     generation = slice_.wire.replace("models", "nt/model.safetensors", b"other weights")
     failed = slice_.run(1, tmp_path)
     assert failed["status"] == "failed"

@@ -4,7 +4,7 @@ too (test/unit/worker-contract-schema.test.ts); layout names and the shard split
 import pytest
 from helpers import golden, job_spec, placement
 
-from strand_jax.worker_contract import ContractError, layout, shards_of, validate
+from strand_jax.worker_contract import ContractError, layout, validate
 
 KEY = "a" * 64  # job_spec's key and object digest
 DIGEST = "b" * 64
@@ -38,11 +38,11 @@ def test_a_bad_job_spec_is_refused_with_its_path(document, message):
         validate("JobSpec", document)
 
 
-def test_layout_and_shard_split_match_the_typescript_contract():
+def test_layout_matches_the_typescript_contract():
     assert layout.marker(KEY, "embeddings", 7) == f"jobs/{KEY}/markers/embeddings/000007.json"
     assert layout.report(KEY, 3, 1) == f"jobs/{KEY}/workers/0003-1.json"
     assert layout.attempt(KEY, 12) == f"jobs/{KEY}/attempts/0012.json"
-    assert shards_of([4, 5, 6, 7, 8], 1, 2) == [5, 7]
+    assert layout.claim(KEY, 7) == f"jobs/{KEY}/claims/000007.json"
 
 
 def test_a_training_job_and_its_checkpoint_and_outputs_markers_are_valid():

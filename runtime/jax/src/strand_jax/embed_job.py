@@ -6,6 +6,7 @@ rows and merge the windows of a long sequence (rows sharing an id) into one vect
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,10 @@ def open_embedder(job: EmbedJob, model: Path, adapters: Path | None, devices: li
     )
 
 
-def embed_shard(embedder: Embedder, ids: list[str], rows: list[np.ndarray]) -> tuple[list[str], np.ndarray]:
+def embed_shard(
+    embedder: Embedder, ids: list[str], rows: list[np.ndarray], on_batch: Callable[[int, int], None] | None = None
+) -> tuple[list[str], np.ndarray]:
     """One token shard's vectors: a pooled vector per row, the windows of one sequence averaged (and
-    normalised again when the rule normalises), as steps/embed/pooling.ts merges them."""
-    return merge_windows(ids, embedder.embed(rows), embedder.rule.normalize)
+    normalised again when the rule normalises), as steps/embed/pooling.ts merges them. `on_batch(rows,
+    tokens)` after each batch (a remote host's live progress)."""
+    return merge_windows(ids, embedder.embed(rows, on_batch), embedder.rule.normalize)

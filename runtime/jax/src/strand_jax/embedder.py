@@ -6,6 +6,7 @@ data x fsdp, pooled vectors gathered back to the host in row order.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jax
@@ -86,8 +87,8 @@ class Embedder:
             self.stats.shapes.append(key)
         return self.compiled[key]
 
-    def embed(self, rows: list[np.ndarray]) -> np.ndarray:
-        """One pooled fp32 vector per row, in the order given."""
+    def embed(self, rows: list[np.ndarray], on_batch: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """One pooled fp32 vector per row, in the order given; `on_batch(rows, tokens)` after each batch."""
         too_long = [i for i, r in enumerate(rows) if len(r) > self.max_length]
         if too_long:
             i = too_long[0]
@@ -100,6 +101,8 @@ class Embedder:
             pooled = np.asarray(program(self.params, self.adapters, ids, mask))
             real = batch.rows >= 0
             out[batch.rows[real]] = pooled[real]
+            if on_batch is not None:
+                on_batch(int(real.sum()), int(sum(len(rows[r]) for r in batch.rows[real])))
         return out
 
 

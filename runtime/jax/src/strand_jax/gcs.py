@@ -220,6 +220,13 @@ class GcsClient:
 
     def put_if_absent(self, bucket: str, name: str, data: bytes, content_type: str = "application/octet-stream") -> str:
         """Writes the object unless one exists: 'written', or 'exists' (its content is the caller's to judge)."""
+        return self._upload(bucket, name, data, content_type, if_absent=True)
+
+    def put_json(self, bucket: str, name: str, value) -> None:
+        """Writes the object, replacing what is there (a host's progress, which it rewrites)."""
+        self._upload(bucket, name, json.dumps(value).encode(), "application/json", if_absent=False)
+
+    def _upload(self, bucket: str, name: str, data: bytes, content_type: str, *, if_absent: bool) -> str:
         boundary = f"strand-{uuid.uuid4().hex}"
         metadata = json.dumps({"name": name, "contentType": content_type, "md5Hash": md5_of(data)}).encode()
         body = b"".join(
@@ -231,7 +238,8 @@ class GcsClient:
                 f"\r\n--{boundary}--\r\n".encode(),
             ]
         )
-        query = urllib.parse.urlencode({"uploadType": "multipart", "ifGenerationMatch": "0", "name": name})
+        precondition = {"ifGenerationMatch": "0"} if if_absent else {}
+        query = urllib.parse.urlencode({"uploadType": "multipart", **precondition, "name": name})
         url = f"{self.endpoint}/upload/storage/v1/b/{urllib.parse.quote(bucket, safe='')}/o?{query}"
         response = self._send("POST", url, body, {"Content-Type": f'multipart/related; boundary="{boundary}"'})
         with response:
@@ -300,6 +308,9 @@ class Bucket:
 
     def put_json_if_absent(self, name: str, value) -> str:
         return self.client.put_json_if_absent(self.bucket, self._path(name), value)
+
+    def put_json(self, name: str, value) -> None:
+        self.client.put_json(self.bucket, self._path(name), value)
 
     def list(self, prefix: str) -> list[str]:
         strip = len(self.prefix) + 1 if self.prefix else 0

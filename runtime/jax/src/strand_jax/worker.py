@@ -3,20 +3,24 @@ script): the same contract as `engine/cloud/run-worker.ts`. Read the attempt's J
 (waiting until the engine has written it), validate it against the one schema and parse its `job`
 (jax_job.schema.json), then by the job's kind:
 
-  embed   take `shards_of(shards, STRAND_WORKER_INDEX, workers)`, stage the model (and the adapters, when the
-          job has them), skip shards that already have a marker, and for each other shard: download its token
-          shard (SHA-256 checked), embed it on this host's devices (embed_job.py, as a local run does), write
-          the vector shard to `objects/SHA256` and only then its marker, both only if absent;
+  embed   go through the job's shards in order, skip those that have a marker, and claim each other one
+          (its claim object created only if absent: the host whose create succeeds computes it, so shards go
+          to hosts as they free up, over every host of every node of the step); for a claimed shard: stage
+          the model once (and the adapters, when the job has them), download its token shard (SHA-256
+          checked), embed it on this host's devices (embed_job.py, as a local run does), write the vector
+          shard to `objects/SHA256` and only then its marker, both only if absent;
   train   hand the job to training_worker.py.
 
-Last, the host's report; an embed report's meta is `{port: {"dim": hidden size}}` (the engine writes the rest
+While it embeds, the host rewrites its progress object (host_progress.py: rows, tokens, seconds; at most every
+10 s), and writes it a last time when it has nothing left to claim. Last, the host's report; an embed report's meta is `{port: {"dim": hidden size}}` (the engine writes the rest
 of the artifact's meta itself, as it does for a local run). Files are brought here by staging.py.
 
-Multi-host: an embed job runs on every host alone, its own shards on its own devices, with the job's mesh
-divided over the hosts along `data` (docs/tpu.md "Multi-host slices: one program per host"): no cross-host
-collective, a shard's vectors do not depend on which host made them. A train job is one SPMD program over
-every host's devices: each host joins it (distributed.py) before JAX looks for devices, and the job's mesh is
-placed on all of them (docs/tpu.md "Multi-host training: one program over the slice").
+Multi-host and many nodes: an embed job runs on every host alone, the shards it claimed on its own devices,
+with the job's mesh divided over the hosts along `data` (docs/tpu.md "Multi-host slices: one program per
+host"): no cross-host collective, a shard's vectors do not depend on which host (or node) made them. A train
+job is one SPMD program over every host's devices: each host joins it (distributed.py) before JAX looks for
+devices, and the job's mesh is placed on all of them (docs/tpu.md "Multi-host training: one program over the
+slice").
 """
 
 from __future__ import annotations
@@ -31,11 +35,12 @@ from typing import Any
 
 from .distributed import SliceError, join_slice
 from .gcs import Bucket, GcsClient, GcsError, emulator_host
+from .host_progress import HostProgress
 from .job import STAND_IN_ENV, EmbedJob, JaxJob, JaxJobError, PlatformError, TrainJob, parse_job, require_platform
 from .mesh_spec import MeshError
 from .staging import StagingError, read_verified, stage_adapters, stage_model
 from .training_worker import TrainingJobError, run_training
-from .worker_contract import WORKER_ENV, ContractError, layout, shards_of, validate
+from .worker_contract import WORKER_ENV, ContractError, layout, validate
 
 
 class JobError(RuntimeError):
@@ -122,21 +127,27 @@ def run_worker(
             produced = run_training(bucket, spec, job, index, workdir, model, log, devices)
             return report("ok", {})
         (port,) = spec["outputs"]
-        mine = shards_of(spec["shards"], index, spec["workers"])
         done = set(bucket.list(f"jobs/{spec['key']}/markers/"))
-        todo = [s for s in mine if layout.marker(spec["key"], port, s) not in done]
-        log(f"worker {index}: {len(todo)} of {len(mine)} shards to do (attempt {spec['attempt']})")
-        if not todo:
-            # Nothing left to run here (resumed): the output's facts still come from this host's report.
+        embedder = None
+        progress = HostProgress(bucket, spec, index)
+        for shard in spec["shards"]:
+            if layout.marker(spec["key"], port, shard) in done or not claim(bucket, spec, shard, index):
+                continue
+            if embedder is None:
+                embedder = open_embedder(bucket, spec, job, workdir, devices)
+                shards = {s["index"]: s for s in spec["inputs"]["tokens"]["shards"]}
+            progress.start_shard(shard)
+            produced += embed_one(bucket, spec, port, shards[shard], embedder, workdir, index, progress.batch)
+            progress.end_shard()
+            log(f"worker {index}: shard {shard} done (attempt {spec['attempt']})")
+        progress.write(running=False)
+        if embedder is None:
+            # Nothing left for this host (resumed, or other hosts claimed it all): the output's facts still
+            # come from its report.
             from .config import read_model_config
 
             config = read_model_config(stage_model(bucket, spec, job.model, workdir, weights=False))
             return report("ok", {port: {"dim": config.hidden_size}})
-        embedder = open_embedder(bucket, spec, job, workdir, devices)
-        shards = {s["index"]: s for s in spec["inputs"]["tokens"]["shards"]}
-        for shard in todo:
-            produced += embed_one(bucket, spec, port, shards[shard], embedder, workdir, index)
-            log(f"worker {index}: shard {shard} done")
         return report("ok", {port: {"dim": embedder.config.hidden_size}})
     except (
         JobError,
@@ -156,6 +167,12 @@ def run_worker(
         return report("failed", {}, f"{type(error).__name__}: {error}")
 
 
+def claim(bucket: Bucket, spec: dict[str, Any], shard: int, index: int) -> bool:
+    """Whether this host now holds `shard`: its claim object is created only if absent (ifGenerationMatch=0)."""
+    value = {"index": shard, "attempt": spec["attempt"], "worker": index}
+    return bucket.put_json_if_absent(layout.claim(spec["key"], shard), validate("ShardClaim", value)) == "written"
+
+
 def open_embedder(bucket: Bucket, spec: dict[str, Any], job: EmbedJob, workdir: Path, devices: list):
     """The job's embedder on this host's devices: the model staged, and the adapters when the job has them
     (the JobSpec's `adapters` input, finetune/nt-lora's artifact)."""
@@ -170,14 +187,15 @@ def open_embedder(bucket: Bucket, spec: dict[str, Any], job: EmbedJob, workdir: 
     return embed_job.open_embedder(job, model, adapters, devices)
 
 
-def embed_one(bucket, spec, port, manifest_shard, embedder, workdir, index) -> int:
-    """One token shard: its vectors as an object, then its marker; 1 if this host's marker is the one."""
+def embed_one(bucket, spec, port, manifest_shard, embedder, workdir, index, on_batch) -> int:
+    """One token shard: its vectors as an object, then its marker; 1 if this host's marker is the one.
+    `on_batch(rows, tokens)` after each batch (the host's live progress)."""
     from .arrow_shards import read_token_shard, write_vector_shard
     from .embed_job import embed_shard
 
     shard = manifest_shard["index"]
     tokens = read_verified(bucket, manifest_shard["digest"], workdir / f"tokens-{shard:06d}.arrow")
-    merged_ids, merged = embed_shard(embedder, *read_token_shard(tokens))
+    merged_ids, merged = embed_shard(embedder, *read_token_shard(tokens), on_batch)
     out = workdir / f"vectors-{shard:06d}.arrow"
     write_vector_shard(out, merged_ids, merged)
     data = out.read_bytes()

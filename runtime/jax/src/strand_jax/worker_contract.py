@@ -1,8 +1,8 @@
 """Owns the worker contract's data on the Python side: the job spec, shard markers and worker reports,
 validated against `worker_contract.schema.json` (the one definition engine/cloud/worker-contract.ts is
 tested against too; a JobSpec's `job` is jax_job.schema.json's JaxJob, checked through the same registry),
-plus the bucket layout (shard markers; a training job's checkpoint and outputs markers) and the shard split,
-mirroring the TypeScript functions.
+plus the bucket layout (shard claims and markers; a training job's checkpoint and outputs markers), mirroring the
+TypeScript functions.
 """
 
 from __future__ import annotations
@@ -12,7 +12,16 @@ from typing import Any
 from .schemas import check_against
 
 WORKER_ENV = {"job": "STRAND_JOB", "index": "STRAND_WORKER_INDEX", "coordinator": "STRAND_COORDINATOR"}
-KINDS = ("JobSpec", "ShardMarker", "WorkerReport", "ArtifactManifest", "CheckpointMarker", "OutputsMarker")
+KINDS = (
+    "JobSpec",
+    "ShardClaim",
+    "ShardMarker",
+    "HostProgress",
+    "WorkerReport",
+    "ArtifactManifest",
+    "CheckpointMarker",
+    "OutputsMarker",
+)
 
 
 class ContractError(ValueError):
@@ -29,11 +38,6 @@ def validate(kind: str, value: Any) -> Any:
     return check_against(SCHEMA, kind, value, ContractError)
 
 
-def shards_of(shards: list[int], index: int, workers: int) -> list[int]:
-    """The shards worker `index` of `workers` takes: every workers-th one, starting at its index."""
-    return [s for position, s in enumerate(shards) if position % workers == index]
-
-
 # Lower case: mirrors the TypeScript `layout` object.
 class layout:
     @staticmethod
@@ -43,6 +47,14 @@ class layout:
     @staticmethod
     def attempt(key: str, attempt: int) -> str:
         return f"jobs/{key}/attempts/{attempt:04d}.json"
+
+    @staticmethod
+    def claim(key: str, index: int) -> str:
+        return f"jobs/{key}/claims/{index:06d}.json"
+
+    @staticmethod
+    def progress(key: str, attempt: int, worker: int) -> str:
+        return f"jobs/{key}/progress/{attempt:04d}-{worker}.json"
 
     @staticmethod
     def marker(key: str, port: str, index: int) -> str:
