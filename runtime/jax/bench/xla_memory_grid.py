@@ -73,8 +73,15 @@ def grid() -> list[dict]:
         rows.append(row(model, "embed-forward", "v6e:2x2", (2, 1, 2), "bf16", 32, 1000))
         # A two-host v5litepod-16: each host compiles its own 2x4 program over its 8 chips.
         rows.append(row(model, "embed-forward", "v5e:2x4", (8, 1, 1), "bf16", 32, 1000, hosts=2))
-    # The slowest compiles (NT-2.5B train steps, minutes each on 2 cores) last: a stopped run has the variety.
-    return sorted(rows, key=lambda r: r["model"] == "nt-v1-2.5b" and r["program"] == "train-step")
+    # Meshes and hosts before the single-chip extras; the slowest compiles (NT-2.5B train steps, minutes each on
+    # 2 cores) last: a stopped run has the variety.
+    return sorted(
+        rows,
+        key=lambda r: (
+            r["model"] == "nt-v1-2.5b" and r["program"] == "train-step",
+            r["mesh"] == {"data": 1, "fsdp": 1, "tp": 1},
+        ),
+    )
 
 
 def argument_bytes(config, topology, mesh, precision) -> int:
