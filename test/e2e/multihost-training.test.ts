@@ -16,7 +16,8 @@ import { layout } from '../../engine/cloud/worker-contract.js';
 import { deviceBucket } from '../helpers/device-bucket.js';
 import { jaxPython } from '../helpers/jax-runtime.js';
 import { useLocalCloud } from '../helpers/local-cloud.js';
-import { copyFromRepo, exited, removeProjects, runCliAsync, startCli, writeProject } from '../helpers/project.js';
+import { LORA_ADAPTERS, loraOnTpuProject, type LoraOnTpuFlow } from '../helpers/lora-on-tpu-flow.js';
+import { exited, removeProjects, runCliAsync, startCli } from '../helpers/project.js';
 
 let python: string;
 beforeAll(() => {
@@ -25,39 +26,12 @@ beforeAll(() => {
 const cloud = useLocalCloud(() => ({ STRAND_RUNTIME_PYTHON: python }));
 afterEach(removeProjects);
 
-const ADAPTERS = 'out/lora-adapters/adapter_model.safetensors';
-const FLOW = (on: string) => `version: 1
-name: lora-multihost
-devices:
-  host: { kind: cpu, runtime: jax, devices: 8 }
-  pod: { kind: tpu, type: v4-16, project: test-project, zone: us-central2-b, bucket: gs://strand-test/strand }
-steps:
-  source:
-    uses: source/fasta
-    with: { path: workflows/data/sample.fasta.gz, lineage: unite, invalid: to-n, duplicates: skip }
-  tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2, max_tokens: 256 } }
-  lora:
-    uses: finetune/nt-lora
-    needs: [tokens, source]
-    on: ${on}
-    mesh: { data: 4, fsdp: 2, tp: 1 }
-    precision: fp32
-    with:
-      model: models/tiny-nt
-      steps: 6
-      batch_size: 16
-      learning_rate: 0.002
-      warmup_steps: 5
-      eval_every: 3
-      checkpoint_every_steps: 2
-      adapters_path: out/lora-adapters
-`;
-
-function project(on: string): string {
-  const root = writeProject({ 'flow.yaml': FLOW(on) });
-  copyFromRepo(root, 'workflows/data/sample.fasta.gz', 'models/tiny-nt');
-  return root;
-}
+const FLOW: LoraOnTpuFlow = {
+  name: 'lora-multihost',
+  pod: '{ kind: tpu, type: v4-16, project: test-project, zone: us-central2-b, bucket: gs://strand-test/strand }',
+  evalEvery: 3,
+};
+const project = (on: 'pod' | 'host') => loraOnTpuProject(FLOW, on);
 
 // METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
 const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
@@ -80,7 +54,7 @@ async function localAdapters(): Promise<Buffer> {
     const run = await runCliAsync(['run', 'flow.yaml', '--plain'], local, env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    reference = readFileSync(join(local, ADAPTERS));
+    reference = readFileSync(join(local, LORA_ADAPTERS));
   }
   return reference;
 }
@@ -89,7 +63,7 @@ async function localAdapters(): Promise<Buffer> {
 function relativeDifference(root: string, other: Buffer): number {
   const b = join(root, 'reference.safetensors');
   writeFileSync(b, other);
-  const a = join(root, ADAPTERS);
+  const a = join(root, LORA_ADAPTERS);
   const script = [
     'import sys, numpy as np',
     'from safetensors.numpy import load_file',

@@ -13,7 +13,8 @@ import { layout } from '../../engine/cloud/worker-contract.js';
 import { deviceBucket } from '../helpers/device-bucket.js';
 import { jaxPython } from '../helpers/jax-runtime.js';
 import { TEST_BUCKET, useLocalCloud } from '../helpers/local-cloud.js';
-import { copyFromRepo, removeProjects, runCliAsync, writeProject } from '../helpers/project.js';
+import { LORA_ADAPTERS, loraOnTpuProject, type LoraOnTpuFlow } from '../helpers/lora-on-tpu-flow.js';
+import { removeProjects, runCliAsync } from '../helpers/project.js';
 
 let python: string;
 beforeAll(() => {
@@ -22,34 +23,12 @@ beforeAll(() => {
 const cloud = useLocalCloud(() => ({ STRAND_RUNTIME_PYTHON: python }));
 afterEach(removeProjects);
 
-const ADAPTERS = 'out/lora-adapters/adapter_model.safetensors';
-const FLOW = (on: string) => `version: 1
-name: lora-tpu
-devices:
-  host: { kind: cpu, runtime: jax, devices: 8 }
-  pod: { kind: tpu, type: v5litepod-8, project: test-project, zone: us-west4-a, bucket: gs://strand-test/strand, spot: true }
-steps:
-  source:
-    uses: source/fasta
-    with: { path: workflows/data/sample.fasta.gz, lineage: unite, invalid: to-n, duplicates: skip }
-  tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2, max_tokens: 256 } }
-  lora:
-    uses: finetune/nt-lora
-    needs: [tokens, source]
-    on: ${on}
-    mesh: { data: 4, fsdp: 2, tp: 1 }
-    precision: fp32
-    with:
-      model: models/tiny-nt
-      steps: 6
-      batch_size: 16
-      learning_rate: 0.002
-      warmup_steps: 5
-      eval_every: 2
-      checkpoint_every_steps: 2
-      adapters_path: out/lora-adapters
-      tensorboard: out/tensorboard
-  embed:
+const FLOW: LoraOnTpuFlow = {
+  name: 'lora-tpu',
+  pod: '{ kind: tpu, type: v5litepod-8, project: test-project, zone: us-west4-a, bucket: gs://strand-test/strand, spot: true }',
+  evalEvery: 2,
+  loraWith: '      tensorboard: out/tensorboard\n',
+  steps: (on) => `  embed:
     uses: embed/nt
     needs: [tokens, lora]
     on: ${on}
@@ -58,13 +37,9 @@ steps:
     precision: fp32
     with: { model: models/tiny-nt }
   vectors: { uses: export/parquet, needs: [embed, source], with: { path: out/vectors.parquet } }
-`;
-
-function project(on: string): string {
-  const root = writeProject({ 'flow.yaml': FLOW(on) });
-  copyFromRepo(root, 'workflows/data/sample.fasta.gz', 'models/tiny-nt');
-  return root;
-}
+`,
+};
+const project = (on: 'pod' | 'host') => loraOnTpuProject(FLOW, on);
 
 // METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
 const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
@@ -138,7 +113,7 @@ describe('finetune/nt-lora on a Cloud TPU slice (local servers, the Python worke
     const reference = await runCliAsync(['run', 'flow.yaml', '--plain'], local, env());
     expect(reference.stderr).toBe('');
     expect(reference.status).toBe(0);
-    expect(readFileSync(join(root, ADAPTERS)).equals(readFileSync(join(local, ADAPTERS)))).toBe(true);
+    expect(readFileSync(join(root, LORA_ADAPTERS)).equals(readFileSync(join(local, LORA_ADAPTERS)))).toBe(true);
     expect(readFileSync(join(root, 'out/lora-adapters/adapter_config.json'), 'utf8')).toBe(
       readFileSync(join(local, 'out/lora-adapters/adapter_config.json'), 'utf8'),
     );
