@@ -20,10 +20,6 @@ import sys
 REEXECUTED = "STRAND_COMPILER_STACK_REEXECUTED"
 
 
-def stack_is_unlimited() -> bool:
-    return resource.getrlimit(resource.RLIMIT_STACK)[0] == resource.RLIM_INFINITY
-
-
 def reexec_with_unlimited_stack() -> None:
     """Returns at once where the stack limit is already unlimited (or was raised as far as it goes); else
     raises the soft limit to the hard one and re-executes this process's own command line (never returns)."""
