@@ -79,8 +79,12 @@ def find_fixes(
     """Changes to the request that compile and fit at `length`: a smaller per-device batch, bf16, another
     mesh layout over the same devices. Each was compiled here."""
     fixes = []
-    smaller, _ = search_batch(lambda b: measure(mesh, b, length)["fits"], 1, batch - 1) if batch > 1 else (None, [])
-    if smaller is not None:
+    # Searched up to the refused batch itself (recalled, not compiled again), so that for a power of two the
+    # probes are those `batch: auto` makes below it and the fix is the batch auto chooses: XLA's answer is not
+    # monotone in the batch near its limit (padding, rematerialisation), and other probes can land elsewhere
+    # (NT-2.5B on a v5e chip at 512: auto chose 384, a search up to 511 found 256).
+    smaller, _ = search_batch(lambda b: measure(mesh, b, length)["fits"], 1, batch) if batch > 1 else (None, [])
+    if smaller is not None and smaller < batch:
         fixes.append({"change": {"per_device_batch": smaller}, **_summary(measure(mesh, smaller, length))})
     if precision == "fp32":
         result = measure(mesh, batch, length, "bf16")
