@@ -1,5 +1,5 @@
 // Test helper: the JAX runtime's Python (runtime/jax/.venv), created from uv.lock by runtime/jax/sync-venv.sh
-// when it is not there yet (vitest runs before the Python suite in `npm test`).
+// when it is not there yet (`npm test` creates it first; a bare `npx vitest run` may not have it).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

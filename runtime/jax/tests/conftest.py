@@ -1,6 +1,9 @@
 """Test setup: eight XLA CPU devices (set before jax is first imported), shared paths and fixtures."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -8,6 +11,13 @@ os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_p
 os.environ["JAX_PLATFORMS"] = "cpu"
 # The oracles come from transformers; nothing may reach for the Hugging Face hub.
 os.environ["HF_HUB_OFFLINE"] = "1"
+# One XLA compilation cache for the session (a fresh folder, removed at exit) unless the caller names one: tests
+# build the same tiny programs again and again, in this process and in the ones they start, and JAX keys entries
+# by the program, its compile options and the backend, so a hit is the executable XLA would build.
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="strand-pytest-xla-cache-")
+    atexit.register(shutil.rmtree, os.environ["JAX_COMPILATION_CACHE_DIR"], True)
+os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
 
 
 @pytest.fixture
