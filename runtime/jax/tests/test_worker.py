@@ -215,14 +215,16 @@ def test_a_training_host_rewrites_its_last_train_step_at_most_every_progress_sec
     slice_.wire.on_write = lambda n: written.append(slice_.wire.json("bkt", n)) if n == name else None
     now = [0.0]
     progress = HostProgress(Bucket.at(slice_.client, f"gs://bkt/{ROOT}"), slice_.job, 0, clock=lambda: now[0])
-    for step in range(1, 31):  # a step every 2 s for 60 s
+    for step in range(1, 31):  # a step every 2 s for 60 s, checkpoints after steps 6 and 8
         now[0] += 2.0
         progress.train_step(train_progress(step))
+        if step in (6, 8):
+            progress.flush()
     progress.write(running=False)
-    # The first step, then the first step 10 s after the last write (steps 6, 11, ... 26), then the last: 7
-    # writes for 30 steps, each with that step's line.
-    assert [w["training"]["step"] for w in written] == [1, 6, 11, 16, 21, 26, 30]
-    assert [w["running"] for w in written] == [True] * 6 + [False]
+    # The first step, then the first step 10 s after the last write (6, then 13, 18, ...), a checkpoint's step
+    # unless it was just written (8, not 6 again), then the last: 8 writes for 30 steps, each with that step's line.
+    assert [w["training"]["step"] for w in written] == [1, 6, 8, 13, 18, 23, 28, 30]
+    assert [w["running"] for w in written] == [True] * 7 + [False]
     assert written[-1] == {
         "attempt": 1,
         "worker": 0,

@@ -2,9 +2,11 @@
 HostProgress), rewritten at most every `progressSeconds` of the job spec (the engine's poll interval: a host
 writes no more often than the engine reads) and once when the host ends. While a host embeds: the rows and
 tokens it embedded and the shard it is on. While a slice trains, the primary host's (worker 0) last
-train-progress line from the trainer: step, loss, tokens/s, ETA. The engine reads these between markers for
-the run view; a host's writes are bounded by its run time, not its rows or steps. The object is advisory: a
-write that fails for good is skipped (the next one due tries again) and never fails the job."""
+train-progress line from the trainer: step, loss, tokens/s, ETA, and before each checkpoint marker whatever
+the interval (`flush`), so the object is never behind a marker the engine reads. The engine reads these
+between markers for the run view; a host's writes are bounded by its run time (and its checkpoints), not its
+rows or steps. The object is advisory: a write that fails for good is skipped (the next one due tries again)
+and never fails the job."""
 
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ class HostProgress:
         self.rows = self.tokens = self.shards = 0
         self.shard: int | None = None
         self.training: dict[str, Any] | None = None
+        # Whether a step was counted since the last write.
+        self.behind = False
 
     # --- while it embeds -----------------------------------------------------------------------------------
     def start_shard(self, shard: int) -> None:
@@ -44,6 +48,7 @@ class HostProgress:
         """After each batch: counted, and written if due."""
         self.rows += rows
         self.tokens += tokens
+        self.behind = True
         self.write_if_due()
 
     def end_shard(self) -> None:
@@ -56,7 +61,13 @@ class HostProgress:
         kept, and written if due."""
         self.rows, self.tokens = int(line["rows"]), int(line["tokens"])
         self.training = {name: line[name] for name in TRAINING_FIELDS}
+        self.behind = True
         self.write_if_due()
+
+    def flush(self) -> None:
+        """Before a checkpoint marker: written if a step was counted since the last write, due or not."""
+        if self.behind:
+            self.write(True)
 
     # --- the object ----------------------------------------------------------------------------------------
     def write_if_due(self) -> None:
@@ -65,6 +76,7 @@ class HostProgress:
 
     def write(self, running: bool) -> None:
         self.written = self.clock()
+        self.behind = False
         value: dict[str, Any] = {
             "attempt": self.spec["attempt"],
             "worker": self.worker,

@@ -6,10 +6,11 @@ trainer (lora_trainer.Trainer, in this process) on this host's devices with this
 checkpoint Orbax completed: upload its files as objects/SHA256, and only then its CheckpointMarker, so a
 half-uploaded checkpoint is never taken for one. While it trains, the primary host rewrites its progress object
 with the trainer's last train-progress line (host_progress.py: step, loss, tokens/s, ETA; at most every
-`progressSeconds` of the job spec, and once when the trainer returns, before the outputs), so the run view
-moves at every step, not only at checkpoint markers. Last, the outputs (out/, tensorboard/ and, for a job with wandb,
-W&B's wandb/ run folder) the same way, then the OutputsMarker with the trainer's summary. The W&B run itself is
-logged from this host (lora_trainer.py); an online run needs WANDB_API_KEY in this process's environment.
+`progressSeconds` of the job spec, before each checkpoint marker, and once when the trainer returns, before the
+outputs), so the run view moves between checkpoint markers. Last, the outputs (out/, tensorboard/ and, for a
+job with wandb, W&B's wandb/ run folder) the same way, then the OutputsMarker with the trainer's summary. The
+W&B run itself is logged from this host (lora_trainer.py); an online run needs WANDB_API_KEY in this process's
+environment.
 
 A slice of several hosts runs one JAX program over all of them (the worker joined it, distributed.py): every
 host fetches the examples and the checkpoint to resume from and trains its part of each step's batch; the
@@ -98,6 +99,8 @@ def run_training(
         if event.get("kind") == "train-progress" and progress is not None:
             progress.train_step(event)
         elif event.get("kind") == "checkpoint":
+            if progress is not None:
+                progress.flush()  # the progress object is never behind a checkpoint marker
             folder = Path(event["dir"])
             files = upload_folder(bucket, folder.parent, folder)
             uploaded += len(files)
