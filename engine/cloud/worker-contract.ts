@@ -170,7 +170,7 @@ export interface TrainStepProgress {
   loss: number;
   /** Real tokens over the time spent in train steps in this attempt (evaluations and checkpoints not counted). */
   tokens_per_second: number;
-  /** The trainer's estimate: steps left at this attempt's seconds per step so far. */
+  /** The trainer's estimate: steps left at this attempt's wall seconds per step so far (evaluations and checkpoints included). */
   eta_seconds: number;
 }
 
