@@ -352,6 +352,8 @@ class RemoteStepMachine {
         root: services.bucket.uri,
         projectId: target.project,
         workers: node.workers,
+        // A host writes its progress object no more often than the engine reads it.
+        progressSeconds: services.pollMs / 1000,
         // A JAX step sends its job, never its params: the job is what changes the numbers, checked by one schema.
         step: { id: step.id, uses: step.plugin.id, version: step.plugin.version, ...(jax === undefined ? { params: step.params } : {}) },
         ...(jax !== undefined ? { job: jax } : {}),

@@ -4,6 +4,8 @@
 // are staged by content, each complete checkpoint is fetched into the job's checkpoints folder and handed to
 // the step as a `checkpoint` event (the step keeps it as its resumable state, as after a local checkpoint),
 // and the outputs land in the job's out, tensorboard (and wandb) folders, as a local trainer leaves them.
+// Between checkpoints, the primary host's last train step reaches the step as the trainer's train-progress line
+// (not every step: the host writes its progress object at most once per poll interval).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { JaxEvent } from '../jax/jax-process.js';
 import type { StepTrainer } from '../jax/run-trainer.js';
@@ -29,6 +31,7 @@ export function remoteTrainer(parts: Omit<RemoteStepParts, 'inputs' | 'job'>): S
       ...(paths.wandb !== undefined ? { wandb: paths.wandb } : {}),
       checkpointMinutes: job.checkpoint_every_minutes,
       onCheckpoint: (at, dir) => onEvent({ kind: 'checkpoint', step: at, dir }),
+      onTrainStep: onEvent,
       ...localCheckpoint(job, paths),
     });
     await runRemoteJob({ ...parts, inputs: {}, job }, {}, progress).catch((error: unknown) => {

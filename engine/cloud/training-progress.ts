@@ -4,11 +4,17 @@
 // folder and handing it to the step (which keeps it as its resumable state, as a local run does), naming it
 // in the next attempt's job spec, and, at the end, fetching the outputs the OutputsMarker lists (out/ and
 // tensorboard/ files, and wandb/ for a job with wandb) into the local folders the trainer would have written.
+// Between markers, the primary host's progress object (HostProgress with `training`: its last train step) is
+// handed to the step as the trainer's train-progress line, once per new step, as a local trainer prints it;
+// advisory, so an object that cannot be read or does not follow the schema is skipped. Only while none came
+// in does a new checkpoint marker move the step's progress instead (a payload that writes no progress object).
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StepError } from '../plugin-api/step-error.js';
 import type { StepSummary } from '../plugin-api/step-plugin.js';
 import type { EmitRunEvent } from '../events/run-event.js';
+import type { JaxEvent } from '../jax/jax-process.js';
+import { checkRuntimeValue } from '../jax/runtime-schema.js';
 import { sha256, type Sha256Hex } from '../util/sha256.js';
 import type { JobProgress, JobWork } from './job-progress.js';
 import type { StagingBucket } from './remote-services.js';
@@ -16,6 +22,7 @@ import {
   checkpointStep,
   layout,
   type CheckpointMarker,
+  type HostProgress,
   type OutputsMarker,
   type TrainedFile,
   type TrainingJob,
@@ -39,6 +46,8 @@ export interface TrainingProgressParts {
   checkpointMinutes: number;
   /** Told each newest complete checkpoint once its files are here (the folder checkpoints/STEP). */
   onCheckpoint(step: number, folder: string): Promise<void>;
+  /** Told each new train step the primary host's progress object shows, as the trainer's train-progress line. */
+  onTrainStep(line: JaxEvent): Promise<void>;
   /** The step's own resumable state, when it has one: a folder holding STEP/… as Orbax wrote it (here, or
    * fetched from an earlier attempt). Newer than the bucket's newest marker, it is uploaded and resumed from;
    * an older marker never replaces it. `total` is the marker's informational step count. */
@@ -47,6 +56,8 @@ export interface TrainingProgressParts {
 
 export class TrainingProgress implements JobProgress {
   private last: { step: number; total: number; marker: string } | undefined;
+  /** The last train step handed to the step from a progress object, and its attempt. */
+  private shown: { attempt: number; step: number } | undefined;
   private outputs: OutputsMarker | undefined;
   private readonly dataDigest: Sha256Hex;
 
@@ -64,6 +75,7 @@ export class TrainingProgress implements JobProgress {
   async collect(): Promise<number> {
     const { key, bucket, emit, stepId, time } = this.parts;
     let landed = 0;
+    let newMarker: CheckpointMarker | undefined;
     const newest = (await bucket.list(layout.checkpoints(key)))
       .map((name) => ({ name, step: checkpointStep(key, name) }))
       .filter((m): m is { name: string; step: number } => m.step !== undefined)
@@ -76,8 +88,8 @@ export class TrainingProgress implements JobProgress {
       await this.fetchFiles(marker.files, (path) => join(this.parts.checkpoints, path));
       this.last = { step: marker.step, total: marker.total, marker: newest.name };
       await this.parts.onCheckpoint(marker.step, join(this.parts.checkpoints, String(marker.step)));
-      emit({ kind: 'step-progress', step: stepId, done: marker.step, total: marker.total, unit: 'steps', time: time() });
       landed++;
+      newMarker = marker;
     } else if (newest !== undefined && this.last === undefined && newest.step === this.parts.local?.step) {
       this.last = { step: newest.step, total: this.parts.local.total, marker: newest.name }; // the same checkpoint
     }
@@ -89,7 +101,38 @@ export class TrainingProgress implements JobProgress {
         landed++;
       }
     }
+    // After the outputs marker: the host's last write precedes it, so the last step is seen before the end.
+    await this.trainStep();
+    if (newMarker !== undefined && this.shown === undefined)
+      emit({ kind: 'step-progress', step: stepId, done: newMarker.step, total: newMarker.total, unit: 'steps', time: time() });
     return landed;
+  }
+
+  /** Hands the primary host's last train step to the step, when it is new (a later step, or a newer attempt). */
+  private async trainStep(): Promise<void> {
+    const progress = await this.readProgress();
+    const line = progress?.training;
+    if (progress === undefined || line === undefined) return;
+    const shown = this.shown;
+    if (shown !== undefined && (progress.attempt < shown.attempt || (progress.attempt === shown.attempt && line.step <= shown.step)))
+      return;
+    this.shown = { attempt: progress.attempt, step: line.step };
+    await this.parts.onTrainStep({ kind: 'train-progress', ...line, rows: progress.rows, tokens: progress.tokens });
+  }
+
+  /** The newest attempt's progress object, or undefined when there is none or it is unreadable or invalid. */
+  private async readProgress(): Promise<HostProgress | undefined> {
+    const { key, bucket } = this.parts;
+    let value: unknown;
+    try {
+      const newest = (await bucket.list(layout.progresses(key))).at(-1);
+      value = newest === undefined ? undefined : await bucket.getJson<unknown>(newest);
+    } catch {
+      return undefined; // advisory: a partial or unparsable object, or a failed read, is skipped; the next poll looks again
+    }
+    if (value === undefined) return undefined;
+    const checked = checkRuntimeValue<HostProgress>('workerContract', 'HostProgress', value);
+    return checked.ok ? checked.value : undefined;
   }
 
   private localOutput(path: string): string {

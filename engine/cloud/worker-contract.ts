@@ -41,6 +41,11 @@ export interface JobSpec {
   projectId: string;
   /** Hosts of this attempt's node (the length of its networkEndpoints). */
   workers: number;
+  /**
+   * The least seconds between two writes of a host's progress object (HostProgress): the engine's poll
+   * interval, so a host writes no more often than the engine reads (10 on Google Cloud, 0.1 locally).
+   */
+  progressSeconds: number;
   step: JobStep;
   /** For a step the JAX worker runs (a plugin with `jax` facts): the one JAX job (jax_job.schema.json). */
   job?: JaxJob;
@@ -136,21 +141,37 @@ export interface ShardClaim {
 }
 
 /**
- * Rewritten by a host of the JAX worker while it embeds, at most every 10 s and once when it ends
- * (runtime/jax/src/strand_jax/host_progress.py): what it embedded since it started. The run view's tokens/s and
- * ETA; never read for the result.
+ * Rewritten by a host of the JAX worker at most every `JobSpec.progressSeconds` and once when it ends
+ * (runtime/jax/src/strand_jax/host_progress.py): while it embeds, what it embedded since it started; while a
+ * slice trains, the primary host's (worker 0) last train step in `training`. The run view's tokens/s, loss
+ * and ETA; advisory: never read for the result, and one that does not follow the schema is skipped.
  */
 export interface HostProgress {
   attempt: number;
   worker: number;
-  /** False in the host's last write (it found nothing left to claim). */
+  /** False in the host's last write (it found nothing left to claim; the trainer returned). */
   running: boolean;
-  /** The shard it is embedding, or null between shards. */
+  /** The shard it is embedding, or null between shards (always null for a training host). */
   shard: number | null;
   shards: number;
+  /** Rows embedded, or examples trained on in this attempt. */
   rows: number;
+  /** Real tokens embedded, or trained on in this attempt. */
   tokens: number;
   seconds: number;
+  /** A training host's last train step: the trainer's train-progress line (lora_trainer.py). */
+  training?: TrainStepProgress;
+}
+
+/** The trainer's last train-progress line, as the primary host of a training job writes it in its HostProgress. */
+export interface TrainStepProgress {
+  step: number;
+  total: number;
+  loss: number;
+  /** Real tokens over the time spent in train steps in this attempt (evaluations and checkpoints not counted). */
+  tokens_per_second: number;
+  /** The trainer's estimate: steps left at this attempt's wall seconds per step so far (evaluations and checkpoints included). */
+  eta_seconds: number;
 }
 
 /** Written by each worker when it ends, successfully or not. */

@@ -78,6 +78,12 @@ export interface ProgressUpdate {
   counters?: Record<string, number>;
   /** Latest values shown as they are, not as rates (e.g. a training loss). */
   values?: Record<string, number>;
+  /**
+   * Seconds left, when the step knows better than the rate since it started (a trainer timing its own steps,
+   * after its compile, or on a slice that took minutes to boot). Without it, the view divides what is left by
+   * the rate since the step started.
+   */
+  etaSeconds?: number;
 }
 
 export interface StepContext<P extends object = Record<string, unknown>> {
@@ -124,7 +130,8 @@ export interface StepContext<P extends object = Record<string, unknown>> {
    * Runs a train job (runtime/jax lora_trainer.py) for this step: a local process on the step's placement,
    * or, when the step is placed on a remote device (a plugin with `remoteTraining`), the same job on the
    * slice (docs/tpu.md "Worker contract", training jobs), `paths` staying here. `onEvent` gets the trainer's lines
-   * in order; remotely only `checkpoint` ones, each once its files are in `dir` here. Resolves with the
+   * in order; remotely only `train-progress` ones, for the steps the primary host's progress object showed
+   * when the engine looked (not every step), and `checkpoint` ones, each once its files are in `dir` here. Resolves with the
    * train-summary; rejects with a StepError, or an AbortError when the run was stopped (checkpoints
    * reported so far stand).
    */

@@ -243,6 +243,8 @@ async function onTrainerEvent(ctx: StepContext<NtLoraParams>, event: JaxEvent, e
       unit: 'steps',
       counters: { tokens: Number(event.tokens) },
       values: { loss: Number(event.loss) },
+      // The trainer's own: its steps' time, without the compile (or, on a slice, the node's boot).
+      ...(typeof event.eta_seconds === 'number' ? { etaSeconds: event.eta_seconds } : {}),
     });
   } else if (event.kind === 'eval') {
     const evaluation = event as unknown as LoraEval;

@@ -8,13 +8,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../engine/events/run-event.js';
-import type { ArtifactManifest } from '../../engine/plan/step-record.js';
 import { journalPath, listRuns, readJournal } from '../../engine/run/journal.js';
-import { StrandState } from '../../engine/store/strand-state.js';
-import type { Sha256Hex } from '../../engine/util/sha256.js';
-import { arrow } from '../../engine/util/arrow.js';
 import { jaxPython } from '../helpers/jax-runtime.js';
 import { killAt } from '../helpers/journal-gate.js';
+import { outputRows, type OutputRow } from '../helpers/output-rows.js';
 import { copyFromRepo, exited, removeProjects, runCli, startCli, writeProject } from '../helpers/project.js';
 import { openReport } from '../helpers/report-browser.js';
 
@@ -39,21 +36,6 @@ function project(): string {
 function journals(root: string): RunEvent[][] {
   const runs = join(root, '.strand/runs');
   return listRuns(runs).map((id) => readJournal(journalPath(runs, id)));
-}
-
-type MetricsRow = Record<string, number | string | null>;
-
-/** The rows of the lora step's `metrics` output, read from the store as the report reads them. */
-function metricsRows(root: string, events: RunEvent[]): MetricsRow[] {
-  const state = new StrandState(join(root, '.strand'), root);
-  const finished = events.find((e): e is Extract<RunEvent, { kind: 'step-finished' }> => e.kind === 'step-finished' && e.step === 'lora')!;
-  const manifest = state.objects.getJson<ArtifactManifest>(state.record(finished.key as Sha256Hex)!.outputs.metrics!);
-  return manifest.shards.flatMap((shard) =>
-    arrow
-      .tableFromIPC(state.objects.get(shard.digest))
-      .toArray()
-      .map((row) => (row as { toJSON(): MetricsRow }).toJSON()),
-  );
 }
 
 const logsOf = (events: RunEvent[]): string[] =>
@@ -97,8 +79,8 @@ describe('finetune/nt-lora', () => {
 
     const made = runCli(['report', '-o', 'lora.html'], reference);
     expect(made.status, made.stderr).toBe(0);
-    const rows = metricsRows(reference, run!);
-    const observed = (column: string): MetricsRow[] => rows.filter((r) => r[column] !== null);
+    const rows = outputRows(reference, run!, 'lora', 'metrics');
+    const observed = (column: string): OutputRow[] => rows.filter((r) => r[column] !== null);
     const evalSteps = [...new Set(observed('accuracy').map((r) => r.step))];
     expect(observed('lr').map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(evalSteps).toEqual([2, 4, 6]);

@@ -7,16 +7,21 @@
 // which may add the per-device sums in another order than XLA's in-process all-reduce, and fp32 addition is
 // not associative (the single-host test, lora-on-tpu, is byte-identical). Two interruptions, each resumed
 // from the bucket's newest complete checkpoint marker: the slice preempted between its second and third
-// checkpoint, and the engine itself killed (SIGKILL) while the slice trains, then `strand run` again.
+// checkpoint, and the engine itself killed (SIGKILL) while the slice trains, then `strand run` again. While
+// the slice trains, `strand run --json` shows its steps live: host 0's progress object becomes step-progress
+// events with the step and the loss the metrics output has for it (the local GCS server holds each rewrite
+// of that object until the engine has read the one before, so what the host wrote is what the engine saw).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { layout } from '../../engine/cloud/worker-contract.js';
+import type { RunEvent } from '../../engine/events/run-event.js';
 import { deviceBucket } from '../helpers/device-bucket.js';
 import { jaxPython } from '../helpers/jax-runtime.js';
 import { useLocalCloud } from '../helpers/local-cloud.js';
 import { LORA_ADAPTERS, loraOnTpuProject, type LoraOnTpuFlow } from '../helpers/lora-on-tpu-flow.js';
+import { outputRows } from '../helpers/output-rows.js';
 import { exited, removeProjects, runCliAsync, startCli } from '../helpers/project.js';
 
 let python: string;
@@ -38,6 +43,7 @@ const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
 const bucket = deviceBucket(cloud);
 const CHECKPOINT_MARKER = /\/checkpoints\/(\d{8})\.json$/;
 const OUTPUTS_MARKER = /\/outputs\.json$/;
+const PROGRESS = /\/progress\/\d{4}-\d+\.json$/;
 /** From now on the first attempt's markers are held (its hosts freeze before writing them): nothing of it lands later. */
 const holdFirstAttempt = () =>
   cloud.gcs.holdWrites(
@@ -99,9 +105,42 @@ function expectTwoHostsEachAttempt(key: string): void {
   expect(logs).toContain('worker 1: trained to step 6; host 0 uploads the outputs');
 }
 
+/**
+ * The lora step's live progress in `--json`: train steps strictly increasing, each with the loss the metrics
+ * output has for that step, 1 and 2 from the first attempt before its preemption (host 0 writes its object
+ * first at step 1 and again before the checkpoint marker at 2, each write held until the engine read the one
+ * before), 5 and 6 from the second (its first and last writes), all before the step finished.
+ */
+function expectLiveTrainSteps(root: string, events: RunEvent[]): void {
+  const progress = events.flatMap((e) => (e.kind === 'step-progress' && e.step === 'lora' ? [e] : []));
+  const steps = progress.map((e) => e.done);
+  expect(steps.every((step, i) => i === 0 || step > steps[i - 1]!)).toBe(true);
+  expect(steps).toEqual(expect.arrayContaining([1, 2, 5, 6]));
+  const loss = new Map(
+    outputRows(root, events, 'lora', 'metrics')
+      .filter((r) => r.level === null)
+      .map((r) => [r.step, r.train_loss]),
+  );
+  expect(progress.map((e) => e.values?.loss)).toEqual(steps.map((step) => loss.get(step)));
+  for (const e of progress) {
+    expect(e).toMatchObject({ total: 6, unit: 'steps', etaSeconds: expect.any(Number) });
+    expect(e.counters?.tokens).toBeGreaterThan(0);
+  }
+  const at = (found: (e: RunEvent) => boolean): number => events.findIndex(found);
+  const stepAt = (step: number) => events.indexOf(progress.find((e) => e.done === step)!);
+  expect(stepAt(2)).toBeLessThan(at((e) => e.kind === 'step-preempted'));
+  expect(at((e) => e.kind === 'step-attempt' && e.attempt === 2)).toBeLessThan(stepAt(5));
+  expect(stepAt(6)).toBeLessThan(at((e) => e.kind === 'step-finished' && e.step === 'lora'));
+  // Host 0's object alone: host 1 trains the same steps and writes none.
+  const written = cloud.gcs.writes.filter((n) => PROGRESS.test(n));
+  expect(written.length).toBeGreaterThanOrEqual(4);
+  expect(written.every((n) => n.endsWith('-0.json'))).toBe(true);
+}
+
 describe('finetune/nt-lora as one JAX program over a 2-host slice (local servers, jax.distributed on CPU)', () => {
-  it('resumes a slice preempted between two checkpoints from the last one, with adapters equal to one process on 8 devices within 1e-5', async () => {
+  it('resumes a slice preempted between two checkpoints from the last one, with adapters equal to one process on 8 devices within 1e-5, showing its steps live', async () => {
     const root = project('pod');
+    cloud.gcs.holdWritesUntilRead((name) => PROGRESS.test(name));
     cloud.gcs.onWrite = (_bucket, name) => {
       // The checkpoint at step 4 is durable; the slice is lost before it can go on.
       if (CHECKPOINT_MARKER.exec(name)?.[1] === '00000004' && nodeEvents('preempt').length === 0) {
@@ -109,7 +148,7 @@ describe('finetune/nt-lora as one JAX program over a 2-host slice (local servers
         cloud.tpu.preempt(nodeEvents('create')[0]!);
       }
     };
-    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    const run = await runCliAsync(['run', 'flow.yaml', '--json'], root, env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const [first, second] = bucket.jobSpecs();
@@ -117,6 +156,13 @@ describe('finetune/nt-lora as one JAX program over a 2-host slice (local servers
       [2, 1],
       [4, 1],
     ]);
+    expectLiveTrainSteps(
+      root,
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as RunEvent),
+    );
     expect(second!.training!.resume).toEqual({ step: 4, marker: layout.checkpoint(first!.key, 4) });
     expectTwoHostsEachAttempt(first!.key);
     const logs = cloud.tpu.hostExits.map((h) => h.output).join('\n');

@@ -8,7 +8,8 @@
 // fails when they disagree). The XML API that LanceDB's object store speaks is in gcs-xml-api.ts, and an
 // STS token endpoint for Application Default Credentials in gcs-token-endpoint.ts. Faults can be injected:
 // error statuses (429, 503) for matching requests, a resumable upload or a download whose connection drops
-// after some bytes, and a corrupted download. Writes can be held, to freeze a writer at a known point.
+// after some bytes, and a corrupted download. Writes can be held, to freeze a writer at a known point, or
+// held until a reader has downloaded the version before (a poller then sees every version written).
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleXmlApi } from './gcs-xml-api.js';
@@ -89,6 +90,9 @@ export class GcsServer extends LocalHttpServer {
   private readonly holds: ((name: string, bytes: Buffer) => boolean)[] = [];
   /** Writes held so far (by name). */
   readonly held: string[] = [];
+  private readonly readGates: ((name: string) => boolean)[] = [];
+  /** Gated objects (bucket/name) whose last version no reader has downloaded yet, and the wake-up of their next write. */
+  private readonly unread = new Map<string, { read: Promise<void>; wake: () => void }>();
 
   createBucket(name: string): void {
     this.buckets.set(name, new Map());
@@ -104,6 +108,22 @@ export class GcsServer extends LocalHttpServer {
    */
   holdWrites(matches: (name: string, bytes: Buffer) => boolean): void {
     this.holds.push(matches);
+  }
+
+  /**
+   * From now on, a write for which `matches` holds waits, unanswered, until the version it replaces was
+   * downloaded (or the object deleted): whoever polls the object sees every version its writer wrote, in
+   * order, and the writer never runs ahead of the reader by more than one version.
+   */
+  holdWritesUntilRead(matches: (name: string) => boolean): void {
+    this.readGates.push(matches);
+  }
+
+  /** Lets the next gated write of an object go (its last version was read, or the object is gone). */
+  private markRead(bucket: string, name: string): void {
+    const key = `${bucket}/${name}`;
+    this.unread.get(key)?.wake();
+    this.unread.delete(key);
   }
 
   /** Injected faults not yet triggered. */
@@ -235,6 +255,7 @@ export class GcsServer extends LocalHttpServer {
         return error(404, `No such object: ${decodeURIComponent(m[1]!)}/${name}`, 'notFound');
       if (req.method === 'DELETE') {
         bucket.delete(name);
+        this.markRead(decodeURIComponent(m[1]!), name);
         return respond(204);
       }
       const generation = url.searchParams.get('generation');
@@ -254,6 +275,7 @@ export class GcsServer extends LocalHttpServer {
         };
         if (fault?.kind === 'drop-media') return this.dropAfter(res, served, fault.afterBytes, headers, range === undefined ? 200 : 206);
         respond(range === undefined ? 200 : 206, served, headers);
+        this.markRead(decodeURIComponent(m[1]!), name);
         return this.onMedia(decodeURIComponent(m[1]!), name);
       }
       return respond(200, resource(decodeURIComponent(m[1]!), name, object));
@@ -311,7 +333,7 @@ export class GcsServer extends LocalHttpServer {
     return object;
   }
 
-  private store(
+  private async store(
     bucketName: string,
     name: string,
     bytes: Buffer,
@@ -319,11 +341,13 @@ export class GcsServer extends LocalHttpServer {
     precondition: string | null,
     respond: (status: number, body?: unknown) => void,
     error: (status: number, message: string, reason: string) => void,
-  ): void {
+  ): Promise<void> {
     if (this.holds.some((matches) => matches(name, bytes))) {
       this.held.push(name);
       return;
     }
+    const gated = this.readGates.some((matches) => matches(name));
+    if (gated) await this.unread.get(`${bucketName}/${name}`)?.read;
     const object = this.put(
       bucketName,
       name,
@@ -334,6 +358,11 @@ export class GcsServer extends LocalHttpServer {
     );
     if (object === 'precondition-failed')
       return error(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
+    if (gated) {
+      let wake = (): void => {};
+      const read = new Promise<void>((resolve) => (wake = resolve));
+      this.unread.set(`${bucketName}/${name}`, { read, wake });
+    }
     respond(200, resource(bucketName, name, object));
     this.onWrite(bucketName, name);
   }

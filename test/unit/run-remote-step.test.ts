@@ -608,7 +608,7 @@ describe('remote step state machine, a training job', () => {
   async function train(onWait: () => Promise<void>, resume?: string) {
     clock.onWait = onWait;
     nodes.hosts = 1;
-    const checkpointEvents: JaxEvent[] = [];
+    const trainerEvents: JaxEvent[] = [];
     const events: RunEvent[] = [];
     const job: TrainJob = {
       kind: 'train',
@@ -660,12 +660,12 @@ describe('remote step state machine, a training job', () => {
       emit: (e) => events.push(e),
       signal: new AbortController().signal,
     });
-    const summary = await trainer(job, paths, async (event) => void checkpointEvents.push(event));
-    return { summary, checkpointEvents, events, job, paths };
+    const summary = await trainer(job, paths, async (event) => void trainerEvents.push(event));
+    return { summary, trainerEvents, events, job, paths };
   }
 
   it('gives the attempt after a preemption the last complete checkpoint, never a half-uploaded one', async () => {
-    const { summary, checkpointEvents, job, paths } = await train(async () => {
+    const { summary, trainerEvents, events, job, paths } = await train(async () => {
       const first = bucket.job(1);
       if (first !== undefined && bucket.job(2) === undefined && nodes.nodes.get(NODE(1))?.state === 'READY') {
         await writeCheckpoint(bucket, first, 2);
@@ -685,9 +685,14 @@ describe('remote step state machine, a training job', () => {
     expect(second.training!.resume).toEqual({ step: 2, marker: layout.checkpoint(KEY, 2) });
     expect(bucket.objects.get(layout.object(sha256('examples')))?.toString()).toBe('examples');
     // Each complete checkpoint reached the step with its files here, as a local trainer's would.
-    expect(checkpointEvents).toEqual([
+    expect(trainerEvents).toEqual([
       { kind: 'checkpoint', step: 2, dir: join(paths.checkpoints, '2') },
       { kind: 'checkpoint', step: 4, dir: join(paths.checkpoints, '4') },
+    ]);
+    // No host wrote a progress object: each new checkpoint marker moved the step's progress.
+    expect(events.flatMap((e) => (e.kind === 'step-progress' ? [[e.done, e.total]] : []))).toEqual([
+      [2, 6],
+      [4, 6],
     ]);
     expect(readFileSync(join(paths.checkpoints, '2/state/data'), 'utf8')).toBe('state at step 2');
     expect(readFileSync(join(paths.out, 'adapters/adapter_model.safetensors'), 'utf8')).toBe('adapters');
@@ -699,7 +704,7 @@ describe('remote step state machine, a training job', () => {
     mkdirSync(join(resume, '4/state'), { recursive: true });
     writeFileSync(join(resume, '4/state/data'), 'local state at step 4');
     await writeCheckpoint(bucket, { attempt: 1 } as JobSpec, 2); // an earlier remote run's, older
-    const { checkpointEvents } = await train(async () => {
+    const { trainerEvents } = await train(async () => {
       const first = bucket.job(1);
       if (first !== undefined && !bucket.objects.has(layout.outputs(KEY))) await finishTraining(bucket, first);
     }, resume);
@@ -712,18 +717,59 @@ describe('remote step state machine, a training job', () => {
       files: [{ path: '4/state/data', object: sha256('local state at step 4') }],
     });
     expect(bucket.objects.get(layout.object(sha256('local state at step 4')))?.toString()).toBe('local state at step 4');
-    expect(checkpointEvents).toEqual([]); // step 2's marker did not replace the newer local state
+    expect(trainerEvents).toEqual([]); // step 2's marker did not replace the newer local state
+  });
+
+  it('hands the primary host’s new train steps to the step as train-progress lines, skipping a partial or invalid progress object', async () => {
+    const object = `${layout.attemptProgress(KEY, 1)}0.json`;
+    const line = (step: number) => ({ step, total: 6, loss: 1 / step, tokens_per_second: 100, eta_seconds: 6 - step });
+    const progress = (step: number, running = true): HostProgress => ({
+      ...{ attempt: 1, worker: 0, running, shard: null, shards: 0, rows: 4 * step, tokens: 400 * step, seconds: step },
+      training: line(step),
+    });
+    // The host rewrites its object in place (GCS overwrites; the memory bucket's putIfAbsent would not).
+    const put = (value: unknown) => bucket.objects.set(object, Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
+    let polls = 0;
+    const { trainerEvents, events } = await train(async () => {
+      const first = bucket.job(1);
+      if (first === undefined || bucket.objects.has(layout.outputs(KEY))) return;
+      polls++;
+      if (polls === 1) put(progress(1));
+      else if (polls === 2)
+        put('{"attempt": 1, "wor'); // caught mid-write, as a partial object
+      else if (polls === 3) {
+        put(progress(3));
+        await writeCheckpoint(bucket, first, 2); // a marker behind the step already shown
+      } else if (polls === 4)
+        put({ ...progress(4), training: { ...line(4), loss: 'NaN' } }); // outside the schema
+      else if (polls <= 6)
+        put(progress(4)); // the same step twice: handed once
+      else {
+        put(progress(6, false)); // the last write precedes the outputs marker
+        await finishTraining(bucket, first);
+      }
+    });
+    const trainLine = (step: number) => ({ kind: 'train-progress', ...line(step), rows: 4 * step, tokens: 400 * step });
+    expect(trainerEvents).toEqual([
+      trainLine(1),
+      expect.objectContaining({ kind: 'checkpoint', step: 2 }),
+      trainLine(3),
+      trainLine(4),
+      trainLine(6),
+    ]);
+    // The step's progress is the step's to report (nt-lora: ctx.progress): the engine's own marker progress stays out.
+    expect(events.filter((e) => e.kind === 'step-progress')).toEqual([]);
   });
 
   it('starts the next attempt fresh when the lost node completed no checkpoint', async () => {
-    const { checkpointEvents } = await train(async () => {
+    const { trainerEvents } = await train(async () => {
       const first = bucket.job(1);
       if (first !== undefined && bucket.job(2) === undefined && nodes.nodes.get(NODE(1))?.state === 'READY') nodes.preempt(NODE(1));
       const second = bucket.job(2);
       if (second !== undefined && !bucket.objects.has(layout.outputs(KEY))) await finishTraining(bucket, second);
     });
     expect(bucket.job(2)!.training!.resume).toBeNull();
-    expect(checkpointEvents).toEqual([]);
+    expect(trainerEvents).toEqual([]);
     expect(nodes.calls).toEqual([`create ${NODE(1)}`, `delete ${NODE(1)}`, `create ${NODE(2)}`, `delete ${NODE(2)}`]);
   });
 });

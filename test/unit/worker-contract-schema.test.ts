@@ -35,6 +35,7 @@ const job: JobSpec = {
   root: 'gs://bucket/strand',
   projectId: 'p',
   workers: 2,
+  progressSeconds: 10,
   step: { id: 'embed', uses: 'embed/onnx', version: '1', params: { model: 'models/tiny-nt.onnx' } },
   files: [{ path: 'models/tiny-nt.onnx', object: DIGEST }],
   inputs: { tokens: { schema: 1, type: 'tokens', shards: [{ index: 0, digest: DIGEST, rows: 250 }], meta: { pad_id: 1 } } },
@@ -60,6 +61,25 @@ describe('worker contract schema', () => {
     expect(validator('HostProgress')({ ...progress, shard: null, running: false })).toBe(true);
     const { shard: _shard, ...without } = progress;
     expect(validator('HostProgress')(without)).toBe(false);
+  });
+
+  it('accepts a training host’s progress object with its last train step, and refuses one whose step has no loss', () => {
+    const training: HostProgress = {
+      attempt: 1,
+      worker: 0,
+      running: true,
+      shard: null,
+      shards: 0,
+      rows: 64,
+      tokens: 9000,
+      seconds: 8,
+      training: { step: 4, total: 6, loss: 0.69, tokens_per_second: 1200, eta_seconds: 3.5 },
+    };
+    const validate = validator('HostProgress');
+    expect(validate(training)).toBe(true);
+    const { loss: _loss, ...noLoss } = training.training!;
+    expect(validate({ ...training, training: noLoss })).toBe(false);
+    expect(validate.error).toMatch(/^HostProgress at \/training: /);
   });
 
   it('refuses a job spec whose mesh has a zero axis', () => {

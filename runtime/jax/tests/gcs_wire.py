@@ -145,8 +145,9 @@ class GcsWire:
                         return self._error(412, "At least one of the pre-conditions you specified did not hold.")
                     wire.objects[(bucket, name)] = media
                     wire.writes.append(name)
-                self._answer(200, {"name": name, "md5Hash": md5, "size": str(len(media))})
+                # Before the writer is answered: a test sees every version the writer wrote, in order.
                 wire.on_write(name)
+                self._answer(200, {"name": name, "md5Hash": md5, "size": str(len(media))})
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()

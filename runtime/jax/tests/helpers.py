@@ -126,6 +126,7 @@ def job_spec(**overrides) -> dict:
         "root": "gs://bucket/strand",
         "projectId": "p",
         "workers": 2,
+        "progressSeconds": 10,
         "step": {"id": "embed", "uses": "embed/onnx", "version": "1", "params": {"model": "models/tiny-nt.onnx"}},
         "files": [{"path": "models/tiny-nt.onnx", "object": digest}],
         "inputs": {

@@ -64,6 +64,7 @@ def test_a_job_spec_carries_the_golden_jobs():
         "root": "gs://bucket/strand",
         "projectId": "p",
         "workers": 2,
+        "progressSeconds": 10,
         "step": {"id": "embed", "uses": "embed/nt", "version": "1"},
         "files": [{"path": "models/tiny-nt/config.json", "object": digest}],
         "inputs": {},

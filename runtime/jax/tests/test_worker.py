@@ -170,9 +170,10 @@ def test_two_hosts_at_once_compute_each_shard_once_and_match_one_run_on_the_whol
     assert all(p["tokens"] > p["rows"] for p in progress if p["rows"])
 
 
-def test_a_host_rewrites_its_progress_at_most_every_ten_seconds(slice_):
+def test_a_host_rewrites_its_progress_at_most_every_progress_seconds(slice_):
     now = [0.0]
     progress = HostProgress(Bucket.at(slice_.client, f"gs://bkt/{ROOT}"), slice_.job, 0, clock=lambda: now[0])
+    assert slice_.job["progressSeconds"] == 10
     progress.start_shard(2)
     for _ in range(100):  # a batch a second for 100 s
         now[0] += 1.0
@@ -192,6 +193,62 @@ def test_a_host_rewrites_its_progress_at_most_every_ten_seconds(slice_):
         "tokens": 40000,
         "seconds": 100.0,
     }
+
+
+def train_progress(step: int) -> dict:
+    """The trainer's train-progress line after `step` of 30 (lora_trainer.py): 16 examples of 1,600 tokens a step."""
+    return {
+        "kind": "train-progress",
+        "step": step,
+        "total": 30,
+        "loss": 2.0 / step,
+        "rows": 16 * step,
+        "tokens": 1600 * step,
+        "tokens_per_second": 800.0,
+        "eta_seconds": 2.0 * (30 - step),
+    }
+
+
+def test_a_training_host_rewrites_its_last_train_step_at_most_every_progress_seconds_and_once_at_the_end(slice_):
+    name = f"{ROOT}/jobs/{KEY}/progress/0001-0.json"
+    written = []
+    slice_.wire.on_write = lambda n: written.append(slice_.wire.json("bkt", n)) if n == name else None
+    now = [0.0]
+    progress = HostProgress(Bucket.at(slice_.client, f"gs://bkt/{ROOT}"), slice_.job, 0, clock=lambda: now[0])
+    for step in range(1, 31):  # a step every 2 s for 60 s, checkpoints after steps 6 and 8
+        now[0] += 2.0
+        progress.train_step(train_progress(step))
+        if step in (6, 8):
+            progress.flush()
+    progress.write(running=False)
+    # The first step, then the first step 10 s after the last write (6, then 13, 18, ...), a checkpoint's step
+    # unless it was just written (8, not 6 again), then the last: 8 writes for 30 steps, each with that step's line.
+    assert [w["training"]["step"] for w in written] == [1, 6, 8, 13, 18, 23, 28, 30]
+    assert [w["running"] for w in written] == [True] * 7 + [False]
+    assert written[-1] == {
+        "attempt": 1,
+        "worker": 0,
+        "running": False,
+        "shard": None,
+        "shards": 0,
+        "rows": 480,
+        "tokens": 48000,
+        "seconds": 60.0,
+        "training": {"step": 30, "total": 30, "loss": 2.0 / 30, "tokens_per_second": 800.0, "eta_seconds": 0.0},
+    }
+
+
+def test_a_progress_write_that_fails_is_skipped_and_the_next_one_due_is_made(slice_):
+    logged = []
+    now = [0.0]
+    bucket = Bucket.at(slice_.client, f"gs://bkt/{ROOT}")
+    progress = HostProgress(bucket, slice_.job, 0, logged.append, clock=lambda: now[0])
+    slice_.wire.faults.append(Fault(403, "POST", "/upload/"))  # not retried: fails for good
+    progress.train_step(train_progress(1))
+    assert logged and "progress not written" in logged[0]
+    now[0] += 10.0
+    progress.train_step(train_progress(2))
+    assert slice_.wire.json("bkt", f"{ROOT}/jobs/{KEY}/progress/0001-0.json")["training"]["step"] == 2
 
 
 def test_a_shard_another_host_claimed_is_left_to_it_and_taken_once_its_claim_is_released(slice_, tmp_path):

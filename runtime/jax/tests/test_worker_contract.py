@@ -38,6 +38,25 @@ def test_a_bad_job_spec_is_refused_with_its_path(document, message):
         validate("JobSpec", document)
 
 
+def test_a_job_spec_without_a_positive_progress_interval_is_refused():
+    with pytest.raises(ContractError, match="JobSpec at progressSeconds: 0 is less than or equal to the minimum of 0"):
+        validate("JobSpec", job_spec(progressSeconds=0))
+    with pytest.raises(ContractError, match="'progressSeconds' is a required property"):
+        validate("JobSpec", {k: v for k, v in job_spec().items() if k != "progressSeconds"})
+
+
+def test_a_host_progress_object_of_an_embedding_or_a_training_host_is_valid():
+    embedding = {"attempt": 2, "worker": 1, "running": True, "shard": 3, "shards": 1, "rows": 130, "tokens": 14000}
+    validate("HostProgress", embedding | {"seconds": 12.5})
+    step = {"step": 4, "total": 6, "loss": 0.69, "tokens_per_second": 1200.0, "eta_seconds": 3.5}
+    training = {"attempt": 1, "worker": 0, "running": True, "shard": None, "shards": 0, "rows": 64, "tokens": 9000}
+    validate("HostProgress", training | {"seconds": 8.0, "training": step})
+    with pytest.raises(ContractError, match="HostProgress at training: 'loss' is a required property"):
+        validate(
+            "HostProgress", training | {"seconds": 8.0, "training": {k: v for k, v in step.items() if k != "loss"}}
+        )
+
+
 def test_layout_matches_the_typescript_contract():
     assert layout.marker(KEY, "embeddings", 7) == f"jobs/{KEY}/markers/embeddings/000007.json"
     assert layout.report(KEY, 3, 1) == f"jobs/{KEY}/workers/0003-1.json"

@@ -118,8 +118,8 @@ class Trainer:
         self.trainable_parameters = adapter_parameter_count(self.config, lora)
 
     # --- batches -------------------------------------------------------------------------------------------
-    def batch(self, step: int) -> tuple[dict, int]:
-        """Step `step`'s batch on the mesh (each process places its own rows) and its real tokens."""
+    def batch(self, step: int) -> tuple[dict, int, int]:
+        """Step `step`'s batch on the mesh (each process places its own rows), its examples and real tokens."""
         p = self.program
         epoch, within = divmod(step, self.steps_per_epoch)
         order = np.random.default_rng([p.train.seed, epoch]).permutation(self.train_rows)
@@ -134,7 +134,7 @@ class Trainer:
             "attention_mask": mask.reshape(*shape, -1),
             "labels": labels.reshape(*shape, -1),
         }
-        return jax.device_put(batch, p.batch_sharding), int(mask.sum())
+        return jax.device_put(batch, p.batch_sharding), len(chosen), int(mask.sum())
 
     # --- evaluation ----------------------------------------------------------------------------------------
     def evaluate(self, trainable: dict) -> list[dict]:
@@ -234,16 +234,17 @@ class Trainer:
         started = time.perf_counter()
         # Time in train steps only: the rate is the trainer's throughput, not diluted by evaluations and checkpoints.
         training_seconds = 0.0
-        tokens_done = 0
+        rows_done = tokens_done = 0
         first = step
         while step < total:
-            batch, tokens = self.batch(step)
+            batch, rows, tokens = self.batch(step)
             step_started = time.perf_counter()
             state, metrics = self.step_fn(self.base, state, batch)
             # Waits for the step: dispatch is asynchronous, and the time must cover the compute.
             metrics = jax.device_get(metrics)
             training_seconds += time.perf_counter() - step_started
             step += 1
+            rows_done += rows
             tokens_done += tokens
             elapsed = time.perf_counter() - started
             rate = tokens_done / training_seconds if training_seconds > 0 else 0.0
@@ -265,7 +266,8 @@ class Trainer:
                     "step": step,
                     "total": total,
                     "loss": record["loss"],
-                    # Real tokens trained on in this attempt (the engine's rate counter).
+                    # Examples and real tokens trained on in this attempt (the engine's rate counter).
+                    "rows": rows_done,
                     "tokens": tokens_done,
                     "tokens_per_second": rate,
                     "eta_seconds": eta,

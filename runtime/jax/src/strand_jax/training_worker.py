@@ -4,14 +4,18 @@ examples and the checkpoint to resume from): the other half of the engine's trai
 worker), fetch the checkpoint the job names (every file SHA-256 checked) and resume from it, run the LoRA
 trainer (lora_trainer.Trainer, in this process) on this host's devices with this host's TrainPaths, and for each
 checkpoint Orbax completed: upload its files as objects/SHA256, and only then its CheckpointMarker, so a
-half-uploaded checkpoint is never taken for one. Last, the outputs (out/, tensorboard/ and, for a job with wandb,
-W&B's wandb/ run folder) the same way, then the OutputsMarker with the trainer's summary. The W&B run itself is
-logged from this host (lora_trainer.py); an online run needs WANDB_API_KEY in this process's environment.
+half-uploaded checkpoint is never taken for one. While it trains, the primary host rewrites its progress object
+with the trainer's last train-progress line (host_progress.py: step, loss, tokens/s, ETA; at most every
+`progressSeconds` of the job spec, before each checkpoint marker, and once when the trainer returns, before the
+outputs), so the run view moves between checkpoint markers. Last, the outputs (out/, tensorboard/ and, for a
+job with wandb, W&B's wandb/ run folder) the same way, then the OutputsMarker with the trainer's summary. The
+W&B run itself is logged from this host (lora_trainer.py); an online run needs WANDB_API_KEY in this process's
+environment.
 
 A slice of several hosts runs one JAX program over all of them (the worker joined it, distributed.py): every
 host fetches the examples and the checkpoint to resume from and trains its part of each step's batch; the
 checkpoints are of the whole (replicated) state, which the primary host (0) alone writes and uploads, with
-its markers and the outputs. Every host writes its own report.
+its markers, its progress object and the outputs. Every host writes its own report.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .gcs import Bucket
+from .host_progress import HostProgress
 from .job import TrainJob, TrainPaths
 from .staging import read_verified
 from .worker_contract import layout, validate
@@ -86,10 +91,16 @@ def run_training(
         wandb=workdir / "wandb" if job.wandb is not None else None,
     )
     uploaded = 0
+    # The primary host's alone: every host trains the same steps, one object is the slice's progress.
+    progress = HostProgress(bucket, spec, index, log) if index == 0 else None
 
     def emit(event: dict[str, Any]) -> None:
         nonlocal uploaded
-        if event.get("kind") == "checkpoint":
+        if event.get("kind") == "train-progress" and progress is not None:
+            progress.train_step(event)
+        elif event.get("kind") == "checkpoint":
+            if progress is not None:
+                progress.flush()  # the progress object is never behind a checkpoint marker
             folder = Path(event["dir"])
             files = upload_folder(bucket, folder.parent, folder)
             uploaded += len(files)
@@ -100,6 +111,9 @@ def run_training(
 
     trainer = Trainer(job, paths, emit, devices=devices)
     summary = trainer.run()
+    if progress is not None:
+        # Before the outputs marker: the engine, seeing that marker, finds the last step here too.
+        progress.write(running=False)
     if index != 0:
         log(f"worker {index}: trained to step {summary['steps']}; host 0 uploads the outputs")
         return 0

@@ -12,7 +12,7 @@ script): the same contract as `engine/cloud/run-worker.ts`. Read the attempt's J
   train   hand the job to training_worker.py.
 
 While it embeds, the host rewrites its progress object (host_progress.py: rows, tokens, seconds; at most every
-10 s), and writes it a last time when it has nothing left to claim. Last, the host's report; an embed report's meta is `{port: {"dim": hidden size}}` (the engine writes the rest
+`progressSeconds` of the job spec), and writes it a last time when it has nothing left to claim. Last, the host's report; an embed report's meta is `{port: {"dim": hidden size}}` (the engine writes the rest
 of the artifact's meta itself, as it does for a local run). Files are brought here by staging.py.
 
 Multi-host and many nodes: an embed job runs on every host alone, the shards it claimed on its own devices,
@@ -129,7 +129,7 @@ def run_worker(
         (port,) = spec["outputs"]
         done = set(bucket.list(f"jobs/{spec['key']}/markers/"))
         embedder = None
-        progress = HostProgress(bucket, spec, index)
+        progress = HostProgress(bucket, spec, index, log)
         for shard in spec["shards"]:
             if layout.marker(spec["key"], port, shard) in done or not claim(bucket, spec, shard, index):
                 continue
