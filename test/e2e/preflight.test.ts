@@ -225,12 +225,7 @@ describe('pre-flight by compiling', () => {
     const plan = spawnSync(
       'bash',
       ['-c', 'ulimit -S -s 8192 && ulimit -c 0 && exec "$0" "$@"', process.execPath, CLI, 'plan', 'flow.yaml', '--json'],
-      // The run's XLA compilation cache off: a crash needs the compiler to compile.
-      {
-        cwd: root,
-        encoding: 'utf8',
-        env: { ...process.env, NO_COLOR: '1', STRAND_COMPILER_STACK_REEXECUTED: '1', JAX_ENABLE_COMPILATION_CACHE: 'false' },
-      },
+      { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', STRAND_COMPILER_STACK_REEXECUTED: '1' } },
     );
     expect(plan.status, plan.stderr).toBe(1);
     const { diagnostics } = JSON.parse(plan.stdout) as { diagnostics: { code: string; message: string; location: { line: number } }[] };

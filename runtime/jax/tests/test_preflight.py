@@ -5,6 +5,7 @@ of activations per row at 32 tokens, so a v5e chip (15.75G for XLA) fits a handf
 the rest."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -169,3 +170,22 @@ def test_the_cli_answers_json_lines_checked_against_the_schema(auto):
     refused, bad = (json.loads(line) for line in run.stdout.splitlines())
     assert refused["kind"] == "preflight-answer" and refused["fits"] is False
     assert bad == answer_one(lines[1]) and bad["reason"] == "bad-request" and "PreflightRequest" in bad["message"]
+
+
+def test_the_command_compiles_whatever_compilation_cache_its_environment_names(tmp_path):
+    # A compile-only topology client cannot load a cache entry (JAX warns at every compile), and an answer read
+    # from one would not be a compile: the command turns the cache a user's environment names off.
+    tiny = {**request(8, json.loads((TINY_NT / "config.json").read_text())), "longest_only": True}
+    cache = tmp_path / "xla-cache"
+    run = subprocess.run(
+        [sys.executable, "-m", "strand_jax", "preflight"],
+        input=json.dumps(tiny) + "\n" + json.dumps(tiny) + "\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "JAX_COMPILATION_CACHE_DIR": str(cache), "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"},
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert [json.loads(line)["fits"] for line in run.stdout.splitlines()] == [True, True]
+    assert not cache.exists() or not any(cache.iterdir())
+    assert "compilation cache" not in run.stderr

@@ -4,6 +4,10 @@ PreflightFailure per stdout line (preflight.schema.json, checked both ways here 
 The host's own JAX backend is pinned to CPU (it only traces): with libtpu installed and no TPU, letting
 JAX look for one costs tens of seconds. Compilation targets the topology's devices, not the host's.
 
+A persistent XLA compilation cache the environment names (JAX_COMPILATION_CACHE_DIR) is turned off here: a
+compile-only topology client cannot load an entry (JAX warns on every compile), and an answer read from one
+would not be a compile.
+
 The command first re-executes itself with an unlimited stack (compiler_stack.py: libtpu's emitters overflow
 the stack a user's shell gives on large programs, on threads of its own).
 """
@@ -54,6 +58,7 @@ def answer_one(line: str) -> dict:
 
 def answer_requests(lines: TextIO, out: TextIO) -> int:
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    os.environ["JAX_ENABLE_COMPILATION_CACHE"] = "false"
     for line in lines:
         if line.strip():
             answer = answer_one(line)
