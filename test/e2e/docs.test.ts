@@ -2,7 +2,7 @@
 // heading, when it names one), every command the README shows works as written, the CLI reference in
 // docs/cli.md is the --help text, and the plugin example in docs/plugins.md runs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI_REFERENCE_PAGE, withCliReference } from '../../scripts/cli-reference.js';
@@ -144,6 +144,21 @@ describe('README and docs/', () => {
       .join('\n')
       .trim();
     expect(read('README.md')).toContain(file);
+  });
+
+  it('shows TPU steps that validate as written, given the source and tokens steps it leaves out', () => {
+    const shown = /## On TPU slices\n[^]*?```yaml\n([^]*?)```/.exec(read('README.md'))?.[1];
+    expect(shown).toBeDefined();
+    const flow = `version: 1\nname: tpu\n${shown!}`.replace(
+      'steps:\n',
+      'steps:\n  source: { uses: source/parquet, with: { path: workflows/data/sample.parquet } }\n  tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }\n',
+    );
+    const root = writeProject({ 'flow.yaml': flow });
+    copyFromRepo(root, 'workflows/data/sample.parquet');
+    cpSync(join(REPO, 'models/tiny-nt'), join(root, 'models/nt-500m'), { recursive: true });
+    const result = runCli(['validate', 'flow.yaml'], root);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('flow.yaml: ok (4 steps: source, tokens, lora, embed)');
   });
 
   it(`has the CLI reference the command table generates in ${CLI_REFERENCE_PAGE} (run \`npm run docs\` after changing a command)`, async () => {
