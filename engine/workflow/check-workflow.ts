@@ -6,8 +6,9 @@ import { findCycle } from '../graph/find-cycle.js';
 import { topoSort } from '../graph/topo-sort.js';
 import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { fitsWorkflowSchema } from './fits-workflow-schema.js';
 import { expressionsIn, locateExpression, resolveParams } from './expressions.js';
-import { withParamDefaults } from './param-defaults.js';
+import { fillParamDefaults } from './param-defaults.js';
 import { resolveParamValues } from './param-values.js';
 import { checkAgainstSchema } from './schema-diagnostics.js';
 import type { ParamSpec, StepPlacement, StepSpec, Workflow } from './workflow.js';
@@ -57,15 +58,18 @@ function withParamsResolved(root: Record<string, unknown>, values: Record<string
 
 export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnostics: Diagnostic[] } {
   const { source, plugins } = input;
-  const schemaPlugins = [...plugins].map(([uses, plugin]) => ({ ...plugin, id: uses }));
   const root = isRecord(source.value) ? source.value : {};
   const paramSpecs = (isRecord(root.params) ? root.params : {}) as Record<string, ParamSpec>;
   const validParamSpecs = Object.fromEntries(
     Object.entries(paramSpecs).filter(([, s]) => isRecord(s) && ['string', 'number', 'integer', 'boolean'].includes(s.type as string)),
   );
   const params = resolveParamValues(source, validParamSpecs, input.overrides ?? {}, input.env ?? {});
+  const schemaValue = withParamsResolved(root, params.values);
   const diagnostics = [
-    ...checkAgainstSchema(source, buildWorkflowSchema(schemaPlugins), withParamsResolved(root, params.values)),
+    // The full schema's errors make the diagnostics; a valid file is told valid without its per-plugin chain.
+    ...(fitsWorkflowSchema(schemaValue, plugins)
+      ? []
+      : checkAgainstSchema(source, buildWorkflowSchema([...plugins].map(([uses, plugin]) => ({ ...plugin, id: uses }))), schemaValue)),
     ...params.diagnostics,
   ];
 
@@ -74,22 +78,11 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
   const stepIds = Object.keys(rawSteps);
   const stepPlugins = new Map<string, StepPlugin>();
   const edges = new Map<string, string[]>();
-  // Beside each step's dependency list: where the first edge to each was written (kept as arrays, not a
-  // map keyed by a joined "from->to" string, which costs a new string and its hash per edge).
-  const edgePaths = new Map<string, YamlPath[]>();
-  const addEdge = (from: string, to: string, path: YamlPath): void => {
-    let list = edges.get(from);
-    let paths = edgePaths.get(from);
-    if (list === undefined || paths === undefined) {
-      edges.set(from, (list = []));
-      edgePaths.set(from, (paths = []));
-    }
-    if (!list.includes(to)) {
-      list.push(to);
-      paths.push(path);
-    }
+  const addEdge = (from: string, to: string): void => {
+    const list = edges.get(from);
+    if (list === undefined) edges.set(from, [to]);
+    else if (!list.includes(to)) list.push(to);
   };
-  const edgePath = (from: string, to: string): YamlPath => edgePaths.get(from)![edges.get(from)!.indexOf(to)]!;
 
   for (const id of stepIds) {
     const step = rawSteps[id];
@@ -133,7 +126,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
             `steps in this workflow: ${stepIds.join(', ')}`,
           ),
         );
-      } else addEdge(id, need, ['steps', id, 'needs', i]);
+      } else addEdge(id, need);
     });
     for (const { path, match } of expressionsIn(step.with, ['steps', id, 'with'])) {
       // Located only for a diagnostic: a valid file then never builds the positioned YAML document.
@@ -177,8 +170,17 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
   const wiring = wirePorts(source, rawSteps, stepPlugins);
   diagnostics.push(...wiring.diagnostics);
   for (const [id, wires] of wiring.inputs) {
-    for (const [port, wire] of Object.entries(wires)) addEdge(id, wire.step, ['steps', id, 'inputs', port]);
+    for (const port of Object.keys(wires)) addEdge(id, wires[port]!.step);
   }
+  // Where the edge from -> to was first written (its needs entry, else its input), found again only for a
+  // cycle: keeping a location beside each of 100,000s of edges would cost more than this search.
+  const edgePath = (from: string, to: string): YamlPath => {
+    const needs = rawSteps[from]?.needs;
+    const i = Array.isArray(needs) ? needs.indexOf(to) : -1;
+    if (i !== -1) return ['steps', from, 'needs', i];
+    const wires = wiring.inputs.get(from) ?? {};
+    return ['steps', from, 'inputs', Object.keys(wires).find((port) => wires[port]!.step === to)!];
+  };
 
   const cycle = findCycle(stepIds, edges);
   if (cycle) {
@@ -200,26 +202,28 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
   const order = topoSort(stepIds, edges);
   const steps: StepSpec[] = order.map((id) => {
     const raw = rawSteps[id]!;
+    const plugin = stepPlugins.get(id)!;
     const withValue = isRecord(raw.with) ? raw.with : {};
+    const placement: StepPlacement = {};
+    if (typeof raw.on === 'string') placement.on = raw.on;
+    if (isRecord(raw.mesh)) placement.mesh = raw.mesh;
+    if (raw.batch !== undefined) placement.batch = raw.batch as NonNullable<StepPlacement['batch']>;
+    if (raw.precision === 'fp32' || raw.precision === 'bf16') placement.precision = raw.precision;
+    if (typeof raw.tokens === 'number') placement.tokens = raw.tokens;
+    if (isRecord(raw.model_facts)) placement.modelFacts = raw.model_facts;
     return {
       id,
       uses: raw.uses as string,
-      plugin: stepPlugins.get(id)!,
+      plugin,
       needs: (raw.needs as string[] | undefined) ?? [],
       with: withValue,
-      params: withParamDefaults(stepPlugins.get(id)!.with, resolveParams(withValue, params.values) as Record<string, unknown>),
+      // resolveParams gives a new value, which the defaults are filled into.
+      params: fillParamDefaults(plugin.with, resolveParams(withValue, params.values) as Record<string, unknown>),
       // The key keeps `with:` as written, without the schema's defaults: filling them in here would change
       // every existing cache key; a changed default comes with a new plugin version, which is in the key.
       keyParams: resolveParams(withValue, keyValues) as Record<string, unknown>,
       inputs: wiring.inputs.get(id) ?? {},
-      placement: {
-        ...(typeof raw.on === 'string' ? { on: raw.on } : {}),
-        ...(isRecord(raw.mesh) ? { mesh: raw.mesh } : {}),
-        ...(raw.batch !== undefined ? { batch: raw.batch as NonNullable<StepPlacement['batch']> } : {}),
-        ...(raw.precision === 'fp32' || raw.precision === 'bf16' ? { precision: raw.precision } : {}),
-        ...(typeof raw.tokens === 'number' ? { tokens: raw.tokens } : {}),
-        ...(isRecord(raw.model_facts) ? { modelFacts: raw.model_facts } : {}),
-      },
+      placement,
     };
   });
   return {

@@ -55,7 +55,13 @@ export function findExpressions(text: string): ExpressionMatch[] {
 /** Every expression in every string inside `value`, with the YAML path of its string (`path` is where `value` sits). */
 export function expressionsIn(value: unknown, path: YamlPath): { path: YamlPath; match: ExpressionMatch }[] {
   const found: { path: YamlPath; match: ExpressionMatch }[] = [];
-  mapStrings(value, (text, at) => found.push(...findExpressions(text).map((match) => ({ path: at, match }))), path);
+  mapStrings(
+    value,
+    (text, at) => {
+      for (const match of findExpressions(text)) found.push({ path: at(), match });
+    },
+    path,
+  );
   return found;
 }
 

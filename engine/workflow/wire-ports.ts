@@ -9,6 +9,15 @@ import type { YamlSource } from './yaml-source.js';
 
 type RawStep = { needs?: unknown; inputs?: unknown };
 
+/** By plugin, its input ports (declared once; every step of a plugin walks them). */
+const inputEntriesOf = new WeakMap<StepPlugin, [string, StepPlugin['inputs'][string]][]>();
+
+function inputEntries(plugin: StepPlugin): [string, StepPlugin['inputs'][string]][] {
+  let entries = inputEntriesOf.get(plugin);
+  if (entries === undefined) inputEntriesOf.set(plugin, (entries = Object.entries(plugin.inputs)));
+  return entries;
+}
+
 export function wirePorts(
   source: YamlSource,
   rawSteps: Readonly<Record<string, RawStep | null>>,
@@ -23,7 +32,8 @@ export function wirePorts(
     if (step === undefined || step === null || typeof step !== 'object') continue;
     const wires: Record<string, PortWire> = {};
     const explicit = (step.inputs !== null && typeof step.inputs === 'object' ? step.inputs : {}) as Record<string, unknown>;
-    for (const [port, ref] of Object.entries(explicit)) {
+    for (const port of Object.keys(explicit)) {
+      const ref = explicit[port];
       const location = (): SourceLocation => source.locate(['steps', id, 'inputs', port]);
       const spec = plugin.inputs[port];
       if (spec === undefined) {
@@ -50,19 +60,20 @@ export function wirePorts(
         );
         continue;
       }
+      // Every step with a plugin is a step: the one lookup answers both for a valid file.
       const upstream = plugins.get(expression.step);
-      if (!(expression.step in rawSteps)) {
-        diagnostics.push(
-          errorAt(
-            'unknown-step',
-            location(),
-            `input "${port}" refers to step "${expression.step}", which does not exist`,
-            `steps: ${Object.keys(rawSteps).join(', ')}`,
-          ),
-        );
+      if (upstream === undefined) {
+        if (!(expression.step in rawSteps))
+          diagnostics.push(
+            errorAt(
+              'unknown-step',
+              location(),
+              `input "${port}" refers to step "${expression.step}", which does not exist`,
+              `steps: ${Object.keys(rawSteps).join(', ')}`,
+            ),
+          );
         continue;
       }
-      if (upstream === undefined) continue;
       const out = upstream.outputs[expression.port];
       if (out === undefined) {
         diagnostics.push(
@@ -88,9 +99,10 @@ export function wirePorts(
       }
       wires[port] = { step: expression.step, port: expression.port };
     }
-    const needs = (Array.isArray(step.needs) ? step.needs : []).filter((n): n is string => typeof n === 'string' && n in rawSteps);
-    for (const [port, spec] of Object.entries(plugin.inputs)) {
+    let needs: string[] | undefined;
+    for (const [port, spec] of inputEntries(plugin)) {
       if (port in wires || port in explicit) continue;
+      needs ??= (Array.isArray(step.needs) ? step.needs : []).filter((n): n is string => typeof n === 'string' && n in rawSteps);
       if (spec.explicit === true) {
         if (spec.optional !== true)
           diagnostics.push(
