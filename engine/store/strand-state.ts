@@ -57,12 +57,15 @@ export class StrandState implements PlanFacts {
 
   inputFileDigest(path: string): Sha256Hex | undefined {
     if (isGcsUri(path)) return this.remoteDigest(path);
-    // A model folder (x-strand-format: model) is digested whole: names and contents.
-    if (!hasGlob(path) && statSync(resolve(this.workdir, path), { throwIfNoEntry: false })?.isDirectory())
-      return this.files.digest(resolve(this.workdir, path));
+    if (!hasGlob(path)) {
+      // One stat tells a file from a folder (a model folder, x-strand-format: model, is digested whole:
+      // names and contents) and gives the file's size and mtime for the digest cache.
+      const absolute = resolve(this.workdir, path);
+      const stats = statSync(absolute, { bigint: true, throwIfNoEntry: false });
+      return stats !== undefined && (stats.isDirectory() || stats.isFile()) ? this.files.digestStated(absolute, stats) : undefined;
+    }
     const matches = globFiles(path, this.workdir);
     if (matches.length === 0) return undefined;
-    if (!hasGlob(path)) return this.files.digest(matches[0]!);
     return sha256OfValue(matches.map((m) => [relative(this.workdir, m), this.files.digest(m) ?? null]));
   }
 
