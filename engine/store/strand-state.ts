@@ -2,7 +2,7 @@
 // file digests. It answers the planner's questions (PlanFacts) from disk.
 import { readFileSync, readdirSync, rmSync, existsSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import type { PlanFacts } from '../plan/decide-step.js';
+import type { InputPathFacts, PlanFacts } from '../plan/decide-step.js';
 import type { InputFile } from '../plan/diff-input-files.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import type { ArtifactManifest, StepRecord } from '../plan/step-record.js';
@@ -55,43 +55,44 @@ export class StrandState implements PlanFacts {
     return readJson<Fingerprint>(join(this.layout.latest, workflow, `${step}.json`));
   }
 
-  inputFileDigest(path: string): Sha256Hex | undefined {
-    if (isGcsUri(path)) return this.remoteDigest(path);
+  inputPath(path: string): InputPathFacts {
+    if (isGcsUri(path)) {
+      const digest = this.remoteDigest(path);
+      const versions = this.listing!.versions(path)!;
+      return { digest, files: () => versions.map((v) => ({ name: `gs://${v.bucket}/${v.name}`, generation: v.generation })) };
+    }
     if (!hasGlob(path)) {
       // One stat tells a file from a folder (a model folder, x-strand-format: model, is digested whole:
       // names and contents) and gives the file's size and mtime for the digest cache.
       const absolute = resolve(this.workdir, path);
       const stats = statSync(absolute, { bigint: true, throwIfNoEntry: false });
-      return stats !== undefined && (stats.isDirectory() || stats.isFile()) ? this.files.digestStated(absolute, stats) : undefined;
+      if (stats?.isDirectory() === true)
+        return { digest: this.files.digestStated(absolute, stats), files: () => this.folderFiles(absolute) };
+      return { digest: stats?.isFile() === true ? this.files.digestStated(absolute, stats) : undefined, files: () => undefined };
     }
     const matches = globFiles(path, this.workdir);
-    if (matches.length === 0) return undefined;
-    return sha256OfValue(matches.map((m) => [relative(this.workdir, m), this.files.digest(m) ?? null]));
+    const digests = matches.map((m) => this.files.digest(m));
+    return {
+      digest: matches.length === 0 ? undefined : sha256OfValue(matches.map((m, i) => [relative(this.workdir, m), digests[i] ?? null])),
+      files: () => matches.map((m, i) => this.inputFile(m, digests[i])),
+    };
   }
 
-  inputFileList(path: string): InputFile[] | undefined {
-    if (isGcsUri(path)) {
-      const versions = this.listing?.versions(path);
-      if (versions === undefined) throw new Error(`bug: ${path} was planned before it was listed`);
-      return versions.map((v) => ({ name: `gs://${v.bucket}/${v.name}`, generation: v.generation }));
-    }
-    const absolute = resolve(this.workdir, path);
-    const folder = !hasGlob(path) && statSync(absolute, { throwIfNoEntry: false })?.isDirectory() === true;
-    if (!folder && !hasGlob(path)) return undefined;
-    // A folder's files as its digest counts them: every file below it, less temporaries being written.
-    const matches = folder
-      ? globFiles(join(absolute, '**'), this.workdir).filter(
-          (m) =>
-            !relative(absolute, m)
-              .split(sep)
-              .some((n) => n.startsWith('.tmp-')),
-        )
-      : globFiles(path, this.workdir);
-    return matches.map((m) => {
-      const digest = this.files.digest(m);
-      const name = relative(this.workdir, m).split(sep).join('/');
-      return digest === undefined ? { name } : { name, digest };
-    });
+  /** A folder's files as its digest counts them: every file below it, less temporaries being written. */
+  private folderFiles(folder: string): InputFile[] {
+    return globFiles(join(folder, '**'), this.workdir)
+      .filter(
+        (m) =>
+          !relative(folder, m)
+            .split(sep)
+            .some((n) => n.startsWith('.tmp-')),
+      )
+      .map((m) => this.inputFile(m, this.files.digest(m)));
+  }
+
+  private inputFile(path: string, digest: Sha256Hex | undefined): InputFile {
+    const name = relative(this.workdir, path).split(sep).join('/');
+    return digest === undefined ? { name } : { name, digest };
   }
 
   externalDataDigests(path: string): Record<string, Sha256Hex> {
