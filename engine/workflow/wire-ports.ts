@@ -1,6 +1,7 @@
 // Owns wiring step inputs to upstream outputs: explicit `inputs:` references first, then by type
 // among the `needs` steps. No candidate or several candidates are errors that name the choices.
 import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
+import type { PortSpec } from '../plugin-api/port.js';
 import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { formatStepOutput, parseReference } from './expressions.js';
@@ -9,12 +10,12 @@ import type { YamlSource } from './yaml-source.js';
 
 type RawStep = { needs?: unknown; inputs?: unknown };
 
-/** By plugin, its input ports (declared once; every step of a plugin walks them). */
-const inputEntriesOf = new WeakMap<StepPlugin, [string, StepPlugin['inputs'][string]][]>();
+/** By a plugin's `inputs` or `outputs`, its ports (declared once; every step of the plugin walks them). */
+const portEntriesOf = new WeakMap<object, [string, PortSpec][]>();
 
-function inputEntries(plugin: StepPlugin): [string, StepPlugin['inputs'][string]][] {
-  let entries = inputEntriesOf.get(plugin);
-  if (entries === undefined) inputEntriesOf.set(plugin, (entries = Object.entries(plugin.inputs)));
+function portEntries(ports: Record<string, PortSpec>): [string, PortSpec][] {
+  let entries = portEntriesOf.get(ports);
+  if (entries === undefined) portEntriesOf.set(ports, (entries = Object.entries(ports)));
   return entries;
 }
 
@@ -100,7 +101,7 @@ export function wirePorts(
       wires[port] = { step: expression.step, port: expression.port };
     }
     let needs: string[] | undefined;
-    for (const [port, spec] of inputEntries(plugin)) {
+    for (const [port, spec] of portEntries(plugin.inputs)) {
       if (port in wires || port in explicit) continue;
       needs ??= (Array.isArray(step.needs) ? step.needs : []).filter((n): n is string => typeof n === 'string' && n in rawSteps);
       if (spec.explicit === true) {
@@ -115,11 +116,13 @@ export function wirePorts(
           );
         continue;
       }
-      const candidates = needs.flatMap((need) =>
-        Object.entries(plugins.get(need)?.outputs ?? {})
-          .filter(([, out]) => out.type === spec.type)
-          .map(([outPort]) => ({ step: need, port: outPort })),
-      );
+      const candidates: PortWire[] = [];
+      for (const need of needs) {
+        const upstream = plugins.get(need);
+        if (upstream !== undefined)
+          for (const [outPort, out] of portEntries(upstream.outputs))
+            if (out.type === spec.type) candidates.push({ step: need, port: outPort });
+      }
       if (candidates.length === 1) wires[port] = candidates[0]!;
       else if (candidates.length > 1) {
         diagnostics.push({
