@@ -182,7 +182,9 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
     return ['steps', from, 'inputs', Object.keys(wires).find((port) => wires[port]!.step === to)!];
   };
 
-  const cycle = findCycle(stepIds, edges);
+  // Ordering leaves out the steps of a cycle, and only then is one looked for (to report its edges).
+  const order = topoSort(stepIds, edges);
+  const cycle = order.length < stepIds.length ? findCycle(stepIds, edges) : undefined;
   if (cycle) {
     const first = edgePath(cycle[0]!, cycle[1]!);
     diagnostics.push({
@@ -199,7 +201,6 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
 
   const keyValues = { ...params.values };
   for (const [name, spec] of Object.entries(validParamSpecs)) if (spec.secret) keyValues[name] = `[secret:${name}]`;
-  const order = topoSort(stepIds, edges);
   const steps: StepSpec[] = order.map((id) => {
     const raw = rawSteps[id]!;
     const plugin = stepPlugins.get(id)!;
