@@ -26,7 +26,9 @@ export function* prettyJsonChunks<T>(value: { steps: readonly T[] }, item: (step
   let head = shell.slice(0, at) + '\n  "steps": [\n';
   for (let start = 0; start < value.steps.length; start += ITEMS_PER_CHUNK) {
     const items = JSON.stringify([value.steps.slice(start, start + ITEMS_PER_CHUNK).map(item)], null, 2);
-    yield head + items.slice(OPEN.length, items.length - CLOSE.length);
+    // Apart, not `head + items`: the joined string would be copied whole again when it is written.
+    yield head;
+    yield items.slice(OPEN.length, items.length - CLOSE.length);
     head = ',\n';
   }
   yield '\n  ],' + shell.slice(at + STEPS_LINE.length - 1);
