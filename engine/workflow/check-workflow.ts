@@ -3,7 +3,7 @@
 // Pure: plugins, overrides and the environment arrive as arguments.
 import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import { findCycle } from '../graph/find-cycle.js';
-import { topoSort } from '../graph/topo-sort.js';
+import { topoSortPositions } from '../graph/topo-sort.js';
 import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { fitsWorkflowSchema } from './fits-workflow-schema.js';
@@ -13,6 +13,7 @@ import { resolveParamValues } from './param-values.js';
 import { checkAgainstSchema } from './schema-diagnostics.js';
 import type { ParamSpec, StepPlacement, StepSpec, Workflow } from './workflow.js';
 import { buildWorkflowSchema } from './workflow-schema.js';
+import type { StepTable } from './step-table.js';
 import { wirePorts } from './wire-ports.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
 
@@ -75,21 +76,37 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
 
   const rawSteps = (isRecord(root.steps) ? root.steps : {}) as Record<string, RawStep>;
   const devices = (isRecord(root.devices) ? root.devices : {}) as Workflow['devices'];
+  // By position from here on: a name costs a lookup only where a step refers to another.
   const stepIds = Object.keys(rawSteps);
-  const stepPlugins = new Map<string, StepPlugin>();
-  const edges = new Map<string, string[]>();
-  const addEdge = (from: string, to: string): void => {
-    const list = edges.get(from);
-    if (list === undefined) edges.set(from, [to]);
-    else if (!list.includes(to)) list.push(to);
+  const raws = stepIds.map((id) => rawSteps[id]);
+  const positions = new Map<string, number>();
+  stepIds.forEach((id, i) => positions.set(id, i));
+  const stepPlugins = new Array<StepPlugin | undefined>(stepIds.length).fill(undefined);
+  const table: StepTable = {
+    ids: stepIds,
+    raws,
+    plugins: stepPlugins,
+    positions,
+    isStep: (name) => positions.has(name) || name in rawSteps,
+  };
+  // What each step depends on, by position.
+  const edges = new Array<number[] | undefined>(stepIds.length).fill(undefined);
+  const addEdge = (from: number, to: string): void => {
+    const at = positions.get(to);
+    // A name `in` the mapping that is not one of its keys (`toString`) names no step: no edge.
+    if (at === undefined) return;
+    const list = edges[from];
+    if (list === undefined) edges[from] = [at];
+    else if (!list.includes(at)) list.push(at);
   };
 
-  for (const id of stepIds) {
-    const step = rawSteps[id];
+  for (let position = 0; position < stepIds.length; position++) {
+    const id = stepIds[position]!;
+    const step = raws[position];
     if (!isRecord(step)) continue;
     if (typeof step.uses === 'string') {
       const plugin = plugins.get(step.uses);
-      if (plugin) stepPlugins.set(id, plugin);
+      if (plugin) stepPlugins[position] = plugin;
       else if (!input.failedPlugins?.has(step.uses)) {
         const known = [...plugins.keys()].filter((k) => !k.startsWith('.'));
         const suggestion = didYouMean(step.uses, known);
@@ -126,7 +143,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
             `steps in this workflow: ${stepIds.join(', ')}`,
           ),
         );
-      } else addEdge(id, need);
+      } else addEdge(position, need);
     });
     for (const { path, match } of expressionsIn(step.with, ['steps', id, 'with'])) {
       // Located only for a diagnostic: a valid file then never builds the positioned YAML document.
@@ -167,24 +184,27 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
     }
   }
 
-  const wiring = wirePorts(source, rawSteps, stepPlugins);
+  const wiring = wirePorts(source, table);
   diagnostics.push(...wiring.diagnostics);
-  for (const [id, wires] of wiring.inputs) {
-    for (const port of Object.keys(wires)) addEdge(id, wires[port]!.step);
-  }
+  wiring.inputs.forEach((wires, position) => {
+    if (wires !== undefined) for (const port of Object.keys(wires)) addEdge(position, wires[port]!.step);
+  });
   // Where the edge from -> to was first written (its needs entry, else its input), found again only for a
   // cycle: keeping a location beside each of 100,000s of edges would cost more than this search.
   const edgePath = (from: string, to: string): YamlPath => {
     const needs = rawSteps[from]?.needs;
     const i = Array.isArray(needs) ? needs.indexOf(to) : -1;
     if (i !== -1) return ['steps', from, 'needs', i];
-    const wires = wiring.inputs.get(from) ?? {};
+    const wires = wiring.inputs[positions.get(from)!] ?? {};
     return ['steps', from, 'inputs', Object.keys(wires).find((port) => wires[port]!.step === to)!];
   };
 
   // Ordering leaves out the steps of a cycle, and only then is one looked for (to report its edges).
-  const order = topoSort(stepIds, edges);
-  const cycle = order.length < stepIds.length ? findCycle(stepIds, edges) : undefined;
+  const order = topoSortPositions(edges);
+  const cycle =
+    order.length < stepIds.length
+      ? findCycle(stepIds, new Map(stepIds.map((id, i) => [id, (edges[i] ?? []).map((at) => stepIds[at]!)])))
+      : undefined;
   if (cycle) {
     const first = edgePath(cycle[0]!, cycle[1]!);
     diagnostics.push({
@@ -197,13 +217,14 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
   }
 
   // A step whose local plugin failed to load was reported by the loader; there is no workflow without it.
-  if (diagnostics.some((d) => d.severity === 'error') || stepIds.some((id) => !stepPlugins.has(id))) return { diagnostics };
+  if (diagnostics.some((d) => d.severity === 'error') || stepPlugins.includes(undefined)) return { diagnostics };
 
   const keyValues = { ...params.values };
   for (const [name, spec] of Object.entries(validParamSpecs)) if (spec.secret) keyValues[name] = `[secret:${name}]`;
-  const steps: StepSpec[] = order.map((id) => {
-    const raw = rawSteps[id]!;
-    const plugin = stepPlugins.get(id)!;
+  const steps: StepSpec[] = order.map((position) => {
+    const id = stepIds[position]!;
+    const raw = raws[position]!;
+    const plugin = stepPlugins[position]!;
     const withValue = isRecord(raw.with) ? raw.with : {};
     const placement: StepPlacement = {};
     if (typeof raw.on === 'string') placement.on = raw.on;
@@ -223,7 +244,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
       // The key keeps `with:` as written, without the schema's defaults: filling them in here would change
       // every existing cache key; a changed default comes with a new plugin version, which is in the key.
       keyParams: resolveParams(withValue, keyValues) as Record<string, unknown>,
-      inputs: wiring.inputs.get(id) ?? {},
+      inputs: wiring.inputs[position] ?? {},
       placement,
     };
   });

@@ -5,6 +5,7 @@ import type { PortSpec } from '../plugin-api/port.js';
 import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { formatStepOutput, parseReference } from './expressions.js';
+import type { StepTable } from './step-table.js';
 import type { PortWire } from './workflow.js';
 import type { YamlSource } from './yaml-source.js';
 
@@ -19,16 +20,24 @@ function portEntries(ports: Record<string, PortSpec>): [string, PortSpec][] {
   return entries;
 }
 
+/** Wires of each step by position (undefined for a step without a plugin or not a mapping). */
 export function wirePorts(
   source: YamlSource,
-  rawSteps: Readonly<Record<string, RawStep | null>>,
-  plugins: ReadonlyMap<string, StepPlugin>,
-): { inputs: Map<string, Record<string, PortWire>>; diagnostics: Diagnostic[] } {
+  steps: StepTable,
+): { inputs: (Record<string, PortWire> | undefined)[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  // A map, not an object: 100,000 steps make a dictionary object slow to fill and to walk.
-  const inputs = new Map<string, Record<string, PortWire>>();
-  for (const [id, plugin] of plugins) {
-    const step = rawSteps[id];
+  const inputs: (Record<string, PortWire> | undefined)[] = new Array<Record<string, PortWire> | undefined>(steps.ids.length).fill(
+    undefined,
+  );
+  const pluginOf = (name: string): StepPlugin | undefined => {
+    const at = steps.positions.get(name);
+    return at === undefined ? undefined : steps.plugins[at];
+  };
+  for (let i = 0; i < steps.ids.length; i++) {
+    const plugin = steps.plugins[i];
+    if (plugin === undefined) continue;
+    const id = steps.ids[i]!;
+    const step = steps.raws[i] as RawStep | null | undefined;
     // YAML can hold anything where a step is expected (reported by the schema check).
     if (step === undefined || step === null || typeof step !== 'object') continue;
     const wires: Record<string, PortWire> = {};
@@ -62,15 +71,15 @@ export function wirePorts(
         continue;
       }
       // Every step with a plugin is a step: the one lookup answers both for a valid file.
-      const upstream = plugins.get(expression.step);
+      const upstream = pluginOf(expression.step);
       if (upstream === undefined) {
-        if (!(expression.step in rawSteps))
+        if (!steps.isStep(expression.step))
           diagnostics.push(
             errorAt(
               'unknown-step',
               location(),
               `input "${port}" refers to step "${expression.step}", which does not exist`,
-              `steps: ${Object.keys(rawSteps).join(', ')}`,
+              `steps: ${steps.ids.join(', ')}`,
             ),
           );
         continue;
@@ -103,7 +112,7 @@ export function wirePorts(
     let needs: string[] | undefined;
     for (const [port, spec] of portEntries(plugin.inputs)) {
       if (port in wires || port in explicit) continue;
-      needs ??= (Array.isArray(step.needs) ? step.needs : []).filter((n): n is string => typeof n === 'string' && n in rawSteps);
+      needs ??= (Array.isArray(step.needs) ? step.needs : []).filter((n): n is string => typeof n === 'string' && steps.isStep(n));
       if (spec.explicit === true) {
         if (spec.optional !== true)
           diagnostics.push(
@@ -118,7 +127,7 @@ export function wirePorts(
       }
       const candidates: PortWire[] = [];
       for (const need of needs) {
-        const upstream = plugins.get(need);
+        const upstream = pluginOf(need);
         if (upstream !== undefined)
           for (const [outPort, out] of portEntries(upstream.outputs))
             if (out.type === spec.type) candidates.push({ step: need, port: outPort });
@@ -134,9 +143,9 @@ export function wirePorts(
           ),
           related: candidates.map((c) => ({ message: `candidate ${c.step}.${c.port}`, location: source.locate(['steps', c.step], 'key') })),
         });
-      } else if (spec.optional !== true && needs.every((need) => plugins.has(need))) {
+      } else if (spec.optional !== true && needs.every((need) => pluginOf(need) !== undefined)) {
         // (A need whose plugin is unknown was reported already; its outputs cannot be known.)
-        const providers = [...plugins].filter(([, p]) => Object.values(p.outputs).some((o) => o.type === spec.type)).map(([s]) => s);
+        const providers = steps.ids.filter((_, at) => Object.values(steps.plugins[at]?.outputs ?? {}).some((o) => o.type === spec.type));
         diagnostics.push(
           errorAt(
             'unwired-input',
@@ -147,7 +156,7 @@ export function wirePorts(
         );
       }
     }
-    inputs.set(id, wires);
+    inputs[i] = wires;
   }
   return { inputs, diagnostics };
 }
