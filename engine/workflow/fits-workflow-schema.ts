@@ -30,7 +30,13 @@ function selfContained(schema: unknown): boolean {
 function withValidator(plugin: StepPlugin): ValidateFunction | undefined {
   if (withValidators.has(plugin)) return withValidators.get(plugin);
   const schema: JsonSchema = pluginWithSchema(plugin);
-  const validate = selfContained(schema) ? schemaValidator(schema, 'located') : undefined;
+  let validate: ValidateFunction | undefined;
+  try {
+    validate = selfContained(schema) ? schemaValidator(schema, 'located') : undefined;
+  } catch {
+    // A local plugin's schema ajv refuses: the full schema refuses it too, in the words it always has.
+    validate = undefined;
+  }
   withValidators.set(plugin, validate);
   return validate;
 }

@@ -105,4 +105,10 @@ describe('fitsWorkflowSchema', () => {
     expect(fitsWorkflowSchema({ version: 1, name: 'r', steps: { a: { uses: './ref.mjs', with: { n: 1 } } } }, plugins)).toBe(false);
     expect(fitsWorkflowSchema({ version: 1, name: 'r', steps: { a: { uses: './ref.mjs' } } }, plugins)).toBe(true);
   });
+
+  it('leaves a plugin whose with: ajv refuses to the full schema (which refuses it as before)', () => {
+    const invalid = defineStep({ ...local, with: { properties: { n: { type: 'no-such-type' } } } });
+    const plugins = new Map<string, StepPlugin>([['./bad.mjs', invalid]]);
+    expect(fitsWorkflowSchema({ version: 1, name: 'r', steps: { a: { uses: './bad.mjs', with: { n: 1 } } } }, plugins)).toBe(false);
+  });
 });
