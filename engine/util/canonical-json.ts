@@ -20,7 +20,19 @@ export function canonicalJson(value: unknown): string {
   for (const key of keys) {
     const item = (value as Record<string, unknown>)[key];
     if (item === undefined) continue;
-    text += (text.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(item);
+    text += (text.length === 1 ? '' : ',') + quotedKey(key) + canonicalJson(item);
   }
   return text + '}';
+}
+
+/** `"key":` by key: a fingerprint's few field names recur in every step's key (a bounded table of a pure function). */
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key) + ':';
+    if (quotedKeys.size < 1024) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }

@@ -51,13 +51,18 @@ export function fitsWorkflowSchema(value: unknown, plugins: ReadonlyMap<string, 
   if (!shape(value)) return false;
   // The shape schema made `steps` a mapping of mappings, each with a string `uses`.
   const steps = (value as { steps: Record<string, { uses: string; with?: unknown }> }).steps;
+  // By `uses`: whether it names a plugin, and the validator of its with: (looked up once per plugin, not per step).
+  const byUses = new Map<string, { known: boolean; validate: ValidateFunction | undefined }>();
   for (const id in steps) {
     const step = steps[id]!;
-    const plugin = plugins.get(step.uses);
-    if (plugin === undefined) return false;
+    let uses = byUses.get(step.uses);
+    if (uses === undefined) {
+      const plugin = plugins.get(step.uses);
+      byUses.set(step.uses, (uses = { known: plugin !== undefined, validate: plugin && withValidator(plugin) }));
+    }
+    if (!uses.known) return false;
     if (step.with === undefined) continue;
-    const validate = withValidator(plugin);
-    if (validate === undefined || !validate(step.with)) return false;
+    if (uses.validate === undefined || !uses.validate(step.with)) return false;
   }
   return true;
 }
