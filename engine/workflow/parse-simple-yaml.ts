@@ -47,7 +47,14 @@ const FLOW_INDICATOR = new Set([COMMA, OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, 
 class OutsideSubset extends Error {}
 const outside = new OutsideSubset();
 
+/**
+ * First characters of the plain scalars those resolvers can take (`~`, null, true, false, numbers, `.inf`,
+ * `.nan`); a scalar starting with any other is a string, without asking them.
+ */
+const MAY_RESOLVE = new Set(Array.from('-+.0123456789~nNtTfF', (c) => c.charCodeAt(0)));
+
 function plainScalar(text: string): unknown {
+  if (!MAY_RESOLVE.has(text.charCodeAt(0))) return text;
   for (const type of IMPLICIT) if (type.resolve(text)) return type.construct(text);
   return text;
 }

@@ -155,6 +155,15 @@ describe('parseSimpleYaml', () => {
     expect(answered).toBeGreaterThan(700);
   });
 
+  it('resolves plain scalars as js-yaml does, whatever their first character', () => {
+    const suffixes = ['', '1', '0', '.5', 'e3', '_1', 'x', 'rue', 'RUE', 'alse', 'ull', 'ULL', 'inf', 'nan', 'NaN', 'x1f', 'o7', 'b1'];
+    for (let code = 0x21; code < 0x7f; code++)
+      for (const suffix of suffixes) {
+        const scalar = String.fromCharCode(code) + suffix;
+        agrees(`a: ${scalar}\n${scalar}: b\nc: [${scalar}]\n`);
+      }
+  });
+
   it('leaves what it cannot be sure of to js-yaml', () => {
     for (const text of [
       '',
