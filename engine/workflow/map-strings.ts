@@ -11,6 +11,7 @@ type Visit = (text: string, path: () => YamlPath) => unknown;
  * several times, and only the rare one with a problem is located.
  */
 export function mapStrings(value: unknown, visit: Visit, path: YamlPath = []): unknown {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'string')) return value;
   const trail = [...path];
   return copy(value, visit, trail, () => [...trail]);
 }
