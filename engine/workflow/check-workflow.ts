@@ -133,7 +133,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
     }
     (Array.isArray(step.needs) ? step.needs : []).forEach((need, i) => {
       if (typeof need !== 'string') return;
-      if (!(need in rawSteps)) {
+      if (!table.isStep(need)) {
         const suggestion = didYouMean(need, stepIds);
         diagnostics.push(
           errorAt(
