@@ -3,7 +3,7 @@
 // `inputs.PORT`), reading a string that is exactly one reference, writing a step-output reference
 // back as text, and substituting parameter values.
 import type { SourceLocation } from '../diagnostics/diagnostic.js';
-import { mapStrings } from './map-strings.js';
+import { mapStrings, visitStrings } from './map-strings.js';
 import type { PortWire } from './workflow.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
 
@@ -57,7 +57,7 @@ export function findExpressions(text: string): ExpressionMatch[] {
 /** Every expression in every string inside `value`, with the YAML path of its string (`path` is where `value` sits). */
 export function expressionsIn(value: unknown, path: YamlPath): { path: YamlPath; match: ExpressionMatch }[] {
   const found: { path: YamlPath; match: ExpressionMatch }[] = [];
-  mapStrings(
+  visitStrings(
     value,
     (text, at) => {
       for (const match of findExpressions(text)) found.push({ path: at(), match });

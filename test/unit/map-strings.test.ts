@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapStrings } from '../../engine/workflow/map-strings.js';
+import { mapStrings, visitStrings } from '../../engine/workflow/map-strings.js';
 
 describe('mapStrings', () => {
   it('visits every string with its path and copies everything else', () => {
@@ -24,5 +24,14 @@ describe('mapStrings', () => {
     expect(Object.keys(mapped)).toEqual(['__proto__', 'a']);
     expect(Object.getPrototypeOf(mapped)).toBe(Object.prototype);
     expect(mapped.a).toEqual(['y!']);
+  });
+
+  it('visits the same strings and paths without copying (visitStrings)', () => {
+    const seen: unknown[] = [];
+    expect(visitStrings({ a: 'x', b: [1, { c: 'z' }] }, (text, path) => void seen.push([text, path()]), ['w']) as unknown).toBeUndefined();
+    expect(seen).toEqual([
+      ['x', ['w', 'a']],
+      ['z', ['w', 'b', 1, 'c']],
+    ]);
   });
 });
