@@ -1,6 +1,7 @@
 // Owns the build step that precompiles Strand's JSON-Schema validators (`npm run build` runs it after tsc):
 // ajv's standalone code for every schema known at build time — the workflow schema of the built-in steps,
-// the recipe schema, and each built-in step's `with:` for filling defaults — written over the stand-in
+// the recipe schema, the workflow's shape and each built-in step's `with:` (for fitsWorkflowSchema), and
+// each built-in step's `with:` for filling defaults — written over the stand-in
 // dist/engine/workflow/precompiled-validators.js, keyed as schema-validator.ts looks them up. The schemas
 // themselves still come from one place (workflow-schema.ts and the steps); this only compiles them early.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,12 +13,13 @@ import { builtinSteps } from '../steps/index.js';
 import type { JsonSchema } from '../engine/index.js';
 import { paramDefaultsSchema } from '../engine/workflow/param-defaults.js';
 import { AJV_OPTIONS, validatorKey, type ValidatorPurpose } from '../engine/workflow/schema-validator.js';
-import { buildRecipeSchema, buildWorkflowSchema } from '../engine/workflow/workflow-schema.js';
+import { buildRecipeSchema, buildWorkflowSchema, pluginWithSchema, workflowShapeSchema } from '../engine/workflow/workflow-schema.js';
 
 /** Every schema the CLI validates against without local plugins, by purpose. */
 export function buildTimeSchemas(): Record<ValidatorPurpose, JsonSchema[]> {
   return {
-    located: [buildWorkflowSchema(builtinSteps), buildRecipeSchema()],
+    // The full workflow schema gives diagnostics; the shape and each step's `with:` say quickly that a file is valid.
+    located: [buildWorkflowSchema(builtinSteps), buildRecipeSchema(), workflowShapeSchema(), ...builtinSteps.map(pluginWithSchema)],
     defaults: builtinSteps.map((step) => paramDefaultsSchema(step.with)),
   };
 }

@@ -50,6 +50,7 @@ export function placeWorkflow(
   const diagnostics: Diagnostic[] = [];
   const memory = new Map<string, Diagnostic>();
   const local = resolvePlacement({ kind: 'cpu' }, options.catalog, options.cpu);
+  const localPlans = new Map<string, StepPlacementPlan>();
   if (source) diagnostics.push(...checkDeviceRuntimes(workflow, source));
   for (const step of workflow.steps) {
     const spec = step.placement;
@@ -101,7 +102,15 @@ export function placeWorkflow(
         ...checkStepRuntime(step, workflow, read && { param: read.param, path: read.path, layout: read.reading.layout }, source),
       );
     if (!onXla || (read === undefined && spec.modelFacts === undefined)) {
-      place({ placement, runtime, precision });
+      // On the local CPU, a step without a mesh, batch or batch hook of its own is placed as any other of its
+      // runtime and precision: those share one plan (plans are only read), not 100,000 equal objects.
+      const alike = device === undefined && spec.mesh === undefined && spec.batch === undefined && step.plugin.jax?.preflight === undefined;
+      const shared = alike ? localPlans.get(`${runtime} ${precision}`) : undefined;
+      if (shared !== undefined) plans.set(step.id, shared);
+      else {
+        place({ placement, runtime, precision });
+        if (alike) localPlans.set(`${runtime} ${precision}`, plans.get(step.id)!);
+      }
       continue;
     }
     const { trained_parameters: _trained, ...given } = spec.modelFacts ?? {};

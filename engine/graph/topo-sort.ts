@@ -6,16 +6,31 @@ export function topoSort(nodes: readonly string[], dependencies: ReadonlyMap<str
   // Works on file positions (numbers), not names: one name lookup per edge, then arrays only.
   const position = new Map<string, number>();
   nodes.forEach((n, i) => position.set(n, i));
-  const remaining = new Int32Array(nodes.length);
-  const dependents: number[][] = nodes.map(() => []);
-  nodes.forEach((node, i) => {
+  const positions = nodes.map((node) => {
+    const on: number[] = [];
     for (const dep of dependencies.get(node) ?? []) {
       const d = position.get(dep);
-      if (d === undefined) continue;
+      if (d !== undefined) on.push(d);
+    }
+    return on;
+  });
+  return topoSortPositions(positions).map((i) => nodes[i]!);
+}
+
+/**
+ * topoSort of nodes named by position: `dependencies[i]` lists the positions node i depends on. With a cycle,
+ * the order leaves out the nodes on it and those that depend on them.
+ */
+export function topoSortPositions(dependencies: readonly (readonly number[] | undefined)[]): number[] {
+  const count = dependencies.length;
+  const remaining = new Int32Array(count);
+  const dependents: number[][] = Array.from({ length: count }, () => []);
+  for (let i = 0; i < count; i++) {
+    for (const d of dependencies[i] ?? []) {
       remaining[i]!++;
       dependents[d]!.push(i);
     }
-  });
+  }
   // A binary heap on file position keeps ties in file order without sorting at every step.
   const heap: number[] = [];
   const push = (i: number): void => {
@@ -47,11 +62,11 @@ export function topoSort(nodes: readonly string[], dependencies: ReadonlyMap<str
     }
     return top;
   };
-  for (let i = 0; i < nodes.length; i++) if (remaining[i] === 0) push(i);
-  const order: string[] = [];
+  for (let i = 0; i < count; i++) if (remaining[i] === 0) push(i);
+  const order: number[] = [];
   while (heap.length > 0) {
     const i = pop();
-    order.push(nodes[i]!);
+    order.push(i);
     for (const next of dependents[i]!) if (--remaining[next]! === 0) push(next);
   }
   return order;

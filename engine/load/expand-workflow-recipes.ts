@@ -38,9 +38,13 @@ export interface ExpandedSource {
 
 export function expandWorkflowRecipes(source: YamlSource, context: RecipeContext): Result<ExpandedSource, Diagnostic[]> {
   const root = source.value as { steps?: Record<string, { uses?: unknown } | null>; allow_paths?: unknown } | null;
-  const uses = Object.entries(root?.steps && typeof root.steps === 'object' ? root.steps : {}).filter(
-    (entry): entry is [string, { uses: string }] => typeof entry[1]?.uses === 'string' && isRecipeRef(entry[1].uses),
-  );
+  // Keys, not entries: most steps of a big workflow are no recipe, and need no [id, step] pair each.
+  const steps = root?.steps && typeof root.steps === 'object' ? root.steps : {};
+  const uses: [string, { uses: string }][] = [];
+  for (const id of Object.keys(steps)) {
+    const step = steps[id];
+    if (typeof step?.uses === 'string' && isRecipeRef(step.uses)) uses.push([id, step as { uses: string }]);
+  }
   const expanded: ExpandedSource = { source, callSites: new Map(), recipes: new Map(), texts: new Map(), diagnostics: [] };
   if (uses.length === 0) return ok(expanded);
   const lock = lockFor(context);

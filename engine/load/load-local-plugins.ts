@@ -17,8 +17,9 @@ export interface LoadedPlugins {
 export async function loadLocalPlugins(file: string, source: YamlSource, builtins: readonly StepPlugin[]): Promise<LoadedPlugins> {
   const loaded: LoadedPlugins = { plugins: new Map(builtins.map((p) => [p.id, p])), failed: new Set(), diagnostics: [] };
   const steps = (source.value as { steps?: Record<string, { uses?: unknown } | null> } | null)?.steps;
-  for (const [id, step] of Object.entries(steps && typeof steps === 'object' ? steps : {})) {
-    const uses = step?.uses;
+  const byId = steps && typeof steps === 'object' ? steps : {};
+  for (const id of Object.keys(byId)) {
+    const uses = byId[id]?.uses;
     if (typeof uses !== 'string') continue;
     // An expanded recipe is gone from the steps: one still here failed to load, and was reported.
     if (isRecipeRef(uses)) loaded.failed.add(uses);

@@ -14,19 +14,24 @@ import type { StepRecord } from './step-record.js';
 export interface PlanFacts {
   record(key: Sha256Hex): StepRecord | undefined;
   previous(workflow: string, step: string): Fingerprint | undefined;
-  /** Digest of the file(s) an input path (or glob) names; undefined when none exist. */
-  inputFileDigest(path: string): Sha256Hex | undefined;
-  /**
-   * Each file a glob, folder or gs:// input path names (a digest, or a generation), for naming what changed;
-   * undefined for a single local file, whose digest says it all.
-   */
-  inputFileList(path: string): InputFile[] | undefined;
+  /** An input path (a file, folder, glob or gs:// path), looked at once for its digest and, if asked, its files. */
+  inputPath(path: string): InputPathFacts;
   /** Digests of the external data files an ONNX model at `path` loads, by location (relative to the model). */
   externalDataDigests(path: string): Record<string, Sha256Hex>;
   /** Digest of a file or directory written outside the store; undefined when it is gone. */
   outputDigest(path: string): Sha256Hex | undefined;
   /** The first object of a cached result that is missing or corrupt (verified by digest), if any. */
   entryProblem(record: StepRecord): ObjectProblem | undefined;
+}
+
+export interface InputPathFacts {
+  /** Digest of the file(s) the path names; undefined when none exist. */
+  digest: Sha256Hex | undefined;
+  /**
+   * Each file a glob, folder or gs:// path names (a digest, or a generation), for naming what changed;
+   * undefined for a single local file, whose digest says it all. Asked only of a step that will run.
+   */
+  files(): InputFile[] | undefined;
 }
 
 /** Input artifacts of a step: manifest digests, or the upstream step that has yet to run. */
@@ -44,11 +49,10 @@ export type StepDecision =
     };
 
 /** The files of each glob, folder or gs:// input param, listed only for a step that will run. */
-function listInputFiles(step: StepSpec, facts: PlanFacts): InputFileLists {
+function listInputFiles(inputs: readonly [string, InputPathFacts][]): InputFileLists {
   const lists: InputFileLists = {};
-  for (const { key, path, direction } of pathParams(step)) {
-    if (direction !== 'input') continue;
-    const files = facts.inputFileList(path);
+  for (const [key, input] of inputs) {
+    const files = input.files();
     if (files !== undefined) lists[key] = [...(lists[key] ?? []), ...files];
   }
   return lists;
@@ -63,10 +67,12 @@ export function decideStep(
 ): StepDecision {
   if ('pendingOn' in inputs) return { status: 'will-run', reasons: [{ kind: 'upstream-will-run', step: inputs.pendingOn }] };
   const files: Record<string, Sha256Hex> = {};
+  const paths: [string, InputPathFacts][] = [];
   for (const { key, path, direction, format } of pathParams(step)) {
     if (direction !== 'input') continue;
-    const digest = facts.inputFileDigest(path);
-    if (digest !== undefined) files[key] = digest;
+    const input = facts.inputPath(path);
+    paths.push([key, input]);
+    if (input.digest !== undefined) files[key] = input.digest;
     // New weights in model.onnx_data with model.onnx unchanged must still miss: each data file is a field.
     if (format !== undefined)
       for (const [location, data] of Object.entries(facts.externalDataDigests(path))) files[`${key}:${location}`] = data;
@@ -82,7 +88,7 @@ export function decideStep(
   const key = fingerprintKey(fingerprint);
   const record = facts.record(key);
   if (record === undefined) {
-    const inputFiles = listInputFiles(step, facts);
+    const inputFiles = listInputFiles(paths);
     const previous = facts.previous(workflow.name, step.id);
     // The previous result's record holds its file lists (gone once collected: the reason then names no files).
     const listed = { previous: previous && facts.record(fingerprintKey(previous))?.inputFiles, current: inputFiles };
@@ -96,6 +102,6 @@ export function decideStep(
     else if (current !== output.digest) reasons.push({ kind: 'output-changed', path: output.path });
   }
   return reasons.length > 0
-    ? { status: 'will-run', key, fingerprint, inputFiles: listInputFiles(step, facts), reasons }
+    ? { status: 'will-run', key, fingerprint, inputFiles: listInputFiles(paths), reasons }
     : { status: 'cached', key, fingerprint, record };
 }

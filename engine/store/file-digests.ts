@@ -51,7 +51,11 @@ export class FileDigests {
     } catch {
       return undefined;
     }
-    if (big === undefined) return undefined;
+    return big === undefined ? undefined : this.digestStated(path, big);
+  }
+
+  /** `digest` of a path the caller has just stat'ed in bigint form (one stat per path, not one per question). */
+  digestStated(path: string, big: BigIntStats): Sha256Hex {
     const stats = { size: Number(big.size), ino: Number(big.ino) };
     if (big.isDirectory()) {
       const listing = readdirSync(path)

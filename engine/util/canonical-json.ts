@@ -8,9 +8,31 @@ export function canonicalJson(value: unknown): string {
     }
     return JSON.stringify(value ?? null);
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  // Loops and concatenation rather than entries/filter/map/join: every plan computes 100,000s of these.
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i++) text += (i === 0 ? '' : ',') + (i in value ? canonicalJson(value[i]) : '');
+    return text + ']';
+  }
+  // The default sort orders strings by UTF-16 code units, as `<` does.
+  const keys = Object.keys(value).sort();
+  let text = '{';
+  for (const key of keys) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item === undefined) continue;
+    text += (text.length === 1 ? '' : ',') + quotedKey(key) + canonicalJson(item);
+  }
+  return text + '}';
+}
+
+/** `"key":` by key: a fingerprint's few field names recur in every step's key (a bounded table of a pure function). */
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key) + ':';
+    if (quotedKeys.size < 1024) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }

@@ -3,15 +3,17 @@
 // Pure: plugins, overrides and the environment arrive as arguments.
 import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import { findCycle } from '../graph/find-cycle.js';
-import { topoSort } from '../graph/topo-sort.js';
+import { topoSortPositions } from '../graph/topo-sort.js';
 import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { fitsWorkflowSchema } from './fits-workflow-schema.js';
 import { expressionsIn, locateExpression, resolveParams } from './expressions.js';
-import { withParamDefaults } from './param-defaults.js';
+import { fillParamDefaults } from './param-defaults.js';
 import { resolveParamValues } from './param-values.js';
 import { checkAgainstSchema } from './schema-diagnostics.js';
 import type { ParamSpec, StepPlacement, StepSpec, Workflow } from './workflow.js';
 import { buildWorkflowSchema } from './workflow-schema.js';
+import type { StepTable } from './step-table.js';
 import { wirePorts } from './wire-ports.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
 
@@ -57,46 +59,54 @@ function withParamsResolved(root: Record<string, unknown>, values: Record<string
 
 export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnostics: Diagnostic[] } {
   const { source, plugins } = input;
-  const schemaPlugins = [...plugins].map(([uses, plugin]) => ({ ...plugin, id: uses }));
   const root = isRecord(source.value) ? source.value : {};
   const paramSpecs = (isRecord(root.params) ? root.params : {}) as Record<string, ParamSpec>;
   const validParamSpecs = Object.fromEntries(
     Object.entries(paramSpecs).filter(([, s]) => isRecord(s) && ['string', 'number', 'integer', 'boolean'].includes(s.type as string)),
   );
   const params = resolveParamValues(source, validParamSpecs, input.overrides ?? {}, input.env ?? {});
+  const schemaValue = withParamsResolved(root, params.values);
   const diagnostics = [
-    ...checkAgainstSchema(source, buildWorkflowSchema(schemaPlugins), withParamsResolved(root, params.values)),
+    // The full schema's errors make the diagnostics; a valid file is told valid without its per-plugin chain.
+    ...(fitsWorkflowSchema(schemaValue, plugins)
+      ? []
+      : checkAgainstSchema(source, buildWorkflowSchema([...plugins].map(([uses, plugin]) => ({ ...plugin, id: uses }))), schemaValue)),
     ...params.diagnostics,
   ];
 
   const rawSteps = (isRecord(root.steps) ? root.steps : {}) as Record<string, RawStep>;
   const devices = (isRecord(root.devices) ? root.devices : {}) as Workflow['devices'];
+  // By position from here on: a name costs a lookup only where a step refers to another.
   const stepIds = Object.keys(rawSteps);
-  const stepPlugins = new Map<string, StepPlugin>();
-  const edges = new Map<string, string[]>();
-  // Beside each step's dependency list: where the first edge to each was written (kept as arrays, not a
-  // map keyed by a joined "from->to" string, which costs a new string and its hash per edge).
-  const edgePaths = new Map<string, YamlPath[]>();
-  const addEdge = (from: string, to: string, path: YamlPath): void => {
-    let list = edges.get(from);
-    let paths = edgePaths.get(from);
-    if (list === undefined || paths === undefined) {
-      edges.set(from, (list = []));
-      edgePaths.set(from, (paths = []));
-    }
-    if (!list.includes(to)) {
-      list.push(to);
-      paths.push(path);
-    }
+  const raws = stepIds.map((id) => rawSteps[id]);
+  const positions = new Map<string, number>();
+  stepIds.forEach((id, i) => positions.set(id, i));
+  const stepPlugins = new Array<StepPlugin | undefined>(stepIds.length).fill(undefined);
+  const table: StepTable = {
+    ids: stepIds,
+    raws,
+    plugins: stepPlugins,
+    positions,
+    isStep: (name) => positions.has(name) || name in rawSteps,
   };
-  const edgePath = (from: string, to: string): YamlPath => edgePaths.get(from)![edges.get(from)!.indexOf(to)]!;
+  // What each step depends on, by position.
+  const edges = new Array<number[] | undefined>(stepIds.length).fill(undefined);
+  const addEdge = (from: number, to: string): void => {
+    const at = positions.get(to);
+    // A name `in` the mapping that is not one of its keys (`toString`) names no step: no edge.
+    if (at === undefined) return;
+    const list = edges[from];
+    if (list === undefined) edges[from] = [at];
+    else if (!list.includes(at)) list.push(at);
+  };
 
-  for (const id of stepIds) {
-    const step = rawSteps[id];
+  for (let position = 0; position < stepIds.length; position++) {
+    const id = stepIds[position]!;
+    const step = raws[position];
     if (!isRecord(step)) continue;
     if (typeof step.uses === 'string') {
       const plugin = plugins.get(step.uses);
-      if (plugin) stepPlugins.set(id, plugin);
+      if (plugin) stepPlugins[position] = plugin;
       else if (!input.failedPlugins?.has(step.uses)) {
         const known = [...plugins.keys()].filter((k) => !k.startsWith('.'));
         const suggestion = didYouMean(step.uses, known);
@@ -123,7 +133,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
     }
     (Array.isArray(step.needs) ? step.needs : []).forEach((need, i) => {
       if (typeof need !== 'string') return;
-      if (!(need in rawSteps)) {
+      if (!table.isStep(need)) {
         const suggestion = didYouMean(need, stepIds);
         diagnostics.push(
           errorAt(
@@ -133,7 +143,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
             `steps in this workflow: ${stepIds.join(', ')}`,
           ),
         );
-      } else addEdge(id, need, ['steps', id, 'needs', i]);
+      } else addEdge(position, need);
     });
     for (const { path, match } of expressionsIn(step.with, ['steps', id, 'with'])) {
       // Located only for a diagnostic: a valid file then never builds the positioned YAML document.
@@ -174,13 +184,27 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
     }
   }
 
-  const wiring = wirePorts(source, rawSteps, stepPlugins);
+  const wiring = wirePorts(source, table);
   diagnostics.push(...wiring.diagnostics);
-  for (const [id, wires] of wiring.inputs) {
-    for (const [port, wire] of Object.entries(wires)) addEdge(id, wire.step, ['steps', id, 'inputs', port]);
-  }
+  wiring.inputs.forEach((wires, position) => {
+    if (wires !== undefined) for (const port of Object.keys(wires)) addEdge(position, wires[port]!.step);
+  });
+  // Where the edge from -> to was first written (its needs entry, else its input), found again only for a
+  // cycle: keeping a location beside each of 100,000s of edges would cost more than this search.
+  const edgePath = (from: string, to: string): YamlPath => {
+    const needs = rawSteps[from]?.needs;
+    const i = Array.isArray(needs) ? needs.indexOf(to) : -1;
+    if (i !== -1) return ['steps', from, 'needs', i];
+    const wires = wiring.inputs[positions.get(from)!] ?? {};
+    return ['steps', from, 'inputs', Object.keys(wires).find((port) => wires[port]!.step === to)!];
+  };
 
-  const cycle = findCycle(stepIds, edges);
+  // Ordering leaves out the steps of a cycle, and only then is one looked for (to report its edges).
+  const order = topoSortPositions(edges);
+  const cycle =
+    order.length < stepIds.length
+      ? findCycle(stepIds, new Map(stepIds.map((id, i) => [id, (edges[i] ?? []).map((at) => stepIds[at]!)])))
+      : undefined;
   if (cycle) {
     const first = edgePath(cycle[0]!, cycle[1]!);
     diagnostics.push({
@@ -193,33 +217,35 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
   }
 
   // A step whose local plugin failed to load was reported by the loader; there is no workflow without it.
-  if (diagnostics.some((d) => d.severity === 'error') || stepIds.some((id) => !stepPlugins.has(id))) return { diagnostics };
+  if (diagnostics.some((d) => d.severity === 'error') || stepPlugins.includes(undefined)) return { diagnostics };
 
   const keyValues = { ...params.values };
   for (const [name, spec] of Object.entries(validParamSpecs)) if (spec.secret) keyValues[name] = `[secret:${name}]`;
-  const order = topoSort(stepIds, edges);
-  const steps: StepSpec[] = order.map((id) => {
-    const raw = rawSteps[id]!;
+  const steps: StepSpec[] = order.map((position) => {
+    const id = stepIds[position]!;
+    const raw = raws[position]!;
+    const plugin = stepPlugins[position]!;
     const withValue = isRecord(raw.with) ? raw.with : {};
+    const placement: StepPlacement = {};
+    if (typeof raw.on === 'string') placement.on = raw.on;
+    if (isRecord(raw.mesh)) placement.mesh = raw.mesh;
+    if (raw.batch !== undefined) placement.batch = raw.batch as NonNullable<StepPlacement['batch']>;
+    if (raw.precision === 'fp32' || raw.precision === 'bf16') placement.precision = raw.precision;
+    if (typeof raw.tokens === 'number') placement.tokens = raw.tokens;
+    if (isRecord(raw.model_facts)) placement.modelFacts = raw.model_facts;
     return {
       id,
       uses: raw.uses as string,
-      plugin: stepPlugins.get(id)!,
+      plugin,
       needs: (raw.needs as string[] | undefined) ?? [],
       with: withValue,
-      params: withParamDefaults(stepPlugins.get(id)!.with, resolveParams(withValue, params.values) as Record<string, unknown>),
+      // resolveParams gives a new value, which the defaults are filled into.
+      params: fillParamDefaults(plugin.with, resolveParams(withValue, params.values) as Record<string, unknown>),
       // The key keeps `with:` as written, without the schema's defaults: filling them in here would change
       // every existing cache key; a changed default comes with a new plugin version, which is in the key.
       keyParams: resolveParams(withValue, keyValues) as Record<string, unknown>,
-      inputs: wiring.inputs.get(id) ?? {},
-      placement: {
-        ...(typeof raw.on === 'string' ? { on: raw.on } : {}),
-        ...(isRecord(raw.mesh) ? { mesh: raw.mesh } : {}),
-        ...(raw.batch !== undefined ? { batch: raw.batch as NonNullable<StepPlacement['batch']> } : {}),
-        ...(raw.precision === 'fp32' || raw.precision === 'bf16' ? { precision: raw.precision } : {}),
-        ...(typeof raw.tokens === 'number' ? { tokens: raw.tokens } : {}),
-        ...(isRecord(raw.model_facts) ? { modelFacts: raw.model_facts } : {}),
-      },
+      inputs: wiring.inputs[position] ?? {},
+      placement,
     };
   });
   return {

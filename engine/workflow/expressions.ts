@@ -3,7 +3,7 @@
 // `inputs.PORT`), reading a string that is exactly one reference, writing a step-output reference
 // back as text, and substituting parameter values.
 import type { SourceLocation } from '../diagnostics/diagnostic.js';
-import { mapStrings } from './map-strings.js';
+import { mapStrings, visitStrings } from './map-strings.js';
 import type { PortWire } from './workflow.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
 
@@ -26,6 +26,8 @@ const PARAM = /^params\.([A-Za-z_][A-Za-z0-9_-]*)$/;
 // Step ids may be namespaced by recipe expansion (`embed.tokenize`).
 const STEP_OUTPUT = /^steps\.([A-Za-z_][A-Za-z0-9_.-]*?)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)$/;
 const RECIPE_INPUT = /^inputs\.([A-Za-z_][A-Za-z0-9_-]*)$/;
+/** What `.` in EXPRESSION does not match. */
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
 
 function parseBody(body: string): Expression | undefined {
   const param = PARAM.exec(body);
@@ -55,13 +57,25 @@ export function findExpressions(text: string): ExpressionMatch[] {
 /** Every expression in every string inside `value`, with the YAML path of its string (`path` is where `value` sits). */
 export function expressionsIn(value: unknown, path: YamlPath): { path: YamlPath; match: ExpressionMatch }[] {
   const found: { path: YamlPath; match: ExpressionMatch }[] = [];
-  mapStrings(value, (text, at) => found.push(...findExpressions(text).map((match) => ({ path: at, match }))), path);
+  visitStrings(
+    value,
+    (text, at) => {
+      for (const match of findExpressions(text)) found.push({ path: at(), match });
+    },
+    path,
+  );
   return found;
 }
 
 /** The expression `value` is when it is a string of exactly one (`"${{ steps.a.outputs.b }}"`, not `"x${{ … }}"`). */
 export function parseReference(value: unknown): Expression | undefined {
-  return typeof value === 'string' ? wholeExpression(value, findExpressions(value)) : undefined;
+  if (typeof value !== 'string') return undefined;
+  // The usual `${{ steps.a.outputs.b }}`, told without the scan (100,000s of inputs are wired by it): `${{`
+  // only at the start, the first `}}` at the end and no line break between is exactly one whole match.
+  const last = value.length - 2;
+  if (value.startsWith('${{') && value.indexOf('}}', 3) === last && value.indexOf('${{', 3) === -1 && !LINE_BREAK.test(value))
+    return parseBody(value.slice(3, last).trim());
+  return wholeExpression(value, findExpressions(value));
 }
 
 function wholeExpression(text: string, matches: ExpressionMatch[]): Expression | undefined {

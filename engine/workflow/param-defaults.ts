@@ -1,6 +1,6 @@
 // Owns filling a step's `with:` from the `default:` values of its plugin's schema: the one place defaults
 // are applied (ajv's `useDefaults`), so a step's `ctx.params` arrive complete and steps never repeat a
-// default. Pure: returns a new object, the workflow as written is untouched.
+// default. withParamDefaults is pure: it returns a new object, the workflow as written is untouched.
 import type { ValidateFunction } from 'ajv';
 import type { JsonSchema } from '../plugin-api/step-plugin.js';
 import { schemaValidator } from './schema-validator.js';
@@ -24,7 +24,11 @@ function compile(schema: JsonSchema): ValidateFunction {
 
 /** `params` (validated against `schema`) with every missing property that has a `default:` filled in. */
 export function withParamDefaults(schema: JsonSchema, params: Record<string, unknown>): Record<string, unknown> {
-  const filled = structuredClone(params);
-  compile(schema)(filled);
-  return filled;
+  return fillParamDefaults(schema, structuredClone(params));
+}
+
+/** withParamDefaults into `params` itself, for a caller that has just made it (no copy of each step's params). */
+export function fillParamDefaults(schema: JsonSchema, params: Record<string, unknown>): Record<string, unknown> {
+  compile(schema)(params);
+  return params;
 }

@@ -1,6 +1,7 @@
 // Owns finding the `with:` params that name files, from the plugin schema's `x-strand-path` marks (and
 // `x-strand-uri`: the URI schemes a param also takes, such as `["gs"]`; `x-strand-uri-remote`: those it
 // takes only on a remote device, whose hosts read them), and telling a URI (gs://bucket/x) from a local path.
+import type { JsonSchema } from '../plugin-api/step-plugin.js';
 import type { StepSpec } from './workflow.js';
 
 export interface PathParam {
@@ -19,26 +20,44 @@ export interface PathParam {
   format?: 'onnx' | 'model';
 }
 
-export function pathParams(step: Pick<StepSpec, 'plugin' | 'params'>): PathParam[] {
-  const properties = (step.plugin.with.properties ?? {}) as Record<
+type PathProperty = Omit<PathParam, 'path'>;
+
+/** By `with:` schema: its properties that name files (a plugin's schema does not change once declared). */
+const pathProperties = new WeakMap<JsonSchema, PathProperty[]>();
+
+function pathPropertiesOf(schema: JsonSchema): PathProperty[] {
+  let found = pathProperties.get(schema);
+  if (found !== undefined) return found;
+  const properties = (schema.properties ?? {}) as Record<
     string,
     { 'x-strand-path'?: 'input' | 'output'; 'x-strand-uri'?: string[]; 'x-strand-uri-remote'?: string[]; 'x-strand-format'?: string }
   >;
+  found = [];
+  for (const [key, property] of Object.entries(properties)) {
+    const direction = property['x-strand-path'];
+    if (direction === undefined) continue;
+    found.push({
+      key,
+      direction,
+      schemes: property['x-strand-uri'] ?? [],
+      remoteSchemes: property['x-strand-uri-remote'] ?? [],
+      ...(property['x-strand-format'] === 'onnx' || property['x-strand-format'] === 'model' ? { format: property['x-strand-format'] } : {}),
+    });
+  }
+  pathProperties.set(schema, found);
+  return found;
+}
+
+export function pathParams(step: Pick<StepSpec, 'plugin' | 'params'>): PathParam[] {
   const found: PathParam[] = [];
-  for (const [key, schema] of Object.entries(properties)) {
-    const direction = schema['x-strand-path'];
-    const value = step.params[key];
-    if (direction === undefined || value === undefined) continue;
+  for (const property of pathPropertiesOf(step.plugin.with)) {
+    const value = step.params[property.key];
+    if (value === undefined) continue;
     for (const path of Array.isArray(value) ? value : [value]) {
-      if (typeof path === 'string')
-        found.push({
-          key,
-          path,
-          direction,
-          schemes: schema['x-strand-uri'] ?? [],
-          remoteSchemes: schema['x-strand-uri-remote'] ?? [],
-          ...(schema['x-strand-format'] === 'onnx' || schema['x-strand-format'] === 'model' ? { format: schema['x-strand-format'] } : {}),
-        });
+      if (typeof path === 'string') {
+        const { key, direction, schemes, remoteSchemes, format } = property;
+        found.push({ key, path, direction, schemes, remoteSchemes, ...(format !== undefined ? { format } : {}) });
+      }
     }
   }
   return found;

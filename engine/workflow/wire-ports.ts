@@ -1,29 +1,49 @@
 // Owns wiring step inputs to upstream outputs: explicit `inputs:` references first, then by type
 // among the `needs` steps. No candidate or several candidates are errors that name the choices.
 import { errorAt, type Diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
+import type { PortSpec } from '../plugin-api/port.js';
 import type { StepPlugin } from '../plugin-api/step-plugin.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { formatStepOutput, parseReference } from './expressions.js';
+import type { StepTable } from './step-table.js';
 import type { PortWire } from './workflow.js';
 import type { YamlSource } from './yaml-source.js';
 
 type RawStep = { needs?: unknown; inputs?: unknown };
 
+/** By a plugin's `inputs` or `outputs`, its ports (declared once; every step of the plugin walks them). */
+const portEntriesOf = new WeakMap<object, [string, PortSpec][]>();
+
+function portEntries(ports: Record<string, PortSpec>): [string, PortSpec][] {
+  let entries = portEntriesOf.get(ports);
+  if (entries === undefined) portEntriesOf.set(ports, (entries = Object.entries(ports)));
+  return entries;
+}
+
+/** Wires of each step by position (undefined for a step without a plugin or not a mapping). */
 export function wirePorts(
   source: YamlSource,
-  rawSteps: Readonly<Record<string, RawStep | null>>,
-  plugins: ReadonlyMap<string, StepPlugin>,
-): { inputs: Map<string, Record<string, PortWire>>; diagnostics: Diagnostic[] } {
+  steps: StepTable,
+): { inputs: (Record<string, PortWire> | undefined)[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  // A map, not an object: 100,000 steps make a dictionary object slow to fill and to walk.
-  const inputs = new Map<string, Record<string, PortWire>>();
-  for (const [id, plugin] of plugins) {
-    const step = rawSteps[id];
+  const inputs: (Record<string, PortWire> | undefined)[] = new Array<Record<string, PortWire> | undefined>(steps.ids.length).fill(
+    undefined,
+  );
+  const pluginOf = (name: string): StepPlugin | undefined => {
+    const at = steps.positions.get(name);
+    return at === undefined ? undefined : steps.plugins[at];
+  };
+  for (let i = 0; i < steps.ids.length; i++) {
+    const plugin = steps.plugins[i];
+    if (plugin === undefined) continue;
+    const id = steps.ids[i]!;
+    const step = steps.raws[i] as RawStep | null | undefined;
     // YAML can hold anything where a step is expected (reported by the schema check).
     if (step === undefined || step === null || typeof step !== 'object') continue;
     const wires: Record<string, PortWire> = {};
     const explicit = (step.inputs !== null && typeof step.inputs === 'object' ? step.inputs : {}) as Record<string, unknown>;
-    for (const [port, ref] of Object.entries(explicit)) {
+    for (const port of Object.keys(explicit)) {
+      const ref = explicit[port];
       const location = (): SourceLocation => source.locate(['steps', id, 'inputs', port]);
       const spec = plugin.inputs[port];
       if (spec === undefined) {
@@ -50,19 +70,20 @@ export function wirePorts(
         );
         continue;
       }
-      const upstream = plugins.get(expression.step);
-      if (!(expression.step in rawSteps)) {
-        diagnostics.push(
-          errorAt(
-            'unknown-step',
-            location(),
-            `input "${port}" refers to step "${expression.step}", which does not exist`,
-            `steps: ${Object.keys(rawSteps).join(', ')}`,
-          ),
-        );
+      // Every step with a plugin is a step: the one lookup answers both for a valid file.
+      const upstream = pluginOf(expression.step);
+      if (upstream === undefined) {
+        if (!steps.isStep(expression.step))
+          diagnostics.push(
+            errorAt(
+              'unknown-step',
+              location(),
+              `input "${port}" refers to step "${expression.step}", which does not exist`,
+              `steps: ${steps.ids.join(', ')}`,
+            ),
+          );
         continue;
       }
-      if (upstream === undefined) continue;
       const out = upstream.outputs[expression.port];
       if (out === undefined) {
         diagnostics.push(
@@ -88,9 +109,10 @@ export function wirePorts(
       }
       wires[port] = { step: expression.step, port: expression.port };
     }
-    const needs = (Array.isArray(step.needs) ? step.needs : []).filter((n): n is string => typeof n === 'string' && n in rawSteps);
-    for (const [port, spec] of Object.entries(plugin.inputs)) {
+    let needs: string[] | undefined;
+    for (const [port, spec] of portEntries(plugin.inputs)) {
       if (port in wires || port in explicit) continue;
+      needs ??= (Array.isArray(step.needs) ? step.needs : []).filter((n): n is string => typeof n === 'string' && steps.isStep(n));
       if (spec.explicit === true) {
         if (spec.optional !== true)
           diagnostics.push(
@@ -103,11 +125,13 @@ export function wirePorts(
           );
         continue;
       }
-      const candidates = needs.flatMap((need) =>
-        Object.entries(plugins.get(need)?.outputs ?? {})
-          .filter(([, out]) => out.type === spec.type)
-          .map(([outPort]) => ({ step: need, port: outPort })),
-      );
+      const candidates: PortWire[] = [];
+      for (const need of needs) {
+        const upstream = pluginOf(need);
+        if (upstream !== undefined)
+          for (const [outPort, out] of portEntries(upstream.outputs))
+            if (out.type === spec.type) candidates.push({ step: need, port: outPort });
+      }
       if (candidates.length === 1) wires[port] = candidates[0]!;
       else if (candidates.length > 1) {
         diagnostics.push({
@@ -119,9 +143,9 @@ export function wirePorts(
           ),
           related: candidates.map((c) => ({ message: `candidate ${c.step}.${c.port}`, location: source.locate(['steps', c.step], 'key') })),
         });
-      } else if (spec.optional !== true && needs.every((need) => plugins.has(need))) {
+      } else if (spec.optional !== true && needs.every((need) => pluginOf(need) !== undefined)) {
         // (A need whose plugin is unknown was reported already; its outputs cannot be known.)
-        const providers = [...plugins].filter(([, p]) => Object.values(p.outputs).some((o) => o.type === spec.type)).map(([s]) => s);
+        const providers = steps.ids.filter((_, at) => Object.values(steps.plugins[at]?.outputs ?? {}).some((o) => o.type === spec.type));
         diagnostics.push(
           errorAt(
             'unwired-input',
@@ -132,7 +156,7 @@ export function wirePorts(
         );
       }
     }
-    inputs.set(id, wires);
+    inputs[i] = wires;
   }
   return { inputs, diagnostics };
 }

@@ -10,6 +10,9 @@ const STEP_ID_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*(\\.[A-Za-z_][A-Za-z0-9_-]*)*$'
 
 export const RECIPE_SCHEMA_ID = 'https://strand.dev/schemas/recipe.schema.json';
 
+/** The workflow schema without plugins (see workflowShapeSchema). */
+export const WORKFLOW_SHAPE_SCHEMA_ID = 'https://strand.dev/schemas/workflow-shape.schema.json';
+
 export function buildWorkflowSchema(plugins: readonly StepPlugin[]): JsonSchema {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -44,6 +47,20 @@ export function buildWorkflowSchema(plugins: readonly StepPlugin[]): JsonSchema 
     },
     $defs: definitions(plugins),
   };
+}
+
+/**
+ * The workflow schema of no plugins: every key and type checked, `uses` any string, `with:` any mapping.
+ * A document it accepts is accepted by the full schema exactly when each step's `uses` names a plugin and
+ * its `with:` fits that plugin's `pluginWithSchema`: the full schema adds nothing else (see fitsWorkflowSchema).
+ */
+export function workflowShapeSchema(): JsonSchema {
+  return { ...buildWorkflowSchema([]), $id: WORKFLOW_SHAPE_SCHEMA_ID };
+}
+
+/** What the workflow schema requires of `with:` when `uses` names `plugin`. */
+export function pluginWithSchema(plugin: Pick<StepPlugin, 'description' | 'with'>): JsonSchema {
+  return { description: plugin.description, type: 'object', additionalProperties: false, ...plugin.with };
 }
 
 /** A recipe: a reusable sub-workflow with typed params, data inputs and outputs (`kind: recipe`). */
@@ -225,13 +242,9 @@ function definitions(plugins: readonly StepPlugin[]): JsonSchema {
         : {
             allOf: sorted.map((plugin) => ({
               if: { properties: { uses: { const: plugin.id } }, required: ['uses'] },
-              then: { properties: { with: { description: plugin.description, ...withSchema(plugin.with) } } },
+              then: { properties: { with: pluginWithSchema(plugin) } },
             })),
           }),
     },
   };
-}
-
-function withSchema(schema: JsonSchema): JsonSchema {
-  return { type: 'object', additionalProperties: false, ...schema };
 }

@@ -23,7 +23,7 @@ describe('the file list of an input path', () => {
   it('lists each file a glob matches, by name and content digest', () => {
     const dir = root();
     const state = new StrandState(join(dir, '.strand'), dir);
-    expect(state.inputFileList('data/**/*.fasta')).toEqual([
+    expect(state.inputPath('data/**/*.fasta').files()).toEqual([
       { name: 'data/a.fasta', digest: sha256('>a\nACGT\n') },
       { name: 'data/sub/b.fasta', digest: sha256('>b\nGGCC\n') },
     ]);
@@ -32,14 +32,19 @@ describe('the file list of an input path', () => {
   it('lists every file below a folder, leaving out temporaries being written', () => {
     const dir = root();
     const state = new StrandState(join(dir, '.strand'), dir);
-    expect(state.inputFileList('models/nt')?.map((f) => f.name)).toEqual(['models/nt/config.json', 'models/nt/weights/model.safetensors']);
+    expect(
+      state
+        .inputPath('models/nt')
+        .files()
+        ?.map((f) => f.name),
+    ).toEqual(['models/nt/config.json', 'models/nt/weights/model.safetensors']);
   });
 
   it('lists a link to nothing in a folder by name (a model folder copied without its model.onnx target)', () => {
     const dir = root();
     symlinkSync('../missing.onnx', join(dir, 'models/nt/model.onnx'));
     const state = new StrandState(join(dir, '.strand'), dir);
-    expect(state.inputFileList('models/nt')).toEqual([
+    expect(state.inputPath('models/nt').files()).toEqual([
       { name: 'models/nt/config.json', digest: sha256('{}') },
       { name: 'models/nt/model.onnx' },
       { name: 'models/nt/weights/model.safetensors', digest: sha256('w') },
@@ -48,6 +53,6 @@ describe('the file list of an input path', () => {
 
   it('keeps no list for one plain file: its digest says it all', () => {
     const dir = root();
-    expect(new StrandState(join(dir, '.strand'), dir).inputFileList('data/a.fasta')).toBeUndefined();
+    expect(new StrandState(join(dir, '.strand'), dir).inputPath('data/a.fasta').files()).toBeUndefined();
   });
 });

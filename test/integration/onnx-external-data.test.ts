@@ -49,13 +49,13 @@ describe('ONNX external data', () => {
     const root = writeProject({});
     exportTo(root, 'm', { location: 'model.onnx_data' });
     const state = new StrandState(join(root, '.strand'), root);
-    const model = state.inputFileDigest('m/model.onnx');
+    const model = state.inputPath('m/model.onnx').digest;
     const before = state.externalDataDigests('m/model.onnx');
     expect(Object.keys(before)).toEqual(['model.onnx_data']);
     const { files } = optimumLikeExport({ location: 'model.onnx_data' }, { ...SMALL_ESM, seed: 8 });
     writeFileSync(join(root, 'm/model.onnx_data'), files.get('model.onnx_data')!);
     const fresh = new StrandState(join(root, '.strand'), root);
-    expect(fresh.inputFileDigest('m/model.onnx')).toBe(model);
+    expect(fresh.inputPath('m/model.onnx').digest).toBe(model);
     expect(fresh.externalDataDigests('m/model.onnx')['model.onnx_data']).not.toBe(before['model.onnx_data']);
   });
 

@@ -113,8 +113,10 @@ steps:
   const facts: PlanFacts = {
     record: (k) => (k === record.key ? record : undefined),
     previous: () => previous,
-    inputFileDigest: () => digest('b'),
-    inputFileList: () => [...files(['a'], '2'), ...files(['b', 'c', 'd', 'e'], '1'), ...files(['f', 'g', 'h', 'i'], '3')],
+    inputPath: () => ({
+      digest: digest('b'),
+      files: () => [...files(['a'], '2'), ...files(['b', 'c', 'd', 'e'], '1'), ...files(['f', 'g', 'h', 'i'], '3')],
+    }),
     externalDataDigests: () => ({}),
     outputDigest: () => undefined,
     entryProblem: () => undefined,

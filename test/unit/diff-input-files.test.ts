@@ -78,8 +78,7 @@ describe('a plan names the files of a glob that changed', () => {
   const facts = (records: StepRecord[], files: InputFile[]): PlanFacts => ({
     record: (k) => records.find((r) => r.key === k),
     previous: () => fingerprint,
-    inputFileDigest: () => digest('b'),
-    inputFileList: (p) => (p === 'data/*.fasta' ? files : undefined),
+    inputPath: (p) => ({ digest: digest('b'), files: () => (p === 'data/*.fasta' ? files : undefined) }),
     externalDataDigests: () => ({}),
     outputDigest: () => undefined,
     entryProblem: () => undefined,

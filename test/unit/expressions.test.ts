@@ -73,4 +73,20 @@ describe('expressions', () => {
     const [found] = expressionsIn((source.value as { with: unknown }).with, ['with']);
     expect(locateExpression(source, found!.path, found!.match)).toEqual({ file: 'flow.yaml', line: 2, column: 15, length: 18 });
   });
+
+  it('reads a reference as the one whole expression findExpressions finds in it (random strings)', () => {
+    const whole = (text: string) => {
+      const matches = findExpressions(text);
+      return matches.length === 1 && matches[0]!.length === text.length ? matches[0]!.expression : undefined;
+    };
+    const piece = fc.constantFrom('${{', '}}', '}', '{', ' ', 'steps.a.outputs.b', 'params.p', 'inputs.i', '.', 'a', '\n', '\u2028', '$');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
+        const text = pieces.join('');
+        expect(parseReference(text)).toEqual(whole(text));
+      }),
+      { numRuns: 5000, seed: 27 },
+    );
+    expect(parseReference('${{ steps.s1.outputs.out }}')).toEqual({ kind: 'step-output', step: 's1', port: 'out' });
+  });
 });

@@ -69,8 +69,7 @@ describe('decideStep', () => {
   const facts = (records: Map<string, StepRecord>, files: Record<string, Sha256Hex | undefined>, problem?: ObjectProblem): PlanFacts => ({
     record: (k) => records.get(k),
     previous: () => undefined,
-    inputFileDigest: (p) => files[p],
-    inputFileList: () => undefined,
+    inputPath: (p) => ({ digest: files[p], files: () => undefined }),
     externalDataDigests: () => ({}),
     outputDigest: (p) => files[p],
     entryProblem: () => problem,

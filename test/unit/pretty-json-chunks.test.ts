@@ -26,4 +26,15 @@ describe('prettyJsonChunks', () => {
       expect(whole(value)).toBe(JSON.stringify(value, null, 2) + '\n');
     }
   });
+
+  it('makes each item with `item` as it writes it, to the text of the mapped array', () => {
+    const value = { workflow: 'w', steps: Array.from({ length: 1201 }, (_, i) => i), diagnostics: [] };
+    const made: number[] = [];
+    const item = (i: number) => (made.push(i), { step: `s${i}`, odd: i % 2 === 1 ? [i] : null });
+    const text = [...prettyJsonChunks(value, item)].join('');
+    expect(text).toBe(
+      JSON.stringify({ ...value, steps: value.steps.map((i) => ({ step: `s${i}`, odd: i % 2 === 1 ? [i] : null })) }, null, 2) + '\n',
+    );
+    expect(made).toEqual(value.steps);
+  });
 });

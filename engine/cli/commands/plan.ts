@@ -138,14 +138,17 @@ export const planCommand: Command = {
       const envelope = {
         workflow: workflow.name,
         file: workflow.file,
-        steps: entries.map((e) => toJson(e, plans.get(e.step))),
+        steps: entries,
         diagnostics,
         preflight: { ...(opened.preflight ?? { compiled: 0, cached: 0 }), compilerRuns: opened.compilerRuns },
       };
+      const stepJson = (e: PlanEntry): object => toJson(e, plans.get(e.step));
       // Secrets are masked in the whole text at once (a secret could span two chunks); otherwise the same
-      // text goes out in chunks, so 100,000 steps never build one 90 MB string and its encoded copy.
-      if (workflow.secrets.length > 0) io.stdout(redact(JSON.stringify(envelope, null, 2) + '\n', workflow.secrets));
-      else for (const chunk of prettyJsonChunks(envelope)) io.stdout(chunk);
+      // text goes out in chunks, so 100,000 steps never build one 90 MB string and its encoded copy, nor
+      // all their JSON objects at once.
+      if (workflow.secrets.length > 0)
+        io.stdout(redact(JSON.stringify({ ...envelope, steps: entries.map(stepJson) }, null, 2) + '\n', workflow.secrets));
+      else for (const chunk of prettyJsonChunks(envelope, stepJson)) io.stdout(chunk);
     } else io.stdout(redact(formatPlan(workflow.name, workflow.file, entries, plans), workflow.secrets));
     return has(args, 'check') && entries.some((e) => e.decision.status === 'will-run') ? EXIT_FAILED : EXIT_OK;
   },
