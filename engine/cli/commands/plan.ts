@@ -57,20 +57,31 @@ function toJson(entry: PlanEntry, plan: StepPlacementPlan | undefined): object {
     fingerprint: d.fingerprint ?? null,
     inputs: entry.inputs,
     needs: entry.needs,
-    placement: plan
-      ? {
-          device: plan.placement.label,
-          devices: plan.placement.devices,
-          // What the step computes with: the resolved placement run, the step context and a JAX job read.
-          run: plan.run,
-          ...(plan.facts ? { facts: plan.facts } : {}),
-          ...(plan.unknown ? { unknown: plan.unknown } : {}),
-          ...(plan.estimate ? { estimate: plan.estimate } : {}),
-          ...(plan.preflight ? { preflight: plan.preflight } : {}),
-          ...(plan.sequences ? { sequences: plan.sequences } : {}),
-        }
-      : null,
+    placement: plan ? placementJson(plan) : null,
   };
+}
+
+/** By placement plan, its JSON: steps placed alike share one plan (placeWorkflow), and so one of these. */
+const placementJsonOf = new WeakMap<StepPlacementPlan, object>();
+
+function placementJson(plan: StepPlacementPlan): object {
+  let json = placementJsonOf.get(plan);
+  if (json === undefined)
+    placementJsonOf.set(
+      plan,
+      (json = {
+        device: plan.placement.label,
+        devices: plan.placement.devices,
+        // What the step computes with: the resolved placement run, the step context and a JAX job read.
+        run: plan.run,
+        ...(plan.facts ? { facts: plan.facts } : {}),
+        ...(plan.unknown ? { unknown: plan.unknown } : {}),
+        ...(plan.estimate ? { estimate: plan.estimate } : {}),
+        ...(plan.preflight ? { preflight: plan.preflight } : {}),
+        ...(plan.sequences ? { sequences: plan.sequences } : {}),
+      }),
+    );
+  return json;
 }
 
 export function formatPlan(
