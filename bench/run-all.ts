@@ -20,6 +20,7 @@ import { planScale } from './plan-scale.js';
 import { startUp } from './start-up.js';
 import { taxonomyEval } from './taxonomy-eval.js';
 import { tpuReplicas } from './tpu-replicas.js';
+import { wholeRun } from './whole-run.js';
 import { yamlParse } from './yaml-parse.js';
 
 const benches: Record<string, () => Promise<BenchResult>> = {
@@ -37,6 +38,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   cluster: clusterBench,
   novelty: noveltyBench,
   'tpu-replicas': tpuReplicas,
+  'whole-run': wholeRun,
 };
 
 function format(value: number): string {
