@@ -1,9 +1,15 @@
 // Owns durable writes: a file appears under its final name only complete — written to a temporary
 // name in the same directory (every partial write looped), fsynced, renamed, and the directory fsynced.
-// A write that fails or is abandoned removes its temporary file and never touches the final name.
+// A write that fails or is abandoned removes its temporary file and never touches the final name. Each
+// write has an async twin, whose writes and fsyncs wait on the thread pool, not on the main thread.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+
+function temporaryName(path: string): string {
+  return join(dirname(path), `.tmp-${basename(path)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
 
 function fsyncDirectory(dir: string): void {
   const fd = openSync(dir, 'r');
@@ -26,7 +32,7 @@ export interface AtomicFile {
 export function openAtomicFile(path: string): AtomicFile {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
-  const temporary = join(dir, `.tmp-${basename(path)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const temporary = temporaryName(path);
   let fd: number | undefined = openSync(temporary, 'w');
   const release = (): void => {
     if (fd === undefined) return;
@@ -81,5 +87,55 @@ export function appendLineDurable(path: string, line: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+async function fsyncDirectoryAsync(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Opens `path`, making its directory first if it is missing (found missing, not checked before each open). */
+async function openMakingDirectory(path: string, flags: 'w' | 'a'): Promise<FileHandle> {
+  try {
+    return await open(path, flags);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(dirname(path), { recursive: true });
+    return open(path, flags);
+  }
+}
+
+/** writeFileAtomic with the writes and fsyncs off the main thread: `path` appears, complete and durable, when it resolves. */
+export async function writeFileAtomicAsync(path: string, data: string | Uint8Array): Promise<void> {
+  const temporary = temporaryName(path);
+  try {
+    const handle = await openMakingDirectory(temporary, 'w');
+    try {
+      await handle.writeFile(data); // loops over partial writes
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await fsyncDirectoryAsync(dirname(path));
+}
+
+/** appendLineDurable off the main thread: the line is durable when it resolves. */
+export async function appendLineDurableAsync(path: string, line: string): Promise<void> {
+  const handle = await openMakingDirectory(path, 'a');
+  try {
+    await handle.writeFile(`${line}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
