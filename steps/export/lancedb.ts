@@ -1,9 +1,10 @@
 // Owns the `export/lancedb` step: embeddings (and sequence metadata) into a real LanceDB table. Each
-// shard is one commit, idempotent across resume (the first creates or overwrites the table, the others
-// merge on id), so a crash at any point never loses or duplicates rows. Indexes come last, and the
+// shard is one commit, idempotent across resume (the first creates or overwrites the table, the first
+// after a resume merges on id, the others append), so a crash at any point never loses or duplicates rows. Indexes come last, and the
 // provenance needed to embed queries (`strand search`) is written beside the table. A gs:// uri is written
 // by LanceDB's own object store, with the storage options (endpoint, credentials) DataAccess gives.
-import type { FixedSizeList } from 'apache-arrow';
+import type { Table } from '@lancedb/lancedb';
+import type { FixedSizeList, Table as ArrowTable } from 'apache-arrow';
 import { defineStep, StepError, writeProvenance } from '../../engine/index.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 import { createAnnIndex, createScalarIndexes, type AnnParams } from './lancedb-indexes.js';
@@ -88,30 +89,54 @@ export const lancedbExport = defineStep<LanceParams>({
       }
       table.close();
     }
-    for (let index = 0; index < embeddings.shardCount && !ctx.signal.aborted; index++) {
-      await ctx.once(`write-shard-${index}`, async () => {
-        const data = await exportShard(embeddings, metadata, index, p.include_sequence);
-        if (index === 0 && p.mode !== 'append') {
-          if (p.mode === 'create' && (await exists())) {
-            throw new StepError(`table ${p.table} already exists in ${p.uri}`, 'use mode: overwrite to replace it, or mode: append');
-          }
-          (await db.createTable(p.table, data, { mode: 'overwrite' })).close();
-        } else if (!(await exists())) {
-          (await db.createTable(p.table, data, { mode: 'create' })).close();
-        } else {
-          const table = await db.openTable(p.table);
-          await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
-          table.close();
+    // Shards are committed in order, each recorded as done once committed: an earlier attempt can have left
+    // committed but unrecorded only the shard it was writing when it stopped, the first this attempt writes.
+    // That one is merged on id (idempotent); the next ones are appended, which is much cheaper than a merge
+    // (it joins nothing) and writes the same rows in the same order. `append` mode always merges on id.
+    let merge = true;
+    // One handle for every shard (opening a table reads its manifest); it follows its own commits.
+    let table: Table | undefined;
+    const commit = async (index: number, data: ArrowTable): Promise<void> => {
+      if (index === 0 && p.mode !== 'append') {
+        if (p.mode === 'create' && (await exists())) {
+          throw new StepError(`table ${p.table} already exists in ${p.uri}`, 'use mode: overwrite to replace it, or mode: append');
         }
+        table?.close();
+        table = await db.createTable(p.table, data, { mode: 'overwrite' });
+        return;
+      }
+      table ??= (await exists()) ? await db.openTable(p.table) : undefined;
+      if (table === undefined) table = await db.createTable(p.table, data, { mode: 'create' });
+      else if (merge || p.mode === 'append') await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+      else await table.add(data);
+    };
+    // The next shard's rows are read (and their digests verified) while LanceDB commits this one.
+    let next: { index: number; rows: Promise<ArrowTable> } | undefined;
+    const rowsOf = (index: number): Promise<ArrowTable> =>
+      next?.index === index ? next.rows : exportShard(embeddings, metadata, index, p.include_sequence);
+    for (let index = 0; index < embeddings.shardCount && !ctx.signal.aborted; index++) {
+      const outcome = await ctx.once(`write-shard-${index}`, async () => {
+        const committing = commit(index, await rowsOf(index));
+        if (index + 1 < embeddings.shardCount) {
+          const rows = exportShard(embeddings, metadata, index + 1, p.include_sequence);
+          rows.catch(() => undefined); // reported when that shard is written
+          next = { index: index + 1, rows };
+        }
+        await committing;
       });
+      if (outcome === 'produced') merge = false;
       ctx.progress({ done: index + 1, total: embeddings.shardCount, unit: 'shards' });
     }
-    if (ctx.signal.aborted) return;
-    const table = await db.openTable(p.table);
+    if (ctx.signal.aborted) {
+      table?.close();
+      return;
+    }
+    table ??= await db.openTable(p.table);
     const rows = await table.countRows();
+    const written = table;
     await ctx.once('indexes', async () => {
-      await createScalarIndexes(table, ['id', ...(p.index_columns ?? [])]);
-      if (rows >= p.ann_min_rows) await createAnnIndex(table, rows, dim, p.ann);
+      await createScalarIndexes(written, ['id', ...(p.index_columns ?? [])]);
+      if (rows >= p.ann_min_rows) await createAnnIndex(written, rows, dim, p.ann);
     });
     table.close();
     await writeProvenance(ctx.data, p.uri, p.table, { embeddings: embeddings.meta, rows, written_by: `${ctx.stepId} (export/lancedb@1)` });
