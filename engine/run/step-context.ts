@@ -231,6 +231,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     optionalInput: (port) => artifact(port, true),
     output,
     once: (unit, work) => runUnit(`once:${unit}`, async () => (await work(), {})),
+    onceDone: (unit) => io.unitStatus(`once:${unit}`) === 'done',
     state: { save: (bytes) => io.saveState(bytes), load: () => io.loadState() },
     fileDigest: (path) => parts.fileDigest(resolvePath(path)),
     recordExternalOutput: (path) => void external.push(path),

@@ -1,13 +1,38 @@
-// Owns the `export/lancedb` step: embeddings (and sequence metadata) into a real LanceDB table. Each
-// shard is one commit, idempotent across resume (the first creates or overwrites the table, the first
-// after a resume merges on id, the others append), so a crash at any point never loses or duplicates rows. Indexes come last, and the
-// provenance needed to embed queries (`strand search`) is written beside the table. A gs:// uri is written
-// by LanceDB's own object store, with the storage options (endpoint, credentials) DataAccess gives.
+// Owns the `export/lancedb` step: embeddings (and sequence metadata) into a real LanceDB table. Shards are
+// written in groups, one commit each, idempotent across resume (the first creates or overwrites the table,
+// the first after a resume merges on id, the others append), so a crash at any point never loses or
+// duplicates rows. Indexes come last, and the provenance needed to embed queries (`strand search`) is
+// written beside the table. A gs:// uri is written by LanceDB's own object store, with the storage
+// options (endpoint, credentials) DataAccess gives.
 import type { Table } from '@lancedb/lancedb';
 import type { FixedSizeList, Table as ArrowTable } from 'apache-arrow';
-import { defineStep, StepError, writeProvenance } from '../../engine/index.js';
+import { arrow, defineStep, StepError, writeProvenance } from '../../engine/index.js';
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 import { createAnnIndex, createScalarIndexes, type AnnParams } from './lancedb-indexes.js';
+
+/** A group of shards is written in one commit once it holds this many rows, or this many bytes. */
+const GROUP_ROWS = 8192;
+const GROUP_BYTES = 64 * 1024 * 1024;
+
+/** Same column names and types (nullability aside: LanceDB makes every column nullable). */
+function sameColumns(a: ArrowTable, b: ArrowTable): boolean {
+  const columns = (t: ArrowTable): string => t.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join(',');
+  return columns(a) === columns(b);
+}
+
+/** One table of the shards' rows in order (a column nullable if it is in any shard). */
+function concatRows(tables: readonly ArrowTable[]): ArrowTable {
+  if (tables.length === 1) return tables[0]!;
+  const fields = tables[0]!.schema.fields.map(
+    (f, i) =>
+      new arrow.Field(
+        f.name,
+        f.type,
+        tables.some((t) => t.schema.fields[i]!.nullable),
+      ),
+  );
+  return new arrow.Table(new arrow.Schema(fields), ...tables.flatMap((t) => t.batches));
+}
 
 export interface LanceParams {
   uri: string;
@@ -89,15 +114,18 @@ export const lancedbExport = defineStep<LanceParams>({
       }
       table.close();
     }
-    // Shards are committed in order, each recorded as done once committed: an earlier attempt can have left
-    // committed but unrecorded only the shard it was writing when it stopped, the first this attempt writes.
-    // That one is merged on id (idempotent); the next ones are appended, which is much cheaper than a merge
-    // (it joins nothing) and writes the same rows in the same order. `append` mode always merges on id.
+    // Shards are written in groups of consecutive shards, one LanceDB commit each (a commit costs the same
+    // for 250 rows as for 8,000, and each is a fragment and a version of the table), each shard recorded
+    // done (`once`) after its group's commit. An earlier attempt can have left committed but unrecorded only
+    // the group it was writing when it stopped, which is the first group this attempt writes: groups are
+    // cut by a fixed rule from the first shard not done, so it is the same group. That one is merged on id
+    // (idempotent); the next ones are appended, which joins nothing and writes the same rows in the same
+    // order. `append` mode always merges on id.
     let merge = true;
-    // One handle for every shard (opening a table reads its manifest); it follows its own commits.
+    // One handle for every commit (opening a table reads its manifest); it follows its own commits.
     let table: Table | undefined;
-    const commit = async (index: number, data: ArrowTable): Promise<void> => {
-      if (index === 0 && p.mode !== 'append') {
+    const commit = async (first: number, data: ArrowTable): Promise<void> => {
+      if (first === 0 && p.mode !== 'append') {
         if (p.mode === 'create' && (await exists())) {
           throw new StepError(`table ${p.table} already exists in ${p.uri}`, 'use mode: overwrite to replace it, or mode: append');
         }
@@ -110,23 +138,36 @@ export const lancedbExport = defineStep<LanceParams>({
       else if (merge || p.mode === 'append') await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
       else await table.add(data);
     };
-    // The next shard's rows are read (and their digests verified) while LanceDB commits this one.
-    let next: { index: number; rows: Promise<ArrowTable> } | undefined;
-    const rowsOf = (index: number): Promise<ArrowTable> =>
-      next?.index === index ? next.rows : exportShard(embeddings, metadata, index, p.include_sequence);
+    let group: { index: number; rows: ArrowTable }[] = [];
+    let groupRows = 0;
+    let groupBytes = 0;
+    const writeGroup = async (): Promise<void> => {
+      if (group.length === 0) return;
+      const written = group;
+      group = [];
+      groupRows = 0;
+      groupBytes = 0;
+      await commit(written[0]!.index, concatRows(written.map((g) => g.rows)));
+      merge = false;
+      // Recorded together: the log appends them in order, with one fsync.
+      await Promise.all(written.map((g) => ctx.once(`write-shard-${g.index}`, async () => {})));
+      ctx.progress({ done: written.at(-1)!.index + 1, total: embeddings.shardCount, unit: 'shards' });
+    };
     for (let index = 0; index < embeddings.shardCount && !ctx.signal.aborted; index++) {
-      const outcome = await ctx.once(`write-shard-${index}`, async () => {
-        const committing = commit(index, await rowsOf(index));
-        if (index + 1 < embeddings.shardCount) {
-          const rows = exportShard(embeddings, metadata, index + 1, p.include_sequence);
-          rows.catch(() => undefined); // reported when that shard is written
-          next = { index: index + 1, rows };
-        }
-        await committing;
-      });
-      if (outcome === 'produced') merge = false;
-      ctx.progress({ done: index + 1, total: embeddings.shardCount, unit: 'shards' });
+      if (ctx.onceDone(`write-shard-${index}`)) {
+        await writeGroup();
+        await ctx.once(`write-shard-${index}`, async () => {}); // reported as resumed
+        continue;
+      }
+      const rows = await exportShard(embeddings, metadata, index, p.include_sequence);
+      if (group.length > 0 && !sameColumns(group[0]!.rows, rows)) await writeGroup();
+      group.push({ index, rows });
+      groupRows += rows.numRows;
+      groupBytes += rows.data.reduce((n, d) => n + d.byteLength, 0);
+      if (groupRows >= GROUP_ROWS || groupBytes >= GROUP_BYTES) await writeGroup();
     }
+    // Stopped (Ctrl-C) midway: the group is left unwritten, so groups stay cut by the rule above.
+    if (!ctx.signal.aborted) await writeGroup();
     if (ctx.signal.aborted) {
       table?.close();
       return;
