@@ -1,7 +1,6 @@
 // Owns the `export/lancedb` step: embeddings (and sequence metadata) into a real LanceDB table. Shards are
-// written in groups, one commit each, idempotent across resume (the first creates or overwrites the table,
-// the first after a resume merges on id, the others append), so a crash at any point never loses or
-// duplicates rows. Indexes come last, and the provenance needed to embed queries (`strand search`) is
+// written in groups, one commit each, idempotent across resume (a fresh attempt creates or overwrites the
+// table, then appends; a resumed one merges on id), so a crash at any point never loses or duplicates rows. Indexes come last, and the provenance needed to embed queries (`strand search`) is
 // written beside the table. A gs:// uri is written by LanceDB's own object store, with the storage
 // options (endpoint, credentials) DataAccess gives.
 import type { Table } from '@lancedb/lancedb';
@@ -10,8 +9,7 @@ import { arrow, defineStep, StepError, writeProvenance } from '../../engine/inde
 import { EXPORT_INPUTS, exportShard } from './export-rows.js';
 import { createAnnIndex, createScalarIndexes, type AnnParams } from './lancedb-indexes.js';
 
-/** A group of shards is written in one commit once it holds this many rows, or this many bytes. */
-const GROUP_ROWS = 8192;
+/** A group of shards is written in one commit once it holds `commit_rows` rows, or this many bytes. */
 const GROUP_BYTES = 64 * 1024 * 1024;
 
 /** Same column names and types (nullability aside: LanceDB makes every column nullable). */
@@ -40,6 +38,7 @@ export interface LanceParams {
   mode: 'create' | 'overwrite' | 'append';
   include_sequence: boolean;
   ann_min_rows: number;
+  commit_rows: number;
   index_columns?: string[];
   ann?: AnnParams;
 }
@@ -61,6 +60,13 @@ export const lancedbExport = defineStep<LanceParams>({
       mode: { enum: ['create', 'overwrite', 'append'], default: 'overwrite', description: 'create fails if the table exists' },
       include_sequence: { type: 'boolean', default: true, description: 'store the sequence text beside the vector' },
       ann_min_rows: { type: 'integer', minimum: 256, default: 10000, description: 'build an IVF-PQ vector index from this many rows' },
+      commit_rows: {
+        type: 'integer',
+        minimum: 1,
+        default: 8192,
+        description:
+          'rows per LanceDB commit: consecutive shards are written together up to this many (execution setting, not in the cache key)',
+      },
       index_columns: {
         type: 'array',
         items: { type: 'string' },
@@ -80,6 +86,7 @@ export const lancedbExport = defineStep<LanceParams>({
       },
     },
   },
+  execution: ['commit_rows'],
   inputs: EXPORT_INPUTS,
   outputs: {},
   async run(ctx) {
@@ -114,14 +121,15 @@ export const lancedbExport = defineStep<LanceParams>({
       }
       table.close();
     }
-    // Shards are written in groups of consecutive shards, one LanceDB commit each (a commit costs the same
-    // for 250 rows as for 8,000, and each is a fragment and a version of the table), each shard recorded
-    // done (`once`) after its group's commit. An earlier attempt can have left committed but unrecorded only
-    // the group it was writing when it stopped, which is the first group this attempt writes: groups are
-    // cut by a fixed rule from the first shard not done, so it is the same group. That one is merged on id
-    // (idempotent); the next ones are appended, which joins nothing and writes the same rows in the same
-    // order. `append` mode always merges on id.
-    let merge = true;
+    // Shards are written in groups of consecutive shards, one LanceDB commit each (a commit costs about the
+    // same for 250 rows as for 8,000, and each is a fragment and a version of the table), each shard
+    // recorded done (`once`) after its group's commit. An attempt that starts afresh writes shard 0 first,
+    // creating or overwriting the table, so whatever an earlier attempt committed is gone and the later
+    // groups are appended (which joins nothing, and writes the same rows in the same order as a merge). An
+    // attempt that resumes may find any of its groups committed but unrecorded, however an earlier attempt
+    // cut them: it merges every group on id (idempotent). `append` mode always merges on id.
+    const resuming = Array.from({ length: embeddings.shardCount }, (_, i) => ctx.onceDone(`write-shard-${i}`)).includes(true);
+    const merge = p.mode === 'append' || resuming;
     // One handle for every commit (opening a table reads its manifest); it follows its own commits.
     let table: Table | undefined;
     const commit = async (first: number, data: ArrowTable): Promise<void> => {
@@ -135,7 +143,7 @@ export const lancedbExport = defineStep<LanceParams>({
       }
       table ??= (await exists()) ? await db.openTable(p.table) : undefined;
       if (table === undefined) table = await db.createTable(p.table, data, { mode: 'create' });
-      else if (merge || p.mode === 'append') await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+      else if (merge) await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
       else await table.add(data);
     };
     let group: { index: number; rows: ArrowTable }[] = [];
@@ -148,7 +156,6 @@ export const lancedbExport = defineStep<LanceParams>({
       groupRows = 0;
       groupBytes = 0;
       await commit(written[0]!.index, concatRows(written.map((g) => g.rows)));
-      merge = false;
       // Recorded together: the log appends them in order, with one fsync.
       await Promise.all(written.map((g) => ctx.once(`write-shard-${g.index}`, async () => {})));
       ctx.progress({ done: written.at(-1)!.index + 1, total: embeddings.shardCount, unit: 'shards' });
@@ -164,9 +171,8 @@ export const lancedbExport = defineStep<LanceParams>({
       group.push({ index, rows });
       groupRows += rows.numRows;
       groupBytes += rows.data.reduce((n, d) => n + d.byteLength, 0);
-      if (groupRows >= GROUP_ROWS || groupBytes >= GROUP_BYTES) await writeGroup();
+      if (groupRows >= p.commit_rows || groupBytes >= GROUP_BYTES) await writeGroup();
     }
-    // Stopped (Ctrl-C) midway: the group is left unwritten, so groups stay cut by the rule above.
     if (!ctx.signal.aborted) await writeGroup();
     if (ctx.signal.aborted) {
       table?.close();

@@ -170,7 +170,7 @@ describe('crash-resume soak', () => {
     expect(resumed.status).toBe(0);
     const second = journals(root)[1]!;
     const vectorUnits = (kind: string) =>
-      second.filter((e) => e.kind === kind && e.step === 'vectors').map((e) => (e as { unit: string }).unit);
+      second.filter((e) => e.kind === kind && 'step' in e && e.step === 'vectors').map((e) => (e as { unit: string }).unit);
     expect(vectorUnits('shard-resumed')).toEqual([0, 1, 2, 3].map((i) => `once:write-shard-${i}`));
     expect(vectorUnits('shard-done')).toEqual([...[4, 5, 6, 7, 8, 9].map((i) => `once:write-shard-${i}`), 'once:indexes']);
     expect(await tableRows(root)).toEqual(reference); // shard 4 merged on id, not appended twice
