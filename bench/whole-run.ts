@@ -77,7 +77,7 @@ export async function wholeRun(): Promise<BenchResult> {
         input: 'its-x2.parquet',
         model: 'models/tiny-nt.onnx',
         sequences: twice.length,
-        rounds: 5,
+        rounds: 7,
       },
       {
         label: `${(largeParams / 1e6).toFixed(0)}M-parameter NT (hidden 512, 8 layers), 500 ITS`,
