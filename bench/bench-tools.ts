@@ -53,9 +53,11 @@ function strandRun(ms: number, status: number | null, stdout: string, stderr: st
   return { ms, maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN, status, stdout, stderr };
 }
 
-export function runStrand(args: string[], cwd: string): StrandRun {
+/** @param checkout the built checkout whose CLI runs (default this one; another, to compare with an earlier commit) */
+export function runStrand(args: string[], cwd: string, checkout = REPO): StrandRun {
+  const measure = checkout === REPO ? MEASURE : join(checkout, 'dist/bench/measure-cli.js');
   const start = performance.now();
-  const r = spawnSync(process.execPath, [MEASURE, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [measure, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
   return strandRun(performance.now() - start, r.status, r.stdout, r.stderr);
 }
 

@@ -21,6 +21,7 @@ import { startUp } from './start-up.js';
 import { taxonomyEval } from './taxonomy-eval.js';
 import { tpuReplicas } from './tpu-replicas.js';
 import { tpuResume } from './tpu-resume.js';
+import { wholeRun } from './whole-run.js';
 import { yamlParse } from './yaml-parse.js';
 
 const benches: Record<string, () => Promise<BenchResult>> = {
@@ -39,6 +40,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   novelty: noveltyBench,
   'tpu-replicas': tpuReplicas,
   'tpu-resume': tpuResume,
+  'whole-run': wholeRun,
 };
 
 function format(value: number): string {

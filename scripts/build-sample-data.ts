@@ -8,21 +8,31 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { readFastaRecords } from '../steps/source/fasta-records.js';
 import { headerId, parseUniteLineage, RANKS } from '../steps/source/lineage.js';
 
+/**
+ * The quickstart's Parquet (id, sequence, the 7 ranks, unite_sh; row groups of 250) of FASTA records with
+ * UNITE headers. Each record's id is its header's, followed by `idSuffix(i)` (to repeat records uniquely).
+ */
+export function sampleParquet(
+  records: readonly { header: string; sequence: string }[],
+  idSuffix: (i: number) => string = () => '',
+): Uint8Array {
+  const lineages = records.map((r) => parseUniteLineage(r.header));
+  const columnData = [
+    { name: 'id', data: records.map((r, i) => headerId(r.header) + idSuffix(i)), type: 'STRING' as const },
+    { name: 'sequence', data: records.map((r) => r.sequence), type: 'STRING' as const },
+    ...RANKS.map((rank) => ({ name: rank, data: lineages.map((l) => l[rank]), type: 'STRING' as const, nullable: true })),
+    { name: 'unite_sh', data: records.map((r) => r.header.split('|')[2] ?? null), type: 'STRING' as const, nullable: true },
+  ];
+  return new Uint8Array(parquetWriteBuffer({ columnData, rowGroupSize: 250 }));
+}
+
 export async function buildSampleData(fasta: string, outDir: string): Promise<void> {
   const picked: { header: string; sequence: string }[] = [];
   let index = 0;
   for await (const record of readFastaRecords(fasta, fasta)) {
     if (index++ % 4 === 0 && picked.length < 1000) picked.push(record);
   }
-  const lineages = picked.map((r) => parseUniteLineage(r.header));
-  const columnData = [
-    { name: 'id', data: picked.map((r) => headerId(r.header)), type: 'STRING' as const },
-    { name: 'sequence', data: picked.map((r) => r.sequence), type: 'STRING' as const },
-    ...RANKS.map((rank) => ({ name: rank, data: lineages.map((l) => l[rank]), type: 'STRING' as const, nullable: true })),
-    { name: 'unite_sh', data: picked.map((r) => r.header.split('|')[2] ?? null), type: 'STRING' as const, nullable: true },
-  ];
-  const buffer = parquetWriteBuffer({ columnData, rowGroupSize: 250 });
-  writeFileSync(`${outDir}/sample.parquet`, new Uint8Array(buffer));
+  writeFileSync(`${outDir}/sample.parquet`, sampleParquet(picked));
   const fastaText = picked
     .slice(0, 300)
     .map((r) => `>${r.header}\n${r.sequence}\n`)

@@ -5,7 +5,23 @@ import type { InputArtifact } from '../engine/index.js';
 import { arrow } from '../engine/index.js';
 
 export function textColumn(values: readonly (string | null)[]): Vector {
-  return arrow.vectorFromArray(values as (string | null)[], new arrow.Utf8());
+  if (values.includes(null)) return arrow.vectorFromArray(values as (string | null)[], new arrow.Utf8());
+  // No nulls (ids, sequences): the offsets and one UTF-8 buffer, written in place. The same column as
+  // Arrow's builder makes (the same IPC bytes), without its copy of every value.
+  const texts = values as readonly string[];
+  const offsets = new Int32Array(texts.length + 1);
+  for (let i = 0; i < texts.length; i++) offsets[i + 1] = offsets[i]! + Buffer.byteLength(texts[i]!, 'utf8');
+  const data = Buffer.alloc(offsets[texts.length]!);
+  for (let i = 0; i < texts.length; i++) data.write(texts[i]!, offsets[i]!, 'utf8');
+  return arrow.makeVector(
+    arrow.makeData({
+      type: new arrow.Utf8(),
+      length: texts.length,
+      nullCount: 0,
+      valueOffsets: offsets,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    }),
+  );
 }
 
 export function numberColumn(values: readonly (number | null)[]): Vector {
@@ -46,7 +62,17 @@ export function vectorColumn(flat: Float32Array, dim: number): Vector {
 export function readText(table: Table, name: string): string[] {
   const column = table.getChild(name);
   if (column === null) throw new Error(`column ${name} is missing`);
-  return column.toArray() as string[];
+  if (!arrow.DataType.isUtf8(column.type) || column.nullCount > 0) return column.toArray() as string[];
+  // Each value decoded straight from the column's buffer (Arrow's reader makes a view and a decoder call per value).
+  const texts: string[] = [];
+  for (const data of column.data) {
+    const offsets = data.valueOffsets as Int32Array;
+    const values = data.values as Uint8Array;
+    const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    // A slice's offsets are sliced with it: value i of the slice starts at offsets[i].
+    for (let i = 0; i < data.length; i++) texts.push(bytes.toString('utf8', offsets[i], offsets[i + 1]));
+  }
+  return texts;
 }
 
 /** The rows of a List<Int32> column as Int32Array views. */

@@ -184,7 +184,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       emit: options.emit,
       now: () => new Date(),
     });
-    await plugin.run(handle.context);
+    try {
+      await plugin.run(handle.context);
+    } catch (error) {
+      await handle.finish().catch(() => undefined); // shards produced before the failure still count
+      throw error;
+    }
+    await handle.finish();
     return await report('ok', Object.fromEntries(handle.meta), produced);
   } catch (error) {
     const message = error instanceof StepError && error.hint ? `${error.message} (${error.hint})` : (error as Error).message;

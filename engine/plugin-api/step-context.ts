@@ -116,6 +116,11 @@ export interface StepContext<P extends object = Record<string, unknown>> {
    */
   once(unit: string, work: () => Promise<void>): Promise<'produced' | 'resumed'>;
   /**
+   * Whether an earlier, interrupted attempt of this same step completed `once` unit `unit` (then `once`
+   * skips it). For steps that do the work of several units in one action, then record each with `once`.
+   */
+  onceDone(unit: string): boolean;
+  /**
    * A step's own resumable state (e.g. training weights and optimizer moments): `save` replaces it
    * durably; after a crash, `load` returns the last saved bytes of this same step (same cache key).
    */

@@ -188,7 +188,13 @@ async function executeStep(
         now,
         ...(remote ? { trainer: remoteTrainerOf(options, step, unit) } : {}),
       });
-      summary = (await step.plugin.run(handle.context)) ?? {};
+      try {
+        summary = (await step.plugin.run(handle.context)) ?? {};
+      } catch (error) {
+        await handle.finish().catch(() => undefined); // shards produced before the failure still count
+        throw error;
+      }
+      await handle.finish();
       meta = handle.meta;
       external.push(...handle.external);
     }

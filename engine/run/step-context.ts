@@ -1,5 +1,9 @@
 // Owns the StepContext a plugin runs with: input readers over verified store objects, output writers
 // whose shards are checkpointed (and skipped on resume), side-effect units, progress and logs.
+// An output shard is written behind: `shard()` returns once the shard is produced and handed to the
+// writer (with a few shards in flight at most), so the writes and fsyncs of shard i, on the thread pool,
+// overlap the making of the next shards. A shard counts (checkpoint, `shard-done`) only once its object
+// is durable, and `finish` waits for all.
 import { resolve } from 'node:path';
 import { arrow } from '../util/arrow.js';
 import type { ArtifactMeta, DataAccess, InputArtifact, OutputWriter, StepContext } from '../plugin-api/step-context.js';
@@ -12,6 +16,12 @@ import type { CheckpointLog } from '../store/checkpoint-log.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { StepSpec } from '../workflow/workflow.js';
+
+/**
+ * Output shards being written while the step makes the next ones. Four keeps the thread pool's four
+ * threads busy with writes and fsyncs when a step makes shards faster than one fsync (source, tokenize).
+ */
+const WRITES_IN_FLIGHT = 4;
 
 /** Thrown inside a step when the run was asked to stop; the step ends as interrupted, not failed. */
 export class StepInterrupted extends Error {
@@ -61,6 +71,11 @@ export interface StepContextHandle {
   /** Output metadata set by the step, by port. */
   meta: Map<string, ArtifactMeta>;
   external: string[];
+  /**
+   * Waits until every output shard the step produced is durable and counted; rejects with the first
+   * write that failed. Call it once `run` has returned (or thrown: shards produced before still count).
+   */
+  finish(): Promise<void>;
 }
 
 /** The StepIo of a local run: verified objects in the store, units in the step's checkpoint log. */
@@ -70,10 +85,10 @@ export function localStepIo(objects: ObjectStore, checkpoints: CheckpointLog, in
       const done = checkpoints.entries.get(unit);
       return done !== undefined && (done.digest === undefined || objects.has(done.digest)) ? 'done' : 'todo';
     },
-    completeUnit: async (unit, result) => checkpoints.record({ unit, ...result }),
+    completeUnit: (unit, result) => checkpoints.recordAsync({ unit, ...result }),
     manifest: (port) => (inputs[port] === undefined ? undefined : objects.getJson<ArtifactManifest>(inputs[port])),
     readObject: async (digest) => objects.get(digest),
-    writeObject: async (bytes) => objects.put(bytes),
+    writeObject: (bytes) => objects.putAsync(bytes),
     saveState: (bytes) => checkpoints.record({ unit: 'state', digest: objects.put(bytes) }),
     loadState: () => {
       const saved = checkpoints.entries.get('state')?.digest;
@@ -133,17 +148,68 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     return manifest === undefined ? undefined : artifactReader(`input ${port}`, manifest, (digest) => io.readObject(digest));
   };
 
+  // Shard writes in flight, oldest first (each settles once its shard counts, or with the write's error).
+  const writes: Promise<void>[] = [];
+  let writeFailure: { error: unknown } | undefined;
+  // Objects are written side by side, but shards count in the order they were made: each checkpoint is
+  // queued after the one before it (the log appends queued entries together, with one fsync), and each
+  // `shard-done` follows the one before it. Completed shards stay a prefix, as when written one by one.
+  let lastQueued: Promise<void> = Promise.resolve();
+  let lastCounted: Promise<void> = Promise.resolve();
+  const writeBehind = async (unit: string, bytes: Uint8Array, rows: number): Promise<void> => {
+    const queuedBefore = lastQueued;
+    const countedBefore = lastCounted;
+    const written = io.writeObject(bytes);
+    let queue: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+    const queued = new Promise<void>((resolve, reject) => (queue = { resolve, reject }));
+    const counted = (async () => {
+      let recording: Promise<void>;
+      try {
+        const digest = await written;
+        await queuedBefore;
+        recording = io.completeUnit(unit, { digest, rows });
+        queue!.resolve();
+      } catch (error) {
+        queue!.reject(error);
+        throw error;
+      }
+      await recording;
+      await countedBefore.catch(() => undefined); // only the order of the lines waits on it
+      emit({ kind: 'shard-done', step: step.id, unit, rows, time: time() });
+    })();
+    // Noted here, so a failure is never unhandled: `shard` and `finish` report it.
+    queued.catch(() => undefined);
+    counted.catch((error: unknown) => (writeFailure ??= { error }));
+    lastQueued = queued;
+    lastCounted = counted;
+    writes.push(counted);
+    // Backpressure: memory stays bounded by the shards in flight.
+    while (writes.length > WRITES_IN_FLIGHT) await writes.shift();
+  };
+
   const output = (port: string): OutputWriter => {
     if (step.plugin.outputs[port] === undefined) throw new Error(`${step.plugin.id} writes undeclared output "${port}"`);
     return {
       isDone: (index) => io.unitStatus(`output:${port}:${index}`) !== 'todo',
-      shard: (index, produce) =>
-        runUnit(`output:${port}:${index}`, async () => {
-          const table = await produce();
-          return { digest: await io.writeObject(arrow.tableToIPC(table, 'file')), rows: table.numRows };
-        }),
+      shard: async (index, produce) => {
+        const unit = `output:${port}:${index}`;
+        const status = io.unitStatus(unit);
+        if (status !== 'todo') {
+          if (status === 'done') emit({ kind: 'shard-resumed', step: step.id, unit, time: time() });
+          return 'resumed';
+        }
+        if (signal.aborted) throw new StepInterrupted();
+        const table = await produce();
+        await writeBehind(unit, arrow.tableToIPC(table, 'file'), table.numRows);
+        return 'produced';
+      },
       setMeta: (values) => meta.set(port, { ...(meta.get(port) ?? {}), ...values }),
     };
+  };
+
+  const finish = async (): Promise<void> => {
+    await Promise.allSettled(writes.splice(0));
+    if (writeFailure !== undefined) throw writeFailure.error;
   };
 
   const placement = Object.freeze({ ...(parts.placement ?? localPlacement(parts.workers)) });
@@ -165,6 +231,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     optionalInput: (port) => artifact(port, true),
     output,
     once: (unit, work) => runUnit(`once:${unit}`, async () => (await work(), {})),
+    onceDone: (unit) => io.unitStatus(`once:${unit}`) === 'done',
     state: { save: (bytes) => io.saveState(bytes), load: () => io.loadState() },
     fileDigest: (path) => parts.fileDigest(resolvePath(path)),
     recordExternalOutput: (path) => void external.push(path),
@@ -172,7 +239,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     log: (message) => emit({ kind: 'step-log', step: step.id, message, time: time() }),
     train: parts.trainer ?? localTrainer(signal, process.env),
   };
-  return { context, meta, external };
+  return { context, meta, external, finish };
 }
 
 /** Builds an output's manifest from its checkpointed shards (in index order). */

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../util/result.js';
 import { sha256, type Sha256Hex } from '../util/sha256.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic, writeFileAtomicAsync } from './atomic-write.js';
 import { describeObjectProblem, type ObjectProblem } from './object-problem.js';
 
 export class CorruptObjectError extends Error {
@@ -36,6 +36,15 @@ export class ObjectStore {
     const path = this.pathOf(digest);
     if (existsSync(path) && sha256(readFileSync(path)) === digest) return digest;
     writeFileAtomic(path, data);
+    return digest;
+  }
+
+  /** `put` with the write and its fsyncs on the thread pool: the object exists, durable, when it resolves. */
+  async putAsync(data: Uint8Array | string): Promise<Sha256Hex> {
+    const digest = sha256(data);
+    const path = this.pathOf(digest);
+    if (existsSync(path) && sha256(readFileSync(path)) === digest) return digest;
+    await writeFileAtomicAsync(path, data);
     return digest;
   }
 

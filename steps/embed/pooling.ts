@@ -60,6 +60,8 @@ export function mergeWindows(
   dim: number,
   normalize: boolean,
 ): { ids: string[]; flat: Float32Array } {
+  // Most shards have no windows: then there is nothing to average (and no copy of each vector to make).
+  if (ids.every((id, i) => i === 0 || id !== ids[i - 1])) return { ids: [...ids], flat };
   const outIds: string[] = [];
   const sums: Float32Array[] = [];
   const counts: number[] = [];

@@ -229,7 +229,7 @@ describe('gs:// data (local GCS server)', () => {
     put('reads/sample.fasta.gz', readFileSync(join(REPO, 'workflows/data/sample.fasta.gz')));
     const flow = FASTA_FLOW(`gs://${BUCKET}/reads/sample.fasta.gz`).replace(
       'table: { uses: export/parquet, needs: [profile, source], with: { path: out/vectors.parquet } }',
-      `table: { uses: export/lancedb, needs: [profile, source], with: { uri: gs://${BUCKET}/vec.lancedb, table: sequences } }`,
+      `table: { uses: export/lancedb, needs: [profile, source], with: { uri: gs://${BUCKET}/vec.lancedb, table: sequences, commit_rows: 100 } }`,
     );
     const root = writeProject({ 'flow.yaml': flow });
     const child = startCli(['run', 'flow.yaml', '--json'], root, env());

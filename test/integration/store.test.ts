@@ -1,9 +1,9 @@
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openAtomicFile, writeFileAtomic } from '../../engine/store/atomic-write.js';
+import { openAtomicFile, writeFileAtomic, writeFileAtomicAsync } from '../../engine/store/atomic-write.js';
 import { CheckpointLog } from '../../engine/store/checkpoint-log.js';
 import { FileDigests } from '../../engine/store/file-digests.js';
 import { CorruptObjectError, ObjectStore } from '../../engine/store/object-store.js';
@@ -71,6 +71,22 @@ describe('atomic writes and the object store', () => {
     expect(store.get(digest).toString()).toBe('hello world');
   });
 
+  it('writes an object off the main thread, complete under its name, in a directory it makes', async () => {
+    const store = new ObjectStore(writeProject({}));
+    const bytes = new Uint8Array(300_000).map((_, i) => i % 251);
+    const digest = await store.putAsync(bytes);
+    expect(digest).toBe(sha256(bytes));
+    expect(store.get(digest).equals(bytes)).toBe(true);
+    expect(readdirSync(dirname(store.pathOf(digest)))).toEqual([digest.slice(2)]);
+    expect(await store.putAsync(bytes)).toBe(digest); // already there: verified, not rewritten
+  });
+
+  it('leaves nothing under the name when an async write fails', async () => {
+    const root = writeProject({ 'out/v.parquet/inside': 'a directory is in the way' });
+    await expect(writeFileAtomicAsync(join(root, 'out', 'v.parquet'), 'data')).rejects.toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(readdirSync(join(root, 'out'))).toEqual(['v.parquet']);
+  });
+
   it('lists leftover temporaries apart from objects', () => {
     const root = writeProject({ 'ab/.tmp-cdef-1-xyz': 'partial' });
     const store = new ObjectStore(root);
@@ -91,6 +107,23 @@ describe('checkpoint log', () => {
     appendFileSync(join(dir, `${key}.jsonl`), '{"unit":"output:x:1","dig');
     const reread = new CheckpointLog(dir, key);
     expect([...reread.entries.keys()]).toEqual(['output:x:0', 'once:w']);
+  });
+
+  it('appends entries recorded together in order, each counted once durable', async () => {
+    const dir = writeProject({});
+    const key = 'e'.repeat(64) as Sha256Hex;
+    const log = new CheckpointLog(dir, key);
+    const units = Array.from({ length: 20 }, (_, i) => `output:x:${i}`);
+    const recorded = units.map((unit, i) => log.recordAsync({ unit, digest: sha256(unit), rows: i }));
+    expect(log.entries.size).toBe(0); // nothing counts before its line is durable
+    await Promise.all(recorded);
+    expect([...log.entries.keys()]).toEqual(units);
+    expect([...new CheckpointLog(dir, key).entries.keys()]).toEqual(units);
+    expect(
+      readFileSync(join(dir, `${key}.jsonl`), 'utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    ).toHaveLength(20);
   });
 });
 

@@ -6,7 +6,7 @@
 // computed twice. STRAND_SOAK_EVERY_POINT=1 for the long run: a SIGKILL before and after every line of
 // an uninterrupted run's journal, each in a fresh project.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../engine/events/run-event.js';
@@ -144,6 +144,36 @@ describe('crash-resume soak', () => {
 
   it(`survives ${INTERRUPT_POINTS.length} Ctrl-C (SIGINT) stops at known points`, async () => {
     await expectLikeReference(await soak(INTERRUPT_POINTS), reference);
+  });
+
+  it('resumes an export whose shard reached LanceDB but not the checkpoint log, without duplicating a row', async () => {
+    // The state a crash leaves between LanceDB's commit of shard 4 and the line that records it, which no
+    // journal line marks: a table with shards 0-4, a checkpoint log with shards 0-3, no step record.
+    const root = project();
+    expect(runCli(['run', 'flow.yaml'], root).status).toBe(0);
+    const steps = join(root, '.strand/steps');
+    const key = readdirSync(steps).find((f) => (JSON.parse(readFileSync(join(steps, f), 'utf8')) as { step: string }).step === 'vectors')!;
+    rmSync(join(steps, key));
+    const units = [0, 1, 2, 3].map((i) => JSON.stringify({ unit: `once:write-shard-${i}` }));
+    writeFileSync(join(root, '.strand/checkpoints', `${key.replace('.json', '')}.jsonl`), units.join('\n') + '\n');
+    const lancedb = await import('@lancedb/lancedb');
+    const db = await lancedb.connect(join(root, 'out/soak.lancedb'));
+    const table = await db.openTable('sequences');
+    const ids = (await table.query().select(['id']).toArray()).map((r: { id: string }) => r.id);
+    const later = ids.slice(500).map((id) => `'${id.replaceAll("'", "''")}'`);
+    await table.delete(`id IN (${later.join(', ')})`);
+    expect(await table.countRows()).toBe(500);
+    table.close();
+    db.close();
+
+    const resumed = runCli(['run', 'flow.yaml', '--json'], root);
+    expect(resumed.status).toBe(0);
+    const second = journals(root)[1]!;
+    const vectorUnits = (kind: string) =>
+      second.filter((e) => e.kind === kind && 'step' in e && e.step === 'vectors').map((e) => (e as { unit: string }).unit);
+    expect(vectorUnits('shard-resumed')).toEqual([0, 1, 2, 3].map((i) => `once:write-shard-${i}`));
+    expect(vectorUnits('shard-done')).toEqual([...[4, 5, 6, 7, 8, 9].map((i) => `once:write-shard-${i}`), 'once:indexes']);
+    expect(await tableRows(root)).toEqual(reference); // shard 4 merged on id, not appended twice
   });
 
   it('stops cleanly on a full disk and completes once there is room', async () => {
