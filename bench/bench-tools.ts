@@ -7,6 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { GcsServer } from '../test/emulators/gcs-server.js';
+import { TpuServer } from '../test/emulators/tpu-server.js';
 import { writeFileSync } from 'node:fs';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -88,4 +90,16 @@ export async function repeatedSample(path: string, times: number): Promise<numbe
   });
   writeFileSync(path, new Uint8Array(buffer));
   return all.length;
+}
+
+/** The local GCS and TPU servers the TPU benches run against, with `bucket` made and the hosts on this
+ * repository's JAX runtime; stop both when done. */
+export async function localCloudServers(bucket: string): Promise<{ gcs: GcsServer; tpu: TpuServer }> {
+  const gcs = await new GcsServer().start();
+  gcs.createBucket(bucket);
+  const tpu = await new TpuServer({
+    STRAND_GCS_EMULATOR_HOST: gcs.endpoint,
+    STRAND_RUNTIME_PYTHON: join(REPO, 'runtime/jax/.venv/bin/python'),
+  }).start();
+  return { gcs, tpu };
 }

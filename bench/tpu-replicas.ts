@@ -6,11 +6,9 @@
 // claim, to the last marker's write).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GcsServer } from '../test/emulators/gcs-server.js';
-import { TpuServer } from '../test/emulators/tpu-server.js';
 import type { ShardClaim, ShardMarker, WorkerReport } from '../engine/cloud/worker-contract.js';
 import type { BenchResult } from './bench-result.js';
-import { copyIn, REPO, runStrandAsync, tempProject } from './bench-tools.js';
+import { copyIn, localCloudServers, runStrandAsync, tempProject } from './bench-tools.js';
 
 const BUCKET = 'strand-test';
 const FLOW = `version: 1
@@ -25,12 +23,7 @@ steps:
 
 export async function tpuReplicas(): Promise<BenchResult> {
   const result: BenchResult = { name: 'tpu-replicas', figures: [], ratios: [], notes: [] };
-  const gcs = await new GcsServer().start();
-  gcs.createBucket(BUCKET);
-  const tpu = await new TpuServer({
-    STRAND_GCS_EMULATOR_HOST: gcs.endpoint,
-    STRAND_RUNTIME_PYTHON: join(REPO, 'runtime/jax/.venv/bin/python'),
-  }).start();
+  const { gcs, tpu } = await localCloudServers(BUCKET);
   const p = tempProject();
   const objects = gcs.buckets.get(BUCKET)!;
   const json = <T>(name: string): T => JSON.parse(objects.get(name)!.bytes.toString()) as T;

@@ -12,11 +12,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../engine/events/run-event.js';
-import { GcsServer } from '../test/emulators/gcs-server.js';
-import { TpuServer } from '../test/emulators/tpu-server.js';
 import { loraOnTpuFlow } from '../test/helpers/lora-on-tpu-flow.js';
 import type { BenchResult } from './bench-result.js';
-import { copyIn, REPO, runStrandAsync, tempProject } from './bench-tools.js';
+import { copyIn, localCloudServers, runStrandAsync, tempProject } from './bench-tools.js';
 
 const BUCKET = 'strand-test';
 const FLOW = loraOnTpuFlow(
@@ -34,12 +32,7 @@ const SECOND_JOB = /\/attempts\/0002\.json$/;
 
 export async function tpuResume(): Promise<BenchResult> {
   const result: BenchResult = { name: 'tpu-resume', figures: [], ratios: [], notes: [] };
-  const gcs = await new GcsServer().start();
-  gcs.createBucket(BUCKET);
-  const tpu = await new TpuServer({
-    STRAND_GCS_EMULATOR_HOST: gcs.endpoint,
-    STRAND_RUNTIME_PYTHON: join(REPO, 'runtime/jax/.venv/bin/python'),
-  }).start();
+  const { gcs, tpu } = await localCloudServers(BUCKET);
   const p = tempProject();
   try {
     writeFileSync(join(p.root, 'flow.yaml'), FLOW);
