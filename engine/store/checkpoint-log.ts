@@ -1,5 +1,6 @@
 // Owns the shard checkpoints of an interrupted step: an append-only, fsynced log per cache key. A
-// completed shard is one durable line; a torn last line (a crash mid-append) is ignored.
+// completed shard is one durable line; a torn last line (a crash mid-append) is ignored. Lines recorded
+// while an append is in progress share the next append and its fsync.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sha256Hex } from '../util/sha256.js';
