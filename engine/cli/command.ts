@@ -4,6 +4,12 @@ import type { FlagSpec, ParsedArgs } from './parse-args.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
+  /**
+   * Resolves once stdout has taken what was written, where it holds it back (a pipe whose reader is slower
+   * than the writer: `strand plan --json | jq`), so a command writing 100 MB in pieces keeps one piece in
+   * memory, not all of them. Absent where output is not held back (tests).
+   */
+  drain?: () => Promise<void>;
   stderr: (text: string) => void;
   cwd: string;
   env: Record<string, string | undefined>;

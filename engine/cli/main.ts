@@ -50,6 +50,17 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 const io: CliIo = {
   stdout: (text) => void process.stdout.write(text),
+  drain: () =>
+    process.stdout.writableNeedDrain
+      ? new Promise<void>((resolve) => {
+          // A closed or failed stdout ends the wait too (EPIPE ends the process, above).
+          const done = (): void => {
+            process.stdout.off('drain', done).off('close', done).off('error', done);
+            resolve();
+          };
+          process.stdout.on('drain', done).on('close', done).on('error', done);
+        })
+      : Promise.resolve(),
   stderr: (text) => void process.stderr.write(text),
   cwd: process.cwd(),
   env: process.env,

@@ -24,13 +24,19 @@ export function topoSort(nodes: readonly string[], dependencies: ReadonlyMap<str
 export function topoSortPositions(dependencies: readonly (readonly number[] | undefined)[]): number[] {
   const count = dependencies.length;
   const remaining = new Int32Array(count);
-  const dependents: number[][] = Array.from({ length: count }, () => []);
+  // Who depends on each node, in one array (node d's dependents from first[d] to first[d + 1]), not
+  // 100,000 small arrays; each node's in file order, as the lists were filled.
+  const first = new Int32Array(count + 1);
   for (let i = 0; i < count; i++) {
     for (const d of dependencies[i] ?? []) {
       remaining[i]!++;
-      dependents[d]!.push(i);
+      first[d + 1]!++;
     }
   }
+  for (let d = 0; d < count; d++) first[d + 1]! += first[d]!;
+  const dependents = new Int32Array(first[count]!);
+  const filled = first.slice(0, count);
+  for (let i = 0; i < count; i++) for (const d of dependencies[i] ?? []) dependents[filled[d]!++] = i;
   // A binary heap on file position keeps ties in file order without sorting at every step.
   const heap: number[] = [];
   const push = (i: number): void => {
@@ -67,7 +73,10 @@ export function topoSortPositions(dependencies: readonly (readonly number[] | un
   while (heap.length > 0) {
     const i = pop();
     order.push(i);
-    for (const next of dependents[i]!) if (--remaining[next]! === 0) push(next);
+    for (let k = first[i]!; k < first[i + 1]!; k++) {
+      const next = dependents[k]!;
+      if (--remaining[next]! === 0) push(next);
+    }
   }
   return order;
 }

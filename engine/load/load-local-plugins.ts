@@ -23,7 +23,8 @@ export async function loadLocalPlugins(file: string, source: YamlSource, builtin
     if (typeof uses !== 'string') continue;
     // An expanded recipe is gone from the steps: one still here failed to load, and was reported.
     if (isRecipeRef(uses)) loaded.failed.add(uses);
-    if (!/^\.{1,2}\//.test(uses) || loaded.plugins.has(uses) || loaded.failed.has(uses)) continue;
+    const local = uses.startsWith('./') || uses.startsWith('../');
+    if (!local || loaded.plugins.has(uses) || loaded.failed.has(uses)) continue;
     const result = await loadLocalPlugin(resolve(dirname(file), uses));
     if ('plugin' in result) loaded.plugins.set(uses, result.plugin);
     else {

@@ -26,5 +26,5 @@ export interface LoadedRecipe {
 }
 
 export function isRecipeRef(uses: string): boolean {
-  return uses.startsWith('recipe:') || /\.ya?ml$/.test(uses);
+  return uses.startsWith('recipe:') || uses.endsWith('.yaml') || uses.endsWith('.yml');
 }

@@ -94,7 +94,9 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
   const addEdge = (from: number, to: string): void => {
     const at = positions.get(to);
     // A name `in` the mapping that is not one of its keys (`toString`) names no step: no edge.
-    if (at === undefined) return;
+    if (at !== undefined) addEdgeTo(from, at);
+  };
+  const addEdgeTo = (from: number, at: number): void => {
     const list = edges[from];
     if (list === undefined) edges[from] = [at];
     else if (!list.includes(at)) list.push(at);
@@ -133,7 +135,9 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
     }
     (Array.isArray(step.needs) ? step.needs : []).forEach((need, i) => {
       if (typeof need !== 'string') return;
-      if (!table.isStep(need)) {
+      const at = positions.get(need);
+      if (at !== undefined) addEdgeTo(position, at);
+      else if (!(need in rawSteps)) {
         const suggestion = didYouMean(need, stepIds);
         diagnostics.push(
           errorAt(
@@ -143,7 +147,7 @@ export function checkWorkflow(input: CheckInput): { workflow?: Workflow; diagnos
             `steps in this workflow: ${stepIds.join(', ')}`,
           ),
         );
-      } else addEdge(position, need);
+      }
     });
     for (const { path, match } of expressionsIn(step.with, ['steps', id, 'with'])) {
       // Located only for a diagnostic: a valid file then never builds the positioned YAML document.

@@ -3,7 +3,7 @@
 // `inputs.PORT`), reading a string that is exactly one reference, writing a step-output reference
 // back as text, and substituting parameter values.
 import type { SourceLocation } from '../diagnostics/diagnostic.js';
-import { mapStrings, visitStrings } from './map-strings.js';
+import { copyValue, mapStrings, visitStrings } from './map-strings.js';
 import type { PortWire } from './workflow.js';
 import type { YamlPath, YamlSource } from './yaml-source.js';
 
@@ -57,6 +57,7 @@ export function findExpressions(text: string): ExpressionMatch[] {
 /** Every expression in every string inside `value`, with the YAML path of its string (`path` is where `value` sits). */
 export function expressionsIn(value: unknown, path: YamlPath): { path: YamlPath; match: ExpressionMatch }[] {
   const found: { path: YamlPath; match: ExpressionMatch }[] = [];
+  if (!holdsExpression(value)) return found;
   visitStrings(
     value,
     (text, at) => {
@@ -116,5 +117,16 @@ export function substituteParams(text: string, values: Readonly<Record<string, u
 
 /** Applies `substituteParams` to every string inside a JSON-like value. */
 export function resolveParams(value: unknown, values: Readonly<Record<string, unknown>>): unknown {
-  return mapStrings(value, (text) => substituteParams(text, values));
+  // Most steps' with: holds no expression: then the substitution is a plain copy.
+  return holdsExpression(value) ? mapStrings(value, (text) => substituteParams(text, values)) : copyValue(value);
+}
+
+/** Whether any string inside `value` holds `${{` (the start of an expression, closed or not). */
+function holdsExpression(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('${{');
+  if (Array.isArray(value)) return value.some(holdsExpression);
+  if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) if (holdsExpression((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
 }

@@ -24,6 +24,20 @@ export function visitStrings(value: unknown, visit: (text: string, path: () => Y
   walk(value, visit, trail, () => [...trail], false);
 }
 
+/** A copy of `value` as mapStrings makes it, strings as they are, with no walk for paths. */
+export function copyValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item: unknown) => copyValue(item));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const copied = copyValue((value as Record<string, unknown>)[key]);
+    // A `__proto__` key is data here, as in mapStrings.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: copied, writable: true, enumerable: true, configurable: true });
+    else out[key] = copied;
+  }
+  return out;
+}
+
 function walk(value: unknown, visit: Visit, trail: (string | number)[], at: () => YamlPath, copying: boolean): unknown {
   if (typeof value === 'string') return visit(value, at);
   if (Array.isArray(value)) {

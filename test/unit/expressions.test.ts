@@ -9,6 +9,7 @@ import {
   resolveParams,
   substituteParams,
 } from '../../engine/workflow/expressions.js';
+import { mapStrings } from '../../engine/workflow/map-strings.js';
 import { yamlSource } from '../helpers/fake-source.js';
 
 describe('expressions', () => {
@@ -88,5 +89,24 @@ describe('expressions', () => {
       { numRuns: 5000, seed: 27 },
     );
     expect(parseReference('${{ steps.s1.outputs.out }}')).toEqual({ kind: 'step-output', step: 's1', port: 'out' });
+  });
+
+  it('substitutes params into every string of a value, and copies one without expressions (random values)', () => {
+    const text = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom('${{ params.k }}', 'x-${{ params.s }}', '${{ params.nope }}', '${{'),
+    );
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.constant(null), tie('list'), tie('map')),
+      list: fc.array(tie('value'), { maxLength: 3 }),
+      map: fc.dictionary(fc.string({ maxLength: 3 }), tie('value'), { maxKeys: 3 }),
+    })).value;
+    const values = { k: 6, s: 'x' };
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(resolveParams(value, values)).toStrictEqual(mapStrings(value, (t) => substituteParams(t, values)));
+      }),
+      { numRuns: 1000, seed: 27 },
+    );
   });
 });

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findCycle } from '../../engine/graph/find-cycle.js';
-import { topoSort } from '../../engine/graph/topo-sort.js';
+import { topoSort, topoSortPositions } from '../../engine/graph/topo-sort.js';
 
 describe('graph', () => {
   it('finds a cycle as a closed path', () => {
@@ -56,5 +57,26 @@ describe('graph', () => {
     const nodes = Array.from({ length: 10_000 }, (_, i) => `s${i}`);
     const deps = new Map(nodes.map((n, i) => [n, i > 0 ? [`s${i - 1}`] : []]));
     expect(topoSort([...nodes].reverse(), deps)).toEqual(nodes);
+  });
+
+  it('orders by position as repeatedly taking the first step whose dependencies are done (random graphs, cycles too)', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 30 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.tuple(fc.nat(n), fc.nat(n)), { maxLength: 60 }))),
+        ([n, pairs]) => {
+          const deps = Array.from({ length: n + 1 }, (_, i) => pairs.filter(([from]) => from === i).map(([, to]) => to));
+          const order: number[] = [];
+          const done = new Set<number>();
+          for (;;) {
+            const next = deps.findIndex((on, i) => !done.has(i) && on.every((d) => done.has(d)));
+            if (next === -1) break;
+            order.push(next);
+            done.add(next);
+          }
+          expect(topoSortPositions(deps)).toEqual(order);
+        },
+      ),
+      { numRuns: 2000, seed: 27 },
+    );
   });
 });

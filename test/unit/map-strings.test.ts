@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mapStrings, visitStrings } from '../../engine/workflow/map-strings.js';
+import { copyValue, mapStrings, visitStrings } from '../../engine/workflow/map-strings.js';
 
 describe('mapStrings', () => {
   it('visits every string with its path and copies everything else', () => {
@@ -33,5 +34,16 @@ describe('mapStrings', () => {
       ['x', ['w', 'a']],
       ['z', ['w', 'b', 1, 'c']],
     ]);
+  });
+
+  it('copies as mapStrings copies (copyValue, random JSON values)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const copy = copyValue(value);
+        expect(copy).toStrictEqual(mapStrings(value, (text) => text));
+        if (value !== null && typeof value === 'object') expect(copy).not.toBe(value);
+      }),
+      { numRuns: 500, seed: 27 },
+    );
   });
 });

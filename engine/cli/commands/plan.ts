@@ -159,7 +159,11 @@ export const planCommand: Command = {
       // all their JSON objects at once.
       if (workflow.secrets.length > 0)
         io.stdout(redact(JSON.stringify({ ...envelope, steps: entries.map(stepJson) }, null, 2) + '\n', workflow.secrets));
-      else for (const chunk of prettyJsonChunks(envelope, stepJson)) io.stdout(chunk);
+      else
+        for (const chunk of prettyJsonChunks(envelope, stepJson)) {
+          io.stdout(chunk);
+          await io.drain?.();
+        }
     } else io.stdout(redact(formatPlan(workflow.name, workflow.file, entries, plans), workflow.secrets));
     return has(args, 'check') && entries.some((e) => e.decision.status === 'will-run') ? EXIT_FAILED : EXIT_OK;
   },
