@@ -123,13 +123,19 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
   const external: string[] = [];
   const resolvePath = parts.resolvePath ?? ((path: string) => resolve(parts.workdir, path));
 
-  const runUnit = async (unit: string, work: () => Promise<{ digest?: Sha256Hex; rows?: number }>): Promise<'produced' | 'resumed'> => {
+  /** True when `unit` counts already (told as resumed); throws when the step was asked to stop before it. */
+  const skipIfDone = (unit: string): boolean => {
     const status = io.unitStatus(unit);
     if (status !== 'todo') {
       if (status === 'done') emit({ kind: 'shard-resumed', step: step.id, unit, time: time() });
-      return 'resumed';
+      return true;
     }
     if (signal.aborted) throw new StepInterrupted();
+    return false;
+  };
+
+  const runUnit = async (unit: string, work: () => Promise<{ digest?: Sha256Hex; rows?: number }>): Promise<'produced' | 'resumed'> => {
+    if (skipIfDone(unit)) return 'resumed';
     const result = await work();
     await io.completeUnit(unit, result);
     emit({ kind: 'shard-done', step: step.id, unit, ...(result.rows !== undefined ? { rows: result.rows } : {}), time: time() });
@@ -193,12 +199,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
       isDone: (index) => io.unitStatus(`output:${port}:${index}`) !== 'todo',
       shard: async (index, produce) => {
         const unit = `output:${port}:${index}`;
-        const status = io.unitStatus(unit);
-        if (status !== 'todo') {
-          if (status === 'done') emit({ kind: 'shard-resumed', step: step.id, unit, time: time() });
-          return 'resumed';
-        }
-        if (signal.aborted) throw new StepInterrupted();
+        if (skipIfDone(unit)) return 'resumed';
         const table = await produce();
         await writeBehind(unit, arrow.tableToIPC(table, 'file'), table.numRows);
         return 'produced';
