@@ -35,8 +35,6 @@ function project(on: string, device?: string, model?: string): string {
   return root;
 }
 
-// METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
-const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
 const bucket = deviceBucket(cloud);
 const { markerWrites, jobSpecs } = bucket;
 /** A marker written by a host of the first attempt. */
@@ -57,7 +55,7 @@ describe('Cloud TPU executor (local servers)', () => {
     // A worker exits just after its report, which is when the engine deletes the node: the delete waits for
     // the hosts to have exited, so their exit codes are theirs, not the deletion's.
     cloud.tpu.hold({ method: 'DELETE', pathIncludes: '/nodes/' }, () => cloud.tpu.hostsExited());
-    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/strand-[0-9a-f]{12}-1 is READY with 2 hosts/);
@@ -83,7 +81,7 @@ describe('Cloud TPU executor (local servers)', () => {
     });
     expect(readFileSync(join(root, 'out/vectors.parquet')).equals(localVectors())).toBe(true);
 
-    const again = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    const again = await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env());
     expect(again.status).toBe(0);
     expect(cloud.tpu.events).toHaveLength(3); // cached: no node created
   });
@@ -98,7 +96,7 @@ describe('Cloud TPU executor (local servers)', () => {
         cloud.tpu.preempt([...cloud.tpu.nodes.values()][0]!.name.split('/').pop()!);
       }
     };
-    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     // Preemption sets the node PREEMPTED and its queued resource SUSPENDED at once; the executor reads the two
@@ -114,7 +112,7 @@ describe('Cloud TPU executor (local servers)', () => {
 
   it('resumes after the engine is killed: the node it left is deleted, finished shards are not run again', async () => {
     const root = project(ON_POD);
-    const engine = startCli(['run', 'flow.yaml', '--plain'], root, env());
+    const engine = startCli(['run', 'flow.yaml', '--plain'], root, cloud.env());
     // At the second marker the engine is killed and the hosts it leaves freeze (their next marker is held):
     // exactly two shards finished on the first node.
     cloud.gcs.onWrite = (_bucket, name) => {
@@ -126,7 +124,7 @@ describe('Cloud TPU executor (local servers)', () => {
     expect(await exited(engine)).toBe(null);
     const left = [...cloud.tpu.nodes.keys()].map((n) => n.split('/').pop());
     expect(left).toHaveLength(1);
-    const resumed = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    const resumed = await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env());
     expect(resumed.status).toBe(0);
     expect(resumed.stdout).toContain(`deleting TPU ${left[0]}, left by an earlier run`);
     expect(cloud.tpu.nodes.size).toBe(0);
@@ -136,27 +134,27 @@ describe('Cloud TPU executor (local servers)', () => {
 
   it('keeps a node with keep: true, and lists and deletes it with strand tpu', async () => {
     const root = project(ON_POD, DEVICE(', keep: true'));
-    expect((await runCliAsync(['run', 'flow.yaml', '--plain'], root, env())).status).toBe(0);
-    const list = await runCliAsync(['tpu', 'list', 'flow.yaml'], root, env());
+    expect((await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env())).status).toBe(0);
+    const list = await runCliAsync(['tpu', 'list', 'flow.yaml'], root, cloud.env());
     expect(list.stdout).toMatch(/^strand-[0-9a-f]{12}-1 {2}READY {2}v4-16 {2}2 hosts {2}tpu-embed\.embed {2}test-project\/us-central2-b/m);
     const node = list.stdout.split(' ')[0]!;
-    expect(JSON.parse((await runCliAsync(['tpu', 'status', 'flow.yaml', node, '--json'], root, env())).stdout)[0]).toMatchObject({
+    expect(JSON.parse((await runCliAsync(['tpu', 'status', 'flow.yaml', node, '--json'], root, cloud.env())).stdout)[0]).toMatchObject({
       id: node,
       state: 'READY',
       workers: 2,
     });
-    expect((await runCliAsync(['tpu', 'delete', 'flow.yaml', node], root, env())).stdout).toBe(
+    expect((await runCliAsync(['tpu', 'delete', 'flow.yaml', node], root, cloud.env())).stdout).toBe(
       `deleted ${node} (test-project/us-central2-b)\n`,
     );
     expect(cloud.tpu.nodes.size).toBe(0);
-    expect((await runCliAsync(['tpu', 'status', 'flow.yaml', node], root, env())).stderr).toContain(
+    expect((await runCliAsync(['tpu', 'status', 'flow.yaml', node], root, cloud.env())).stderr).toContain(
       `error: no node "${node}" created by Strand`,
     );
   });
 
   it('stops before creating anything when the bucket is missing or quota is exhausted', async () => {
     const noBucket = project(ON_POD, DEVICE().replace('gs://strand-test/strand', 'gs://no-such-bucket/x'));
-    const missing = await runCliAsync(['run', 'flow.yaml', '--plain'], noBucket, env());
+    const missing = await runCliAsync(['run', 'flow.yaml', '--plain'], noBucket, cloud.env());
     expect(missing.status).toBe(1);
     expect(missing.stdout).toContain('bucket no-such-bucket (device pod) does not exist or is not readable');
     cloud.tpu.inject({
@@ -166,11 +164,11 @@ describe('Cloud TPU executor (local servers)', () => {
       grpcStatus: 'RESOURCE_EXHAUSTED',
       message: 'Quota TPUV4PodPerProjectPerZoneForTPUAPI exhausted',
     });
-    const quota = await runCliAsync(['run', 'flow.yaml', '--plain'], project(ON_POD), env());
+    const quota = await runCliAsync(['run', 'flow.yaml', '--plain'], project(ON_POD), cloud.env());
     expect(quota.status).toBe(1);
     expect(quota.stdout).toContain('quota or capacity exhausted in us-central2-b');
     expect(cloud.tpu.nodes.size).toBe(0);
-    const incomplete = await runCliAsync(['run', 'flow.yaml'], project(ON_POD, '{ kind: tpu, type: v4-16 }'), env());
+    const incomplete = await runCliAsync(['run', 'flow.yaml'], project(ON_POD, '{ kind: tpu, type: v4-16 }'), cloud.env());
     expect(incomplete.stderr).toContain('error: device "pod" needs project:, zone:, bucket: to run embed on Cloud TPU');
   });
 
@@ -184,7 +182,7 @@ describe('Cloud TPU executor (local servers)', () => {
     it('is read by the hosts from its bucket, never staged by the engine, and gives the vectors of a local model', async () => {
       putModel(bytes());
       const root = project(ON_POD, DEVICE(), `gs://${TEST_BUCKET}/${MODEL}`);
-      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env());
       expect(run.status).toBe(0);
       // No warning: embed/onnx computes on the hosts' CPUs, so no chip estimate needs the model's facts.
       expect(run.stderr).toBe('');
@@ -218,7 +216,7 @@ describe('Cloud TPU executor (local servers)', () => {
           putModel(Buffer.concat([bytes(), Buffer.from('changed')]));
       };
       const root = project(ON_POD, DEVICE(), `gs://${TEST_BUCKET}/${MODEL}`);
-      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env());
       expect(run.status).toBe(1);
       expect(run.stdout).toMatch(
         new RegExp(
@@ -232,7 +230,7 @@ describe('Cloud TPU executor (local servers)', () => {
     it('is refused, at its line, for a step that runs on this machine', async () => {
       putModel(bytes());
       const root = project('', DEVICE(), `gs://${TEST_BUCKET}/${MODEL}`);
-      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+      const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env());
       expect(run.status).toBe(1);
       expect(run.stderr).toContain(`flow.yaml:8:`);
       expect(run.stderr).toContain(

@@ -7,21 +7,17 @@
 // devices: 8 }` (one local process, the same job but its paths). Nothing here reaches Google Cloud.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { UV_VERSION } from '../../engine/cloud/jax-startup-script.js';
 import type { ArtifactManifest, StepRecord } from '../../engine/plan/step-record.js';
 import { ObjectStore } from '../../engine/store/object-store.js';
 import { deviceBucket, expectSecondAttemptRanTheRest } from '../helpers/device-bucket.js';
 import { goldenJob } from '../helpers/golden-jobs.js';
-import { JAX_RUNTIME, jaxPython } from '../helpers/jax-runtime.js';
+import { JAX_RUNTIME } from '../helpers/jax-runtime.js';
 import { TEST_BUCKET, useLocalCloud } from '../helpers/local-cloud.js';
 import { copyFromRepo, REPO, removeProjects, runCliAsync, writeProject } from '../helpers/project.js';
 
-let python: string;
-beforeAll(() => {
-  python = jaxPython();
-});
-const cloud = useLocalCloud(() => ({ STRAND_RUNTIME_PYTHON: python }));
+const cloud = useLocalCloud({ jaxHosts: true });
 afterEach(removeProjects);
 
 /** The workflow a user writes (issue 23), placed `on:` the slice or this machine's 8 XLA host devices. */
@@ -50,14 +46,12 @@ function project(on: 'pod' | 'host', model?: string, spot?: boolean): string {
   return root;
 }
 
-// METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
-const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
 const bucket = deviceBucket(cloud);
 const { markerWrites, jobSpecs, reports } = bucket;
 
 /** Runs the workflow to success; its stderr is empty, or for a gs:// model the one warning that its facts are unknown. */
 async function run(root: string, gcsModel = false) {
-  const result = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+  const result = await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env());
   if (gcsModel)
     expect(result.stderr).toMatch(
       /^flow\.yaml:12:\d+: warning: .*only the hosts read.*\[model-facts-unknown\]\n[^]*\n0 errors?, 1 warning\n$/,
@@ -181,7 +175,7 @@ describe('embed/nt on a 2-host TPU slice, from a workflow file (local servers, t
           put('model.safetensors', Buffer.concat([bytesOf('model.safetensors'), Buffer.from('x')]));
         }
       };
-      const result = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+      const result = await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env());
       expect(result.status).toBe(1);
       expect(result.stdout).toMatch(
         new RegExp(

@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { layout } from '../../engine/cloud/worker-contract.js';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import { deviceBucket } from '../helpers/device-bucket.js';
@@ -24,11 +24,7 @@ import { LORA_ADAPTERS, loraOnTpuProject, type LoraOnTpuFlow } from '../helpers/
 import { outputRows } from '../helpers/output-rows.js';
 import { exited, removeProjects, runCliAsync, startCli } from '../helpers/project.js';
 
-let python: string;
-beforeAll(() => {
-  python = jaxPython();
-});
-const cloud = useLocalCloud(() => ({ STRAND_RUNTIME_PYTHON: python }));
+const cloud = useLocalCloud({ jaxHosts: true });
 afterEach(removeProjects);
 
 const FLOW: LoraOnTpuFlow = {
@@ -38,8 +34,6 @@ const FLOW: LoraOnTpuFlow = {
 };
 const project = (on: 'pod' | 'host') => loraOnTpuProject(FLOW, on);
 
-// METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
-const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
 const bucket = deviceBucket(cloud);
 const CHECKPOINT_MARKER = /\/checkpoints\/(\d{8})\.json$/;
 const OUTPUTS_MARKER = /\/outputs\.json$/;
@@ -57,7 +51,7 @@ let reference: Buffer | undefined;
 async function localAdapters(): Promise<Buffer> {
   if (reference === undefined) {
     const local = project('host');
-    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], local, env());
+    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], local, cloud.env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     reference = readFileSync(join(local, LORA_ADAPTERS));
@@ -77,7 +71,7 @@ function relativeDifference(root: string, other: Buffer): number {
     'assert sorted(x) == sorted(y), (sorted(x), sorted(y))',
     'print(max(float(np.abs(x[k] - y[k]).max()) for k in x) / max(float(np.abs(x[k]).max()) for k in x))',
   ].join('\n');
-  const run = spawnSync(python, ['-c', script, a, b], { encoding: 'utf8' });
+  const run = spawnSync(jaxPython(), ['-c', script, a, b], { encoding: 'utf8' });
   expect(run.stderr).toBe('');
   return Number(run.stdout.trim());
 }
@@ -148,7 +142,7 @@ describe('finetune/nt-lora as one JAX program over a 2-host slice (local servers
         cloud.tpu.preempt(nodeEvents('create')[0]!);
       }
     };
-    const run = await runCliAsync(['run', 'flow.yaml', '--json'], root, env());
+    const run = await runCliAsync(['run', 'flow.yaml', '--json'], root, cloud.env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const [first, second] = bucket.jobSpecs();
@@ -174,7 +168,7 @@ describe('finetune/nt-lora as one JAX program over a 2-host slice (local servers
 
   it('resumes from the newest complete checkpoint marker after the engine is killed mid-training, with no second node for the attempt', async () => {
     const root = project('pod');
-    const engine = startCli(['run', 'flow.yaml', '--plain'], root, env());
+    const engine = startCli(['run', 'flow.yaml', '--plain'], root, cloud.env());
     cloud.gcs.onWrite = (_bucket, name) => {
       if (CHECKPOINT_MARKER.exec(name)?.[1] === '00000002' && engine.exitCode === null && engine.signalCode === null) {
         holdFirstAttempt();
@@ -187,7 +181,7 @@ describe('finetune/nt-lora as one JAX program over a 2-host slice (local servers
     const [killedNode] = nodeEvents('create');
     expect([...cloud.tpu.nodes.keys()].map((n) => n.split('/').pop())).toEqual([killedNode]);
 
-    const again = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    const again = await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env());
     expect(again.stderr).toBe(`note: recovered a lock left by pid ${engine.pid} (no longer running)\n`);
     expect(again.status).toBe(0);
     expect(again.stdout).toContain(`deleting TPU ${killedNode}, left by an earlier run`);

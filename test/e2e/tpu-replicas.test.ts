@@ -6,19 +6,14 @@
 // one node gives those bytes too). Nothing here reaches Google Cloud.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { HostProgress, ShardClaim, ShardMarker } from '../../engine/cloud/worker-contract.js';
 import type { RunEvent } from '../../engine/events/run-event.js';
 import { deviceBucket } from '../helpers/device-bucket.js';
-import { jaxPython } from '../helpers/jax-runtime.js';
 import { TEST_BUCKET, useLocalCloud } from '../helpers/local-cloud.js';
 import { copyFromRepo, removeProjects, runCliAsync, writeProject } from '../helpers/project.js';
 
-let python: string;
-beforeAll(() => {
-  python = jaxPython();
-});
-const cloud = useLocalCloud(() => ({ STRAND_RUNTIME_PYTHON: python }));
+const cloud = useLocalCloud({ jaxHosts: true });
 afterEach(removeProjects);
 
 const FLOW = (on: 'pods' | 'host') => `version: 1
@@ -46,14 +41,12 @@ function project(on: 'pods' | 'host'): string {
   return root;
 }
 
-// METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
-const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
 const bucket = deviceBucket(cloud);
 const stored = <T>(name: string): T => JSON.parse(cloud.gcs.buckets.get(TEST_BUCKET)!.get(name)!.bytes.toString()) as T;
 const claimWrites = () => cloud.gcs.writes.filter((n) => n.includes('/claims/'));
 
 async function run(root: string, output: '--plain' | '--json' = '--plain') {
-  const result = await runCliAsync(['run', 'flow.yaml', output], root, env());
+  const result = await runCliAsync(['run', 'flow.yaml', output], root, cloud.env());
   expect(result.stderr).toBe('');
   expect(result.status, result.stdout).toBe(0);
   return result;
@@ -62,10 +55,10 @@ async function run(root: string, output: '--plain' | '--json' = '--plain') {
 describe('embed/nt over 3 spot v4-8 nodes (replicas: 3), from a workflow file', () => {
   it('plans three nodes and the shards each gets', async () => {
     const root = project('pods');
-    const plan = await runCliAsync(['plan', 'flow.yaml', '--plain'], root, env());
+    const plan = await runCliAsync(['plan', 'flow.yaml', '--plain'], root, cloud.env());
     expect(plan.status).toBe(0);
     expect(plan.stdout).toMatch(/embed .*\[tpu v4-8 x3 nodes \(spot\) mesh 1x2x2 batch 4\/dev; .*8 shards over 3 nodes: 3, 3, 2/);
-    const json = JSON.parse((await runCliAsync(['plan', 'flow.yaml', '--json'], root, env())).stdout) as {
+    const json = JSON.parse((await runCliAsync(['plan', 'flow.yaml', '--json'], root, cloud.env())).stdout) as {
       steps: { step: string; placement: { estimate?: { nodes?: unknown; sequences?: number } } | null }[];
     };
     const embed = json.steps.find((s) => s.step === 'embed')!.placement!.estimate!;
@@ -77,7 +70,7 @@ describe('embed/nt over 3 spot v4-8 nodes (replicas: 3), from a workflow file', 
       'flow.yaml': FLOW('host').replace('host: { kind: cpu, runtime: jax, devices: 4 }', 'host: { kind: gpu, type: h100, replicas: 2 }'),
     });
     copyFromRepo(gpu, 'workflows/data/sample.parquet', 'models/tiny-nt');
-    const invalid = await runCliAsync(['validate', 'flow.yaml'], gpu, env());
+    const invalid = await runCliAsync(['validate', 'flow.yaml'], gpu, cloud.env());
     expect(invalid.status).toBe(1);
     expect(invalid.stderr).toContain('flow.yaml:5:');
     expect(invalid.stderr).toContain(
@@ -89,7 +82,7 @@ describe('embed/nt over 3 spot v4-8 nodes (replicas: 3), from a workflow file', 
         .replace('{ model: models/tiny-nt, pooling: mean }', '{ model: models/tiny-nt.onnx }'),
     });
     copyFromRepo(onnx, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
-    const refused = await runCliAsync(['run', 'flow.yaml', '--plain'], onnx, env());
+    const refused = await runCliAsync(['run', 'flow.yaml', '--plain'], onnx, cloud.env());
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain(
       'step "embed" (on: pods): replicas: 3 runs a shard-parallel step of the JAX worker (embed/nt) over many nodes, whose hosts claim shards; embed/onnx runs on `strand worker`, whose hosts split shards by index: use a device without replicas:',

@@ -5,19 +5,26 @@ import { afterEach, beforeEach } from 'vitest';
 import { cloudSettings, type CloudSettings } from '../../engine/cloud/cloud-settings.js';
 import { GcsServer } from '../emulators/gcs-server.js';
 import { TpuServer } from '../emulators/tpu-server.js';
+import { jaxPython } from './jax-runtime.js';
 
 export const TEST_BUCKET = 'strand-test';
 
 export interface LocalCloud {
   readonly gcs: GcsServer;
   readonly tpu: TpuServer;
-  /** STRAND_GCS_EMULATOR_HOST and STRAND_TPU_EMULATOR_HOST for a CLI run or `cloudSettings`. */
+  /**
+   * STRAND_GCS_EMULATOR_HOST and STRAND_TPU_EMULATOR_HOST for a CLI run or `cloudSettings`, and
+   * METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
+   */
   env(): Record<string, string>;
   settings(): CloudSettings;
 }
 
-/** Registers the servers' start and stop around each test; `hostEnv` adds to what the TPU hosts get. */
-export function useLocalCloud(hostEnv: () => Record<string, string> = () => ({})): LocalCloud {
+/**
+ * Registers the servers' start and stop around each test. With `jaxHosts`, the emulated TPU hosts run the
+ * repository's JAX runtime (its Python, created on first use), as a slice's hosts would.
+ */
+export function useLocalCloud(options: { jaxHosts?: boolean } = {}): LocalCloud {
   let servers: { gcs: GcsServer; tpu: TpuServer } | undefined;
   const running = (): { gcs: GcsServer; tpu: TpuServer } => {
     if (servers === undefined) throw new Error('the local cloud runs only inside a test');
@@ -26,7 +33,8 @@ export function useLocalCloud(hostEnv: () => Record<string, string> = () => ({})
   beforeEach(async () => {
     const gcs = await new GcsServer().start();
     gcs.createBucket(TEST_BUCKET);
-    const tpu = await new TpuServer({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, ...hostEnv() }).start();
+    const hostEnv = options.jaxHosts === true ? { STRAND_RUNTIME_PYTHON: jaxPython() } : {};
+    const tpu = await new TpuServer({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, ...hostEnv }).start();
     servers = { gcs, tpu };
   });
   afterEach(async () => {
@@ -42,7 +50,11 @@ export function useLocalCloud(hostEnv: () => Record<string, string> = () => ({})
     get tpu() {
       return running().tpu;
     },
-    env: () => ({ STRAND_GCS_EMULATOR_HOST: running().gcs.endpoint, STRAND_TPU_EMULATOR_HOST: running().tpu.endpoint }),
+    env: () => ({
+      STRAND_GCS_EMULATOR_HOST: running().gcs.endpoint,
+      STRAND_TPU_EMULATOR_HOST: running().tpu.endpoint,
+      METADATA_SERVER_DETECTION: 'none',
+    }),
     settings: () => cloudSettings(cloud.env()),
   };
   return cloud;

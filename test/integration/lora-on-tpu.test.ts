@@ -8,19 +8,14 @@
 // byte-identical to an uninterrupted local CPU run of the same step (fp32, the same 4x2x1 mesh).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { layout } from '../../engine/cloud/worker-contract.js';
 import { deviceBucket } from '../helpers/device-bucket.js';
-import { jaxPython } from '../helpers/jax-runtime.js';
 import { TEST_BUCKET, useLocalCloud } from '../helpers/local-cloud.js';
 import { LORA_ADAPTERS, loraOnTpuProject, type LoraOnTpuFlow } from '../helpers/lora-on-tpu-flow.js';
 import { removeProjects, runCliAsync } from '../helpers/project.js';
 
-let python: string;
-beforeAll(() => {
-  python = jaxPython();
-});
-const cloud = useLocalCloud(() => ({ STRAND_RUNTIME_PYTHON: python }));
+const cloud = useLocalCloud({ jaxHosts: true });
 afterEach(removeProjects);
 
 const FLOW: LoraOnTpuFlow = {
@@ -41,8 +36,6 @@ const FLOW: LoraOnTpuFlow = {
 };
 const project = (on: 'pod' | 'host') => loraOnTpuProject(FLOW, on);
 
-// METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
-const env = () => ({ ...cloud.env(), METADATA_SERVER_DETECTION: 'none' });
 const bucket = deviceBucket(cloud);
 const CHECKPOINT_MARKER = /\/checkpoints\/\d{8}\.json$/;
 const OUTPUTS_MARKER = /\/outputs\.json$/;
@@ -60,7 +53,7 @@ describe('finetune/nt-lora on a Cloud TPU slice (local servers, the Python worke
         cloud.tpu.preempt([...cloud.tpu.nodes.values()][0]!.name.split('/').pop()!);
       }
     };
-    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, env());
+    const run = await runCliAsync(['run', 'flow.yaml', '--plain'], root, cloud.env());
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     // Two nodes for the training (the first preempted), then one for embed/nt with the adapters.
@@ -110,7 +103,7 @@ describe('finetune/nt-lora on a Cloud TPU slice (local servers, the Python worke
     expect(readdirSync(join(root, 'out/tensorboard')).some((f) => f.startsWith('events.out.tfevents.'))).toBe(true);
 
     const local = project('host');
-    const reference = await runCliAsync(['run', 'flow.yaml', '--plain'], local, env());
+    const reference = await runCliAsync(['run', 'flow.yaml', '--plain'], local, cloud.env());
     expect(reference.stderr).toBe('');
     expect(reference.status).toBe(0);
     expect(readFileSync(join(root, LORA_ADAPTERS)).equals(readFileSync(join(local, LORA_ADAPTERS)))).toBe(true);
