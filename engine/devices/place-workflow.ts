@@ -13,6 +13,7 @@ import { checkDeviceRuntimes, checkStepRuntime } from './check-runtimes.js';
 import { stepPrecision, stepRuntime } from './step-runtime.js';
 import { ownPerDeviceBatch, runPlacement } from './run-placement.js';
 import type { StepPlacementPlan } from './step-placement-plan.js';
+import { tokensPerSequence } from './tokens-per-sequence.js';
 
 /** What the file a step's model param names says about the model (read at the edge). */
 export interface ModelFactsOfStep {
@@ -141,7 +142,7 @@ export function placeWorkflow(
       batch: spec.batch ?? { per_device: DEFAULT_PER_DEVICE_BATCH },
       precision,
       model: { ...facts, parameters: facts.parameters },
-      tokens: spec.tokens ?? 1000,
+      tokens: tokensPerSequence(step, workflow),
       training: step.plugin.id.startsWith('finetune/'),
       ...(spec.modelFacts?.trained_parameters !== undefined ? { trainedParameters: spec.modelFacts.trained_parameters } : {}),
     };

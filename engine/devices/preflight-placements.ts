@@ -17,9 +17,7 @@ import type { StepPlacementPlan } from './step-placement-plan.js';
 import { runPlacement } from './run-placement.js';
 import { hostProgram } from './tpu-topology.js';
 import type { DeviceSpec } from './device-catalog.js';
-
-/** Tokens per sequence when the step does not say (`tokens:`), as the formula assumes. */
-export const DEFAULT_TOKENS = 1000;
+import { tokensPerSequence } from './tokens-per-sequence.js';
 
 export interface PreflightFacts {
   /** The parsed config.json of the model a step names (a folder, or beside a file), or why there is none. */
@@ -40,7 +38,12 @@ export interface PreflightResult {
 
 type Asked = { step: StepSpec; plan: StepPlacementPlan; request: PreflightRequest; topology: string; hosts: number };
 
-function requestFor(step: StepSpec, plan: StepPlacementPlan, facts: PreflightFacts): Result<Omit<Asked, 'step' | 'plan'>, string> {
+function requestFor(
+  step: StepSpec,
+  workflow: Workflow,
+  plan: StepPlacementPlan,
+  facts: PreflightFacts,
+): Result<Omit<Asked, 'step' | 'plan'>, string> {
   const program = step.plugin.jax?.program;
   if (program === undefined) return { ok: false, error: `${step.uses} has no compiled program to check` };
   const placed = plan.run;
@@ -68,7 +71,7 @@ function requestFor(step: StepSpec, plan: StepPlacementPlan, facts: PreflightFac
     topology: host.topology,
     mesh: host.mesh,
     batch: own?.perDeviceBatch ?? (step.placement.batch === 'auto' ? 'auto' : placed.perDeviceBatch),
-    max_length: step.placement.tokens ?? DEFAULT_TOKENS,
+    max_length: tokensPerSequence(step, workflow),
     precision: plan.precision,
     model: { config: config.value },
     ...(Object.keys(pooling).length > 0 ? { pooling } : {}),
@@ -90,7 +93,7 @@ export async function preflightPlacements(
   for (const step of workflow.steps) {
     const plan = plans.get(step.id);
     if (plan === undefined || plan.placement.kind === 'cpu') continue;
-    const made = requestFor(step, plan, facts);
+    const made = requestFor(step, workflow, plan, facts);
     if (made.ok) asked.push({ step, plan, ...made.value });
     else out.set(step.id, { ...plan, preflight: { source: 'formula', why: made.error } });
   }

@@ -67,6 +67,11 @@ export interface StepPlugin<P extends object = object> {
    */
   countSequences?(params: P, data: DataAccess): Promise<SequenceCount>;
   /**
+   * A tokenizer's cap, from its params alone: the most tokens a row of its output holds. Steps placed on
+   * devices downstream are estimated and pre-flighted no further than it (tokens-per-sequence.ts).
+   */
+  maxTokens?(params: P): number;
+  /**
    * A step the JAX runtime (runtime/jax) computes owns its JAX facts here: the program the pre-flight
    * compiles, and for a shard-parallel step the one job every host (or the local process) runs and its
    * outputs' meta. The engine reads them; nothing lists plugin ids elsewhere, in TypeScript or Python.

@@ -216,7 +216,12 @@ function definitions(plugins: readonly StepPlugin[]): JsonSchema {
           ],
         },
         precision: { enum: ['fp32', 'bf16'], description: 'Numerics: part of the cache key.' },
-        tokens: { type: 'integer', minimum: 1, description: 'Tokens per sequence for estimates (default 1000).' },
+        tokens: {
+          type: 'integer',
+          minimum: 1,
+          description:
+            'Tokens per sequence for the estimates and the pre-flight (default 1000), never more than the cap of the tokenizer feeding the step (its max_tokens).',
+        },
         model_facts: {
           description:
             'Facts of the model for placement estimates, over what Strand reads from the ONNX file, its config.json and its graph (NT-2.5B: layers 32, hidden 2560, heads 20, ffn 10240).',

@@ -12,6 +12,7 @@ export const charTokenize = defineStep<{ max_tokens?: number; too_long: LengthPo
   inputs: { sequences: { type: 'sequences' } },
   shardParallel: { shardsFrom: 'sequences' },
   outputs: { tokens: { type: 'tokens' } },
+  maxTokens: (params) => tokenizerFor({ ...params, name: 'char' }).facts.max_tokens,
   async run(ctx) {
     const tokenizer = tokenizerFor({ ...ctx.params, name: 'char' });
     return writeTokenShards(ctx, tokenizer.tokenize, tokenizer.facts, ctx.params.too_long);

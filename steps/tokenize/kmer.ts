@@ -12,6 +12,7 @@ export const kmerTokenize = defineStep<{ k: number; max_tokens?: number; too_lon
   inputs: { sequences: { type: 'sequences' } },
   shardParallel: { shardsFrom: 'sequences' },
   outputs: { tokens: { type: 'tokens' } },
+  maxTokens: (params) => tokenizerFor({ ...params, name: 'kmer' }).facts.max_tokens,
   async run(ctx) {
     const tokenizer = tokenizerFor({ ...ctx.params, name: 'kmer' });
     return writeTokenShards(ctx, tokenizer.tokenize, tokenizer.facts, ctx.params.too_long);

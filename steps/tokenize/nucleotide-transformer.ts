@@ -17,6 +17,7 @@ export const ntTokenize = defineStep<{ version: 1 | 2; max_tokens?: number; too_
   inputs: { sequences: { type: 'sequences' } },
   shardParallel: { shardsFrom: 'sequences' },
   outputs: { tokens: { type: 'tokens' } },
+  maxTokens: (params) => tokenizerFor({ ...params, name: 'nucleotide-transformer' }).facts.max_tokens,
   async run(ctx) {
     const tokenizer = tokenizerFor({ ...ctx.params, name: 'nucleotide-transformer' });
     return writeTokenShards(ctx, tokenizer.tokenize, tokenizer.facts, ctx.params.too_long);

@@ -5,7 +5,7 @@
 // are chosen small (tiny-nt; a one-layer model with a 2^24-wide feed-forward that fills a v5e chip at a
 // handful of rows of 32 tokens), the timeouts are hang guards.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jaxPython } from '../helpers/jax-runtime.js';
@@ -118,6 +118,13 @@ describe('pre-flight by compiling', () => {
     expect(text.stdout).toMatch(
       /1,000 sequences \(counted from Parquet footers.*\), [\d.e-]+ h, [\d.e-]+ chip-h, \$[\d.e-]+ on-demand \/ \$[\d.e-]+ spot, XLA pre-flight on v5e:1x1 \(cached, buckets 32\/64\)/,
     );
+
+    // The tokenizer's cap bounds the lengths: with max_tokens: 32 no row is longer, so 64 is not compiled.
+    const flow = join(root, 'flow.yaml');
+    writeFileSync(flow, readFileSync(flow, 'utf8').replace('with: { version: 2 }', 'with: { version: 2, max_tokens: 32 }'));
+    const capped = embedOf(planJson(root));
+    expect(capped.preflight).toMatchObject({ source: 'xla', cached: false });
+    expect((capped.preflight!.answer as { buckets: { length: number }[] }).buckets.map((b) => b.length)).toEqual([32]);
   }, 900_000);
 
   it('refuses a batch that does not fit at its batch: line with XLA figures and compiled fixes, in plan and in run', () => {

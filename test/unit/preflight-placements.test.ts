@@ -132,6 +132,30 @@ describe('pre-flight stage', () => {
     }
   });
 
+  it("asks for lengths up to tokens: (1,000 unless set), never past the cap of the step's tokenizer, and estimates at the same", async () => {
+    const flow = (tokenizer: string, tokens: string) =>
+      TEXT.replace(
+        'with: { path: in.parquet } }\n  tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }',
+        `with: { path: in.parquet } }\n  tokens: ${tokenizer}`,
+      ).replace(', tokens: 512 }', `${tokens}, model_facts: { parameters: 1.0e8 } }`);
+    const nt = (with_: string) => `{ uses: tokenize/nucleotide-transformer, needs: [source]${with_} }`;
+    const cases: [tokenizer: string, tokens: string, length: number][] = [
+      [nt(''), '', 1000], // NT v2's cap is 2,048: the default stands
+      [nt(', with: { max_tokens: 256 }'), '', 256],
+      [nt(', with: { max_tokens: 256 }'), ', tokens: 512', 256],
+      [nt(', with: { version: 1 }'), ', tokens: 4000', 1000], // NT v1's own cap
+      [nt(''), ', tokens: 300', 300],
+      ['{ uses: tokenize/kmer, needs: [source], with: { k: 4 } }', '', 512],
+    ];
+    for (const [tokenizer, tokens, length] of cases) {
+      const text = flow(tokenizer, tokens);
+      expect(text).toContain(`tokens: ${tokenizer}`);
+      const { asked, plans } = await stage(() => ok([refused]), new Map(), text);
+      expect(asked.map((r) => r.max_length)).toEqual([length]);
+      expect(plans.get('embed')!.estimate!.flopsPerSequence).toBe(2 * 1.0e8 * length);
+    }
+  });
+
   it('answers a second time from the cache without compiling', async () => {
     const first = await stage(() => ok([refused]));
     const second = await stage(() => fail('the compiler must not run'), first.cache);

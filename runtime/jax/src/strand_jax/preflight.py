@@ -176,7 +176,10 @@ def run_preflight(request: dict) -> dict:
     else:
         per_device = batch
     answer["per_device_batch"] = per_device
-    results = [target.measure(mesh, per_device, length) for length in buckets]
+    # The longest bucket first: memory grows with length, so it is the one that does not fit, or crashes the
+    # compiler, if any does; a crash then comes after one compile, not after every shorter bucket's.
+    measured = {length: target.measure(mesh, per_device, length) for length in reversed(buckets)}
+    results = [measured[length] for length in buckets]
     answer["fits"] = all(r["fits"] for r in results)
     # FLOPs at the longest bucket only (what time and cost use: an upper bound per sequence); one more
     # compilation, where every bucket would double the pre-flight's time.

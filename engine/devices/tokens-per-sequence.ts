@@ -1,0 +1,24 @@
+// Owns the tokens per sequence a step placed on devices is estimated and pre-flighted at: `tokens:` when
+// the step says, else DEFAULT_TOKENS, and never more than the cap of the tokenizer that feeds it
+// (StepPlugin.maxTokens of the step wired to its `tokens` input: `max_tokens:`, else the vocabulary's). No
+// row is longer than that cap, so a length bucket past it is never run: the pre-flight does not compile one,
+// and the formula does not size memory for one. Pure.
+import type { StepSpec, Workflow } from '../workflow/workflow.js';
+
+/** Tokens per sequence when the step does not say (`tokens:`) and no tokenizer's cap is lower. */
+export const DEFAULT_TOKENS = 1000;
+
+export function tokensPerSequence(step: StepSpec, workflow: Workflow): number {
+  const asked = step.placement.tokens ?? DEFAULT_TOKENS;
+  const cap = tokenizerCap(step, workflow);
+  return cap === undefined ? asked : Math.min(asked, cap);
+}
+
+function tokenizerCap(step: StepSpec, workflow: Workflow): number | undefined {
+  for (const [port, wire] of Object.entries(step.inputs)) {
+    if (step.plugin.inputs[port]?.type !== 'tokens') continue;
+    const producer = workflow.steps.find((s) => s.id === wire.step);
+    return producer?.plugin.maxTokens?.(producer.params);
+  }
+  return undefined;
+}
