@@ -184,7 +184,10 @@ async function finished(
   }
 }
 
-/** The runtime's own `error: ...` line when it gave one; a missing module means a wrong environment. */
+/**
+ * The runtime's own `error: ...` line when it gave one, with its `hint: ...` line when it has its own fix; a
+ * missing module means a wrong environment.
+ */
 function describeFailure(code: number | null, signal: NodeJS.Signals | null, stderr: string, from: 'STRAND_PYTHON' | 'venv'): StepError {
   const missing = /ModuleNotFoundError: No module named '([^']+)'/.exec(stderr);
   if (missing !== null)
@@ -192,15 +195,15 @@ function describeFailure(code: number | null, signal: NodeJS.Signals | null, std
       `the JAX runtime's Python (${from === 'venv' ? 'runtime/jax/.venv' : 'STRAND_PYTHON'}) cannot import ${missing[1]}`,
       SETUP_HINT,
     );
-  const own = stderr
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith('error: '));
-  if (code === 1 && own !== undefined)
+  const lines = stderr.split('\n');
+  const at = lines.findLastIndex((l) => l.startsWith('error: '));
+  if (code === 1 && at >= 0) {
+    const hint = lines[at + 1]?.startsWith('hint: ') ? lines[at + 1]!.slice('hint: '.length) : undefined;
     return new StepError(
-      `JAX runtime: ${own.slice('error: '.length)}`,
-      "check the model folder and the step's mesh:, batch: and precision:",
+      `JAX runtime: ${lines[at]!.slice('error: '.length)}`,
+      hint ?? "check the model folder and the step's mesh:, batch: and precision:",
     );
+  }
   const tail = stderr.trim().split('\n').slice(-3).join(' | ');
   const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
   return new StepError(

@@ -3,8 +3,9 @@
 // the fine-tuned model; a run killed by SIGKILL just after the journal records checkpoint 2 resumes from it
 // and ends with adapters byte-identical to an uninterrupted run (fp32); the metrics output and the
 // TensorBoard files are there; its report (headless Chromium) draws the metrics output's training curves
-// against the optimizer step, one point per metrics row.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// against the optimizer step, one point per metrics row; a learning rate that makes the loss NaN stops the
+// step at that step with the message a user can act on.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../engine/events/run-event.js';
@@ -120,6 +121,29 @@ describe('finetune/nt-lora', () => {
     } finally {
       await report.close();
     }
+  });
+
+  it('stops at the step whose loss is not a number, saying so, keeps the checkpoint before it, and writes no adapters', () => {
+    const root = project();
+    const flow = join(root, 'workflows/lora.yaml');
+    writeFileSync(flow, readFileSync(flow, 'utf8').replace('learning_rate: 0.002', 'learning_rate: 1.0e+30'));
+    const run = runCli(ARGS, root);
+    expect(run.status).toBe(1);
+    const diverged =
+      /the training diverged: the loss is nan at step (\d+) \(gradient norm [^)]*\); nothing from step \1 on is saved and its last checkpoint \(step (\d+)\) is kept\n *hint: lower learning_rate \(now 1e\+30\) or raise warmup_steps\n/;
+    expect(run.stdout + run.stderr).toMatch(diverged);
+    const [at, kept] = diverged
+      .exec(run.stdout + run.stderr)!
+      .slice(1)
+      .map(Number);
+    const [events] = journals(root);
+    const trained = events!.filter(
+      (e): e is Extract<RunEvent, { kind: 'step-progress' }> => e.kind === 'step-progress' && e.step === 'lora',
+    );
+    expect(trained.map((e) => e.done)).toEqual(Array.from({ length: at! - 1 }, (_, i) => i + 1));
+    expect(kept).toBe(2 * Math.floor((at! - 1) / 2)); // checkpoint_every=2: the last one before the NaN
+    expect(events!.some((e) => e.kind === 'step-failed' && e.step === 'lora')).toBe(true);
+    expect(existsSync(join(root, ADAPTERS))).toBe(false);
   });
 
   it('resumes a run killed just after the journal records checkpoint 2, to byte-identical adapters', async () => {

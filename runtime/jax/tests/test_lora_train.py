@@ -15,10 +15,11 @@ from safetensors.numpy import load_file
 from strand_jax.checkpoint import load_model
 from strand_jax.job import TrainPaths, parse_job
 from strand_jax.lora import LoraSettings
-from strand_jax.lora_trainer import Trainer
+from strand_jax.lora_trainer import Trainer, TrainingDiverged
 from strand_jax.sharding import MeshSpec, make_mesh, param_shardings
 from strand_jax.taxonomy_head import HeadSpec
 from strand_jax.train_step import TrainSettings, build_train_program
+from strand_jax.worker import failure_message
 
 LEVELS = ["kingdom", "genus"]
 CLASSES = [["K0", "K1"], ["G0", "G1", "G2", "G3"]]
@@ -47,7 +48,7 @@ def write_examples(path, count=48, seed=5):
     return path
 
 
-def make_job(**overrides):
+def make_job(learning_rate=0.02, **overrides):
     """A TrainJob (jax_job.schema.json) on the 8 CPU devices, mesh 2x2x2, 10 steps; parsed, so it is one the
     schema accepts."""
     job = {
@@ -61,7 +62,7 @@ def make_job(**overrides):
         "settings": {
             "lora": {"rank": 4, "alpha": 8, "dropout": 0.1, "targets": ["query", "value"]},
             "train": {
-                "learning_rate": 0.02,
+                "learning_rate": learning_rate,
                 "weight_decay": 0.01,
                 "warmup_steps": 2,
                 "schedule": "cosine",
@@ -200,6 +201,23 @@ def test_training_lowers_the_loss_and_a_resumed_run_ends_byte_identical(tmp_path
     assert whole["trainable_parameters"] == resumed["trainable_parameters"] == 2 * 2 * (64 * 4 + 4 * 64)
     adapters = load_file(tmp_path / "whole" / "out" / "adapters" / "adapter_model.safetensors")
     assert np.abs(adapters["base_model.model.encoder.layer.0.attention.self.value.lora_B.weight"]).max() > 0
+
+
+def test_a_loss_that_is_not_a_number_stops_the_training_at_its_step_and_keeps_the_checkpoint_before(tmp_path):
+    # A learning rate of 1e30 (after 2 warmup steps) makes the loss NaN at step 3 on the tiny NT, every time.
+    write_examples(tmp_path / "examples.arrow")
+    events = []
+    job = make_job(1e30, length={"steps": 6}, eval_every=None, checkpoint_every_steps=2)
+    with pytest.raises(TrainingDiverged) as stopped:
+        Trainer(job, make_paths(tmp_path, "nan"), events.append).run()
+    assert str(stopped.value).startswith("the training diverged: the loss is nan at step 3 (gradient norm ")
+    assert str(stopped.value).endswith("; nothing from step 3 on is saved and its last checkpoint (step 2) is kept")
+    assert stopped.value.hint == "lower learning_rate (now 1e+30) or raise warmup_steps"  # fp32: no precision to change
+    assert [e["step"] for e in events if e["kind"] == "train-progress"] == [1, 2]
+    assert [e["step"] for e in events if e["kind"] == "checkpoint"] == [2]
+    assert sorted(p.name for p in (tmp_path / "nan" / "checkpoints").iterdir()) == ["2"]
+    # A host of a slice reports it with the fix in parentheses.
+    assert failure_message(stopped.value) == f"{stopped.value} (lower learning_rate (now 1e+30) or raise warmup_steps)"
 
 
 def test_the_minutes_clock_triggers_checkpoints(tmp_path):

@@ -44,8 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, hint: str | None = None) -> int:
     print(f"error: {message}", file=sys.stderr)
+    if hint is not None:
+        print(f"hint: {hint}", file=sys.stderr)
     return 1
 
 
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{args.run} is not JSON: {error}")
     except (PlatformError, ValueError, OSError) as error:
         # ValueError covers the job's schema (JaxJobError), the mesh (MeshError), the model's config and
-        # weights (ModelConfigError, CheckpointError), the shards (ShardError) and the LoRA settings.
-        return _fail(str(error))
+        # weights (ModelConfigError, CheckpointError), the shards (ShardError) and the LoRA settings; a
+        # training that diverged (TrainingDiverged) says how to fix it.
+        return _fail(str(error), getattr(error, "hint", None))
     return 0

@@ -56,6 +56,20 @@ def job_settings(
     return lora, train, head
 
 
+class TrainingDiverged(ValueError):
+    """The loss stopped being a number: nothing from that step on is saved, and the run stops there. `hint`
+    is the fix, apart from the message (the CLI's `hint:` line; a worker's report gives it in parentheses)."""
+
+    def __init__(self, job: TrainJob, step: int, loss: float, grad_norm: float, checkpointed: int | None):
+        kept = f"its last checkpoint (step {checkpointed}) is kept" if checkpointed else "it had no checkpoint yet"
+        super().__init__(
+            f"the training diverged: the loss is {loss} at step {step} (gradient norm {grad_norm}); nothing from "
+            f"step {step} on is saved and {kept}"
+        )
+        bf16 = ", or train in fp32 (precision: fp32)" if job.placement.precision == "bf16" else ""
+        self.hint = f"lower learning_rate (now {job.settings['train']['learning_rate']}) or raise warmup_steps{bf16}"
+
+
 def train_pooling(include_cls: bool, prefix: int) -> PoolingRule:
     """The head reads the mean of the encoder's hidden states."""
     return PoolingRule("mean", include_cls, prefix)
@@ -219,6 +233,12 @@ class Trainer:
                 raise ValueError("the job logs to W&B but its paths name no wandb folder")
             writers.append(WandbRun(job.wandb, paths.wandb, self.run_config()))
 
+        def close() -> None:
+            if manager is not None:
+                manager.close()
+            for writer in writers:
+                writer.close()
+
         def scalars(step: int, values: dict[str, float], wall_time: float) -> None:
             for writer in writers:
                 writer.scalars(step, values, wall_time)
@@ -235,7 +255,7 @@ class Trainer:
         # Time in train steps only: the rate is the trainer's throughput, not diluted by evaluations and checkpoints.
         training_seconds = 0.0
         rows_done = tokens_done = 0
-        first = step
+        first = checkpointed = step
         while step < total:
             batch, rows, tokens = self.batch(step)
             step_started = time.perf_counter()
@@ -244,6 +264,10 @@ class Trainer:
             metrics = jax.device_get(metrics)
             training_seconds += time.perf_counter() - step_started
             step += 1
+            if not math.isfinite(metrics["loss"]):
+                # Before anything of the step is written: no progress line, row or checkpoint carries it.
+                close()
+                raise TrainingDiverged(job, step, float(metrics["loss"]), float(metrics["grad_norm"]), checkpointed)
             rows_done += rows
             tokens_done += tokens
             elapsed = time.perf_counter() - started
@@ -298,12 +322,9 @@ class Trainer:
                     args=ocp.args.Composite(state=ocp.args.StandardSave(saved), history=ocp.args.JsonSave(history)),
                 )
                 manager.wait_until_finished()
-                last_checkpoint = self.clock()
+                last_checkpoint, checkpointed = self.clock(), step
                 self.emit({"kind": "checkpoint", "step": step, "dir": str(paths.checkpoints.resolve() / str(step))})
-        if manager is not None:
-            manager.close()
-        for writer in writers:
-            writer.close()
+        close()
         summary = self.finish(state, history)
         wandb_run = next((w for w in writers if isinstance(w, WandbRun)), None)
         if wandb_run is not None and paths.wandb is not None:

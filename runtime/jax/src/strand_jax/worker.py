@@ -72,6 +72,13 @@ def job_of(spec: dict[str, Any]) -> JaxJob:
     return job
 
 
+def failure_message(error: Exception) -> str:
+    """A report's message: the error, and its fix in parentheses where it has one (TrainingDiverged's `hint`),
+    as the engine's own workers write theirs."""
+    hint = getattr(error, "hint", None)
+    return str(error) if hint is None else f"{error} ({hint})"
+
+
 def run_worker(
     env: dict[str, str],
     client: GcsClient,
@@ -161,7 +168,7 @@ def run_worker(
         ValueError,
         OSError,
     ) as error:
-        return report("failed", {}, str(error))
+        return report("failed", {}, failure_message(error))
     except Exception as error:
         # Anything else (an XLA runtime error, a bug) is reported too: a silent host only stalls the engine.
         return report("failed", {}, f"{type(error).__name__}: {error}")
