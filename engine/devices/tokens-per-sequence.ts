@@ -14,11 +14,27 @@ export function tokensPerSequence(step: StepSpec, workflow: Workflow): number {
   return cap === undefined ? asked : Math.min(asked, cap);
 }
 
+/**
+ * The longest row any of the step's `tokens` inputs can hold: the largest of their tokenizers' caps, none when
+ * one of them has no cap (a plugin without `maxTokens`, or one that does not answer with a whole number).
+ */
 function tokenizerCap(step: StepSpec, workflow: Workflow): number | undefined {
+  let cap: number | undefined;
   for (const [port, wire] of Object.entries(step.inputs)) {
     if (step.plugin.inputs[port]?.type !== 'tokens') continue;
     const producer = workflow.steps.find((s) => s.id === wire.step);
-    return producer?.plugin.maxTokens?.(producer.params);
+    const own = producer === undefined ? undefined : capOf(producer);
+    if (own === undefined) return undefined;
+    cap = Math.max(cap ?? 0, own);
   }
-  return undefined;
+  return cap;
+}
+
+function capOf(producer: StepSpec): number | undefined {
+  try {
+    const cap = producer.plugin.maxTokens?.(producer.params);
+    return Number.isInteger(cap) && cap! >= 1 ? cap : undefined;
+  } catch {
+    return undefined; // the step's own run reports what is wrong with its params
+  }
 }

@@ -198,7 +198,11 @@ function describeFailure(code: number | null, signal: NodeJS.Signals | null, std
   const lines = stderr.split('\n');
   const at = lines.findLastIndex((l) => l.startsWith('error: '));
   if (code === 1 && at >= 0) {
-    const hint = lines[at + 1]?.startsWith('hint: ') ? lines[at + 1]!.slice('hint: '.length) : undefined;
+    // Its first `hint:` line after the error (other output can come between).
+    const hint = lines
+      .slice(at + 1)
+      .find((l) => l.startsWith('hint: '))
+      ?.slice('hint: '.length);
     return new StepError(
       `JAX runtime: ${lines[at]!.slice('error: '.length)}`,
       hint ?? "check the model folder and the step's mesh:, batch: and precision:",

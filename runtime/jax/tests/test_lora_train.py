@@ -210,14 +210,52 @@ def test_a_loss_that_is_not_a_number_stops_the_training_at_its_step_and_keeps_th
     job = make_job(1e30, length={"steps": 6}, eval_every=None, checkpoint_every_steps=2)
     with pytest.raises(TrainingDiverged) as stopped:
         Trainer(job, make_paths(tmp_path, "nan"), events.append).run()
-    assert str(stopped.value).startswith("the training diverged: the loss is nan at step 3 (gradient norm ")
-    assert str(stopped.value).endswith("; nothing from step 3 on is saved and its last checkpoint (step 2) is kept")
+    assert str(stopped.value) == (
+        "the training diverged at step 3: loss nan, gradient norm nan; nothing from step 3 on is saved and its last"
+        " checkpoint (step 2) is kept"
+    )
     assert stopped.value.hint == "lower learning_rate (now 1e+30) or raise warmup_steps"  # fp32: no precision to change
     assert [e["step"] for e in events if e["kind"] == "train-progress"] == [1, 2]
     assert [e["step"] for e in events if e["kind"] == "checkpoint"] == [2]
     assert sorted(p.name for p in (tmp_path / "nan" / "checkpoints").iterdir()) == ["2"]
     # A host of a slice reports it with the fix in parentheses.
     assert failure_message(stopped.value) == f"{stopped.value} (lower learning_rate (now 1e+30) or raise warmup_steps)"
+
+
+def test_a_gradient_norm_that_is_not_a_number_stops_the_training_though_the_loss_is_finite(tmp_path):
+    # The loss is computed before the update: an infinite gradient makes the parameters not numbers while that
+    # step's loss is still finite, so the step must not be saved either. The compiled step's second answer is
+    # given an infinite norm (no learning rate makes only the norm overflow reproducibly).
+    write_examples(tmp_path / "examples.arrow")
+    events = []
+    trainer = Trainer(
+        make_job(length={"steps": 4}, eval_every=None, checkpoint_every_steps=2),
+        make_paths(tmp_path, "inf"),
+        events.append,
+    )
+    compiled = trainer.step_fn
+
+    def step_fn(base, state, batch):
+        state, metrics = compiled(base, state, batch)
+        return state, metrics | ({"grad_norm": np.float32(np.inf)} if int(state["step"]) == 2 else {})
+
+    trainer.step_fn = step_fn
+    with pytest.raises(TrainingDiverged, match=r"^the training diverged at step 2: loss [0-9.]+, gradient norm inf; "):
+        trainer.run()
+    assert [e["step"] for e in events if e["kind"] == "train-progress"] == [1]
+    assert [e["kind"] for e in events if e["kind"] == "checkpoint"] == []
+    assert not (tmp_path / "inf" / "checkpoints").exists() or not any((tmp_path / "inf" / "checkpoints").iterdir())
+
+
+def test_a_diverged_slice_host_other_than_the_first_names_host_0_for_the_checkpoints_and_bf16_gets_fp32_as_a_fix():
+    placement = {"platform": "cpu", "hosts": 1, "host_devices": 8, "mesh": {"data": 2, "fsdp": 2, "tp": 2}}
+    bf16 = make_job(placement=placement | {"per_device_batch": 2, "precision": "bf16"})
+    error = TrainingDiverged(bf16, 7, float("nan"), 3.5, 6, primary=False)
+    assert str(error) == (
+        "the training diverged at step 7: loss nan, gradient norm 3.5; nothing from step 7 on is saved and host 0"
+        " keeps the checkpoints"
+    )
+    assert error.hint == "lower learning_rate (now 0.02) or raise warmup_steps, or train in fp32 (precision: fp32)"
 
 
 def test_the_minutes_clock_triggers_checkpoints(tmp_path):

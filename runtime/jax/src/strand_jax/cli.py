@@ -45,9 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str, hint: str | None = None) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    if hint is not None:
-        print(f"hint: {hint}", file=sys.stderr)
+    # One write: a thread's log line cannot land between the error and its hint.
+    sys.stderr.write(f"error: {message}\n" + (f"hint: {hint}\n" if hint is not None else ""))
     return 1
 
 

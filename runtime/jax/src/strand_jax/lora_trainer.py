@@ -57,14 +57,22 @@ def job_settings(
 
 
 class TrainingDiverged(ValueError):
-    """The loss stopped being a number: nothing from that step on is saved, and the run stops there. `hint`
-    is the fix, apart from the message (the CLI's `hint:` line; a worker's report gives it in parentheses)."""
+    """The loss or the gradient norm stopped being a number: nothing from that step on is saved, and the run
+    stops there. `hint` is the fix, apart from the message (the CLI's `hint:` line; a worker's report gives it
+    in parentheses)."""
 
-    def __init__(self, job: TrainJob, step: int, loss: float, grad_norm: float, checkpointed: int | None):
-        kept = f"its last checkpoint (step {checkpointed}) is kept" if checkpointed else "it had no checkpoint yet"
+    def __init__(
+        self, job: TrainJob, step: int, loss: float, grad_norm: float, checkpointed: int | None, primary: bool
+    ):
+        if not primary:
+            kept = "host 0 keeps the checkpoints"  # only the primary process saves them
+        elif checkpointed:
+            kept = f"its last checkpoint (step {checkpointed}) is kept"
+        else:
+            kept = "it had no checkpoint yet"
         super().__init__(
-            f"the training diverged: the loss is {loss} at step {step} (gradient norm {grad_norm}); nothing from "
-            f"step {step} on is saved and {kept}"
+            f"the training diverged at step {step}: loss {loss}, gradient norm {grad_norm}; nothing from step "
+            f"{step} on is saved and {kept}"
         )
         bf16 = ", or train in fp32 (precision: fp32)" if job.placement.precision == "bf16" else ""
         self.hint = f"lower learning_rate (now {job.settings['train']['learning_rate']}) or raise warmup_steps{bf16}"
@@ -233,11 +241,14 @@ class Trainer:
                 raise ValueError("the job logs to W&B but its paths name no wandb folder")
             writers.append(WandbRun(job.wandb, paths.wandb, self.run_config()))
 
-        def close() -> None:
+        def close(exit_code: int = 0) -> None:
             if manager is not None:
                 manager.close()
             for writer in writers:
-                writer.close()
+                if isinstance(writer, WandbRun):
+                    writer.close(exit_code)
+                else:
+                    writer.close()
 
         def scalars(step: int, values: dict[str, float], wall_time: float) -> None:
             for writer in writers:
@@ -264,19 +275,23 @@ class Trainer:
             metrics = jax.device_get(metrics)
             training_seconds += time.perf_counter() - step_started
             step += 1
-            if not math.isfinite(metrics["loss"]):
-                # Before anything of the step is written: no progress line, row or checkpoint carries it.
-                close()
-                raise TrainingDiverged(job, step, float(metrics["loss"]), float(metrics["grad_norm"]), checkpointed)
+            loss, grad_norm = float(metrics["loss"]), float(metrics["grad_norm"])
+            if not (math.isfinite(loss) and math.isfinite(grad_norm)):
+                # Before anything of the step is written: no progress line, row or checkpoint carries it (an
+                # infinite gradient with a finite loss has already made the parameters not numbers).
+                try:
+                    close(exit_code=1)
+                finally:
+                    raise TrainingDiverged(job, step, loss, grad_norm, checkpointed, primary=manager is not None)
             rows_done += rows
             tokens_done += tokens
             elapsed = time.perf_counter() - started
             rate = tokens_done / training_seconds if training_seconds > 0 else 0.0
             record = {
                 "step": step,
-                "loss": float(metrics["loss"]),
+                "loss": loss,
                 "lr": float(metrics["lr"]),
-                "grad_norm": float(metrics["grad_norm"]),
+                "grad_norm": grad_norm,
                 "tokens_per_second": rate,
                 "wall_time": time.time(),
             }

@@ -54,8 +54,9 @@ class WandbRun:
         """One row at `step` (W&B stamps its own time; `wall_time` is TensorBoard's, accepted for one call shape)."""
         self._run.log(dict(values), step=step)
 
-    def close(self) -> None:
-        self._run.finish()
+    def close(self, exit_code: int = 0) -> None:
+        """Ends the run; a non-zero `exit_code` marks it failed in W&B (a training that diverged)."""
+        self._run.finish(exit_code=exit_code)
 
 
 def log_from_lines(lines: Iterable[str], emit: Callable[[dict], None]) -> dict[str, Any]:
