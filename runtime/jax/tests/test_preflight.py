@@ -58,6 +58,23 @@ def request(batch, config=WIDE, **more):
     return {**base, **more}
 
 
+def test_the_longest_bucket_is_compiled_first_and_the_answer_lists_buckets_shortest_first(monkeypatch):
+    # The longest bucket is the one that does not fit, or crashes the compiler, if any does: compiled first, a
+    # crash costs one compile. The compiles are real; the wrapper only notes their lengths.
+    lengths = []
+    compile_ = preflight.Target._compile
+
+    def noted(self, config, mesh, batch, length, unroll, precision):
+        lengths.append(length)
+        return compile_(self, config, mesh, batch, length, unroll, precision)
+
+    monkeypatch.setattr(preflight.Target, "_compile", noted)
+    tiny = json.loads((TINY_NT / "config.json").read_text())
+    answer = run_preflight(request(1, tiny, max_length=128))
+    assert lengths[0] == 128
+    assert [b["length"] for b in answer["buckets"]] == [32, 64, 128]
+
+
 def test_xla_figures_are_parsed_from_the_resource_exhausted_message():
     message = (
         "jaxlib.XlaRuntimeError: RESOURCE_EXHAUSTED: Ran out of memory on HBM, the total memory required for HLO "
