@@ -14,6 +14,16 @@ export function tokensPerSequence(step: StepSpec, workflow: Workflow): number {
   return cap === undefined ? asked : Math.min(asked, cap);
 }
 
+// Each workflow's steps by id, made once when a step first asks: placing 100,000 device steps must not look
+// each producer up by a scan of the steps.
+const stepsById = new WeakMap<Workflow, ReadonlyMap<string, StepSpec>>();
+
+function stepById(workflow: Workflow, id: string): StepSpec | undefined {
+  let byId = stepsById.get(workflow);
+  if (byId === undefined) stepsById.set(workflow, (byId = new Map(workflow.steps.map((s) => [s.id, s]))));
+  return byId.get(id);
+}
+
 /**
  * The longest row any of the step's `tokens` inputs can hold: the largest of their tokenizers' caps, none when
  * one of them has no cap (a plugin without `maxTokens`, or one that does not answer with a whole number).
@@ -22,7 +32,7 @@ function tokenizerCap(step: StepSpec, workflow: Workflow): number | undefined {
   let cap: number | undefined;
   for (const [port, wire] of Object.entries(step.inputs)) {
     if (step.plugin.inputs[port]?.type !== 'tokens') continue;
-    const producer = workflow.steps.find((s) => s.id === wire.step);
+    const producer = stepById(workflow, wire.step);
     const own = producer === undefined ? undefined : capOf(producer);
     if (own === undefined) return undefined;
     cap = Math.max(cap ?? 0, own);
