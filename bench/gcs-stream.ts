@@ -24,10 +24,7 @@ export async function gcsStream(): Promise<BenchResult> {
         join(p.root, 'flow.yaml'),
         `version: 1\nname: gcs-mem\nsteps:\n  source: { uses: source/parquet, with: { path: "gs://bench-data/sample/*.parquet", shard_rows: 1000 } }\n  profile: { uses: embed/kmer-profile, needs: [source], with: { k: 4 } }\n  out: { uses: export/parquet, needs: [profile, source], with: { path: out/p.parquet, include_sequence: false } }\n`,
       );
-      const r = await runStrandAsync(['run', 'flow.yaml'], p.root, {
-        STRAND_GCS_EMULATOR_HOST: server.endpoint,
-        METADATA_SERVER_DETECTION: 'none',
-      });
+      const r = await runStrandAsync(['run', 'flow.yaml'], p.root, server.clientEnv());
       if (r.status !== 0) throw new Error(`gs:// memory run failed: ${r.stdout}${r.stderr}`);
       const fetched = server.log.reduce((n, l) => n + (l.bytes ?? 0), 0);
       memory.push(r.maxRssMiB);

@@ -42,9 +42,8 @@ export async function tpuReplicas(): Promise<BenchResult> {
       tpu.preempt([...tpu.nodes.keys()].map((n) => n.split('/').pop()!).find((id) => id.endsWith(`-${claim.attempt}`))!);
     };
     const run = await runStrandAsync(['run', 'flow.yaml', '--plain'], p.root, {
-      STRAND_GCS_EMULATOR_HOST: gcs.endpoint,
+      ...gcs.clientEnv(),
       STRAND_TPU_EMULATOR_HOST: tpu.endpoint,
-      METADATA_SERVER_DETECTION: 'none',
     });
     if (run.status !== 0) throw new Error(`the replicas run failed: ${run.stdout}${run.stderr}`);
     const markers = named('/markers/').map((n) => json<ShardMarker>(n));

@@ -59,9 +59,8 @@ export async function tpuResume(): Promise<BenchResult> {
       if (CHECKPOINT_2.test(name)) at.markerRead ??= Date.now();
     };
     const run = await runStrandAsync(['run', 'flow.yaml', '--json'], p.root, {
-      STRAND_GCS_EMULATOR_HOST: gcs.endpoint,
+      ...gcs.clientEnv(),
       STRAND_TPU_EMULATOR_HOST: tpu.endpoint,
-      METADATA_SERVER_DETECTION: 'none',
     });
     if (run.status !== 0) throw new Error(`the training run failed: ${run.stdout}${run.stderr}`);
     const events = run.stdout

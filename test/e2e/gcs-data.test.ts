@@ -23,12 +23,7 @@ afterEach(async () => {
   removeProjects();
 });
 
-// METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
-const env = (extra: Record<string, string> = {}) => ({
-  STRAND_GCS_EMULATOR_HOST: gcs.endpoint,
-  METADATA_SERVER_DETECTION: 'none',
-  ...extra,
-});
+const env = (extra: Record<string, string> = {}) => ({ ...gcs.clientEnv(), ...extra });
 const put = (name: string, bytes: Uint8Array | string) => gcs.put(BUCKET, name, Buffer.from(bytes), 'application/octet-stream', {}, null);
 const object = (name: string) => gcs.buckets.get(BUCKET)!.get(name);
 const served = (name: string) => gcs.log.filter((r) => r.path.endsWith(`/o/${encodeURIComponent(name)}`) && r.bytes !== undefined);
@@ -139,7 +134,7 @@ describe('gs:// data (local GCS server)', () => {
     for (const name of ['STORAGE_EMULATOR_HOST', 'STRAND_GCS_EMULATOR_HOST']) {
       for (const made of ['.strand', 'out']) rmSync(join(root, made), { recursive: true, force: true });
       gcs.log.length = 0;
-      const run = await runCliAsync(['run', 'flow.yaml', '--json'], root, { [name]: gcs.endpoint, METADATA_SERVER_DETECTION: 'none' });
+      const run = await runCliAsync(['run', 'flow.yaml', '--json'], root, gcs.clientEnv(name));
       expect(run.status, `${name}: ${run.stderr}${run.stdout}`).toBe(0);
       expect(summaryOf(run.stdout, 'source')).toMatchObject({ records: 300, written: 300 });
       expect(gcs.log.some((r) => r.path.endsWith(`/o/${encodeURIComponent('reads/sample.fasta.gz')}`))).toBe(true);

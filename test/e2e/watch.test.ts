@@ -79,10 +79,7 @@ describe('strand watch', () => {
       const put = () => gcs.put('strand-data', 'its/a.parquet', sample, 'application/octet-stream', {}, null);
       put();
       const root = writeProject({ 'flow.yaml': flow(3).replace('path: data.parquet', 'path: gs://strand-data/its/a.parquet') });
-      const child = startCli(['watch', 'flow.yaml', '--poll-gcs', '1'], root, {
-        STRAND_GCS_EMULATOR_HOST: gcs.endpoint,
-        METADATA_SERVER_DETECTION: 'none',
-      });
+      const child = startCli(['watch', 'flow.yaml', '--poll-gcs', '1'], root, gcs.clientEnv());
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       const { runs, finished } = journals(root);

@@ -12,10 +12,7 @@ export const TEST_BUCKET = 'strand-test';
 export interface LocalCloud {
   readonly gcs: GcsServer;
   readonly tpu: TpuServer;
-  /**
-   * STRAND_GCS_EMULATOR_HOST and STRAND_TPU_EMULATOR_HOST for a CLI run or `cloudSettings`, and
-   * METADATA_SERVER_DETECTION=none: credentials never probe a metadata server off this machine.
-   */
+  /** The GCS server's client environment (GcsServer.clientEnv) and STRAND_TPU_EMULATOR_HOST, for a CLI run or `cloudSettings`. */
   env(): Record<string, string>;
   settings(): CloudSettings;
 }
@@ -50,11 +47,7 @@ export function useLocalCloud(options: { jaxHosts?: boolean } = {}): LocalCloud 
     get tpu() {
       return running().tpu;
     },
-    env: () => ({
-      STRAND_GCS_EMULATOR_HOST: running().gcs.endpoint,
-      STRAND_TPU_EMULATOR_HOST: running().tpu.endpoint,
-      METADATA_SERVER_DETECTION: 'none',
-    }),
+    env: () => ({ ...running().gcs.clientEnv(), STRAND_TPU_EMULATOR_HOST: running().tpu.endpoint }),
     settings: () => cloudSettings(cloud.env()),
   };
   return cloud;
