@@ -4,6 +4,8 @@ mirroring steps/tokenize/nucleotide-transformer-tokenizer.ts (v2 vocabulary) for
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,15 @@ SAMPLE = REPO / "workflows" / "data" / "sample.parquet"
 NT_LORA_DEFAULT_OPTIONS = json.loads((Path(__file__).parent / "nt_lora_default_options.json").read_text())
 # Jobs the TypeScript side writes from checked workflows (engine/jax/jax-job.ts) and asserts equal to these files.
 GOLDEN = Path(__file__).parent / "golden"
+
+
+# W&B's command line, whose `leet inspect` reads an offline run's .wandb log back (no network).
+WANDB = Path(sys.executable).parent / "wandb"
+
+
+def wandb_summary(folder: Path) -> dict:
+    """An offline W&B run's summary (project, name, state, config)."""
+    return json.loads(subprocess.check_output([WANDB, "leet", "inspect", "--summary", "--json", str(folder)]))
 
 
 def golden(name: str) -> dict:

@@ -4,12 +4,13 @@ down; a run resumed from an Orbax checkpoint ends with adapters byte-identical t
 clock triggers the every-M-minutes checkpoint; TensorBoard's own reader reads every metric back."""
 
 import json
+from dataclasses import replace
 
 import jax
 import numpy as np
 import pyarrow as pa
 import pytest
-from helpers import TINY_NT
+from helpers import TINY_NT, wandb_summary
 from safetensors.numpy import load_file
 
 from strand_jax.checkpoint import load_model
@@ -203,13 +204,17 @@ def test_training_lowers_the_loss_and_a_resumed_run_ends_byte_identical(tmp_path
     assert np.abs(adapters["base_model.model.encoder.layer.0.attention.self.value.lora_B.weight"]).max() > 0
 
 
-def test_a_loss_that_is_not_a_number_stops_the_training_at_its_step_and_keeps_the_checkpoint_before(tmp_path):
+def test_a_loss_that_is_not_a_number_stops_the_training_at_its_step_keeps_the_checkpoint_before_and_fails_its_wandb_run(
+    tmp_path, monkeypatch
+):
     # A learning rate of 1e30 (after 2 warmup steps) makes the loss NaN at step 3 on the tiny NT, every time.
     write_examples(tmp_path / "examples.arrow")
+    monkeypatch.setenv("HOME", str(tmp_path))  # no `wandb login` credentials of the machine's user reach the run
     events = []
-    job = make_job(1e30, length={"steps": 6}, eval_every=None, checkpoint_every_steps=2)
+    wandb = {"project": "strand-test", "entity": None, "name": "diverged", "mode": "offline"}
+    job = make_job(1e30, length={"steps": 6}, eval_every=None, checkpoint_every_steps=2, wandb=wandb)
     with pytest.raises(TrainingDiverged) as stopped:
-        Trainer(job, make_paths(tmp_path, "nan"), events.append).run()
+        Trainer(job, replace(make_paths(tmp_path, "nan"), wandb=tmp_path / "nan"), events.append).run()
     assert str(stopped.value) == (
         "the training diverged at step 3: loss nan, gradient norm nan; nothing from step 3 on is saved and its last"
         " checkpoint (step 2) is kept"
@@ -220,6 +225,10 @@ def test_a_loss_that_is_not_a_number_stops_the_training_at_its_step_and_keeps_th
     assert sorted(p.name for p in (tmp_path / "nan" / "checkpoints").iterdir()) == ["2"]
     # A host of a slice reports it with the fix in parentheses.
     assert failure_message(stopped.value) == f"{stopped.value} (lower learning_rate (now 1e+30) or raise warmup_steps)"
+    # Its W&B run ends failed (exit code 1), not finished.
+    (folder,) = (tmp_path / "nan" / "wandb").glob("offline-run-*")
+    summary = wandb_summary(folder)
+    assert (summary["name"], summary["state"]) == ("diverged", "failed")
 
 
 def test_a_gradient_norm_that_is_not_a_number_stops_the_training_though_the_loss_is_finite(tmp_path):

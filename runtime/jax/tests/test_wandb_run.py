@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-WANDB = Path(sys.executable).parent / "wandb"
+from helpers import WANDB, wandb_summary
 
 
 def wandb_log(lines: list[dict], tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -40,7 +40,7 @@ def test_rows_land_in_the_offline_run_folder_with_the_config(tmp_path):
     assert folder.parent == tmp_path / "wandb" and folder.name.startswith("offline-run-")
     assert lines[-1]["rows"] == 3
 
-    summary = json.loads(subprocess.check_output([WANDB, "leet", "inspect", "--summary", "--json", str(folder)]))
+    summary = wandb_summary(folder)
     assert (summary["project"], summary["name"], summary["state"]) == ("strand-test", "head", "finished")
     assert summary["config"] == {"batch_size": 64, "levels": ["genus"]}
     records = [
