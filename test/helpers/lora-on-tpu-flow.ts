@@ -25,7 +25,7 @@ steps:
   source:
     uses: source/fasta
     with: { path: workflows/data/sample.fasta.gz, lineage: unite, invalid: to-n, duplicates: skip }
-  tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2, max_tokens: 256 } }
+  tokens: { uses: tokenize/nucleotide-transformer, needs: [source], with: { version: 2, max_tokens: 128 } }
   lora:
     uses: finetune/nt-lora
     needs: [tokens, source]
