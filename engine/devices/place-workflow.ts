@@ -97,19 +97,26 @@ export function placeWorkflow(
     // CPUs: the chips' memory, FLOP/s and prices say nothing about it. On a GPU such a step does not run at
     // all (run refuses it, plan warns), and its estimate is what the model would need there: a what-if.
     const onXla = runtime === 'jax' || placement.kind === 'gpu';
+    // The tokens per sequence the step is estimated and pre-flighted at, for a step on XLA devices.
+    const tokens = onXla ? tokensPerSequence(step, workflow) : undefined;
     const read = onXla || step.plugin.runtimes !== undefined ? options.modelFactsOf(step) : undefined;
     if (source)
       diagnostics.push(
         ...checkStepRuntime(step, workflow, read && { param: read.param, path: read.path, layout: read.reading.layout }, source),
       );
-    if (!onXla || (read === undefined && spec.modelFacts === undefined)) {
-      // On the local CPU, a step without a mesh, batch or batch hook of its own is placed as any other of its
-      // runtime and precision: those share one plan (plans are only read), not 100,000 equal objects.
-      const alike = device === undefined && spec.mesh === undefined && spec.batch === undefined && step.plugin.jax?.preflight === undefined;
+    if (tokens === undefined || (read === undefined && spec.modelFacts === undefined)) {
+      // On the local CPU, a step without a mesh, batch, batch hook or tokens figure of its own is placed as any
+      // other of its runtime and precision: those share one plan (plans are only read), not 100,000 equal objects.
+      const alike =
+        device === undefined &&
+        tokens === undefined &&
+        spec.mesh === undefined &&
+        spec.batch === undefined &&
+        step.plugin.jax?.preflight === undefined;
       const shared = alike ? localPlans.get(`${runtime} ${precision}`) : undefined;
       if (shared !== undefined) plans.set(step.id, shared);
       else {
-        place({ placement, runtime, precision });
+        place({ placement, runtime, precision, ...(tokens === undefined ? {} : { tokens }) });
         if (alike) localPlans.set(`${runtime} ${precision}`, plans.get(step.id)!);
       }
       continue;
@@ -133,7 +140,7 @@ export function placeWorkflow(
     }
     if (at !== undefined && unknown.length > 0) diagnostics.push(unknownFactsWarning(step.id, read, unknown, spec, at));
     if (facts.parameters === undefined) {
-      place({ placement, runtime, precision, facts, unknown });
+      place({ placement, runtime, precision, tokens, facts, unknown });
       continue;
     }
     const input = {
@@ -142,7 +149,7 @@ export function placeWorkflow(
       batch: spec.batch ?? { per_device: DEFAULT_PER_DEVICE_BATCH },
       precision,
       model: { ...facts, parameters: facts.parameters },
-      tokens: tokensPerSequence(step, workflow),
+      tokens,
       training: step.plugin.id.startsWith('finetune/'),
       ...(spec.modelFacts?.trained_parameters !== undefined ? { trainedParameters: spec.modelFacts.trained_parameters } : {}),
     };
@@ -159,7 +166,7 @@ export function placeWorkflow(
         ...(trained !== undefined ? { trainedParameters: trained } : {}),
       });
     }
-    place({ placement, runtime, precision, facts, ...(unknown.length > 0 ? { unknown } : {}), estimate });
+    place({ placement, runtime, precision, tokens, facts, ...(unknown.length > 0 ? { unknown } : {}), estimate });
     if (source) {
       for (const problem of estimate.problems) {
         const key = PROBLEM_PATH[problem.code];

@@ -17,7 +17,6 @@ import type { StepPlacementPlan } from './step-placement-plan.js';
 import { runPlacement } from './run-placement.js';
 import { hostProgram } from './tpu-topology.js';
 import type { DeviceSpec } from './device-catalog.js';
-import { tokensPerSequence } from './tokens-per-sequence.js';
 
 export interface PreflightFacts {
   /** The parsed config.json of the model a step names (a folder, or beside a file), or why there is none. */
@@ -38,14 +37,10 @@ export interface PreflightResult {
 
 type Asked = { step: StepSpec; plan: StepPlacementPlan; request: PreflightRequest; topology: string; hosts: number };
 
-function requestFor(
-  step: StepSpec,
-  workflow: Workflow,
-  plan: StepPlacementPlan,
-  facts: PreflightFacts,
-): Result<Omit<Asked, 'step' | 'plan'>, string> {
+function requestFor(step: StepSpec, plan: StepPlacementPlan, facts: PreflightFacts): Result<Omit<Asked, 'step' | 'plan'>, string> {
   const program = step.plugin.jax?.program;
   if (program === undefined) return { ok: false, error: `${step.uses} has no compiled program to check` };
+  if (plan.tokens === undefined) return { ok: false, error: `${step.uses} does not compute on XLA devices here` };
   const placed = plan.run;
   // A training step is one program over the whole slice (jax.distributed); others one per host.
   const host = hostProgram(plan.placement, placed.mesh, step.plugin.remoteTraining === true);
@@ -71,7 +66,7 @@ function requestFor(
     topology: host.topology,
     mesh: host.mesh,
     batch: own?.perDeviceBatch ?? (step.placement.batch === 'auto' ? 'auto' : placed.perDeviceBatch),
-    max_length: tokensPerSequence(step, workflow),
+    max_length: plan.tokens,
     precision: plan.precision,
     model: { config: config.value },
     ...(Object.keys(pooling).length > 0 ? { pooling } : {}),
@@ -93,7 +88,7 @@ export async function preflightPlacements(
   for (const step of workflow.steps) {
     const plan = plans.get(step.id);
     if (plan === undefined || plan.placement.kind === 'cpu') continue;
-    const made = requestFor(step, workflow, plan, facts);
+    const made = requestFor(step, plan, facts);
     if (made.ok) asked.push({ step, plan, ...made.value });
     else out.set(step.id, { ...plan, preflight: { source: 'formula', why: made.error } });
   }

@@ -26,6 +26,8 @@ export interface StepPlacementPlan {
   runtime: Runtime;
   /** The effective precision: `precision:`, else fp32 on a CPU, bf16 on an accelerator; fp32 outside JAX. */
   precision: 'fp32' | 'bf16';
+  /** The tokens per sequence its estimate and pre-flight use (tokens-per-sequence.ts), for a step on XLA devices. */
+  tokens?: number;
   /** The model's facts and where each came from, when the step has a model. */
   facts?: ModelFacts;
   /** Facts the estimate needs that nothing gave: their part of it is left out (and a warning says so). */
