@@ -98,7 +98,7 @@ export async function localCloudServers(bucket: string): Promise<{ gcs: GcsServe
   const gcs = await new GcsServer().start();
   gcs.createBucket(bucket);
   const tpu = await new TpuServer({
-    STRAND_GCS_EMULATOR_HOST: gcs.endpoint,
+    ...gcs.clientEnv(),
     STRAND_RUNTIME_PYTHON: join(REPO, 'runtime/jax/.venv/bin/python'),
   }).start();
   return { gcs, tpu };

@@ -105,8 +105,9 @@ export function placeWorkflow(
         ...checkStepRuntime(step, workflow, read && { param: read.param, path: read.path, layout: read.reading.layout }, source),
       );
     if (tokens === undefined || (read === undefined && spec.modelFacts === undefined)) {
-      // On the local CPU, a step without a mesh, batch, batch hook or tokens figure of its own is placed as any
-      // other of its runtime and precision: those share one plan (plans are only read), not 100,000 equal objects.
+      // On the local CPU, a step not on XLA devices (no tokens per sequence), without a mesh, batch or batch hook
+      // of its own, is placed as any other of its runtime and precision: those share one plan (plans are only
+      // read), not 100,000 equal objects.
       const alike =
         device === undefined &&
         tokens === undefined &&

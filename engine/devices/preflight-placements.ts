@@ -3,8 +3,8 @@
 // step's real program needs on one host's topology at its mesh and per-device batch, at every length
 // bucket; replace the formula's memory, batch (`batch: auto`) and FLOPs with XLA's; and turn "does not fit"
 // into a located diagnostic listing the fixes the compiler checked. Where XLA cannot answer (no libtpu,
-// no Python, a GPU, a plugin without a program) the formula stands and the plan says why. Pure but for
-// the facts.
+// no Python, a GPU, a plugin without a program, or with one but not computing with JAX there) the formula
+// stands and the plan says why. Pure but for the facts.
 import type { StepPreflight } from '../plugin-api/step-plugin.js';
 import { errorAt, warningAt, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { PreflightAnswer, PreflightReply, PreflightRequest } from '../jax/preflight-contract.js';
@@ -40,6 +40,7 @@ type Asked = { step: StepSpec; plan: StepPlacementPlan; request: PreflightReques
 function requestFor(step: StepSpec, plan: StepPlacementPlan, facts: PreflightFacts): Result<Omit<Asked, 'step' | 'plan'>, string> {
   const program = step.plugin.jax?.program;
   if (program === undefined) return { ok: false, error: `${step.uses} has no compiled program to check` };
+  // A plugin with a program computes with JAX on a TPU unless it does not list the jax runtime (none built in).
   if (plan.tokens === undefined) return { ok: false, error: `${step.uses} does not compute on XLA devices here` };
   const placed = plan.run;
   // A training step is one program over the whole slice (jax.distributed); others one per host.

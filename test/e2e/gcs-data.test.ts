@@ -131,7 +131,7 @@ describe('gs:// data (local GCS server)', () => {
   it("finds the local server by Google's STORAGE_EMULATOR_HOST, and by Strand's STRAND_GCS_EMULATOR_HOST (an alias)", async () => {
     put('reads/sample.fasta.gz', readFileSync(join(REPO, 'workflows/data/sample.fasta.gz')));
     const root = writeProject({ 'flow.yaml': FASTA_FLOW(`gs://${BUCKET}/reads/sample.fasta.gz`) });
-    for (const name of ['STORAGE_EMULATOR_HOST', 'STRAND_GCS_EMULATOR_HOST']) {
+    for (const name of ['STORAGE_EMULATOR_HOST', 'STRAND_GCS_EMULATOR_HOST'] as const) {
       for (const made of ['.strand', 'out']) rmSync(join(root, made), { recursive: true, force: true });
       gcs.log.length = 0;
       const run = await runCliAsync(['run', 'flow.yaml', '--json'], root, gcs.clientEnv(name));

@@ -84,14 +84,6 @@ export class GcsServer extends LocalHttpServer {
   /** When set, every request must carry `Authorization: Bearer` with a token this endpoint issued (401 otherwise). */
   readonly auth = new GcsTokenEndpoint();
 
-  /**
-   * The environment a Strand process uses this server with: its endpoint under `endpointVariable` (Strand's
-   * own, or Google's STORAGE_EMULATOR_HOST), and METADATA_SERVER_DETECTION=none, so credentials never probe a
-   * metadata server off this machine.
-   */
-  clientEnv(endpointVariable = 'STRAND_GCS_EMULATOR_HOST'): Record<string, string> {
-    return { [endpointVariable]: this.endpoint, METADATA_SERVER_DETECTION: 'none' };
-  }
   /** Called after each successful object write (tests use it to act at a known point). */
   onWrite: (bucket: string, name: string) => void = () => {};
   /** Called after each download (whole or ranged) is answered. */
@@ -105,6 +97,15 @@ export class GcsServer extends LocalHttpServer {
 
   createBucket(name: string): void {
     this.buckets.set(name, new Map());
+  }
+
+  /**
+   * The environment a Strand process uses this server with: its endpoint under `endpointVariable` (Strand's
+   * own, or Google's conventional name), and METADATA_SERVER_DETECTION=none, so credentials never probe a
+   * metadata server off this machine.
+   */
+  clientEnv(endpointVariable: 'STRAND_GCS_EMULATOR_HOST' | 'STORAGE_EMULATOR_HOST' = 'STRAND_GCS_EMULATOR_HOST'): Record<string, string> {
+    return { [endpointVariable]: this.endpoint, METADATA_SERVER_DETECTION: 'none' };
   }
 
   inject(fault: GcsFault): void {

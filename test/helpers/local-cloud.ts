@@ -31,7 +31,7 @@ export function useLocalCloud(options: { jaxHosts?: boolean } = {}): LocalCloud 
     const gcs = await new GcsServer().start();
     gcs.createBucket(TEST_BUCKET);
     const hostEnv = options.jaxHosts === true ? { STRAND_RUNTIME_PYTHON: jaxPython() } : {};
-    const tpu = await new TpuServer({ STRAND_GCS_EMULATOR_HOST: gcs.endpoint, ...hostEnv }).start();
+    const tpu = await new TpuServer({ ...gcs.clientEnv(), ...hostEnv }).start();
     servers = { gcs, tpu };
   });
   afterEach(async () => {

@@ -1,5 +1,6 @@
-"""Test helpers: the repository paths, seeded random NT folders written without torch, and a tokenizer
-mirroring steps/tokenize/nucleotide-transformer-tokenizer.ts (v2 vocabulary) for the sample data."""
+"""Test helpers: the repository paths, the golden jobs, seeded random NT folders written without torch, a
+tokenizer mirroring steps/tokenize/nucleotide-transformer-tokenizer.ts (v2 vocabulary) for the sample data, and
+an offline W&B run read back by W&B's own reader."""
 
 from __future__ import annotations
 
@@ -22,13 +23,19 @@ NT_LORA_DEFAULT_OPTIONS = json.loads((Path(__file__).parent / "nt_lora_default_o
 GOLDEN = Path(__file__).parent / "golden"
 
 
-# W&B's command line, whose `leet inspect` reads an offline run's .wandb log back (no network).
-WANDB = Path(sys.executable).parent / "wandb"
+# W&B's command line: `leet inspect` reads an offline run's .wandb log back (no network).
+_WANDB = Path(sys.executable).parent / "wandb"
 
 
 def wandb_summary(folder: Path) -> dict:
     """An offline W&B run's summary (project, name, state, config)."""
-    return json.loads(subprocess.check_output([WANDB, "leet", "inspect", "--summary", "--json", str(folder)]))
+    return json.loads(subprocess.check_output([_WANDB, "leet", "inspect", "--summary", "--json", str(folder)]))
+
+
+def wandb_records(folder: Path) -> list[dict]:
+    """An offline W&B run's records, in the order its .wandb log holds them."""
+    out = subprocess.check_output([_WANDB, "leet", "inspect", "--json", str(folder)])
+    return [json.loads(line) for line in out.splitlines()]
 
 
 def golden(name: str) -> dict:

@@ -1,7 +1,8 @@
 """LoRA training on the tiny NT v2 (models/tiny-nt) over 8 XLA CPU devices: the train step compiles from shapes
 alone with the base sharded as `embed` shards it; gradient accumulation equals one large batch; a run's loss goes
 down; a run resumed from an Orbax checkpoint ends with adapters byte-identical to an uninterrupted one; a fake
-clock triggers the every-M-minutes checkpoint; TensorBoard's own reader reads every metric back."""
+clock triggers the every-M-minutes checkpoint; TensorBoard's own reader reads every metric back; a diverging run
+stops at its first step that is not a number, keeps the checkpoint before it and ends its W&B run failed."""
 
 import json
 from dataclasses import replace

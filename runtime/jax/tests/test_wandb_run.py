@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import WANDB, wandb_summary
+from helpers import wandb_records, wandb_summary
 
 
 def wandb_log(lines: list[dict], tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -43,9 +43,7 @@ def test_rows_land_in_the_offline_run_folder_with_the_config(tmp_path):
     summary = wandb_summary(folder)
     assert (summary["project"], summary["name"], summary["state"]) == ("strand-test", "head", "finished")
     assert summary["config"] == {"batch_size": 64, "levels": ["genus"]}
-    records = [
-        json.loads(r) for r in subprocess.check_output([WANDB, "leet", "inspect", "--json", str(folder)]).splitlines()
-    ]
+    records = wandb_records(folder)
     history = [r["history"]["item"] for r in records if r["type"] == "history"]
     assert [h["_step"] for h in history] == [1, 2, 3]
     assert [h["train/loss"] for h in history] == [1.0, 0.5, 1.0 / 3]

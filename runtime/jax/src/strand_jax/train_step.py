@@ -115,8 +115,7 @@ class TrainProgram:
 
     def init_state(self) -> dict:
         """Step 0: seeded adapters (b = 0) and head, fresh AdamW moments, replicated on the mesh. One compiled
-        program: run op by op, its ~35 random draws and zero fills were each compiled on their own (4 s of CPU
-        on a cold start for the tiny NT, the step's own compile is 8 s)."""
+        program, so a cold start compiles once rather than once per random draw and zero fill."""
         return jax.jit(self._initial_state, out_shardings=self.replicated)()
 
     def abstract_state(self) -> dict:
