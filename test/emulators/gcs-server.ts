@@ -83,7 +83,6 @@ export class GcsServer extends LocalHttpServer {
   pageSize = 1000;
   /** When set, every request must carry `Authorization: Bearer` with a token this endpoint issued (401 otherwise). */
   readonly auth = new GcsTokenEndpoint();
-
   /** Called after each successful object write (tests use it to act at a known point). */
   onWrite: (bucket: string, name: string) => void = () => {};
   /** Called after each download (whole or ranged) is answered. */
