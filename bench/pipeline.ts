@@ -17,12 +17,15 @@ import { REPO, repeatedSample, runStrand, tempProject, timeIt } from './bench-to
 
 const SHARD_ROWS = 2000;
 
+// One session over all cores (mesh data 1), as the bare loop: the ratio is the engine's overhead alone.
 const FLOW = (input: string) => `version: 1
 name: bench
+devices:
+  laptop: { kind: cpu }
 steps:
   source: { uses: source/parquet, with: { path: ${input}, shard_rows: ${SHARD_ROWS} } }
   tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }
-  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx, batch_size: 32 } }
+  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx, batch_size: 32 }, on: laptop, mesh: { data: 1 } }
   vectors: { uses: export/lancedb, needs: [embed, source], with: { uri: out/bench.lancedb, table: t } }
 `;
 

@@ -29,7 +29,7 @@ export { openAtomicFile, writeFileAtomic, type AtomicFile } from './store/atomic
 export { globFiles } from './util/glob-files.js';
 export { streamDataFile } from './data/stream-data-file.js';
 /** The external data files an ONNX model loads besides itself, and what is wrong with them. */
-export { onnxModelFiles, type OnnxModelFiles } from './onnx/onnx-model-files.js';
+export { onnxModelBytes, onnxModelFiles, type OnnxModelFiles } from './onnx/onnx-model-files.js';
 export { describeExternalDataProblem, type ExternalDataFile, type ExternalDataProblem } from './onnx/external-data-files.js';
 export { writeProvenance, type TableProvenance } from './util/table-provenance.js';
 /** Quote input in a message with invisible characters escaped (`"\uFEFF>seq"`), and read through a leading byte-order mark. */

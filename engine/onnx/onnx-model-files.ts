@@ -36,3 +36,10 @@ export function onnxModelFiles(path: string): OnnxModelFiles {
     }
   });
 }
+
+/** The bytes a session loads for the model at `path`: its ONNX file and the external data it reads (0 unreadable). */
+export function onnxModelBytes(path: string, files: OnnxModelFiles): number {
+  const file = onnxFileOf(path);
+  const own = file === undefined ? 0 : (statSync(file, { throwIfNoEntry: false })?.size ?? 0);
+  return own + ('error' in files ? 0 : files.files.reduce((n, f) => n + f.needs, 0));
+}

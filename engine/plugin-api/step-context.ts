@@ -93,10 +93,11 @@ export interface StepContext<P extends object = Record<string, unknown>> {
   /** `with:` with every `${{ params.X }}` resolved. */
   params: P;
   /**
-   * Data-parallel workers for this step (`mesh: { data: N }` on a `kind: cpu` device; 1 otherwise). A step
-   * that honours it processes shards with N workers sharing the cores; its outputs must not depend on N.
+   * Data-parallel workers the workflow declares for this step (`mesh: { data: N }` on a `kind: cpu` device);
+   * undefined where it declares none, and the step chooses (embed/onnx: by its model's size). A step that
+   * honours it processes shards with N workers sharing the cores; its outputs must not depend on N.
    */
-  workers: number;
+  workers: number | undefined;
   /** Aborted on Ctrl-C or when the run stops: finish the current shard, then return. */
   signal: AbortSignal;
   /** The directory relative paths resolve against (where `strand` was started). */

@@ -166,7 +166,7 @@ async function executeStep(
   const checkpoints = new CheckpointLog(state.layout.checkpoints, key);
   const remote = options.remote?.steps.has(step.id) === true;
   const device = step.placement.on === undefined ? undefined : workflow.devices[step.placement.on];
-  const workers = (device === undefined || device.kind === 'cpu') && step.placement.mesh?.data ? step.placement.mesh.data : 1;
+  const workers = device === undefined || device.kind === 'cpu' ? step.placement.mesh?.data : 1;
   try {
     let summary: StepSummary;
     let meta: Map<string, ArtifactMeta>;

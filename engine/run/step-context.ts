@@ -55,7 +55,8 @@ export interface StepContextParts {
   workdir: string;
   /** Where a path param points on this machine (default: relative to workdir). */
   resolvePath?: (path: string) => string;
-  workers: number;
+  /** The workers the workflow declares (`mesh: { data: N }` on the local CPU); undefined: the step chooses. */
+  workers: number | undefined;
   data: DataAccess;
   /** Where and how the step computes (default: the local CPU under onnxruntime with `workers` workers). */
   placement?: RunPlacement;
@@ -213,7 +214,7 @@ export function createStepContext(parts: StepContextParts): StepContextHandle {
     if (writeFailure !== undefined) throw writeFailure.error;
   };
 
-  const placement = Object.freeze({ ...(parts.placement ?? localPlacement(parts.workers)) });
+  const placement = Object.freeze({ ...(parts.placement ?? localPlacement(parts.workers ?? 1)) });
   const context: StepContext = {
     stepId: step.id,
     params: step.params,

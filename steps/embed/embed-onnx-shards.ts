@@ -3,11 +3,20 @@
 // (model digest and its external data files' digests, output, pooling rule, tokenizer) goes on the
 // embeddings artifact. The one implementation behind embed/onnx and embed/nt on runtime onnx.
 import { availableParallelism } from 'node:os';
-import { describeExternalDataProblem, onnxModelFiles, StepError, arrow, type StepContext, type StepSummary } from '../../engine/index.js';
+import {
+  describeExternalDataProblem,
+  onnxModelBytes,
+  onnxModelFiles,
+  StepError,
+  arrow,
+  type StepContext,
+  type StepSummary,
+} from '../../engine/index.js';
 import { readText, readTokenLists, textColumn, vectorColumn } from '../arrow-columns.js';
 import type { TokenizerFacts } from '../tokenize/token-shards.js';
 import type { OnnxExecutionParams, PoolingParams } from './embed-params.js';
 import { EmbedderPool } from './embedder-pool.js';
+import { onnxCpuLayout } from './onnx-cpu-layout.js';
 import { OnnxEmbedder } from './onnx-embedder.js';
 import { mergeWindows, type PoolingRule } from './pooling.js';
 
@@ -31,18 +40,22 @@ export async function embedShardsWithOnnx<P extends object>(
   const facts = input.meta as unknown as TokenizerFacts;
   const rule = poolingRule(p, facts);
   const batching = { padId: facts.pad_id, batchSize: p.batch_size, rule, bucket: p.bucket };
-  // N data-parallel workers (worker threads, each with its own session and floor(threads / N) threads)
-  // take the next shard when free. A shard's vectors do not depend on which worker made it. The session
-  // opened here also checks the model and names its output.
-  const workers = Math.max(1, Math.min(ctx.workers, input.shardCount));
-  const threads = Math.max(1, Math.floor((p.threads ?? availableParallelism()) / workers));
-  const options = { threads, ...(p.output ? { output: p.output } : {}) };
   const modelFiles = onnxModelFiles(ctx.resolvePath(model));
   const problem = 'error' in modelFiles ? undefined : modelFiles.problems[0];
   if (problem !== undefined) {
     const { message, hint } = describeExternalDataProblem(model, problem);
     throw new StepError(message, hint);
   }
+  // N data-parallel workers (worker threads, each with its own session and a share of the cores) take the
+  // next shard when free (onnx-cpu-layout.ts says how many). A shard's vectors do not depend on which worker
+  // made it. The session opened here also checks the model and names its output.
+  const { sessions: workers, threadsPerSession: threads } = onnxCpuLayout({
+    declaredSessions: ctx.workers,
+    cores: p.threads ?? availableParallelism(),
+    shards: input.shardCount,
+    modelBytes: onnxModelBytes(ctx.resolvePath(model), modelFiles),
+  });
+  const options = { threads, ...(p.output ? { output: p.output } : {}) };
   const embedder = await OnnxEmbedder.open(ctx.resolvePath(model), model, options);
   const pool = workers > 1 ? EmbedderPool.open(workers, ctx.resolvePath(model), model, { ...options, output: embedder.output }) : undefined;
   const output = ctx.output('embeddings');
@@ -83,5 +96,5 @@ export async function embedShardsWithOnnx<P extends object>(
     tokenizer: facts,
     ...(dim ? { dim } : {}),
   });
-  return { sequences, tokens };
+  return { sequences, tokens, sessions: workers };
 }

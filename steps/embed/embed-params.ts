@@ -34,7 +34,11 @@ export const ONNX_EXECUTION_SCHEMA = {
     default: 32,
     description: 'sequences per session.run (execution setting, not in the cache key)',
   },
-  threads: { type: 'integer', minimum: 1, description: 'onnxruntime intra-op threads (default: all cores)' },
+  threads: {
+    type: 'integer',
+    minimum: 1,
+    description: "the cores onnxruntime uses, shared among the step's sessions (default: all cores)",
+  },
   bucket: { type: 'boolean', default: true, description: 'batch sequences of similar length to minimise padding' },
 } as const;
 

@@ -1,35 +1,44 @@
 // Local data-parallel embedding: `mesh: { data: N }` on a `kind: cpu` device runs N onnxruntime
-// sessions sharing the cores, taking shards as they free up; the vectors are the same whatever N.
+// sessions sharing the cores, taking shards as they free up; without a mesh the step chooses (the tiny model:
+// a session per core); the vectors are the same whatever N.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyFromRepo, removeProjects, runCli, writeProject } from '../helpers/project.js';
 
 afterEach(removeProjects);
 
-const flow = (workers: number) => `version: 1
+const flow = (workers: number | undefined) => `version: 1
 name: dp
 devices:
   laptop: { kind: cpu }
 steps:
   source: { uses: source/parquet, with: { path: workflows/data/sample.parquet, shard_rows: 125 } }
   tokens: { uses: tokenize/nucleotide-transformer, needs: [source] }
-  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx, threads: 2 }, on: laptop, mesh: { data: ${workers} } }
+  embed: { uses: embed/onnx, needs: [tokens], with: { model: models/tiny-nt.onnx }${workers === undefined ? '' : `, on: laptop, mesh: { data: ${workers} }`} }
   out: { uses: export/parquet, needs: [embed, source], with: { path: out/v.parquet, format: arrow } }
 `;
 
 describe('local data-parallel workers', () => {
-  it('writes the same vectors with 1 and 2 workers', () => {
-    const outputs = [1, 2].map((workers) => {
+  it('writes the same vectors with 1 and 2 workers, and with the sessions the step chose', () => {
+    const outputs = [1, 2, undefined].map((workers) => {
       const root = writeProject({ 'flow.yaml': flow(workers) });
       copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
       const run = runCli(['run', 'flow.yaml', '--json'], root);
       expect(run.status).toBe(0);
-      const done = run.stdout.split('\n').filter((l) => l.includes('"shard-done"') && l.includes('"step":"embed"'));
-      expect(done).toHaveLength(8);
+      const events = run.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(events.filter((e) => e.kind === 'shard-done' && e.step === 'embed')).toHaveLength(8);
+      const finished = events.find((e) => e.kind === 'step-finished' && e.step === 'embed');
+      // Undeclared: the tiny model (1.6 MB) gets a single-threaded session per core, at most one per shard.
+      expect(finished?.summary).toMatchObject({ sessions: workers ?? Math.min(availableParallelism(), 8) });
       return readFileSync(join(root, 'out/v.parquet'));
     });
     expect(outputs[1]!.equals(outputs[0]!)).toBe(true);
+    expect(outputs[2]!.equals(outputs[0]!)).toBe(true);
   });
 
   it('keeps placement out of the cache key', () => {
