@@ -2,9 +2,9 @@
 // `threads` (default: all). A workflow that declares `mesh: { data: N }` gets N sessions sharing them. One
 // that declares none gets, for a small model, one single-threaded session per core, and for a larger one a
 // single session over all cores: a small model's ops are too short for intra-op threads to keep busy (on 2
-// cores the tiny NT embeds 8,878 ITS barcodes in 4.5 s as 2 sessions x 1 thread against 5.4 s as 1 x 2:
-// docs/benchmarks.md), while a larger model's matrices do, and every session holds its own copy of the
-// weights. Never more sessions than shards: a session embeds whole shards. Pure.
+// cores a bare loop embeds 8,878 ITS barcodes with the tiny NT in 4.71 s as 2 sessions x 1 thread against
+// 5.20 s as 1 x 2: docs/benchmarks.md), while a larger model's matrices do, and every session holds its own
+// copy of the weights. Never more sessions than shards: a session embeds whole shards. Pure.
 
 /** Models up to this size (the ONNX file and its external data) get one single-threaded session per core. */
 export const SMALL_MODEL_BYTES = 32 * 1024 * 1024;

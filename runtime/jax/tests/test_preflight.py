@@ -124,6 +124,24 @@ def test_parameter_shapes_are_those_of_the_loaded_model():
     assert param_shapes(config) == loaded
 
 
+def test_a_batch_refused_at_the_longest_bucket_compiles_no_shorter_one(auto, monkeypatch):
+    # The step does not fit whatever the shorter buckets would say: they cost compiles and change no answer.
+    lengths = []
+    compile_ = preflight.Target._compile
+
+    def noted(self, config, mesh, batch, length, unroll, precision):
+        lengths.append(length)
+        return compile_(self, config, mesh, batch, length, unroll, precision)
+
+    monkeypatch.setattr(preflight.Target, "_compile", noted)
+    monkeypatch.setattr(preflight, "_MEASURED", {})  # every measure compiles: none is recalled from the fixture's
+    answer = run_preflight(request(auto["per_device_batch"] + 1, max_length=64))
+    assert answer["fits"] is False
+    assert lengths == [64]
+    assert [b["length"] for b in answer["buckets"]] == [64]
+    assert answer["buckets"][0]["xla"]["message"].startswith("RESOURCE_EXHAUSTED")
+
+
 @pytest.fixture(scope="module")
 def auto():
     return run_preflight(request("auto"))

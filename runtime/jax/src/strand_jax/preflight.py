@@ -5,7 +5,7 @@ once per process), and assembling the answer — per-device memory or "does not 
 `batch: auto` chose and the fixes that were themselves compiled and fit (preflight_search.py).
 
 The batch search and fixes compile at the longest bucket (activations grow with length; the others are then
-compiled at the chosen batch). FLOPs are counted at the longest bucket too.
+compiled at the chosen batch, unless the longest does not fit there). FLOPs are counted at the longest bucket too.
 Request and answer are `preflight.schema.json`'s PreflightRequest and PreflightAnswer.
 """
 
@@ -177,9 +177,13 @@ def run_preflight(request: dict) -> dict:
         per_device = batch
     answer["per_device_batch"] = per_device
     # The longest bucket first: memory grows with length, so it is the one that does not fit, or crashes the
-    # compiler, if any does; a crash then comes after one compile, not after every shorter bucket's.
-    measured = {length: target.measure(mesh, per_device, length) for length in reversed(buckets)}
-    results = [measured[length] for length in buckets]
+    # compiler, if any does; a crash then comes after one compile, not after every shorter bucket's. Where it
+    # does not fit, the step does not, whatever the shorter buckets say: they are not compiled (at NT-2.5B
+    # scale each is most of a minute); the fixes below are compiled at every bucket.
+    at_longest = target.measure(mesh, per_device, longest)
+    shorter = buckets[:-1] if at_longest["fits"] else []
+    measured = {length: target.measure(mesh, per_device, length) for length in reversed(shorter)}
+    results = [measured[length] for length in shorter] + [at_longest]
     answer["fits"] = all(r["fits"] for r in results)
     # FLOPs at the longest bucket only (what time and cost use: an upper bound per sequence); one more
     # compilation, where every bucket would double the pre-flight's time.
