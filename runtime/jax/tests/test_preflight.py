@@ -58,9 +58,10 @@ def request(batch, config=WIDE, **more):
     return {**base, **more}
 
 
-def test_the_longest_bucket_is_compiled_first_and_the_answer_lists_buckets_shortest_first(monkeypatch):
-    # The longest bucket is the one that does not fit, or crashes the compiler, if any does: compiled first, a
-    # crash costs one compile. The compiles are real; the wrapper only notes their lengths.
+@pytest.fixture
+def compiled_lengths(monkeypatch):
+    """The length of every compile from here on, in order. The compiles are real; the wrapper only notes their
+    lengths, and a fresh memo makes every measure compile (none is recalled from another test's)."""
     lengths = []
     compile_ = preflight.Target._compile
 
@@ -69,9 +70,16 @@ def test_the_longest_bucket_is_compiled_first_and_the_answer_lists_buckets_short
         return compile_(self, config, mesh, batch, length, unroll, precision)
 
     monkeypatch.setattr(preflight.Target, "_compile", noted)
+    monkeypatch.setattr(preflight, "_MEASURED", {})
+    return lengths
+
+
+def test_the_longest_bucket_is_compiled_first_and_the_answer_lists_buckets_shortest_first(compiled_lengths):
+    # The longest bucket is the one that does not fit, or crashes the compiler, if any does: compiled first, a
+    # crash costs one compile.
     tiny = json.loads((TINY_NT / "config.json").read_text())
     answer = run_preflight(request(1, tiny, max_length=128))
-    assert lengths[0] == 128
+    assert compiled_lengths[0] == 128
     assert [b["length"] for b in answer["buckets"]] == [32, 64, 128]
 
 
@@ -124,20 +132,11 @@ def test_parameter_shapes_are_those_of_the_loaded_model():
     assert param_shapes(config) == loaded
 
 
-def test_a_batch_refused_at_the_longest_bucket_compiles_no_shorter_one(auto, monkeypatch):
+def test_a_batch_refused_at_the_longest_bucket_compiles_no_shorter_one(auto, compiled_lengths):
     # The step does not fit whatever the shorter buckets would say: they cost compiles and change no answer.
-    lengths = []
-    compile_ = preflight.Target._compile
-
-    def noted(self, config, mesh, batch, length, unroll, precision):
-        lengths.append(length)
-        return compile_(self, config, mesh, batch, length, unroll, precision)
-
-    monkeypatch.setattr(preflight.Target, "_compile", noted)
-    monkeypatch.setattr(preflight, "_MEASURED", {})  # every measure compiles: none is recalled from the fixture's
     answer = run_preflight(request(auto["per_device_batch"] + 1, max_length=64))
     assert answer["fits"] is False
-    assert lengths == [64]
+    assert compiled_lengths == [64]
     assert [b["length"] for b in answer["buckets"]] == [64]
     assert answer["buckets"][0]["xla"]["message"].startswith("RESOURCE_EXHAUSTED")
 
