@@ -6,13 +6,14 @@
 // tokens), and embed it (shards of SHARD_ROWS in file order, batches of BATCH_SIZE formed by length within a
 // shard, padded to the longest, mean pooling with CLS); it writes nothing. SESSIONS 1 (the default) is the
 // loop as onnxruntime is commonly written: one session whose intra-op threads are all the cores. SESSIONS N
-// is the layout embed/onnx picks for a small model: N worker threads, each with its own single-threaded
-// session (cores / N threads), taking the next shard when free. Written against onnxruntime directly, not
-// through OnnxEmbedder: what the engine's own embedder costs counts against the engine.
+// is N worker threads, each with its own session and a share of the cores as embed/onnx splits them
+// (onnx-cpu-layout.ts), taking the next shard when free. Written against onnxruntime directly, not through
+// OnnxEmbedder: what the engine's own embedder costs counts against the engine.
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import * as ort from 'onnxruntime-node';
+import { onnxCpuLayout } from '../steps/embed/onnx-cpu-layout.js';
 import { poolHidden } from '../steps/embed/pooling.js';
 import { cleanSequence } from '../steps/source/sequence-hygiene.js';
 import { applyLengthPolicy } from '../steps/tokenize/length-policy.js';
@@ -84,7 +85,10 @@ if (!isMainThread) {
   const shardRows = Number(shardRowsText);
   const batchSize = Number(batchSizeText);
   const sessions = Number(sessionsText);
-  const threads = Math.max(1, Math.floor(availableParallelism() / sessions));
+  if (!Number.isInteger(sessions) || sessions < 1) {
+    process.stderr.write(`SESSIONS must be a whole number from 1, not ${sessionsText}\n`);
+    process.exit(2);
+  }
 
   const { tokenize } = tokenizerFor({ name: 'nucleotide-transformer', version: 2 });
   const records = await parquetReadObjects({ file: await asyncBufferFromFile(input), columns: ['sequence'] });
@@ -95,6 +99,14 @@ if (!isMainThread) {
   });
   const shards: Int32Array[][] = [];
   for (let start = 0; start < rows.length; start += shardRows) shards.push(rows.slice(start, start + shardRows));
+  const cores = availableParallelism();
+  const { threadsPerSession: threads } = onnxCpuLayout({
+    declaredSessions: sessions,
+    threads: cores,
+    cores,
+    shards: shards.length,
+    modelBytes: 0,
+  });
 
   let vectors = 0;
   let dim = 0;

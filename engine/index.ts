@@ -28,7 +28,7 @@ export { StepError } from './plugin-api/step-error.js';
 export { openAtomicFile, writeFileAtomic, type AtomicFile } from './store/atomic-write.js';
 export { globFiles } from './util/glob-files.js';
 export { streamDataFile } from './data/stream-data-file.js';
-/** The external data files an ONNX model loads besides itself, and what is wrong with them. */
+/** The external data files an ONNX model loads besides itself, what is wrong with them, and the bytes it loads. */
 export { onnxModelBytes, onnxModelFiles, type OnnxModelFiles } from './onnx/onnx-model-files.js';
 export { describeExternalDataProblem, type ExternalDataFile, type ExternalDataProblem } from './onnx/external-data-files.js';
 export { writeProvenance, type TableProvenance } from './util/table-provenance.js';

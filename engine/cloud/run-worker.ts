@@ -177,7 +177,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       signal: options.signal,
       workdir: options.workdir,
       resolvePath: (path) => local.get(path)?.path ?? resolve(options.workdir, path),
-      workers: 1,
+      workers: undefined, // the job declares no local workers: a step chooses, as on the engine's own CPU
       // Remote steps are shard-parallel transforms of store artifacts; their files are staged (resolvePath).
       data: createDataAccess(options.workdir, undefined),
       fileDigest: (path) => [...local.values()].find((f) => f.path === path)?.digest,

@@ -95,7 +95,8 @@ export function resolvePlacement(
   cpu: { cores: number; memoryBytes: number },
 ): Result<Placement, string> {
   if (spec.kind === 'cpu') {
-    // Under JAX the CPU is as many XLA devices as declared; under onnxruntime, mesh data = workers over the cores.
+    // Under JAX the CPU is as many XLA devices as declared; under onnxruntime, mesh data = workers over the cores
+    // (undeclared: the step chooses; steps/embed/onnx-cpu-layout.ts).
     const devices = spec.runtime === 'jax' ? (spec.devices ?? 1) : cpu.cores;
     const label = spec.runtime === 'jax' ? `local cpu (jax, ${devices} host device${devices === 1 ? '' : 's'})` : 'local cpu';
     return ok({

@@ -49,7 +49,8 @@ export function runPlacement(
   const estimate = plan.estimate;
   const spec = step.placement;
   const onnxCpu = plan.placement.kind === 'cpu' && plan.runtime === 'onnx';
-  // onnxruntime on the CPU: mesh data is the number of workers (default 1), whatever the cores.
+  // onnxruntime on the CPU: mesh data is the number of workers declared (else 1 here, and the step chooses its
+  // sessions: its summary says how many), whatever the cores.
   const mesh = estimate?.mesh ?? {
     data: spec.mesh?.data ?? (onnxCpu ? 1 : plan.placement.devices),
     fsdp: spec.mesh?.fsdp ?? 1,

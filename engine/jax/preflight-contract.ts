@@ -14,7 +14,7 @@ export interface PreflightRequest {
   /** Per-device batch, or auto: the largest that compiles and fits. */
   batch: number | 'auto';
   max_batch?: number;
-  /** The longest row; the runtime's length buckets up to it are each compiled. */
+  /** The longest row; the runtime's length buckets up to it are each compiled (only the longest where it does not fit). */
   max_length: number;
   precision: 'fp32' | 'bf16';
   hbm_bytes?: number;

@@ -1,5 +1,6 @@
 // Owns listing the files an ONNX model loads besides itself (its external data), checked against the
-// disk: the edge around externalDataFiles. The cache key, validation, provenance and staging all ask here.
+// disk: the edge around externalDataFiles, and the bytes a session loads (file and data). The cache key,
+// validation, provenance, staging and the CPU session layout all ask here.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { externalDataFiles, type ExternalDataFile, type ExternalDataProblem } from './external-data-files.js';

@@ -20,7 +20,7 @@ export interface RunPlacement {
   runtime: Runtime;
   /** Hosts of the device (a multi-host TPU slice: more than 1); each runs data / hosts of the mesh on its own chips. */
   hosts: number;
-  /** data x fsdp x tp = the placement's devices (on kind: cpu with onnx, data is the number of workers). */
+  /** data x fsdp x tp = the placement's devices (on kind: cpu with onnx, data is the declared workers, else 1: the step chooses). */
   mesh: { data: number; fsdp: number; tp: number };
   perDeviceBatch: number;
   /** perDeviceBatch x data x fsdp. */

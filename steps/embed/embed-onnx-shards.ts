@@ -48,16 +48,21 @@ export async function embedShardsWithOnnx<P extends object>(
   }
   // N data-parallel workers (worker threads, each with its own session and a share of the cores) take the
   // next shard when free (onnx-cpu-layout.ts says how many). A shard's vectors do not depend on which worker
-  // made it. The session opened here also checks the model and names its output.
+  // made it. The session opened here checks the model and names its output; with workers it then closes, so
+  // N sessions hold the model, not N + 1.
+  const cores = availableParallelism();
   const { sessions: workers, threadsPerSession: threads } = onnxCpuLayout({
     declaredSessions: ctx.workers,
-    cores: p.threads ?? availableParallelism(),
+    threads: p.threads ?? cores,
+    cores,
     shards: input.shardCount,
     modelBytes: onnxModelBytes(ctx.resolvePath(model), modelFiles),
   });
   const options = { threads, ...(p.output ? { output: p.output } : {}) };
-  const embedder = await OnnxEmbedder.open(ctx.resolvePath(model), model, options);
-  const pool = workers > 1 ? EmbedderPool.open(workers, ctx.resolvePath(model), model, { ...options, output: embedder.output }) : undefined;
+  const opened = await OnnxEmbedder.open(ctx.resolvePath(model), model, options);
+  const outputName = opened.output;
+  if (workers > 1) await opened.close();
+  const embedder = workers > 1 ? EmbedderPool.open(workers, ctx.resolvePath(model), model, { ...options, output: outputName }) : opened;
   const output = ctx.output('embeddings');
   let sequences = 0;
   let tokens = 0;
@@ -69,7 +74,7 @@ export async function embedShardsWithOnnx<P extends object>(
       await output.shard(index, async () => {
         const table = await input.readShard(index);
         const rows = readTokenLists(table, 'tokens');
-        const embedded = await (pool ?? embedder).embed(rows, batching);
+        const embedded = await embedder.embed(rows, batching);
         dim = embedded.dim;
         const merged = mergeWindows(readText(table, 'id'), embedded.flat, dim, rule.normalize);
         sequences += merged.ids.length;
@@ -82,7 +87,7 @@ export async function embedShardsWithOnnx<P extends object>(
   try {
     await Promise.all(Array.from({ length: workers }, work));
   } finally {
-    await Promise.all([embedder.close(), pool?.close()]);
+    await embedder.close();
   }
   // The weights of an export over 2 GB are in its data files: they identify the model as much as model.onnx.
   const dataDigests = 'error' in modelFiles ? [] : modelFiles.files.map((f) => [f.location, ctx.fileDigest(f.path) ?? null]);
@@ -91,7 +96,7 @@ export async function embedShardsWithOnnx<P extends object>(
     model,
     model_digest: ctx.fileDigest(model),
     ...(dataDigests.length > 0 ? { model_data_digests: Object.fromEntries(dataDigests) } : {}),
-    output: embedder.output,
+    output: outputName,
     ...rule,
     tokenizer: facts,
     ...(dim ? { dim } : {}),

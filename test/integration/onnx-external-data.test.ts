@@ -1,12 +1,12 @@
 // ONNX models with external data on disk: onnxruntime loads what the encoder writes, the cache key
 // follows the data files, and model facts come from the graph or a config.json beside the model.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readModelFacts } from '../../engine/devices/onnx-model-facts.js';
 import { mergeModelFacts } from '../../engine/devices/model-facts.js';
-import { onnxModelFiles } from '../../engine/onnx/onnx-model-files.js';
+import { onnxModelBytes, onnxModelFiles } from '../../engine/onnx/onnx-model-files.js';
 import { StrandState } from '../../engine/store/strand-state.js';
 import { removeProjects, writeProject } from '../helpers/project.js';
 import { optimumLikeExport, optimumLikeModel, shapelessModel, SMALL_ESM } from '../helpers/optimum-like-onnx.js';
@@ -78,6 +78,23 @@ describe('ONNX external data', () => {
         tensor: 'onnx::MatMul_1000',
       },
     ]);
+  });
+});
+
+describe('onnxModelBytes', () => {
+  it('counts the ONNX file and the external data it reads, for a file or a folder; only the file where it cannot decode it, 0 where none', () => {
+    const root = writeProject({ 'inline/model.onnx': optimumLikeModel() });
+    const inline = join(root, 'inline/model.onnx');
+    expect(onnxModelBytes(inline, onnxModelFiles(inline))).toBe(statSync(inline).size);
+    const path = exportTo(root, 'm', { location: 'model.onnx_data' });
+    const data = optimumLikeExport({ location: 'model.onnx_data' }).files.get('model.onnx_data')!;
+    const both = statSync(path).size + data.length;
+    expect(onnxModelBytes(path, onnxModelFiles(path))).toBe(both);
+    expect(onnxModelBytes(join(root, 'm'), onnxModelFiles(join(root, 'm')))).toBe(both);
+    writeFileSync(join(root, 'garbage.onnx'), 'not a model');
+    const garbage = join(root, 'garbage.onnx');
+    expect(onnxModelBytes(garbage, onnxModelFiles(garbage))).toBe('not a model'.length);
+    expect(onnxModelBytes(join(root, 'absent.onnx'), { files: [], problems: [] })).toBe(0);
   });
 });
 
