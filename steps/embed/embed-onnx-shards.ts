@@ -48,8 +48,8 @@ export async function embedShardsWithOnnx<P extends object>(
   }
   // N data-parallel workers (worker threads, each with its own session and a share of the cores) take the
   // next shard when free (onnx-cpu-layout.ts says how many). A shard's vectors do not depend on which worker
-  // made it. The session opened here checks the model and names its output; with workers it then closes, so
-  // N sessions hold the model, not N + 1.
+  // made it. The session opened here, while the workers start, checks the model and names its output (each
+  // worker names the same, by the same rule); with workers it then closes, so N sessions hold the model.
   const cores = availableParallelism();
   const { sessions: workers, threadsPerSession: threads } = onnxCpuLayout({
     declaredSessions: ctx.workers,
@@ -59,10 +59,14 @@ export async function embedShardsWithOnnx<P extends object>(
     modelBytes: onnxModelBytes(ctx.resolvePath(model), modelFiles),
   });
   const options = { threads, ...(p.output ? { output: p.output } : {}) };
-  const opened = await OnnxEmbedder.open(ctx.resolvePath(model), model, options);
+  const pool = workers > 1 ? EmbedderPool.open(workers, ctx.resolvePath(model), model, options) : undefined;
+  const opened = await OnnxEmbedder.open(ctx.resolvePath(model), model, options).catch(async (error: unknown) => {
+    await pool?.close();
+    throw error;
+  });
   const outputName = opened.output;
-  if (workers > 1) await opened.close();
-  const embedder = workers > 1 ? EmbedderPool.open(workers, ctx.resolvePath(model), model, { ...options, output: outputName }) : opened;
+  if (pool !== undefined) await opened.close();
+  const embedder = pool ?? opened;
   const output = ctx.output('embeddings');
   let sequences = 0;
   let tokens = 0;

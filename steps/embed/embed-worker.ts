@@ -16,6 +16,9 @@ export type EmbedReply = { id: number; flat: Float32Array; dim: number } | { id:
 
 const { model, label, threads, output } = workerData as { model: string; label: string; threads: number; output?: string };
 const opening = OnnxEmbedder.open(model, label, { threads, ...(output ? { output } : {}) });
+// A session that fails to open is answered to each request (below); until one comes, the failure is not an
+// unhandled rejection that would end the worker (the engine's own check reports a bad model first).
+opening.catch(() => undefined);
 
 // Never rejects: a failed request is answered with its error, and a session that failed to open (already
 // answered that way) has nothing to close.
