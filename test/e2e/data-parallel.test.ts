@@ -1,7 +1,7 @@
 // Local data-parallel embedding: `mesh: { data: N }` on a `kind: cpu` device runs N onnxruntime
 // sessions sharing the cores, taking shards as they free up; without a mesh the step chooses (the tiny model:
-// a session per core); the vectors are the same whatever N.
-import { readFileSync, writeFileSync } from 'node:fs';
+// a session per core, one per 4 shards); the vectors are the same whatever N.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,6 +39,18 @@ describe('local data-parallel workers', () => {
     });
     expect(outputs[1]!.equals(outputs[0]!)).toBe(true);
     expect(outputs[2]!.equals(outputs[0]!)).toBe(true);
+  });
+
+  it('refuses a damaged model with its workers started, as one session does, and writes nothing', () => {
+    const root = writeProject({ 'flow.yaml': flow(2) });
+    copyFromRepo(root, 'workflows/data/sample.parquet', 'models/tiny-nt.onnx');
+    const model = join(root, 'models/tiny-nt.onnx');
+    writeFileSync(model, readFileSync(model).subarray(0, 5000));
+    const run = runCli(['run', 'flow.yaml'], root);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/FAILED +embed: cannot load ONNX model models\/tiny-nt\.onnx/);
+    expect(run.stderr).toBe('');
+    expect(existsSync(join(root, 'out/v.parquet'))).toBe(false);
   });
 
   it('keeps placement out of the cache key', () => {

@@ -1,6 +1,6 @@
 // How an embedding step splits the local CPU among onnxruntime sessions (steps/embed/onnx-cpu-layout.ts).
 import { describe, expect, it } from 'vitest';
-import { MAX_CHOSEN_SESSIONS, onnxCpuLayout, SMALL_MODEL_BYTES } from '../../steps/embed/onnx-cpu-layout.js';
+import { MAX_CHOSEN_SESSIONS, MIN_SHARDS_PER_CHOSEN_SESSION, onnxCpuLayout, SMALL_MODEL_BYTES } from '../../steps/embed/onnx-cpu-layout.js';
 
 const MiB = 1024 * 1024;
 const layout = (declaredSessions: number | undefined, threads: number, cores: number, shards: number, modelBytes: number) =>
@@ -29,8 +29,15 @@ describe('onnxCpuLayout', () => {
     expect(layout(12, 2, 2, 36, MiB)).toEqual({ sessions: 12, threadsPerSession: 1 });
   });
 
-  it('never opens more sessions than shards, and never fewer threads than one', () => {
-    expect(layout(undefined, 8, 8, 3, MiB)).toEqual({ sessions: 3, threadsPerSession: 2 });
+  it('opens a session unasked only for every 4 shards, and never more sessions than shards', () => {
+    expect(layout(undefined, 8, 8, 4 * MIN_SHARDS_PER_CHOSEN_SESSION - 1, MiB)).toEqual({ sessions: 3, threadsPerSession: 2 });
+    expect(layout(undefined, 2, 2, 2 * MIN_SHARDS_PER_CHOSEN_SESSION, MiB)).toEqual({ sessions: 2, threadsPerSession: 1 });
+    expect(layout(undefined, 2, 2, 2 * MIN_SHARDS_PER_CHOSEN_SESSION - 1, MiB)).toEqual({ sessions: 1, threadsPerSession: 2 });
+    expect(layout(undefined, 2, 2, 3, MiB)).toEqual({ sessions: 1, threadsPerSession: 2 });
+    expect(layout(3, 2, 2, 2, MiB)).toEqual({ sessions: 2, threadsPerSession: 1 });
+  });
+
+  it('never opens fewer sessions or threads than one', () => {
     expect(layout(4, 2, 2, 36, MiB)).toEqual({ sessions: 4, threadsPerSession: 1 });
     expect(layout(undefined, 2, 2, 0, MiB)).toEqual({ sessions: 1, threadsPerSession: 2 });
   });
