@@ -94,7 +94,7 @@ export interface StepContext<P extends object = Record<string, unknown>> {
   params: P;
   /**
    * Data-parallel workers the workflow declares for this step (`mesh: { data: N }` on a `kind: cpu` device);
-   * undefined where it declares none, and the step chooses (embed/onnx: by its model's size). A step that
+   * undefined where it declares none, and the step chooses (embed/onnx: by its model's size and shards). A step that
    * honours it processes shards with N workers sharing the cores; its outputs must not depend on N.
    */
   workers: number | undefined;

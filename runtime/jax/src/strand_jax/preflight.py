@@ -1,11 +1,13 @@
 """Owns the pre-flight of one request: compiling a registered program (preflight_programs.py) for a TPU
-topology's devices from shapes alone, at every length bucket, the longest first and alone where it does not fit
-(each (mesh, batch, length, precision) compiled once per process), and assembling the answer — per-device memory or "does not fit" with XLA's own figures
-(preflight_memory.py), FLOPs at the longest bucket (preflight_flops.py), the per-device batch that
-`batch: auto` chose and the fixes that were themselves compiled and fit (preflight_search.py).
+topology's devices from shapes alone, at every length bucket, the longest first and alone where it does not
+fit (each (mesh, batch, length, precision) compiled once per process), and assembling the answer — per-device
+memory or "does not fit" with XLA's own figures (preflight_memory.py), FLOPs at the longest bucket
+(preflight_flops.py), the per-device batch that `batch: auto` chose and the fixes that were themselves
+compiled and fit (preflight_search.py).
 
 The batch search and fixes compile at the longest bucket (activations grow with length; the others are then
-compiled at the chosen batch, unless the longest does not fit there). FLOPs are counted at the longest bucket too.
+compiled at the chosen batch, unless the longest does not fit there). FLOPs are counted at the longest bucket
+too.
 Request and answer are `preflight.schema.json`'s PreflightRequest and PreflightAnswer.
 """
 
